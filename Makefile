@@ -1,0 +1,48 @@
+# The README's two commands: `make run` and `make test`. Each installs what it needs
+# (idempotently: an install whose right version is present is skipped).
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+TRUNK_VERSION := 0.21.14
+# wasm-bindgen-cli must match the wasm-bindgen library exactly (pinned in Cargo.toml).
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+
+WIDGET_SOURCES := $(shell find widget protocol -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) Cargo.toml Cargo.lock Trunk.toml
+CONSOLE_SOURCES := $(shell find www -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) $(WIDGET_SOURCES)
+
+.PHONY: run test size tools test-tools web
+
+## Build everything and start the relay on http://127.0.0.1:8080 (data in ./data).
+run: tools web
+	cargo run --release --locked -p porchlight-relay --bin porchlight -- serve
+
+## Every test: unit, integration, crash and browser.
+test: test-tools web
+	cargo test --workspace --locked
+
+## Sizes of the loader and the widget bundle: raw, gzip, brotli.
+size: tools web
+	@command -v brotli >/dev/null || { $(APT_INSTALL) brotli; }
+	@bash tests/size.sh
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@trunk --version 2>/dev/null | grep -qF "$(TRUNK_VERSION)" || cargo install --locked trunk@$(TRUNK_VERSION)
+	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" || \
+		cargo install --locked wasm-bindgen-cli@$(WASM_BINDGEN_VERSION) || \
+		cargo install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
+	@command -v wasm-opt >/dev/null || { $(APT_INSTALL) binaryen; }
+
+test-tools: tools
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { $(APT_INSTALL) chromium chromium-driver; }
+
+web: dist/widget/index.html dist/console/index.html
+
+dist/widget/index.html: $(WIDGET_SOURCES)
+	trunk build --release --offline --dist dist/widget --public-url /widget/ widget/index.html
+
+dist/console/index.html: $(CONSOLE_SOURCES)
+	trunk build --release --offline --dist dist/console --public-url /console/ www/index.html

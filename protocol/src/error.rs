@@ -1,0 +1,58 @@
+use serde::{Deserialize, Serialize};
+
+/// A stable, machine-readable reason for an error frame. Clients branch on these;
+/// the wording of the sentence beside it may change.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, not an object, or a known frame with wrong fields.
+    BadFrame,
+    /// A `type` this direction does not have.
+    UnknownType,
+    /// Over [`crate::MAX_FRAME_BYTES`].
+    FrameTooLarge,
+    /// The hello's `v` is not one the relay speaks.
+    UnsupportedVersion,
+    /// The first frame must be `hello`, and only the first.
+    HelloRequired,
+    /// No site has the key in the hello.
+    UnknownSite,
+    /// The conversation does not exist or is not yours.
+    NotFound,
+    /// Another agent joined first.
+    AlreadyTaken,
+    /// Agents must join a conversation before writing in it.
+    NotJoined,
+    /// The conversation has ended; nothing more can be added.
+    ConversationEnded,
+    EmptyMessage,
+    MessageTooLong,
+    /// Too many frames too fast.
+    RateLimited,
+    /// The relay failed; the client may retry.
+    Internal,
+}
+
+/// The payload of every error frame: a code to branch on and a sentence for people.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ProtocolError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ProtocolError {}

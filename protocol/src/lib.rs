@@ -1,0 +1,342 @@
+//! Porchlight's wire protocol: JSON text frames, each `{"type": "...", ...}`.
+//!
+//! Four directions, four enums: visitor→relay ([`VisitorRequest`]), relay→visitor
+//! ([`VisitorEvent`]), agent→relay ([`AgentRequest`]) and relay→agent ([`AgentEvent`]).
+//! The first frame of every socket is `hello` and carries [`PROTOCOL_VERSION`].
+//!
+//! Delivery: a sender names each message with a `client_msg_id`; the relay stores it
+//! once, gives it the conversation's next `seq` and acknowledges after commit. A client
+//! that reconnects says the last `seq` it saw and gets every later message, in order.
+
+use serde::{Deserialize, Serialize};
+
+mod error;
+pub mod sync;
+pub use error::{ErrorCode, ProtocolError};
+
+/// Bumped on any change to the frames that an older peer could not read.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The largest text frame the relay parses; larger ones get `frame_too_large`.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// The longest message body, in characters.
+pub const MAX_BODY_CHARS: usize = 4000;
+/// The longest `client_msg_id`, in bytes.
+pub const MAX_CLIENT_MSG_ID_BYTES: usize = 64;
+
+pub type ConversationId = i64;
+pub type Seq = u64;
+pub type AgentId = i64;
+
+/// Where the conversation stands.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// Waiting in the live-chat queue for an agent.
+    Queued,
+    /// An agent has joined.
+    Active,
+    /// Either side ended it.
+    Ended,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Active => "active",
+            Self::Ended => "ended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "queued" => Some(Self::Queued),
+            "active" => Some(Self::Active),
+            "ended" => Some(Self::Ended),
+            _ => None,
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Agent,
+    Bot,
+    /// The relay itself: "Ana joined the chat", "Chat ended".
+    System,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visitor => "visitor",
+            Self::Agent => "agent",
+            Self::Bot => "bot",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "visitor" => Some(Self::Visitor),
+            "agent" => Some(Self::Agent),
+            "bot" => Some(Self::Bot),
+            "system" => Some(Self::System),
+            _ => None,
+        }
+    }
+}
+
+/// One stored message, as both sides see it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub conversation_id: ConversationId,
+    pub seq: Seq,
+    pub author: Author,
+    /// Display name of the agent or bot; absent for the visitor and the system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    pub body: String,
+    /// The sender's id for the message, so its other tabs can match it to their outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    /// Milliseconds since the Unix epoch, when the relay stored it.
+    pub at: i64,
+}
+
+/// The visitor's conversation as the relay sees it when the socket opens.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    pub id: ConversationId,
+    pub status: ConversationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    pub last_seq: Seq,
+}
+
+/// Where a reconnecting client left off.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    pub conversation_id: ConversationId,
+    pub last_seq: Seq,
+}
+
+/// The host page the widget is on, for the agent's context panel.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub referrer: String,
+}
+
+/// Frames the widget sends to the relay.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorRequest {
+    /// The first frame. `token` is absent on a visitor's first visit.
+    Hello {
+        v: u32,
+        site: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<Resume>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<PageInfo>,
+    },
+    /// A message; starts a new conversation when the visitor has none open.
+    Send { client_msg_id: String, body: String },
+    /// The visitor ends the conversation.
+    EndChat,
+}
+
+/// Frames the relay sends to the widget.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorEvent {
+    /// Answer to `hello`: the token to keep and the visitor's latest conversation.
+    /// Missed messages follow as `message` frames.
+    Welcome {
+        v: u32,
+        token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation: Option<ConversationState>,
+    },
+    /// The message is stored; `seq` is its place in the conversation.
+    Ack {
+        conversation_id: ConversationId,
+        client_msg_id: String,
+        seq: Seq,
+    },
+    Message(ChatMessage),
+    /// The conversation changed state (an agent joined, it ended).
+    Status {
+        conversation_id: ConversationId,
+        status: ConversationStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_name: Option<String>,
+    },
+    Error(ProtocolError),
+}
+
+/// An agent as the console shows them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AgentInfo {
+    pub id: AgentId,
+    pub name: String,
+}
+
+/// One line of the console's chat list.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ChatSummary {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+    pub visitor_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentInfo>,
+    /// Milliseconds since the Unix epoch.
+    pub queued_at: i64,
+    pub last_seq: Seq,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+}
+
+/// Frames the console sends to the relay.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentRequest {
+    Hello {
+        v: u32,
+    },
+    /// Show a conversation: the relay sends messages after `last_seq`, then live ones.
+    Open {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        last_seq: Seq,
+    },
+    /// Take a queued conversation. When agents race, exactly one wins.
+    Join {
+        conversation_id: ConversationId,
+    },
+    Send {
+        conversation_id: ConversationId,
+        client_msg_id: String,
+        body: String,
+    },
+    EndChat {
+        conversation_id: ConversationId,
+    },
+}
+
+/// Frames the relay sends to the console.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// Answer to `hello`: who is logged in and every open chat.
+    Welcome {
+        v: u32,
+        agent: AgentInfo,
+        chats: Vec<ChatSummary>,
+    },
+    /// A chat appeared or changed; replaces the line with the same id.
+    Chat(ChatSummary),
+    /// This agent won the conversation.
+    Joined {
+        conversation_id: ConversationId,
+    },
+    Ack {
+        conversation_id: ConversationId,
+        client_msg_id: String,
+        seq: Seq,
+    },
+    Message(ChatMessage),
+    Error(ProtocolError),
+}
+
+/// Parses one text frame from the widget.
+pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError> {
+    parse_frame(text, &["hello", "send", "end_chat"])
+}
+
+/// Parses one text frame from the console.
+pub fn parse_agent_request(text: &str) -> Result<AgentRequest, ProtocolError> {
+    parse_frame(text, &["hello", "open", "join", "send", "end_chat"])
+}
+
+/// Parses a frame in two steps so that an unknown `type` and a malformed known one
+/// get different codes.
+fn parse_frame<T: serde::de::DeserializeOwned>(
+    text: &str,
+    known_types: &[&str],
+) -> Result<T, ProtocolError> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(ProtocolError::new(
+            ErrorCode::FrameTooLarge,
+            format!("Frames are limited to {MAX_FRAME_BYTES} bytes."),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| {
+        ProtocolError::new(
+            ErrorCode::BadFrame,
+            format!("The frame is not JSON: {err}."),
+        )
+    })?;
+    let Some(kind) = value.get("type").and_then(serde_json::Value::as_str) else {
+        return Err(ProtocolError::new(
+            ErrorCode::BadFrame,
+            "The frame must be a JSON object with a string \"type\".",
+        ));
+    };
+    if !known_types.contains(&kind) {
+        return Err(ProtocolError::new(
+            ErrorCode::UnknownType,
+            format!("Unknown frame type \"{kind}\"."),
+        ));
+    }
+    let kind = kind.to_owned();
+    serde_json::from_value(value).map_err(|err| {
+        ProtocolError::new(
+            ErrorCode::BadFrame,
+            format!("The \"{kind}\" frame is malformed: {err}."),
+        )
+    })
+}
+
+/// Checks a message before it is stored: a non-blank body within the limits and a
+/// usable `client_msg_id`.
+pub fn validate_outgoing(client_msg_id: &str, body: &str) -> Result<(), ProtocolError> {
+    if client_msg_id.is_empty() || client_msg_id.len() > MAX_CLIENT_MSG_ID_BYTES {
+        return Err(ProtocolError::new(
+            ErrorCode::BadFrame,
+            format!("client_msg_id must be 1 to {MAX_CLIENT_MSG_ID_BYTES} bytes."),
+        ));
+    }
+    if body.trim().is_empty() {
+        return Err(ProtocolError::new(
+            ErrorCode::EmptyMessage,
+            "A message needs some text.",
+        ));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(ProtocolError::new(
+            ErrorCode::MessageTooLong,
+            format!("Messages are limited to {MAX_BODY_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
+/// Serialises a frame. Our frame types cannot fail to serialise.
+pub fn to_text<T: Serialize>(frame: &T) -> String {
+    serde_json::to_string(frame).unwrap_or_else(|_| {
+        r#"{"type":"error","code":"internal","message":"The relay could not encode a frame."}"#
+            .to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,301 @@
+//! Pins the exact JSON of every frame: a change here is a change to the wire.
+
+use super::*;
+
+fn message(author: Author) -> ChatMessage {
+    ChatMessage {
+        conversation_id: 7,
+        seq: 3,
+        author,
+        author_name: Some("Ana".into()),
+        body: "Hi <b>there</b>".into(),
+        client_msg_id: Some("m-1".into()),
+        at: 1_700_000_000_000,
+    }
+}
+
+fn summary() -> ChatSummary {
+    ChatSummary {
+        conversation_id: 7,
+        status: ConversationStatus::Active,
+        visitor_name: "Visitor 12".into(),
+        agent: Some(AgentInfo {
+            id: 2,
+            name: "Ana".into(),
+        }),
+        queued_at: 1_700_000_000_000,
+        last_seq: 4,
+        page_url: Some("https://example.com/pricing".into()),
+    }
+}
+
+#[track_caller]
+fn pins<T>(frame: T, json: &str)
+where
+    T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    assert_eq!(to_text(&frame), json);
+    let back: T = serde_json::from_str(json).expect("pinned JSON parses");
+    assert_eq!(back, frame);
+}
+
+#[test]
+fn visitor_requests_have_pinned_json() {
+    pins(
+        VisitorRequest::Hello {
+            v: 1,
+            site: "demo".into(),
+            token: Some("tok".into()),
+            resume: Some(Resume {
+                conversation_id: 7,
+                last_seq: 3,
+            }),
+            page: Some(PageInfo {
+                url: "https://example.com/".into(),
+                referrer: "https://search.example/".into(),
+            }),
+        },
+        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"}}"#,
+    );
+    pins(
+        VisitorRequest::Hello {
+            v: 1,
+            site: "demo".into(),
+            token: None,
+            resume: None,
+            page: None,
+        },
+        r#"{"type":"hello","v":1,"site":"demo"}"#,
+    );
+    pins(
+        VisitorRequest::Send {
+            client_msg_id: "m-1".into(),
+            body: "hello".into(),
+        },
+        r#"{"type":"send","client_msg_id":"m-1","body":"hello"}"#,
+    );
+    pins(VisitorRequest::EndChat, r#"{"type":"end_chat"}"#);
+}
+
+#[test]
+fn visitor_events_have_pinned_json() {
+    pins(
+        VisitorEvent::Welcome {
+            v: 1,
+            token: "tok".into(),
+            conversation: Some(ConversationState {
+                id: 7,
+                status: ConversationStatus::Queued,
+                agent_name: None,
+                last_seq: 2,
+            }),
+        },
+        r#"{"type":"welcome","v":1,"token":"tok","conversation":{"id":7,"status":"queued","last_seq":2}}"#,
+    );
+    pins(
+        VisitorEvent::Welcome {
+            v: 1,
+            token: "tok".into(),
+            conversation: None,
+        },
+        r#"{"type":"welcome","v":1,"token":"tok"}"#,
+    );
+    pins(
+        VisitorEvent::Ack {
+            conversation_id: 7,
+            client_msg_id: "m-1".into(),
+            seq: 3,
+        },
+        r#"{"type":"ack","conversation_id":7,"client_msg_id":"m-1","seq":3}"#,
+    );
+    pins(
+        VisitorEvent::Message(message(Author::Agent)),
+        r#"{"type":"message","conversation_id":7,"seq":3,"author":"agent","author_name":"Ana","body":"Hi <b>there</b>","client_msg_id":"m-1","at":1700000000000}"#,
+    );
+    pins(
+        VisitorEvent::Status {
+            conversation_id: 7,
+            status: ConversationStatus::Active,
+            agent_name: Some("Ana".into()),
+        },
+        r#"{"type":"status","conversation_id":7,"status":"active","agent_name":"Ana"}"#,
+    );
+    pins(
+        VisitorEvent::Error(ProtocolError::new(ErrorCode::BadFrame, "Nope.")),
+        r#"{"type":"error","code":"bad_frame","message":"Nope."}"#,
+    );
+}
+
+#[test]
+fn agent_requests_have_pinned_json() {
+    pins(AgentRequest::Hello { v: 1 }, r#"{"type":"hello","v":1}"#);
+    pins(
+        AgentRequest::Open {
+            conversation_id: 7,
+            last_seq: 2,
+        },
+        r#"{"type":"open","conversation_id":7,"last_seq":2}"#,
+    );
+    pins(
+        AgentRequest::Join { conversation_id: 7 },
+        r#"{"type":"join","conversation_id":7}"#,
+    );
+    pins(
+        AgentRequest::Send {
+            conversation_id: 7,
+            client_msg_id: "a-1".into(),
+            body: "On it".into(),
+        },
+        r#"{"type":"send","conversation_id":7,"client_msg_id":"a-1","body":"On it"}"#,
+    );
+    pins(
+        AgentRequest::EndChat { conversation_id: 7 },
+        r#"{"type":"end_chat","conversation_id":7}"#,
+    );
+}
+
+#[test]
+fn agent_events_have_pinned_json() {
+    pins(
+        AgentEvent::Welcome {
+            v: 1,
+            agent: AgentInfo {
+                id: 2,
+                name: "Ana".into(),
+            },
+            chats: vec![summary()],
+        },
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing"}]}"#,
+    );
+    pins(
+        AgentEvent::Chat(summary()),
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing"}"#,
+    );
+    pins(
+        AgentEvent::Joined { conversation_id: 7 },
+        r#"{"type":"joined","conversation_id":7}"#,
+    );
+    pins(
+        AgentEvent::Ack {
+            conversation_id: 7,
+            client_msg_id: "a-1".into(),
+            seq: 5,
+        },
+        r#"{"type":"ack","conversation_id":7,"client_msg_id":"a-1","seq":5}"#,
+    );
+    pins(
+        AgentEvent::Message(ChatMessage {
+            author_name: None,
+            client_msg_id: None,
+            ..message(Author::System)
+        }),
+        r#"{"type":"message","conversation_id":7,"seq":3,"author":"system","body":"Hi <b>there</b>","at":1700000000000}"#,
+    );
+    pins(
+        AgentEvent::Error(ProtocolError::new(ErrorCode::AlreadyTaken, "Taken.")),
+        r#"{"type":"error","code":"already_taken","message":"Taken."}"#,
+    );
+}
+
+#[test]
+fn every_error_code_has_a_stable_name() {
+    let names: Vec<String> = [
+        ErrorCode::BadFrame,
+        ErrorCode::UnknownType,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::HelloRequired,
+        ErrorCode::UnknownSite,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyTaken,
+        ErrorCode::NotJoined,
+        ErrorCode::ConversationEnded,
+        ErrorCode::EmptyMessage,
+        ErrorCode::MessageTooLong,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ]
+    .iter()
+    .map(|code| to_text(code))
+    .collect();
+    assert_eq!(
+        names.join(","),
+        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","not_found","already_taken","not_joined","conversation_ended","empty_message","message_too_long","rate_limited","internal""#
+    );
+}
+
+#[test]
+fn non_json_is_a_bad_frame() {
+    let err = parse_visitor_request("{not json").unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadFrame);
+    let err = parse_visitor_request("[1,2]").unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadFrame);
+    let err = parse_agent_request(r#"{"type":5}"#).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadFrame);
+}
+
+#[test]
+fn unknown_type_is_named_in_the_error() {
+    let err = parse_visitor_request(r#"{"type":"join","conversation_id":1}"#).unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnknownType);
+    assert!(err.message.contains("\"join\""), "{}", err.message);
+    let err = parse_agent_request(r#"{"type":"launch_rockets"}"#).unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnknownType);
+}
+
+#[test]
+fn known_type_with_wrong_fields_is_a_bad_frame() {
+    let err = parse_visitor_request(r#"{"type":"send","body":"no id"}"#).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadFrame);
+    assert!(err.message.contains("client_msg_id"), "{}", err.message);
+    let err = parse_agent_request(r#"{"type":"join","conversation_id":"seven"}"#).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadFrame);
+}
+
+#[test]
+fn oversized_frames_are_refused_before_parsing() {
+    let body = "x".repeat(MAX_FRAME_BYTES);
+    let frame = format!(r#"{{"type":"send","client_msg_id":"m","body":"{body}"}}"#);
+    let err = parse_visitor_request(&frame).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FrameTooLarge);
+}
+
+#[test]
+fn valid_frames_parse() {
+    let hello = parse_visitor_request(r#"{"type":"hello","v":1,"site":"demo"}"#).unwrap();
+    assert!(matches!(hello, VisitorRequest::Hello { v: 1, .. }));
+    let open = parse_agent_request(r#"{"type":"open","conversation_id":3}"#).unwrap();
+    assert_eq!(
+        open,
+        AgentRequest::Open {
+            conversation_id: 3,
+            last_seq: 0
+        }
+    );
+}
+
+#[test]
+fn outgoing_messages_are_validated() {
+    assert!(validate_outgoing("m-1", "hello").is_ok());
+    assert_eq!(
+        validate_outgoing("m-1", "  \n").unwrap_err().code,
+        ErrorCode::EmptyMessage
+    );
+    assert_eq!(
+        validate_outgoing("m-1", &"é".repeat(MAX_BODY_CHARS + 1))
+            .unwrap_err()
+            .code,
+        ErrorCode::MessageTooLong
+    );
+    assert!(validate_outgoing("m-1", &"é".repeat(MAX_BODY_CHARS)).is_ok());
+    assert_eq!(
+        validate_outgoing("", "hi").unwrap_err().code,
+        ErrorCode::BadFrame
+    );
+    assert_eq!(
+        validate_outgoing(&"x".repeat(MAX_CLIENT_MSG_ID_BYTES + 1), "hi")
+            .unwrap_err()
+            .code,
+        ErrorCode::BadFrame
+    );
+}

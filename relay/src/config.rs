@@ -1,0 +1,138 @@
+//! Settings: built-in defaults, overridden by a TOML file, overridden by environment
+//! variables and flags (which clap merges before they reach here).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the relay listens.
+    pub addr: SocketAddr,
+    /// Holds the SQLite database.
+    pub data_dir: PathBuf,
+    /// Holds the built widget (`widget/`) and console (`console/`).
+    pub assets_dir: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: DEFAULT_ADDR
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: PathBuf::from("data"),
+            assets_dir: PathBuf::from("dist"),
+        }
+    }
+}
+
+/// The TOML file's shape; every key is optional. See `examples/porchlight.toml`.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub addr: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+    pub assets: Option<PathBuf>,
+}
+
+/// Values given on the command line or in `PORCHLIGHT_*` variables.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub addr: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+    pub assets: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|err| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: err.to_string(),
+        })
+    }
+}
+
+impl Config {
+    /// Defaults, then the config file (if named), then the overrides.
+    pub fn resolve(overrides: Overrides) -> Result<Self, ConfigError> {
+        let file = match &overrides.config {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
+        let defaults = Self::default();
+        Ok(Self {
+            addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),
+            data_dir: overrides.data.or(file.data).unwrap_or(defaults.data_dir),
+            assets_dir: overrides
+                .assets
+                .or(file.assets)
+                .unwrap_or(defaults.assets_dir),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("porchlight.toml");
+        std::fs::write(&path, "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\n").unwrap();
+        let config = Config::resolve(Overrides {
+            data: Some("/tmp/flag".into()),
+            config: Some(path),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.addr, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/flag"));
+        assert_eq!(config.assets_dir, PathBuf::from("dist"));
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/porchlight.toml");
+        let file = ConfigFile::load(&path).unwrap();
+        assert_eq!(file.addr, Some("127.0.0.1:8080".parse().unwrap()));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "adress = \"x\"\n").unwrap();
+        let err = Config::resolve(Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("adress"), "{err}");
+        std::fs::write(&path, "addr = \"not an address\"\n").unwrap();
+        let err = ConfigFile::load(&path).unwrap_err();
+        assert!(err.to_string().contains("addr"), "{err}");
+        let missing = ConfigFile::load(&dir.path().join("missing.toml")).unwrap_err();
+        assert!(matches!(missing, ConfigError::Read { .. }));
+    }
+}

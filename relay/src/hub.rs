@@ -1,0 +1,250 @@
+//! Live state: which sockets are open and which conversations each one follows.
+//! Durable state is in the store; after a restart the hub starts empty and clients
+//! rebuild it by reconnecting and resuming from their last `seq`.
+//!
+//! Every socket gets a bounded queue of encoded frames. Fan-out never waits: a socket
+//! whose queue is full is dropped from the hub (its task then closes it and the client
+//! resumes), so one slow reader cannot stall anyone else.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use porchlight_protocol::{AgentId, ConversationId};
+use tokio::sync::mpsc;
+
+/// Frames queued per socket before it counts as too slow.
+pub const OUTBOX_FRAMES: usize = 256;
+
+/// An encoded frame, shared by every socket it goes to.
+pub type Frame = Arc<str>;
+pub type ConnId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnKind {
+    Visitor,
+    Agent(AgentId),
+}
+
+struct Conn {
+    kind: ConnKind,
+    outbox: mpsc::Sender<Frame>,
+    following: HashSet<ConversationId>,
+}
+
+#[derive(Default)]
+struct HubState {
+    next_id: ConnId,
+    conns: HashMap<ConnId, Conn>,
+    followers: HashMap<ConversationId, HashSet<ConnId>>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    state: Mutex<HubState>,
+}
+
+/// Who a frame about a conversation goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Everyone,
+    Visitors,
+    Agents,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a socket. Frames for it arrive on the receiver; when the hub drops it
+    /// (too slow), the receiver ends.
+    pub fn connect(&self, kind: ConnKind) -> (ConnId, mpsc::Receiver<Frame>) {
+        let (outbox, inbox) = mpsc::channel(OUTBOX_FRAMES);
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = state.next_id;
+        state.conns.insert(
+            id,
+            Conn {
+                kind,
+                outbox,
+                following: HashSet::new(),
+            },
+        );
+        (id, inbox)
+    }
+
+    pub fn disconnect(&self, id: ConnId) {
+        remove(&mut self.lock(), id);
+    }
+
+    /// Sends the socket every later frame about the conversation.
+    pub fn follow(&self, id: ConnId, conversation: ConversationId) {
+        let mut state = self.lock();
+        let Some(conn) = state.conns.get_mut(&id) else {
+            return;
+        };
+        conn.following.insert(conversation);
+        state.followers.entry(conversation).or_default().insert(id);
+    }
+
+    pub fn unfollow(&self, id: ConnId, conversation: ConversationId) {
+        let mut state = self.lock();
+        if let Some(conn) = state.conns.get_mut(&id) {
+            conn.following.remove(&conversation);
+        }
+        unlink(&mut state, id, conversation);
+    }
+
+    /// Queues `frame` for the conversation's followers in `audience`, except `skip`.
+    pub fn publish(
+        &self,
+        conversation: ConversationId,
+        audience: Audience,
+        skip: Option<ConnId>,
+        frame: Frame,
+    ) {
+        let mut state = self.lock();
+        let Some(followers) = state.followers.get(&conversation) else {
+            return;
+        };
+        let targets: Vec<ConnId> = followers
+            .iter()
+            .copied()
+            .filter(|id| Some(*id) != skip)
+            .collect();
+        let mut lagging = Vec::new();
+        for id in targets {
+            let Some(conn) = state.conns.get(&id) else {
+                continue;
+            };
+            let wanted = match (audience, conn.kind) {
+                (Audience::Everyone, _) => true,
+                (Audience::Visitors, kind) => kind == ConnKind::Visitor,
+                (Audience::Agents, kind) => kind != ConnKind::Visitor,
+            };
+            if wanted && conn.outbox.try_send(Arc::clone(&frame)).is_err() {
+                lagging.push(id);
+            }
+        }
+        for id in lagging {
+            remove(&mut state, id);
+        }
+    }
+
+    /// Queues `frame` for every agent socket (the console's chat list).
+    pub fn publish_to_agents(&self, frame: Frame) {
+        let mut state = self.lock();
+        let lagging: Vec<ConnId> = state
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.kind != ConnKind::Visitor)
+            .filter(|(_, conn)| conn.outbox.try_send(Arc::clone(&frame)).is_err())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lagging {
+            remove(&mut state, id);
+        }
+    }
+
+    /// Open sockets, by kind: (visitors, agents).
+    pub fn counts(&self) -> (usize, usize) {
+        let state = self.lock();
+        let visitors = state
+            .conns
+            .values()
+            .filter(|conn| conn.kind == ConnKind::Visitor)
+            .count();
+        (visitors, state.conns.len() - visitors)
+    }
+}
+
+fn remove(state: &mut HubState, id: ConnId) {
+    if let Some(conn) = state.conns.remove(&id) {
+        for conversation in conn.following {
+            unlink(state, id, conversation);
+        }
+    }
+}
+
+fn unlink(state: &mut HubState, id: ConnId, conversation: ConversationId) {
+    if let Some(followers) = state.followers.get_mut(&conversation) {
+        followers.remove(&id);
+        if followers.is_empty() {
+            state.followers.remove(&conversation);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Frame {
+        Arc::from(text)
+    }
+
+    #[test]
+    fn followers_get_frames_for_their_conversations_only() {
+        let hub = Hub::default();
+        let (visitor, mut visitor_rx) = hub.connect(ConnKind::Visitor);
+        let (agent, mut agent_rx) = hub.connect(ConnKind::Agent(1));
+        let (_other, mut other_rx) = hub.connect(ConnKind::Visitor);
+        hub.follow(visitor, 7);
+        hub.follow(agent, 7);
+        hub.publish(7, Audience::Everyone, None, frame("a"));
+        hub.publish(7, Audience::Visitors, None, frame("v"));
+        hub.publish(7, Audience::Agents, None, frame("g"));
+        hub.publish(8, Audience::Everyone, None, frame("elsewhere"));
+        hub.publish(7, Audience::Everyone, Some(visitor), frame("not-echoed"));
+        assert_eq!(&*visitor_rx.try_recv().unwrap(), "a");
+        assert_eq!(&*visitor_rx.try_recv().unwrap(), "v");
+        assert!(visitor_rx.try_recv().is_err());
+        assert_eq!(&*agent_rx.try_recv().unwrap(), "a");
+        assert_eq!(&*agent_rx.try_recv().unwrap(), "g");
+        assert_eq!(&*agent_rx.try_recv().unwrap(), "not-echoed");
+        assert!(other_rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_socket_that_falls_behind_is_dropped_and_others_still_get_frames() {
+        let hub = Hub::default();
+        let (slow, mut slow_rx) = hub.connect(ConnKind::Visitor);
+        let (fast, mut fast_rx) = hub.connect(ConnKind::Agent(1));
+        hub.follow(slow, 7);
+        hub.follow(fast, 7);
+        for n in 0..=OUTBOX_FRAMES {
+            hub.publish(7, Audience::Everyone, None, frame(&n.to_string()));
+            assert_eq!(&*fast_rx.try_recv().unwrap(), n.to_string());
+        }
+        assert_eq!(hub.counts(), (0, 1), "the slow visitor was dropped");
+        let mut drained = 0;
+        while slow_rx.try_recv().is_ok() {
+            drained += 1;
+        }
+        assert_eq!(drained, OUTBOX_FRAMES);
+        assert!(
+            slow_rx.is_closed(),
+            "the dropped socket's queue ends, so its task closes it"
+        );
+    }
+
+    #[test]
+    fn disconnect_and_unfollow_stop_delivery() {
+        let hub = Hub::default();
+        let (a, mut a_rx) = hub.connect(ConnKind::Agent(1));
+        let (b, mut b_rx) = hub.connect(ConnKind::Agent(2));
+        hub.follow(a, 1);
+        hub.follow(b, 1);
+        hub.unfollow(a, 1);
+        hub.disconnect(b);
+        hub.publish(1, Audience::Everyone, None, frame("x"));
+        assert!(a_rx.try_recv().is_err());
+        assert!(b_rx.try_recv().is_err());
+        hub.publish_to_agents(frame("list"));
+        assert_eq!(&*a_rx.try_recv().unwrap(), "list");
+        assert_eq!(hub.counts(), (0, 1));
+    }
+}

@@ -1,0 +1,20 @@
+//! The Porchlight relay: serves the widget and console, runs their WebSockets, keeps
+//! live state in the [`hub`] and durable state in the [`store`].
+//!
+//! Start one from a test:
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use porchlight_relay::{config::Config, server::Relay};
+//! let (relay, _admin) = Relay::open(Config::default()).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! relay.run(listener, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod hub;
+pub mod server;
+pub mod store;
+pub mod web;
+pub mod ws;

@@ -1,0 +1,155 @@
+//! The relay as a value a test can start: open the store, seed it, serve a listener
+//! until a shutdown future resolves, then finish pending writes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::{hash_password, random_password};
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::store::{Seed, SqliteStore, Store};
+use crate::{auth, web, ws};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub config: Arc<Config>,
+    /// Cancelled when the relay stops: every socket closes with "restarting".
+    pub shutdown: CancellationToken,
+    /// Tracks socket tasks so shutdown can wait for them.
+    pub tracker: TaskTracker,
+    /// A real argon2 hash to verify against when an email is unknown.
+    pub dummy_hash: Arc<str>,
+}
+
+/// The admin account made on first start; the password is shown once.
+#[derive(Debug, Clone)]
+pub struct SeededAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+pub const DEMO_SITE_KEY: &str = "demo";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
+/// Until the bot-flow issue lands, every new conversation goes to the live-chat queue.
+const DEFAULT_PROFILE: &str = r#"{"start":"live_chat","steps":[{"id":"live_chat","type":"action","action":"start_live_chat","can_start_here":true}]}"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot hash a password: {0}")]
+    Hash(String),
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Relay {
+    state: AppState,
+}
+
+impl Relay {
+    /// Opens the store under `config.data_dir` and seeds it on first start.
+    pub async fn open(config: Config) -> Result<(Self, Option<SeededAdmin>), StartError> {
+        let store = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let password = random_password();
+        let (admin_hash, dummy_hash) = tokio::task::spawn_blocking(move || {
+            let admin = hash_password(&password).map(|hash| (hash, password));
+            (admin, hash_password("not a password"))
+        })
+        .await
+        .map_err(|err| StartError::Hash(err.to_string()))?;
+        let (admin_hash, password) = admin_hash.map_err(|err| StartError::Hash(err.to_string()))?;
+        let dummy_hash = dummy_hash.map_err(|err| StartError::Hash(err.to_string()))?;
+        let seeded = store
+            .seed_if_empty(Seed {
+                site_key: DEMO_SITE_KEY.into(),
+                site_name: "Demo site".into(),
+                profile_name: "Default".into(),
+                profile_definition: DEFAULT_PROFILE.into(),
+                team_name: "Support".into(),
+                admin_email: DEMO_ADMIN_EMAIL.into(),
+                admin_name: "Admin".into(),
+                admin_password_hash: admin_hash,
+            })
+            .await?;
+        let state = AppState {
+            store,
+            hub: Arc::new(Hub::default()),
+            config: Arc::new(config),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            dummy_hash: dummy_hash.into(),
+        };
+        let admin = seeded.then(|| SeededAdmin {
+            email: DEMO_ADMIN_EMAIL.into(),
+            password,
+        });
+        Ok((Self { state }, admin))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, closes every socket, and waits for pending
+    /// writes to commit.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let state = self.state;
+        let stop = state.shutdown.clone();
+        let serve = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.cancel();
+        });
+        serve.await?;
+        state.shutdown.cancel();
+        state.tracker.close();
+        state.tracker.wait().await;
+        state.store.flush().await?;
+        tracing::info!("relay stopped; every write is committed");
+        Ok(())
+    }
+}
+
+/// Every route of the relay.
+pub fn app(state: AppState) -> Router {
+    let assets = state.config.assets_dir.clone();
+    Router::new()
+        .route("/", get(web::demo_page))
+        .route("/healthz", get(web::healthz))
+        .route("/embed.js", get(web::embed_js))
+        .route("/widget/", get(web::widget_page))
+        .route("/widget/index.html", get(web::widget_page))
+        .nest_service("/widget", ServeDir::new(assets.join("widget")))
+        .route("/console", get(web::console_redirect))
+        .route("/console/", get(web::console_page))
+        .route("/console/index.html", get(web::console_page))
+        .nest_service("/console", ServeDir::new(assets.join("console")))
+        .route("/ws/visitor", get(ws::visitor::upgrade))
+        .route("/ws/agent", get(ws::agent::upgrade))
+        .route("/api/login", post(auth::login))
+        .route("/api/logout", post(auth::logout))
+        .route("/api/me", get(auth::whoami))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .with_state(state)
+}

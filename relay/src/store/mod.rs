@@ -1,0 +1,287 @@
+//! Durable state behind one narrow trait, so that a second backend (Postgres, for
+//! several relays) can come later without touching the handlers.
+
+use async_trait::async_trait;
+use porchlight_protocol::{
+    AgentId, AgentInfo, Author, ChatMessage, ChatSummary, ConversationId, ConversationStatus, Seq,
+};
+
+mod schema;
+pub use schema::SCHEMA_VERSION;
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+pub type SiteId = i64;
+pub type VisitorId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the conversation does not exist")]
+    NotFound,
+    #[error("the conversation has ended")]
+    ConversationEnded,
+    #[error("the agent has not joined this conversation")]
+    NotJoined,
+    #[error("an agent with that email already exists")]
+    Duplicate,
+    #[error("the write batch failed: {0}")]
+    Batch(String),
+    #[error("the store is closed")]
+    Closed,
+    #[error("cannot open the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub id: SiteId,
+    pub key: String,
+    pub name: String,
+    /// Origins allowed to embed the widget, besides the relay's own.
+    pub allowed_origins: Vec<String>,
+    pub default_profile_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visitor {
+    pub id: VisitorId,
+    pub site_id: SiteId,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Agent => "agent",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        if text == "admin" {
+            Self::Admin
+        } else {
+            Self::Agent
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: AgentId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl Agent {
+    pub fn info(&self) -> AgentInfo {
+        AgentInfo {
+            id: self.id,
+            name: self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub site_id: SiteId,
+    pub visitor_id: VisitorId,
+    pub visitor_name: String,
+    pub profile_id: Option<i64>,
+    pub status: ConversationStatus,
+    pub current_step: Option<String>,
+    pub agent: Option<AgentInfo>,
+    pub created_at: i64,
+    pub queued_at: Option<i64>,
+    pub agent_joined_at: Option<i64>,
+    pub queue_ms: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub last_seq: Seq,
+    pub page_url: Option<String>,
+}
+
+impl Conversation {
+    pub fn summary(&self) -> ChatSummary {
+        ChatSummary {
+            conversation_id: self.id,
+            status: self.status,
+            visitor_name: self.visitor_name.clone(),
+            agent: self.agent.clone(),
+            queued_at: self.queued_at.unwrap_or(self.created_at),
+            last_seq: self.last_seq,
+            page_url: self.page_url.clone(),
+        }
+    }
+}
+
+/// What a message is, beyond who wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// Typed by a person (or the bot's text).
+    Text,
+    /// A change of state: joined, ended.
+    Event,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Event => "event",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub conversation_id: ConversationId,
+    pub client_msg_id: Option<String>,
+    pub author: Author,
+    /// The visitor's or agent's id. An agent's message is refused unless that agent
+    /// holds the conversation.
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub kind: MessageKind,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub message: ChatMessage,
+    /// The `client_msg_id` was already stored: this is the original, nothing new was written.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinOutcome {
+    /// This agent now holds the conversation; the event message says so.
+    Joined(Conversation, ChatMessage),
+    /// Someone else holds it.
+    Taken,
+    Ended,
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    pub site_id: SiteId,
+    pub visitor_id: VisitorId,
+    pub profile_id: Option<i64>,
+    pub page_url: Option<String>,
+    pub referrer: Option<String>,
+}
+
+/// What first start creates: a demo site, its profile, a team and an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub site_key: String,
+    pub site_name: String,
+    pub profile_name: String,
+    pub profile_definition: String,
+    pub team_name: String,
+    pub admin_email: String,
+    pub admin_name: String,
+    pub admin_password_hash: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates the seed when the store has no site yet; says whether it did.
+    async fn seed_if_empty(&self, seed: Seed) -> Result<bool, StoreError>;
+
+    async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError>;
+
+    async fn create_visitor(
+        &self,
+        site_id: SiteId,
+        token_hash: String,
+    ) -> Result<Visitor, StoreError>;
+    async fn visitor_by_token(
+        &self,
+        site_id: SiteId,
+        token_hash: &str,
+    ) -> Result<Option<Visitor>, StoreError>;
+
+    /// The visitor's open conversation if there is one, else a new queued one.
+    /// Atomic, so two tabs sending at once share one conversation.
+    async fn open_or_start_conversation(
+        &self,
+        new: NewConversation,
+    ) -> Result<(Conversation, bool), StoreError>;
+    async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+    async fn latest_conversation(
+        &self,
+        visitor_id: VisitorId,
+    ) -> Result<Option<Conversation>, StoreError>;
+    /// Queued and active conversations, oldest first.
+    async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
+
+    /// Stores a message with the conversation's next `seq`, once per `client_msg_id`.
+    /// Returns only after COMMIT.
+    async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
+    /// Messages with `seq > after`, in order, at most `limit`.
+    async fn messages_after(
+        &self,
+        id: ConversationId,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// Gives a queued conversation to the agent, unless another agent got it first.
+    async fn join(&self, id: ConversationId, agent: AgentInfo) -> Result<JoinOutcome, StoreError>;
+    /// Ends an open conversation and records who did; `None` if it had already ended.
+    async fn end(
+        &self,
+        id: ConversationId,
+        by: Author,
+        by_name: Option<String>,
+    ) -> Result<Option<(Conversation, ChatMessage)>, StoreError>;
+
+    async fn create_agent(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: String,
+    ) -> Result<Agent, StoreError>;
+    async fn agent_by_email(&self, email: &str) -> Result<Option<Agent>, StoreError>;
+    async fn create_session(
+        &self,
+        agent_id: AgentId,
+        token_hash: String,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    async fn agent_by_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Agent>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Waits until every write sent before it is committed.
+    async fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

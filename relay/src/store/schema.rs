@@ -1,0 +1,107 @@
+//! Migrations, applied in order by `PRAGMA user_version`. Never edit a shipped
+//! migration: add a new one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the foundation.
+    r#"
+    CREATE TABLE sites (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        allowed_origins TEXT NOT NULL DEFAULT '[]',
+        default_profile_id INTEGER,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE agents (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'agent')),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE team_members (
+        team_id INTEGER NOT NULL REFERENCES teams(id),
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        PRIMARY KEY (team_id, agent_id)
+    );
+    CREATE TABLE agent_sessions (
+        token_hash TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE TABLE visitors (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        visitor_id INTEGER NOT NULL REFERENCES visitors(id),
+        profile_id INTEGER REFERENCES profiles(id),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'active', 'ended')),
+        current_step TEXT,
+        agent_id INTEGER REFERENCES agents(id),
+        agent_name TEXT,
+        created_at INTEGER NOT NULL,
+        queued_at INTEGER,
+        agent_joined_at INTEGER,
+        queue_ms INTEGER,
+        ended_at INTEGER,
+        ended_by TEXT,
+        ticket_id INTEGER,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        page_url TEXT,
+        referrer TEXT
+    );
+    CREATE INDEX conversations_open ON conversations(status) WHERE status <> 'ended';
+    CREATE INDEX conversations_by_visitor ON conversations(visitor_id, id);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        seq INTEGER NOT NULL,
+        author_kind TEXT NOT NULL CHECK (author_kind IN ('visitor', 'agent', 'bot', 'system')),
+        author_id INTEGER,
+        author_name TEXT,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        client_msg_id TEXT,
+        created_at INTEGER NOT NULL,
+        UNIQUE (conversation_id, seq),
+        UNIQUE (conversation_id, client_msg_id)
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`SCHEMA_VERSION`], one transaction per migration.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,719 @@
+//! The embedded backend. One thread owns the write connection and commits jobs in
+//! batches (group commit): every job in a batch runs in its own savepoint inside one
+//! `BEGIN IMMEDIATE` transaction, and no job is answered before the COMMIT. Reads go
+//! to a small pool of read-only connections on tokio's blocking threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use porchlight_protocol::{
+    AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus, Seq,
+};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    Agent, Appended, Conversation, JoinOutcome, MessageKind, NewConversation, NewMessage, Role,
+    Seed, Site, SiteId, Store, StoreError, Visitor, VisitorId, now_ms, schema,
+};
+
+/// Answers a job once its batch is committed (or failed).
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// Runs on the writer thread inside a savepoint; says whether to keep its changes.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+
+/// How many queued jobs one transaction takes at most.
+const MAX_BATCH: usize = 512;
+const READ_POOL_SIZE: usize = 4;
+const DB_FILE: &str = "porchlight.sqlite3";
+
+pub struct SqliteStore {
+    writer: mpsc::Sender<Job>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `DIR/porchlight.sqlite3`, migrates it and starts the
+    /// writer thread.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let mut write_conn = Connection::open(&path)?;
+        configure(&write_conn)?;
+        write_conn.pragma_update(None, "journal_mode", "WAL")?;
+        schema::migrate(&mut write_conn)?;
+
+        let readers = (0..READ_POOL_SIZE)
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&conn)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>, rusqlite::Error>>()?;
+
+        let (writer, jobs) = mpsc::channel::<Job>(4096);
+        std::thread::Builder::new()
+            .name("porchlight-writer".into())
+            .spawn(move || write_loop(write_conn, jobs))
+            .map_err(|source| StoreError::DataDir {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Self {
+            writer,
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `job` on the writer thread; resolves after its batch commits.
+    async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = job(conn);
+            let keep = result.is_ok();
+            let reply: Reply = Box::new(move |committed| {
+                let _ = tx.send(committed.and(result));
+            });
+            (keep, reply)
+        });
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `query` on a pooled read connection on a blocking thread.
+    async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let index = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let conn = readers[index]
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            query(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // FULL: an acknowledged message survives power loss, not only a crashed process.
+    // Group commit keeps the fsync per batch, not per message.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, &mut batch);
+    }
+}
+
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %err, "cannot begin a write transaction");
+        let reason = err.to_string();
+        for job in batch.drain(..) {
+            let (_, reply) = job(conn);
+            reply(Err(StoreError::Batch(reason.clone())));
+        }
+        return;
+    }
+    let mut replies = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        let savepoint = conn.execute_batch("SAVEPOINT job");
+        let (keep, reply) = job(conn);
+        if savepoint.is_ok() {
+            let end = if keep {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
+            if let Err(err) = conn.execute_batch(end) {
+                tracing::error!(error = %err, "cannot close a savepoint");
+            }
+        }
+        replies.push(reply);
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => replies.into_iter().for_each(|reply| reply(Ok(()))),
+        Err(err) => {
+            tracing::error!(error = %err, "commit failed; the batch is rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            let reason = err.to_string();
+            for reply in replies {
+                reply(Err(StoreError::Batch(reason.clone())));
+            }
+        }
+    }
+}
+
+const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
+     c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
+     c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url";
+
+fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
+    let status: String = row.get(5)?;
+    let agent_id: Option<AgentId> = row.get(7)?;
+    let agent_name: Option<String> = row.get(8)?;
+    Ok(Conversation {
+        id: row.get(0)?,
+        site_id: row.get(1)?,
+        visitor_id: row.get(2)?,
+        visitor_name: row.get(3)?,
+        profile_id: row.get(4)?,
+        status: ConversationStatus::parse(&status).unwrap_or(ConversationStatus::Ended),
+        current_step: row.get(6)?,
+        agent: agent_id.map(|id| AgentInfo {
+            id,
+            name: agent_name.unwrap_or_default(),
+        }),
+        created_at: row.get(9)?,
+        queued_at: row.get(10)?,
+        agent_joined_at: row.get(11)?,
+        queue_ms: row.get(12)?,
+        ended_at: row.get(13)?,
+        ticket_id: row.get(14)?,
+        last_seq: row.get::<_, i64>(15)?.try_into().unwrap_or(0),
+        page_url: row.get(16)?,
+    })
+}
+
+fn load_conversation(
+    conn: &Connection,
+    id: ConversationId,
+) -> rusqlite::Result<Option<Conversation>> {
+    conn.query_row(
+        &format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+             JOIN visitors v ON v.id = c.visitor_id WHERE c.id = ?1"
+        ),
+        [id],
+        conversation_from_row,
+    )
+    .optional()
+}
+
+const MESSAGE_COLUMNS: &str =
+    "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at";
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
+    let author: String = row.get(2)?;
+    Ok(ChatMessage {
+        conversation_id: row.get(0)?,
+        seq: row.get::<_, i64>(1)?.try_into().unwrap_or(0),
+        author: Author::parse(&author).unwrap_or(Author::System),
+        author_name: row.get(3)?,
+        body: row.get(4)?,
+        client_msg_id: row.get(5)?,
+        at: row.get(6)?,
+    })
+}
+
+fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
+    let role: String = row.get(3)?;
+    Ok(Agent {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        name: row.get(2)?,
+        role: Role::parse(&role),
+        password_hash: row.get(4)?,
+    })
+}
+
+/// Inserts a message with the conversation's next seq. Runs on the writer thread, so
+/// the read-increment-insert cannot interleave with another writer: seqs have no gaps.
+fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, StoreError> {
+    if let Some(client_msg_id) = &message.client_msg_id {
+        let existing = conn
+            .query_row(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages \
+                     WHERE conversation_id = ?1 AND client_msg_id = ?2"
+                ),
+                params![message.conversation_id, client_msg_id],
+                message_from_row,
+            )
+            .optional()?;
+        if let Some(original) = existing {
+            return Ok(Appended {
+                message: original,
+                duplicate: true,
+            });
+        }
+    }
+    let state: Option<(String, Option<AgentId>)> = conn
+        .query_row(
+            "SELECT status, agent_id FROM conversations WHERE id = ?1",
+            [message.conversation_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((status, holder)) = state else {
+        return Err(StoreError::NotFound);
+    };
+    if status == "ended" && message.kind == MessageKind::Text {
+        return Err(StoreError::ConversationEnded);
+    }
+    if message.author == Author::Agent && (status != "active" || holder != message.author_id) {
+        return Err(StoreError::NotJoined);
+    }
+    let now = now_ms();
+    let seq: i64 = conn.query_row(
+        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+        [message.conversation_id],
+        |row| row.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_id, author_name, kind, \
+         body, client_msg_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            message.conversation_id,
+            seq,
+            message.author.as_str(),
+            message.author_id,
+            message.author_name,
+            message.kind.as_str(),
+            message.body,
+            message.client_msg_id,
+            now,
+        ],
+    )?;
+    Ok(Appended {
+        message: ChatMessage {
+            conversation_id: message.conversation_id,
+            seq: seq.try_into().unwrap_or(0),
+            author: message.author,
+            author_name: message.author_name.clone(),
+            body: message.body.clone(),
+            client_msg_id: message.client_msg_id.clone(),
+            at: now,
+        },
+        duplicate: false,
+    })
+}
+
+fn event(conversation_id: ConversationId, body: String) -> NewMessage {
+    NewMessage {
+        conversation_id,
+        client_msg_id: None,
+        author: Author::System,
+        author_id: None,
+        author_name: None,
+        kind: MessageKind::Event,
+        body,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn seed_if_empty(&self, seed: Seed) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let sites: i64 = conn.query_row("SELECT COUNT(*) FROM sites", [], |row| row.get(0))?;
+            if sites > 0 {
+                return Ok(false);
+            }
+            let now = now_ms();
+            conn.execute(
+                "INSERT INTO sites (key, name, created_at) VALUES (?1, ?2, ?3)",
+                params![seed.site_key, seed.site_name, now],
+            )?;
+            let site_id = conn.last_insert_rowid();
+            conn.execute(
+                "INSERT INTO profiles (site_id, name, definition, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![site_id, seed.profile_name, seed.profile_definition, now],
+            )?;
+            let profile_id = conn.last_insert_rowid();
+            conn.execute(
+                "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
+                params![profile_id, site_id],
+            )?;
+            conn.execute(
+                "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
+                params![seed.team_name, now],
+            )?;
+            let team_id = conn.last_insert_rowid();
+            conn.execute(
+                "INSERT INTO agents (email, name, role, password_hash, created_at) \
+                 VALUES (?1, ?2, 'admin', ?3, ?4)",
+                params![seed.admin_email, seed.admin_name, seed.admin_password_hash, now],
+            )?;
+            let agent_id = conn.last_insert_rowid();
+            conn.execute(
+                "INSERT INTO team_members (team_id, agent_id) VALUES (?1, ?2)",
+                params![team_id, agent_id],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |conn| {
+            let site = conn
+                .query_row(
+                    "SELECT id, key, name, allowed_origins, default_profile_id FROM sites WHERE key = ?1",
+                    [key],
+                    |row| {
+                        let origins: String = row.get(3)?;
+                        Ok(Site {
+                            id: row.get(0)?,
+                            key: row.get(1)?,
+                            name: row.get(2)?,
+                            allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
+                            default_profile_id: row.get(4)?,
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(site)
+        })
+        .await
+    }
+
+    async fn create_visitor(
+        &self,
+        site_id: SiteId,
+        token_hash: String,
+    ) -> Result<Visitor, StoreError> {
+        self.write(move |conn| {
+            let now = now_ms();
+            conn.execute(
+                "INSERT INTO visitors (site_id, token_hash, display_name, created_at) \
+                 VALUES (?1, ?2, '', ?3)",
+                params![site_id, token_hash, now],
+            )?;
+            let id = conn.last_insert_rowid();
+            let display_name = format!("Visitor {id}");
+            conn.execute(
+                "UPDATE visitors SET display_name = ?1 WHERE id = ?2",
+                params![display_name, id],
+            )?;
+            Ok(Visitor {
+                id,
+                site_id,
+                display_name,
+            })
+        })
+        .await
+    }
+
+    async fn visitor_by_token(
+        &self,
+        site_id: SiteId,
+        token_hash: &str,
+    ) -> Result<Option<Visitor>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, site_id, display_name FROM visitors \
+                     WHERE token_hash = ?1 AND site_id = ?2",
+                    params![token_hash, site_id],
+                    |row| {
+                        Ok(Visitor {
+                            id: row.get(0)?,
+                            site_id: row.get(1)?,
+                            display_name: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn open_or_start_conversation(
+        &self,
+        new: NewConversation,
+    ) -> Result<(Conversation, bool), StoreError> {
+        self.write(move |conn| {
+            let open: Option<ConversationId> = conn
+                .query_row(
+                    "SELECT id FROM conversations WHERE visitor_id = ?1 AND status <> 'ended' \
+                     ORDER BY id DESC LIMIT 1",
+                    [new.visitor_id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let (id, started) = match open {
+                Some(id) => (id, false),
+                None => {
+                    let now = now_ms();
+                    conn.execute(
+                        "INSERT INTO conversations (site_id, visitor_id, profile_id, status, \
+                         created_at, queued_at, page_url, referrer) \
+                         VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?6)",
+                        params![
+                            new.site_id,
+                            new.visitor_id,
+                            new.profile_id,
+                            now,
+                            new.page_url,
+                            new.referrer
+                        ],
+                    )?;
+                    (conn.last_insert_rowid(), true)
+                }
+            };
+            let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+            Ok((conversation, started))
+        })
+        .await
+    }
+
+    async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
+        self.read(move |conn| Ok(load_conversation(conn, id)?))
+            .await
+    }
+
+    async fn latest_conversation(
+        &self,
+        visitor_id: VisitorId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!(
+                        "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+                         JOIN visitors v ON v.id = c.visitor_id \
+                         WHERE c.visitor_id = ?1 ORDER BY c.id DESC LIMIT 1"
+                    ),
+                    [visitor_id],
+                    conversation_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+                 JOIN visitors v ON v.id = c.visitor_id \
+                 WHERE c.status <> 'ended' ORDER BY c.id"
+            ))?;
+            let rows = statement.query_map([], conversation_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        self.write(move |conn| insert_message(conn, &message)).await
+    }
+
+    async fn messages_after(
+        &self,
+        id: ConversationId,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages \
+                 WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            ))?;
+            let after = i64::try_from(after).unwrap_or(i64::MAX);
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map(params![id, after, limit], message_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn join(&self, id: ConversationId, agent: AgentInfo) -> Result<JoinOutcome, StoreError> {
+        self.write(move |conn| {
+            let Some(current) = load_conversation(conn, id)? else {
+                return Ok(JoinOutcome::NotFound);
+            };
+            match current.status {
+                ConversationStatus::Ended => return Ok(JoinOutcome::Ended),
+                ConversationStatus::Active => return Ok(JoinOutcome::Taken),
+                ConversationStatus::Queued => {}
+            }
+            let now = now_ms();
+            // The status guard makes the claim atomic even if a second writer appears.
+            let claimed = conn.execute(
+                "UPDATE conversations SET status = 'active', agent_id = ?1, agent_name = ?2, \
+                 agent_joined_at = ?3, queue_ms = ?3 - COALESCE(queued_at, created_at) \
+                 WHERE id = ?4 AND status = 'queued'",
+                params![agent.id, agent.name, now, id],
+            )?;
+            if claimed == 0 {
+                return Ok(JoinOutcome::Taken);
+            }
+            let appended =
+                insert_message(conn, &event(id, format!("{} joined the chat", agent.name)))?;
+            let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+            Ok(JoinOutcome::Joined(conversation, appended.message))
+        })
+        .await
+    }
+
+    async fn end(
+        &self,
+        id: ConversationId,
+        by: Author,
+        by_name: Option<String>,
+    ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+        self.write(move |conn| {
+            let ended = conn.execute(
+                "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = ?2 \
+                 WHERE id = ?3 AND status <> 'ended'",
+                params![now_ms(), by.as_str(), id],
+            )?;
+            if ended == 0 {
+                return Ok(None);
+            }
+            let body = match (by, by_name) {
+                (Author::Visitor, _) => "The visitor ended the chat".to_owned(),
+                (_, Some(name)) => format!("{name} ended the chat"),
+                (_, None) => "Chat ended".to_owned(),
+            };
+            let appended = insert_message(conn, &event(id, body))?;
+            let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+            Ok(Some((conversation, appended.message)))
+        })
+        .await
+    }
+
+    async fn create_agent(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: String,
+    ) -> Result<Agent, StoreError> {
+        let (email, name) = (email.to_owned(), name.to_owned());
+        self.write(move |conn| {
+            let inserted = conn.execute(
+                "INSERT INTO agents (email, name, role, password_hash, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (email) DO NOTHING",
+                params![email, name, role.as_str(), password_hash, now_ms()],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Duplicate);
+            }
+            Ok(Agent {
+                id: conn.last_insert_rowid(),
+                email,
+                name,
+                role,
+                password_hash,
+            })
+        })
+        .await
+    }
+
+    async fn agent_by_email(&self, email: &str) -> Result<Option<Agent>, StoreError> {
+        let email = email.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, email, name, role, password_hash FROM agents WHERE email = ?1",
+                    [email],
+                    agent_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        agent_id: AgentId,
+        token_hash: String,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let now = now_ms();
+            conn.execute("DELETE FROM agent_sessions WHERE expires_at < ?1", [now])?;
+            conn.execute(
+                "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, agent_id, now, expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn agent_by_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Agent>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT a.id, a.email, a.name, a.role, a.password_hash FROM agent_sessions s \
+                     JOIN agents a ON a.id = s.agent_id \
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                    params![token_hash, now],
+                    agent_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM agent_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.write(|_| Ok(())).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,332 @@
+use std::sync::Arc;
+
+use super::*;
+
+fn seed() -> Seed {
+    Seed {
+        site_key: "demo".into(),
+        site_name: "Demo".into(),
+        profile_name: "Default".into(),
+        profile_definition: "{}".into(),
+        team_name: "Support".into(),
+        admin_email: "admin@example.com".into(),
+        admin_name: "Admin".into(),
+        admin_password_hash: "x".into(),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    site: Site,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    Fixture {
+        _dir: dir,
+        store,
+        site,
+    }
+}
+
+async fn conversation(fx: &Fixture, token: &str) -> Conversation {
+    let visitor = fx
+        .store
+        .create_visitor(fx.site.id, token.into())
+        .await
+        .unwrap();
+    let (conversation, started) = fx
+        .store
+        .open_or_start_conversation(NewConversation {
+            site_id: fx.site.id,
+            visitor_id: visitor.id,
+            profile_id: fx.site.default_profile_id,
+            page_url: None,
+            referrer: None,
+        })
+        .await
+        .unwrap();
+    assert!(started);
+    conversation
+}
+
+fn visitor_text(conversation_id: ConversationId, client_msg_id: &str, body: &str) -> NewMessage {
+    NewMessage {
+        conversation_id,
+        client_msg_id: Some(client_msg_id.into()),
+        author: Author::Visitor,
+        author_id: None,
+        author_name: None,
+        kind: MessageKind::Text,
+        body: body.into(),
+    }
+}
+
+#[tokio::test]
+async fn migrates_an_empty_directory_and_reopens_without_change() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert!(store.seed_if_empty(seed()).await.unwrap());
+        store.flush().await.unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert!(
+        !store.seed_if_empty(seed()).await.unwrap(),
+        "a second start must not seed again"
+    );
+    let conn = Connection::open(store.path()).unwrap();
+    let version: usize = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    for table in [
+        "sites",
+        "visitors",
+        "agents",
+        "teams",
+        "profiles",
+        "conversations",
+        "messages",
+    ] {
+        let count: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(count, 1, "table {table} exists");
+    }
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    assert!(site.default_profile_id.is_some());
+    assert!(
+        store
+            .agent_by_email("ADMIN@example.com")
+            .await
+            .unwrap()
+            .is_some(),
+        "emails match without regard to case"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_client_msg_id_is_stored_once_and_answered_with_the_original() {
+    let fx = fixture().await;
+    let conv = conversation(&fx, "t1").await;
+    let first = fx
+        .store
+        .append_message(visitor_text(conv.id, "m-1", "hello"))
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    assert_eq!(first.message.seq, 1);
+    let again = fx
+        .store
+        .append_message(visitor_text(conv.id, "m-1", "hello (resent)"))
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.message, first.message);
+    let stored = fx.store.messages_after(conv.id, 0, 100).await.unwrap();
+    assert_eq!(stored, vec![first.message]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seqs_have_no_gaps_under_concurrent_senders() {
+    let fx = fixture().await;
+    let conv = conversation(&fx, "t1").await;
+    let mut senders = Vec::new();
+    for sender in 0..8 {
+        let store = Arc::clone(&fx.store);
+        senders.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for n in 0..50 {
+                let appended = store
+                    .append_message(visitor_text(conv.id, &format!("s{sender}-{n}"), "x"))
+                    .await
+                    .unwrap();
+                seqs.push(appended.message.seq);
+            }
+            seqs
+        }));
+    }
+    let mut acked = Vec::new();
+    for sender in senders {
+        acked.extend(sender.await.unwrap());
+    }
+    acked.sort_unstable();
+    assert_eq!(acked, (1..=400).collect::<Vec<u64>>());
+    let stored: Vec<u64> = fx
+        .store
+        .messages_after(conv.id, 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|message| message.seq)
+        .collect();
+    assert_eq!(stored, (1..=400).collect::<Vec<u64>>());
+    let after = fx.store.messages_after(conv.id, 390, 1000).await.unwrap();
+    assert_eq!(after.first().map(|m| m.seq), Some(391));
+    assert_eq!(after.len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_one_of_two_racing_agents_joins() {
+    let fx = fixture().await;
+    let conv = conversation(&fx, "t1").await;
+    let ana = AgentInfo {
+        id: 1,
+        name: "Ana".into(),
+    };
+    let bo = fx
+        .store
+        .create_agent("bo@example.com", "Bo", Role::Agent, "x".into())
+        .await
+        .unwrap()
+        .info();
+    let (a, b) = tokio::join!(
+        fx.store.join(conv.id, ana.clone()),
+        fx.store.join(conv.id, bo.clone())
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let winners: Vec<&Conversation> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            JoinOutcome::Joined(conversation, _) => Some(conversation),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&JoinOutcome::Taken));
+    let winner = winners[0].agent.clone().unwrap();
+    let stored = fx.store.conversation(conv.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConversationStatus::Active);
+    assert_eq!(stored.agent, Some(winner.clone()));
+    assert!(stored.queue_ms.unwrap() >= 0);
+    let events = fx.store.messages_after(conv.id, 0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].body, format!("{} joined the chat", winner.name));
+
+    let loser = if winner == ana { bo } else { ana };
+    let refused = fx
+        .store
+        .append_message(NewMessage {
+            author: Author::Agent,
+            author_id: Some(loser.id),
+            ..visitor_text(conv.id, "a-1", "me too")
+        })
+        .await;
+    assert!(matches!(refused, Err(StoreError::NotJoined)), "{refused:?}");
+    let accepted = fx
+        .store
+        .append_message(NewMessage {
+            author: Author::Agent,
+            author_id: Some(winner.id),
+            author_name: Some(winner.name.clone()),
+            ..visitor_text(conv.id, "a-2", "hi")
+        })
+        .await
+        .unwrap();
+    assert_eq!(accepted.message.seq, 2);
+}
+
+#[tokio::test]
+async fn an_ended_conversation_takes_no_more_text_and_a_new_one_can_start() {
+    let fx = fixture().await;
+    let conv = conversation(&fx, "t1").await;
+    let (ended, event) = fx
+        .store
+        .end(conv.id, Author::Visitor, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.status, ConversationStatus::Ended);
+    assert!(ended.ended_at.is_some());
+    assert_eq!(event.author, Author::System);
+    assert!(
+        fx.store
+            .end(conv.id, Author::Visitor, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "ending twice changes nothing"
+    );
+    let refused = fx
+        .store
+        .append_message(visitor_text(conv.id, "m-9", "late"))
+        .await;
+    assert!(matches!(refused, Err(StoreError::ConversationEnded)));
+    let (next, started) = fx
+        .store
+        .open_or_start_conversation(NewConversation {
+            site_id: fx.site.id,
+            visitor_id: conv.visitor_id,
+            profile_id: None,
+            page_url: None,
+            referrer: None,
+        })
+        .await
+        .unwrap();
+    assert!(started);
+    assert_ne!(next.id, conv.id);
+    assert_eq!(
+        fx.store
+            .latest_conversation(conv.visitor_id)
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(next.id)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_does_not_undo_the_others_in_its_batch() {
+    let fx = fixture().await;
+    let conv = conversation(&fx, "t1").await;
+    let (good, bad) = tokio::join!(
+        fx.store
+            .append_message(visitor_text(conv.id, "m-1", "kept")),
+        fx.store.append_message(visitor_text(999, "m-2", "nowhere"))
+    );
+    assert!(matches!(bad, Err(StoreError::NotFound)));
+    assert_eq!(good.unwrap().message.seq, 1);
+    assert_eq!(
+        fx.store.messages_after(conv.id, 0, 10).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire_and_can_be_deleted() {
+    let fx = fixture().await;
+    let admin = fx
+        .store
+        .agent_by_email("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    fx.store
+        .create_session(admin.id, "h1".into(), 2_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.store.agent_by_session("h1", 1_000).await.unwrap(),
+        Some(admin.clone())
+    );
+    assert_eq!(fx.store.agent_by_session("h1", 2_001).await.unwrap(), None);
+    fx.store
+        .create_session(admin.id, "h2".into(), i64::MAX)
+        .await
+        .unwrap();
+    fx.store.delete_session("h2").await.unwrap();
+    assert_eq!(fx.store.agent_by_session("h2", 0).await.unwrap(), None);
+}

@@ -1,0 +1,157 @@
+//! Pages and files: the demo host page, the embed loader, the widget and the console.
+
+use std::path::Path;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::server::AppState;
+
+/// The page a site owner's snippet is shown on: `examples/demo.html`.
+const DEMO_PAGE: &str = include_str!("../../examples/demo.html");
+/// The loader a site owner's `<script>` tag fetches.
+const EMBED_JS: &str = include_str!("../../widget/embed.js");
+
+pub async fn demo_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        DEMO_PAGE,
+    )
+        .into_response()
+}
+
+pub async fn embed_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        EMBED_JS,
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+pub struct Health {
+    status: &'static str,
+    visitors: usize,
+    agents: usize,
+}
+
+pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    let (visitors, agents) = state.hub.counts();
+    Json(Health {
+        status: "ok",
+        visitors,
+        agents,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct WidgetQuery {
+    site: Option<String>,
+}
+
+/// Who may frame the widget: the relay itself and the site's allowed origins.
+pub fn frame_ancestors(allowed_origins: &[String]) -> String {
+    if allowed_origins.iter().any(|origin| origin == "*") {
+        return "frame-ancestors *".to_owned();
+    }
+    let mut policy = "frame-ancestors 'self'".to_owned();
+    for origin in allowed_origins {
+        // Only plain origins; anything that could smuggle another directive is dropped.
+        let plain = origin
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b":/.-*".contains(&byte));
+        if plain && !origin.is_empty() {
+            policy.push(' ');
+            policy.push_str(origin);
+        }
+    }
+    policy
+}
+
+async fn index_html(path: &Path) -> Result<String, Response> {
+    tokio::fs::read_to_string(path).await.map_err(|_| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} is missing: build the web assets first (make run does).",
+                path.display()
+            ),
+        )
+            .into_response()
+    })
+}
+
+fn html(body: String, csp: &str) -> Response {
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// `GET /widget/?site=KEY`: the widget app, framable only by the site's origins.
+pub async fn widget_page(
+    State(state): State<AppState>,
+    Query(query): Query<WidgetQuery>,
+) -> Response {
+    let site = match query.site {
+        Some(key) => state.store.site_by_key(&key).await.ok().flatten(),
+        None => None,
+    };
+    let Some(site) = site else {
+        return (
+            StatusCode::NOT_FOUND,
+            "Unknown site: check data-site on the script tag.",
+        )
+            .into_response();
+    };
+    match index_html(&state.config.assets_dir.join("widget/index.html")).await {
+        Ok(body) => html(body, &frame_ancestors(&site.allowed_origins)),
+        Err(response) => response,
+    }
+}
+
+/// `GET /console/`: the agent console, never framed.
+pub async fn console_page(State(state): State<AppState>) -> Response {
+    match index_html(&state.config.assets_dir.join("console/index.html")).await {
+        Ok(body) => html(body, "frame-ancestors 'none'"),
+        Err(response) => response,
+    }
+}
+
+pub async fn console_redirect() -> Redirect {
+    Redirect::permanent("/console/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_ancestors_lists_only_plain_origins() {
+        assert_eq!(frame_ancestors(&[]), "frame-ancestors 'self'");
+        assert_eq!(
+            frame_ancestors(&["https://shop.example".into(), "x; script-src *".into()]),
+            "frame-ancestors 'self' https://shop.example"
+        );
+        assert_eq!(frame_ancestors(&["*".into()]), "frame-ancestors *");
+    }
+}

@@ -1,0 +1,250 @@
+//! The console's socket: hello, open, join, send, end_chat. The agent is known from
+//! the session cookie before the upgrade.
+
+use axum::extract::State;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use porchlight_protocol::{
+    AgentEvent, AgentRequest, Author, ConversationId, ErrorCode, PROTOCOL_VERSION, ProtocolError,
+    Seq, parse_agent_request, to_text, validate_outgoing,
+};
+
+use super::socket::{Handler, Outcome, drive};
+use super::{
+    HARD_FRAME_LIMIT, READ_BUFFER_BYTES, WRITE_BUFFER_BYTES, announce_conversation,
+    announce_message, history, store_failure,
+};
+use crate::auth::{current_agent, same_origin};
+use crate::hub::{ConnId, ConnKind};
+use crate::server::AppState;
+use crate::store::{Agent, JoinOutcome, MessageKind, NewMessage, Role};
+
+/// `GET /ws/agent`: only for a logged-in agent, only from the console's own origin.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "The console socket only accepts its own origin.",
+        )
+            .into_response();
+    }
+    let Some(agent) = current_agent(&state, &headers).await else {
+        return (StatusCode::UNAUTHORIZED, "Log in first.").into_response();
+    };
+    let tracker = state.tracker.clone();
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_message_size(HARD_FRAME_LIMIT)
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .on_upgrade(move |socket| tracker.track_future(run(socket, state, agent)))
+}
+
+async fn run(socket: WebSocket, state: AppState, agent: Agent) {
+    let (conn, mut inbox) = state.hub.connect(ConnKind::Agent(agent.id));
+    let shutdown = state.shutdown.clone();
+    let mut session = AgentSession {
+        state: state.clone(),
+        conn,
+        agent,
+        greeted: false,
+    };
+    drive(socket, &mut session, &mut inbox, &shutdown).await;
+    state.hub.disconnect(conn);
+}
+
+struct AgentSession {
+    state: AppState,
+    conn: ConnId,
+    agent: Agent,
+    greeted: bool,
+}
+
+fn error(code: ErrorCode, message: &str) -> String {
+    to_text(&AgentEvent::Error(ProtocolError::new(code, message)))
+}
+
+fn failure(err: &crate::store::StoreError) -> Outcome {
+    Outcome::reply(to_text(&AgentEvent::Error(store_failure(err))))
+}
+
+impl Handler for AgentSession {
+    async fn on_text(&mut self, text: &str) -> Outcome {
+        let request = match parse_agent_request(text) {
+            Ok(request) => request,
+            Err(err) => return Outcome::reply(to_text(&AgentEvent::Error(err))),
+        };
+        if let AgentRequest::Hello { v } = request {
+            return self.hello(v).await;
+        }
+        if !self.greeted {
+            return Outcome::reply(error(ErrorCode::HelloRequired, "Send hello first."));
+        }
+        match request {
+            AgentRequest::Hello { .. } => Outcome::default(),
+            AgentRequest::Open {
+                conversation_id,
+                last_seq,
+            } => self.open(conversation_id, last_seq).await,
+            AgentRequest::Join { conversation_id } => self.join(conversation_id).await,
+            AgentRequest::Send {
+                conversation_id,
+                client_msg_id,
+                body,
+            } => self.send(conversation_id, client_msg_id, body).await,
+            AgentRequest::EndChat { conversation_id } => self.end_chat(conversation_id).await,
+        }
+    }
+
+    fn error_frame(&self, error: ProtocolError) -> String {
+        to_text(&AgentEvent::Error(error))
+    }
+}
+
+impl AgentSession {
+    async fn hello(&mut self, v: u32) -> Outcome {
+        if self.greeted {
+            return Outcome::reply(error(
+                ErrorCode::HelloRequired,
+                "hello was already sent on this socket.",
+            ));
+        }
+        if v != PROTOCOL_VERSION {
+            return Outcome::fatal(error(
+                ErrorCode::UnsupportedVersion,
+                &format!(
+                    "This relay speaks protocol version {PROTOCOL_VERSION}; reload the console."
+                ),
+            ));
+        }
+        let chats = match self.state.store.open_conversations().await {
+            Ok(open) => open
+                .iter()
+                .map(|conversation| conversation.summary())
+                .collect(),
+            Err(err) => return failure(&err),
+        };
+        self.greeted = true;
+        Outcome::reply(to_text(&AgentEvent::Welcome {
+            v: PROTOCOL_VERSION,
+            agent: self.agent.info(),
+            chats,
+        }))
+    }
+
+    async fn open(&mut self, id: ConversationId, last_seq: Seq) -> Outcome {
+        match self.state.store.conversation(id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Outcome::reply(error(ErrorCode::NotFound, "No such conversation.")),
+            Err(err) => return failure(&err),
+        }
+        self.state.hub.follow(self.conn, id);
+        match history(&self.state, id, last_seq).await {
+            Ok(replies) => Outcome {
+                replies,
+                close: false,
+            },
+            Err(err) => failure(&err),
+        }
+    }
+
+    async fn join(&mut self, id: ConversationId) -> Outcome {
+        match self.state.store.join(id, self.agent.info()).await {
+            Ok(JoinOutcome::Joined(conversation, event)) => {
+                tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
+                self.state.hub.follow(self.conn, id);
+                announce_message(&self.state.hub, &event, None);
+                announce_conversation(&self.state.hub, &conversation);
+                Outcome::reply(to_text(&AgentEvent::Joined {
+                    conversation_id: id,
+                }))
+            }
+            Ok(JoinOutcome::Taken) => Outcome::reply(error(
+                ErrorCode::AlreadyTaken,
+                "Another agent has already joined this chat.",
+            )),
+            Ok(JoinOutcome::Ended) => Outcome::reply(error(
+                ErrorCode::ConversationEnded,
+                "This conversation has ended.",
+            )),
+            Ok(JoinOutcome::NotFound) => {
+                Outcome::reply(error(ErrorCode::NotFound, "No such conversation."))
+            }
+            Err(err) => failure(&err),
+        }
+    }
+
+    async fn send(&mut self, id: ConversationId, client_msg_id: String, body: String) -> Outcome {
+        if let Err(err) = validate_outgoing(&client_msg_id, &body) {
+            return Outcome::reply(to_text(&AgentEvent::Error(err)));
+        }
+        let appended = self
+            .state
+            .store
+            .append_message(NewMessage {
+                conversation_id: id,
+                client_msg_id: Some(client_msg_id.clone()),
+                author: Author::Agent,
+                author_id: Some(self.agent.id),
+                author_name: Some(self.agent.name.clone()),
+                kind: MessageKind::Text,
+                body,
+            })
+            .await;
+        match appended {
+            Ok(appended) => {
+                if !appended.duplicate {
+                    announce_message(&self.state.hub, &appended.message, Some(self.conn));
+                }
+                Outcome::reply(to_text(&AgentEvent::Ack {
+                    conversation_id: id,
+                    client_msg_id,
+                    seq: appended.message.seq,
+                }))
+            }
+            Err(err) => failure(&err),
+        }
+    }
+
+    async fn end_chat(&mut self, id: ConversationId) -> Outcome {
+        let conversation = match self.state.store.conversation(id).await {
+            Ok(Some(conversation)) => conversation,
+            Ok(None) => return Outcome::reply(error(ErrorCode::NotFound, "No such conversation.")),
+            Err(err) => return failure(&err),
+        };
+        let holds = conversation.agent.as_ref().map(|agent| agent.id) == Some(self.agent.id);
+        if !holds && self.agent.role != Role::Admin {
+            return Outcome::reply(error(
+                ErrorCode::NotJoined,
+                "Only the agent in the chat (or an admin) can end it.",
+            ));
+        }
+        match self
+            .state
+            .store
+            .end(id, Author::Agent, Some(self.agent.name.clone()))
+            .await
+        {
+            Ok(Some((conversation, event))) => {
+                tracing::info!(
+                    conversation = id,
+                    agent = self.agent.id,
+                    "conversation ended by agent"
+                );
+                self.state.hub.follow(self.conn, id);
+                announce_message(&self.state.hub, &event, None);
+                announce_conversation(&self.state.hub, &conversation);
+                Outcome::default()
+            }
+            Ok(None) => Outcome::reply(error(
+                ErrorCode::ConversationEnded,
+                "This conversation has already ended.",
+            )),
+            Err(err) => failure(&err),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The loop every WebSocket runs: read frames, write queued frames, ping, time out,
+//! rate-limit, and close cleanly on shutdown or when the hub drops a slow socket.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use porchlight_protocol::{ErrorCode, ProtocolError};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::Frame;
+
+/// A ping goes out this often, so proxies keep the socket and dead peers show.
+pub const PING_EVERY: Duration = Duration::from_secs(25);
+/// A socket that sends nothing (not even a pong) this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Frames a client may send in a burst, and per second after it.
+const BURST: f64 = 30.0;
+const PER_SECOND: f64 = 10.0;
+
+/// Close codes (RFC 6455 and IANA's registry).
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_RESTARTING: u16 = 1012;
+const CLOSE_TRY_AGAIN: u16 = 1013;
+
+/// What a handler wants done after a frame.
+#[derive(Default)]
+pub struct Outcome {
+    /// Frames for this socket only, in order.
+    pub replies: Vec<String>,
+    /// Close the socket after the replies (a fatal error such as an unknown site).
+    pub close: bool,
+}
+
+impl Outcome {
+    pub fn reply(frame: String) -> Self {
+        Self {
+            replies: vec![frame],
+            close: false,
+        }
+    }
+
+    pub fn fatal(frame: String) -> Self {
+        Self {
+            replies: vec![frame],
+            close: true,
+        }
+    }
+}
+
+/// One kind of socket's protocol (visitor or agent).
+pub trait Handler {
+    /// Handles one text frame.
+    fn on_text(&mut self, text: &str) -> impl Future<Output = Outcome> + Send;
+    /// Encodes an error frame in this direction's enum.
+    fn error_frame(&self, error: ProtocolError) -> String;
+}
+
+/// A token bucket: `BURST` frames at once, refilled at `PER_SECOND`.
+pub struct RateLimit {
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    pub fn new(now: Instant) -> Self {
+        Self {
+            tokens: BURST,
+            last: now,
+        }
+    }
+
+    pub fn allow(&mut self, now: Instant) -> bool {
+        let refill = now.duration_since(self.last).as_secs_f64() * PER_SECOND;
+        self.tokens = (self.tokens + refill).min(BURST);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
+
+/// Runs the socket until either side closes it.
+pub async fn drive<H: Handler>(
+    mut socket: WebSocket,
+    handler: &mut H,
+    inbox: &mut mpsc::Receiver<Frame>,
+    shutdown: &CancellationToken,
+) {
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let idle = tokio::time::sleep(IDLE_TIMEOUT);
+    tokio::pin!(idle);
+    let mut limit = RateLimit::new(Instant::now());
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let message = match incoming {
+                    Some(Ok(message)) => message,
+                    Some(Err(_)) | None => return,
+                };
+                idle.as_mut().reset(Instant::now() + IDLE_TIMEOUT);
+                let outcome = match message {
+                    Message::Text(text) => {
+                        if limit.allow(Instant::now()) {
+                            handler.on_text(text.as_str()).await
+                        } else {
+                            Outcome::reply(handler.error_frame(ProtocolError::new(
+                                ErrorCode::RateLimited,
+                                "Too many frames; this one was dropped. Slow down.",
+                            )))
+                        }
+                    }
+                    Message::Binary(_) => Outcome::reply(handler.error_frame(ProtocolError::new(
+                        ErrorCode::BadFrame,
+                        "Only text frames are spoken here.",
+                    ))),
+                    Message::Close(_) => return,
+                    Message::Ping(_) | Message::Pong(_) => Outcome::default(),
+                };
+                for reply in outcome.replies {
+                    if socket.send(Message::Text(reply.into())).await.is_err() {
+                        return;
+                    }
+                }
+                if outcome.close {
+                    close(&mut socket, CLOSE_POLICY, "refused").await;
+                    return;
+                }
+            }
+            queued = inbox.recv() => match queued {
+                Some(frame) => {
+                    if socket.send(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
+                        return;
+                    }
+                }
+                None => {
+                    close(&mut socket, CLOSE_TRY_AGAIN, "too slow; resume from your last seq").await;
+                    return;
+                }
+            },
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+            () = &mut idle => {
+                close(&mut socket, CLOSE_GOING_AWAY, "idle").await;
+                return;
+            }
+            () = shutdown.cancelled() => {
+                close(&mut socket, CLOSE_RESTARTING, "relay restarting").await;
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limit_allows_a_burst_then_refills() {
+        let start = Instant::now();
+        let mut limit = RateLimit::new(start);
+        let allowed = (0..100).filter(|_| limit.allow(start)).count();
+        assert_eq!(allowed, BURST as usize);
+        assert!(!limit.allow(start));
+        let later = start + Duration::from_millis(500);
+        let refilled = (0..100).filter(|_| limit.allow(later)).count();
+        assert_eq!(refilled, (PER_SECOND / 2.0) as usize);
+    }
+}

@@ -1,0 +1,195 @@
+//! A relay on 127.0.0.1:0 in this process, and WebSocket clients for it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use porchlight_relay::auth::{random_token, token_hash};
+use porchlight_relay::config::Config;
+use porchlight_relay::server::{AppState, Relay, SeededAdmin};
+use porchlight_relay::store::{Role, now_ms};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Bounds every wait, so a broken relay fails the test instead of hanging it.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+pub struct TestRelay {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub admin: SeededAdmin,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn start() -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        assets_dir: dir.path().join("dist"),
+        ..Config::default()
+    };
+    let (relay, admin) = Relay::open(config).await.unwrap();
+    let state = relay.state().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        relay
+            .run(listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    TestRelay {
+        addr,
+        state,
+        admin: admin.expect("a fresh data folder is seeded"),
+        stop: Some(stop),
+        task: Some(task),
+        dir,
+    }
+}
+
+impl TestRelay {
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    pub async fn visitor(&self) -> Ws {
+        Ws::connect(&self.url("/ws/visitor"), &[]).await
+    }
+
+    /// A session cookie for a new agent (or the admin when `email` is the admin's).
+    pub async fn agent_cookie(&self, email: &str, name: &str) -> String {
+        let store = &self.state.store;
+        let agent = match store.agent_by_email(email).await.unwrap() {
+            Some(agent) => agent,
+            None => store
+                .create_agent(email, name, Role::Agent, "unused".into())
+                .await
+                .unwrap(),
+        };
+        let token = random_token();
+        store
+            .create_session(agent.id, token_hash(&token), now_ms() + 3_600_000)
+            .await
+            .unwrap();
+        format!("porchlight_session={token}")
+    }
+
+    /// An agent socket that has said hello; returns it and the welcome.
+    pub async fn agent(&self, email: &str, name: &str) -> (Ws, Value) {
+        let cookie = self.agent_cookie(email, name).await;
+        let mut ws = Ws::connect(&self.url("/ws/agent"), &[("cookie", &cookie)]).await;
+        ws.send(json!({"type": "hello", "v": 1})).await;
+        let welcome = ws.next_of_type("welcome").await;
+        (ws, welcome)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(PATIENCE, task).await.unwrap().unwrap();
+        }
+    }
+}
+
+pub struct Ws {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Ws {
+    pub async fn connect(url: &str, headers: &[(&str, &str)]) -> Self {
+        let mut request = url.into_client_request().unwrap();
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Self { stream }
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next text frame as JSON; `None` once the relay closed the socket.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.stream.next())
+                .await
+                .expect("the relay answered in time")?;
+            match message {
+                Ok(Message::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    pub async fn next_json(&mut self) -> Value {
+        self.next().await.expect("a frame, not a closed socket")
+    }
+
+    /// Skips frames until one of `kind` arrives.
+    pub async fn next_of_type(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next_json().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Skips frames until a `message` whose body is `body`.
+    pub async fn next_message(&mut self, body: &str) -> Value {
+        loop {
+            let frame = self.next_of_type("message").await;
+            if frame["body"] == body {
+                return frame;
+            }
+        }
+    }
+
+    /// Says hello as a visitor of the demo site.
+    pub async fn hello(&mut self, token: Option<&str>, resume: Option<(i64, u64)>) -> Value {
+        let mut hello = json!({"type": "hello", "v": 1, "site": "demo"});
+        if let Some(token) = token {
+            hello["token"] = json!(token);
+        }
+        if let Some((conversation_id, last_seq)) = resume {
+            hello["resume"] = json!({"conversation_id": conversation_id, "last_seq": last_seq});
+        }
+        self.send(hello).await;
+        self.next_of_type("welcome").await
+    }
+
+    /// Sends a visitor message and returns its ack.
+    pub async fn say(&mut self, id: &str, body: &str) -> Value {
+        self.send(json!({"type": "send", "client_msg_id": id, "body": body}))
+            .await;
+        self.next_of_type("ack").await
+    }
+}

@@ -1,0 +1,286 @@
+//! The widget's UI: header, message list, composer. Draws [`ChatState`] and turns
+//! the visitor's actions into frames.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use porchlight_protocol::sync::{Entry, Outgoing, reconnect_delay_ms};
+use porchlight_protocol::{Author, PageInfo, VisitorEvent, VisitorRequest, to_text};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::MessageEvent;
+
+use crate::socket;
+use crate::state::{ChatState, Link};
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+fn stored(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+fn store(key: &str, value: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// A query parameter of the iframe's URL (the loader sets `site`, `page`, `ref`).
+fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| js_sys::decode_uri_component(value).ok())
+        .and_then(|value| value.as_string())
+}
+
+fn new_client_msg_id() -> String {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!("v{:x}{:x}", js_sys::Date::now() as u64, random)
+}
+
+fn clock(at: Option<i64>) -> String {
+    let Some(at) = at else {
+        return "sending…".into();
+    };
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// Tells the loader on the host page something (unread count, close, open chat).
+fn tell_parent(kind: &str, value: f64) {
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"porchlight".into(), &kind.into());
+    let _ = js_sys::Reflect::set(&message, &"value".into(), &value.into());
+    if let Ok(Some(parent)) = window().parent() {
+        // Only counts and flags cross, never message text; and only origins the site
+        // allows can frame the widget at all (frame-ancestors).
+        let _ = parent.post_message(&message, "*");
+    }
+}
+
+fn socket_url() -> String {
+    let location = window().location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!(
+        "{scheme}://{}/ws/visitor",
+        location.host().unwrap_or_default()
+    )
+}
+
+#[derive(Clone, Copy)]
+struct Keys {
+    site: StoredValue<String>,
+}
+
+impl Keys {
+    fn token(self) -> String {
+        format!("porchlight.token.{}", self.site.get_value())
+    }
+    fn outbox(self) -> String {
+        format!("porchlight.outbox.{}", self.site.get_value())
+    }
+}
+
+fn send_frame(request: &VisitorRequest) {
+    socket::send(&to_text(request));
+}
+
+fn persist(keys: Keys, state: &ChatState) {
+    if let Some(token) = &state.token {
+        store(&keys.token(), token);
+    }
+    store(
+        &keys.outbox(),
+        &serde_json::to_string(&state.outbox).unwrap_or_default(),
+    );
+}
+
+fn connect(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
+    let page = PageInfo {
+        url: query_param("page").unwrap_or_default(),
+        referrer: query_param("ref").unwrap_or_default(),
+    };
+    let opened = socket::connect(
+        &socket_url(),
+        move || {
+            attempt.set_value(0);
+            send_frame(&state.with_untracked(|state| state.hello(Some(page.clone()))));
+        },
+        move |text| {
+            let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else {
+                return;
+            };
+            let mut replies = Vec::new();
+            state.update(|state| {
+                replies = state.apply(event);
+                persist(keys, state);
+                tell_parent("unread", f64::from(state.unread));
+                tell_parent("open", f64::from(u8::from(state.has_open_conversation())));
+            });
+            replies.iter().for_each(send_frame);
+        },
+        move || {
+            state.update(ChatState::disconnected);
+            reconnect_later(state, keys, attempt);
+        },
+    );
+    if !opened {
+        reconnect_later(state, keys, attempt);
+    }
+}
+
+fn reconnect_later(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
+    let tries = attempt.get_value();
+    attempt.set_value(tries.saturating_add(1));
+    let delay = reconnect_delay_ms(tries, js_sys::Math::random());
+    set_timeout(
+        move || connect(state, keys, attempt),
+        Duration::from_millis(u64::from(delay)),
+    );
+}
+
+pub fn mount() {
+    leptos::mount::mount_to_body(Widget);
+}
+
+#[component]
+fn Widget() -> impl IntoView {
+    let site = query_param("site").unwrap_or_default();
+    let keys = Keys {
+        site: StoredValue::new(site.clone()),
+    };
+    let outbox: Vec<Outgoing> = stored(&keys.outbox())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let state = RwSignal::new(ChatState::new(site, stored(&keys.token()), outbox));
+    let attempt = StoredValue::new(0u32);
+    connect(state, keys, attempt);
+    listen_to_parent(state);
+
+    let draft = RwSignal::new(String::new());
+    let submit = move || {
+        let body = draft.get_untracked();
+        if body.trim().is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        let mut frame = None;
+        state.update(|state| {
+            frame = Some(state.write(new_client_msg_id(), body));
+            persist(keys, state);
+        });
+        if let Some(frame) = frame {
+            send_frame(&frame);
+        }
+    };
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            submit();
+        }
+    };
+
+    view! {
+        <section class="panel" aria-label="Chat">
+            <header class="head">
+                <div>
+                    <h1 class="title">"Chat with us"</h1>
+                    <p class="status" role="status">{move || state.with(ChatState::status_line)}</p>
+                </div>
+                <button class="close" aria-label="Close chat" on:click=move |_| tell_parent("close", 1.0)>
+                    "×"
+                </button>
+            </header>
+            <Show when=move || state.with(|state| state.link == Link::Reconnecting)>
+                <p class="banner">"Reconnecting…"</p>
+            </Show>
+            <ol class="log" aria-live="polite">
+                <For
+                    each=move || state.with(|state| state.transcript.entries().to_vec())
+                    key=|entry| (entry.key(), entry.seq)
+                    children=move |entry: Entry| view! { <Line entry=entry/> }
+                />
+            </ol>
+            <Show when=move || state.with(|state| state.notice.is_some())>
+                <p class="notice" role="alert">{move || state.with(|state| state.notice.clone().unwrap_or_default())}</p>
+            </Show>
+            <form class="composer" on:submit=move |event| { event.prevent_default(); submit(); }>
+                <textarea
+                    aria-label="Message"
+                    rows="1"
+                    placeholder="Write a message…"
+                    prop:value=move || draft.get()
+                    on:input=move |event| draft.set(event_target_value(&event))
+                    on:keydown=on_key
+                ></textarea>
+                <button type="submit" class="send" aria-label="Send">
+                    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                        <path d="M3 20l18-8L3 4v6l12 2-12 2z" fill="currentColor"></path>
+                    </svg>
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// The loader says when the panel opens or closes (for the unread count).
+fn listen_to_parent(state: RwSignal<ChatState>) {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let from_parent = window()
+            .parent()
+            .ok()
+            .flatten()
+            .zip(event.source())
+            .is_some_and(|(parent, source)| {
+                let source: &wasm_bindgen::JsValue = source.as_ref();
+                let parent: &wasm_bindgen::JsValue = parent.as_ref();
+                source == parent
+            });
+        if !from_parent {
+            return;
+        }
+        let data = event.data();
+        let kind = js_sys::Reflect::get(&data, &"porchlight".into()).ok();
+        if kind.and_then(|kind| kind.as_string()).as_deref() == Some("visible") {
+            let visible = js_sys::Reflect::get(&data, &"value".into())
+                .ok()
+                .is_some_and(|value| value.is_truthy());
+            state.update(|state| {
+                state.set_visible(visible);
+                tell_parent("unread", f64::from(state.unread));
+            });
+        }
+    });
+    let _ =
+        window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    // Listens for the page's whole life.
+    on_message.forget();
+}
+
+#[component]
+fn Line(entry: Entry) -> impl IntoView {
+    let class = match entry.author {
+        Author::Visitor => "line mine",
+        Author::System => "line system",
+        Author::Agent | Author::Bot => "line theirs",
+    };
+    let pending = entry.is_pending();
+    let who = entry.author_name.clone();
+    view! {
+        <li class=class class:pending=pending>
+            {who.map(|name| view! { <span class="who">{name}</span> })}
+            <span class="body">{entry.body.clone()}</span>
+            <time class="at">{clock(entry.at)}</time>
+        </li>
+    }
+}

@@ -1,0 +1,62 @@
+//! The browser WebSocket, with its callbacks kept alive beside it.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+struct Live {
+    socket: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+thread_local! {
+    static LIVE: RefCell<Option<Live>> = const { RefCell::new(None) };
+}
+
+/// Opens `url`, replacing any previous socket.
+pub fn connect(
+    url: &str,
+    on_open: impl FnMut() + 'static,
+    mut on_text: impl FnMut(String) + 'static,
+    mut on_close: impl FnMut() + 'static,
+) -> bool {
+    let Ok(socket) = WebSocket::new(url) else {
+        return false;
+    };
+    let on_open = Closure::<dyn FnMut()>::new(on_open);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(text) = event.data().as_string() {
+            on_text(text);
+        }
+    });
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| on_close());
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let previous = LIVE.with(|live| {
+        live.borrow_mut().replace(Live {
+            socket,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
+    });
+    if let Some(previous) = previous {
+        previous.socket.set_onclose(None);
+        let _ = previous.socket.close();
+    }
+    true
+}
+
+/// Sends a text frame if the socket is open; false otherwise (the outbox keeps it).
+pub fn send(text: &str) -> bool {
+    LIVE.with(|live| {
+        live.borrow().as_ref().is_some_and(|live| {
+            live.socket.ready_state() == WebSocket::OPEN && live.socket.send_with_str(text).is_ok()
+        })
+    })
+}

@@ -1,0 +1,339 @@
+//! The console's UI: log in, see waiting and active chats, join, reply, end.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use porchlight_protocol::sync::{Entry, reconnect_delay_ms};
+use porchlight_protocol::{AgentEvent, AgentRequest, Author, ConversationStatus, to_text};
+use porchlight_widget::socket;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCredentials, RequestInit, Response};
+
+use crate::state::ConsoleState;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Checking,
+    LoggedOut,
+    LoggedIn,
+}
+
+/// A same-origin JSON call; returns the status and body.
+async fn api(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), JsValue> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(RequestCredentials::SameOrigin);
+    if let Some(body) = &body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(path, &init)?;
+    if body.is_some() {
+        request.headers().set("Content-Type", "application/json")?;
+    }
+    let response: Response = JsFuture::from(window().fetch_with_request(&request))
+        .await?
+        .dyn_into()?;
+    let text = JsFuture::from(response.text()?).await?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
+}
+
+fn send_frame(request: &AgentRequest) {
+    socket::send(&to_text(request));
+}
+
+fn socket_url() -> String {
+    let location = window().location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!(
+        "{scheme}://{}/ws/agent",
+        location.host().unwrap_or_default()
+    )
+}
+
+fn new_client_msg_id() -> String {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!("a{:x}{:x}", js_sys::Date::now() as u64, random)
+}
+
+fn clock(at: Option<i64>) -> String {
+    let Some(at) = at else {
+        return "sending…".into();
+    };
+    let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+fn connect(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>, attempt: StoredValue<u32>) {
+    let opened = socket::connect(
+        &socket_url(),
+        move || {
+            attempt.set_value(0);
+            send_frame(&ConsoleState::hello());
+        },
+        move |text| {
+            let Ok(event) = serde_json::from_str::<AgentEvent>(&text) else {
+                return;
+            };
+            let mut replies = Vec::new();
+            state.update(|state| replies = state.apply(event));
+            replies.iter().for_each(send_frame);
+        },
+        move || {
+            state.update(ConsoleState::disconnected);
+            if phase.get_untracked() == Phase::LoggedIn {
+                reconnect_later(state, phase, attempt);
+            }
+        },
+    );
+    if !opened {
+        reconnect_later(state, phase, attempt);
+    }
+}
+
+fn reconnect_later(
+    state: RwSignal<ConsoleState>,
+    phase: RwSignal<Phase>,
+    attempt: StoredValue<u32>,
+) {
+    let tries = attempt.get_value();
+    attempt.set_value(tries.saturating_add(1));
+    let delay = reconnect_delay_ms(tries, js_sys::Math::random());
+    set_timeout(
+        move || {
+            // A failed upgrade may mean the session expired: check before retrying.
+            spawn_local(async move {
+                match api("GET", "/api/me", None).await {
+                    Ok((401, _)) => phase.set(Phase::LoggedOut),
+                    _ => connect(state, phase, attempt),
+                }
+            });
+        },
+        Duration::from_millis(u64::from(delay)),
+    );
+}
+
+pub fn mount() {
+    leptos::mount::mount_to_body(Console);
+}
+
+#[component]
+fn Console() -> impl IntoView {
+    let phase = RwSignal::new(Phase::Checking);
+    let state = RwSignal::new(ConsoleState::default());
+    let attempt = StoredValue::new(0u32);
+    spawn_local(async move {
+        match api("GET", "/api/me", None).await {
+            Ok((200, _)) => {
+                phase.set(Phase::LoggedIn);
+                connect(state, phase, attempt);
+            }
+            _ => phase.set(Phase::LoggedOut),
+        }
+    });
+    let on_login = Callback::new(move |()| {
+        phase.set(Phase::LoggedIn);
+        connect(state, phase, attempt);
+    });
+    view! {
+        {move || match phase.get() {
+            Phase::Checking => view! { <p class="loading">"Loading…"</p> }.into_any(),
+            Phase::LoggedOut => view! { <Login on_login=on_login/> }.into_any(),
+            Phase::LoggedIn => view! { <Desk state=state phase=phase/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Login(on_login: Callback<()>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let body = serde_json::json!({"email": email.get_untracked(), "password": password.get_untracked()});
+        spawn_local(async move {
+            match api("POST", "/api/login", Some(body.to_string())).await {
+                Ok((200, _)) => on_login.run(()),
+                Ok((_, text)) => {
+                    let message = serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|value| value["message"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "Login failed.".into());
+                    problem.set(Some(message));
+                }
+                Err(_) => problem.set(Some("The relay cannot be reached.".into())),
+            }
+        });
+    };
+    view! {
+        <main class="login">
+            <form on:submit=submit>
+                <h1>"Porchlight console"</h1>
+                <label>"Email"
+                    <input type="email" name="email" autocomplete="username" required
+                        on:input=move |event| email.set(event_target_value(&event))/>
+                </label>
+                <label>"Password"
+                    <input type="password" name="password" autocomplete="current-password" required
+                        on:input=move |event| password.set(event_target_value(&event))/>
+                </label>
+                <Show when=move || problem.get().is_some()>
+                    <p class="problem" role="alert">{move || problem.get().unwrap_or_default()}</p>
+                </Show>
+                <button type="submit">"Log in"</button>
+            </form>
+        </main>
+    }
+}
+
+#[component]
+fn Desk(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>) -> impl IntoView {
+    let logout = move |_| {
+        spawn_local(async move {
+            let _ = api("POST", "/api/logout", None).await;
+            phase.set(Phase::LoggedOut);
+            let _ = window().location().reload();
+        });
+    };
+    view! {
+        <div class="desk">
+            <aside class="side">
+                <header class="me">
+                    <strong>{move || state.with(|s| s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default())}</strong>
+                    <span class="link">{move || if state.with(|s| s.online) { "Online" } else { "Reconnecting…" }}</span>
+                    <button class="ghost" on:click=logout>"Log out"</button>
+                </header>
+                <h2>"Chats"</h2>
+                <ul class="chats">
+                    <For
+                        each=move || state.with(ConsoleState::chat_list)
+                        key=|chat| (chat.conversation_id, chat.status, chat.agent.as_ref().map(|a| a.id))
+                        children=move |chat| {
+                            let id = chat.conversation_id;
+                            let queued = chat.status == ConversationStatus::Queued;
+                            let status = match chat.status {
+                                ConversationStatus::Queued => "Waiting".to_owned(),
+                                ConversationStatus::Active => chat.agent.as_ref().map(|a| format!("With {}", a.name)).unwrap_or_default(),
+                                ConversationStatus::Ended => "Ended".to_owned(),
+                            };
+                            view! {
+                                <li class="chat" class:selected=move || state.with(|s| s.selected == Some(id))>
+                                    <button class="open" on:click=move |_| {
+                                        let mut frame = None;
+                                        state.update(|s| frame = Some(s.select(id)));
+                                        if let Some(frame) = frame { send_frame(&frame); }
+                                    }>
+                                        <span class="visitor">{chat.visitor_name.clone()}</span>
+                                        <span class="state">{status}</span>
+                                        {move || state.with(|s| s.unread.get(&id).copied()).map(|n| view! { <span class="unread">{n}</span> })}
+                                    </button>
+                                    <Show when=move || queued>
+                                        <button class="join" on:click=move |_| send_frame(&AgentRequest::Join { conversation_id: id })>"Join"</button>
+                                    </Show>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </aside>
+            <Conversation state=state/>
+        </div>
+    }
+}
+
+#[component]
+fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let submit = move || {
+        let body = draft.get_untracked();
+        let Some(id) = state.with_untracked(|s| s.selected) else {
+            return;
+        };
+        if body.trim().is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        let mut frame = None;
+        state.update(|s| frame = Some(s.write(id, new_client_msg_id(), body)));
+        if let Some(frame) = frame {
+            send_frame(&frame);
+        }
+    };
+    let end = move |_| {
+        if let Some(id) = state.with_untracked(|s| s.selected) {
+            send_frame(&AgentRequest::EndChat {
+                conversation_id: id,
+            });
+        }
+    };
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            submit();
+        }
+    };
+    let entries = move || {
+        state.with(|s| {
+            s.selected
+                .and_then(|id| s.transcripts.get(&id))
+                .map(|transcript| transcript.entries().to_vec())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <main class="room">
+            <Show when=move || state.with(|s| s.notice.is_some())>
+                <p class="notice" role="alert">{move || state.with(|s| s.notice.clone().unwrap_or_default())}</p>
+            </Show>
+            <Show
+                when=move || state.with(|s| s.selected_chat().is_some())
+                fallback=|| view! { <p class="empty">"Pick a chat on the left. Waiting chats are at the top."</p> }
+            >
+                <header class="room-head">
+                    <div>
+                        <h2>{move || state.with(|s| s.selected_chat().map(|c| c.visitor_name.clone()).unwrap_or_default())}</h2>
+                        <p class="page">{move || state.with(|s| s.selected_chat().and_then(|c| c.page_url.clone()).unwrap_or_default())}</p>
+                    </div>
+                    <Show when=move || state.with(ConsoleState::holds_selected)>
+                        <button class="end" on:click=end>"End chat"</button>
+                    </Show>
+                </header>
+                <ol class="log" aria-live="polite">
+                    <For each=entries key=|entry| (entry.key(), entry.seq) children=move |entry| view! { <Line entry=entry/> }/>
+                </ol>
+                <Show when=move || state.with(ConsoleState::holds_selected)>
+                    <form class="composer" on:submit=move |event| { event.prevent_default(); submit(); }>
+                        <textarea aria-label="Message" rows="2" placeholder="Reply…"
+                            prop:value=move || draft.get()
+                            on:input=move |event| draft.set(event_target_value(&event))
+                            on:keydown=on_key></textarea>
+                        <button type="submit" aria-label="Send">"Send"</button>
+                    </form>
+                </Show>
+            </Show>
+        </main>
+    }
+}
+
+#[component]
+fn Line(entry: Entry) -> impl IntoView {
+    let class = match entry.author {
+        Author::Agent | Author::Bot => "line mine",
+        Author::System => "line system",
+        Author::Visitor => "line theirs",
+    };
+    let pending = entry.is_pending();
+    view! {
+        <li class=class class:pending=pending>
+            {entry.author_name.clone().map(|name| view! { <span class="who">{name}</span> })}
+            <span class="body">{entry.body.clone()}</span>
+            <time class="at">{clock(entry.at)}</time>
+        </li>
+    }
+}

@@ -1,0 +1,13 @@
+//! The agent console. [`state`] is its logic in plain Rust (tested natively); the
+//! Leptos UI in `app` draws it.
+
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+
+/// Mounts the console into `/console/`.
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    app::mount();
+}

@@ -1,0 +1,283 @@
+//! What the console knows: the chat list, one transcript per opened chat, and which
+//! chat is on screen.
+
+use std::collections::{BTreeMap, HashMap};
+
+use porchlight_protocol::sync::{Outgoing, Transcript};
+use porchlight_protocol::{
+    AgentEvent, AgentInfo, AgentRequest, Author, ChatSummary, ConversationId, ConversationStatus,
+    PROTOCOL_VERSION,
+};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConsoleState {
+    pub me: Option<AgentInfo>,
+    pub online: bool,
+    pub chats: BTreeMap<ConversationId, ChatSummary>,
+    pub transcripts: HashMap<ConversationId, Transcript>,
+    pub unread: HashMap<ConversationId, u32>,
+    pub selected: Option<ConversationId>,
+    /// Unacknowledged replies, resent after a reconnect.
+    pub outbox: Vec<(ConversationId, Outgoing)>,
+    pub notice: Option<String>,
+}
+
+impl ConsoleState {
+    pub fn hello() -> AgentRequest {
+        AgentRequest::Hello {
+            v: PROTOCOL_VERSION,
+        }
+    }
+
+    /// Chats in the order an agent works them: waiting first (oldest first), then active.
+    pub fn chat_list(&self) -> Vec<ChatSummary> {
+        let mut chats: Vec<ChatSummary> = self.chats.values().cloned().collect();
+        chats.sort_by_key(|chat| (chat.status != ConversationStatus::Queued, chat.queued_at));
+        chats
+    }
+
+    pub fn selected_chat(&self) -> Option<&ChatSummary> {
+        self.selected.and_then(|id| self.chats.get(&id))
+    }
+
+    /// True when the selected chat is held by this agent (the composer is enabled).
+    pub fn holds_selected(&self) -> bool {
+        match (self.selected_chat(), &self.me) {
+            (Some(chat), Some(me)) => {
+                chat.status == ConversationStatus::Active
+                    && chat.agent.as_ref().map(|agent| agent.id) == Some(me.id)
+            }
+            _ => false,
+        }
+    }
+
+    /// Shows a chat; returns the frame that subscribes to it.
+    pub fn select(&mut self, id: ConversationId) -> AgentRequest {
+        self.selected = Some(id);
+        self.unread.remove(&id);
+        let last_seq = self
+            .transcripts
+            .get(&id)
+            .map_or(0, |transcript| transcript.last_seq(id));
+        AgentRequest::Open {
+            conversation_id: id,
+            last_seq,
+        }
+    }
+
+    pub fn write(
+        &mut self,
+        id: ConversationId,
+        client_msg_id: String,
+        body: String,
+    ) -> AgentRequest {
+        let outgoing = Outgoing {
+            client_msg_id,
+            body,
+        };
+        self.transcripts
+            .entry(id)
+            .or_default()
+            .push_pending(Author::Agent, &outgoing);
+        self.outbox.push((id, outgoing.clone()));
+        self.notice = None;
+        AgentRequest::Send {
+            conversation_id: id,
+            client_msg_id: outgoing.client_msg_id,
+            body: outgoing.body,
+        }
+    }
+
+    pub fn disconnected(&mut self) {
+        self.online = false;
+    }
+
+    /// Applies a relay frame; returns frames to send in answer.
+    pub fn apply(&mut self, event: AgentEvent) -> Vec<AgentRequest> {
+        match event {
+            AgentEvent::Welcome { agent, chats, .. } => {
+                self.me = Some(agent);
+                self.online = true;
+                self.chats = chats
+                    .into_iter()
+                    .map(|chat| (chat.conversation_id, chat))
+                    .collect();
+                let mut frames: Vec<AgentRequest> = self
+                    .transcripts
+                    .iter()
+                    .map(|(id, transcript)| AgentRequest::Open {
+                        conversation_id: *id,
+                        last_seq: transcript.last_seq(*id),
+                    })
+                    .collect();
+                frames.extend(self.outbox.iter().map(|(id, outgoing)| AgentRequest::Send {
+                    conversation_id: *id,
+                    client_msg_id: outgoing.client_msg_id.clone(),
+                    body: outgoing.body.clone(),
+                }));
+                frames
+            }
+            AgentEvent::Chat(chat) => {
+                self.chats.insert(chat.conversation_id, chat);
+                Vec::new()
+            }
+            AgentEvent::Joined { conversation_id } => {
+                self.selected = Some(conversation_id);
+                Vec::new()
+            }
+            AgentEvent::Ack {
+                conversation_id,
+                client_msg_id,
+                seq,
+            } => {
+                self.outbox
+                    .retain(|(_, outgoing)| outgoing.client_msg_id != client_msg_id);
+                self.transcripts.entry(conversation_id).or_default().ack(
+                    conversation_id,
+                    &client_msg_id,
+                    seq,
+                );
+                Vec::new()
+            }
+            AgentEvent::Message(message) => {
+                let id = message.conversation_id;
+                let from_visitor = message.author == Author::Visitor;
+                let new = self.transcripts.entry(id).or_default().receive(message);
+                if new && from_visitor && self.selected != Some(id) {
+                    *self.unread.entry(id).or_default() += 1;
+                }
+                Vec::new()
+            }
+            AgentEvent::Error(error) => {
+                self.notice = Some(error.message);
+                Vec::new()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use porchlight_protocol::{ChatMessage, ErrorCode, ProtocolError};
+
+    fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatSummary {
+        ChatSummary {
+            conversation_id: id,
+            status,
+            visitor_name: format!("Visitor {id}"),
+            agent: (status == ConversationStatus::Active).then(|| AgentInfo {
+                id: 1,
+                name: "Ana".into(),
+            }),
+            queued_at,
+            last_seq: 0,
+            page_url: None,
+        }
+    }
+
+    fn welcome(chats: Vec<ChatSummary>) -> AgentEvent {
+        AgentEvent::Welcome {
+            v: PROTOCOL_VERSION,
+            agent: AgentInfo {
+                id: 1,
+                name: "Ana".into(),
+            },
+            chats,
+        }
+    }
+
+    fn visitor_says(id: ConversationId, seq: u64) -> AgentEvent {
+        AgentEvent::Message(ChatMessage {
+            conversation_id: id,
+            seq,
+            author: Author::Visitor,
+            author_name: None,
+            body: "help".into(),
+            client_msg_id: Some(format!("v{seq}")),
+            at: 1,
+        })
+    }
+
+    #[test]
+    fn waiting_chats_come_first_oldest_first() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![
+            chat(1, ConversationStatus::Active, 10),
+            chat(2, ConversationStatus::Queued, 30),
+            chat(3, ConversationStatus::Queued, 20),
+        ]));
+        let order: Vec<i64> = state
+            .chat_list()
+            .iter()
+            .map(|c| c.conversation_id)
+            .collect();
+        assert_eq!(order, vec![3, 2, 1]);
+        state.apply(AgentEvent::Chat(chat(3, ConversationStatus::Active, 20)));
+        let order: Vec<i64> = state
+            .chat_list()
+            .iter()
+            .map(|c| c.conversation_id)
+            .collect();
+        assert_eq!(order, vec![2, 1, 3]);
+    }
+
+    #[test]
+    fn unread_counts_visitor_messages_in_chats_not_on_screen() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+        state.apply(visitor_says(1, 1));
+        state.apply(visitor_says(1, 1));
+        assert_eq!(state.unread.get(&1), Some(&1));
+        assert_eq!(
+            state.select(1),
+            AgentRequest::Open {
+                conversation_id: 1,
+                last_seq: 1
+            }
+        );
+        assert!(state.unread.get(&1).is_none());
+        assert!(state.holds_selected());
+    }
+
+    #[test]
+    fn a_reconnect_reopens_chats_and_resends_unacked_replies() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+        state.select(1);
+        state.apply(visitor_says(1, 1));
+        let reply = state.write(1, "a1".into(), "On it".into());
+        state.disconnected();
+        let frames = state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+        assert_eq!(
+            frames,
+            vec![
+                AgentRequest::Open {
+                    conversation_id: 1,
+                    last_seq: 1
+                },
+                reply
+            ]
+        );
+        state.apply(AgentEvent::Ack {
+            conversation_id: 1,
+            client_msg_id: "a1".into(),
+            seq: 2,
+        });
+        assert!(state.outbox.is_empty());
+        assert_eq!(state.transcripts[&1].last_seq(1), 2);
+    }
+
+    #[test]
+    fn errors_are_shown() {
+        let mut state = ConsoleState::default();
+        state.apply(AgentEvent::Error(ProtocolError::new(
+            ErrorCode::AlreadyTaken,
+            "Another agent has already joined this chat.",
+        )));
+        assert_eq!(
+            state.notice.as_deref(),
+            Some("Another agent has already joined this chat.")
+        );
+    }
+}
