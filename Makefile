@@ -2,9 +2,13 @@
 # (idempotently: an install whose right version is present is skipped).
 
 SHELL := /bin/bash
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# Project-local tools first: binaryen's wasm-opt comes from npm (see `tools`).
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 TRUNK_VERSION := 0.21.14
+# Debian's binaryen 108 writes wasm-bindgen's externref table export against the wrong
+# table (the widget then fails at start-up); npm's build of binaryen is current.
+BINARYEN_VERSION := 132
 # wasm-bindgen-cli must match the wasm-bindgen library exactly (pinned in Cargo.toml).
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -34,7 +38,9 @@ tools:
 	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" || \
 		cargo install --locked wasm-bindgen-cli@$(WASM_BINDGEN_VERSION) || \
 		cargo install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
-	@command -v wasm-opt >/dev/null || { $(APT_INSTALL) binaryen; }
+	@command -v npm >/dev/null || { $(APT_INSTALL) nodejs npm; }
+	@.tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -qF "version $(BINARYEN_VERSION)" || \
+		npm install --no-audit --no-fund --prefix .tools binaryen@$(BINARYEN_VERSION)
 
 test-tools: tools
 	@{ command -v chromium && command -v chromedriver; } >/dev/null || { $(APT_INSTALL) chromium chromium-driver; }

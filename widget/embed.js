@@ -6,6 +6,7 @@
   window.__porchlight = 1;
   var base = new URL(s.src).origin, key = "porchlight.open." + site;
   var host = document.createElement("div"), root = host.attachShadow({ mode: "open" });
+  host.id = "porchlight";
   root.innerHTML = "<style>" +
     ".l{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
     "background:#2554c7;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646}" +

@@ -28,7 +28,7 @@ pub type Seq = u64;
 pub type AgentId = i64;
 
 /// Where the conversation stands.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// Waiting in the live-chat queue for an agent.

@@ -113,16 +113,16 @@ impl Transcript {
             return false;
         }
         // Our own message from another tab or a resume: confirm the pending copy.
-        if let Some(client_msg_id) = &message.client_msg_id {
-            if let Some(entry) = self.entries.iter_mut().find(|entry| {
+        if let Some(client_msg_id) = &message.client_msg_id
+            && let Some(entry) = self.entries.iter_mut().find(|entry| {
                 entry.is_pending() && entry.client_msg_id.as_deref() == Some(client_msg_id)
-            }) {
-                entry.conversation_id = Some(message.conversation_id);
-                entry.seq = Some(message.seq);
-                entry.at = Some(message.at);
-                self.sort();
-                return false;
-            }
+            })
+        {
+            entry.conversation_id = Some(message.conversation_id);
+            entry.seq = Some(message.seq);
+            entry.at = Some(message.at);
+            self.sort();
+            return false;
         }
         self.entries.push(Entry {
             conversation_id: Some(message.conversation_id),

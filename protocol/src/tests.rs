@@ -216,7 +216,7 @@ fn every_error_code_has_a_stable_name() {
         ErrorCode::Internal,
     ]
     .iter()
-    .map(|code| to_text(code))
+    .map(to_text)
     .collect();
     assert_eq!(
         names.join(","),

@@ -210,10 +210,10 @@ pub async fn login(
 
 /// `POST /api/logout`: ends the session and clears the cookie.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_token(&headers) {
-        if let Err(err) = state.store.delete_session(&token_hash(token)).await {
-            tracing::error!(error = %err, "cannot delete a session");
-        }
+    if let Some(token) = session_token(&headers)
+        && let Err(err) = state.store.delete_session(&token_hash(token)).await
+    {
+        tracing::error!(error = %err, "cannot delete a session");
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(

@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{hash_password, random_password};
@@ -126,18 +125,17 @@ impl Relay {
 
 /// Every route of the relay.
 pub fn app(state: AppState) -> Router {
-    let assets = state.config.assets_dir.clone();
     Router::new()
         .route("/", get(web::demo_page))
         .route("/healthz", get(web::healthz))
         .route("/embed.js", get(web::embed_js))
         .route("/widget/", get(web::widget_page))
         .route("/widget/index.html", get(web::widget_page))
-        .nest_service("/widget", ServeDir::new(assets.join("widget")))
+        .route("/widget/{*file}", get(web::asset))
         .route("/console", get(web::console_redirect))
         .route("/console/", get(web::console_page))
         .route("/console/index.html", get(web::console_page))
-        .nest_service("/console", ServeDir::new(assets.join("console")))
+        .route("/console/{*file}", get(web::asset))
         .route("/ws/visitor", get(ws::visitor::upgrade))
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/api/login", post(auth::login))

@@ -3,10 +3,11 @@
 use std::path::Path;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use tower_http::services::ServeDir;
 
 use crate::server::AppState;
 
@@ -134,6 +135,28 @@ pub async fn console_page(State(state): State<AppState>) -> Response {
     match index_html(&state.config.assets_dir.join("console/index.html")).await {
         Ok(body) => html(body, "frame-ancestors 'none'"),
         Err(response) => response,
+    }
+}
+
+/// `GET /widget/*` and `/console/*`: the built files (hashed names, so cached long).
+pub async fn asset(State(state): State<AppState>, request: Request) -> Response {
+    match ServeDir::new(&state.config.assets_dir)
+        .try_call(request)
+        .await
+    {
+        Ok(mut response) => {
+            if response.status().is_success() {
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                );
+            }
+            response.into_response()
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read an asset");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 

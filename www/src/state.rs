@@ -121,10 +121,8 @@ impl ConsoleState {
                 self.chats.insert(chat.conversation_id, chat);
                 Vec::new()
             }
-            AgentEvent::Joined { conversation_id } => {
-                self.selected = Some(conversation_id);
-                Vec::new()
-            }
+            // The chat just joined goes on screen, with its history.
+            AgentEvent::Joined { conversation_id } => vec![self.select(conversation_id)],
             AgentEvent::Ack {
                 conversation_id,
                 client_msg_id,
@@ -236,7 +234,7 @@ mod tests {
                 last_seq: 1
             }
         );
-        assert!(state.unread.get(&1).is_none());
+        assert!(!state.unread.contains_key(&1));
         assert!(state.holds_selected());
     }
 
@@ -266,6 +264,21 @@ mod tests {
         });
         assert!(state.outbox.is_empty());
         assert_eq!(state.transcripts[&1].last_seq(1), 2);
+    }
+
+    #[test]
+    fn joining_a_chat_shows_it_with_its_history() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![chat(3, ConversationStatus::Queued, 1)]));
+        let frames = state.apply(AgentEvent::Joined { conversation_id: 3 });
+        assert_eq!(
+            frames,
+            vec![AgentRequest::Open {
+                conversation_id: 3,
+                last_seq: 0
+            }]
+        );
+        assert_eq!(state.selected, Some(3));
     }
 
     #[test]

@@ -171,7 +171,7 @@ pub struct Appended {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinOutcome {
     /// This agent now holds the conversation; the event message says so.
-    Joined(Conversation, ChatMessage),
+    Joined(Box<Conversation>, ChatMessage),
     /// Someone else holds it.
     Taken,
     Ended,

@@ -585,7 +585,10 @@ impl Store for SqliteStore {
             let appended =
                 insert_message(conn, &event(id, format!("{} joined the chat", agent.name)))?;
             let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
-            Ok(JoinOutcome::Joined(conversation, appended.message))
+            Ok(JoinOutcome::Joined(
+                Box::new(conversation),
+                appended.message,
+            ))
         })
         .await
     }

@@ -16,8 +16,9 @@ pub const PING_EVERY: Duration = Duration::from_secs(25);
 /// A socket that sends nothing (not even a pong) this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Frames a client may send in a burst, and per second after it.
-const BURST: f64 = 30.0;
-const PER_SECOND: f64 = 10.0;
+/// Generous enough for a widget resending its outbox after a reconnect.
+const BURST: f64 = 60.0;
+const PER_SECOND: f64 = 20.0;
 
 /// Close codes (RFC 6455 and IANA's registry).
 const CLOSE_GOING_AWAY: u16 = 1001;

@@ -27,7 +27,7 @@ pub struct TestRelay {
     pub admin: SeededAdmin,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    pub dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 pub async fn start() -> TestRelay {
@@ -96,13 +96,15 @@ impl TestRelay {
         (ws, welcome)
     }
 
-    pub async fn stop(mut self) {
+    /// Stops the relay gracefully; returns its folder, which still holds the data.
+    pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             tokio::time::timeout(PATIENCE, task).await.unwrap().unwrap();
         }
+        self.dir
     }
 }
 
@@ -160,6 +162,7 @@ impl Ws {
             if frame["type"] == kind {
                 return frame;
             }
+            assert_ne!(frame["type"], "error", "waiting for {kind}, got {frame}");
         }
     }
 

@@ -1,1 +1,362 @@
-fn main() {}
+//! Load generator: starts the release `porchlight` binary on loopback, connects N
+//! visitors and M agent sockets, has the agents join every conversation, then sends
+//! visitor messages at a fixed total rate for a fixed time and measures how long each
+//! takes to reach its agent. Bounded in count and time; loopback only.
+//!
+//! cargo build --release -p porchlight-relay --bin porchlight
+//! cargo run --release -p porchlight-tests --bin loadgen -- --visitors 1000 --agents 10 --rate 1000 --secs 20
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+#[derive(Parser)]
+struct Args {
+    /// Visitor sockets to hold.
+    #[arg(long, default_value_t = 1000)]
+    visitors: usize,
+    /// Agent sockets; conversations are spread over them.
+    #[arg(long, default_value_t = 10)]
+    agents: usize,
+    /// Visitor messages per second, in total.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 20)]
+    secs: u64,
+    /// The relay binary.
+    #[arg(long, default_value = "target/release/porchlight")]
+    relay_bin: String,
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn small_buffers() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
+
+async fn connect(url: &str, cookie: Option<&str>) -> anyhow::Result<Socket> {
+    let mut request = url.into_client_request()?;
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert("cookie", cookie.parse()?);
+    }
+    let (socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(small_buffers()), true).await?;
+    Ok(socket)
+}
+
+async fn next_json(socket: &mut Socket) -> anyhow::Result<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await? {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text)?),
+            Some(Ok(Message::Close(_))) | None => bail!("socket closed"),
+            Some(Err(err)) => return Err(err.into()),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn next_of_type(socket: &mut Socket, kind: &str) -> anyhow::Result<Value> {
+    loop {
+        let frame = next_json(socket).await?;
+        if frame["type"] == kind {
+            return Ok(frame);
+        }
+        if frame["type"] == "error" {
+            bail!("relay error: {frame}");
+        }
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.visitors == 0 || args.agents == 0 || args.rate == 0 || args.secs == 0 {
+        bail!("--visitors, --agents, --rate and --secs must all be above zero");
+    }
+    let data = std::env::temp_dir().join(format!("porchlight-loadgen-{}", std::process::id()));
+    let mut relay = tokio::process::Command::new(&args.relay_bin)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("PORCHLIGHT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| {
+            format!(
+                "cannot start {} (build it with cargo build --release -p porchlight-relay)",
+                args.relay_bin
+            )
+        })?;
+    let pid = relay.id().context("relay pid")?;
+    let mut lines = BufReader::new(relay.stdout.take().context("relay stdout")?).lines();
+    let mut addr = String::new();
+    let mut password = String::new();
+    while let Some(line) = lines.next_line().await? {
+        if let Some(rest) = line.strip_prefix("Porchlight is listening on http://") {
+            addr = rest.trim().to_owned();
+        }
+        if let Some(rest) = line.split("one-time password ").nth(1) {
+            password = rest.trim().to_owned();
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let rss_start = rss_kib(pid);
+
+    // Log in once; every agent socket uses the session.
+    let cookie = login(&addr, &password).await?;
+
+    // Visitors: hello, then a first message that opens their conversation.
+    let started = Instant::now();
+    let mut visitors = Vec::with_capacity(args.visitors);
+    let mut conversations = Vec::with_capacity(args.visitors);
+    for n in 0..args.visitors {
+        let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
+        socket
+            .send(Message::Text(
+                json!({"type":"hello","v":1,"site":"demo"})
+                    .to_string()
+                    .into(),
+            ))
+            .await?;
+        next_of_type(&mut socket, "welcome").await?;
+        socket
+            .send(Message::Text(
+                json!({"type":"send","client_msg_id":format!("open-{n}"),"body":"hello"})
+                    .to_string()
+                    .into(),
+            ))
+            .await?;
+        let ack = next_of_type(&mut socket, "ack").await?;
+        conversations.push(ack["conversation_id"].as_i64().context("conversation id")?);
+        visitors.push(socket);
+    }
+    let connect_secs = started.elapsed().as_secs_f64();
+
+    // Agents: join and open their share of the conversations.
+    let mut agents = Vec::with_capacity(args.agents);
+    for _ in 0..args.agents {
+        let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(&cookie)).await?;
+        socket
+            .send(Message::Text(
+                json!({"type":"hello","v":1}).to_string().into(),
+            ))
+            .await?;
+        next_of_type(&mut socket, "welcome").await?;
+        agents.push(socket);
+    }
+    for (index, conversation) in conversations.iter().enumerate() {
+        let agent = &mut agents[index % args.agents];
+        agent
+            .send(Message::Text(
+                json!({"type":"join","conversation_id":conversation})
+                    .to_string()
+                    .into(),
+            ))
+            .await?;
+        next_of_type(agent, "joined").await?;
+    }
+    let rss_idle = rss_kib(pid);
+
+    // Agents record the latency of every visitor message they receive.
+    let epoch = Instant::now();
+    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
+    let errors = Arc::new(AtomicU64::new(0));
+    for mut agent in agents {
+        let latency_tx = latency_tx.clone();
+        let errors = Arc::clone(&errors);
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = agent.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if frame["type"] == "error" {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+                if frame["type"] == "message"
+                    && frame["author"] == "visitor"
+                    && let Some(sent) = frame["body"]
+                        .as_str()
+                        .and_then(|b| b.strip_prefix("t="))
+                        .and_then(|t| t.parse::<u64>().ok())
+                {
+                    let now = epoch.elapsed().as_micros() as u64;
+                    let _ = latency_tx.send(now.saturating_sub(sent));
+                }
+            }
+        });
+    }
+    drop(latency_tx);
+
+    // Visitors send at the total rate, round robin, and read their acks.
+    let mut senders = Vec::with_capacity(visitors.len());
+    for socket in visitors {
+        let (tx, mut rx) = mpsc::channel::<String>(64);
+        let send_errors = Arc::clone(&errors);
+        let (mut sink, mut stream) = socket.split();
+        tokio::spawn(async move {
+            while let Some(frame) = rx.recv().await {
+                if sink.send(Message::Text(frame.into())).await.is_err() {
+                    send_errors.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+        });
+        let errors = Arc::clone(&errors);
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                if let Message::Text(text) = message
+                    && text.contains(r#""type":"error""#)
+                {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        senders.push(tx);
+    }
+    let total = args.rate * args.secs;
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let send_start = Instant::now();
+    for n in 0..total {
+        ticker.tick().await;
+        let sent = epoch.elapsed().as_micros() as u64;
+        let frame =
+            json!({"type":"send","client_msg_id":format!("m-{n}"),"body":format!("t={sent}")})
+                .to_string();
+        if senders[(n as usize) % senders.len()]
+            .try_send(frame)
+            .is_err()
+        {
+            errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let send_secs = send_start.elapsed().as_secs_f64();
+
+    let mut latencies = Vec::with_capacity(total as usize);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while (latencies.len() as u64) < total {
+        match tokio::time::timeout_at(deadline, latency_rx.recv()).await {
+            Ok(Some(latency)) => latencies.push(latency),
+            _ => break,
+        }
+    }
+    let rss_end = rss_kib(pid);
+    latencies.sort_unstable();
+    let (visitor_sockets, agent_sockets) = health(&addr).await.unwrap_or((0, 0));
+
+    println!("porchlight loadgen");
+    println!(
+        "  visitors connected     {} in {:.1}s (relay holds {} visitor + {} agent sockets)",
+        args.visitors, connect_secs, visitor_sockets, agent_sockets
+    );
+    println!(
+        "  messages               sent {} at {:.0}/s, delivered to agents {}",
+        total,
+        total as f64 / send_secs,
+        latencies.len()
+    );
+    println!(
+        "  visitor->agent latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.90),
+        percentile(&latencies, 0.99),
+        latencies.last().map_or(0.0, |max| *max as f64 / 1000.0)
+    );
+    println!(
+        "  errors                 {}",
+        errors.load(Ordering::Relaxed) + (total - latencies.len() as u64)
+    );
+    println!(
+        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor), after load {:.1} MiB",
+        rss_start as f64 / 1024.0,
+        rss_idle as f64 / 1024.0,
+        (rss_idle.saturating_sub(rss_start)) as f64 / args.visitors as f64,
+        rss_end as f64 / 1024.0
+    );
+    drop(senders);
+    relay.start_kill()?;
+    relay.wait().await?;
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+/// Logs in as the seeded admin over plain HTTP/1.1; returns the cookie pair.
+async fn login(addr: &str, password: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = json!({"email": porchlight_relay::server::DEMO_ADMIN_EMAIL, "password": password})
+        .to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    response
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|cookie| cookie.split(';').next())
+        .map(str::to_owned)
+        .context("login failed: no session cookie")
+}
+
+async fn health(addr: &str) -> anyhow::Result<(u64, u64)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let health: Value = serde_json::from_str(body)?;
+    Ok((
+        health["visitors"].as_u64().unwrap_or(0),
+        health["agents"].as_u64().unwrap_or(0),
+    ))
+}
