@@ -29,7 +29,6 @@ test: test-tools web
 
 ## Sizes of the loader and the widget bundle: raw, gzip, brotli.
 size: tools web
-	@command -v brotli >/dev/null || { $(APT_INSTALL) brotli; }
 	@bash tests/size.sh
 
 tools:
@@ -39,6 +38,7 @@ tools:
 		cargo install --locked wasm-bindgen-cli@$(WASM_BINDGEN_VERSION) || \
 		cargo install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
 	@command -v npm >/dev/null || { $(APT_INSTALL) nodejs npm; }
+	@command -v brotli >/dev/null || { $(APT_INSTALL) brotli; }
 	@.tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -qF "version $(BINARYEN_VERSION)" || \
 		npm install --no-audit --no-fund --prefix .tools binaryen@$(BINARYEN_VERSION)
 
@@ -47,8 +47,11 @@ test-tools: tools
 
 web: dist/widget/index.html dist/console/index.html
 
+# Each bundle is built, then precompressed (the relay serves .br/.gz when accepted).
 dist/widget/index.html: $(WIDGET_SOURCES)
 	trunk build --release --offline --dist dist/widget --public-url /widget/ widget/index.html
+	@bash tests/precompress.sh dist/widget
 
 dist/console/index.html: $(CONSOLE_SOURCES)
 	trunk build --release --offline --dist dist/console --public-url /console/ www/index.html
+	@bash tests/precompress.sh dist/console

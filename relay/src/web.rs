@@ -140,10 +140,10 @@ pub async fn console_page(State(state): State<AppState>) -> Response {
 
 /// `GET /widget/*` and `/console/*`: the built files (hashed names, so cached long).
 pub async fn asset(State(state): State<AppState>, request: Request) -> Response {
-    match ServeDir::new(&state.config.assets_dir)
-        .try_call(request)
-        .await
-    {
+    let mut files = ServeDir::new(&state.config.assets_dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    match files.try_call(request).await {
         Ok(mut response) => {
             if response.status().is_success() {
                 response.headers_mut().insert(

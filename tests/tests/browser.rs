@@ -107,6 +107,10 @@ async fn enter_widget(client: &Client) {
     frame.enter_frame().await.unwrap();
 }
 
+async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
 async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
     client
         .wait()
@@ -145,13 +149,7 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
     enter_widget(&visitor).await;
     let message_box = wait_for(&visitor, Locator::Css("textarea[aria-label='Message']")).await;
     message_box.send_keys("My tap is dripping").await.unwrap();
-    visitor
-        .find(Locator::Css("button[aria-label='Send']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
     wait_for(
         &visitor,
         Locator::XPath("//li[contains(@class,'mine') and not(contains(@class,'pending'))]//span[.='My tap is dripping']"),
@@ -174,13 +172,7 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
         .send_keys(&admin.password)
         .await
         .unwrap();
-    agent
-        .find(Locator::XPath("//button[.='Log in']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, Locator::XPath("//button[.='Log in']")).await;
     wait_for(&agent, Locator::XPath("//button[.='Join']"))
         .await
         .click()
@@ -192,13 +184,7 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
         .send_keys("Close the valve under the sink, I will call you.")
         .await
         .unwrap();
-    agent
-        .find(Locator::Css("button[aria-label='Send']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, Locator::Css("button[aria-label='Send']")).await;
     wait_for(&agent, Locator::XPath("//button[.='End chat']")).await;
 
     // The visitor sees the join and the reply.
@@ -226,13 +212,7 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
     .await;
 
     // The agent ends the chat; the visitor is told.
-    agent
-        .find(Locator::XPath("//button[.='End chat']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&agent, Locator::XPath("//button[.='End chat']")).await;
     wait_for(&visitor, Locator::XPath("//span[.='Admin ended the chat']")).await;
 
     visitor.close().await.unwrap();

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::MessageEvent;
 
-use crate::socket;
+use crate::browser::{self, clock, new_client_msg_id, socket_url};
 use crate::state::{ChatState, Link};
 
 fn storage() -> Option<web_sys::Storage> {
@@ -39,19 +39,6 @@ fn query_param(name: &str) -> Option<String> {
         .and_then(|value| value.as_string())
 }
 
-fn new_client_msg_id() -> String {
-    let random = (js_sys::Math::random() * 1e15) as u64;
-    format!("v{:x}{:x}", js_sys::Date::now() as u64, random)
-}
-
-fn clock(at: Option<i64>) -> String {
-    let Some(at) = at else {
-        return "sending…".into();
-    };
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
-}
-
 /// Tells the loader on the host page something (unread count, close, open chat).
 fn tell_parent(kind: &str, value: f64) {
     let message = js_sys::Object::new();
@@ -62,19 +49,6 @@ fn tell_parent(kind: &str, value: f64) {
         // allows can frame the widget at all (frame-ancestors).
         let _ = parent.post_message(&message, "*");
     }
-}
-
-fn socket_url() -> String {
-    let location = window().location();
-    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-        "wss"
-    } else {
-        "ws"
-    };
-    format!(
-        "{scheme}://{}/ws/visitor",
-        location.host().unwrap_or_default()
-    )
 }
 
 #[derive(Clone, Copy)]
@@ -92,7 +66,7 @@ impl Keys {
 }
 
 fn send_frame(request: &VisitorRequest) {
-    socket::send(&to_text(request));
+    browser::send(&to_text(request));
 }
 
 fn persist(keys: Keys, state: &ChatState) {
@@ -110,8 +84,8 @@ fn connect(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
         url: query_param("page").unwrap_or_default(),
         referrer: query_param("ref").unwrap_or_default(),
     };
-    let opened = socket::connect(
-        &socket_url(),
+    let opened = browser::connect(
+        &socket_url("/ws/visitor"),
         move || {
             attempt.set_value(0);
             send_frame(&state.with_untracked(|state| state.hello(Some(page.clone()))));
@@ -176,7 +150,7 @@ fn Widget() -> impl IntoView {
         draft.set(String::new());
         let mut frame = None;
         state.update(|state| {
-            frame = Some(state.write(new_client_msg_id(), body));
+            frame = Some(state.write(new_client_msg_id('v'), body));
             persist(keys, state);
         });
         if let Some(frame) = frame {

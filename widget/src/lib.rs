@@ -1,5 +1,5 @@
 //! The visitor widget. [`state`] is the whole chat logic in plain Rust (tested
-//! natively); the Leptos UI in `app` and the browser socket in `socket` only draw it
+//! natively); the Leptos UI in `app` and the browser glue in `browser` only draw it
 //! and carry its frames.
 
 pub mod state;
@@ -7,7 +7,7 @@ pub mod state;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
-pub mod socket;
+pub mod browser;
 
 /// Mounts the widget into the page (the relay's `/widget/` iframe).
 #[cfg(target_arch = "wasm32")]

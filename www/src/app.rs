@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::sync::{Entry, reconnect_delay_ms};
 use porchlight_protocol::{AgentEvent, AgentRequest, Author, ConversationStatus, to_text};
-use porchlight_widget::socket;
+use porchlight_widget::browser::{self, clock, new_client_msg_id, socket_url};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
@@ -40,38 +40,12 @@ async fn api(method: &str, path: &str, body: Option<String>) -> Result<(u16, Str
 }
 
 fn send_frame(request: &AgentRequest) {
-    socket::send(&to_text(request));
-}
-
-fn socket_url() -> String {
-    let location = window().location();
-    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-        "wss"
-    } else {
-        "ws"
-    };
-    format!(
-        "{scheme}://{}/ws/agent",
-        location.host().unwrap_or_default()
-    )
-}
-
-fn new_client_msg_id() -> String {
-    let random = (js_sys::Math::random() * 1e15) as u64;
-    format!("a{:x}{:x}", js_sys::Date::now() as u64, random)
-}
-
-fn clock(at: Option<i64>) -> String {
-    let Some(at) = at else {
-        return "sending…".into();
-    };
-    let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
-    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    browser::send(&to_text(request));
 }
 
 fn connect(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>, attempt: StoredValue<u32>) {
-    let opened = socket::connect(
-        &socket_url(),
+    let opened = browser::connect(
+        &socket_url("/ws/agent"),
         move || {
             attempt.set_value(0);
             send_frame(&ConsoleState::hello());
@@ -260,7 +234,7 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
         }
         draft.set(String::new());
         let mut frame = None;
-        state.update(|s| frame = Some(s.write(id, new_client_msg_id(), body)));
+        state.update(|s| frame = Some(s.write(id, new_client_msg_id('a'), body)));
         if let Some(frame) = frame {
             send_frame(&frame);
         }

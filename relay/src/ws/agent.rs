@@ -11,10 +11,7 @@ use porchlight_protocol::{
 };
 
 use super::socket::{Handler, Outcome, drive};
-use super::{
-    HARD_FRAME_LIMIT, READ_BUFFER_BYTES, WRITE_BUFFER_BYTES, announce_conversation,
-    announce_message, history, store_failure,
-};
+use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
@@ -37,11 +34,7 @@ pub async fn upgrade(
         return (StatusCode::UNAUTHORIZED, "Log in first.").into_response();
     };
     let tracker = state.tracker.clone();
-    ws.read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(WRITE_BUFFER_BYTES)
-        .max_message_size(HARD_FRAME_LIMIT)
-        .max_frame_size(HARD_FRAME_LIMIT)
-        .on_upgrade(move |socket| tracker.track_future(run(socket, state, agent)))
+    limited(ws).on_upgrade(move |socket| tracker.track_future(run(socket, state, agent)))
 }
 
 async fn run(socket: WebSocket, state: AppState, agent: Agent) {

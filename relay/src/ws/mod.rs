@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::ws::WebSocketUpgrade;
 use porchlight_protocol::{
     AgentEvent, ChatMessage, ConversationId, ErrorCode, ProtocolError, Seq, VisitorEvent, to_text,
 };
@@ -24,6 +25,15 @@ pub const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 pub const HARD_FRAME_LIMIT: usize = 64 * 1024;
 /// Messages per history page when a client resumes.
 const HISTORY_PAGE: usize = 500;
+
+/// Applies the socket limits every endpoint shares.
+pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_message_size(HARD_FRAME_LIMIT)
+        .max_frame_size(HARD_FRAME_LIMIT)
+}
 
 /// Sends a stored message to everyone following its conversation (but `skip`).
 /// The message frame has the same JSON in both directions.

@@ -1,4 +1,5 @@
-//! The browser WebSocket, with its callbacks kept alive beside it.
+//! Browser glue shared by the widget and the console: the WebSocket (with its callbacks
+//! kept alive beside it), socket URLs, message ids and local clock times.
 
 use std::cell::RefCell;
 
@@ -59,4 +60,32 @@ pub fn send(text: &str) -> bool {
             live.socket.ready_state() == WebSocket::OPEN && live.socket.send_with_str(text).is_ok()
         })
     })
+}
+
+/// `ws://` or `wss://` (matching the page) to `path` on the relay that served the page.
+pub fn socket_url(path: &str) -> String {
+    let Some(location) = web_sys::window().map(|window| window.location()) else {
+        return String::new();
+    };
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!("{scheme}://{}{path}", location.host().unwrap_or_default())
+}
+
+/// A fresh `client_msg_id`: time plus randomness, prefixed by who writes.
+pub fn new_client_msg_id(prefix: char) -> String {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!("{prefix}{:x}{:x}", js_sys::Date::now() as u64, random)
+}
+
+/// "14:05" in the browser's time zone; "sending…" while a message has no time yet.
+pub fn clock(at: Option<i64>) -> String {
+    let Some(at) = at else {
+        return "sending…".into();
+    };
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }

@@ -1,0 +1,119 @@
+//! The relay's HTTP side: pages, assets and their headers, login and sessions.
+
+mod common;
+
+use common::{header, http, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_assets_are_served_with_safe_headers() {
+    let relay = start().await;
+    let assets = relay.state.config.assets_dir.clone();
+    std::fs::create_dir_all(assets.join("widget")).unwrap();
+    std::fs::create_dir_all(assets.join("console")).unwrap();
+    std::fs::write(assets.join("widget/index.html"), "<p>widget</p>").unwrap();
+    std::fs::write(assets.join("console/index.html"), "<p>console</p>").unwrap();
+    std::fs::write(assets.join("widget/app-1.js"), "console.log(1)").unwrap();
+    std::fs::write(assets.join("widget/app-1.js.br"), "BROTLI").unwrap();
+
+    let (status, headers, body) = http(relay.addr, "GET", "/", &[], "").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<script src="/embed.js" data-site="demo" async></script>"#));
+    assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+
+    let (status, headers, body) = http(relay.addr, "GET", "/embed.js", &[], "").await;
+    assert_eq!(status, 200);
+    assert!(
+        header(&headers, "content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(body.contains("data-site"));
+
+    let (status, _, body) = http(relay.addr, "GET", "/healthz", &[], "").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""status":"ok""#), "{body}");
+
+    let (status, headers, body) = http(relay.addr, "GET", "/widget/?site=demo", &[], "").await;
+    assert_eq!((status, body.as_str()), (200, "<p>widget</p>"));
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        Some("frame-ancestors 'self'")
+    );
+    let (status, _, _) = http(relay.addr, "GET", "/widget/?site=nope", &[], "").await;
+    assert_eq!(status, 404);
+
+    let (status, headers, body) = http(
+        relay.addr,
+        "GET",
+        "/widget/app-1.js",
+        &[("Accept-Encoding", "br, gzip")],
+        "",
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "BROTLI"));
+    assert_eq!(header(&headers, "content-encoding"), Some("br"));
+    assert!(
+        header(&headers, "cache-control")
+            .unwrap()
+            .contains("immutable")
+    );
+    let (status, _, _) = http(relay.addr, "GET", "/widget/../../etc/passwd", &[], "").await;
+    assert_ne!(status, 200);
+
+    let (status, headers, _) = http(relay.addr, "GET", "/console/", &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        Some("frame-ancestors 'none'")
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
+    let relay = start().await;
+    let json = [("Content-Type", "application/json")];
+    let wrong = format!(r#"{{"email":"{}","password":"wrong"}}"#, relay.admin.email);
+    let (status, headers, body) = http(relay.addr, "POST", "/api/login", &json, &wrong).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("bad_credentials"));
+    assert!(header(&headers, "set-cookie").is_none());
+    let unknown = r#"{"email":"nobody@example.com","password":"x"}"#;
+    let (status, _, _) = http(relay.addr, "POST", "/api/login", &json, unknown).await;
+    assert_eq!(status, 401);
+
+    let right = format!(
+        r#"{{"email":"{}","password":"{}"}}"#,
+        relay.admin.email, relay.admin.password
+    );
+    let foreign = [
+        ("Content-Type", "application/json"),
+        ("Origin", "https://evil.example"),
+    ];
+    let (status, _, _) = http(relay.addr, "POST", "/api/login", &foreign, &right).await;
+    assert_eq!(status, 403, "a login form on another site cannot log in");
+
+    let (status, headers, body) = http(relay.addr, "POST", "/api/login", &json, &right).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""role":"admin""#), "{body}");
+    let cookie = header(&headers, "set-cookie").unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Strict"));
+    let pair = cookie.split(';').next().unwrap().to_owned();
+
+    let (status, _, body) = http(relay.addr, "GET", "/api/me", &[("Cookie", &pair)], "").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(&relay.admin.email));
+
+    let (status, headers, _) =
+        http(relay.addr, "POST", "/api/logout", &[("Cookie", &pair)], "").await;
+    assert_eq!(status, 204);
+    assert!(
+        header(&headers, "set-cookie")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (status, _, _) = http(relay.addr, "GET", "/api/me", &[("Cookie", &pair)], "").await;
+    assert_eq!(status, 401, "the session is gone from the store");
+    relay.stop().await;
+}
