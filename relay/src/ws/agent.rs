@@ -10,7 +10,7 @@ use porchlight_protocol::{
     Seq, parse_agent_request, to_text, validate_outgoing,
 };
 
-use super::socket::{Handler, Outcome, drive};
+use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
@@ -46,7 +46,14 @@ async fn run(socket: WebSocket, state: AppState, agent: Agent) {
         agent,
         greeted: false,
     };
-    drive(socket, &mut session, &mut inbox, &shutdown).await;
+    drive(
+        socket,
+        &mut session,
+        &mut inbox,
+        &shutdown,
+        RateLimit::agent(),
+    )
+    .await;
     state.hub.disconnect(conn);
 }
 

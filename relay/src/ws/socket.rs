@@ -15,10 +15,6 @@ use crate::hub::Frame;
 pub const PING_EVERY: Duration = Duration::from_secs(25);
 /// A socket that sends nothing (not even a pong) this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Frames a client may send in a burst, and per second after it.
-/// Generous enough for a widget resending its outbox after a reconnect.
-const BURST: f64 = 60.0;
-const PER_SECOND: f64 = 20.0;
 
 /// Close codes (RFC 6455 and IANA's registry).
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -59,23 +55,37 @@ pub trait Handler {
     fn error_frame(&self, error: ProtocolError) -> String;
 }
 
-/// A token bucket: `BURST` frames at once, refilled at `PER_SECOND`.
+/// A token bucket: `burst` frames at once, refilled at `per_second`.
 pub struct RateLimit {
+    burst: f64,
+    per_second: f64,
     tokens: f64,
     last: Instant,
 }
 
 impl RateLimit {
-    pub fn new(now: Instant) -> Self {
+    pub fn new(burst: f64, per_second: f64) -> Self {
         Self {
-            tokens: BURST,
-            last: now,
+            burst,
+            per_second,
+            tokens: burst,
+            last: Instant::now(),
         }
     }
 
+    /// Anonymous visitors: enough for a widget resending its outbox after a reconnect.
+    pub fn visitor() -> Self {
+        Self::new(60.0, 20.0)
+    }
+
+    /// Logged-in agents: a console reopening every chat after a reconnect.
+    pub fn agent() -> Self {
+        Self::new(500.0, 200.0)
+    }
+
     pub fn allow(&mut self, now: Instant) -> bool {
-        let refill = now.duration_since(self.last).as_secs_f64() * PER_SECOND;
-        self.tokens = (self.tokens + refill).min(BURST);
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -101,13 +111,27 @@ pub async fn drive<H: Handler>(
     handler: &mut H,
     inbox: &mut mpsc::Receiver<Frame>,
     shutdown: &CancellationToken,
+    mut limit: RateLimit,
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let idle = tokio::time::sleep(IDLE_TIMEOUT);
     tokio::pin!(idle);
-    let mut limit = RateLimit::new(Instant::now());
     loop {
+        // Biased, queued frames first: a client pipelining requests must not starve its
+        // own outbound queue (each request can queue frames for it).
         tokio::select! {
+            biased;
+            queued = inbox.recv() => match queued {
+                Some(frame) => {
+                    if socket.send(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
+                        return;
+                    }
+                }
+                None => {
+                    close(&mut socket, CLOSE_TRY_AGAIN, "too slow; resume from your last seq").await;
+                    return;
+                }
+            },
             incoming = socket.recv() => {
                 let message = match incoming {
                     Some(Ok(message)) => message,
@@ -142,17 +166,6 @@ pub async fn drive<H: Handler>(
                     return;
                 }
             }
-            queued = inbox.recv() => match queued {
-                Some(frame) => {
-                    if socket.send(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
-                        return;
-                    }
-                }
-                None => {
-                    close(&mut socket, CLOSE_TRY_AGAIN, "too slow; resume from your last seq").await;
-                    return;
-                }
-            },
             _ = ping.tick() => {
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     return;
@@ -176,13 +189,18 @@ mod tests {
 
     #[test]
     fn the_rate_limit_allows_a_burst_then_refills() {
-        let start = Instant::now();
-        let mut limit = RateLimit::new(start);
+        let mut limit = RateLimit::new(30.0, 10.0);
+        let start = limit.last;
         let allowed = (0..100).filter(|_| limit.allow(start)).count();
-        assert_eq!(allowed, BURST as usize);
+        assert_eq!(allowed, 30);
         assert!(!limit.allow(start));
         let later = start + Duration::from_millis(500);
         let refilled = (0..100).filter(|_| limit.allow(later)).count();
-        assert_eq!(refilled, (PER_SECOND / 2.0) as usize);
+        assert_eq!(refilled, 5);
+    }
+
+    #[test]
+    fn agents_get_a_larger_budget_than_visitors() {
+        assert!(RateLimit::agent().burst > RateLimit::visitor().burst);
     }
 }

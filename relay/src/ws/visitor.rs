@@ -10,7 +10,7 @@ use porchlight_protocol::{
     validate_outgoing,
 };
 
-use super::socket::{Handler, Outcome, drive};
+use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{is_token, random_token, same_origin, token_hash};
 use crate::hub::{ConnId, ConnKind};
@@ -48,7 +48,14 @@ async fn run(socket: WebSocket, state: AppState) {
         conversation: None,
         page: None,
     };
-    drive(socket, &mut session, &mut inbox, &shutdown).await;
+    drive(
+        socket,
+        &mut session,
+        &mut inbox,
+        &shutdown,
+        RateLimit::visitor(),
+    )
+    .await;
     state.hub.disconnect(conn);
 }
 

@@ -59,6 +59,36 @@ async fn connect(url: &str, cookie: Option<&str>) -> anyhow::Result<Socket> {
     Ok(socket)
 }
 
+async fn send_json(socket: &mut Socket, frame: Value) -> anyhow::Result<()> {
+    socket.send(Message::Text(frame.to_string().into())).await?;
+    Ok(())
+}
+
+/// Splits a visitor socket: a reader task and a writer task fed by the returned queue.
+fn spawn_visitor(socket: Socket, errors: Arc<AtomicU64>) -> mpsc::Sender<String> {
+    let (tx, mut rx) = mpsc::channel::<String>(64);
+    let (mut sink, mut stream) = socket.split();
+    let send_errors = Arc::clone(&errors);
+    tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            if sink.send(Message::Text(frame.into())).await.is_err() {
+                send_errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = stream.next().await {
+            if let Message::Text(text) = message
+                && text.contains(r#""type":"error""#)
+            {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    tx
+}
+
 async fn next_json(socket: &mut Socket) -> anyhow::Result<Value> {
     loop {
         match tokio::time::timeout(Duration::from_secs(30), socket.next()).await? {
@@ -142,117 +172,97 @@ async fn main() -> anyhow::Result<()> {
     // Log in once; every agent socket uses the session.
     let cookie = login(&addr, &password).await?;
 
-    // Visitors: hello, then a first message that opens their conversation.
+    // Visitors: hello, then a first message that opens their conversation. From then
+    // on a task reads each socket (answering the relay's pings and counting errors)
+    // and another writes what the send loop queues for it.
+    let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let mut visitors = Vec::with_capacity(args.visitors);
+    let mut senders = Vec::with_capacity(args.visitors);
     let mut conversations = Vec::with_capacity(args.visitors);
     for n in 0..args.visitors {
         let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
-        socket
-            .send(Message::Text(
-                json!({"type":"hello","v":1,"site":"demo"})
-                    .to_string()
-                    .into(),
-            ))
-            .await?;
+        send_json(&mut socket, json!({"type":"hello","v":1,"site":"demo"})).await?;
         next_of_type(&mut socket, "welcome").await?;
-        socket
-            .send(Message::Text(
-                json!({"type":"send","client_msg_id":format!("open-{n}"),"body":"hello"})
-                    .to_string()
-                    .into(),
-            ))
-            .await?;
+        send_json(
+            &mut socket,
+            json!({"type":"send","client_msg_id":format!("open-{n}"),"body":"hello"}),
+        )
+        .await?;
         let ack = next_of_type(&mut socket, "ack").await?;
         conversations.push(ack["conversation_id"].as_i64().context("conversation id")?);
-        visitors.push(socket);
+        senders.push(spawn_visitor(socket, Arc::clone(&errors)));
     }
     let connect_secs = started.elapsed().as_secs_f64();
 
-    // Agents: join and open their share of the conversations.
-    let mut agents = Vec::with_capacity(args.agents);
-    for _ in 0..args.agents {
-        let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(&cookie)).await?;
-        socket
-            .send(Message::Text(
-                json!({"type":"hello","v":1}).to_string().into(),
-            ))
-            .await?;
-        next_of_type(&mut socket, "welcome").await?;
-        agents.push(socket);
-    }
-    for (index, conversation) in conversations.iter().enumerate() {
-        let agent = &mut agents[index % args.agents];
-        agent
-            .send(Message::Text(
-                json!({"type":"join","conversation_id":conversation})
-                    .to_string()
-                    .into(),
-            ))
-            .await?;
-        next_of_type(agent, "joined").await?;
-    }
-    let rss_idle = rss_kib(pid);
-
-    // Agents record the latency of every visitor message they receive.
+    // Agents: a task reads each agent socket from the start (a socket nobody reads is
+    // rightly dropped by the relay), counting `joined` answers and recording the
+    // latency of every visitor message; the joins go out in chunks within the agent
+    // rate limit (a burst of 500).
     let epoch = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
-    let errors = Arc::new(AtomicU64::new(0));
-    for mut agent in agents {
-        let latency_tx = latency_tx.clone();
-        let errors = Arc::clone(&errors);
+    let joined = Arc::new(AtomicU64::new(0));
+    let join_progress = Arc::new(tokio::sync::Notify::new());
+    let mut agent_sinks = Vec::with_capacity(args.agents);
+    for _ in 0..args.agents {
+        let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(&cookie)).await?;
+        send_json(&mut socket, json!({"type":"hello","v":1})).await?;
+        next_of_type(&mut socket, "welcome").await?;
+        let (sink, mut stream) = socket.split();
+        agent_sinks.push(sink);
+        let (latency_tx, errors) = (latency_tx.clone(), Arc::clone(&errors));
+        let (joined, join_progress) = (Arc::clone(&joined), Arc::clone(&join_progress));
         tokio::spawn(async move {
-            while let Some(Ok(message)) = agent.next().await {
+            while let Some(Ok(message)) = stream.next().await {
                 let Message::Text(text) = message else {
                     continue;
                 };
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else {
                     continue;
                 };
-                if frame["type"] == "error" {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-                if frame["type"] == "message"
-                    && frame["author"] == "visitor"
-                    && let Some(sent) = frame["body"]
-                        .as_str()
-                        .and_then(|b| b.strip_prefix("t="))
-                        .and_then(|t| t.parse::<u64>().ok())
-                {
-                    let now = epoch.elapsed().as_micros() as u64;
-                    let _ = latency_tx.send(now.saturating_sub(sent));
+                match frame["type"].as_str() {
+                    Some("joined") => {
+                        joined.fetch_add(1, Ordering::Relaxed);
+                        join_progress.notify_one();
+                    }
+                    Some("error") => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some("message") => {
+                        let sent = frame["body"]
+                            .as_str()
+                            .and_then(|body| body.strip_prefix("t="))
+                            .and_then(|micros| micros.parse::<u64>().ok());
+                        if let Some(sent) = sent {
+                            let now = epoch.elapsed().as_micros() as u64;
+                            let _ = latency_tx.send(now.saturating_sub(sent));
+                        }
+                    }
+                    _ => {}
                 }
             }
         });
     }
     drop(latency_tx);
-
-    // Visitors send at the total rate, round robin, and read their acks.
-    let mut senders = Vec::with_capacity(visitors.len());
-    for socket in visitors {
-        let (tx, mut rx) = mpsc::channel::<String>(64);
-        let send_errors = Arc::clone(&errors);
-        let (mut sink, mut stream) = socket.split();
-        tokio::spawn(async move {
-            while let Some(frame) = rx.recv().await {
-                if sink.send(Message::Text(frame.into())).await.is_err() {
-                    send_errors.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-            }
-        });
-        let errors = Arc::clone(&errors);
-        tokio::spawn(async move {
-            while let Some(Ok(message)) = stream.next().await {
-                if let Message::Text(text) = message
-                    && text.contains(r#""type":"error""#)
-                {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
-        senders.push(tx);
+    let mut sent_joins = 0u64;
+    for (index, chunk) in conversations.chunks(400).enumerate() {
+        let sink = &mut agent_sinks[index % args.agents];
+        for conversation in chunk {
+            sink.send(Message::Text(
+                json!({"type":"join","conversation_id":conversation})
+                    .to_string()
+                    .into(),
+            ))
+            .await?;
+        }
+        sent_joins += chunk.len() as u64;
+        while joined.load(Ordering::Relaxed) < sent_joins {
+            tokio::time::timeout(Duration::from_secs(30), join_progress.notified())
+                .await
+                .context("agents stopped receiving `joined`")?;
+        }
     }
+    let rss_idle = rss_kib(pid);
+
     let total = args.rate * args.secs;
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
     let mut ticker = tokio::time::interval(interval);
