@@ -133,6 +133,29 @@ pub struct PageInfo {
     pub referrer: String,
 }
 
+/// The kind of answer an `input` step wants; the widget picks the HTML input type.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    Text,
+    Email,
+    Number,
+    Date,
+    YesNo,
+    Choice,
+}
+
+/// What the bot is waiting for: a click on one of `choices` (a question), or a typed
+/// value of kind `input` (with `choices` as its options when it is `choice`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub step_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputKind>,
+}
+
 /// Frames the widget sends to the relay.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]

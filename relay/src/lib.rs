@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod flow;
 pub mod hub;
 pub mod server;
 pub mod store;

@@ -1,0 +1,415 @@
+//! Runs a conversation through a [`Flow`]: from a step until the flow must wait for the
+//! visitor (a question or input) or hands over (live chat, end), producing what to
+//! say and do. The caller stores [`FlowState`] with the conversation, so a reload or a
+//! restart continues at the same step.
+
+use std::collections::BTreeMap;
+
+use porchlight_protocol::{InputKind, Prompt};
+use serde::{Deserialize, Serialize};
+
+use super::{Action, AttachmentPolicy, Condition, Flow, InputType, Step, VariableTest};
+
+/// A guard against runaway flows; validation already refuses loops without a wait.
+const MAX_STEPS_PER_TURN: usize = 64;
+
+/// Where a conversation is in its flow.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowState {
+    /// The step waiting for the visitor (or for a webhook), if any.
+    pub step: Option<String>,
+    pub variables: BTreeMap<String, String>,
+    pub waiting: Option<Waiting>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiting {
+    Visitor,
+    Webhook,
+}
+
+/// What the flow wants done, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A bot message.
+    Say(String),
+    /// Wait for the visitor to answer this.
+    Ask(Prompt),
+    StartLiveChat {
+        teams: Vec<String>,
+        attachments: AttachmentPolicy,
+    },
+    CreateTicket {
+        subject: String,
+    },
+    /// POST the variables; then call [`Flow::webhook_done`] with the response.
+    CallWebhook {
+        url: String,
+        timeout_ms: u64,
+        variables: BTreeMap<String, String>,
+    },
+    EndChat,
+}
+
+/// What the flow needs to know about the world to branch.
+pub trait Facts {
+    fn linked_to_ticket(&self) -> bool;
+    fn identified(&self) -> bool;
+    fn in_working_hours(&self) -> bool;
+    fn agents_available(&self, teams: &[String]) -> bool;
+}
+
+/// The result of the visitor's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Taken; `value` is its typed form (for the message and the variable).
+    Accepted { value: String, outputs: Vec<Output> },
+    /// Not valid: the outputs say why and ask again.
+    Rejected { outputs: Vec<Output> },
+    /// The flow is not waiting for the visitor.
+    NotWaiting,
+}
+
+impl Flow {
+    /// Starts (or restarts) the flow at `step`.
+    pub fn start_at(&self, state: &mut FlowState, step: &str, facts: &dyn Facts) -> Vec<Output> {
+        state.step = None;
+        state.waiting = None;
+        let mut outputs = Vec::new();
+        self.run(state, Some(step.to_owned()), facts, &mut outputs);
+        outputs
+    }
+
+    /// The prompt of the step waiting for the visitor, to show again after a reload.
+    pub fn current_prompt(&self, state: &FlowState) -> Option<Prompt> {
+        if state.waiting != Some(Waiting::Visitor) {
+            return None;
+        }
+        let id = state.step.as_deref()?;
+        prompt(id, self.step(id)?)
+    }
+
+    /// Applies the visitor's answer to the waiting step and runs on.
+    pub fn answer(&self, state: &mut FlowState, text: &str, facts: &dyn Facts) -> Answer {
+        let (Some(Waiting::Visitor), Some(id)) = (state.waiting, state.step.clone()) else {
+            return Answer::NotWaiting;
+        };
+        let Some(step) = self.step(&id) else {
+            return Answer::NotWaiting;
+        };
+        let text = text.trim();
+        let (value, next) = match step {
+            Step::Question { choices, .. } => {
+                let picked = choices.iter().enumerate().find(|(index, (label, _))| {
+                    label.eq_ignore_ascii_case(text) || (index + 1).to_string() == text
+                });
+                match picked {
+                    Some((_, (label, next))) => (label.clone(), next.clone()),
+                    None => {
+                        return Answer::Rejected {
+                            outputs: reask(&id, step, "Please pick one of the options."),
+                        };
+                    }
+                }
+            }
+            Step::Input {
+                input,
+                variable,
+                pattern,
+                invalid,
+                options,
+                next,
+                ..
+            } => {
+                let checked = check_input(*input, text, options).filter(|value| {
+                    pattern
+                        .as_ref()
+                        .is_none_or(|pattern| pattern.is_match(value))
+                });
+                match checked {
+                    Some(value) => {
+                        state
+                            .variables
+                            .insert(variable.to_ascii_lowercase(), value.clone());
+                        (value, next.clone())
+                    }
+                    None => {
+                        let hint = invalid
+                            .clone()
+                            .unwrap_or_else(|| default_hint(*input).to_owned());
+                        return Answer::Rejected {
+                            outputs: reask(&id, step, &hint),
+                        };
+                    }
+                }
+            }
+            _ => return Answer::NotWaiting,
+        };
+        state.step = None;
+        state.waiting = None;
+        let mut outputs = Vec::new();
+        self.run(state, Some(next), facts, &mut outputs);
+        Answer::Accepted { value, outputs }
+    }
+
+    /// Saves the webhook's answer (`None`: it failed) and runs on.
+    pub fn webhook_done(
+        &self,
+        state: &mut FlowState,
+        response: Option<&serde_json::Value>,
+        facts: &dyn Facts,
+    ) -> Vec<Output> {
+        let (Some(Waiting::Webhook), Some(id)) = (state.waiting, state.step.clone()) else {
+            return Vec::new();
+        };
+        let Some(Step::Action {
+            action: Action::CallWebhook { save, .. },
+            next,
+            ..
+        }) = self.step(&id)
+        else {
+            return Vec::new();
+        };
+        for (variable, pointer) in save {
+            let found = response
+                .and_then(|body| body.pointer(pointer))
+                .map(|value| match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                });
+            if let Some(found) = found {
+                state.variables.insert(variable.to_ascii_lowercase(), found);
+            }
+        }
+        state.step = None;
+        state.waiting = None;
+        let mut outputs = Vec::new();
+        self.run(state, next.clone(), facts, &mut outputs);
+        outputs
+    }
+
+    fn run(
+        &self,
+        state: &mut FlowState,
+        mut at: Option<String>,
+        facts: &dyn Facts,
+        outputs: &mut Vec<Output>,
+    ) {
+        for _ in 0..MAX_STEPS_PER_TURN {
+            let Some(id) = at.take() else {
+                return;
+            };
+            let Some(step) = self.step(&id) else {
+                return;
+            };
+            match step {
+                Step::Message { text, next } => {
+                    outputs.push(Output::Say(expand(text, &state.variables)));
+                    at = next.clone();
+                }
+                Step::Question { .. } | Step::Input { .. } => {
+                    if let Some(text) = step_text(step) {
+                        outputs.push(Output::Say(expand(text, &state.variables)));
+                    }
+                    if let Some(prompt) = prompt(&id, step) {
+                        outputs.push(Output::Ask(prompt));
+                    }
+                    state.step = Some(id);
+                    state.waiting = Some(Waiting::Visitor);
+                    return;
+                }
+                Step::Condition {
+                    when,
+                    then,
+                    otherwise,
+                } => {
+                    at = Some(
+                        if holds(when, state, facts) {
+                            then
+                        } else {
+                            otherwise
+                        }
+                        .clone(),
+                    );
+                }
+                Step::Action { action, text, next } => {
+                    if let Some(text) = text {
+                        outputs.push(Output::Say(expand(text, &state.variables)));
+                    }
+                    match action {
+                        Action::StartLiveChat { teams, attachments } => {
+                            outputs.push(Output::StartLiveChat {
+                                teams: teams.clone(),
+                                attachments: *attachments,
+                            });
+                            return;
+                        }
+                        Action::EndChat => {
+                            outputs.push(Output::EndChat);
+                            return;
+                        }
+                        Action::CreateTicket { subject } => {
+                            outputs.push(Output::CreateTicket {
+                                subject: expand(subject, &state.variables),
+                            });
+                        }
+                        Action::SetVariable { name, value } => {
+                            let value = expand(value, &state.variables);
+                            state.variables.insert(name.to_ascii_lowercase(), value);
+                        }
+                        Action::CallWebhook {
+                            url, timeout_ms, ..
+                        } => {
+                            outputs.push(Output::CallWebhook {
+                                url: url.clone(),
+                                timeout_ms: *timeout_ms,
+                                variables: state.variables.clone(),
+                            });
+                            state.step = Some(id);
+                            state.waiting = Some(Waiting::Webhook);
+                            return;
+                        }
+                    }
+                    at = next.clone();
+                }
+            }
+        }
+    }
+}
+
+fn step_text(step: &Step) -> Option<&str> {
+    match step {
+        Step::Message { text, .. } | Step::Question { text, .. } | Step::Input { text, .. } => {
+            Some(text)
+        }
+        Step::Action { text, .. } => text.as_deref(),
+        Step::Condition { .. } => None,
+    }
+}
+
+fn prompt(id: &str, step: &Step) -> Option<Prompt> {
+    match step {
+        Step::Question { choices, .. } => Some(Prompt {
+            step_id: id.to_owned(),
+            choices: choices.iter().map(|(label, _)| label.clone()).collect(),
+            input: None,
+        }),
+        Step::Input { input, options, .. } => Some(Prompt {
+            step_id: id.to_owned(),
+            choices: options.clone(),
+            input: Some(match input {
+                InputType::Text => InputKind::Text,
+                InputType::Email => InputKind::Email,
+                InputType::Number => InputKind::Number,
+                InputType::Date => InputKind::Date,
+                InputType::YesNo => InputKind::YesNo,
+                InputType::Choice => InputKind::Choice,
+            }),
+        }),
+        _ => None,
+    }
+}
+
+fn reask(id: &str, step: &Step, hint: &str) -> Vec<Output> {
+    let mut outputs = vec![Output::Say(hint.to_owned())];
+    outputs.extend(prompt(id, step).map(Output::Ask));
+    outputs
+}
+
+fn default_hint(input: InputType) -> &'static str {
+    match input {
+        InputType::Text => "Please type an answer.",
+        InputType::Email => "That does not look like an email address. Please try again.",
+        InputType::Number => "Please enter a number.",
+        InputType::Date => "Please enter a date like 2026-12-24.",
+        InputType::YesNo => "Please answer yes or no.",
+        InputType::Choice => "Please pick one of the options.",
+    }
+}
+
+/// The answer in its typed, normalised form, or `None` if it is not valid.
+pub fn check_input(input: InputType, text: &str, options: &[String]) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match input {
+        InputType::Text => Some(text.to_owned()),
+        InputType::Email => {
+            let (local, domain) = text.split_once('@')?;
+            let valid = !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.contains(char::is_whitespace)
+                && !domain.contains('@');
+            valid.then(|| text.to_owned())
+        }
+        InputType::Number => {
+            let number: f64 = text.replace(',', ".").parse().ok()?;
+            number.is_finite().then(|| number.to_string())
+        }
+        InputType::Date => text
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .map(|date| date.to_string()),
+        InputType::YesNo => match text.to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" | "1" => Some("yes".into()),
+            "no" | "n" | "false" | "0" => Some("no".into()),
+            _ => None,
+        },
+        InputType::Choice => options
+            .iter()
+            .find(|option| option.eq_ignore_ascii_case(text))
+            .cloned(),
+    }
+}
+
+fn holds(condition: &Condition, state: &FlowState, facts: &dyn Facts) -> bool {
+    match condition {
+        Condition::LinkedToTicket => facts.linked_to_ticket(),
+        Condition::Identified => facts.identified(),
+        Condition::InWorkingHours => facts.in_working_hours(),
+        Condition::AgentsAvailable(teams) => facts.agents_available(teams),
+        Condition::Variable(name, test) => {
+            let value = state.variables.get(&name.to_ascii_lowercase());
+            match test {
+                VariableTest::Equals(expected) => {
+                    value.is_some_and(|value| value.eq_ignore_ascii_case(expected))
+                }
+                VariableTest::Contains(part) => value.is_some_and(|value| {
+                    value
+                        .to_ascii_lowercase()
+                        .contains(&part.to_ascii_lowercase())
+                }),
+                VariableTest::IsSet => value.is_some_and(|value| !value.is_empty()),
+            }
+        }
+    }
+}
+
+/// Replaces `$NAME`-style variables that are set; others (such as `$WAITTIME`, filled
+/// later by the queue) stay as written.
+pub fn expand(text: &str, variables: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..name_len];
+        match variables.get(&name.to_ascii_lowercase()) {
+            Some(value) if !name.is_empty() => out.push_str(value),
+            _ => {
+                out.push('$');
+                out.push_str(name);
+            }
+        }
+        rest = &after[name_len..];
+    }
+    out.push_str(rest);
+    out
+}
