@@ -25,6 +25,9 @@ pub enum ErrorCode {
     NotJoined,
     /// The conversation has ended; nothing more can be added.
     ConversationEnded,
+    /// The page asked to start at a step that does not allow it; the chat starts at
+    /// the profile's start step instead.
+    StartStepRefused,
     EmptyMessage,
     MessageTooLong,
     /// Too many frames too fast.

@@ -31,6 +31,8 @@ pub type AgentId = i64;
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
+    /// Talking with the profile's bot flow.
+    Bot,
     /// Waiting in the live-chat queue for an agent.
     Queued,
     /// An agent has joined.
@@ -42,6 +44,7 @@ pub enum ConversationStatus {
 impl ConversationStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Bot => "bot",
             Self::Queued => "queued",
             Self::Active => "active",
             Self::Ended => "ended",
@@ -50,6 +53,7 @@ impl ConversationStatus {
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
+            "bot" => Some(Self::Bot),
             "queued" => Some(Self::Queued),
             "active" => Some(Self::Active),
             "ended" => Some(Self::Ended),
@@ -133,6 +137,18 @@ pub struct PageInfo {
     pub referrer: String,
 }
 
+/// How the widget looks and whether the chat is open, from the site's chat profile.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ProfileView {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub greeting: String,
+    /// `#rrggbb`.
+    pub colour: String,
+    /// Inside working hours (always, when the profile has none).
+    pub online: bool,
+}
+
 /// The kind of answer an `input` step wants; the widget picks the HTML input type.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -170,8 +186,12 @@ pub enum VisitorRequest {
         resume: Option<Resume>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         page: Option<PageInfo>,
+        /// Start a new chat at this step of the profile (it must allow it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_step: Option<String>,
     },
-    /// A message; starts a new conversation when the visitor has none open.
+    /// A message, or the answer to the bot's prompt; starts a new conversation when the
+    /// visitor has none open.
     Send { client_msg_id: String, body: String },
     /// The visitor ends the conversation.
     EndChat,
@@ -186,8 +206,12 @@ pub enum VisitorEvent {
     Welcome {
         v: u32,
         token: String,
+        profile: ProfileView,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         conversation: Option<ConversationState>,
+        /// What the bot is waiting for, if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<Prompt>,
     },
     /// The message is stored; `seq` is its place in the conversation.
     Ack {
@@ -196,6 +220,12 @@ pub enum VisitorEvent {
         seq: Seq,
     },
     Message(ChatMessage),
+    /// The bot now waits for this answer (`None`: for nothing; the composer is free).
+    Prompt {
+        conversation_id: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<Prompt>,
+    },
     /// The conversation changed state (an agent joined, it ended).
     Status {
         conversation_id: ConversationId,

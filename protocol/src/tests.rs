@@ -14,6 +14,23 @@ fn message(author: Author) -> ChatMessage {
     }
 }
 
+fn profile_view() -> ProfileView {
+    ProfileView {
+        title: "Acme".into(),
+        greeting: "Hi!".into(),
+        colour: "#12355b".into(),
+        online: true,
+    }
+}
+
+fn prompt() -> Prompt {
+    Prompt {
+        step_id: "topic".into(),
+        choices: vec!["Billing".into(), "Other".into()],
+        input: None,
+    }
+}
+
 fn summary() -> ChatSummary {
     ChatSummary {
         conversation_id: 7,
@@ -54,8 +71,9 @@ fn visitor_requests_have_pinned_json() {
                 url: "https://example.com/".into(),
                 referrer: "https://search.example/".into(),
             }),
+            start_step: Some("topic".into()),
         },
-        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"}}"#,
+        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic"}"#,
     );
     pins(
         VisitorRequest::Hello {
@@ -64,6 +82,7 @@ fn visitor_requests_have_pinned_json() {
             token: None,
             resume: None,
             page: None,
+            start_step: None,
         },
         r#"{"type":"hello","v":1,"site":"demo"}"#,
     );
@@ -83,22 +102,48 @@ fn visitor_events_have_pinned_json() {
         VisitorEvent::Welcome {
             v: 1,
             token: "tok".into(),
+            profile: profile_view(),
             conversation: Some(ConversationState {
                 id: 7,
-                status: ConversationStatus::Queued,
+                status: ConversationStatus::Bot,
                 agent_name: None,
                 last_seq: 2,
             }),
+            prompt: Some(prompt()),
         },
-        r#"{"type":"welcome","v":1,"token":"tok","conversation":{"id":7,"status":"queued","last_seq":2}}"#,
+        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true},"conversation":{"id":7,"status":"bot","last_seq":2},"prompt":{"step_id":"topic","choices":["Billing","Other"]}}"##,
     );
     pins(
         VisitorEvent::Welcome {
             v: 1,
             token: "tok".into(),
+            profile: ProfileView {
+                greeting: String::new(),
+                online: false,
+                ..profile_view()
+            },
             conversation: None,
+            prompt: None,
         },
-        r#"{"type":"welcome","v":1,"token":"tok"}"#,
+        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","colour":"#12355b","online":false}}"##,
+    );
+    pins(
+        VisitorEvent::Prompt {
+            conversation_id: 7,
+            prompt: Some(Prompt {
+                step_id: "email".into(),
+                choices: Vec::new(),
+                input: Some(InputKind::Email),
+            }),
+        },
+        r#"{"type":"prompt","conversation_id":7,"prompt":{"step_id":"email","input":"email"}}"#,
+    );
+    pins(
+        VisitorEvent::Prompt {
+            conversation_id: 7,
+            prompt: None,
+        },
+        r#"{"type":"prompt","conversation_id":7}"#,
     );
     pins(
         VisitorEvent::Ack {
@@ -198,6 +243,34 @@ fn agent_events_have_pinned_json() {
 }
 
 #[test]
+fn every_input_kind_and_status_has_a_stable_name() {
+    let kinds: Vec<String> = [
+        InputKind::Text,
+        InputKind::Email,
+        InputKind::Number,
+        InputKind::Date,
+        InputKind::YesNo,
+        InputKind::Choice,
+    ]
+    .iter()
+    .map(to_text)
+    .collect();
+    assert_eq!(
+        kinds.join(","),
+        r#""text","email","number","date","yes_no","choice""#
+    );
+    for status in [
+        ConversationStatus::Bot,
+        ConversationStatus::Queued,
+        ConversationStatus::Active,
+        ConversationStatus::Ended,
+    ] {
+        assert_eq!(to_text(&status), format!("\"{}\"", status.as_str()));
+        assert_eq!(ConversationStatus::parse(status.as_str()), Some(status));
+    }
+}
+
+#[test]
 fn every_error_code_has_a_stable_name() {
     let names: Vec<String> = [
         ErrorCode::BadFrame,
@@ -210,6 +283,7 @@ fn every_error_code_has_a_stable_name() {
         ErrorCode::AlreadyTaken,
         ErrorCode::NotJoined,
         ErrorCode::ConversationEnded,
+        ErrorCode::StartStepRefused,
         ErrorCode::EmptyMessage,
         ErrorCode::MessageTooLong,
         ErrorCode::RateLimited,
@@ -220,7 +294,7 @@ fn every_error_code_has_a_stable_name() {
     .collect();
     assert_eq!(
         names.join(","),
-        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","not_found","already_taken","not_joined","conversation_ended","empty_message","message_too_long","rate_limited","internal""#
+        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","not_found","already_taken","not_joined","conversation_ended","start_step_refused","empty_message","message_too_long","rate_limited","internal""#
     );
 }
 

@@ -149,6 +149,18 @@ impl Hub {
         }
     }
 
+    /// Agents with at least one console socket open.
+    pub fn online_agents(&self) -> HashSet<AgentId> {
+        self.lock()
+            .conns
+            .values()
+            .filter_map(|conn| match conn.kind {
+                ConnKind::Agent(agent) => Some(agent),
+                ConnKind::Visitor => None,
+            })
+            .collect()
+    }
+
     /// Open sockets, by kind: (visitors, agents).
     pub fn counts(&self) -> (usize, usize) {
         let state = self.lock();

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod flow;
 pub mod hub;
+pub mod profiles;
 pub mod server;
 pub mod store;
 pub mod web;

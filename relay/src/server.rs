@@ -13,7 +13,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{hash_password, random_password};
 use crate::config::Config;
+use crate::flow::Format;
 use crate::hub::Hub;
+use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store};
 use crate::{auth, web, ws};
 
@@ -28,6 +30,8 @@ pub struct AppState {
     pub tracker: TaskTracker,
     /// A real argon2 hash to verify against when an email is unknown.
     pub dummy_hash: Arc<str>,
+    /// Compiled chat profiles.
+    pub flows: Arc<Flows>,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -39,8 +43,6 @@ pub struct SeededAdmin {
 
 pub const DEMO_SITE_KEY: &str = "demo";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
-/// Until the bot-flow issue lands, every new conversation goes to the live-chat queue.
-const DEFAULT_PROFILE: &str = r#"{"start":"live_chat","steps":[{"id":"live_chat","type":"action","action":"start_live_chat","can_start_here":true}]}"#;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -48,6 +50,8 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error("cannot hash a password: {0}")]
     Hash(String),
+    #[error("the stored chat profile \"{name}\" is not valid:\n{problems}")]
+    Profile { name: String, problems: String },
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -74,13 +78,30 @@ impl Relay {
                 site_key: DEMO_SITE_KEY.into(),
                 site_name: "Demo site".into(),
                 profile_name: "Default".into(),
-                profile_definition: DEFAULT_PROFILE.into(),
+                profile_definition: default_profile().render(Format::Json),
                 team_name: "Support".into(),
                 admin_email: DEMO_ADMIN_EMAIL.into(),
                 admin_name: "Admin".into(),
                 admin_password_hash: admin_hash,
             })
             .await?;
+        // The relay refuses to start on a profile that would break chats.
+        for stored in store.all_profiles().await? {
+            if let Err(err) = compile_stored(&stored) {
+                let problems = match err {
+                    ProfileError::Parse(message) => message,
+                    ProfileError::Invalid(problems) => problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                };
+                return Err(StartError::Profile {
+                    name: stored.name,
+                    problems,
+                });
+            }
+        }
         let state = AppState {
             store,
             hub: Arc::new(Hub::default()),
@@ -88,6 +109,7 @@ impl Relay {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             dummy_hash: dummy_hash.into(),
+            flows: Arc::new(Flows::default()),
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),

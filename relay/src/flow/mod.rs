@@ -24,6 +24,25 @@ impl Flow {
         self.steps.get(id)
     }
 
+    /// Every team an `agents_available` condition asks about.
+    pub fn condition_teams(&self) -> Vec<String> {
+        let mut teams: Vec<String> = self
+            .steps
+            .values()
+            .filter_map(|step| match step {
+                Step::Condition {
+                    when: Condition::AgentsAvailable(teams),
+                    ..
+                } => Some(teams.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        teams.sort_unstable();
+        teams.dedup();
+        teams
+    }
+
     /// Whether a page may start chats at `id`.
     pub fn can_start_at(&self, id: &str) -> bool {
         self.profile

@@ -27,6 +27,8 @@ pub enum StoreError {
     NotJoined,
     #[error("an agent with that email already exists")]
     Duplicate,
+    #[error("the conversation changed while this was being worked out")]
+    Conflict,
     #[error("the write batch failed: {0}")]
     Batch(String),
     #[error("the store is closed")]
@@ -114,6 +116,8 @@ pub struct Conversation {
     pub ticket_id: Option<i64>,
     pub last_seq: Seq,
     pub page_url: Option<String>,
+    /// The bot flow's state (JSON of `flow::FlowState`); `None` before the flow ran.
+    pub flow_state: Option<String>,
 }
 
 impl Conversation {
@@ -159,6 +163,77 @@ pub struct NewMessage {
     pub author_name: Option<String>,
     pub kind: MessageKind,
     pub body: String,
+    /// An answer's typed value (an input step's normalised answer, a choice's label).
+    pub value: Option<String>,
+    /// The flow step the message answers or belongs to.
+    pub step_id: Option<String>,
+}
+
+impl NewMessage {
+    /// Plain text from the visitor or an agent.
+    pub fn text(
+        conversation_id: ConversationId,
+        client_msg_id: Option<String>,
+        author: Author,
+        author_id: Option<i64>,
+        author_name: Option<String>,
+        body: String,
+    ) -> Self {
+        Self {
+            conversation_id,
+            client_msg_id,
+            author,
+            author_id,
+            author_name,
+            kind: MessageKind::Text,
+            body,
+            value: None,
+            step_id: None,
+        }
+    }
+}
+
+/// A stored chat profile (its definition is the JSON of `flow::Profile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProfile {
+    pub id: i64,
+    pub site_id: SiteId,
+    pub name: String,
+    pub definition: String,
+    pub updated_at: i64,
+}
+
+/// One turn of a conversation's bot flow, written in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowTurn {
+    /// The flow state the turn was computed from; if another turn changed it first,
+    /// nothing is written and the outcome is [`TurnOutcome::Conflict`].
+    pub expected_state: Option<String>,
+    /// The visitor's message (an answer), stored first.
+    pub visitor_message: Option<NewMessage>,
+    pub bot_name: String,
+    pub bot_messages: Vec<String>,
+    pub flow_state: String,
+    pub current_step: Option<String>,
+    /// Hand the conversation to the live-chat queue.
+    pub queue: bool,
+    /// End the conversation.
+    pub end: bool,
+    /// Create a ticket with this subject and link it.
+    pub ticket_subject: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnOutcome {
+    /// Written; `messages` in seq order (the visitor's first, if any).
+    Applied {
+        conversation: Box<Conversation>,
+        messages: Vec<ChatMessage>,
+    },
+    /// The visitor's message was already stored: this is it, nothing else changed.
+    Duplicate(ChatMessage),
+    /// The conversation moved on (another tab answered, or it left the bot).
+    Conflict,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +249,8 @@ pub enum JoinOutcome {
     Joined(Box<Conversation>, ChatMessage),
     /// Someone else holds it.
     Taken,
+    /// It is still with the bot, not waiting for an agent.
+    NotQueued,
     Ended,
     NotFound,
 }
@@ -218,18 +295,37 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
     ) -> Result<Option<Visitor>, StoreError>;
 
-    /// The visitor's open conversation if there is one, else a new queued one.
-    /// Atomic, so two tabs sending at once share one conversation.
+    /// The visitor's open conversation if there is one, else a new one in `status`
+    /// (`Bot` or `Queued`). Atomic, so two tabs at once share one conversation.
     async fn open_or_start_conversation(
         &self,
         new: NewConversation,
+        status: ConversationStatus,
     ) -> Result<(Conversation, bool), StoreError>;
+    /// Writes one turn of the bot flow atomically.
+    async fn flow_turn(
+        &self,
+        id: ConversationId,
+        turn: FlowTurn,
+    ) -> Result<TurnOutcome, StoreError>;
+
+    async fn profile(&self, id: i64) -> Result<Option<StoredProfile>, StoreError>;
+    async fn all_profiles(&self) -> Result<Vec<StoredProfile>, StoreError>;
+    /// Creates or replaces the site's profile named `name`; optionally makes it the
+    /// site's default.
+    async fn save_profile(
+        &self,
+        site_id: SiteId,
+        name: &str,
+        definition: String,
+        make_default: bool,
+    ) -> Result<StoredProfile, StoreError>;
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
     async fn latest_conversation(
         &self,
         visitor_id: VisitorId,
     ) -> Result<Option<Conversation>, StoreError>;
-    /// Queued and active conversations, oldest first.
+    /// Queued and active conversations (not those still with the bot), oldest first.
     async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
 
     /// Stores a message with the conversation's next `seq`, once per `client_msg_id`.
@@ -252,6 +348,9 @@ pub trait Store: Send + Sync + 'static {
         by: Author,
         by_name: Option<String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError>;
+
+    /// Agents who belong to any of the named teams.
+    async fn agents_in_teams(&self, teams: Vec<String>) -> Result<Vec<AgentId>, StoreError>;
 
     async fn create_agent(
         &self,

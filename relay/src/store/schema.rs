@@ -19,7 +19,9 @@ const MIGRATIONS: &[&str] = &[
         site_id INTEGER NOT NULL REFERENCES sites(id),
         name TEXT NOT NULL,
         definition TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (site_id, name)
     );
     CREATE TABLE teams (
         id INTEGER PRIMARY KEY,
@@ -57,8 +59,9 @@ const MIGRATIONS: &[&str] = &[
         site_id INTEGER NOT NULL REFERENCES sites(id),
         visitor_id INTEGER NOT NULL REFERENCES visitors(id),
         profile_id INTEGER REFERENCES profiles(id),
-        status TEXT NOT NULL CHECK (status IN ('queued', 'active', 'ended')),
+        status TEXT NOT NULL CHECK (status IN ('bot', 'queued', 'active', 'ended')),
         current_step TEXT,
+        flow_state TEXT,
         agent_id INTEGER REFERENCES agents(id),
         agent_name TEXT,
         created_at INTEGER NOT NULL,
@@ -83,10 +86,20 @@ const MIGRATIONS: &[&str] = &[
         author_name TEXT,
         kind TEXT NOT NULL,
         body TEXT NOT NULL,
+        value TEXT,
+        step_id TEXT,
         client_msg_id TEXT,
         created_at INTEGER NOT NULL,
         UNIQUE (conversation_id, seq),
         UNIQUE (conversation_id, client_msg_id)
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        visitor_id INTEGER REFERENCES visitors(id),
+        subject TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        created_at INTEGER NOT NULL
     );
     "#,
 ];

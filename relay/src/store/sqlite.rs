@@ -15,8 +15,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Agent, Appended, Conversation, JoinOutcome, MessageKind, NewConversation, NewMessage, Role,
-    Seed, Site, SiteId, Store, StoreError, Visitor, VisitorId, now_ms, schema,
+    Agent, Appended, Conversation, FlowTurn, JoinOutcome, MessageKind, NewConversation, NewMessage,
+    Role, Seed, Site, SiteId, Store, StoreError, StoredProfile, TurnOutcome, Visitor, VisitorId,
+    now_ms, schema,
 };
 
 /// Answers a job once its batch is committed (or failed).
@@ -187,7 +188,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
 
 const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
-     c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url";
+     c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state";
 
 fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -213,6 +214,7 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
         ticket_id: row.get(14)?,
         last_seq: row.get::<_, i64>(15)?.try_into().unwrap_or(0),
         page_url: row.get(16)?,
+        flow_state: row.get(17)?,
     })
 }
 
@@ -262,17 +264,7 @@ fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
 /// the read-increment-insert cannot interleave with another writer: seqs have no gaps.
 fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, StoreError> {
     if let Some(client_msg_id) = &message.client_msg_id {
-        let existing = conn
-            .query_row(
-                &format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages \
-                     WHERE conversation_id = ?1 AND client_msg_id = ?2"
-                ),
-                params![message.conversation_id, client_msg_id],
-                message_from_row,
-            )
-            .optional()?;
-        if let Some(original) = existing {
+        if let Some(original) = existing_message(conn, message.conversation_id, client_msg_id)? {
             return Ok(Appended {
                 message: original,
                 duplicate: true,
@@ -289,7 +281,7 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
     let Some((status, holder)) = state else {
         return Err(StoreError::NotFound);
     };
-    if status == "ended" && message.kind == MessageKind::Text {
+    if status == "ended" && message.kind != MessageKind::Event {
         return Err(StoreError::ConversationEnded);
     }
     if message.author == Author::Agent && (status != "active" || holder != message.author_id) {
@@ -303,7 +295,8 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
     )?;
     conn.execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_id, author_name, kind, \
-         body, client_msg_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         body, value, step_id, client_msg_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             message.conversation_id,
             seq,
@@ -312,6 +305,8 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
             message.author_name,
             message.kind.as_str(),
             message.body,
+            message.value,
+            message.step_id,
             message.client_msg_id,
             now,
         ],
@@ -332,14 +327,111 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
 
 fn event(conversation_id: ConversationId, body: String) -> NewMessage {
     NewMessage {
-        conversation_id,
-        client_msg_id: None,
-        author: Author::System,
-        author_id: None,
-        author_name: None,
         kind: MessageKind::Event,
-        body,
+        ..NewMessage::text(conversation_id, None, Author::System, None, None, body)
     }
+}
+
+fn existing_message(
+    conn: &Connection,
+    conversation_id: ConversationId,
+    client_msg_id: &str,
+) -> rusqlite::Result<Option<ChatMessage>> {
+    conn.query_row(
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE conversation_id = ?1 AND client_msg_id = ?2"
+        ),
+        params![conversation_id, client_msg_id],
+        message_from_row,
+    )
+    .optional()
+}
+
+fn profile_from_row(row: &Row<'_>) -> rusqlite::Result<StoredProfile> {
+    Ok(StoredProfile {
+        id: row.get(0)?,
+        site_id: row.get(1)?,
+        name: row.get(2)?,
+        definition: row.get(3)?,
+        updated_at: row.get(4)?,
+    })
+}
+
+const PROFILE_COLUMNS: &str = "id, site_id, name, definition, updated_at";
+
+fn apply_turn(
+    conn: &Connection,
+    id: ConversationId,
+    turn: &FlowTurn,
+) -> Result<TurnOutcome, StoreError> {
+    if let Some(client_msg_id) = turn
+        .visitor_message
+        .as_ref()
+        .and_then(|message| message.client_msg_id.as_deref())
+    {
+        if let Some(original) = existing_message(conn, id, client_msg_id)? {
+            return Ok(TurnOutcome::Duplicate(original));
+        }
+    }
+    let Some(current) = load_conversation(conn, id)? else {
+        return Err(StoreError::NotFound);
+    };
+    match current.status {
+        ConversationStatus::Ended => return Err(StoreError::ConversationEnded),
+        ConversationStatus::Bot if current.flow_state == turn.expected_state => {}
+        _ => return Ok(TurnOutcome::Conflict),
+    }
+    let mut messages = Vec::new();
+    if let Some(visitor_message) = &turn.visitor_message {
+        messages.push(insert_message(conn, visitor_message)?.message);
+    }
+    for body in &turn.bot_messages {
+        let bot = NewMessage {
+            step_id: turn.current_step.clone(),
+            ..NewMessage::text(
+                id,
+                None,
+                Author::Bot,
+                None,
+                Some(turn.bot_name.clone()),
+                body.clone(),
+            )
+        };
+        messages.push(insert_message(conn, &bot)?.message);
+    }
+    let now = now_ms();
+    conn.execute(
+        "UPDATE conversations SET flow_state = ?1, current_step = ?2 WHERE id = ?3",
+        params![turn.flow_state, turn.current_step, id],
+    )?;
+    if let Some(subject) = &turn.ticket_subject {
+        conn.execute(
+            "INSERT INTO tickets (site_id, visitor_id, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![current.site_id, current.visitor_id, subject, now],
+        )?;
+        conn.execute(
+            "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
+            params![conn.last_insert_rowid(), id],
+        )?;
+    }
+    if turn.queue {
+        conn.execute(
+            "UPDATE conversations SET status = 'queued', queued_at = ?1 WHERE id = ?2",
+            params![now, id],
+        )?;
+    } else if turn.end {
+        conn.execute(
+            "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'bot' WHERE id = ?2",
+            params![now, id],
+        )?;
+        messages.push(insert_message(conn, &event(id, "Chat ended".into()))?.message);
+    }
+    let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+    Ok(TurnOutcome::Applied {
+        conversation: Box::new(conversation),
+        messages,
+    })
 }
 
 #[async_trait]
@@ -357,7 +449,8 @@ impl Store for SqliteStore {
             )?;
             let site_id = conn.last_insert_rowid();
             conn.execute(
-                "INSERT INTO profiles (site_id, name, definition, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
                 params![site_id, seed.profile_name, seed.profile_definition, now],
             )?;
             let profile_id = conn.last_insert_rowid();
@@ -373,7 +466,12 @@ impl Store for SqliteStore {
             conn.execute(
                 "INSERT INTO agents (email, name, role, password_hash, created_at) \
                  VALUES (?1, ?2, 'admin', ?3, ?4)",
-                params![seed.admin_email, seed.admin_name, seed.admin_password_hash, now],
+                params![
+                    seed.admin_email,
+                    seed.admin_name,
+                    seed.admin_password_hash,
+                    now
+                ],
             )?;
             let agent_id = conn.last_insert_rowid();
             conn.execute(
@@ -464,6 +562,7 @@ impl Store for SqliteStore {
     async fn open_or_start_conversation(
         &self,
         new: NewConversation,
+        status: ConversationStatus,
     ) -> Result<(Conversation, bool), StoreError> {
         self.write(move |conn| {
             let open: Option<ConversationId> = conn
@@ -478,15 +577,18 @@ impl Store for SqliteStore {
                 Some(id) => (id, false),
                 None => {
                     let now = now_ms();
+                    let queued_at = (status == ConversationStatus::Queued).then_some(now);
                     conn.execute(
                         "INSERT INTO conversations (site_id, visitor_id, profile_id, status, \
                          created_at, queued_at, page_url, referrer) \
-                         VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5, ?6)",
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                         params![
                             new.site_id,
                             new.visitor_id,
                             new.profile_id,
+                            status.as_str(),
                             now,
+                            queued_at,
                             new.page_url,
                             new.referrer
                         ],
@@ -530,10 +632,77 @@ impl Store for SqliteStore {
             let mut statement = conn.prepare(&format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
                  JOIN visitors v ON v.id = c.visitor_id \
-                 WHERE c.status <> 'ended' ORDER BY c.id"
+                 WHERE c.status IN ('queued', 'active') ORDER BY c.id"
             ))?;
             let rows = statement.query_map([], conversation_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn flow_turn(
+        &self,
+        id: ConversationId,
+        turn: FlowTurn,
+    ) -> Result<TurnOutcome, StoreError> {
+        self.write(move |conn| apply_turn(conn, id, &turn)).await
+    }
+
+    async fn profile(&self, id: i64) -> Result<Option<StoredProfile>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?1"),
+                    [id],
+                    profile_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn all_profiles(&self) -> Result<Vec<StoredProfile>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(&format!(
+                "SELECT {PROFILE_COLUMNS} FROM profiles ORDER BY id"
+            ))?;
+            let rows = statement.query_map([], profile_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn save_profile(
+        &self,
+        site_id: SiteId,
+        name: &str,
+        definition: String,
+        make_default: bool,
+    ) -> Result<StoredProfile, StoreError> {
+        let name = name.to_owned();
+        self.write(move |conn| {
+            let now = now_ms();
+            let id: i64 = conn.query_row(
+                "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?4) \
+                 ON CONFLICT (site_id, name) DO UPDATE SET definition = excluded.definition, \
+                 updated_at = excluded.updated_at RETURNING id",
+                params![site_id, name, definition, now],
+                |row| row.get(0),
+            )?;
+            if make_default {
+                conn.execute(
+                    "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
+                    params![id, site_id],
+                )?;
+            }
+            Ok(StoredProfile {
+                id,
+                site_id,
+                name,
+                definition,
+                updated_at: now,
+            })
         })
         .await
     }
@@ -569,6 +738,7 @@ impl Store for SqliteStore {
             match current.status {
                 ConversationStatus::Ended => return Ok(JoinOutcome::Ended),
                 ConversationStatus::Active => return Ok(JoinOutcome::Taken),
+                ConversationStatus::Bot => return Ok(JoinOutcome::NotQueued),
                 ConversationStatus::Queued => {}
             }
             let now = now_ms();
@@ -644,6 +814,26 @@ impl Store for SqliteStore {
                 role,
                 password_hash,
             })
+        })
+        .await
+    }
+
+    async fn agents_in_teams(&self, teams: Vec<String>) -> Result<Vec<AgentId>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT DISTINCT m.agent_id FROM team_members m JOIN teams t ON t.id = m.team_id \
+                 WHERE t.name = ?1 COLLATE NOCASE",
+            )?;
+            let mut agents = Vec::new();
+            for team in &teams {
+                let rows = statement.query_map([team], |row| row.get::<_, AgentId>(0))?;
+                for agent in rows {
+                    agents.push(agent?);
+                }
+            }
+            agents.sort_unstable();
+            agents.dedup();
+            Ok(agents)
         })
         .await
     }

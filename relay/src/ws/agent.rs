@@ -15,7 +15,7 @@ use super::{announce_conversation, announce_message, history, limited, store_fai
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
-use crate::store::{Agent, JoinOutcome, MessageKind, NewMessage, Role};
+use crate::store::{Agent, JoinOutcome, NewMessage, Role};
 
 /// `GET /ws/agent`: only for a logged-in agent, only from the console's own origin.
 pub async fn upgrade(
@@ -171,6 +171,10 @@ impl AgentSession {
                 ErrorCode::ConversationEnded,
                 "This conversation has ended.",
             )),
+            Ok(JoinOutcome::NotQueued) => Outcome::reply(error(
+                ErrorCode::NotFound,
+                "This chat is still with the bot, not waiting for an agent.",
+            )),
             Ok(JoinOutcome::NotFound) => {
                 Outcome::reply(error(ErrorCode::NotFound, "No such conversation."))
             }
@@ -185,15 +189,14 @@ impl AgentSession {
         let appended = self
             .state
             .store
-            .append_message(NewMessage {
-                conversation_id: id,
-                client_msg_id: Some(client_msg_id.clone()),
-                author: Author::Agent,
-                author_id: Some(self.agent.id),
-                author_name: Some(self.agent.name.clone()),
-                kind: MessageKind::Text,
+            .append_message(NewMessage::text(
+                id,
+                Some(client_msg_id.clone()),
+                Author::Agent,
+                Some(self.agent.id),
+                Some(self.agent.name.clone()),
                 body,
-            })
+            ))
             .await;
         match appended {
             Ok(appended) => {

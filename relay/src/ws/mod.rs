@@ -12,6 +12,7 @@ use crate::server::AppState;
 use crate::store::{Conversation, StoreError};
 
 pub mod agent;
+mod bot;
 mod socket;
 pub mod visitor;
 

@@ -41,13 +41,16 @@ async fn conversation(fx: &Fixture, token: &str) -> Conversation {
         .unwrap();
     let (conversation, started) = fx
         .store
-        .open_or_start_conversation(NewConversation {
-            site_id: fx.site.id,
-            visitor_id: visitor.id,
-            profile_id: fx.site.default_profile_id,
-            page_url: None,
-            referrer: None,
-        })
+        .open_or_start_conversation(
+            NewConversation {
+                site_id: fx.site.id,
+                visitor_id: visitor.id,
+                profile_id: fx.site.default_profile_id,
+                page_url: None,
+                referrer: None,
+            },
+            ConversationStatus::Queued,
+        )
         .await
         .unwrap();
     assert!(started);
@@ -55,15 +58,14 @@ async fn conversation(fx: &Fixture, token: &str) -> Conversation {
 }
 
 fn visitor_text(conversation_id: ConversationId, client_msg_id: &str, body: &str) -> NewMessage {
-    NewMessage {
+    NewMessage::text(
         conversation_id,
-        client_msg_id: Some(client_msg_id.into()),
-        author: Author::Visitor,
-        author_id: None,
-        author_name: None,
-        kind: MessageKind::Text,
-        body: body.into(),
-    }
+        Some(client_msg_id.into()),
+        Author::Visitor,
+        None,
+        None,
+        body.into(),
+    )
 }
 
 #[tokio::test]
@@ -267,13 +269,16 @@ async fn an_ended_conversation_takes_no_more_text_and_a_new_one_can_start() {
     assert!(matches!(refused, Err(StoreError::ConversationEnded)));
     let (next, started) = fx
         .store
-        .open_or_start_conversation(NewConversation {
-            site_id: fx.site.id,
-            visitor_id: conv.visitor_id,
-            profile_id: None,
-            page_url: None,
-            referrer: None,
-        })
+        .open_or_start_conversation(
+            NewConversation {
+                site_id: fx.site.id,
+                visitor_id: conv.visitor_id,
+                profile_id: None,
+                page_url: None,
+                referrer: None,
+            },
+            ConversationStatus::Queued,
+        )
         .await
         .unwrap();
     assert!(started);

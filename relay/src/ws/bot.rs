@@ -1,0 +1,267 @@
+//! Runs a conversation's bot flow against the world: gathers the facts it branches on,
+//! turns its outputs into one atomic [`FlowTurn`], stores it and tells every socket.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use porchlight_protocol::{Author, ConversationStatus, ProfileView, Prompt, VisitorEvent, to_text};
+
+use super::{announce_conversation, announce_message};
+use crate::flow::{Answer, Facts, Flow, FlowState, Output};
+use crate::hub::{Audience, ConnId};
+use crate::server::AppState;
+use crate::store::{Conversation, FlowTurn, NewMessage, StoreError, TurnOutcome, now_ms};
+
+/// What the world looks like to a flow, gathered before it runs.
+struct World {
+    linked_to_ticket: bool,
+    open: bool,
+    staffed: HashSet<String>,
+}
+
+impl Facts for World {
+    fn linked_to_ticket(&self) -> bool {
+        self.linked_to_ticket
+    }
+    fn identified(&self) -> bool {
+        // Identity comes with the identify API (a later issue): nobody is identified yet.
+        false
+    }
+    fn in_working_hours(&self) -> bool {
+        self.open
+    }
+    fn agents_available(&self, teams: &[String]) -> bool {
+        teams
+            .iter()
+            .any(|team| self.staffed.contains(&team.to_ascii_lowercase()))
+    }
+}
+
+/// Whether the profile is inside its working hours now.
+pub fn is_open(flow: &Flow) -> bool {
+    flow.profile.working_hours.as_ref().is_none_or(|hours| {
+        jiff::Timestamp::from_millisecond(now_ms()).is_ok_and(|now| hours.is_open(now))
+    })
+}
+
+pub fn profile_view(flow: Option<&Flow>) -> ProfileView {
+    match flow {
+        Some(flow) => ProfileView {
+            title: flow.profile.appearance.title.clone(),
+            greeting: flow.profile.appearance.greeting.clone(),
+            colour: flow.profile.appearance.colour.clone(),
+            online: is_open(flow),
+        },
+        None => ProfileView {
+            title: "Chat with us".into(),
+            greeting: String::new(),
+            colour: "#2554c7".into(),
+            online: true,
+        },
+    }
+}
+
+/// The step a new chat starts at: the page's choice if the profile allows it, the
+/// offline start out of hours, else the start. The flag says a request was refused.
+pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
+    if let Some(step) = requested {
+        if flow.can_start_at(step) {
+            return (step.to_owned(), false);
+        }
+    }
+    let refused = requested.is_some();
+    if !is_open(flow) {
+        if let Some(offline) = &flow.profile.offline_start {
+            return (offline.clone(), refused);
+        }
+    }
+    (flow.profile.start.clone(), refused)
+}
+
+/// Whether the flow, run from `step`, would greet or ask before handing over; if not,
+/// nothing is stored until the visitor writes.
+pub fn engages(flow: &Flow, step: &str) -> bool {
+    let world = World {
+        linked_to_ticket: false,
+        open: is_open(flow),
+        staffed: HashSet::new(),
+    };
+    flow.start_at(&mut FlowState::default(), step, &world)
+        .iter()
+        .any(|output| matches!(output, Output::Ask(_)))
+}
+
+async fn gather(state: &AppState, flow: &Flow, conversation: &Conversation) -> World {
+    let teams = flow.condition_teams();
+    let staffed = if teams.is_empty() {
+        HashSet::new()
+    } else {
+        let online = state.hub.online_agents();
+        let mut staffed = HashSet::new();
+        for team in teams {
+            let members = state
+                .store
+                .agents_in_teams(vec![team.clone()])
+                .await
+                .unwrap_or_default();
+            if members.iter().any(|agent| online.contains(agent)) {
+                staffed.insert(team.to_ascii_lowercase());
+            }
+        }
+        staffed
+    };
+    World {
+        linked_to_ticket: conversation.ticket_id.is_some(),
+        open: is_open(flow),
+        staffed,
+    }
+}
+
+/// What started the turn.
+pub enum Trigger {
+    /// Run the flow from this step (a new chat, or one whose first turn was lost).
+    Start(String),
+    /// The visitor wrote; an answer if the flow waits for one.
+    Visitor { client_msg_id: String, body: String },
+}
+
+/// What a stored turn means for the socket that caused it.
+pub struct TurnResult {
+    /// The visitor's message, for the ack (absent for a start without one).
+    pub acked: Option<porchlight_protocol::ChatMessage>,
+    /// Whether the conversation is still with the bot.
+    pub still_bot: bool,
+}
+
+/// Runs one turn and stores it. `first_message` is a visitor message that opened the
+/// conversation (it is stored before the flow's greeting).
+pub async fn run_turn(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    conversation: &Conversation,
+    trigger: Trigger,
+    first_message: Option<(String, String)>,
+    sender: ConnId,
+) -> Result<TurnResult, StoreError> {
+    let world = gather(state, flow, conversation).await;
+    let expected_state = conversation.flow_state.clone();
+    let mut flow_state: FlowState = expected_state
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let visitor_text = |client_msg_id: String, body: String| {
+        NewMessage::text(
+            conversation.id,
+            Some(client_msg_id),
+            Author::Visitor,
+            Some(conversation.visitor_id),
+            None,
+            body,
+        )
+    };
+    let (visitor_message, outputs, free_text) = match trigger {
+        Trigger::Start(step) => {
+            let outputs = flow.start_at(&mut flow_state, &step, &world);
+            let message = first_message.map(|(id, body)| visitor_text(id, body));
+            (message, outputs, false)
+        }
+        Trigger::Visitor {
+            client_msg_id,
+            body,
+        } => {
+            let step_id = flow_state.step.clone();
+            match flow.answer(&mut flow_state, &body, &world) {
+                Answer::Accepted { value, outputs } => (
+                    Some(NewMessage {
+                        value: Some(value),
+                        step_id,
+                        ..visitor_text(client_msg_id, body)
+                    }),
+                    outputs,
+                    false,
+                ),
+                Answer::Rejected { outputs } => (
+                    Some(NewMessage {
+                        step_id,
+                        ..visitor_text(client_msg_id, body)
+                    }),
+                    outputs,
+                    false,
+                ),
+                // The flow is done without handing over: a person takes it from here.
+                Answer::NotWaiting => (Some(visitor_text(client_msg_id, body)), Vec::new(), true),
+            }
+        }
+    };
+    let mut turn = FlowTurn {
+        expected_state,
+        visitor_message,
+        bot_name: flow.profile.appearance.title.clone(),
+        bot_messages: Vec::new(),
+        flow_state: String::new(),
+        current_step: None,
+        queue: free_text,
+        end: false,
+        ticket_subject: None,
+    };
+    let mut pending = outputs;
+    while !pending.is_empty() {
+        let mut next = Vec::new();
+        for output in pending {
+            match output {
+                Output::Say(text) => turn.bot_messages.push(text),
+                Output::Ask(_) => {}
+                Output::StartLiveChat { .. } => turn.queue = true,
+                Output::EndChat => turn.end = true,
+                Output::CreateTicket { subject } => turn.ticket_subject = Some(subject),
+                Output::CallWebhook { url, .. } => {
+                    // Outbound webhooks come with the integrations work; until then the
+                    // flow takes its "webhook failed" path (variables left unset).
+                    tracing::warn!(%url, "call_webhook is not available yet; continuing without it");
+                    next = flow.webhook_done(&mut flow_state, None, &world);
+                }
+            }
+        }
+        pending = next;
+    }
+    turn.current_step = flow_state.step.clone();
+    turn.flow_state = serde_json::to_string(&flow_state).unwrap_or_default();
+    let prompt = flow.current_prompt(&flow_state);
+    match state.store.flow_turn(conversation.id, turn).await? {
+        TurnOutcome::Applied {
+            conversation: updated,
+            messages,
+        } => {
+            let mut acked = None;
+            for message in &messages {
+                if message.author == Author::Visitor {
+                    announce_message(&state.hub, message, Some(sender));
+                    acked = Some(message.clone());
+                } else {
+                    announce_message(&state.hub, message, None);
+                }
+            }
+            announce_prompt(state, conversation.id, prompt);
+            let still_bot = updated.status == ConversationStatus::Bot;
+            if !still_bot {
+                announce_conversation(&state.hub, &updated);
+            }
+            Ok(TurnResult { acked, still_bot })
+        }
+        TurnOutcome::Duplicate(original) => Ok(TurnResult {
+            acked: Some(original),
+            still_bot: true,
+        }),
+        TurnOutcome::Conflict => Err(StoreError::Conflict),
+    }
+}
+
+fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {
+    let frame = to_text(&VisitorEvent::Prompt {
+        conversation_id,
+        prompt,
+    });
+    state
+        .hub
+        .publish(conversation_id, Audience::Visitors, None, frame.into());
+}
