@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use porchlight_relay::config::{Config, Overrides};
+use porchlight_relay::flow::{Format, Problem, Severity};
+use porchlight_relay::profiles;
 use porchlight_relay::server::Relay;
+use porchlight_relay::store::{SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -23,6 +26,50 @@ struct Cli {
 enum Command {
     /// Serve the widget, the console and their sockets (the default).
     Serve(ServeArgs),
+    /// Check, import and export chat profiles.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+}
+
+#[derive(Subcommand)]
+enum ProfilesCommand {
+    /// Check a profile file (TOML, or JSON by extension); exits non-zero on errors.
+    Check { file: PathBuf },
+    /// Check a profile file and make it the site's chat profile.
+    Import {
+        file: PathBuf,
+        /// The site's key
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the site's chat profile.
+    Export {
+        /// The site's key
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[arg(long, value_enum, default_value = "toml")]
+        format: FormatArg,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// Folder of the SQLite database [default: ./data]
+    #[arg(long, env = "PORCHLIGHT_DATA")]
+    data: Option<PathBuf>,
+    /// TOML config file (its `data` is used)
+    #[arg(long, env = "PORCHLIGHT_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Toml,
+    Json,
 }
 
 #[derive(Args, Clone, Default)]
@@ -42,7 +89,18 @@ struct ServeArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // One plain sentence for people; no backtrace.
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("PORCHLIGHT_LOG")
@@ -51,11 +109,85 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
-    };
-    serve(args).await
+    match cli.command {
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Profiles(command)) => profiles(command).await,
+        None => serve(cli.serve).await,
+    }
+}
+
+fn print_problems(problems: &[Problem]) {
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+}
+
+async fn open_store(args: StoreArgs) -> anyhow::Result<SqliteStore> {
+    let config = Config::resolve(Overrides {
+        data: args.data,
+        config: args.config,
+        ..Overrides::default()
+    })?;
+    SqliteStore::open(&config.data_dir)
+        .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))
+}
+
+async fn profiles(command: ProfilesCommand) -> anyhow::Result<()> {
+    match command {
+        ProfilesCommand::Check { file } => match profiles::check_file(&file) {
+            Ok((flow, warnings)) => {
+                print_problems(&warnings);
+                println!(
+                    "ok: profile \"{}\" ({} steps, {} warning(s))",
+                    flow.profile.name,
+                    flow.profile.steps.len(),
+                    warnings.len()
+                );
+                Ok(())
+            }
+            Err(profiles::FileError::Invalid { problems, .. }) => {
+                print_problems(&problems);
+                let errors = problems
+                    .iter()
+                    .filter(|problem| problem.severity == Severity::Error)
+                    .count();
+                anyhow::bail!("{} is not valid: {errors} error(s)", file.display())
+            }
+            Err(err) => Err(err.into()),
+        },
+        ProfilesCommand::Import { file, site, store } => {
+            let store = open_store(store).await?;
+            match profiles::import_file(&store, &site, &file).await {
+                Ok((stored, warnings)) => {
+                    print_problems(&warnings);
+                    store.flush().await?;
+                    println!(
+                        "imported profile \"{}\" (#{}); it is now the chat profile of site \"{site}\"",
+                        stored.name, stored.id
+                    );
+                    Ok(())
+                }
+                Err(profiles::FileError::Invalid { problems, .. }) => {
+                    print_problems(&problems);
+                    anyhow::bail!("{} is not valid; nothing was imported", file.display())
+                }
+                Err(err) => Err(err.into()),
+            }
+        }
+        ProfilesCommand::Export {
+            site,
+            format,
+            store,
+        } => {
+            let store = open_store(store).await?;
+            let format = match format {
+                FormatArg::Toml => Format::Toml,
+                FormatArg::Json => Format::Json,
+            };
+            print!("{}", profiles::export(&store, &site, format).await?);
+            Ok(())
+        }
+    }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

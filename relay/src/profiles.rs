@@ -87,3 +87,88 @@ mod tests {
         assert_eq!(flow.profile.start, "live_chat");
     }
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid profile: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path} has {} problem(s)", .problems.len())]
+    Invalid {
+        path: String,
+        problems: Vec<Problem>,
+    },
+    #[error("no site has the key \"{0}\" (the relay creates the demo site on its first start)")]
+    UnknownSite(String),
+    #[error("site \"{0}\" has no chat profile")]
+    NoProfile(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads and checks a profile file (TOML, or JSON by extension): the flow and its
+/// warnings, or why not.
+pub fn check_file(path: &std::path::Path) -> Result<(Flow, Vec<Problem>), FileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let profile = Profile::parse(&text, Format::of_path(path)).map_err(|err| FileError::Parse {
+        path: path.display().to_string(),
+        message: err.0,
+    })?;
+    flow::compile(profile).map_err(|problems| FileError::Invalid {
+        path: path.display().to_string(),
+        problems,
+    })
+}
+
+/// Checks a profile file and stores it as the site's profile (replacing one of the
+/// same name), making it the site's default. A running relay uses it for new chats.
+pub async fn import_file(
+    store: &dyn Store,
+    site_key: &str,
+    path: &std::path::Path,
+) -> Result<(StoredProfile, Vec<Problem>), FileError> {
+    let (flow, warnings) = check_file(path)?;
+    let site = store
+        .site_by_key(site_key)
+        .await?
+        .ok_or_else(|| FileError::UnknownSite(site_key.to_owned()))?;
+    let stored = store
+        .save_profile(
+            site.id,
+            &flow.profile.name,
+            flow.profile.render(Format::Json),
+            true,
+        )
+        .await?;
+    Ok((stored, warnings))
+}
+
+/// The site's current profile, written out.
+pub async fn export(
+    store: &dyn Store,
+    site_key: &str,
+    format: Format,
+) -> Result<String, FileError> {
+    let site = store
+        .site_by_key(site_key)
+        .await?
+        .ok_or_else(|| FileError::UnknownSite(site_key.to_owned()))?;
+    let stored = match site.default_profile_id {
+        Some(id) => store.profile(id).await?,
+        None => None,
+    }
+    .ok_or_else(|| FileError::NoProfile(site_key.to_owned()))?;
+    let profile =
+        Profile::parse(&stored.definition, Format::Json).map_err(|err| FileError::Parse {
+            path: format!("profile #{}", stored.id),
+            message: err.0,
+        })?;
+    Ok(profile.render(format))
+}

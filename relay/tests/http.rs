@@ -73,7 +73,10 @@ async fn pages_and_assets_are_served_with_safe_headers() {
 async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
     let relay = start().await;
     let json = [("Content-Type", "application/json")];
-    let wrong = format!(r#"{{"email":"{}","password":"wrong"}}"#, relay.admin.email);
+    let wrong = format!(
+        r#"{{"email":"{}","password":"wrong"}}"#,
+        relay.admin().email
+    );
     let (status, headers, body) = http(relay.addr, "POST", "/api/login", &json, &wrong).await;
     assert_eq!(status, 401);
     assert!(body.contains("bad_credentials"));
@@ -84,7 +87,8 @@ async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
 
     let right = format!(
         r#"{{"email":"{}","password":"{}"}}"#,
-        relay.admin.email, relay.admin.password
+        relay.admin().email,
+        relay.admin().password
     );
     let foreign = [
         ("Content-Type", "application/json"),
@@ -103,7 +107,7 @@ async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
 
     let (status, _, body) = http(relay.addr, "GET", "/api/me", &[("Cookie", &pair)], "").await;
     assert_eq!(status, 200);
-    assert!(body.contains(&relay.admin.email));
+    assert!(body.contains(&relay.admin().email));
 
     let (status, headers, _) =
         http(relay.addr, "POST", "/api/logout", &[("Cookie", &pair)], "").await;

@@ -22,7 +22,7 @@ async fn a_visitor_and_an_agent_talk_through_the_relay() {
     assert_eq!(ack["seq"], 1);
     let conversation = ack["conversation_id"].as_i64().unwrap();
 
-    let (mut agent, welcome) = relay.agent(&relay.admin.email, "Admin").await;
+    let (mut agent, welcome) = relay.agent(&relay.admin().email, "Admin").await;
     assert_eq!(welcome["agent"]["name"], "Admin");
     let chats = welcome["chats"].as_array().unwrap();
     assert_eq!(chats.len(), 1);

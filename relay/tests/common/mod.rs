@@ -24,14 +24,18 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestRelay {
     pub addr: SocketAddr,
     pub state: AppState,
-    pub admin: SeededAdmin,
+    admin: Option<SeededAdmin>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     dir: tempfile::TempDir,
 }
 
 pub async fn start() -> TestRelay {
-    let dir = tempfile::tempdir().unwrap();
+    start_in(tempfile::tempdir().unwrap()).await
+}
+
+/// Starts a relay on the data already in `dir` (or seeds it if empty).
+pub async fn start_in(dir: tempfile::TempDir) -> TestRelay {
     let config = Config {
         data_dir: dir.path().join("data"),
         assets_dir: dir.path().join("dist"),
@@ -53,7 +57,7 @@ pub async fn start() -> TestRelay {
     TestRelay {
         addr,
         state,
-        admin: admin.expect("a fresh data folder is seeded"),
+        admin,
         stop: Some(stop),
         task: Some(task),
         dir,
@@ -61,6 +65,13 @@ pub async fn start() -> TestRelay {
 }
 
 impl TestRelay {
+    /// The admin seeded on first start (not known after a restart).
+    pub fn admin(&self) -> &SeededAdmin {
+        self.admin
+            .as_ref()
+            .expect("the relay was started on a fresh folder")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("ws://{}{path}", self.addr)
     }
