@@ -57,10 +57,10 @@ impl Flows {
             .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((updated_at, flow)) = cache.get(&id) {
-            if *updated_at == stored.updated_at {
-                return Ok(Some(Arc::clone(flow)));
-            }
+        if let Some((updated_at, flow)) = cache.get(&id)
+            && *updated_at == stored.updated_at
+        {
+            return Ok(Some(Arc::clone(flow)));
         }
         match compile_stored(&stored) {
             Ok(flow) => {

@@ -263,13 +263,13 @@ fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
 /// Inserts a message with the conversation's next seq. Runs on the writer thread, so
 /// the read-increment-insert cannot interleave with another writer: seqs have no gaps.
 fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, StoreError> {
-    if let Some(client_msg_id) = &message.client_msg_id {
-        if let Some(original) = existing_message(conn, message.conversation_id, client_msg_id)? {
-            return Ok(Appended {
-                message: original,
-                duplicate: true,
-            });
-        }
+    if let Some(client_msg_id) = &message.client_msg_id
+        && let Some(original) = existing_message(conn, message.conversation_id, client_msg_id)?
+    {
+        return Ok(Appended {
+            message: original,
+            duplicate: true,
+        });
     }
     let state: Option<(String, Option<AgentId>)> = conn
         .query_row(
@@ -369,10 +369,9 @@ fn apply_turn(
         .visitor_message
         .as_ref()
         .and_then(|message| message.client_msg_id.as_deref())
+        && let Some(original) = existing_message(conn, id, client_msg_id)?
     {
-        if let Some(original) = existing_message(conn, id, client_msg_id)? {
-            return Ok(TurnOutcome::Duplicate(original));
-        }
+        return Ok(TurnOutcome::Duplicate(original));
     }
     let Some(current) = load_conversation(conn, id)? else {
         return Err(StoreError::NotFound);

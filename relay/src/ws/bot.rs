@@ -64,16 +64,16 @@ pub fn profile_view(flow: Option<&Flow>) -> ProfileView {
 /// The step a new chat starts at: the page's choice if the profile allows it, the
 /// offline start out of hours, else the start. The flag says a request was refused.
 pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
-    if let Some(step) = requested {
-        if flow.can_start_at(step) {
-            return (step.to_owned(), false);
-        }
+    if let Some(step) = requested
+        && flow.can_start_at(step)
+    {
+        return (step.to_owned(), false);
     }
     let refused = requested.is_some();
-    if !is_open(flow) {
-        if let Some(offline) = &flow.profile.offline_start {
-            return (offline.clone(), refused);
-        }
+    if !is_open(flow)
+        && let Some(offline) = &flow.profile.offline_start
+    {
+        return (offline.clone(), refused);
     }
     (flow.profile.start.clone(), refused)
 }

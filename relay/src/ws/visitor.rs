@@ -331,10 +331,10 @@ impl VisitorSession {
             .store
             .open_or_start_conversation(new, status)
             .await?;
-        if let Some(previous) = self.conversation.replace(conversation.id) {
-            if previous != conversation.id {
-                self.state.hub.unfollow(self.conn, previous);
-            }
+        if let Some(previous) = self.conversation.replace(conversation.id)
+            && previous != conversation.id
+        {
+            self.state.hub.unfollow(self.conn, previous);
         }
         self.state.hub.follow(self.conn, conversation.id);
         if started {
