@@ -4,7 +4,7 @@
   var s = document.currentScript, site = s && s.getAttribute("data-site");
   if (!site || window.__porchlight) return;
   window.__porchlight = 1;
-  var base = new URL(s.src).origin, key = "porchlight.open." + site;
+  var base = new URL(s.src).origin, key = "porchlight.open." + site, step = s.getAttribute("data-start-step") || "";
   var host = document.createElement("div"), root = host.attachShadow({ mode: "open" });
   host.id = "porchlight";
   root.innerHTML = "<style>" +
@@ -26,7 +26,7 @@
     frame.className = "p";
     frame.title = "Chat";
     frame.hidden = true;
-    frame.src = base + "/widget/?site=" + encodeURIComponent(site) +
+    frame.src = base + "/widget/?site=" + encodeURIComponent(site) + "&step=" + encodeURIComponent(step) +
       "&page=" + encodeURIComponent(location.href) + "&ref=" + encodeURIComponent(document.referrer);
     frame.addEventListener("load", tell);
     root.appendChild(frame);

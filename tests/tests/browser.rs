@@ -9,6 +9,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use porchlight_relay::config::Config;
+use porchlight_relay::flow::{Format, Profile};
 use porchlight_relay::server::Relay;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -120,24 +121,81 @@ async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements
         .unwrap_or_else(|err| panic!("{locator:?} did not appear: {err}"))
 }
 
+/// A relay on 127.0.0.1:0 serving the built assets, and chromedriver beside it.
+struct Harness {
+    base: String,
+    admin: porchlight_relay::server::SeededAdmin,
+    state: porchlight_relay::server::AppState,
+    port: u16,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), porchlight_relay::server::StartError>>,
+    _driver: Child,
+    _data: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let (relay, admin) = Relay::open(Config {
+            data_dir: data.path().to_owned(),
+            assets_dir: dist(),
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let state = relay.state().clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(relay.run(listener, async {
+            let _ = stopped.await;
+        }));
+        let (driver, port) = chromedriver().await;
+        Self {
+            base,
+            admin: admin.unwrap(),
+            state,
+            port,
+            stop,
+            server,
+            _driver: driver,
+            _data: data,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
+
+    /// An agent logged into the console in a browser of its own.
+    async fn agent(&self, profile: &tempfile::TempDir) -> Client {
+        let agent = browser(self.port, profile).await;
+        agent
+            .goto(&format!("{}/console/", self.base))
+            .await
+            .unwrap();
+        wait_for(&agent, Locator::Css("input[type='email']"))
+            .await
+            .send_keys(&self.admin.email)
+            .await
+            .unwrap();
+        agent
+            .find(Locator::Css("input[type='password']"))
+            .await
+            .unwrap()
+            .send_keys(&self.admin.password)
+            .await
+            .unwrap();
+        click(&agent, Locator::XPath("//button[.='Log in']")).await;
+        agent
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_reload() {
-    let data = tempfile::tempdir().unwrap();
-    let (relay, admin) = Relay::open(Config {
-        data_dir: data.path().to_owned(),
-        assets_dir: dist(),
-        ..Config::default()
-    })
-    .await
-    .unwrap();
-    let admin = admin.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(relay.run(listener, async {
-        let _ = stopped.await;
-    }));
-    let (_driver, port) = chromedriver().await;
+    let harness = Harness::start().await;
+    let (base, port) = (harness.base.clone(), harness.port);
 
     // The visitor opens the demo page and the widget.
     let visitor_profile = tempfile::tempdir().unwrap();
@@ -158,21 +216,7 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
 
     // An agent logs into the console in a second browser, joins and replies.
     let agent_profile = tempfile::tempdir().unwrap();
-    let agent = browser(port, &agent_profile).await;
-    agent.goto(&format!("{base}/console/")).await.unwrap();
-    wait_for(&agent, Locator::Css("input[type='email']"))
-        .await
-        .send_keys(&admin.email)
-        .await
-        .unwrap();
-    agent
-        .find(Locator::Css("input[type='password']"))
-        .await
-        .unwrap()
-        .send_keys(&admin.password)
-        .await
-        .unwrap();
-    click(&agent, Locator::XPath("//button[.='Log in']")).await;
+    let agent = harness.agent(&agent_profile).await;
     wait_for(&agent, Locator::XPath("//button[.='Join']"))
         .await
         .click()
@@ -217,6 +261,114 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
 
     visitor.close().await.unwrap();
     agent.close().await.unwrap();
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    harness.stop().await;
+}
+
+/// The example help-desk profile, open around the clock for the test.
+async fn use_helpdesk(harness: &Harness) {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
+    )
+    .unwrap();
+    let mut profile = Profile::parse(&text, Format::Toml).unwrap();
+    profile.working_hours = None;
+    let store = &harness.state.store;
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    store
+        .save_profile(site.id, &profile.name, profile.render(Format::Json), true)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_walks_the_example_profile_from_greeting_to_live_chat() {
+    let harness = Harness::start().await;
+    use_helpdesk(&harness).await;
+
+    let visitor_profile = tempfile::tempdir().unwrap();
+    let visitor = browser(harness.port, &visitor_profile).await;
+    visitor.goto(&format!("{}/", harness.base)).await.unwrap();
+    click_launcher(&visitor).await;
+    enter_widget(&visitor).await;
+
+    // The bot greets and asks; the composer waits for a choice.
+    wait_for(&visitor, Locator::XPath("//h1[.='Acme Plumbing']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.=\"Hello! I'm the Acme assistant.\"]"),
+    )
+    .await;
+    let composer = wait_for(&visitor, Locator::Css("textarea[aria-label='Message']")).await;
+    assert_eq!(
+        composer.attr("disabled").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        composer.attr("placeholder").await.unwrap().as_deref(),
+        Some("Choose one of the options above.")
+    );
+
+    // The choices are buttons that work from the keyboard.
+    let billing = wait_for(
+        &visitor,
+        Locator::XPath("//div[@class='choices']//button[.='Billing']"),
+    )
+    .await;
+    billing.send_keys("\u{E007}").await.unwrap();
+
+    // An email input, with an inline hint before anything is sent.
+    let email = wait_for(
+        &visitor,
+        Locator::Css("input[type='email'][aria-label='Message']"),
+    )
+    .await;
+    email.send_keys("not-an-email").await.unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath(
+            "//p[@class='hint' and .='Please enter an email address like name@example.com.']",
+        ),
+    )
+    .await;
+    let email = visitor
+        .find(Locator::Css("input[type='email'][aria-label='Message']"))
+        .await
+        .unwrap();
+    // Select all and type over it, as a person would.
+    email
+        .send_keys("\u{E009}a\u{E009}ana@example.com")
+        .await
+        .unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.=\"Thanks! I'm connecting you with the team now.\"]"),
+    )
+    .await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//p[@class='status' and .='Waiting for an agent…']"),
+    )
+    .await;
+
+    // The chat now waits for an agent, who sees the visitor's answers.
+    let agent_profile = tempfile::tempdir().unwrap();
+    let agent = harness.agent(&agent_profile).await;
+    wait_for(&agent, Locator::XPath("//button[.='Join']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&agent, Locator::XPath("//span[.='Billing']")).await;
+    wait_for(&agent, Locator::XPath("//span[.='ana@example.com']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.='Admin joined the chat']"),
+    )
+    .await;
+
+    visitor.close().await.unwrap();
+    agent.close().await.unwrap();
+    harness.stop().await;
 }

@@ -136,18 +136,16 @@ fn Widget() -> impl IntoView {
     let outbox: Vec<Outgoing> = stored(&keys.outbox())
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
-    let state = RwSignal::new(ChatState::new(site, stored(&keys.token()), outbox));
+    let mut initial = ChatState::new(site, stored(&keys.token()), outbox);
+    initial.start_step = query_param("step").filter(|step| !step.is_empty());
+    let state = RwSignal::new(initial);
     let attempt = StoredValue::new(0u32);
     connect(state, keys, attempt);
     listen_to_parent(state);
 
     let draft = RwSignal::new(String::new());
-    let submit = move || {
-        let body = draft.get_untracked();
-        if body.trim().is_empty() {
-            return;
-        }
-        draft.set(String::new());
+    let hint = RwSignal::new(None::<&'static str>);
+    let send = move |body: String| {
         let mut frame = None;
         state.update(|state| {
             frame = Some(state.write(new_client_msg_id('v'), body));
@@ -157,18 +155,38 @@ fn Widget() -> impl IntoView {
             send_frame(&frame);
         }
     };
+    let submit = move || {
+        let body = draft.get_untracked();
+        if body.trim().is_empty() || state.with_untracked(|state| state.composer_lock().is_some()) {
+            return;
+        }
+        if let Some(problem) = state.with_untracked(|state| state.draft_problem(&body)) {
+            hint.set(Some(problem));
+            return;
+        }
+        hint.set(None);
+        draft.set(String::new());
+        send(body);
+    };
     let on_key = move |event: leptos::ev::KeyboardEvent| {
         if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
             event.prevent_default();
             submit();
         }
     };
+    let locked = move || state.with(|state| state.composer_lock().is_some());
+    let placeholder =
+        move || state.with(|state| state.composer_lock().unwrap_or("Write a message…"));
 
     view! {
-        <section class="panel" aria-label="Chat">
+        <section
+            class="panel"
+            aria-label="Chat"
+            style=move || state.with(|state| state.profile.as_ref().map(|p| format!("--accent: {}", p.colour)).unwrap_or_default())
+        >
             <header class="head">
                 <div>
-                    <h1 class="title">"Chat with us"</h1>
+                    <h1 class="title">{move || state.with(ChatState::title)}</h1>
                     <p class="status" role="status">{move || state.with(ChatState::status_line)}</p>
                 </div>
                 <button class="close" aria-label="Close chat" on:click=move |_| tell_parent("close", 1.0)>
@@ -179,25 +197,69 @@ fn Widget() -> impl IntoView {
                 <p class="banner">"Reconnecting…"</p>
             </Show>
             <ol class="log" aria-live="polite">
+                {move || state.with(|state| {
+                    state
+                        .profile
+                        .as_ref()
+                        .filter(|profile| !profile.greeting.is_empty())
+                        .map(|profile| view! { <li class="greeting">{profile.greeting.clone()}</li> })
+                })}
                 <For
-                    each=move || state.with(|state| state.transcript.entries().to_vec())
-                    key=|entry| (entry.key(), entry.seq)
-                    children=move |entry: Entry| view! { <Line entry=entry/> }
+                    each=move || state.with(|state| {
+                        state
+                            .transcript
+                            .entries()
+                            .iter()
+                            .map(|entry| (entry.clone(), state.is_fresh(entry)))
+                            .collect::<Vec<_>>()
+                    })
+                    key=|(entry, _)| (entry.key(), entry.seq)
+                    children=move |(entry, fresh): (Entry, bool)| view! { <Line entry=entry fresh=fresh/> }
                 />
             </ol>
+            <Show when=move || state.with(|state| !state.buttons().is_empty())>
+                <div class="choices" role="group" aria-label="Choices">
+                    <For
+                        each=move || state.with(ChatState::buttons)
+                        key=|label| label.clone()
+                        children=move |label: String| {
+                            let answer = label.clone();
+                            view! { <button type="button" class="choice" on:click=move |_| send(answer.clone())>{label}</button> }
+                        }
+                    />
+                </div>
+            </Show>
             <Show when=move || state.with(|state| state.notice.is_some())>
                 <p class="notice" role="alert">{move || state.with(|state| state.notice.clone().unwrap_or_default())}</p>
             </Show>
-            <form class="composer" on:submit=move |event| { event.prevent_default(); submit(); }>
-                <textarea
-                    aria-label="Message"
-                    rows="1"
-                    placeholder="Write a message…"
-                    prop:value=move || draft.get()
-                    on:input=move |event| draft.set(event_target_value(&event))
-                    on:keydown=on_key
-                ></textarea>
-                <button type="submit" class="send" aria-label="Send">
+            <Show when=move || hint.get().is_some()>
+                <p class="hint" role="alert">{move || hint.get().unwrap_or_default()}</p>
+            </Show>
+            // Our own hints replace the browser's validation bubbles.
+            <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
+                {move || match state.with(ChatState::input_type) {
+                    Some(kind) => view! {
+                        <input
+                            type=kind
+                            aria-label="Message"
+                            placeholder=placeholder
+                            prop:value=move || draft.get()
+                            on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
+                        />
+                    }.into_any(),
+                    None => view! {
+                        <textarea
+                            aria-label="Message"
+                            rows="1"
+                            placeholder=placeholder
+                            disabled=locked
+                            prop:value=move || draft.get()
+                            on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
+                            on:keydown=on_key
+                        ></textarea>
+                    }.into_any(),
+                }}
+                <button type="submit" class="send" aria-label="Send" disabled=locked>
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                         <path d="M3 20l18-8L3 4v6l12 2-12 2z" fill="currentColor"></path>
                     </svg>
@@ -241,12 +303,15 @@ fn listen_to_parent(state: RwSignal<ChatState>) {
     on_message.forget();
 }
 
+/// One message. A bot message that just arrived shows a brief typing indicator first.
 #[component]
-fn Line(entry: Entry) -> impl IntoView {
+fn Line(entry: Entry, fresh: bool) -> impl IntoView {
     let class = match entry.author {
         Author::Visitor => "line mine",
         Author::System => "line system",
-        Author::Agent | Author::Bot => "line theirs",
+        Author::Agent => "line theirs",
+        Author::Bot if fresh => "line theirs bot typing",
+        Author::Bot => "line theirs bot",
     };
     let pending = entry.is_pending();
     let who = entry.author_name.clone();

@@ -1,9 +1,9 @@
 //! Everything the widget knows, and how each relay frame changes it.
 
-use porchlight_protocol::sync::{Outgoing, Transcript};
+use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
-    Author, ConversationState, ConversationStatus, PROTOCOL_VERSION, PageInfo, Resume,
-    VisitorEvent, VisitorRequest,
+    Author, ConversationId, ConversationState, ConversationStatus, InputKind, PROTOCOL_VERSION,
+    PageInfo, ProfileView, Prompt, Resume, Seq, VisitorEvent, VisitorRequest,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,14 @@ pub struct ChatState {
     pub visible: bool,
     /// The last error the relay reported, for the visitor.
     pub notice: Option<String>,
+    /// The step the page asked the chat to start at (`data-start-step`).
+    pub start_step: Option<String>,
+    /// Title, colour, greeting and whether the chat is open, from the chat profile.
+    pub profile: Option<ProfileView>,
+    /// What the bot waits for.
+    pub prompt: Option<Prompt>,
+    /// Messages up to here came with the welcome (history); later ones are live.
+    history_until: Option<(ConversationId, Seq)>,
 }
 
 impl ChatState {
@@ -46,6 +54,10 @@ impl ChatState {
             unread: 0,
             visible: false,
             notice: None,
+            start_step: None,
+            profile: None,
+            prompt: None,
+            history_until: None,
         }
     }
 
@@ -60,6 +72,7 @@ impl ChatState {
                 last_seq: self.transcript.last_seq(conversation.id),
             }),
             page,
+            start_step: self.start_step.clone(),
         }
     }
 
@@ -95,12 +108,19 @@ impl ChatState {
         match event {
             VisitorEvent::Welcome {
                 token,
+                profile,
                 conversation,
+                prompt,
                 ..
             } => {
                 self.token = Some(token);
                 self.link = Link::Online;
+                self.history_until = conversation
+                    .as_ref()
+                    .map(|conversation| (conversation.id, conversation.last_seq));
                 self.conversation = conversation;
+                self.profile = Some(profile);
+                self.prompt = prompt;
                 self.outbox
                     .iter()
                     .map(|outgoing| VisitorRequest::Send {
@@ -129,11 +149,24 @@ impl ChatState {
                 self.follow(conversation_id);
                 Vec::new()
             }
+            VisitorEvent::Prompt {
+                conversation_id,
+                prompt,
+            } => {
+                self.follow(conversation_id);
+                if self.conversation.as_ref().map(|c| c.id) == Some(conversation_id) {
+                    self.prompt = prompt;
+                }
+                Vec::new()
+            }
             VisitorEvent::Status {
                 conversation_id,
                 status,
                 agent_name,
             } => {
+                if status != ConversationStatus::Bot {
+                    self.prompt = None;
+                }
                 self.conversation = Some(ConversationState {
                     id: conversation_id,
                     status,
@@ -172,8 +205,9 @@ impl ChatState {
             return "Reconnecting…".into();
         }
         match &self.conversation {
-            None => "Ask us anything. We usually reply in a few minutes.".into(),
+            None => self.idle_line(),
             Some(conversation) => match conversation.status {
+                ConversationStatus::Bot => self.idle_line(),
                 ConversationStatus::Queued => "Waiting for an agent…".into(),
                 ConversationStatus::Active => match &conversation.agent_name {
                     Some(name) => format!("You are chatting with {name}"),
@@ -181,6 +215,89 @@ impl ChatState {
                 },
                 ConversationStatus::Ended => "Chat ended. Write to start a new one.".into(),
             },
+        }
+    }
+
+    fn idle_line(&self) -> String {
+        match &self.profile {
+            Some(profile) if !profile.online => {
+                "We're offline right now. Leave a message and we'll get back to you.".into()
+            }
+            _ => "Ask us anything. We usually reply in a few minutes.".into(),
+        }
+    }
+
+    /// The header title.
+    pub fn title(&self) -> String {
+        self.profile
+            .as_ref()
+            .map_or_else(|| "Chat with us".into(), |profile| profile.title.clone())
+    }
+
+    /// The buttons to show: a question's choices, an input's options, or yes/no.
+    pub fn buttons(&self) -> Vec<String> {
+        match &self.prompt {
+            Some(prompt) if prompt.input == Some(InputKind::YesNo) => {
+                vec!["Yes".into(), "No".into()]
+            }
+            Some(prompt) if matches!(prompt.input, None | Some(InputKind::Choice)) => {
+                prompt.choices.clone()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Why the composer is disabled, when the bot wants a click rather than text.
+    pub fn composer_lock(&self) -> Option<&'static str> {
+        (!self.buttons().is_empty()).then_some("Choose one of the options above.")
+    }
+
+    /// The HTML input type for the composer (`None`: a multi-line text box).
+    pub fn input_type(&self) -> Option<&'static str> {
+        match self.prompt.as_ref().and_then(|prompt| prompt.input) {
+            Some(InputKind::Email) => Some("email"),
+            Some(InputKind::Number) => Some("number"),
+            Some(InputKind::Date) => Some("date"),
+            _ => None,
+        }
+    }
+
+    /// An inline hint when the draft cannot be a valid answer to the prompt. The
+    /// relay checks again; this only saves a round trip.
+    pub fn draft_problem(&self, draft: &str) -> Option<&'static str> {
+        let draft = draft.trim();
+        match self.prompt.as_ref().and_then(|prompt| prompt.input) {
+            Some(InputKind::Email) => {
+                let valid = draft.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !draft.contains(' ')
+                });
+                (!valid).then_some("Please enter an email address like name@example.com.")
+            }
+            Some(InputKind::Number) => draft
+                .replace(',', ".")
+                .parse::<f64>()
+                .is_err()
+                .then_some("Please enter a number."),
+            Some(InputKind::Date) => {
+                let parts: Vec<&str> = draft.split('-').collect();
+                let valid = parts.len() == 3
+                    && parts[0].len() == 4
+                    && parts.iter().all(|part| part.parse::<u32>().is_ok());
+                (!valid).then_some("Please enter a date.")
+            }
+            _ => None,
+        }
+    }
+
+    /// A bot message that arrived live (not with the history) gets a typing indicator.
+    pub fn is_fresh(&self, entry: &Entry) -> bool {
+        match (entry.conversation_id, entry.seq, self.history_until) {
+            (Some(conversation), Some(seq), Some((until_conversation, until_seq))) => {
+                conversation > until_conversation
+                    || (conversation == until_conversation && seq > until_seq)
+            }
+            (Some(_), Some(_), None) => true,
+            _ => false,
         }
     }
 
@@ -210,11 +327,33 @@ mod tests {
         })
     }
 
+    fn profile(online: bool) -> ProfileView {
+        ProfileView {
+            title: "Acme".into(),
+            greeting: String::new(),
+            colour: "#12355b".into(),
+            online,
+        }
+    }
+
     fn welcome(conversation: Option<ConversationState>) -> VisitorEvent {
         VisitorEvent::Welcome {
             v: PROTOCOL_VERSION,
             token: "tok".into(),
+            profile: profile(true),
             conversation,
+            prompt: None,
+        }
+    }
+
+    fn prompt(input: Option<InputKind>, choices: &[&str]) -> VisitorEvent {
+        VisitorEvent::Prompt {
+            conversation_id: 4,
+            prompt: Some(Prompt {
+                step_id: "s".into(),
+                choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+                input,
+            }),
         }
     }
 
@@ -285,6 +424,94 @@ mod tests {
         assert_eq!(state.unread, 0);
         state.apply(agent_message(3));
         assert_eq!(state.unread, 0);
+    }
+
+    #[test]
+    fn a_question_shows_buttons_and_locks_the_composer_until_answered() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(None));
+        state.apply(prompt(None, &["Billing", "Other"]));
+        assert_eq!(state.buttons(), ["Billing", "Other"]);
+        assert_eq!(
+            state.composer_lock(),
+            Some("Choose one of the options above.")
+        );
+        state.apply(VisitorEvent::Prompt {
+            conversation_id: 4,
+            prompt: None,
+        });
+        assert!(state.buttons().is_empty());
+        assert_eq!(state.composer_lock(), None);
+        state.apply(prompt(Some(InputKind::YesNo), &[]));
+        assert_eq!(state.buttons(), ["Yes", "No"]);
+        state.apply(VisitorEvent::Status {
+            conversation_id: 4,
+            status: ConversationStatus::Queued,
+            agent_name: None,
+        });
+        assert!(state.prompt.is_none(), "a hand-over clears the prompt");
+    }
+
+    #[test]
+    fn typed_inputs_pick_the_input_type_and_hint_before_sending() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(None));
+        state.apply(prompt(Some(InputKind::Email), &[]));
+        assert_eq!(state.input_type(), Some("email"));
+        assert_eq!(state.composer_lock(), None);
+        assert!(state.draft_problem("ana").is_some());
+        assert_eq!(state.draft_problem("ana@example.com"), None);
+        state.apply(prompt(Some(InputKind::Number), &[]));
+        assert_eq!(state.input_type(), Some("number"));
+        assert!(state.draft_problem("ten").is_some());
+        assert_eq!(state.draft_problem("10,5"), None);
+        state.apply(prompt(Some(InputKind::Date), &[]));
+        assert_eq!(state.input_type(), Some("date"));
+        assert_eq!(state.draft_problem("2026-12-24"), None);
+        assert!(state.draft_problem("soon").is_some());
+        state.apply(prompt(Some(InputKind::Text), &[]));
+        assert_eq!(state.input_type(), None);
+        assert_eq!(state.draft_problem("anything"), None);
+    }
+
+    #[test]
+    fn the_profile_sets_title_and_offline_text_and_hello_carries_the_start_step() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.start_step = Some("topic".into());
+        let VisitorRequest::Hello { start_step, .. } = state.hello(None) else {
+            panic!("not a hello");
+        };
+        assert_eq!(start_step.as_deref(), Some("topic"));
+        assert_eq!(state.title(), "Chat with us");
+        state.apply(VisitorEvent::Welcome {
+            v: PROTOCOL_VERSION,
+            token: "tok".into(),
+            profile: profile(false),
+            conversation: None,
+            prompt: None,
+        });
+        assert_eq!(state.title(), "Acme");
+        assert!(state.status_line().starts_with("We're offline"));
+    }
+
+    #[test]
+    fn only_messages_after_the_welcome_history_are_fresh() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(Some(ConversationState {
+            id: 4,
+            status: ConversationStatus::Bot,
+            agent_name: None,
+            last_seq: 1,
+        })));
+        state.apply(agent_message(1));
+        state.apply(agent_message(2));
+        let fresh: Vec<bool> = state
+            .transcript
+            .entries()
+            .iter()
+            .map(|entry| state.is_fresh(entry))
+            .collect();
+        assert_eq!(fresh, [false, true]);
     }
 
     #[test]

@@ -192,6 +192,7 @@ fn Desk(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>) -> impl IntoView 
                             let id = chat.conversation_id;
                             let queued = chat.status == ConversationStatus::Queued;
                             let status = match chat.status {
+                                ConversationStatus::Bot => "With the bot".to_owned(),
                                 ConversationStatus::Queued => "Waiting".to_owned(),
                                 ConversationStatus::Active => chat.agent.as_ref().map(|a| format!("With {}", a.name)).unwrap_or_default(),
                                 ConversationStatus::Ended => "Ended".to_owned(),
