@@ -32,6 +32,8 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Compiled chat profiles.
     pub flows: Arc<Flows>,
+    /// Outbound HTTP (flow webhooks).
+    pub http: reqwest::Client,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -52,6 +54,8 @@ pub enum StartError {
     Hash(String),
     #[error("the stored chat profile \"{name}\" is not valid:\n{problems}")]
     Profile { name: String, problems: String },
+    #[error("cannot set up outbound HTTP: {0}")]
+    Http(String),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -110,6 +114,11 @@ impl Relay {
             tracker: TaskTracker::new(),
             dummy_hash: dummy_hash.into(),
             flows: Arc::new(Flows::default()),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("porchlight/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|err| StartError::Http(err.to_string()))?,
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),

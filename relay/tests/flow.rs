@@ -201,3 +201,128 @@ async fn the_relay_refuses_to_start_on_a_broken_stored_profile() {
         "{message}"
     );
 }
+
+/// A stand-in for the site owner's server: answers `/lookup` with a customer and
+/// `/broken` with a 500, and hands over every body it received.
+async fn crm() -> (String, tokio::sync::mpsc::UnboundedReceiver<Value>) {
+    use axum::routing::post;
+    let (seen, bodies) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let lookup_seen = seen.clone();
+    let app = axum::Router::new()
+        .route(
+            "/lookup",
+            post(move |axum::Json(body): axum::Json<Value>| async move {
+                let _ = lookup_seen.send(body);
+                axum::Json(json!({"customer": {"name": "Ana", "plan": "gold"}}))
+            }),
+        )
+        .route(
+            "/broken",
+            post(move |axum::Json(body): axum::Json<Value>| async move {
+                let _ = seen.send(body);
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, bodies)
+}
+
+async fn use_webhook_profile(relay: &TestRelay, url: &str) {
+    let text = format!(
+        r#"
+name = "Lookup"
+start = "set"
+[[steps]]
+id = "set"
+type = "action"
+action = "set_variable"
+name = "source"
+value = "widget"
+next = "lookup"
+[[steps]]
+id = "lookup"
+type = "action"
+action = "call_webhook"
+url = "{url}"
+timeout_ms = 2000
+save = {{ customer = "/customer/name" }}
+next = "known"
+[[steps]]
+id = "known"
+type = "condition"
+when = {{ test = "variable", variable = "customer", is_set = true }}
+then = "hello_customer"
+else = "hello_stranger"
+[[steps]]
+id = "hello_customer"
+type = "message"
+text = "Welcome back, $CUSTOMER!"
+next = "ask"
+[[steps]]
+id = "hello_stranger"
+type = "message"
+text = "Welcome!"
+next = "ask"
+[[steps]]
+id = "ask"
+type = "question"
+text = "Shall we start?"
+choices = [{{ label = "Yes", next = "agent" }}]
+[[steps]]
+id = "agent"
+type = "action"
+action = "start_live_chat"
+"#
+    );
+    let profile = Profile::parse(&text, Format::Toml).unwrap();
+    porchlight_relay::flow::compile(profile.clone()).unwrap();
+    let site = relay
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    relay
+        .state
+        .store
+        .save_profile(site.id, "Lookup", profile.render(Format::Json), true)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_step_posts_the_variables_and_saves_fields_of_the_answer() {
+    let (crm, mut bodies) = crm().await;
+    let relay = start().await;
+    use_webhook_profile(&relay, &format!("{crm}/lookup")).await;
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    bot_message(&mut visitor, "Welcome back, Ana!").await;
+    let body = bodies.recv().await.unwrap();
+    assert_eq!(body["variables"], json!({"source": "widget"}));
+    assert!(body["conversation_id"].is_i64());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_webhook_takes_the_flows_other_branch() {
+    let (crm, mut bodies) = crm().await;
+    let relay = start().await;
+    use_webhook_profile(&relay, &format!("{crm}/broken")).await;
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    bot_message(&mut visitor, "Welcome!").await;
+    assert_eq!(
+        bodies.recv().await.unwrap()["variables"]["source"],
+        "widget"
+    );
+    relay.stop().await;
+}
+
+async fn bot_message(ws: &mut Ws, body: &str) {
+    let message = ws.next_message(body).await;
+    assert_eq!(message["author"], "bot");
+}

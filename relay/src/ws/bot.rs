@@ -1,8 +1,9 @@
 //! Runs a conversation's bot flow against the world: gathers the facts it branches on,
 //! turns its outputs into one atomic [`FlowTurn`], stores it and tells every socket.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use porchlight_protocol::{Author, ConversationStatus, ProfileView, Prompt, VisitorEvent, to_text};
 
@@ -78,17 +79,34 @@ pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
     (flow.profile.start.clone(), refused)
 }
 
-/// Whether the flow, run from `step`, would greet or ask before handing over; if not,
-/// nothing is stored until the visitor writes.
+/// Whether the flow, run from `step`, would ask the visitor something before handing
+/// over; if not, nothing is stored until the visitor writes. The dry run takes every
+/// webhook as failed, so it calls nothing.
 pub fn engages(flow: &Flow, step: &str) -> bool {
     let world = World {
         linked_to_ticket: false,
         open: is_open(flow),
         staffed: HashSet::new(),
     };
-    flow.start_at(&mut FlowState::default(), step, &world)
-        .iter()
-        .any(|output| matches!(output, Output::Ask(_)))
+    let mut dry = FlowState::default();
+    let mut outputs = flow.start_at(&mut dry, step, &world);
+    // Bounded: validation refuses loops that never wait, so each pass moves on.
+    for _ in 0..64 {
+        if outputs
+            .iter()
+            .any(|output| matches!(output, Output::Ask(_)))
+        {
+            return true;
+        }
+        if !outputs
+            .iter()
+            .any(|output| matches!(output, Output::CallWebhook { .. }))
+        {
+            return false;
+        }
+        outputs = flow.webhook_done(&mut dry, None, &world);
+    }
+    false
 }
 
 async fn gather(state: &AppState, flow: &Flow, conversation: &Conversation) -> World {
@@ -214,11 +232,14 @@ pub async fn run_turn(
                 Output::StartLiveChat { .. } => turn.queue = true,
                 Output::EndChat => turn.end = true,
                 Output::CreateTicket { subject } => turn.ticket_subject = Some(subject),
-                Output::CallWebhook { url, .. } => {
-                    // Outbound webhooks come with the integrations work; until then the
-                    // flow takes its "webhook failed" path (variables left unset).
-                    tracing::warn!(%url, "call_webhook is not available yet; continuing without it");
-                    next = flow.webhook_done(&mut flow_state, None, &world);
+                Output::CallWebhook {
+                    url,
+                    timeout_ms,
+                    variables,
+                } => {
+                    let response =
+                        call_webhook(state, &url, timeout_ms, conversation, &variables).await;
+                    next = flow.webhook_done(&mut flow_state, response.as_ref(), &world);
                 }
             }
         }
@@ -254,6 +275,50 @@ pub async fn run_turn(
         }),
         TurnOutcome::Conflict => Err(StoreError::Conflict),
     }
+}
+
+/// The largest webhook response read.
+const MAX_WEBHOOK_RESPONSE: usize = 64 * 1024;
+
+/// POSTs the chat's variables as JSON; returns the JSON answer, or `None` when the call
+/// fails, times out, answers non-2xx or not with JSON (the flow then goes on without).
+async fn call_webhook(
+    state: &AppState,
+    url: &str,
+    timeout_ms: u64,
+    conversation: &Conversation,
+    variables: &BTreeMap<String, String>,
+) -> Option<serde_json::Value> {
+    let body = serde_json::json!({
+        "conversation_id": conversation.id,
+        "visitor_id": conversation.visitor_id,
+        "variables": variables,
+    });
+    let sent = state
+        .http
+        .post(url)
+        .timeout(Duration::from_millis(timeout_ms))
+        .json(&body)
+        .send()
+        .await;
+    // Only the URL and outcome are logged: the variables are the visitor's data.
+    let response = match sent {
+        Ok(response) if response.status().is_success() => response,
+        Ok(response) => {
+            tracing::warn!(%url, status = %response.status(), "flow webhook refused");
+            return None;
+        }
+        Err(err) => {
+            tracing::warn!(%url, error = %err, "flow webhook failed");
+            return None;
+        }
+    };
+    let bytes = response.bytes().await.ok()?;
+    if bytes.len() > MAX_WEBHOOK_RESPONSE {
+        tracing::warn!(%url, bytes = bytes.len(), "flow webhook answer too large");
+        return None;
+    }
+    serde_json::from_slice(&bytes).ok()
 }
 
 fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {
