@@ -51,5 +51,13 @@
     if (k === "unread" || k === "open") tell();
   });
   (document.body || document.documentElement).appendChild(host);
+  // Out of hours the page learns it (and with data-hide-offline the launcher hides).
+  fetch(base + "/api/v1/sites/" + encodeURIComponent(site) + "/availability").then(function (r) {
+    return r.json();
+  }).then(function (a) {
+    host.setAttribute("data-online", String(a.online));
+    if (!a.online && s.hasAttribute("data-hide-offline") && !frame) host.hidden = true;
+    window.dispatchEvent(new CustomEvent("porchlight:availability", { detail: { online: a.online } }));
+  }, function () {});
   try { if (localStorage.getItem(key)) load(); } catch (_) {}
 })();

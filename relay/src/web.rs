@@ -1,9 +1,7 @@
 //! Pages and files: the demo host page, the embed loader, the widget and the console.
 
-use std::path::Path;
-
 use axum::Json;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -59,6 +57,49 @@ pub struct WidgetQuery {
     site: Option<String>,
 }
 
+#[derive(Serialize)]
+pub struct Availability {
+    online: bool,
+}
+
+/// `GET /api/v1/sites/{key}/availability`: whether the site's chat is inside working
+/// hours, for the loader (and any page) to hide the launcher out of hours. Public and
+/// readable cross-origin: it says nothing but open or closed.
+pub async fn availability(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+    let site = match state.store.site_by_key(&key).await {
+        Ok(Some(site)) => site,
+        Ok(None) => {
+            return crate::auth::api_error(
+                StatusCode::NOT_FOUND,
+                "unknown_site",
+                "No site has this key.",
+            );
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "availability lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let flow = match site.default_profile_id {
+        Some(id) => state
+            .flows
+            .get(state.store.as_ref(), id)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let online = flow.as_deref().is_none_or(crate::ws::is_open);
+    let mut response = Json(Availability { online }).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
 /// Who may frame the widget: the relay itself and the site's allowed origins.
 pub fn frame_ancestors(allowed_origins: &[String]) -> String {
     if allowed_origins.iter().any(|origin| origin == "*") {
@@ -78,7 +119,7 @@ pub fn frame_ancestors(allowed_origins: &[String]) -> String {
     policy
 }
 
-async fn index_html(path: &Path) -> Result<String, Response> {
+async fn index_html(path: &std::path::Path) -> Result<String, Response> {
     tokio::fs::read_to_string(path).await.map_err(|_| {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -326,3 +326,58 @@ async fn bot_message(ws: &mut Ws, body: &str) {
     let message = ws.next_message(body).await;
     assert_eq!(message["author"], "bot");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_hours_the_chat_is_offline_and_takes_a_message_into_a_ticket() {
+    let relay = start().await;
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
+    )
+    .unwrap();
+    let mut profile = Profile::parse(&text, Format::Toml).unwrap();
+    // Never open: a schedule with no hours.
+    profile.working_hours.as_mut().unwrap().schedule.clear();
+    let site = relay
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    relay
+        .state
+        .store
+        .save_profile(site.id, &profile.name, profile.render(Format::Json), true)
+        .await
+        .unwrap();
+
+    let mut visitor = relay.visitor().await;
+    let welcome = visitor.hello(None, None).await;
+    assert_eq!(welcome["profile"]["online"], false);
+    let conversation = welcome["conversation"]["id"].as_i64().unwrap();
+    bot_says(
+        &mut visitor,
+        "We're closed right now, but leave us a message and we'll email you back.",
+    )
+    .await;
+    visitor.say("v-1", "bo@example.com").await;
+    bot_says(&mut visitor, "What would you like to ask?").await;
+    visitor.say("v-2", "Do you fix boilers?").await;
+    bot_says(
+        &mut visitor,
+        "Thanks, we've got it and will reply to bo@example.com.",
+    )
+    .await;
+    let status = visitor.next_of_type("status").await;
+    assert_eq!(status["status"], "ended");
+
+    let stored = relay
+        .state
+        .store
+        .conversation(conversation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.ticket_id.is_some(), "the message became a ticket");
+    relay.stop().await;
+}

@@ -121,3 +121,43 @@ async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
     assert_eq!(status, 401, "the session is gone from the store");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn availability_follows_the_profiles_working_hours() {
+    let relay = start().await;
+    let path = "/api/v1/sites/demo/availability";
+    let (status, headers, body) = http(relay.addr, "GET", path, &[], "").await;
+    assert_eq!((status, body.as_str()), (200, r#"{"online":true}"#));
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+
+    // A schedule with no opening hours at all: always closed.
+    let closed = r#"{"name":"Closed","start":"a","working_hours":{"time_zone":"UTC","schedule":{}},
+        "steps":[{"id":"a","type":"action","action":"start_live_chat"}]}"#;
+    let site = relay
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    relay
+        .state
+        .store
+        .save_profile(site.id, "Closed", closed.into(), true)
+        .await
+        .unwrap();
+    let (_, _, body) = http(relay.addr, "GET", path, &[], "").await;
+    assert_eq!(body, r#"{"online":false}"#);
+
+    let (status, _, body) = http(
+        relay.addr,
+        "GET",
+        "/api/v1/sites/nope/availability",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(body.contains("unknown_site"));
+    relay.stop().await;
+}

@@ -16,6 +16,7 @@ mod bot;
 mod socket;
 pub mod visitor;
 
+pub use bot::is_open;
 pub use socket::{IDLE_TIMEOUT, PING_EVERY};
 
 /// Socket buffers: small, because thousands of idle visitors each hold them.
