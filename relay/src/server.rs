@@ -17,7 +17,7 @@ use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store};
-use crate::{auth, web, ws};
+use crate::{admin, auth, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -173,6 +173,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::whoami))
         .route("/api/v1/sites/{key}/availability", get(web::availability))
+        .route("/api/profiles", get(admin::list).post(admin::create))
+        .route("/api/profiles/check", post(admin::check))
+        .route("/api/profiles/{id}", get(admin::read).put(admin::update))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -161,3 +161,132 @@ async fn availability_follows_the_profiles_working_hours() {
     assert!(body.contains("unknown_site"));
     relay.stop().await;
 }
+
+fn json_body(text: &str, extra: &str) -> String {
+    format!(
+        r#"{{"text":{}{extra}}}"#,
+        serde_json::to_string(text).unwrap()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_list_check_create_and_save_profiles_and_nobody_else_can() {
+    let relay = start().await;
+    let admin = relay
+        .agent_cookie(&relay.admin().email.clone(), "Admin")
+        .await;
+    let agent = relay.agent_cookie("bo@example.com", "Bo").await;
+
+    let (status, _, _) = http(relay.addr, "GET", "/api/profiles", &[], "").await;
+    assert_eq!(status, 401);
+    let (status, _, body) = http(
+        relay.addr,
+        "GET",
+        "/api/profiles",
+        &[("Cookie", &agent)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(body.contains("admin_only"));
+
+    let (status, _, body) = http(
+        relay.addr,
+        "GET",
+        "/api/profiles",
+        &[("Cookie", &admin)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list[0]["name"], "Default");
+    assert_eq!(list[0]["site"], "demo");
+    assert_eq!(list[0]["default"], true);
+    let default_id = list[0]["id"].as_i64().unwrap();
+
+    // Check shows problems next to their steps and stores nothing.
+    let broken = "name = \"Default\"\nstart = \"a\"\n[[steps]]\nid = \"a\"\ntype = \"message\"\ntext = \"hi\"\nnext = \"ghost\"\n";
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Cookie", admin.as_str()),
+    ];
+    let (status, _, body) = http(
+        relay.addr,
+        "POST",
+        "/api/profiles/check",
+        &headers,
+        &json_body(broken, ""),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let checked: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(checked["ok"], false);
+    assert_eq!(checked["problems"][0]["step"], "a");
+    assert_eq!(checked["problems"][0]["field"], "next");
+    assert_eq!(
+        checked["steps"][0]["leads_to"],
+        serde_json::json!(["ghost"])
+    );
+
+    // Saving an invalid text is refused and the stored profile stays as it was.
+    let path = format!("/api/profiles/{default_id}");
+    let (status, _, _) = http(relay.addr, "PUT", &path, &headers, &json_body(broken, "")).await;
+    assert_eq!(status, 422);
+    let (_, _, body) = http(relay.addr, "GET", &path, &[("Cookie", &admin)], "").await;
+    assert!(body.contains("start_live_chat"), "{body}");
+
+    // A new profile from the example, made the site's profile.
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
+    )
+    .unwrap();
+    let foreign = vec![
+        ("Content-Type", "application/json"),
+        ("Cookie", admin.as_str()),
+        ("Origin", "https://evil.example"),
+    ];
+    let create = json_body(&example, r#","site":"demo","make_default":true"#);
+    let (status, _, _) = http(relay.addr, "POST", "/api/profiles", &foreign, &create).await;
+    assert_eq!(
+        status, 403,
+        "another site cannot change profiles with the admin's cookie"
+    );
+    let (status, _, body) = http(relay.addr, "POST", "/api/profiles", &headers, &create).await;
+    assert_eq!(status, 201, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["default"], true);
+    assert!(
+        doc["text"]
+            .as_str()
+            .unwrap()
+            .contains("name = \"Help desk\"")
+    );
+    assert_eq!(doc["steps"][1]["id"], "topic");
+    let (_, _, body) = http(
+        relay.addr,
+        "GET",
+        "/api/v1/sites/demo/availability",
+        &[],
+        "",
+    )
+    .await;
+    assert!(body.contains("online"));
+
+    // Renaming onto another profile's name is refused.
+    let renamed = example.replace("name = \"Help desk\"", "name = \"Default\"");
+    let path = format!("/api/profiles/{}", doc["id"]);
+    let (status, _, body) =
+        http(relay.addr, "PUT", &path, &headers, &json_body(&renamed, "")).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _, _) = http(
+        relay.addr,
+        "PUT",
+        "/api/profiles/9999",
+        &headers,
+        &json_body(&example, ""),
+    )
+    .await;
+    assert_eq!(status, 404);
+    relay.stop().await;
+}

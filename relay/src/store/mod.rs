@@ -25,7 +25,7 @@ pub enum StoreError {
     ConversationEnded,
     #[error("the agent has not joined this conversation")]
     NotJoined,
-    #[error("an agent with that email already exists")]
+    #[error("that name or email is already taken")]
     Duplicate,
     #[error("the conversation changed while this was being worked out")]
     Conflict,
@@ -283,6 +283,7 @@ pub trait Store: Send + Sync + 'static {
     async fn seed_if_empty(&self, seed: Seed) -> Result<bool, StoreError>;
 
     async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError>;
+    async fn sites(&self) -> Result<Vec<Site>, StoreError>;
 
     async fn create_visitor(
         &self,
@@ -311,6 +312,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn profile(&self, id: i64) -> Result<Option<StoredProfile>, StoreError>;
     async fn all_profiles(&self) -> Result<Vec<StoredProfile>, StoreError>;
+    /// Replaces profile `id`'s name and definition; `Duplicate` if the site already
+    /// has another profile of that name, `NotFound` if there is no such profile.
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: &str,
+        definition: String,
+    ) -> Result<StoredProfile, StoreError>;
     /// Creates or replaces the site's profile named `name`; optionally makes it the
     /// site's default.
     async fn save_profile(

@@ -360,6 +360,19 @@ fn profile_from_row(row: &Row<'_>) -> rusqlite::Result<StoredProfile> {
 
 const PROFILE_COLUMNS: &str = "id, site_id, name, definition, updated_at";
 
+const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id";
+
+fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
+    let origins: String = row.get(3)?;
+    Ok(Site {
+        id: row.get(0)?,
+        key: row.get(1)?,
+        name: row.get(2)?,
+        allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
+        default_profile_id: row.get(4)?,
+    })
+}
+
 fn apply_turn(
     conn: &Connection,
     id: ConversationId,
@@ -485,23 +498,23 @@ impl Store for SqliteStore {
     async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError> {
         let key = key.to_owned();
         self.read(move |conn| {
-            let site = conn
+            Ok(conn
                 .query_row(
-                    "SELECT id, key, name, allowed_origins, default_profile_id FROM sites WHERE key = ?1",
+                    &format!("SELECT {SITE_COLUMNS} FROM sites WHERE key = ?1"),
                     [key],
-                    |row| {
-                        let origins: String = row.get(3)?;
-                        Ok(Site {
-                            id: row.get(0)?,
-                            key: row.get(1)?,
-                            name: row.get(2)?,
-                            allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
-                            default_profile_id: row.get(4)?,
-                        })
-                    },
+                    site_from_row,
                 )
-                .optional()?;
-            Ok(site)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY id"))?;
+            let rows = statement.query_map([], site_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
@@ -667,6 +680,40 @@ impl Store for SqliteStore {
             ))?;
             let rows = statement.query_map([], profile_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: &str,
+        definition: String,
+    ) -> Result<StoredProfile, StoreError> {
+        let name = name.to_owned();
+        self.write(move |conn| {
+            let now = now_ms();
+            let updated = conn.execute(
+                "UPDATE OR IGNORE profiles SET name = ?1, definition = ?2, updated_at = ?3 \
+                 WHERE id = ?4",
+                params![name, definition, now, id],
+            )?;
+            if updated == 0 {
+                let exists: bool = conn
+                    .query_row("SELECT 1 FROM profiles WHERE id = ?1", [id], |_| Ok(true))
+                    .optional()?
+                    .unwrap_or(false);
+                return Err(if exists {
+                    StoreError::Duplicate
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            Ok(conn.query_row(
+                &format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?1"),
+                [id],
+                profile_from_row,
+            )?)
         })
         .await
     }
