@@ -189,6 +189,10 @@ pub enum VisitorRequest {
         /// Start a new chat at this step of the profile (it must allow it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         start_step: Option<String>,
+        /// Run this chat profile instead of the site's ("Try it" in the console; only
+        /// honoured for a logged-in admin).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        preview_profile: Option<i64>,
     },
     /// A message, or the answer to the bot's prompt; starts a new conversation when the
     /// visitor has none open.

@@ -72,8 +72,9 @@ fn visitor_requests_have_pinned_json() {
                 referrer: "https://search.example/".into(),
             }),
             start_step: Some("topic".into()),
+            preview_profile: Some(3),
         },
-        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic"}"#,
+        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic","preview_profile":3}"#,
     );
     pins(
         VisitorRequest::Hello {
@@ -83,6 +84,7 @@ fn visitor_requests_have_pinned_json() {
             resume: None,
             page: None,
             start_step: None,
+            preview_profile: None,
         },
         r#"{"type":"hello","v":1,"site":"demo"}"#,
     );

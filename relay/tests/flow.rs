@@ -381,3 +381,48 @@ async fn out_of_hours_the_chat_is_offline_and_takes_a_message_into_a_ticket() {
     assert!(stored.ticket_id.is_some(), "the message became a ticket");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_admin_can_try_a_profile_that_is_not_the_sites() {
+    let relay = start().await;
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
+    )
+    .unwrap();
+    let mut profile = Profile::parse(&text, Format::Toml).unwrap();
+    profile.working_hours = None;
+    let site = relay
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let draft = relay
+        .state
+        .store
+        .save_profile(site.id, &profile.name, profile.render(Format::Json), false)
+        .await
+        .unwrap();
+    let hello = json!({"type": "hello", "v": 1, "site": "demo", "preview_profile": draft.id});
+
+    let mut stranger = relay.visitor().await;
+    stranger.send(hello.clone()).await;
+    assert_eq!(stranger.next_json().await["code"], "not_found");
+    assert!(stranger.next().await.is_none(), "the socket is closed");
+
+    let cookie = relay
+        .agent_cookie(&relay.admin().email.clone(), "Admin")
+        .await;
+    let mut admin = Ws::connect(&relay.url("/ws/visitor"), &[("cookie", &cookie)]).await;
+    admin.send(hello).await;
+    let welcome = admin.next_of_type("welcome").await;
+    assert_eq!(welcome["profile"]["title"], "Acme Plumbing");
+    assert_eq!(welcome["prompt"]["step_id"], "topic");
+
+    // The site's own visitors still get the site's profile.
+    let mut visitor = relay.visitor().await;
+    let welcome = visitor.hello(None, None).await;
+    assert_eq!(welcome["profile"]["title"], "Chat with us");
+    relay.stop().await;
+}

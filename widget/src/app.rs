@@ -51,17 +51,26 @@ fn tell_parent(kind: &str, value: f64) {
     }
 }
 
+/// Where the visitor's token and outbox live; a console preview keeps its own, so
+/// trying a profile never touches the admin's own chats as a visitor.
 #[derive(Clone, Copy)]
 struct Keys {
     site: StoredValue<String>,
+    preview: Option<i64>,
 }
 
 impl Keys {
+    fn scope(self) -> String {
+        match self.preview {
+            Some(profile) => format!("{}.preview{profile}", self.site.get_value()),
+            None => self.site.get_value(),
+        }
+    }
     fn token(self) -> String {
-        format!("porchlight.token.{}", self.site.get_value())
+        format!("porchlight.token.{}", self.scope())
     }
     fn outbox(self) -> String {
-        format!("porchlight.outbox.{}", self.site.get_value())
+        format!("porchlight.outbox.{}", self.scope())
     }
 }
 
@@ -132,12 +141,14 @@ fn Widget() -> impl IntoView {
     let site = query_param("site").unwrap_or_default();
     let keys = Keys {
         site: StoredValue::new(site.clone()),
+        preview: query_param("preview").and_then(|id| id.parse().ok()),
     };
     let outbox: Vec<Outgoing> = stored(&keys.outbox())
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
     let mut initial = ChatState::new(site, stored(&keys.token()), outbox);
     initial.start_step = query_param("step").filter(|step| !step.is_empty());
+    initial.preview_profile = keys.preview;
     let state = RwSignal::new(initial);
     let attempt = StoredValue::new(0u32);
     connect(state, keys, attempt);

@@ -30,6 +30,8 @@ pub struct ChatState {
     pub notice: Option<String>,
     /// The step the page asked the chat to start at (`data-start-step`).
     pub start_step: Option<String>,
+    /// The profile an admin is trying out in the console.
+    pub preview_profile: Option<i64>,
     /// Title, colour, greeting and whether the chat is open, from the chat profile.
     pub profile: Option<ProfileView>,
     /// What the bot waits for.
@@ -55,6 +57,7 @@ impl ChatState {
             visible: false,
             notice: None,
             start_step: None,
+            preview_profile: None,
             profile: None,
             prompt: None,
             history_until: None,
@@ -73,6 +76,7 @@ impl ChatState {
             }),
             page,
             start_step: self.start_step.clone(),
+            preview_profile: self.preview_profile,
         }
     }
 

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use super::bot::{self, Trigger};
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
-use crate::auth::{is_token, random_token, same_origin, token_hash};
+use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
 use crate::flow::{Flow, FlowState};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
-use crate::store::{Conversation, NewConversation, NewMessage, Site, StoreError, Visitor};
+use crate::store::{Conversation, NewConversation, NewMessage, Role, Site, StoreError, Visitor};
 
 /// The longest page URL or referrer kept for the agent's context panel.
 const MAX_PAGE_FIELD: usize = 2048;
@@ -38,11 +38,15 @@ pub async fn upgrade(
         )
             .into_response();
     }
+    // An admin's "Try it" may run a profile other than the site's.
+    let may_preview = current_agent(&state, &headers)
+        .await
+        .is_some_and(|agent| agent.role == Role::Admin);
     let tracker = state.tracker.clone();
-    limited(ws).on_upgrade(move |socket| tracker.track_future(run(socket, state)))
+    limited(ws).on_upgrade(move |socket| tracker.track_future(run(socket, state, may_preview)))
 }
 
-async fn run(socket: WebSocket, state: AppState) {
+async fn run(socket: WebSocket, state: AppState, may_preview: bool) {
     let (conn, mut inbox) = state.hub.connect(ConnKind::Visitor);
     let shutdown = state.shutdown.clone();
     let mut session = VisitorSession {
@@ -52,8 +56,10 @@ async fn run(socket: WebSocket, state: AppState) {
         conversation: None,
         in_bot: false,
         flow: None,
+        profile_id: None,
         start_step: None,
         page: None,
+        may_preview,
     };
     drive(
         socket,
@@ -74,10 +80,14 @@ struct VisitorSession {
     conversation: Option<ConversationId>,
     /// Whether that conversation is (as far as this socket knows) with the bot.
     in_bot: bool,
-    /// The site's chat profile, and the step a new chat starts at.
+    /// The chat profile (the site's, or an admin's preview), and the step a new chat
+    /// starts at.
     flow: Option<Arc<Flow>>,
+    profile_id: Option<i64>,
     start_step: Option<String>,
     page: Option<PageInfo>,
+    /// The socket belongs to a logged-in admin, who may preview any profile.
+    may_preview: bool,
 }
 
 /// The fields of a hello frame.
@@ -88,6 +98,7 @@ struct Hello {
     resume: Option<Resume>,
     page: Option<PageInfo>,
     start_step: Option<String>,
+    preview_profile: Option<i64>,
 }
 
 fn error(code: ErrorCode, message: &str) -> String {
@@ -119,6 +130,7 @@ impl Handler for VisitorSession {
                 resume,
                 page,
                 start_step,
+                preview_profile,
             } => {
                 self.hello(Hello {
                     v,
@@ -127,6 +139,7 @@ impl Handler for VisitorSession {
                     resume,
                     page,
                     start_step,
+                    preview_profile,
                 })
                 .await
             }
@@ -173,13 +186,24 @@ impl VisitorSession {
             }
             Err(err) => return Self::fail(&err),
         };
-        let flow = match site.default_profile_id {
+        let profile_id = match hello.preview_profile {
+            Some(id) if self.may_preview => Some(id),
+            Some(_) => {
+                return Outcome::fatal(error(
+                    ErrorCode::NotFound,
+                    "Only a logged-in admin can preview a chat profile.",
+                ));
+            }
+            None => site.default_profile_id,
+        };
+        let flow = match profile_id {
             Some(id) => match state.flows.get(store.as_ref(), id).await {
                 Ok(flow) => flow,
                 Err(err) => return Self::fail(&err),
             },
             None => None,
         };
+        self.profile_id = profile_id;
         let known = match hello.token.as_deref().filter(|token| is_token(token)) {
             Some(token) => match store.visitor_by_token(site.id, &token_hash(token)).await {
                 Ok(found) => found.map(|visitor| (token.to_owned(), visitor)),
@@ -322,7 +346,7 @@ impl VisitorSession {
         let new = NewConversation {
             site_id: site.id,
             visitor_id: visitor.id,
-            profile_id: site.default_profile_id,
+            profile_id: self.profile_id,
             page_url: self.page.as_ref().map(|page| page.url.clone()),
             referrer: self.page.as_ref().map(|page| page.referrer.clone()),
         };
