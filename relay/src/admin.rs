@@ -129,7 +129,7 @@ pub struct ProfileBody {
     format: FormatName,
     /// For a new profile: the site's key (default "demo").
     site: Option<String>,
-    /// For a new profile: make it the site's chat profile.
+    /// Make it the site's chat profile.
     #[serde(default)]
     make_default: bool,
 }
@@ -363,11 +363,20 @@ pub async fn update(
     let Some(profile) = profile else {
         return invalid(checked);
     };
-    match state
+    let updated = state
         .store
         .update_profile(id, &profile.name, profile.render(Format::Json))
-        .await
-    {
+        .await;
+    if let (Ok(stored), true) = (&updated, body.make_default) {
+        if let Err(err) = state
+            .store
+            .set_default_profile(stored.site_id, stored.id)
+            .await
+        {
+            return store_error(&err);
+        }
+    }
+    match updated {
         Ok(stored) => match document(&state, stored, Format::Toml).await {
             Ok(doc) => Json(doc).into_response(),
             Err(err) => store_error(&err),

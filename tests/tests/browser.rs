@@ -372,3 +372,92 @@ async fn a_visitor_walks_the_example_profile_from_greeting_to_live_chat() {
     agent.close().await.unwrap();
     harness.stop().await;
 }
+
+/// Replaces a textarea's text as a paste would, firing its input event.
+async fn paste(client: &Client, element: &fantoccini::elements::Element, text: &str) {
+    client
+        .execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(element).unwrap(), json!(text)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_checks_saves_and_tries_a_profile_in_the_console() {
+    let harness = Harness::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&profile).await;
+    wait_for(&admin, Locator::XPath("//nav//button[.='Profiles']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &admin,
+        Locator::XPath("//ul[@class='profile-list']//button[contains(.,'Default')]"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(
+        &admin,
+        Locator::XPath("//table[@class='steps']//td[.='live_chat']"),
+    )
+    .await;
+
+    // A broken edit: the problem shows next to its step, and saving is refused.
+    let source = admin
+        .find(Locator::Css("textarea[aria-label='Profile']"))
+        .await
+        .unwrap();
+    paste(
+        &admin,
+        &source,
+        "name = \"Default\"\nstart = \"a\"\n[[steps]]\nid = \"a\"\ntype = \"message\"\ntext = \"hi\"\nnext = \"ghost\"\n",
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Check']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//tr[contains(@class,'bad')]/td[1][.='a']/..//li[contains(.,'leads to step \"ghost\", which does not exist')]"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Save']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@class='note' and .='Not saved: fix the problems below.']"),
+    )
+    .await;
+
+    // A new profile from the example: saved, listed, and tried in a test widget.
+    click(&admin, Locator::XPath("//button[.='New profile']")).await;
+    let example = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
+    )
+    .unwrap();
+    paste(&admin, &source, &example).await;
+    click(&admin, Locator::XPath("//button[.='Save']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@class='note' and .='Saved. New chats use it now.']"),
+    )
+    .await;
+    wait_for(
+        &admin,
+        Locator::XPath("//ul[@class='profile-list']//button[contains(.,'Help desk')]"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Try it']")).await;
+    wait_for(&admin, Locator::Css("iframe[title='Chat preview']"))
+        .await
+        .enter_frame()
+        .await
+        .unwrap();
+    wait_for(&admin, Locator::XPath("//h1[.='Acme Plumbing']")).await;
+
+    admin.close().await.unwrap();
+    harness.stop().await;
+}

@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
 
+use crate::profiles_page::ProfilesPage;
 use crate::state::ConsoleState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,7 +22,11 @@ enum Phase {
 }
 
 /// A same-origin JSON call; returns the status and body.
-async fn api(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), JsValue> {
+pub(crate) async fn api(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, String), JsValue> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -100,17 +105,20 @@ pub fn mount() {
 fn Console() -> impl IntoView {
     let phase = RwSignal::new(Phase::Checking);
     let state = RwSignal::new(ConsoleState::default());
+    let admin = RwSignal::new(false);
     let attempt = StoredValue::new(0u32);
     spawn_local(async move {
         match api("GET", "/api/me", None).await {
-            Ok((200, _)) => {
+            Ok((200, me)) => {
+                admin.set(is_admin(&me));
                 phase.set(Phase::LoggedIn);
                 connect(state, phase, attempt);
             }
             _ => phase.set(Phase::LoggedOut),
         }
     });
-    let on_login = Callback::new(move |()| {
+    let on_login = Callback::new(move |me: String| {
+        admin.set(is_admin(&me));
         phase.set(Phase::LoggedIn);
         connect(state, phase, attempt);
     });
@@ -118,13 +126,24 @@ fn Console() -> impl IntoView {
         {move || match phase.get() {
             Phase::Checking => view! { <p class="loading">"Loading…"</p> }.into_any(),
             Phase::LoggedOut => view! { <Login on_login=on_login/> }.into_any(),
-            Phase::LoggedIn => view! { <Desk state=state phase=phase/> }.into_any(),
+            Phase::LoggedIn => view! { <Desk state=state phase=phase admin=admin/> }.into_any(),
         }}
     }
 }
 
+/// Whether `/api/me` (or the login answer) names an admin.
+fn is_admin(me: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(me).is_ok_and(|me| me["role"] == "admin")
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Chats,
+    Profiles,
+}
+
 #[component]
-fn Login(on_login: Callback<()>) -> impl IntoView {
+fn Login(on_login: Callback<String>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -133,7 +152,7 @@ fn Login(on_login: Callback<()>) -> impl IntoView {
         let body = serde_json::json!({"email": email.get_untracked(), "password": password.get_untracked()});
         spawn_local(async move {
             match api("POST", "/api/login", Some(body.to_string())).await {
-                Ok((200, _)) => on_login.run(()),
+                Ok((200, me)) => on_login.run(me),
                 Ok((_, text)) => {
                     let message = serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
@@ -167,7 +186,11 @@ fn Login(on_login: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn Desk(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>) -> impl IntoView {
+fn Desk(
+    state: RwSignal<ConsoleState>,
+    phase: RwSignal<Phase>,
+    admin: RwSignal<bool>,
+) -> impl IntoView {
     let logout = move |_| {
         spawn_local(async move {
             let _ = api("POST", "/api/logout", None).await;
@@ -175,14 +198,33 @@ fn Desk(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>) -> impl IntoView 
             let _ = window().location().reload();
         });
     };
+    let tab = RwSignal::new(Tab::Chats);
+    view! {
+        <div class="shell">
+            <nav class="top">
+                <strong class="brand">"Porchlight"</strong>
+                <button class="tab" class:current=move || tab.get() == Tab::Chats on:click=move |_| tab.set(Tab::Chats)>"Chats"</button>
+                <Show when=move || admin.get()>
+                    <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
+                </Show>
+                <span class="spacer"></span>
+                <strong>{move || state.with(|s| s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default())}</strong>
+                <span class="link">{move || if state.with(|s| s.online) { "Online" } else { "Reconnecting…" }}</span>
+                <button class="ghost" on:click=logout>"Log out"</button>
+            </nav>
+            {move || match tab.get() {
+                Tab::Chats => view! { <Chats state=state/> }.into_any(),
+                Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn Chats(state: RwSignal<ConsoleState>) -> impl IntoView {
     view! {
         <div class="desk">
             <aside class="side">
-                <header class="me">
-                    <strong>{move || state.with(|s| s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default())}</strong>
-                    <span class="link">{move || if state.with(|s| s.online) { "Online" } else { "Reconnecting…" }}</span>
-                    <button class="ghost" on:click=logout>"Log out"</button>
-                </header>
                 <h2>"Chats"</h2>
                 <ul class="chats">
                     <For

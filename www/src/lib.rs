@@ -1,10 +1,13 @@
 //! The agent console. [`state`] is its logic in plain Rust (tested natively); the
 //! Leptos UI in `app` draws it.
 
+pub mod profiles;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod profiles_page;
 
 /// Mounts the console into `/console/`.
 #[cfg(target_arch = "wasm32")]

@@ -320,6 +320,8 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         definition: String,
     ) -> Result<StoredProfile, StoreError>;
+    /// Makes profile `id` (of `site_id`) the site's chat profile.
+    async fn set_default_profile(&self, site_id: SiteId, id: i64) -> Result<(), StoreError>;
     /// Creates or replaces the site's profile named `name`; optionally makes it the
     /// site's default.
     async fn save_profile(

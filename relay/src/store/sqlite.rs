@@ -684,6 +684,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_default_profile(&self, site_id: SiteId, id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let updated = conn.execute(
+                "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2 \
+                 AND EXISTS (SELECT 1 FROM profiles WHERE id = ?1 AND site_id = ?2)",
+                params![id, site_id],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn update_profile(
         &self,
         id: i64,

@@ -1,0 +1,253 @@
+//! The admins' Profiles page: the list, a TOML/JSON editor with each problem shown
+//! next to its step, the step table, and "Try it" in a test widget.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::api;
+use crate::profiles::{Checked, ProblemLine, ProfileDoc, ProfileLine, STARTER};
+
+async fn load_list(list: RwSignal<Vec<ProfileLine>>) {
+    if let Ok((200, text)) = api("GET", "/api/profiles", None).await {
+        if let Ok(lines) = serde_json::from_str(&text) {
+            list.set(lines);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Editor {
+    /// The profile being edited; `None` while creating one.
+    selected: RwSignal<Option<ProfileLine>>,
+    text: RwSignal<String>,
+    format: RwSignal<&'static str>,
+    make_default: RwSignal<bool>,
+    checked: RwSignal<Checked>,
+    note: RwSignal<Option<String>>,
+    preview: RwSignal<Option<String>>,
+}
+
+impl Editor {
+    fn body(self) -> String {
+        serde_json::json!({
+            "text": self.text.get_untracked(),
+            "format": self.format.get_untracked(),
+            "site": self.selected.get_untracked().map_or_else(|| "demo".to_owned(), |line| line.site),
+            "make_default": self.make_default.get_untracked(),
+        })
+        .to_string()
+    }
+
+    fn show(self, doc: ProfileDoc) {
+        self.text.set(doc.text);
+        self.format.set("toml");
+        self.make_default.set(doc.default);
+        self.checked.set(Checked {
+            ok: true,
+            problems: Vec::new(),
+            steps: doc.steps,
+        });
+        self.selected.set(Some(ProfileLine {
+            id: doc.id,
+            name: doc.name,
+            site: doc.site,
+            default: doc.default,
+            updated_at: 0,
+        }));
+    }
+}
+
+#[component]
+pub fn ProfilesPage() -> impl IntoView {
+    let list = RwSignal::new(Vec::<ProfileLine>::new());
+    let editor = Editor {
+        selected: RwSignal::new(None),
+        text: RwSignal::new(String::new()),
+        format: RwSignal::new("toml"),
+        make_default: RwSignal::new(false),
+        checked: RwSignal::new(Checked::default()),
+        note: RwSignal::new(None),
+        preview: RwSignal::new(None),
+    };
+    spawn_local(load_list(list));
+
+    let open = move |id: i64| {
+        editor.note.set(None);
+        editor.preview.set(None);
+        spawn_local(async move {
+            match api("GET", &format!("/api/profiles/{id}"), None).await {
+                Ok((200, text)) => match serde_json::from_str::<ProfileDoc>(&text) {
+                    Ok(doc) => editor.show(doc),
+                    Err(_) => editor.note.set(Some(
+                        "The relay sent a profile this console cannot read.".into(),
+                    )),
+                },
+                _ => editor
+                    .note
+                    .set(Some("The profile could not be loaded.".into())),
+            }
+        });
+    };
+    let new_profile = move |_| {
+        editor.selected.set(None);
+        editor.text.set(STARTER.to_owned());
+        editor.format.set("toml");
+        editor.make_default.set(false);
+        editor.checked.set(Checked::default());
+        editor.note.set(None);
+        editor.preview.set(None);
+    };
+    let check = move |_| {
+        spawn_local(async move {
+            if let Ok((200, text)) = api("POST", "/api/profiles/check", Some(editor.body())).await {
+                if let Ok(checked) = serde_json::from_str::<Checked>(&text) {
+                    editor.note.set(Some(if checked.ok {
+                        "No problems.".into()
+                    } else {
+                        "Fix the problems below.".into()
+                    }));
+                    editor.checked.set(checked);
+                }
+            }
+        });
+    };
+    let save = move |_| {
+        let (method, path) = match editor.selected.get_untracked() {
+            Some(line) => ("PUT", format!("/api/profiles/{}", line.id)),
+            None => ("POST", "/api/profiles".to_owned()),
+        };
+        spawn_local(async move {
+            match api(method, &path, Some(editor.body())).await {
+                Ok((200 | 201, text)) => {
+                    if let Ok(doc) = serde_json::from_str::<ProfileDoc>(&text) {
+                        editor.show(doc);
+                    }
+                    editor.note.set(Some("Saved. New chats use it now.".into()));
+                    load_list(list).await;
+                }
+                Ok((422, text)) => {
+                    if let Ok(checked) = serde_json::from_str::<Checked>(&text) {
+                        editor.checked.set(checked);
+                    }
+                    editor
+                        .note
+                        .set(Some("Not saved: fix the problems below.".into()));
+                }
+                Ok((_, text)) => {
+                    let message = serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|value| value["message"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "Not saved.".into());
+                    editor.note.set(Some(message));
+                }
+                Err(_) => editor.note.set(Some("The relay cannot be reached.".into())),
+            }
+        });
+    };
+    let try_it = move |_| {
+        if let Some(line) = editor.selected.get_untracked() {
+            editor.preview.set(Some(format!(
+                "/widget/?site={}&preview={}",
+                line.site, line.id
+            )));
+        }
+    };
+
+    view! {
+        <div class="profiles">
+            <aside class="side">
+                <h2>"Chat profiles"</h2>
+                <ul class="profile-list">
+                    <For
+                        each=move || list.get()
+                        key=|line| (line.id, line.updated_at, line.default)
+                        children=move |line: ProfileLine| {
+                            let id = line.id;
+                            view! {
+                                <li class:selected=move || editor.selected.with(|s| s.as_ref().map(|l| l.id) == Some(id))>
+                                    <button class="open" on:click=move |_| open(id)>
+                                        <span class="visitor">{line.name.clone()}</span>
+                                        <span class="state">
+                                            {format!("site {}", line.site)}
+                                            {line.default.then_some(" · in use")}
+                                        </span>
+                                    </button>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+                <button class="ghost new" on:click=new_profile>"New profile"</button>
+            </aside>
+            <main class="editor">
+                <div class="toolbar">
+                    <label>"Format "
+                        <select on:change=move |event| editor.format.set(if event_target_value(&event) == "json" { "json" } else { "toml" })
+                            prop:value=move || editor.format.get()>
+                            <option value="toml">"TOML"</option>
+                            <option value="json">"JSON"</option>
+                        </select>
+                    </label>
+                    <label class="inline">
+                        <input type="checkbox" prop:checked=move || editor.make_default.get()
+                            on:change=move |event| editor.make_default.set(event_target_checked(&event))/>
+                        " Use for the site's chats"
+                    </label>
+                    <button class="ghost" on:click=check>"Check"</button>
+                    <button on:click=save>"Save"</button>
+                    <button class="ghost" on:click=try_it disabled=move || editor.selected.with(Option::is_none)>"Try it"</button>
+                </div>
+                <Show when=move || editor.note.with(Option::is_some)>
+                    <p class="note" role="status">{move || editor.note.get().unwrap_or_default()}</p>
+                </Show>
+                <textarea class="source" aria-label="Profile" spellcheck="false"
+                    placeholder="Pick a profile on the left, or start a new one."
+                    prop:value=move || editor.text.get()
+                    on:input=move |event| editor.text.set(event_target_value(&event))></textarea>
+                <ul class="problems">
+                    <For
+                        each=move || editor.checked.with(Checked::general)
+                        key=|problem| problem.describe()
+                        children=move |problem: ProblemLine| view! { <Problem problem=problem/> }
+                    />
+                </ul>
+                <table class="steps">
+                    <thead><tr><th>"Step"</th><th>"Type"</th><th>"Leads to"</th><th>"Problems"</th></tr></thead>
+                    <tbody>
+                        <For
+                            each=move || editor.checked.with(Checked::rows)
+                            key=|row| (row.step.id.clone(), row.problems.len(), row.step.leads_to.join(","))
+                            children=move |row| {
+                                let bad = !row.problems.is_empty();
+                                view! {
+                                <tr class:bad=bad>
+                                    <td>{row.step.id.clone()}{row.step.can_start_here.then_some(" ▸")}</td>
+                                    <td>{row.step.kind.clone()}</td>
+                                    <td>{if row.step.leads_to.is_empty() { "—".to_owned() } else { row.step.leads_to.join(", ") }}</td>
+                                    <td><ul class="problems">{row.problems.into_iter().map(|problem| view! { <Problem problem=problem/> }).collect_view()}</ul></td>
+                                </tr>
+                                }
+                            }
+                        />
+                    </tbody>
+                </table>
+            </main>
+            <Show when=move || editor.preview.with(Option::is_some)>
+                <aside class="preview">
+                    <h2>"Try it"</h2>
+                    <iframe title="Chat preview" src=move || editor.preview.get().unwrap_or_default()></iframe>
+                </aside>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn Problem(problem: ProblemLine) -> impl IntoView {
+    let class = if problem.is_error() {
+        "error"
+    } else {
+        "warning"
+    };
+    view! { <li class=class>{problem.describe()}</li> }
+}
