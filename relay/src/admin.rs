@@ -367,14 +367,13 @@ pub async fn update(
         .store
         .update_profile(id, &profile.name, profile.render(Format::Json))
         .await;
-    if let (Ok(stored), true) = (&updated, body.make_default) {
-        if let Err(err) = state
+    if let (Ok(stored), true) = (&updated, body.make_default)
+        && let Err(err) = state
             .store
             .set_default_profile(stored.site_id, stored.id)
             .await
-        {
-            return store_error(&err);
-        }
+    {
+        return store_error(&err);
     }
     match updated {
         Ok(stored) => match document(&state, stored, Format::Toml).await {
