@@ -51,10 +51,17 @@
     if (k === "unread" || k === "open") tell();
   });
   (document.body || document.documentElement).appendChild(host);
-  // Out of hours the page learns it (and with data-hide-offline the launcher hides).
-  fetch(base + "/api/v1/sites/" + encodeURIComponent(site) + "/availability").then(function (r) {
+  // The profile's look; out of hours the page learns it (data-hide-offline hides us).
+  fetch(base + "/api/v1/sites/" + encodeURIComponent(site) + "/launcher").then(function (r) {
     return r.json();
   }).then(function (a) {
+    var css = "", icons = { help: "M11 18h2v-2h-2zm1-16a10 10 0 100 20 10 10 0 000-20zm0 4a4 4 0 00-4 4h2a2 2 0 114 0c0 2-3 2-3 5h2c0-2 3-3 3-5a4 4 0 00-4-4z",
+      mail: "M3 5h18v14H3zm2 2v1l7 5 7-5V7l-7 5z" };
+    if (/^#[0-9a-fA-F]{6}$/.test(a.colour)) css += ".l{background:" + a.colour + "}";
+    if (a.position === "left") css += ".l,.p{right:auto;left:20px}";
+    root.querySelector("style").textContent += css;
+    if (icons[a.launcher_icon]) root.querySelector("path").setAttribute("d", icons[a.launcher_icon]);
+    if (a.title && frame) frame.title = a.title;
     host.setAttribute("data-online", String(a.online));
     if (!a.online && s.hasAttribute("data-hide-offline") && !frame) host.hidden = true;
     window.dispatchEvent(new CustomEvent("porchlight:availability", { detail: { online: a.online } }));

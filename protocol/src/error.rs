@@ -17,6 +17,8 @@ pub enum ErrorCode {
     HelloRequired,
     /// No site has the key in the hello.
     UnknownSite,
+    /// The chat profile is for identified visitors only.
+    IdentityRequired,
     /// The conversation does not exist or is not yours.
     NotFound,
     /// Another agent joined first.
@@ -41,6 +43,16 @@ pub enum ErrorCode {
 pub struct ProtocolError {
     pub code: ErrorCode,
     pub message: String,
+}
+
+impl ErrorCode {
+    /// Errors after which reconnecting cannot help; the client should stop trying.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::UnknownSite | Self::UnsupportedVersion | Self::IdentityRequired
+        )
+    }
 }
 
 impl ProtocolError {

@@ -281,6 +281,7 @@ fn every_error_code_has_a_stable_name() {
         ErrorCode::UnsupportedVersion,
         ErrorCode::HelloRequired,
         ErrorCode::UnknownSite,
+        ErrorCode::IdentityRequired,
         ErrorCode::NotFound,
         ErrorCode::AlreadyTaken,
         ErrorCode::NotJoined,
@@ -296,7 +297,7 @@ fn every_error_code_has_a_stable_name() {
     .collect();
     assert_eq!(
         names.join(","),
-        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","not_found","already_taken","not_joined","conversation_ended","start_step_refused","empty_message","message_too_long","rate_limited","internal""#
+        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","identity_required","not_found","already_taken","not_joined","conversation_ended","start_step_refused","empty_message","message_too_long","rate_limited","internal""#
     );
 }
 

@@ -172,7 +172,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::whoami))
-        .route("/api/v1/sites/{key}/availability", get(web::availability))
+        .route("/api/v1/sites/{key}/launcher", get(web::launcher))
         .route("/api/profiles", get(admin::list).post(admin::create))
         .route("/api/profiles/check", post(admin::check))
         .route("/api/profiles/{id}", get(admin::read).put(admin::update))

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_http::services::ServeDir;
 
+use crate::flow::profile::{LauncherIcon, Position};
+
 use crate::server::AppState;
 
 /// The page a site owner's snippet is shown on: `examples/demo.html`.
@@ -57,15 +59,21 @@ pub struct WidgetQuery {
     site: Option<String>,
 }
 
+/// What the loader needs to draw the launcher.
 #[derive(Serialize)]
-pub struct Availability {
+pub struct Launcher {
+    /// Inside the profile's working hours.
     online: bool,
+    colour: String,
+    position: Position,
+    launcher_icon: LauncherIcon,
+    title: String,
 }
 
-/// `GET /api/v1/sites/{key}/availability`: whether the site's chat is inside working
-/// hours, for the loader (and any page) to hide the launcher out of hours. Public and
-/// readable cross-origin: it says nothing but open or closed.
-pub async fn availability(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+/// `GET /api/v1/sites/{key}/launcher`: whether the chat is open and how the launcher
+/// looks, for the loader (and any page, e.g. to hide its own chat link out of hours).
+/// Public and readable cross-origin: it holds nothing private.
+pub async fn launcher(State(state): State<AppState>, Path(key): Path<String>) -> Response {
     let site = match state.store.site_by_key(&key).await {
         Ok(Some(site)) => site,
         Ok(None) => {
@@ -76,7 +84,7 @@ pub async fn availability(State(state): State<AppState>, Path(key): Path<String>
             );
         }
         Err(err) => {
-            tracing::error!(error = %err, "availability lookup failed");
+            tracing::error!(error = %err, "launcher lookup failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
@@ -89,8 +97,18 @@ pub async fn availability(State(state): State<AppState>, Path(key): Path<String>
             .flatten(),
         None => None,
     };
-    let online = flow.as_deref().is_none_or(crate::ws::is_open);
-    let mut response = Json(Availability { online }).into_response();
+    let appearance = flow
+        .as_ref()
+        .map(|flow| flow.profile.appearance.clone())
+        .unwrap_or_default();
+    let mut response = Json(Launcher {
+        online: flow.as_deref().is_none_or(crate::ws::is_open),
+        colour: appearance.colour,
+        position: appearance.position,
+        launcher_icon: appearance.launcher_icon,
+        title: appearance.title,
+    })
+    .into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -165,8 +183,15 @@ pub async fn widget_page(
         )
             .into_response();
     };
+    // The site's origins and its chat profile's may frame the widget.
+    let mut origins = site.allowed_origins.clone();
+    if let Some(id) = site.default_profile_id {
+        if let Ok(Some(flow)) = state.flows.get(state.store.as_ref(), id).await {
+            origins.extend(flow.profile.allowed_origins.iter().cloned());
+        }
+    }
     match index_html(&state.config.assets_dir.join("widget/index.html")).await {
-        Ok(body) => html(body, &frame_ancestors(&site.allowed_origins)),
+        Ok(body) => html(body, &frame_ancestors(&origins)),
         Err(response) => response,
     }
 }

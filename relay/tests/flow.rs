@@ -426,3 +426,30 @@ async fn only_an_admin_can_try_a_profile_that_is_not_the_sites() {
     assert_eq!(welcome["profile"]["title"], "Chat with us");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_for_identified_visitors_turns_anonymous_ones_away() {
+    let relay = start().await;
+    let site = relay
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let members_only = r#"{"name":"Members","access":"identified","start":"a",
+        "steps":[{"id":"a","type":"action","action":"start_live_chat"}]}"#;
+    relay
+        .state
+        .store
+        .save_profile(site.id, "Members", members_only.into(), true)
+        .await
+        .unwrap();
+    let mut visitor = relay.visitor().await;
+    visitor
+        .send(json!({"type": "hello", "v": 1, "site": "demo"}))
+        .await;
+    assert_eq!(visitor.next_json().await["code"], "identity_required");
+    assert!(visitor.next().await.is_none(), "the socket is closed");
+    relay.stop().await;
+}

@@ -123,16 +123,24 @@ async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn availability_follows_the_profiles_working_hours() {
+async fn the_launcher_follows_the_profiles_working_hours_look_and_origins() {
     let relay = start().await;
-    let path = "/api/v1/sites/demo/availability";
+    let path = "/api/v1/sites/demo/launcher";
     let (status, headers, body) = http(relay.addr, "GET", path, &[], "").await;
-    assert_eq!((status, body.as_str()), (200, r#"{"online":true}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            200,
+            r##"{"online":true,"colour":"#2554c7","position":"right","launcher_icon":"chat","title":"Chat with us"}"##
+        )
+    );
     assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
 
     // A schedule with no opening hours at all: always closed.
-    let closed = r#"{"name":"Closed","start":"a","working_hours":{"time_zone":"UTC","schedule":{}},
-        "steps":[{"id":"a","type":"action","action":"start_live_chat"}]}"#;
+    let closed = r##"{"name":"Closed","start":"a","working_hours":{"time_zone":"UTC","schedule":{}},
+        "appearance":{"colour":"#12355b","position":"left","launcher_icon":"help"},
+        "allowed_origins":["https://shop.example"],
+        "steps":[{"id":"a","type":"action","action":"start_live_chat"}]}"##;
     let site = relay
         .state
         .store
@@ -147,16 +155,22 @@ async fn availability_follows_the_profiles_working_hours() {
         .await
         .unwrap();
     let (_, _, body) = http(relay.addr, "GET", path, &[], "").await;
-    assert_eq!(body, r#"{"online":false}"#);
+    assert_eq!(
+        body,
+        r##"{"online":false,"colour":"#12355b","position":"left","launcher_icon":"help","title":"Chat with us"}"##
+    );
 
-    let (status, _, body) = http(
-        relay.addr,
-        "GET",
-        "/api/v1/sites/nope/availability",
-        &[],
-        "",
-    )
-    .await;
+    // The profile's allowed origins may frame the widget.
+    let assets = relay.state.config.assets_dir.join("widget");
+    std::fs::create_dir_all(&assets).unwrap();
+    std::fs::write(assets.join("index.html"), "<p>widget</p>").unwrap();
+    let (_, headers, _) = http(relay.addr, "GET", "/widget/?site=demo", &[], "").await;
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        Some("frame-ancestors 'self' https://shop.example")
+    );
+
+    let (status, _, body) = http(relay.addr, "GET", "/api/v1/sites/nope/launcher", &[], "").await;
     assert_eq!(status, 404);
     assert!(body.contains("unknown_site"));
     relay.stop().await;
@@ -263,14 +277,7 @@ async fn admins_list_check_create_and_save_profiles_and_nobody_else_can() {
             .contains("name = \"Help desk\"")
     );
     assert_eq!(doc["steps"][1]["id"], "topic");
-    let (_, _, body) = http(
-        relay.addr,
-        "GET",
-        "/api/v1/sites/demo/availability",
-        &[],
-        "",
-    )
-    .await;
+    let (_, _, body) = http(relay.addr, "GET", "/api/v1/sites/demo/launcher", &[], "").await;
     assert!(body.contains("online"));
 
     // Renaming onto another profile's name is refused.

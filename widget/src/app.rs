@@ -114,7 +114,9 @@ fn connect(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
         },
         move || {
             state.update(ChatState::disconnected);
-            reconnect_later(state, keys, attempt);
+            if !state.with_untracked(|state| state.stopped) {
+                reconnect_later(state, keys, attempt);
+            }
         },
     );
     if !opened {

@@ -36,6 +36,9 @@ pub struct ChatState {
     pub profile: Option<ProfileView>,
     /// What the bot waits for.
     pub prompt: Option<Prompt>,
+    /// The relay refused this widget for good (unknown site, identity required…):
+    /// reconnecting cannot help.
+    pub stopped: bool,
     /// Messages up to here came with the welcome (history); later ones are live.
     history_until: Option<(ConversationId, Seq)>,
 }
@@ -58,6 +61,7 @@ impl ChatState {
             notice: None,
             start_step: None,
             preview_profile: None,
+            stopped: false,
             profile: None,
             prompt: None,
             history_until: None,
@@ -104,7 +108,9 @@ impl ChatState {
     }
 
     pub fn disconnected(&mut self) {
-        self.link = Link::Reconnecting;
+        if !self.stopped {
+            self.link = Link::Reconnecting;
+        }
     }
 
     /// Applies a relay frame; returns frames to send in answer.
@@ -180,6 +186,7 @@ impl ChatState {
                 Vec::new()
             }
             VisitorEvent::Error(error) => {
+                self.stopped |= error.code.is_final();
                 self.notice = Some(error.message);
                 Vec::new()
             }
@@ -533,5 +540,11 @@ mod tests {
             "Too long.",
         )));
         assert_eq!(state.notice.as_deref(), Some("Too long."));
+        assert!(!state.stopped, "a passing error does not stop reconnecting");
+        state.apply(VisitorEvent::Error(ProtocolError::new(
+            ErrorCode::IdentityRequired,
+            "Sign in first.",
+        )));
+        assert!(state.stopped);
     }
 }

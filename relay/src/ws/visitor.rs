@@ -16,6 +16,7 @@ use super::bot::{self, Trigger};
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
+use crate::flow::profile::Access;
 use crate::flow::{Flow, FlowState};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
@@ -204,6 +205,17 @@ impl VisitorSession {
             None => None,
         };
         self.profile_id = profile_id;
+        let identified_only = flow
+            .as_ref()
+            .is_some_and(|flow| flow.profile.access == Access::Identified);
+        // Visitors are identified by the site through the identify API (a later
+        // issue); until then such a profile admits only an admin's preview.
+        if identified_only && !self.may_preview {
+            return Outcome::fatal(error(
+                ErrorCode::IdentityRequired,
+                "This chat is for signed-in customers. Sign in on the site, then open the chat again.",
+            ));
+        }
         let known = match hello.token.as_deref().filter(|token| is_token(token)) {
             Some(token) => match store.visitor_by_token(site.id, &token_hash(token)).await {
                 Ok(found) => found.map(|visitor| (token.to_owned(), visitor)),
