@@ -185,10 +185,10 @@ pub async fn widget_page(
     };
     // The site's origins and its chat profile's may frame the widget.
     let mut origins = site.allowed_origins.clone();
-    if let Some(id) = site.default_profile_id {
-        if let Ok(Some(flow)) = state.flows.get(state.store.as_ref(), id).await {
-            origins.extend(flow.profile.allowed_origins.iter().cloned());
-        }
+    if let Some(id) = site.default_profile_id
+        && let Ok(Some(flow)) = state.flows.get(state.store.as_ref(), id).await
+    {
+        origins.extend(flow.profile.allowed_origins.iter().cloned());
     }
     match index_html(&state.config.assets_dir.join("widget/index.html")).await {
         Ok(body) => html(body, &frame_ancestors(&origins)),
