@@ -25,6 +25,8 @@ pub enum ErrorCode {
     AlreadyTaken,
     /// Agents must join a conversation before writing in it.
     NotJoined,
+    /// The agent already has as many chats as the rules allow.
+    AtCapacity,
     /// The conversation has ended; nothing more can be added.
     ConversationEnded,
     /// The page asked to start at a step that does not allow it; the chat starts at

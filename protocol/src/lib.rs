@@ -260,6 +260,17 @@ pub struct ChatSummary {
     pub last_seq: Seq,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_url: Option<String>,
+    /// The teams the chat is routed to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
+}
+
+/// An agent status; chats ring only for agents whose status is `online`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StatusInfo {
+    pub id: i64,
+    pub name: String,
+    pub online: bool,
 }
 
 /// Frames the console sends to the relay.
@@ -287,6 +298,10 @@ pub enum AgentRequest {
     EndChat {
         conversation_id: ConversationId,
     },
+    /// Change one's own status.
+    SetStatus {
+        status_id: i64,
+    },
 }
 
 /// Frames the relay sends to the console.
@@ -298,6 +313,19 @@ pub enum AgentEvent {
         v: u32,
         agent: AgentInfo,
         chats: Vec<ChatSummary>,
+        statuses: Vec<StatusInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_id: Option<i64>,
+    },
+    /// A waiting chat rings for this agent: sound, visual ring, notification.
+    Ring(ChatSummary),
+    /// Stop ringing: someone joined, it ended, or this agent has no room now.
+    RingStop {
+        conversation_id: ConversationId,
+    },
+    /// This agent's status is now `status_id`.
+    MyStatus {
+        status_id: i64,
     },
     /// A chat appeared or changed; replaces the line with the same id.
     Chat(ChatSummary),
@@ -321,7 +349,10 @@ pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError
 
 /// Parses one text frame from the console.
 pub fn parse_agent_request(text: &str) -> Result<AgentRequest, ProtocolError> {
-    parse_frame(text, &["hello", "open", "join", "send", "end_chat"])
+    parse_frame(
+        text,
+        &["hello", "open", "join", "send", "end_chat", "set_status"],
+    )
 }
 
 /// Parses a frame in two steps so that an unknown `type` and a malformed known one

@@ -43,6 +43,7 @@ fn summary() -> ChatSummary {
         queued_at: 1_700_000_000_000,
         last_seq: 4,
         page_url: Some("https://example.com/pricing".into()),
+        teams: vec!["Support".into()],
     }
 }
 
@@ -199,6 +200,10 @@ fn agent_requests_have_pinned_json() {
         AgentRequest::EndChat { conversation_id: 7 },
         r#"{"type":"end_chat","conversation_id":7}"#,
     );
+    pins(
+        AgentRequest::SetStatus { status_id: 2 },
+        r#"{"type":"set_status","status_id":2}"#,
+    );
 }
 
 #[test]
@@ -211,12 +216,35 @@ fn agent_events_have_pinned_json() {
                 name: "Ana".into(),
             },
             chats: vec![summary()],
+            statuses: vec![StatusInfo {
+                id: 1,
+                name: "Available".into(),
+                online: true,
+            }],
+            status_id: Some(1),
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing"}]}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","teams":["Support"]}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1}"#,
     );
     pins(
         AgentEvent::Chat(summary()),
-        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing"}"#,
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","teams":["Support"]}"#,
+    );
+    pins(
+        AgentEvent::Ring(ChatSummary {
+            status: ConversationStatus::Queued,
+            agent: None,
+            page_url: None,
+            ..summary()
+        }),
+        r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"]}"#,
+    );
+    pins(
+        AgentEvent::RingStop { conversation_id: 7 },
+        r#"{"type":"ring_stop","conversation_id":7}"#,
+    );
+    pins(
+        AgentEvent::MyStatus { status_id: 2 },
+        r#"{"type":"my_status","status_id":2}"#,
     );
     pins(
         AgentEvent::Joined { conversation_id: 7 },
@@ -285,6 +313,7 @@ fn every_error_code_has_a_stable_name() {
         ErrorCode::NotFound,
         ErrorCode::AlreadyTaken,
         ErrorCode::NotJoined,
+        ErrorCode::AtCapacity,
         ErrorCode::ConversationEnded,
         ErrorCode::StartStepRefused,
         ErrorCode::EmptyMessage,
@@ -297,7 +326,7 @@ fn every_error_code_has_a_stable_name() {
     .collect();
     assert_eq!(
         names.join(","),
-        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","identity_required","not_found","already_taken","not_joined","conversation_ended","start_step_refused","empty_message","message_too_long","rate_limited","internal""#
+        r#""bad_frame","unknown_type","frame_too_large","unsupported_version","hello_required","unknown_site","identity_required","not_found","already_taken","not_joined","at_capacity","conversation_ended","start_step_refused","empty_message","message_too_long","rate_limited","internal""#
     );
 }
 

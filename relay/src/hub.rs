@@ -36,6 +36,8 @@ struct HubState {
     next_id: ConnId,
     conns: HashMap<ConnId, Conn>,
     followers: HashMap<ConversationId, HashSet<ConnId>>,
+    /// Which agents each waiting chat rings for now.
+    ringing: HashMap<ConversationId, HashSet<AgentId>>,
 }
 
 #[derive(Default)]
@@ -149,6 +151,66 @@ impl Hub {
         }
     }
 
+    /// Queues `frame` for every console socket of `agent`.
+    pub fn send_to_agent(&self, agent: AgentId, frame: Frame) {
+        let mut state = self.lock();
+        send_to_agent(&mut state, agent, &frame);
+    }
+
+    /// Starts ringing `conversation` for `agents` (those it already rings for are
+    /// left alone); `frame` is the ring frame.
+    pub fn ring(&self, conversation: ConversationId, agents: &[AgentId], frame: Frame) {
+        let mut state = self.lock();
+        for agent in agents {
+            let fresh = state
+                .ringing
+                .entry(conversation)
+                .or_default()
+                .insert(*agent);
+            if fresh {
+                send_to_agent(&mut state, *agent, &frame);
+            }
+        }
+    }
+
+    /// Stops ringing `conversation` for everyone.
+    pub fn stop_ring(&self, conversation: ConversationId) {
+        let mut state = self.lock();
+        if let Some(agents) = state.ringing.remove(&conversation) {
+            let frame = ring_stop(conversation);
+            for agent in agents {
+                send_to_agent(&mut state, agent, &frame);
+            }
+        }
+    }
+
+    /// Stops every ring for `agent` (they went offline or have no room).
+    pub fn stop_rings_for(&self, agent: AgentId) {
+        let mut state = self.lock();
+        let stopped: Vec<ConversationId> = state
+            .ringing
+            .iter_mut()
+            .filter_map(|(conversation, agents)| agents.remove(&agent).then_some(*conversation))
+            .collect();
+        state.ringing.retain(|_, agents| !agents.is_empty());
+        for conversation in stopped {
+            send_to_agent(&mut state, agent, &ring_stop(conversation));
+        }
+    }
+
+    /// The chats ringing for `agent` now.
+    pub fn rings_for(&self, agent: AgentId) -> Vec<ConversationId> {
+        let state = self.lock();
+        let mut rings: Vec<ConversationId> = state
+            .ringing
+            .iter()
+            .filter(|(_, agents)| agents.contains(&agent))
+            .map(|(conversation, _)| *conversation)
+            .collect();
+        rings.sort_unstable();
+        rings
+    }
+
     /// Agents with at least one console socket open.
     pub fn online_agents(&self) -> HashSet<AgentId> {
         self.lock()
@@ -173,10 +235,43 @@ impl Hub {
     }
 }
 
+fn ring_stop(conversation: ConversationId) -> Frame {
+    porchlight_protocol::to_text(&porchlight_protocol::AgentEvent::RingStop {
+        conversation_id: conversation,
+    })
+    .into()
+}
+
+fn send_to_agent(state: &mut HubState, agent: AgentId, frame: &Frame) {
+    let lagging: Vec<ConnId> = state
+        .conns
+        .iter()
+        .filter(|(_, conn)| conn.kind == ConnKind::Agent(agent))
+        .filter(|(_, conn)| conn.outbox.try_send(Arc::clone(frame)).is_err())
+        .map(|(id, _)| *id)
+        .collect();
+    for id in lagging {
+        remove(state, id);
+    }
+}
+
 fn remove(state: &mut HubState, id: ConnId) {
     if let Some(conn) = state.conns.remove(&id) {
         for conversation in conn.following {
             unlink(state, id, conversation);
+        }
+        // An agent with no console left rings nowhere; a new console rings afresh.
+        if let ConnKind::Agent(agent) = conn.kind {
+            let still_here = state
+                .conns
+                .values()
+                .any(|other| other.kind == ConnKind::Agent(agent));
+            if !still_here {
+                for agents in state.ringing.values_mut() {
+                    agents.remove(&agent);
+                }
+                state.ringing.retain(|_, agents| !agents.is_empty());
+            }
         }
     }
 }
@@ -241,6 +336,43 @@ mod tests {
             slow_rx.is_closed(),
             "the dropped socket's queue ends, so its task closes it"
         );
+    }
+
+    #[test]
+    fn rings_reach_only_their_agents_and_stop_for_everyone_at_once() {
+        let hub = Hub::default();
+        let (_, mut ana) = hub.connect(ConnKind::Agent(1));
+        let (_, mut ana_tab) = hub.connect(ConnKind::Agent(1));
+        let (_, mut bo) = hub.connect(ConnKind::Agent(2));
+        let (_, mut cy) = hub.connect(ConnKind::Agent(3));
+        hub.ring(7, &[1, 2], frame("ring 7"));
+        hub.ring(7, &[1], frame("ring 7 again"));
+        for rx in [&mut ana, &mut ana_tab, &mut bo] {
+            assert_eq!(&*rx.try_recv().unwrap(), "ring 7");
+            assert!(rx.try_recv().is_err(), "a ring is sent once");
+        }
+        assert!(cy.try_recv().is_err());
+        assert_eq!(hub.rings_for(2), [7]);
+        hub.stop_ring(7);
+        assert_eq!(
+            &*ana.try_recv().unwrap(),
+            r#"{"type":"ring_stop","conversation_id":7}"#
+        );
+        assert_eq!(
+            &*bo.try_recv().unwrap(),
+            r#"{"type":"ring_stop","conversation_id":7}"#
+        );
+        assert!(hub.rings_for(2).is_empty());
+
+        hub.ring(8, &[1, 2], frame("ring 8"));
+        hub.ring(9, &[2], frame("ring 9"));
+        while bo.try_recv().is_ok() {}
+        hub.stop_rings_for(2);
+        let mut stopped = vec![bo.try_recv().unwrap(), bo.try_recv().unwrap()];
+        stopped.sort();
+        assert_eq!(&*stopped[0], r#"{"type":"ring_stop","conversation_id":8}"#);
+        assert_eq!(&*stopped[1], r#"{"type":"ring_stop","conversation_id":9}"#);
+        assert_eq!(hub.rings_for(1), [8], "others still ring");
     }
 
     #[test]

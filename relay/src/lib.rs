@@ -17,6 +17,7 @@ pub mod config;
 pub mod flow;
 pub mod hub;
 pub mod profiles;
+pub mod routing;
 pub mod server;
 pub mod store;
 pub mod web;

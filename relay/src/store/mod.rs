@@ -2,6 +2,8 @@
 //! several relays) can come later without touching the handlers.
 
 use async_trait::async_trait;
+
+use crate::routing::ChatRules;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ChatSummary, ConversationId, ConversationStatus, Seq,
 };
@@ -116,6 +118,8 @@ pub struct Conversation {
     pub ticket_id: Option<i64>,
     pub last_seq: Seq,
     pub page_url: Option<String>,
+    /// The teams the chat is routed to (from the flow's start_live_chat or a transfer).
+    pub teams: Vec<String>,
     /// The bot flow's state (JSON of `flow::FlowState`); `None` before the flow ran.
     pub flow_state: Option<String>,
 }
@@ -130,6 +134,7 @@ impl Conversation {
             queued_at: self.queued_at.unwrap_or(self.created_at),
             last_seq: self.last_seq,
             page_url: self.page_url.clone(),
+            teams: self.teams.clone(),
         }
     }
 }
@@ -215,8 +220,10 @@ pub struct FlowTurn {
     pub bot_messages: Vec<String>,
     pub flow_state: String,
     pub current_step: Option<String>,
-    /// Hand the conversation to the live-chat queue.
+    /// Hand the conversation to the live-chat queue...
     pub queue: bool,
+    /// ...routed to these teams (empty: any available agent).
+    pub queue_teams: Vec<String>,
     /// End the conversation.
     pub end: bool,
     /// Create a ticket with this subject and link it.
@@ -251,6 +258,8 @@ pub enum JoinOutcome {
     Taken,
     /// It is still with the bot, not waiting for an agent.
     NotQueued,
+    /// The agent may not take another chat now (one-chat rule or their capacity).
+    AtCapacity,
     Ended,
     NotFound,
 }
@@ -262,6 +271,29 @@ pub struct NewConversation {
     pub profile_id: Option<i64>,
     pub page_url: Option<String>,
     pub referrer: Option<String>,
+}
+
+/// An agent status; `counts_online` makes chats ring for agents in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub id: i64,
+    pub name: String,
+    pub counts_online: bool,
+}
+
+/// An agent's routing facts, read in one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSnapshot {
+    pub id: AgentId,
+    pub name: String,
+    /// Team names.
+    pub teams: Vec<String>,
+    pub status_id: Option<i64>,
+    /// Their status counts as online for live chat.
+    pub status_online: bool,
+    /// Live chats they are in now.
+    pub active_chats: usize,
+    pub max_chats: Option<usize>,
 }
 
 /// What first start creates: a demo site, its profile, a team and an admin.
@@ -350,8 +382,29 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
-    /// Gives a queued conversation to the agent, unless another agent got it first.
-    async fn join(&self, id: ConversationId, agent: AgentInfo) -> Result<JoinOutcome, StoreError>;
+    /// Gives a queued conversation to the agent, unless another agent got it first or
+    /// the rules leave the agent no room. With `prevent_multiple_agents` off, an agent
+    /// may also join an active chat beside its holder.
+    async fn join(
+        &self,
+        id: ConversationId,
+        agent: AgentInfo,
+        rules: ChatRules,
+    ) -> Result<JoinOutcome, StoreError>;
+
+    async fn statuses(&self) -> Result<Vec<Status>, StoreError>;
+    /// Puts the agent in exactly these teams (created if new).
+    async fn set_agent_teams(&self, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError>;
+    /// Sets an agent's own limit of concurrent chats (`None`: no limit).
+    async fn set_agent_capacity(
+        &self,
+        agent: AgentId,
+        max_chats: Option<usize>,
+    ) -> Result<(), StoreError>;
+    async fn set_agent_status(&self, agent: AgentId, status: i64) -> Result<Status, StoreError>;
+    async fn agent_snapshots(&self) -> Result<Vec<AgentSnapshot>, StoreError>;
+    async fn chat_rules(&self) -> Result<ChatRules, StoreError>;
+    async fn set_chat_rules(&self, rules: ChatRules) -> Result<(), StoreError>;
     /// Ends an open conversation and records who did; `None` if it had already ended.
     async fn end(
         &self,

@@ -28,13 +28,30 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL UNIQUE,
         created_at INTEGER NOT NULL
     );
+    CREATE TABLE statuses (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        counts_online INTEGER NOT NULL
+    );
     CREATE TABLE agents (
         id INTEGER PRIMARY KEY,
         email TEXT NOT NULL UNIQUE COLLATE NOCASE,
         name TEXT NOT NULL,
         role TEXT NOT NULL CHECK (role IN ('admin', 'agent')),
         password_hash TEXT NOT NULL,
+        status_id INTEGER REFERENCES statuses(id),
+        max_chats INTEGER,
         created_at INTEGER NOT NULL
+    );
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE participants (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, agent_id)
     );
     CREATE TABLE team_members (
         team_id INTEGER NOT NULL REFERENCES teams(id),
@@ -71,6 +88,7 @@ const MIGRATIONS: &[&str] = &[
         ended_at INTEGER,
         ended_by TEXT,
         ticket_id INTEGER,
+        teams TEXT NOT NULL DEFAULT '[]',
         last_seq INTEGER NOT NULL DEFAULT 0,
         page_url TEXT,
         referrer TEXT

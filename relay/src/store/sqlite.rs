@@ -14,10 +14,12 @@ use porchlight_protocol::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::routing::ChatRules;
+
 use super::{
-    Agent, Appended, Conversation, FlowTurn, JoinOutcome, MessageKind, NewConversation, NewMessage,
-    Role, Seed, Site, SiteId, Store, StoreError, StoredProfile, TurnOutcome, Visitor, VisitorId,
-    now_ms, schema,
+    Agent, AgentSnapshot, Appended, Conversation, FlowTurn, JoinOutcome, MessageKind,
+    NewConversation, NewMessage, Role, Seed, Site, SiteId, Status, Store, StoreError,
+    StoredProfile, TurnOutcome, Visitor, VisitorId, now_ms, schema,
 };
 
 /// Answers a job once its batch is committed (or failed).
@@ -188,7 +190,8 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
 
 const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
-     c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state";
+     c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
+     c.teams";
 
 fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -215,6 +218,7 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
         last_seq: row.get::<_, i64>(15)?.try_into().unwrap_or(0),
         page_url: row.get(16)?,
         flow_state: row.get(17)?,
+        teams: serde_json::from_str(&row.get::<_, String>(18)?).unwrap_or_default(),
     })
 }
 
@@ -284,8 +288,15 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
     if status == "ended" && message.kind != MessageKind::Event {
         return Err(StoreError::ConversationEnded);
     }
-    if message.author == Author::Agent && (status != "active" || holder != message.author_id) {
-        return Err(StoreError::NotJoined);
+    if message.author == Author::Agent {
+        let joined = holder == message.author_id
+            || match message.author_id {
+                Some(agent) => is_participant(conn, message.conversation_id, agent)?,
+                None => false,
+            };
+        if status != "active" || !joined {
+            return Err(StoreError::NotJoined);
+        }
     }
     let now = now_ms();
     let seq: i64 = conn.query_row(
@@ -346,6 +357,47 @@ fn existing_message(
         message_from_row,
     )
     .optional()
+}
+
+fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
+    Ok(Status {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        counts_online: row.get(2)?,
+    })
+}
+
+fn is_participant(conn: &Connection, id: ConversationId, agent: AgentId) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM participants WHERE conversation_id = ?1 AND agent_id = ?2",
+            params![id, agent],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The agent's live chats now, and their own limit.
+fn agent_load(conn: &Connection, agent: AgentId) -> rusqlite::Result<(usize, Option<usize>)> {
+    let active: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND (c.agent_id = ?1 \
+         OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.agent_id = ?1))",
+        [agent],
+        |row| row.get(0),
+    )?;
+    let max: Option<i64> = conn
+        .query_row(
+            "SELECT max_chats FROM agents WHERE id = ?1",
+            [agent],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok((
+        usize::try_from(active).unwrap_or(0),
+        max.and_then(|max| usize::try_from(max).ok()),
+    ))
 }
 
 fn profile_from_row(row: &Row<'_>) -> rusqlite::Result<StoredProfile> {
@@ -429,8 +481,12 @@ fn apply_turn(
     }
     if turn.queue {
         conn.execute(
-            "UPDATE conversations SET status = 'queued', queued_at = ?1 WHERE id = ?2",
-            params![now, id],
+            "UPDATE conversations SET status = 'queued', queued_at = ?1, teams = ?2 WHERE id = ?3",
+            params![
+                now,
+                serde_json::to_string(&turn.queue_teams).unwrap_or_else(|_| "[]".into()),
+                id
+            ],
         )?;
     } else if turn.end {
         conn.execute(
@@ -475,9 +531,14 @@ impl Store for SqliteStore {
                 params![seed.team_name, now],
             )?;
             let team_id = conn.last_insert_rowid();
+            conn.execute_batch(
+                "INSERT INTO statuses (name, counts_online) VALUES \
+                 ('Available', 1), ('Busy', 0), ('Away', 0)",
+            )?;
             conn.execute(
-                "INSERT INTO agents (email, name, role, password_hash, created_at) \
-                 VALUES (?1, ?2, 'admin', ?3, ?4)",
+                "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
+                 VALUES (?1, ?2, 'admin', ?3, \
+                 (SELECT MIN(id) FROM statuses WHERE counts_online = 1), ?4)",
                 params![
                     seed.admin_email,
                     seed.admin_name,
@@ -791,35 +852,196 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn join(&self, id: ConversationId, agent: AgentInfo) -> Result<JoinOutcome, StoreError> {
+    async fn join(
+        &self,
+        id: ConversationId,
+        agent: AgentInfo,
+        rules: ChatRules,
+    ) -> Result<JoinOutcome, StoreError> {
         self.write(move |conn| {
             let Some(current) = load_conversation(conn, id)? else {
                 return Ok(JoinOutcome::NotFound);
             };
-            match current.status {
+            let beside_holder = match current.status {
                 ConversationStatus::Ended => return Ok(JoinOutcome::Ended),
-                ConversationStatus::Active => return Ok(JoinOutcome::Taken),
                 ConversationStatus::Bot => return Ok(JoinOutcome::NotQueued),
-                ConversationStatus::Queued => {}
+                ConversationStatus::Active => {
+                    let already = current.agent.as_ref().map(|holder| holder.id) == Some(agent.id)
+                        || is_participant(conn, id, agent.id)?;
+                    if rules.prevent_multiple_agents || already {
+                        return Ok(JoinOutcome::Taken);
+                    }
+                    true
+                }
+                ConversationStatus::Queued => false,
+            };
+            // The rules are checked here, inside the write, so two joins at once
+            // cannot both squeeze under a limit.
+            let (active, max_chats) = agent_load(conn, agent.id)?;
+            let room = (!rules.one_chat_per_agent || active == 0)
+                && max_chats.is_none_or(|max| active < max);
+            if !room {
+                return Ok(JoinOutcome::AtCapacity);
             }
             let now = now_ms();
-            // The status guard makes the claim atomic even if a second writer appears.
-            let claimed = conn.execute(
-                "UPDATE conversations SET status = 'active', agent_id = ?1, agent_name = ?2, \
-                 agent_joined_at = ?3, queue_ms = ?3 - COALESCE(queued_at, created_at) \
-                 WHERE id = ?4 AND status = 'queued'",
-                params![agent.id, agent.name, now, id],
-            )?;
-            if claimed == 0 {
-                return Ok(JoinOutcome::Taken);
+            if beside_holder {
+                conn.execute(
+                    "INSERT INTO participants (conversation_id, agent_id, joined_at) VALUES (?1, ?2, ?3)",
+                    params![id, agent.id, now],
+                )?;
+            } else {
+                // The status guard makes the claim atomic even if a second writer appears.
+                let claimed = conn.execute(
+                    "UPDATE conversations SET status = 'active', agent_id = ?1, agent_name = ?2, \
+                     agent_joined_at = COALESCE(agent_joined_at, ?3), \
+                     queue_ms = COALESCE(queue_ms, ?3 - COALESCE(queued_at, created_at)) \
+                     WHERE id = ?4 AND status = 'queued'",
+                    params![agent.id, agent.name, now, id],
+                )?;
+                if claimed == 0 {
+                    return Ok(JoinOutcome::Taken);
+                }
             }
-            let appended =
-                insert_message(conn, &event(id, format!("{} joined the chat", agent.name)))?;
+            let appended = insert_message(
+                conn,
+                &event(id, format!("{} joined the chat", agent.name)),
+            )?;
             let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
-            Ok(JoinOutcome::Joined(
-                Box::new(conversation),
-                appended.message,
-            ))
+            Ok(JoinOutcome::Joined(Box::new(conversation), appended.message))
+        })
+        .await
+    }
+
+    async fn statuses(&self) -> Result<Vec<Status>, StoreError> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare("SELECT id, name, counts_online FROM statuses ORDER BY id")?;
+            let rows = statement.query_map([], status_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn set_agent_teams(&self, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [agent])?;
+            for team in &teams {
+                conn.execute(
+                    "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                    params![team, now_ms()],
+                )?;
+                conn.execute(
+                    "INSERT OR IGNORE INTO team_members (team_id, agent_id) \
+                     SELECT id, ?2 FROM teams WHERE name = ?1",
+                    params![team, agent],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_agent_capacity(
+        &self,
+        agent: AgentId,
+        max_chats: Option<usize>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let max = max_chats.and_then(|max| i64::try_from(max).ok());
+            if conn.execute(
+                "UPDATE agents SET max_chats = ?1 WHERE id = ?2",
+                params![max, agent],
+            )? == 0
+            {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_agent_status(&self, agent: AgentId, status: i64) -> Result<Status, StoreError> {
+        self.write(move |conn| {
+            let found = conn
+                .query_row(
+                    "SELECT id, name, counts_online FROM statuses WHERE id = ?1",
+                    [status],
+                    status_from_row,
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            conn.execute(
+                "UPDATE agents SET status_id = ?1 WHERE id = ?2",
+                params![status, agent],
+            )?;
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn agent_snapshots(&self) -> Result<Vec<AgentSnapshot>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT a.id, a.name, a.status_id, COALESCE(s.counts_online, 1), a.max_chats, \
+                 (SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND \
+                    (c.agent_id = a.id OR EXISTS (SELECT 1 FROM participants p \
+                     WHERE p.conversation_id = c.id AND p.agent_id = a.id))), \
+                 (SELECT json_group_array(t.name) FROM team_members m JOIN teams t ON t.id = m.team_id \
+                    WHERE m.agent_id = a.id) \
+                 FROM agents a LEFT JOIN statuses s ON s.id = a.status_id ORDER BY a.id",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let teams: String = row.get(6)?;
+                Ok(AgentSnapshot {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    status_id: row.get(2)?,
+                    status_online: row.get(3)?,
+                    max_chats: row.get::<_, Option<i64>>(4)?.and_then(|max| usize::try_from(max).ok()),
+                    active_chats: usize::try_from(row.get::<_, i64>(5)?).unwrap_or(0),
+                    teams: serde_json::from_str(&teams).unwrap_or_default(),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn chat_rules(&self) -> Result<ChatRules, StoreError> {
+        self.read(|conn| {
+            let setting = |key: &str, default: bool| -> rusqlite::Result<bool> {
+                Ok(conn
+                    .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                        row.get::<_, String>(0)
+                    })
+                    .optional()?
+                    .map_or(default, |value| value == "true"))
+            };
+            let defaults = ChatRules::default();
+            Ok(ChatRules {
+                prevent_multiple_agents: setting(
+                    "prevent_multiple_agents",
+                    defaults.prevent_multiple_agents,
+                )?,
+                one_chat_per_agent: setting("one_chat_per_agent", defaults.one_chat_per_agent)?,
+            })
+        })
+        .await
+    }
+
+    async fn set_chat_rules(&self, rules: ChatRules) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            for (key, value) in [
+                ("prevent_multiple_agents", rules.prevent_multiple_agents),
+                ("one_chat_per_agent", rules.one_chat_per_agent),
+            ] {
+                conn.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![key, value.to_string()],
+                )?;
+            }
+            Ok(())
         })
         .await
     }
@@ -861,8 +1083,9 @@ impl Store for SqliteStore {
         let (email, name) = (email.to_owned(), name.to_owned());
         self.write(move |conn| {
             let inserted = conn.execute(
-                "INSERT INTO agents (email, name, role, password_hash, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (email) DO NOTHING",
+                "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, (SELECT MIN(id) FROM statuses WHERE counts_online = 1), ?5) \
+                 ON CONFLICT (email) DO NOTHING",
                 params![email, name, role.as_str(), password_hash, now_ms()],
             )?;
             if inserted == 0 {

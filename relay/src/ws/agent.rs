@@ -7,15 +7,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
     AgentEvent, AgentRequest, Author, ConversationId, ErrorCode, PROTOCOL_VERSION, ProtocolError,
-    Seq, parse_agent_request, to_text, validate_outgoing,
+    Seq, StatusInfo, parse_agent_request, to_text, validate_outgoing,
 };
 
+use super::ringing;
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
-use crate::store::{Agent, JoinOutcome, NewMessage, Role};
+use crate::store::{Agent, JoinOutcome, NewMessage, Role, StoreError};
 
 /// `GET /ws/agent`: only for a logged-in agent, only from the console's own origin.
 pub async fn upgrade(
@@ -97,6 +98,7 @@ impl Handler for AgentSession {
                 body,
             } => self.send(conversation_id, client_msg_id, body).await,
             AgentRequest::EndChat { conversation_id } => self.end_chat(conversation_id).await,
+            AgentRequest::SetStatus { status_id } => self.set_status(status_id).await,
         }
     }
 
@@ -121,19 +123,58 @@ impl AgentSession {
                 ),
             ));
         }
-        let chats = match self.state.store.open_conversations().await {
+        let store = &self.state.store;
+        let chats = match store.open_conversations().await {
             Ok(open) => open
                 .iter()
                 .map(|conversation| conversation.summary())
                 .collect(),
             Err(err) => return failure(&err),
         };
+        let (statuses, snapshots) = match (store.statuses().await, store.agent_snapshots().await) {
+            (Ok(statuses), Ok(snapshots)) => (statuses, snapshots),
+            (Err(err), _) | (_, Err(err)) => return failure(&err),
+        };
+        let status_id = snapshots
+            .iter()
+            .find(|snapshot| snapshot.id == self.agent.id)
+            .and_then(|snapshot| snapshot.status_id);
         self.greeted = true;
+        // Waiting chats ring for this console as frames after the welcome.
+        ringing::ring_waiting_for(&self.state, self.agent.id).await;
         Outcome::reply(to_text(&AgentEvent::Welcome {
             v: PROTOCOL_VERSION,
             agent: self.agent.info(),
             chats,
+            statuses: statuses
+                .into_iter()
+                .map(|status| StatusInfo {
+                    id: status.id,
+                    name: status.name,
+                    online: status.counts_online,
+                })
+                .collect(),
+            status_id,
         }))
+    }
+
+    async fn set_status(&mut self, status_id: i64) -> Outcome {
+        match self
+            .state
+            .store
+            .set_agent_status(self.agent.id, status_id)
+            .await
+        {
+            Ok(status) => {
+                tracing::info!(agent = self.agent.id, status = %status.name, "status changed");
+                ringing::ring_waiting_for(&self.state, self.agent.id).await;
+                Outcome::reply(to_text(&AgentEvent::MyStatus { status_id }))
+            }
+            Err(StoreError::NotFound) => {
+                Outcome::reply(error(ErrorCode::NotFound, "No such status."))
+            }
+            Err(err) => failure(&err),
+        }
     }
 
     async fn open(&mut self, id: ConversationId, last_seq: Seq) -> Outcome {
@@ -153,12 +194,17 @@ impl AgentSession {
     }
 
     async fn join(&mut self, id: ConversationId) -> Outcome {
-        match self.state.store.join(id, self.agent.info()).await {
+        let rules = match self.state.store.chat_rules().await {
+            Ok(rules) => rules,
+            Err(err) => return failure(&err),
+        };
+        match self.state.store.join(id, self.agent.info(), rules).await {
             Ok(JoinOutcome::Joined(conversation, event)) => {
                 tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
                 self.state.hub.follow(self.conn, id);
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
+                ringing::taken(&self.state, id, self.agent.id).await;
                 Outcome::reply(to_text(&AgentEvent::Joined {
                     conversation_id: id,
                 }))
@@ -170,6 +216,10 @@ impl AgentSession {
             Ok(JoinOutcome::Ended) => Outcome::reply(error(
                 ErrorCode::ConversationEnded,
                 "This conversation has ended.",
+            )),
+            Ok(JoinOutcome::AtCapacity) => Outcome::reply(error(
+                ErrorCode::AtCapacity,
+                "You already have as many chats as you can take; finish one first.",
             )),
             Ok(JoinOutcome::NotQueued) => Outcome::reply(error(
                 ErrorCode::NotFound,
@@ -241,6 +291,10 @@ impl AgentSession {
                 self.state.hub.follow(self.conn, id);
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
+                self.state.hub.stop_ring(id);
+                if let Some(holder) = &conversation.agent {
+                    ringing::ring_waiting_for(&self.state, holder.id).await;
+                }
                 Outcome::default()
             }
             Ok(None) => Outcome::reply(error(

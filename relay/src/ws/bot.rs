@@ -219,6 +219,7 @@ pub async fn run_turn(
         flow_state: String::new(),
         current_step: None,
         queue: free_text,
+        queue_teams: Vec::new(),
         end: false,
         ticket_subject: None,
     };
@@ -229,7 +230,10 @@ pub async fn run_turn(
             match output {
                 Output::Say(text) => turn.bot_messages.push(text),
                 Output::Ask(_) => {}
-                Output::StartLiveChat { .. } => turn.queue = true,
+                Output::StartLiveChat { teams, .. } => {
+                    turn.queue = true;
+                    turn.queue_teams = teams;
+                }
                 Output::EndChat => turn.end = true,
                 Output::CreateTicket { subject } => turn.ticket_subject = Some(subject),
                 Output::CallWebhook {
@@ -266,6 +270,7 @@ pub async fn run_turn(
             let still_bot = updated.status == ConversationStatus::Bot;
             if !still_bot {
                 announce_conversation(&state.hub, &updated);
+                super::ringing::ring_chat(state, &updated).await;
             }
             Ok(TurnResult { acked, still_bot })
         }

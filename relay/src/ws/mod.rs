@@ -13,6 +13,7 @@ use crate::store::{Conversation, StoreError};
 
 pub mod agent;
 mod bot;
+mod ringing;
 mod socket;
 pub mod visitor;
 

@@ -13,6 +13,7 @@ use porchlight_protocol::{
 use std::sync::Arc;
 
 use super::bot::{self, Trigger};
+use super::ringing;
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
@@ -381,6 +382,7 @@ impl VisitorSession {
             );
             if status == ConversationStatus::Queued {
                 announce_conversation(&self.state.hub, &conversation);
+                ringing::ring_chat(&self.state, &conversation).await;
             }
         }
         Ok(conversation)
@@ -545,6 +547,10 @@ impl VisitorSession {
                 tracing::info!(conversation = id, "conversation ended by the visitor");
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
+                self.state.hub.stop_ring(id);
+                if let Some(holder) = &conversation.agent {
+                    ringing::ring_waiting_for(&self.state, holder.id).await;
+                }
                 Outcome::default()
             }
             Ok(None) => Outcome::reply(error(

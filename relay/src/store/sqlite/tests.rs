@@ -196,8 +196,8 @@ async fn exactly_one_of_two_racing_agents_joins() {
         .unwrap()
         .info();
     let (a, b) = tokio::join!(
-        fx.store.join(conv.id, ana.clone()),
-        fx.store.join(conv.id, bo.clone())
+        fx.store.join(conv.id, ana.clone(), ChatRules::default()),
+        fx.store.join(conv.id, bo.clone(), ChatRules::default())
     );
     let outcomes = [a.unwrap(), b.unwrap()];
     let winners: Vec<&Conversation> = outcomes
@@ -334,4 +334,145 @@ async fn sessions_expire_and_can_be_deleted() {
         .unwrap();
     fx.store.delete_session("h2").await.unwrap();
     assert_eq!(fx.store.agent_by_session("h2", 0).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn capacity_and_the_one_chat_rule_are_enforced_when_joining() {
+    let fx = fixture().await;
+    let ana = fx
+        .store
+        .create_agent("ana@example.com", "Ana", Role::Agent, "x".into())
+        .await
+        .unwrap();
+    fx.store.set_agent_capacity(ana.id, Some(1)).await.unwrap();
+    let first = conversation(&fx, "t1").await;
+    let second = conversation(&fx, "t2").await;
+    let rules = ChatRules::default();
+    assert!(matches!(
+        fx.store.join(first.id, ana.info(), rules).await.unwrap(),
+        JoinOutcome::Joined(..)
+    ));
+    assert_eq!(
+        fx.store.join(second.id, ana.info(), rules).await.unwrap(),
+        JoinOutcome::AtCapacity
+    );
+    fx.store.set_agent_capacity(ana.id, None).await.unwrap();
+    let one_chat = ChatRules {
+        one_chat_per_agent: true,
+        ..rules
+    };
+    assert_eq!(
+        fx.store
+            .join(second.id, ana.info(), one_chat)
+            .await
+            .unwrap(),
+        JoinOutcome::AtCapacity
+    );
+    assert!(matches!(
+        fx.store.join(second.id, ana.info(), rules).await.unwrap(),
+        JoinOutcome::Joined(..)
+    ));
+    let snapshot = fx
+        .store
+        .agent_snapshots()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|snapshot| snapshot.id == ana.id)
+        .unwrap();
+    assert_eq!(snapshot.active_chats, 2);
+    assert!(
+        snapshot.status_online,
+        "new agents start in an online status"
+    );
+}
+
+#[tokio::test]
+async fn with_multiple_agents_allowed_a_second_agent_joins_beside_the_first() {
+    let fx = fixture().await;
+    let ana = fx
+        .store
+        .create_agent("ana@example.com", "Ana", Role::Agent, "x".into())
+        .await
+        .unwrap();
+    let bo = fx
+        .store
+        .create_agent("bo@example.com", "Bo", Role::Agent, "x".into())
+        .await
+        .unwrap();
+    let conv = conversation(&fx, "t1").await;
+    let open_door = ChatRules {
+        prevent_multiple_agents: false,
+        one_chat_per_agent: false,
+    };
+    fx.store.join(conv.id, ana.info(), open_door).await.unwrap();
+    assert_eq!(
+        fx.store
+            .join(conv.id, bo.info(), ChatRules::default())
+            .await
+            .unwrap(),
+        JoinOutcome::Taken,
+        "prevented by default"
+    );
+    assert!(matches!(
+        fx.store.join(conv.id, bo.info(), open_door).await.unwrap(),
+        JoinOutcome::Joined(..)
+    ));
+    assert_eq!(
+        fx.store.join(conv.id, bo.info(), open_door).await.unwrap(),
+        JoinOutcome::Taken,
+        "not twice"
+    );
+    let reply = fx
+        .store
+        .append_message(NewMessage::text(
+            conv.id,
+            Some("b-1".into()),
+            Author::Agent,
+            Some(bo.id),
+            Some("Bo".into()),
+            "I'm here too".into(),
+        ))
+        .await;
+    assert!(reply.is_ok(), "a participant may write: {reply:?}");
+}
+
+#[tokio::test]
+async fn statuses_settings_and_teams_are_stored() {
+    let fx = fixture().await;
+    let statuses = fx.store.statuses().await.unwrap();
+    let names: Vec<(&str, bool)> = statuses
+        .iter()
+        .map(|status| (status.name.as_str(), status.counts_online))
+        .collect();
+    assert_eq!(
+        names,
+        [("Available", true), ("Busy", false), ("Away", false)]
+    );
+    let admin = fx
+        .store
+        .agent_by_email("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let away = statuses
+        .iter()
+        .find(|status| status.name == "Away")
+        .unwrap();
+    fx.store.set_agent_status(admin.id, away.id).await.unwrap();
+    let snapshot = &fx.store.agent_snapshots().await.unwrap()[0];
+    assert_eq!(snapshot.teams, ["Support"]);
+    assert!(!snapshot.status_online);
+    assert!(matches!(
+        fx.store.set_agent_status(admin.id, 999).await,
+        Err(StoreError::NotFound)
+    ));
+
+    assert_eq!(fx.store.chat_rules().await.unwrap(), ChatRules::default());
+    let rules = ChatRules {
+        prevent_multiple_agents: false,
+        one_chat_per_agent: true,
+    };
+    fx.store.set_chat_rules(rules).await.unwrap();
+    assert_eq!(fx.store.chat_rules().await.unwrap(), rules);
 }
