@@ -54,14 +54,26 @@ impl Transcript {
         &self.entries
     }
 
-    /// The highest `seq` seen in `conversation` (what to resume from).
+    /// What to resume `conversation` from: the highest `seq` with every earlier one
+    /// present. Live messages can arrive out of order, so a gap means one is still
+    /// missing and the resume must fetch it.
     pub fn last_seq(&self, conversation: ConversationId) -> Seq {
-        self.entries
+        let mut seqs: Vec<Seq> = self
+            .entries
             .iter()
             .filter(|entry| entry.conversation_id == Some(conversation))
             .filter_map(|entry| entry.seq)
-            .max()
-            .unwrap_or(0)
+            .collect();
+        seqs.sort_unstable();
+        let mut contiguous = 0;
+        for seq in seqs {
+            if seq == contiguous + 1 {
+                contiguous = seq;
+            } else if seq > contiguous + 1 {
+                break;
+            }
+        }
+        contiguous
     }
 
     /// Adds a message the user just wrote.
@@ -204,6 +216,17 @@ mod tests {
         );
         assert_eq!(transcript.last_seq(1), 2);
         assert_eq!(transcript.last_seq(3), 0);
+    }
+
+    #[test]
+    fn resume_starts_before_the_first_gap() {
+        let mut transcript = Transcript::default();
+        transcript.receive(stored(1, 1, Author::Agent, None));
+        transcript.receive(stored(1, 2, Author::Agent, None));
+        transcript.receive(stored(1, 4, Author::Agent, None));
+        assert_eq!(transcript.last_seq(1), 2, "seq 3 is missing: resume from 2");
+        transcript.receive(stored(1, 3, Author::Agent, None));
+        assert_eq!(transcript.last_seq(1), 4);
     }
 
     #[test]

@@ -153,6 +153,15 @@ pub async fn login(
             "Log in from the relay's own console.",
         );
     }
+    // Each attempt costs an argon2 hash: a bounded number run at once, and a flood is
+    // turned away before it can crowd out the store's reads.
+    let Ok(_permit) = state.login_permits.try_acquire() else {
+        return api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many login attempts at once; try again in a moment.",
+        );
+    };
     let agent = state.store.agent_by_email(request.email.trim()).await;
     let agent = match agent {
         Ok(agent) => agent,

@@ -368,7 +368,7 @@ mod tests {
         hub.ring(9, &[2], frame("ring 9"));
         while bo.try_recv().is_ok() {}
         hub.stop_rings_for(2);
-        let mut stopped = vec![bo.try_recv().unwrap(), bo.try_recv().unwrap()];
+        let mut stopped = [bo.try_recv().unwrap(), bo.try_recv().unwrap()];
         stopped.sort();
         assert_eq!(&*stopped[0], r#"{"type":"ring_stop","conversation_id":8}"#);
         assert_eq!(&*stopped[1], r#"{"type":"ring_stop","conversation_id":9}"#);

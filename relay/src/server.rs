@@ -34,6 +34,8 @@ pub struct AppState {
     pub flows: Arc<Flows>,
     /// Outbound HTTP (flow webhooks).
     pub http: reqwest::Client,
+    /// Password checks allowed at once (each is an argon2 hash).
+    pub login_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -44,6 +46,8 @@ pub struct SeededAdmin {
 }
 
 pub const DEMO_SITE_KEY: &str = "demo";
+/// Password checks run at once; more are answered 429.
+const LOGINS_AT_ONCE: usize = 4;
 pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +123,7 @@ impl Relay {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|err| StartError::Http(err.to_string()))?,
+            login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),

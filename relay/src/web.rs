@@ -206,6 +206,12 @@ pub async fn console_page(State(state): State<AppState>) -> Response {
 
 /// `GET /widget/*` and `/console/*`: the built files (hashed names, so cached long).
 pub async fn asset(State(state): State<AppState>, request: Request) -> Response {
+    // Pages are served only by their own routes, with their frame-ancestors policy;
+    // an encoded path (`%69ndex.html`) must not reach them through here.
+    let path = request.uri().path();
+    if path.contains('%') || path.ends_with(".html") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let mut files = ServeDir::new(&state.config.assets_dir)
         .precompressed_br()
         .precompressed_gzip();

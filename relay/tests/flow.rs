@@ -453,3 +453,24 @@ async fn a_profile_for_identified_visitors_turns_anonymous_ones_away() {
     assert!(visitor.next().await.is_none(), "the socket is closed");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnecting_to_an_ended_chat_does_not_start_a_new_one() {
+    let relay = start().await;
+    use_helpdesk(&relay).await;
+    let mut visitor = relay.visitor().await;
+    let welcome = visitor.hello(None, None).await;
+    let token = welcome["token"].as_str().unwrap().to_owned();
+    let conversation = welcome["conversation"]["id"].as_i64().unwrap();
+    visitor.send(json!({"type": "end_chat"})).await;
+    let ended = visitor.next_of_type("status").await;
+    assert_eq!(ended["status"], "ended");
+    drop(visitor);
+
+    let mut visitor = relay.visitor().await;
+    let welcome = visitor.hello(Some(&token), Some((conversation, 3))).await;
+    assert_eq!(welcome["conversation"]["id"], conversation);
+    assert_eq!(welcome["conversation"]["status"], "ended");
+    assert!(welcome.get("prompt").is_none());
+    relay.stop().await;
+}

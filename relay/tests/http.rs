@@ -59,6 +59,18 @@ async fn pages_and_assets_are_served_with_safe_headers() {
     );
     let (status, _, _) = http(relay.addr, "GET", "/widget/../../etc/passwd", &[], "").await;
     assert_ne!(status, 200);
+    // The page is served only with its frame-ancestors policy, never as a plain file.
+    for sneaky in [
+        "/widget/%69ndex.html",
+        "/console/%69ndex.html",
+        "/widget/app-1.js/../index.html",
+    ] {
+        let (status, headers, _) = http(relay.addr, "GET", sneaky, &[], "").await;
+        assert!(
+            status != 200 || header(&headers, "content-security-policy").is_some(),
+            "{sneaky} was served without its policy"
+        );
+    }
 
     let (status, headers, _) = http(relay.addr, "GET", "/console/", &[], "").await;
     assert_eq!(status, 200);
@@ -96,6 +108,18 @@ async fn agents_log_in_with_an_httponly_strict_cookie_and_log_out() {
     ];
     let (status, _, _) = http(relay.addr, "POST", "/api/login", &foreign, &right).await;
     assert_eq!(status, 403, "a login form on another site cannot log in");
+
+    // While every password check is busy, more attempts are turned away.
+    let busy = relay
+        .state
+        .login_permits
+        .clone()
+        .acquire_many_owned(4)
+        .await
+        .unwrap();
+    let (status, _, body) = http(relay.addr, "POST", "/api/login", &json, &right).await;
+    assert_eq!(status, 429, "{body}");
+    drop(busy);
 
     let (status, headers, body) = http(relay.addr, "POST", "/api/login", &json, &right).await;
     assert_eq!(status, 200);

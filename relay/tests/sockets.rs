@@ -302,3 +302,43 @@ async fn shutdown_closes_sockets_and_keeps_every_acknowledged_message() {
         .unwrap();
     assert_eq!(conversation.last_seq, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_of_one_visitor_write_into_one_chat() {
+    let relay = start().await;
+    let mut first = relay.visitor().await;
+    let token = first.hello(None, None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut second = relay.visitor().await;
+    second.hello(Some(&token), None).await;
+
+    let a = first.say("a-1", "from the first tab").await;
+    let b = second.say("b-1", "from the second tab").await;
+    assert_eq!(
+        a["conversation_id"], b["conversation_id"],
+        "one chat, not two"
+    );
+    assert_eq!((a["seq"].as_u64(), b["seq"].as_u64()), (Some(1), Some(2)));
+    // The first tab sees the second tab's message.
+    first.next_message("from the second tab").await;
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_resent_after_its_chat_ended_is_acknowledged_not_stored_again() {
+    let relay = start().await;
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let first = visitor.say("m-1", "hello").await;
+    visitor.send(json!({"type": "end_chat"})).await;
+    visitor.next_of_type("status").await;
+    // The outbox resends m-1 (its ack was lost): same seq, same chat, no new chat.
+    let again = visitor.say("m-1", "hello").await;
+    assert_eq!(again, first);
+    let next = visitor.say("m-2", "a new question").await;
+    assert_ne!(next["conversation_id"], first["conversation_id"]);
+    assert_eq!(next["seq"], 1);
+    relay.stop().await;
+}

@@ -374,6 +374,12 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a message with the conversation's next `seq`, once per `client_msg_id`.
     /// Returns only after COMMIT.
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
+    /// The visitor's own message with this `client_msg_id`, in any of their chats.
+    async fn visitor_message(
+        &self,
+        visitor: VisitorId,
+        client_msg_id: &str,
+    ) -> Result<Option<ChatMessage>, StoreError>;
     /// Messages with `seq > after`, in order, at most `limit`.
     async fn messages_after(
         &self,

@@ -25,7 +25,8 @@ use super::{
 /// Answers a job once its batch is committed (or failed).
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// Runs on the writer thread inside a savepoint; says whether to keep its changes.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+/// Given no connection (its batch could not begin), it only hands back its reply.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
 
 /// How many queued jobs one transaction takes at most.
 const MAX_BATCH: usize = 512;
@@ -93,6 +94,12 @@ impl SqliteStore {
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
+            let Some(conn) = conn else {
+                let reply: Reply = Box::new(move |committed: Result<(), StoreError>| {
+                    let _ = tx.send(committed.and(Err(StoreError::Closed)));
+                });
+                return (false, reply);
+            };
             let result = job(conn);
             let keep = result.is_ok();
             let reply: Reply = Box::new(move |committed| {
@@ -153,8 +160,9 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         let reason = err.to_string();
+        // Nothing runs outside a transaction: each job is answered without running.
         for job in batch.drain(..) {
-            let (_, reply) = job(conn);
+            let (_, reply) = job(None);
             reply(Err(StoreError::Batch(reason.clone())));
         }
         return;
@@ -162,7 +170,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
         let savepoint = conn.execute_batch("SAVEPOINT job");
-        let (keep, reply) = job(conn);
+        let (keep, reply) = job(Some(conn));
         if savepoint.is_ok() {
             let end = if keep {
                 "RELEASE job"
@@ -831,6 +839,27 @@ impl Store for SqliteStore {
 
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
         self.write(move |conn| insert_message(conn, &message)).await
+    }
+
+    async fn visitor_message(
+        &self,
+        visitor: VisitorId,
+        client_msg_id: &str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let client_msg_id = client_msg_id.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT m.conversation_id, m.seq, m.author_kind, m.author_name, m.body, \
+                     m.client_msg_id, m.created_at FROM conversations c \
+                     JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = ?2 \
+                     WHERE c.visitor_id = ?1 AND m.author_kind = 'visitor' LIMIT 1",
+                    params![visitor, client_msg_id],
+                    message_from_row,
+                )
+                .optional()?)
+        })
+        .await
     }
 
     async fn messages_after(

@@ -79,15 +79,11 @@ pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
     (flow.profile.start.clone(), refused)
 }
 
-/// Whether the flow, run from `step`, would ask the visitor something before handing
-/// over; if not, nothing is stored until the visitor writes. The dry run takes every
-/// webhook as failed, so it calls nothing.
-pub fn engages(flow: &Flow, step: &str) -> bool {
-    let world = World {
-        linked_to_ticket: false,
-        open: is_open(flow),
-        staffed: HashSet::new(),
-    };
+/// Whether the flow, run from `step` with the world as it is now, would ask the
+/// visitor something before handing over; if not, nothing is stored until the visitor
+/// writes. The dry run takes every webhook as failed, so it calls nothing.
+pub async fn engages(state: &AppState, flow: &Flow, step: &str) -> bool {
+    let world = gather(state, flow, false).await;
     let mut dry = FlowState::default();
     let mut outputs = flow.start_at(&mut dry, step, &world);
     // Bounded: validation refuses loops that never wait, so each pass moves on.
@@ -109,7 +105,7 @@ pub fn engages(flow: &Flow, step: &str) -> bool {
     false
 }
 
-async fn gather(state: &AppState, flow: &Flow, conversation: &Conversation) -> World {
+async fn gather(state: &AppState, flow: &Flow, linked_to_ticket: bool) -> World {
     let teams = flow.condition_teams();
     let staffed = if teams.is_empty() {
         HashSet::new()
@@ -129,7 +125,7 @@ async fn gather(state: &AppState, flow: &Flow, conversation: &Conversation) -> W
         staffed
     };
     World {
-        linked_to_ticket: conversation.ticket_id.is_some(),
+        linked_to_ticket,
         open: is_open(flow),
         staffed,
     }
@@ -147,8 +143,6 @@ pub enum Trigger {
 pub struct TurnResult {
     /// The visitor's message, for the ack (absent for a start without one).
     pub acked: Option<porchlight_protocol::ChatMessage>,
-    /// Whether the conversation is still with the bot.
-    pub still_bot: bool,
 }
 
 /// Runs one turn and stores it. `first_message` is a visitor message that opened the
@@ -161,7 +155,7 @@ pub async fn run_turn(
     first_message: Option<(String, String)>,
     sender: ConnId,
 ) -> Result<TurnResult, StoreError> {
-    let world = gather(state, flow, conversation).await;
+    let world = gather(state, flow, conversation.ticket_id.is_some()).await;
     let expected_state = conversation.flow_state.clone();
     let mut flow_state: FlowState = expected_state
         .as_deref()
@@ -249,6 +243,11 @@ pub async fn run_turn(
         }
         pending = next;
     }
+    // A chat the visitor opened by writing must reach someone: if the flow only
+    // greeted and stopped, a person takes it.
+    if turn.visitor_message.is_some() && flow_state.waiting.is_none() && !turn.queue && !turn.end {
+        turn.queue = true;
+    }
     turn.current_step = flow_state.step.clone();
     turn.flow_state = serde_json::to_string(&flow_state).unwrap_or_default();
     let prompt = flow.current_prompt(&flow_state);
@@ -267,16 +266,14 @@ pub async fn run_turn(
                 }
             }
             announce_prompt(state, conversation.id, prompt);
-            let still_bot = updated.status == ConversationStatus::Bot;
-            if !still_bot {
+            if updated.status != ConversationStatus::Bot {
                 announce_conversation(&state.hub, &updated);
                 super::ringing::ring_chat(state, &updated).await;
             }
-            Ok(TurnResult { acked, still_bot })
+            Ok(TurnResult { acked })
         }
         TurnOutcome::Duplicate(original) => Ok(TurnResult {
             acked: Some(original),
-            still_bot: true,
         }),
         TurnOutcome::Conflict => Err(StoreError::Conflict),
     }
@@ -318,12 +315,16 @@ async fn call_webhook(
             return None;
         }
     };
-    let bytes = response.bytes().await.ok()?;
-    if bytes.len() > MAX_WEBHOOK_RESPONSE {
-        tracing::warn!(%url, bytes = bytes.len(), "flow webhook answer too large");
-        return None;
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        if body.len() + chunk.len() > MAX_WEBHOOK_RESPONSE {
+            tracing::warn!(%url, "flow webhook answer too large");
+            return None;
+        }
+        body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&bytes).ok()
+    serde_json::from_slice(&body).ok()
 }
 
 fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {

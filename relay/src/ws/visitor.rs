@@ -56,7 +56,6 @@ async fn run(socket: WebSocket, state: AppState, may_preview: bool) {
         conn,
         visitor: None,
         conversation: None,
-        in_bot: false,
         flow: None,
         profile_id: None,
         start_step: None,
@@ -80,8 +79,6 @@ struct VisitorSession {
     visitor: Option<(Site, Visitor)>,
     /// The conversation this socket follows (the visitor's latest).
     conversation: Option<ConversationId>,
-    /// Whether that conversation is (as far as this socket knows) with the bot.
-    in_bot: bool,
     /// The chat profile (the site's, or an admin's preview), and the step a new chat
     /// starts at.
     flow: Option<Arc<Flow>>,
@@ -255,9 +252,22 @@ impl VisitorSession {
             Ok(latest) => latest,
             Err(err) => return Self::fail(&err),
         };
-        let latest = match self.begin_if_needed(latest).await {
+        // A reconnect to a chat that has ended shows it; it does not start a new one.
+        let resuming_ended = matches!(
+            (&latest, hello.resume),
+            (Some(latest), Some(resume))
+                if latest.id == resume.conversation_id && latest.status == ConversationStatus::Ended
+        );
+        let latest = match self.begin_if_needed(latest, resuming_ended).await {
             Ok(latest) => latest,
             Err(err) => return Self::fail(&err),
+        };
+        let latest_flow = match &latest {
+            Some(conversation) => match self.flow_of(conversation).await {
+                Ok(flow) => flow,
+                Err(err) => return Self::fail(&err),
+            },
+            None => flow.clone(),
         };
         let conversation = latest.as_ref().map(|latest| {
             // Follow before reading history: a message stored in between then arrives
@@ -266,7 +276,6 @@ impl VisitorSession {
                 self.state.hub.follow(self.conn, latest.id);
             }
             self.conversation = Some(latest.id);
-            self.in_bot = latest.status == ConversationStatus::Bot;
             ConversationState {
                 id: latest.id,
                 status: latest.status,
@@ -274,7 +283,7 @@ impl VisitorSession {
                 last_seq: latest.last_seq,
             }
         });
-        let prompt = match (&flow, &latest) {
+        let prompt = match (&latest_flow, &latest) {
             (Some(flow), Some(latest)) if latest.status == ConversationStatus::Bot => latest
                 .flow_state
                 .as_deref()
@@ -313,6 +322,7 @@ impl VisitorSession {
     async fn begin_if_needed(
         &mut self,
         latest: Option<Conversation>,
+        resuming_ended: bool,
     ) -> Result<Option<Conversation>, StoreError> {
         let (Some(flow), Some(step)) = (self.flow.clone(), self.start_step.clone()) else {
             return Ok(latest);
@@ -320,15 +330,24 @@ impl VisitorSession {
         let open = latest
             .as_ref()
             .filter(|conversation| conversation.status != ConversationStatus::Ended);
-        let conversation = match open {
-            None if bot::engages(&flow, &step) => {
-                self.open_conversation(ConversationStatus::Bot).await?
+        let (conversation, flow, step) = match open {
+            None if !resuming_ended && bot::engages(&self.state, &flow, &step).await => {
+                let (conversation, started) =
+                    self.open_conversation(ConversationStatus::Bot).await?;
+                if !started {
+                    return self.state.store.conversation(conversation.id).await;
+                }
+                (conversation, flow, step)
             }
             Some(conversation)
                 if conversation.status == ConversationStatus::Bot
                     && conversation.flow_state.is_none() =>
             {
-                conversation.clone()
+                let Some(own) = self.flow_of(conversation).await? else {
+                    return Ok(latest);
+                };
+                let start = own.profile.start.clone();
+                (conversation.clone(), own, start)
             }
             _ => return Ok(latest),
         };
@@ -352,7 +371,7 @@ impl VisitorSession {
     async fn open_conversation(
         &mut self,
         status: ConversationStatus,
-    ) -> Result<Conversation, StoreError> {
+    ) -> Result<(Conversation, bool), StoreError> {
         let Some((site, visitor)) = self.visitor.clone() else {
             return Err(StoreError::NotFound);
         };
@@ -385,7 +404,7 @@ impl VisitorSession {
                 ringing::ring_chat(&self.state, &conversation).await;
             }
         }
-        Ok(conversation)
+        Ok((conversation, started))
     }
 
     async fn send(&mut self, client_msg_id: String, body: String) -> Outcome {
@@ -395,122 +414,144 @@ impl VisitorSession {
         if let Err(err) = validate_outgoing(&client_msg_id, &body) {
             return Outcome::reply(to_text(&VisitorEvent::Error(err)));
         }
-        let ack = |message: &porchlight_protocol::ChatMessage| {
-            Outcome::reply(to_text(&VisitorEvent::Ack {
+        let failure =
+            |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
+        // A resend of a message stored in any of this visitor's chats (say, one that
+        // has since ended) is acknowledged, never stored again.
+        let stored = self
+            .state
+            .store
+            .visitor_message(visitor.id, &client_msg_id)
+            .await;
+        let delivered = match stored {
+            Ok(Some(original)) => Ok(Some(original)),
+            Ok(None) => self.deliver(&client_msg_id, &body).await,
+            Err(err) => Err(err),
+        };
+        match delivered {
+            Ok(Some(message)) => Outcome::reply(to_text(&VisitorEvent::Ack {
                 conversation_id: message.conversation_id,
-                client_msg_id: client_msg_id.clone(),
+                client_msg_id,
                 seq: message.seq,
-            }))
-        };
-        // With the bot: the message is an answer (or, once the flow is done, goes to a person).
-        if let (true, Some(id), Some(flow)) = (self.in_bot, self.conversation, self.flow.clone()) {
-            let conversation = match self.state.store.conversation(id).await {
-                Ok(Some(conversation)) => conversation,
-                Ok(None) => {
-                    return Outcome::reply(error(ErrorCode::NotFound, "No such conversation."));
-                }
-                Err(err) => {
-                    return Outcome::reply(to_text(&VisitorEvent::Error(store_failure(&err))));
-                }
-            };
-            if conversation.status == ConversationStatus::Bot {
-                let trigger = Trigger::Visitor {
-                    client_msg_id: client_msg_id.clone(),
-                    body: body.clone(),
-                };
-                match bot::run_turn(&self.state, &flow, &conversation, trigger, None, self.conn)
-                    .await
-                {
-                    Ok(result) => {
-                        self.in_bot = result.still_bot;
-                        if let Some(message) = result.acked {
-                            return ack(&message);
-                        }
-                    }
-                    Err(StoreError::Conflict) => {}
-                    Err(err) => {
-                        return Outcome::reply(to_text(&VisitorEvent::Error(store_failure(&err))));
-                    }
-                }
-            }
-            self.in_bot = false;
-        }
-        let message = |conversation_id| {
-            NewMessage::text(
-                conversation_id,
-                Some(client_msg_id.clone()),
-                Author::Visitor,
-                Some(visitor.id),
-                None,
-                body.clone(),
-            )
-        };
-        let appended = match self.conversation {
-            Some(id) => self.state.store.append_message(message(id)).await,
-            None => Err(StoreError::ConversationEnded),
-        };
-        let appended = match appended {
-            // No open conversation: this message starts one.
-            Err(StoreError::ConversationEnded) => {
-                return self.start_with(client_msg_id, body).await;
-            }
-            other => other,
-        };
-        match appended {
-            Ok(appended) => {
-                if !appended.duplicate {
-                    announce_message(&self.state.hub, &appended.message, Some(self.conn));
-                }
-                ack(&appended.message)
-            }
-            Err(err) => Outcome::reply(to_text(&VisitorEvent::Error(store_failure(&err)))),
+            })),
+            Ok(None) => Outcome::default(),
+            Err(err) => failure(&err),
         }
     }
 
-    /// A message with no open conversation starts one: through the flow when the site
-    /// has one (the message first, then the flow's greeting), else straight to the queue.
-    async fn start_with(&mut self, client_msg_id: String, body: String) -> Outcome {
-        let failure =
-            |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
-        let (flow, step) = match (self.flow.clone(), self.start_step.clone()) {
-            (Some(flow), Some(step)) => (flow, step),
-            _ => {
-                let conversation = match self.open_conversation(ConversationStatus::Queued).await {
-                    Ok(conversation) => conversation,
-                    Err(err) => return failure(&err),
-                };
-                let Some((_, visitor)) = self.visitor.clone() else {
-                    return Outcome::default();
-                };
-                let message = NewMessage::text(
-                    conversation.id,
-                    Some(client_msg_id.clone()),
-                    Author::Visitor,
-                    Some(visitor.id),
-                    None,
-                    body,
-                );
-                return match self.state.store.append_message(message).await {
-                    Ok(appended) => {
-                        if !appended.duplicate {
-                            announce_message(&self.state.hub, &appended.message, Some(self.conn));
-                        }
-                        Outcome::reply(to_text(&VisitorEvent::Ack {
-                            conversation_id: appended.message.conversation_id,
-                            client_msg_id,
-                            seq: appended.message.seq,
-                        }))
-                    }
-                    Err(err) => failure(&err),
-                };
+    /// Stores the visitor's message where it belongs now: as an answer to the bot, in
+    /// the live chat, or as the start of a new chat. The chat can move on between
+    /// looking and writing (another tab, an agent): then it looks again.
+    async fn deliver(
+        &mut self,
+        client_msg_id: &str,
+        body: &str,
+    ) -> Result<Option<porchlight_protocol::ChatMessage>, StoreError> {
+        let mut last = StoreError::Conflict;
+        for _ in 0..3 {
+            let attempt = self.deliver_once(client_msg_id, body).await;
+            match attempt {
+                Err(StoreError::Conflict | StoreError::ConversationEnded) => {
+                    last = attempt.err().unwrap_or(StoreError::Conflict);
+                }
+                other => return other,
             }
+        }
+        Err(last)
+    }
+
+    async fn deliver_once(
+        &mut self,
+        client_msg_id: &str,
+        body: &str,
+    ) -> Result<Option<porchlight_protocol::ChatMessage>, StoreError> {
+        let current = match self.conversation {
+            Some(id) => self.state.store.conversation(id).await?,
+            None => None,
         };
-        let conversation = match self.open_conversation(ConversationStatus::Bot).await {
-            Ok(conversation) => conversation,
-            Err(err) => return failure(&err),
+        let Some(conversation) = current.filter(|c| c.status != ConversationStatus::Ended) else {
+            return self.start_with(client_msg_id, body).await;
         };
-        let first = Some((client_msg_id.clone(), body));
-        match bot::run_turn(
+        if conversation.status == ConversationStatus::Bot {
+            if let Some(flow) = self.flow_of(&conversation).await? {
+                let trigger = Trigger::Visitor {
+                    client_msg_id: client_msg_id.to_owned(),
+                    body: body.to_owned(),
+                };
+                let result =
+                    bot::run_turn(&self.state, &flow, &conversation, trigger, None, self.conn)
+                        .await?;
+                return Ok(result.acked);
+            }
+        }
+        self.append(conversation.id, client_msg_id, body)
+            .await
+            .map(Some)
+    }
+
+    /// Plain text into the conversation, for whoever follows it.
+    async fn append(
+        &self,
+        conversation_id: ConversationId,
+        client_msg_id: &str,
+        body: &str,
+    ) -> Result<porchlight_protocol::ChatMessage, StoreError> {
+        let visitor_id = self.visitor.as_ref().map(|(_, visitor)| visitor.id);
+        let appended = self
+            .state
+            .store
+            .append_message(NewMessage::text(
+                conversation_id,
+                Some(client_msg_id.to_owned()),
+                Author::Visitor,
+                visitor_id,
+                None,
+                body.to_owned(),
+            ))
+            .await?;
+        if !appended.duplicate {
+            announce_message(&self.state.hub, &appended.message, Some(self.conn));
+        }
+        Ok(appended.message)
+    }
+
+    /// The flow a conversation runs: its own profile's (a profile changed later does
+    /// not change chats already going), else the session's.
+    async fn flow_of(&self, conversation: &Conversation) -> Result<Option<Arc<Flow>>, StoreError> {
+        match conversation.profile_id {
+            Some(id) if Some(id) != self.profile_id => {
+                self.state.flows.get(self.state.store.as_ref(), id).await
+            }
+            _ => Ok(self.flow.clone()),
+        }
+    }
+
+    /// A message with no open conversation starts one: through the flow when there is
+    /// one (the message first, then the flow's greeting), else straight to the queue.
+    /// If another tab started one meanwhile, this says `Conflict` so the caller looks
+    /// again and writes into that one.
+    async fn start_with(
+        &mut self,
+        client_msg_id: &str,
+        body: &str,
+    ) -> Result<Option<porchlight_protocol::ChatMessage>, StoreError> {
+        let Some((flow, step)) = self.flow.clone().zip(self.start_step.clone()) else {
+            let (conversation, started) =
+                self.open_conversation(ConversationStatus::Queued).await?;
+            if !started && conversation.status == ConversationStatus::Bot {
+                return Err(StoreError::Conflict);
+            }
+            return self
+                .append(conversation.id, client_msg_id, body)
+                .await
+                .map(Some);
+        };
+        let (conversation, started) = self.open_conversation(ConversationStatus::Bot).await?;
+        if !started {
+            return Err(StoreError::Conflict);
+        }
+        let first = Some((client_msg_id.to_owned(), body.to_owned()));
+        let result = bot::run_turn(
             &self.state,
             &flow,
             &conversation,
@@ -518,21 +559,8 @@ impl VisitorSession {
             first,
             self.conn,
         )
-        .await
-        {
-            Ok(result) => {
-                self.in_bot = result.still_bot;
-                match result.acked {
-                    Some(message) => Outcome::reply(to_text(&VisitorEvent::Ack {
-                        conversation_id: message.conversation_id,
-                        client_msg_id,
-                        seq: message.seq,
-                    })),
-                    None => Outcome::default(),
-                }
-            }
-            Err(err) => failure(&err),
-        }
+        .await?;
+        Ok(result.acked)
     }
 
     async fn end_chat(&mut self) -> Outcome {
