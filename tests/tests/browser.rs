@@ -170,6 +170,11 @@ impl Harness {
 
     /// An agent logged into the console in a browser of its own.
     async fn agent(&self, profile: &tempfile::TempDir) -> Client {
+        self.log_in(profile, &self.admin.email, &self.admin.password)
+            .await
+    }
+
+    async fn log_in(&self, profile: &tempfile::TempDir, email: &str, password: &str) -> Client {
         let agent = browser(self.port, profile).await;
         agent
             .goto(&format!("{}/console/", self.base))
@@ -177,18 +182,32 @@ impl Harness {
             .unwrap();
         wait_for(&agent, Locator::Css("input[type='email']"))
             .await
-            .send_keys(&self.admin.email)
+            .send_keys(email)
             .await
             .unwrap();
         agent
             .find(Locator::Css("input[type='password']"))
             .await
             .unwrap()
-            .send_keys(&self.admin.password)
+            .send_keys(password)
             .await
             .unwrap();
         click(&agent, Locator::XPath("//button[.='Log in']")).await;
         agent
+    }
+
+    /// A second agent in the Support team, with a password.
+    async fn add_agent(&self, email: &str, name: &str, password: &str) {
+        let hash = porchlight_relay::auth::hash_password(password).unwrap();
+        let store = &self.state.store;
+        let agent = store
+            .create_agent(email, name, porchlight_relay::store::Role::Agent, hash)
+            .await
+            .unwrap();
+        store
+            .set_agent_teams(agent.id, vec!["Support".into()])
+            .await
+            .unwrap();
     }
 }
 
@@ -459,5 +478,75 @@ async fn an_admin_checks_saves_and_tries_a_profile_in_the_console() {
     wait_for(&admin, Locator::XPath("//h1[.='Acme Plumbing']")).await;
 
     admin.close().await.unwrap();
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_rings_for_two_agents_and_stops_for_the_other_when_one_joins() {
+    let harness = Harness::start().await;
+    harness
+        .add_agent("bo@example.com", "Bo", "bo-password-1")
+        .await;
+    let (ana_profile, bo_profile, visitor_profile) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let ana = harness.agent(&ana_profile).await;
+    let bo = harness
+        .log_in(&bo_profile, "bo@example.com", "bo-password-1")
+        .await;
+    for agent in [&ana, &bo] {
+        wait_for(agent, Locator::Css("select[aria-label='Status']")).await;
+    }
+
+    let visitor = browser(harness.port, &visitor_profile).await;
+    visitor.goto(&format!("{}/", harness.base)).await.unwrap();
+    click_launcher(&visitor).await;
+    enter_widget(&visitor).await;
+    wait_for(&visitor, Locator::Css("textarea[aria-label='Message']"))
+        .await
+        .send_keys("Is anyone there?")
+        .await
+        .unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
+
+    // Both agents see it ring.
+    for agent in [&ana, &bo] {
+        wait_for(agent, Locator::Css("li.chat.ringing")).await;
+        wait_for(
+            agent,
+            Locator::XPath("//button[contains(@class,'ringing-badge') and .='1 chat is ringing']"),
+        )
+        .await;
+    }
+    // Ana joins; Bo's ring stops at once.
+    wait_for(
+        &ana,
+        Locator::XPath("//li[contains(@class,'ringing')]//button[.='Join']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(&ana, Locator::XPath("//button[.='End chat']")).await;
+    bo.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath("//li[contains(@class,'chat') and not(contains(@class,'ringing'))]//span[.='With Admin']"))
+        .await
+        .expect("Bo's ring stopped and Bo sees who took the chat");
+    assert!(
+        bo.find(Locator::Css("li.chat.ringing")).await.is_err(),
+        "nothing rings for Bo any more"
+    );
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.='Admin joined the chat']"),
+    )
+    .await;
+
+    for client in [visitor, ana, bo] {
+        client.close().await.unwrap();
+    }
     harness.stop().await;
 }

@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
 
+use crate::alert;
 use crate::profiles_page::ProfilesPage;
 use crate::state::ConsoleState;
 
@@ -59,6 +60,13 @@ fn connect(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>, attempt: Store
             let Ok(event) = serde_json::from_str::<AgentEvent>(&text) else {
                 return;
             };
+            if let AgentEvent::Ring(chat) = &event {
+                alert::chime();
+                alert::notify(
+                    "A visitor is waiting",
+                    &format!("{} wants to chat", chat.visitor_name),
+                );
+            }
             let mut replies = Vec::new();
             state.update(|state| replies = state.apply(event));
             replies.iter().for_each(send_frame);
@@ -207,7 +215,33 @@ fn Desk(
                 <Show when=move || admin.get()>
                     <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
                 </Show>
+                <Show when=move || state.with(|s| !s.ringing.is_empty())>
+                    <button class="ringing-badge" on:click=move |_| tab.set(Tab::Chats)>
+                        {move || match state.with(|s| s.ringing.len()) {
+                            1 => "1 chat is ringing".to_owned(),
+                            n => format!("{n} chats are ringing"),
+                        }}
+                    </button>
+                </Show>
                 <span class="spacer"></span>
+                <Show when=move || alert::can_ask()>
+                    <button class="ghost" on:click=move |_| alert::ask()>"Enable notifications"</button>
+                </Show>
+                <label class="status-pick">
+                    <span class="sr">"Status"</span>
+                    <select aria-label="Status"
+                        prop:value=move || state.with(|s| s.status_id.map(|id| id.to_string()).unwrap_or_default())
+                        on:change=move |event| {
+                            if let Ok(status_id) = event_target_value(&event).parse() {
+                                send_frame(&AgentRequest::SetStatus { status_id });
+                            }
+                        }>
+                        {move || state.with(|s| s.statuses.clone()).into_iter().map(|status| {
+                            let label = if status.online { status.name.clone() } else { format!("{} (no chats)", status.name) };
+                            view! { <option value=status.id.to_string()>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 <strong>{move || state.with(|s| s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default())}</strong>
                 <span class="link">{move || if state.with(|s| s.online) { "Online" } else { "Reconnecting…" }}</span>
                 <button class="ghost" on:click=logout>"Log out"</button>
@@ -240,7 +274,9 @@ fn Chats(state: RwSignal<ConsoleState>) -> impl IntoView {
                                 ConversationStatus::Ended => "Ended".to_owned(),
                             };
                             view! {
-                                <li class="chat" class:selected=move || state.with(|s| s.selected == Some(id))>
+                                <li class="chat"
+                                    class:selected=move || state.with(|s| s.selected == Some(id))
+                                    class:ringing=move || state.with(|s| s.is_ringing(id))>
                                     <button class="open" on:click=move |_| {
                                         let mut frame = None;
                                         state.update(|s| frame = Some(s.select(id)));

@@ -5,6 +5,8 @@ pub mod profiles;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
+mod alert;
+#[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
 mod profiles_page;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use porchlight_protocol::sync::{Outgoing, Transcript};
 use porchlight_protocol::{
     AgentEvent, AgentInfo, AgentRequest, Author, ChatSummary, ConversationId, ConversationStatus,
-    PROTOCOL_VERSION,
+    PROTOCOL_VERSION, StatusInfo,
 };
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,6 +20,10 @@ pub struct ConsoleState {
     /// Unacknowledged replies, resent after a reconnect.
     pub outbox: Vec<(ConversationId, Outgoing)>,
     pub notice: Option<String>,
+    /// Waiting chats ringing for this agent now.
+    pub ringing: BTreeMap<ConversationId, ChatSummary>,
+    pub statuses: Vec<StatusInfo>,
+    pub status_id: Option<i64>,
 }
 
 impl ConsoleState {
@@ -90,14 +94,37 @@ impl ConsoleState {
 
     pub fn disconnected(&mut self) {
         self.online = false;
+        // Rings are sent afresh after the reconnect.
+        self.ringing.clear();
+    }
+
+    pub fn is_ringing(&self, id: ConversationId) -> bool {
+        self.ringing.contains_key(&id)
+    }
+
+    /// Whether the current status makes chats ring.
+    pub fn available(&self) -> bool {
+        self.statuses
+            .iter()
+            .find(|status| Some(status.id) == self.status_id)
+            .is_some_and(|status| status.online)
     }
 
     /// Applies a relay frame; returns frames to send in answer.
     pub fn apply(&mut self, event: AgentEvent) -> Vec<AgentRequest> {
         match event {
-            AgentEvent::Welcome { agent, chats, .. } => {
+            AgentEvent::Welcome {
+                agent,
+                chats,
+                statuses,
+                status_id,
+                ..
+            } => {
                 self.me = Some(agent);
                 self.online = true;
+                self.statuses = statuses;
+                self.status_id = status_id;
+                self.ringing.clear();
                 self.chats = chats
                     .into_iter()
                     .map(|chat| (chat.conversation_id, chat))
@@ -118,7 +145,23 @@ impl ConsoleState {
                 frames
             }
             AgentEvent::Chat(chat) => {
+                if chat.status != ConversationStatus::Queued {
+                    self.ringing.remove(&chat.conversation_id);
+                }
                 self.chats.insert(chat.conversation_id, chat);
+                Vec::new()
+            }
+            AgentEvent::Ring(chat) => {
+                self.chats.insert(chat.conversation_id, chat.clone());
+                self.ringing.insert(chat.conversation_id, chat);
+                Vec::new()
+            }
+            AgentEvent::RingStop { conversation_id } => {
+                self.ringing.remove(&conversation_id);
+                Vec::new()
+            }
+            AgentEvent::MyStatus { status_id } => {
+                self.status_id = Some(status_id);
                 Vec::new()
             }
             // The chat just joined goes on screen, with its history.
@@ -171,6 +214,7 @@ mod tests {
             queued_at,
             last_seq: 0,
             page_url: None,
+            teams: Vec::new(),
         }
     }
 
@@ -182,6 +226,19 @@ mod tests {
                 name: "Ana".into(),
             },
             chats,
+            statuses: vec![
+                StatusInfo {
+                    id: 1,
+                    name: "Available".into(),
+                    online: true,
+                },
+                StatusInfo {
+                    id: 2,
+                    name: "Away".into(),
+                    online: false,
+                },
+            ],
+            status_id: Some(1),
         }
     }
 
@@ -279,6 +336,36 @@ mod tests {
             }]
         );
         assert_eq!(state.selected, Some(3));
+    }
+
+    #[test]
+    fn rings_start_and_stop_and_a_taken_chat_stops_ringing() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(Vec::new()));
+        assert!(state.available());
+        state.apply(AgentEvent::Ring(chat(4, ConversationStatus::Queued, 1)));
+        state.apply(AgentEvent::Ring(chat(5, ConversationStatus::Queued, 2)));
+        assert!(state.is_ringing(4) && state.is_ringing(5));
+        assert_eq!(state.chat_list().len(), 2, "a ringing chat is listed");
+        state.apply(AgentEvent::RingStop { conversation_id: 4 });
+        assert!(!state.is_ringing(4));
+        state.apply(AgentEvent::Chat(chat(5, ConversationStatus::Active, 2)));
+        assert!(!state.is_ringing(5), "someone took it");
+        state.apply(AgentEvent::Ring(chat(6, ConversationStatus::Queued, 3)));
+        state.disconnected();
+        assert!(
+            state.ringing.is_empty(),
+            "rings come again after a reconnect"
+        );
+    }
+
+    #[test]
+    fn the_status_is_known_and_changes() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(Vec::new()));
+        state.apply(AgentEvent::MyStatus { status_id: 2 });
+        assert_eq!(state.status_id, Some(2));
+        assert!(!state.available());
     }
 
     #[test]

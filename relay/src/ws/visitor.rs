@@ -472,17 +472,16 @@ impl VisitorSession {
         let Some(conversation) = current.filter(|c| c.status != ConversationStatus::Ended) else {
             return self.start_with(client_msg_id, body).await;
         };
-        if conversation.status == ConversationStatus::Bot {
-            if let Some(flow) = self.flow_of(&conversation).await? {
-                let trigger = Trigger::Visitor {
-                    client_msg_id: client_msg_id.to_owned(),
-                    body: body.to_owned(),
-                };
-                let result =
-                    bot::run_turn(&self.state, &flow, &conversation, trigger, None, self.conn)
-                        .await?;
-                return Ok(result.acked);
-            }
+        if conversation.status == ConversationStatus::Bot
+            && let Some(flow) = self.flow_of(&conversation).await?
+        {
+            let trigger = Trigger::Visitor {
+                client_msg_id: client_msg_id.to_owned(),
+                body: body.to_owned(),
+            };
+            let result =
+                bot::run_turn(&self.state, &flow, &conversation, trigger, None, self.conn).await?;
+            return Ok(result.acked);
         }
         self.append(conversation.id, client_msg_id, body)
             .await
