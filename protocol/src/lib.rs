@@ -302,6 +302,14 @@ pub enum AgentRequest {
     SetStatus {
         status_id: i64,
     },
+    /// Hand a chat one holds to a team or an agent: it rings again there.
+    Transfer {
+        conversation_id: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_team: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent: Option<AgentId>,
+    },
 }
 
 /// Frames the relay sends to the console.
@@ -316,6 +324,11 @@ pub enum AgentEvent {
         statuses: Vec<StatusInfo>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status_id: Option<i64>,
+        /// Where chats can be transferred: every team and agent.
+        #[serde(default)]
+        teams: Vec<String>,
+        #[serde(default)]
+        agents: Vec<AgentInfo>,
     },
     /// A waiting chat rings for this agent: sound, visual ring, notification.
     Ring(ChatSummary),
@@ -351,7 +364,15 @@ pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError
 pub fn parse_agent_request(text: &str) -> Result<AgentRequest, ProtocolError> {
     parse_frame(
         text,
-        &["hello", "open", "join", "send", "end_chat", "set_status"],
+        &[
+            "hello",
+            "open",
+            "join",
+            "send",
+            "end_chat",
+            "set_status",
+            "transfer",
+        ],
     )
 }
 

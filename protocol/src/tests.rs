@@ -204,6 +204,22 @@ fn agent_requests_have_pinned_json() {
         AgentRequest::SetStatus { status_id: 2 },
         r#"{"type":"set_status","status_id":2}"#,
     );
+    pins(
+        AgentRequest::Transfer {
+            conversation_id: 7,
+            to_team: Some("Sales".into()),
+            to_agent: None,
+        },
+        r#"{"type":"transfer","conversation_id":7,"to_team":"Sales"}"#,
+    );
+    pins(
+        AgentRequest::Transfer {
+            conversation_id: 7,
+            to_team: None,
+            to_agent: Some(3),
+        },
+        r#"{"type":"transfer","conversation_id":7,"to_agent":3}"#,
+    );
 }
 
 #[test]
@@ -222,8 +238,13 @@ fn agent_events_have_pinned_json() {
                 online: true,
             }],
             status_id: Some(1),
+            teams: vec!["Support".into()],
+            agents: vec![AgentInfo {
+                id: 3,
+                name: "Bo".into(),
+            }],
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","teams":["Support"]}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","teams":["Support"]}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}]}"#,
     );
     pins(
         AgentEvent::Chat(summary()),

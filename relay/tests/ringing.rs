@@ -157,3 +157,78 @@ async fn an_agent_with_no_room_gets_no_rings_and_cannot_join() {
     assert_eq!(ana.next_of_type("ring").await["conversation_id"], second);
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_rings_again_for_the_new_team_or_agent_and_tells_both_sides() {
+    let relay = start().await;
+    let (mut ana, welcome) = agent_in(&relay, "ana@example.com", "Ana", &["Support"]).await;
+    let (mut bo, _) = agent_in(&relay, "bo@example.com", "Bo", &["Support"]).await;
+    let (mut cy, _) = agent_in(&relay, "cy@example.com", "Cy", &["Sales"]).await;
+    assert!(
+        welcome["teams"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Support"))
+    );
+
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let chat = visitor.say("v-1", "I want to buy").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    ana.next_of_type("ring").await;
+    ana.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    ana.next_of_type("joined").await;
+    bo.next_of_type("ring_stop").await;
+
+    ana.send(json!({"type": "transfer", "conversation_id": chat, "to_team": "Sales"}))
+        .await;
+    visitor
+        .next_message("Ana transferred the chat to Sales")
+        .await;
+    assert_eq!(visitor.next_of_type("status").await["status"], "queued");
+    let ring = cy.next_of_type("ring").await;
+    assert_eq!(
+        (ring["conversation_id"].as_i64(), &ring["teams"]),
+        (Some(chat), &json!(["Sales"]))
+    );
+    ana.next_message("Ana transferred the chat to Sales").await;
+
+    cy.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    cy.next_of_type("joined").await;
+    // Only the holder may transfer.
+    ana.send(json!({"type": "transfer", "conversation_id": chat, "to_team": "Support"}))
+        .await;
+    assert_eq!(ana.next_of_type("error").await["code"], "not_joined");
+
+    let bo_id = relay
+        .state
+        .store
+        .agent_by_email("bo@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    cy.send(json!({"type": "transfer", "conversation_id": chat, "to_agent": bo_id}))
+        .await;
+    let ring = bo.next_of_type("ring").await;
+    assert_eq!(ring["conversation_id"], chat);
+    visitor.next_message("Cy transferred the chat to Bo").await;
+    // Ana (same team, but not the one asked for) does not ring.
+    bo.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    bo.next_of_type("joined").await;
+    loop {
+        let frame = ana.next_json().await;
+        assert_ne!(
+            frame["type"], "ring",
+            "Ana rang for a chat sent to Bo: {frame}"
+        );
+        if frame["type"] == "message" && frame["body"] == "Bo joined the chat" {
+            break;
+        }
+    }
+    relay.stop().await;
+}

@@ -482,7 +482,7 @@ async fn an_admin_checks_saves_and_tries_a_profile_in_the_console() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_chat_rings_for_two_agents_and_stops_for_the_other_when_one_joins() {
+async fn a_chat_rings_for_two_agents_stops_for_the_other_when_one_joins_and_is_transferred() {
     let harness = Harness::start().await;
     harness
         .add_agent("bo@example.com", "Bo", "bo-password-1")

@@ -354,7 +354,20 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
                         <p class="page">{move || state.with(|s| s.selected_chat().and_then(|c| c.page_url.clone()).unwrap_or_default())}</p>
                     </div>
                     <Show when=move || state.with(ConsoleState::holds_selected)>
-                        <button class="end" on:click=end>"End chat"</button>
+                        <div class="actions">
+                            <select aria-label="Transfer" on:change=move |event| {
+                                let choice = event_target_value(&event);
+                                if let Some(frame) = state.with_untracked(|s| s.transfer(&choice)) {
+                                    send_frame(&frame);
+                                }
+                            }>
+                                <option value="" selected=true>"Transfer to…"</option>
+                                {move || state.with(ConsoleState::transfer_choices).into_iter().map(|(value, label)| {
+                                    view! { <option value=value>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                            <button class="end" on:click=end>"End chat"</button>
+                        </div>
                     </Show>
                 </header>
                 <ol class="log" aria-live="polite">

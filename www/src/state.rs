@@ -24,6 +24,9 @@ pub struct ConsoleState {
     pub ringing: BTreeMap<ConversationId, ChatSummary>,
     pub statuses: Vec<StatusInfo>,
     pub status_id: Option<i64>,
+    /// Where a chat can be transferred.
+    pub teams: Vec<String>,
+    pub agents: Vec<AgentInfo>,
 }
 
 impl ConsoleState {
@@ -102,6 +105,37 @@ impl ConsoleState {
         self.ringing.contains_key(&id)
     }
 
+    /// Transfer choices for the chat on screen: `(value, label)`, where the value is
+    /// `team:NAME` or `agent:ID`; the agent themself is left out.
+    pub fn transfer_choices(&self) -> Vec<(String, String)> {
+        let me = self.me.as_ref().map(|me| me.id);
+        self.teams
+            .iter()
+            .map(|team| (format!("team:{team}"), format!("Team {team}")))
+            .chain(
+                self.agents
+                    .iter()
+                    .filter(|agent| Some(agent.id) != me)
+                    .map(|agent| (format!("agent:{}", agent.id), agent.name.clone())),
+            )
+            .collect()
+    }
+
+    /// The frame for a transfer choice.
+    pub fn transfer(&self, choice: &str) -> Option<AgentRequest> {
+        let conversation_id = self.selected?;
+        let (to_team, to_agent) = match choice.split_once(':')? {
+            ("team", team) => (Some(team.to_owned()), None),
+            ("agent", id) => (None, Some(id.parse().ok()?)),
+            _ => return None,
+        };
+        Some(AgentRequest::Transfer {
+            conversation_id,
+            to_team,
+            to_agent,
+        })
+    }
+
     /// Whether the current status makes chats ring.
     pub fn available(&self) -> bool {
         self.statuses
@@ -118,8 +152,12 @@ impl ConsoleState {
                 chats,
                 statuses,
                 status_id,
+                teams,
+                agents,
                 ..
             } => {
+                self.teams = teams;
+                self.agents = agents;
                 self.me = Some(agent);
                 self.online = true;
                 self.statuses = statuses;
@@ -239,6 +277,17 @@ mod tests {
                 },
             ],
             status_id: Some(1),
+            teams: vec!["Support".into(), "Sales".into()],
+            agents: vec![
+                AgentInfo {
+                    id: 1,
+                    name: "Ana".into(),
+                },
+                AgentInfo {
+                    id: 2,
+                    name: "Bo".into(),
+                },
+            ],
         }
     }
 
@@ -357,6 +406,40 @@ mod tests {
             state.ringing.is_empty(),
             "rings come again after a reconnect"
         );
+    }
+
+    #[test]
+    fn transfers_go_to_a_team_or_another_agent() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+        state.select(1);
+        let labels: Vec<String> = state
+            .transfer_choices()
+            .into_iter()
+            .map(|(_, label)| label)
+            .collect();
+        assert_eq!(
+            labels,
+            ["Team Support", "Team Sales", "Bo"],
+            "not to oneself"
+        );
+        assert_eq!(
+            state.transfer("team:Sales"),
+            Some(AgentRequest::Transfer {
+                conversation_id: 1,
+                to_team: Some("Sales".into()),
+                to_agent: None
+            })
+        );
+        assert_eq!(
+            state.transfer("agent:2"),
+            Some(AgentRequest::Transfer {
+                conversation_id: 1,
+                to_team: None,
+                to_agent: Some(2)
+            })
+        );
+        assert_eq!(state.transfer("agent:x"), None);
     }
 
     #[test]

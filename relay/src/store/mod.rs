@@ -120,6 +120,8 @@ pub struct Conversation {
     pub page_url: Option<String>,
     /// The teams the chat is routed to (from the flow's start_live_chat or a transfer).
     pub teams: Vec<String>,
+    /// A transfer to one agent: only they are rung.
+    pub target_agent: Option<AgentId>,
     /// The bot flow's state (JSON of `flow::FlowState`); `None` before the flow ran.
     pub flow_state: Option<String>,
 }
@@ -273,6 +275,13 @@ pub struct NewConversation {
     pub referrer: Option<String>,
 }
 
+/// Where a transferred chat goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    Team(String),
+    Agent(AgentInfo),
+}
+
 /// An agent status; `counts_online` makes chats ring for agents in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -398,6 +407,17 @@ pub trait Store: Send + Sync + 'static {
         rules: ChatRules,
     ) -> Result<JoinOutcome, StoreError>;
 
+    /// Hands an active chat back to the queue for a team or one agent, with an event
+    /// message; `NotJoined` unless `by` is in the chat (or `by_admin`).
+    async fn transfer(
+        &self,
+        id: ConversationId,
+        by: AgentInfo,
+        by_admin: bool,
+        to: TransferTarget,
+    ) -> Result<(Conversation, ChatMessage), StoreError>;
+    /// Every team's name.
+    async fn team_names(&self) -> Result<Vec<String>, StoreError>;
     async fn statuses(&self) -> Result<Vec<Status>, StoreError>;
     /// Puts the agent in exactly these teams (created if new).
     async fn set_agent_teams(&self, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError>;

@@ -89,6 +89,7 @@ const MIGRATIONS: &[&str] = &[
         ended_by TEXT,
         ticket_id INTEGER,
         teams TEXT NOT NULL DEFAULT '[]',
+        target_agent_id INTEGER REFERENCES agents(id),
         last_seq INTEGER NOT NULL DEFAULT 0,
         page_url TEXT,
         referrer TEXT

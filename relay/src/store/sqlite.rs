@@ -19,7 +19,7 @@ use crate::routing::ChatRules;
 use super::{
     Agent, AgentSnapshot, Appended, Conversation, FlowTurn, JoinOutcome, MessageKind,
     NewConversation, NewMessage, Role, Seed, Site, SiteId, Status, Store, StoreError,
-    StoredProfile, TurnOutcome, Visitor, VisitorId, now_ms, schema,
+    StoredProfile, TransferTarget, TurnOutcome, Visitor, VisitorId, now_ms, schema,
 };
 
 /// Answers a job once its batch is committed (or failed).
@@ -199,7 +199,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
 const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
-     c.teams";
+     c.teams, c.target_agent_id";
 
 fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -227,6 +227,7 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
         page_url: row.get(16)?,
         flow_state: row.get(17)?,
         teams: serde_json::from_str(&row.get::<_, String>(18)?).unwrap_or_default(),
+        target_agent: row.get(19)?,
     })
 }
 
@@ -922,7 +923,7 @@ impl Store for SqliteStore {
                 // The status guard makes the claim atomic even if a second writer appears.
                 let claimed = conn.execute(
                     "UPDATE conversations SET status = 'active', agent_id = ?1, agent_name = ?2, \
-                     agent_joined_at = COALESCE(agent_joined_at, ?3), \
+                     target_agent_id = NULL, agent_joined_at = COALESCE(agent_joined_at, ?3), \
                      queue_ms = COALESCE(queue_ms, ?3 - COALESCE(queued_at, created_at)) \
                      WHERE id = ?4 AND status = 'queued'",
                     params![agent.id, agent.name, now, id],
@@ -937,6 +938,58 @@ impl Store for SqliteStore {
             )?;
             let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
             Ok(JoinOutcome::Joined(Box::new(conversation), appended.message))
+        })
+        .await
+    }
+
+    async fn transfer(
+        &self,
+        id: ConversationId,
+        by: AgentInfo,
+        by_admin: bool,
+        to: TransferTarget,
+    ) -> Result<(Conversation, ChatMessage), StoreError> {
+        self.write(move |conn| {
+            let current = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+            if current.status == ConversationStatus::Ended {
+                return Err(StoreError::ConversationEnded);
+            }
+            let holds = current.agent.as_ref().map(|holder| holder.id) == Some(by.id)
+                || is_participant(conn, id, by.id)?;
+            if current.status != ConversationStatus::Active || !(holds || by_admin) {
+                return Err(StoreError::NotJoined);
+            }
+            let (teams, target, to_name) = match &to {
+                TransferTarget::Team(team) => (vec![team.clone()], None, team.clone()),
+                TransferTarget::Agent(agent) => {
+                    (current.teams.clone(), Some(agent.id), agent.name.clone())
+                }
+            };
+            conn.execute(
+                "UPDATE conversations SET status = 'queued', agent_id = NULL, agent_name = NULL, \
+                 teams = ?1, target_agent_id = ?2 WHERE id = ?3",
+                params![
+                    serde_json::to_string(&teams).unwrap_or_else(|_| "[]".into()),
+                    target,
+                    id
+                ],
+            )?;
+            conn.execute("DELETE FROM participants WHERE conversation_id = ?1", [id])?;
+            let appended = insert_message(
+                conn,
+                &event(id, format!("{} transferred the chat to {to_name}", by.name)),
+            )?;
+            let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+            Ok((conversation, appended.message))
+        })
+        .await
+    }
+
+    async fn team_names(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare("SELECT name FROM teams ORDER BY name")?;
+            let rows = statement.query_map([], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
         })
         .await
     }

@@ -16,7 +16,7 @@ use super::{announce_conversation, announce_message, history, limited, store_fai
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
-use crate::store::{Agent, JoinOutcome, NewMessage, Role, StoreError};
+use crate::store::{Agent, JoinOutcome, NewMessage, Role, StoreError, TransferTarget};
 
 /// `GET /ws/agent`: only for a logged-in agent, only from the console's own origin.
 pub async fn upgrade(
@@ -99,6 +99,11 @@ impl Handler for AgentSession {
             } => self.send(conversation_id, client_msg_id, body).await,
             AgentRequest::EndChat { conversation_id } => self.end_chat(conversation_id).await,
             AgentRequest::SetStatus { status_id } => self.set_status(status_id).await,
+            AgentRequest::Transfer {
+                conversation_id,
+                to_team,
+                to_agent,
+            } => self.transfer(conversation_id, to_team, to_agent).await,
         }
     }
 
@@ -139,6 +144,17 @@ impl AgentSession {
             .iter()
             .find(|snapshot| snapshot.id == self.agent.id)
             .and_then(|snapshot| snapshot.status_id);
+        let teams = match store.team_names().await {
+            Ok(teams) => teams,
+            Err(err) => return failure(&err),
+        };
+        let agents = snapshots
+            .iter()
+            .map(|snapshot| porchlight_protocol::AgentInfo {
+                id: snapshot.id,
+                name: snapshot.name.clone(),
+            })
+            .collect();
         self.greeted = true;
         // Waiting chats ring for this console as frames after the welcome.
         ringing::ring_waiting_for(&self.state, self.agent.id).await;
@@ -155,7 +171,56 @@ impl AgentSession {
                 })
                 .collect(),
             status_id,
+            teams,
+            agents,
         }))
+    }
+
+    async fn transfer(
+        &mut self,
+        id: ConversationId,
+        to_team: Option<String>,
+        to_agent: Option<i64>,
+    ) -> Outcome {
+        let store = &self.state.store;
+        let target = match (to_team, to_agent) {
+            (Some(team), None) if !team.trim().is_empty() => TransferTarget::Team(team),
+            (None, Some(agent)) => match store.agent_snapshots().await {
+                Ok(snapshots) => {
+                    match snapshots.into_iter().find(|snapshot| snapshot.id == agent) {
+                        Some(found) => TransferTarget::Agent(porchlight_protocol::AgentInfo {
+                            id: found.id,
+                            name: found.name,
+                        }),
+                        None => {
+                            return Outcome::reply(error(ErrorCode::NotFound, "No such agent."));
+                        }
+                    }
+                }
+                Err(err) => return failure(&err),
+            },
+            _ => {
+                return Outcome::reply(error(
+                    ErrorCode::BadFrame,
+                    "Transfer to exactly one of to_team or to_agent.",
+                ));
+            }
+        };
+        let by_admin = self.agent.role == Role::Admin;
+        match store
+            .transfer(id, self.agent.info(), by_admin, target)
+            .await
+        {
+            Ok((conversation, event)) => {
+                tracing::info!(conversation = id, agent = self.agent.id, "chat transferred");
+                announce_message(&self.state.hub, &event, None);
+                announce_conversation(&self.state.hub, &conversation);
+                ringing::ring_chat(&self.state, &conversation).await;
+                ringing::ring_waiting_for(&self.state, self.agent.id).await;
+                Outcome::default()
+            }
+            Err(err) => failure(&err),
+        }
     }
 
     async fn set_status(&mut self, status_id: i64) -> Outcome {

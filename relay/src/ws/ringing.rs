@@ -46,7 +46,15 @@ pub async fn ring_chat(state: &AppState, conversation: &Conversation) {
     }
     match loads(state).await {
         Ok((loads, rules)) => {
-            let targets = ring_targets(&loads, &conversation.teams, rules);
+            // A chat transferred to one agent rings only for them, whatever their teams.
+            let targets = match conversation.target_agent {
+                Some(agent) => {
+                    let mut targets = ring_targets(&loads, &[], rules);
+                    targets.retain(|target| *target == agent);
+                    targets
+                }
+                None => ring_targets(&loads, &conversation.teams, rules),
+            };
             state
                 .hub
                 .ring(conversation.id, &targets, ring_frame(conversation));
@@ -83,7 +91,10 @@ pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
     for conversation in waiting
         .iter()
         .filter(|conversation| conversation.status == ConversationStatus::Queued)
-        .filter(|conversation| me.serves(&conversation.teams))
+        .filter(|conversation| match conversation.target_agent {
+            Some(target) => target == agent,
+            None => me.serves(&conversation.teams),
+        })
     {
         state
             .hub
