@@ -10,6 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use porchlight_protocol::{AgentId, ConversationId};
+
+use crate::routing::{ChatFacts, Viewer};
 use tokio::sync::mpsc;
 
 /// Frames queued per socket before it counts as too slow.
@@ -29,6 +31,8 @@ struct Conn {
     kind: ConnKind,
     outbox: mpsc::Sender<Frame>,
     following: HashSet<ConversationId>,
+    /// For a console that said hello: what its agent may see.
+    viewer: Option<Viewer>,
 }
 
 #[derive(Default)]
@@ -73,6 +77,7 @@ impl Hub {
                 kind,
                 outbox,
                 following: HashSet::new(),
+                viewer: None,
             },
         );
         (id, inbox)
@@ -136,13 +141,51 @@ impl Hub {
         }
     }
 
-    /// Queues `frame` for every agent socket (the console's chat list).
-    pub fn publish_to_agents(&self, frame: Frame) {
+    /// Records what the console socket's agent may see; chat updates reach it only
+    /// for chats it may see.
+    pub fn set_viewer(&self, id: ConnId, viewer: Viewer) {
+        if let Some(conn) = self.lock().conns.get_mut(&id) {
+            conn.viewer = Some(viewer);
+        }
+    }
+
+    /// Stops consoles whose agent may no longer see the chat (a colleague took it from
+    /// an own-level agent) from following it.
+    pub fn unfollow_unseeing(&self, conversation: ConversationId, chat: ChatFacts<'_>) {
+        let mut state = self.lock();
+        let Some(followers) = state.followers.get(&conversation) else {
+            return;
+        };
+        let blind: Vec<ConnId> = followers
+            .iter()
+            .copied()
+            .filter(|id| {
+                state.conns.get(id).is_some_and(|conn| {
+                    conn.viewer
+                        .as_ref()
+                        .is_some_and(|viewer| !viewer.can_see(chat))
+                })
+            })
+            .collect();
+        for id in blind {
+            if let Some(conn) = state.conns.get_mut(&id) {
+                conn.following.remove(&conversation);
+            }
+            unlink(&mut state, id, conversation);
+        }
+    }
+
+    /// Queues a chat-list update for every console whose agent may see the chat.
+    pub fn publish_chat(&self, chat: ChatFacts<'_>, frame: Frame) {
         let mut state = self.lock();
         let lagging: Vec<ConnId> = state
             .conns
             .iter()
-            .filter(|(_, conn)| conn.kind != ConnKind::Visitor)
+            .filter(|(_, conn)| {
+                conn.viewer
+                    .as_ref()
+                    .is_some_and(|viewer| viewer.can_see(chat))
+            })
             .filter(|(_, conn)| conn.outbox.try_send(Arc::clone(&frame)).is_err())
             .map(|(id, _)| *id)
             .collect();
@@ -339,6 +382,45 @@ mod tests {
     }
 
     #[test]
+    fn chat_updates_reach_only_consoles_that_may_see_the_chat() {
+        use crate::routing::AccessLevel;
+        let hub = Hub::default();
+        let (support, mut support_rx) = hub.connect(ConnKind::Agent(1));
+        let (sales, mut sales_rx) = hub.connect(ConnKind::Agent(2));
+        let (_greeting, mut greeting_rx) = hub.connect(ConnKind::Agent(3));
+        hub.set_viewer(
+            support,
+            Viewer {
+                id: 1,
+                access: AccessLevel::Team,
+                teams: ["support".to_owned()].into(),
+            },
+        );
+        hub.set_viewer(
+            sales,
+            Viewer {
+                id: 2,
+                access: AccessLevel::Team,
+                teams: ["sales".to_owned()].into(),
+            },
+        );
+        let teams = ["Support".to_owned()];
+        let chat = ChatFacts {
+            holder: None,
+            target_agent: None,
+            teams: &teams,
+            waiting: true,
+        };
+        hub.publish_chat(chat, frame("support chat"));
+        assert_eq!(&*support_rx.try_recv().unwrap(), "support chat");
+        assert!(sales_rx.try_recv().is_err(), "another team's chat");
+        assert!(
+            greeting_rx.try_recv().is_err(),
+            "a console that has not said hello"
+        );
+    }
+
+    #[test]
     fn rings_reach_only_their_agents_and_stop_for_everyone_at_once() {
         let hub = Hub::default();
         let (_, mut ana) = hub.connect(ConnKind::Agent(1));
@@ -387,7 +469,19 @@ mod tests {
         hub.publish(1, Audience::Everyone, None, frame("x"));
         assert!(a_rx.try_recv().is_err());
         assert!(b_rx.try_recv().is_err());
-        hub.publish_to_agents(frame("list"));
+        let everything = Viewer {
+            id: 1,
+            access: crate::routing::AccessLevel::All,
+            teams: Default::default(),
+        };
+        hub.set_viewer(a, everything);
+        let chat = ChatFacts {
+            holder: None,
+            target_agent: None,
+            teams: &[],
+            waiting: true,
+        };
+        hub.publish_chat(chat, frame("list"));
         assert_eq!(&*a_rx.try_recv().unwrap(), "list");
         assert_eq!(hub.counts(), (0, 1));
     }

@@ -151,3 +151,171 @@ mod tests {
         );
     }
 }
+
+/// How much of the chat area an agent may see and act on ("conversation access level").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLevel {
+    /// Chats they are in, and waiting chats that ring for them.
+    Own,
+    /// Those, and every chat of their teams.
+    Team,
+    All,
+}
+
+impl AccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Own => "own",
+            Self::Team => "team",
+            Self::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "own" => Some(Self::Own),
+            "team" => Some(Self::Team),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+}
+
+/// An agent as visibility sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub id: AgentId,
+    pub access: AccessLevel,
+    /// Team names, lower-case.
+    pub teams: BTreeSet<String>,
+}
+
+/// A chat as visibility sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatFacts<'a> {
+    pub holder: Option<AgentId>,
+    pub target_agent: Option<AgentId>,
+    pub teams: &'a [String],
+    pub waiting: bool,
+}
+
+impl Viewer {
+    fn in_teams(&self, teams: &[String]) -> bool {
+        teams.is_empty()
+            || teams
+                .iter()
+                .any(|team| self.teams.contains(&team.to_ascii_lowercase()))
+    }
+
+    /// Whether the agent may list, open, follow or join the chat.
+    pub fn can_see(&self, chat: ChatFacts<'_>) -> bool {
+        let mine = chat.holder == Some(self.id) || chat.target_agent == Some(self.id);
+        let rings_for_me = chat.waiting
+            && chat.target_agent.is_none_or(|target| target == self.id)
+            && self.in_teams(chat.teams);
+        match self.access {
+            AccessLevel::All => true,
+            AccessLevel::Team => mine || self.in_teams(chat.teams),
+            AccessLevel::Own => mine || rings_for_me,
+        }
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::*;
+
+    fn viewer(access: AccessLevel) -> Viewer {
+        Viewer {
+            id: 1,
+            access,
+            teams: ["support".to_owned()].into(),
+        }
+    }
+
+    #[test]
+    fn each_access_level_sees_what_it_should() {
+        let support = ["Support".to_owned()];
+        let sales = ["Sales".to_owned()];
+        let cases = [
+            // (holder, target, teams, waiting)
+            (
+                "mine",
+                ChatFacts {
+                    holder: Some(1),
+                    target_agent: None,
+                    teams: &sales,
+                    waiting: false,
+                },
+            ),
+            (
+                "sent to me",
+                ChatFacts {
+                    holder: None,
+                    target_agent: Some(1),
+                    teams: &sales,
+                    waiting: true,
+                },
+            ),
+            (
+                "waiting in my team",
+                ChatFacts {
+                    holder: None,
+                    target_agent: None,
+                    teams: &support,
+                    waiting: true,
+                },
+            ),
+            (
+                "a colleague's in my team",
+                ChatFacts {
+                    holder: Some(2),
+                    target_agent: None,
+                    teams: &support,
+                    waiting: false,
+                },
+            ),
+            (
+                "waiting in another team",
+                ChatFacts {
+                    holder: None,
+                    target_agent: None,
+                    teams: &sales,
+                    waiting: true,
+                },
+            ),
+            (
+                "another team's",
+                ChatFacts {
+                    holder: Some(3),
+                    target_agent: None,
+                    teams: &sales,
+                    waiting: false,
+                },
+            ),
+        ];
+        let expect = |access: AccessLevel| -> Vec<bool> {
+            cases
+                .iter()
+                .map(|(_, chat)| viewer(access).can_see(*chat))
+                .collect()
+        };
+        assert_eq!(
+            expect(AccessLevel::Own),
+            [true, true, true, false, false, false]
+        );
+        assert_eq!(
+            expect(AccessLevel::Team),
+            [true, true, true, true, false, false]
+        );
+        assert_eq!(expect(AccessLevel::All), [true; 6]);
+    }
+
+    #[test]
+    fn access_levels_have_stable_names() {
+        for level in [AccessLevel::Own, AccessLevel::Team, AccessLevel::All] {
+            assert_eq!(AccessLevel::parse(level.as_str()), Some(level));
+        }
+        assert_eq!(AccessLevel::parse("everything"), None);
+    }
+}

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::routing::ChatRules;
+use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ChatSummary, ConversationId, ConversationStatus, Seq,
 };
@@ -89,6 +89,8 @@ pub struct Agent {
     pub name: String,
     pub role: Role,
     pub password_hash: String,
+    /// Which chats they may list, open and join.
+    pub access: AccessLevel,
 }
 
 impl Agent {
@@ -127,6 +129,16 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// What visibility needs to know about the chat.
+    pub fn facts(&self) -> ChatFacts<'_> {
+        ChatFacts {
+            holder: self.agent.as_ref().map(|agent| agent.id),
+            target_agent: self.target_agent,
+            teams: &self.teams,
+            waiting: self.status == ConversationStatus::Queued,
+        }
+    }
+
     pub fn summary(&self) -> ChatSummary {
         ChatSummary {
             conversation_id: self.id,
@@ -419,6 +431,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every team's name.
     async fn team_names(&self) -> Result<Vec<String>, StoreError>;
     async fn statuses(&self) -> Result<Vec<Status>, StoreError>;
+    async fn set_agent_access(&self, agent: AgentId, access: AccessLevel)
+    -> Result<(), StoreError>;
     /// Puts the agent in exactly these teams (created if new).
     async fn set_agent_teams(&self, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError>;
     /// Sets an agent's own limit of concurrent chats (`None`: no limit).

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
         password_hash TEXT NOT NULL,
         status_id INTEGER REFERENCES statuses(id),
         max_chats INTEGER,
+        access_level TEXT NOT NULL DEFAULT 'all' CHECK (access_level IN ('own', 'team', 'all')),
         created_at INTEGER NOT NULL
     );
     CREATE TABLE settings (

@@ -14,7 +14,7 @@ use porchlight_protocol::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::routing::ChatRules;
+use crate::routing::{AccessLevel, ChatRules};
 
 use super::{
     Agent, AgentSnapshot, Appended, Conversation, FlowTurn, JoinOutcome, MessageKind,
@@ -264,7 +264,9 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
 
 fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     let role: String = row.get(3)?;
+    let access: String = row.get(5)?;
     Ok(Agent {
+        access: AccessLevel::parse(&access).unwrap_or(AccessLevel::Own),
         id: row.get(0)?,
         email: row.get(1)?,
         name: row.get(2)?,
@@ -1004,6 +1006,24 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_agent_access(
+        &self,
+        agent: AgentId,
+        access: AccessLevel,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let updated = conn.execute(
+                "UPDATE agents SET access_level = ?1 WHERE id = ?2",
+                params![access.as_str(), agent],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn set_agent_teams(&self, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError> {
         self.write(move |conn| {
             conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [agent])?;
@@ -1174,6 +1194,7 @@ impl Store for SqliteStore {
                 return Err(StoreError::Duplicate);
             }
             Ok(Agent {
+                access: AccessLevel::All,
                 id: conn.last_insert_rowid(),
                 email,
                 name,
@@ -1209,7 +1230,7 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT id, email, name, role, password_hash FROM agents WHERE email = ?1",
+                    "SELECT id, email, name, role, password_hash, access_level FROM agents WHERE email = ?1",
                     [email],
                     agent_from_row,
                 )
@@ -1246,7 +1267,8 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT a.id, a.email, a.name, a.role, a.password_hash FROM agent_sessions s \
+                    "SELECT a.id, a.email, a.name, a.role, a.password_hash, a.access_level \
+                     FROM agent_sessions s \
                      JOIN agents a ON a.id = s.agent_id \
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2",
                     params![token_hash, now],

@@ -15,8 +15,11 @@ use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
+use crate::routing::Viewer;
 use crate::server::AppState;
-use crate::store::{Agent, JoinOutcome, NewMessage, Role, StoreError, TransferTarget};
+use crate::store::{
+    Agent, Conversation, JoinOutcome, NewMessage, Role, StoreError, TransferTarget,
+};
 
 /// `GET /ws/agent`: only for a logged-in agent, only from the console's own origin.
 pub async fn upgrade(
@@ -41,11 +44,17 @@ pub async fn upgrade(
 async fn run(socket: WebSocket, state: AppState, agent: Agent) {
     let (conn, mut inbox) = state.hub.connect(ConnKind::Agent(agent.id));
     let shutdown = state.shutdown.clone();
+    let viewer = Viewer {
+        id: agent.id,
+        access: agent.access,
+        teams: Default::default(),
+    };
     let mut session = AgentSession {
         state: state.clone(),
         conn,
         agent,
         greeted: false,
+        viewer,
     };
     drive(
         socket,
@@ -63,6 +72,8 @@ struct AgentSession {
     conn: ConnId,
     agent: Agent,
     greeted: bool,
+    /// What this agent may see; set at hello from their access level and teams.
+    viewer: Viewer,
 }
 
 fn error(code: ErrorCode, message: &str) -> String {
@@ -129,16 +140,28 @@ impl AgentSession {
             ));
         }
         let store = &self.state.store;
-        let chats = match store.open_conversations().await {
-            Ok(open) => open
-                .iter()
-                .map(|conversation| conversation.summary())
-                .collect(),
-            Err(err) => return failure(&err),
-        };
         let (statuses, snapshots) = match (store.statuses().await, store.agent_snapshots().await) {
             (Ok(statuses), Ok(snapshots)) => (statuses, snapshots),
             (Err(err), _) | (_, Err(err)) => return failure(&err),
+        };
+        if let Some(me) = snapshots
+            .iter()
+            .find(|snapshot| snapshot.id == self.agent.id)
+        {
+            self.viewer.teams = me
+                .teams
+                .iter()
+                .map(|team| team.to_ascii_lowercase())
+                .collect();
+        }
+        self.state.hub.set_viewer(self.conn, self.viewer.clone());
+        let chats = match store.open_conversations().await {
+            Ok(open) => open
+                .iter()
+                .filter(|conversation| self.viewer.can_see(conversation.facts()))
+                .map(|conversation| conversation.summary())
+                .collect(),
+            Err(err) => return failure(&err),
         };
         let status_id = snapshots
             .iter()
@@ -213,6 +236,9 @@ impl AgentSession {
         {
             Ok((conversation, event)) => {
                 tracing::info!(conversation = id, agent = self.agent.id, "chat transferred");
+                self.state
+                    .hub
+                    .unfollow_unseeing(conversation.id, conversation.facts());
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::ring_chat(&self.state, &conversation).await;
@@ -242,11 +268,22 @@ impl AgentSession {
         }
     }
 
-    async fn open(&mut self, id: ConversationId, last_seq: Seq) -> Outcome {
+    /// The conversation, if it exists and this agent may see it (to everyone else it
+    /// does not exist).
+    async fn visible(&self, id: ConversationId) -> Result<Conversation, Outcome> {
         match self.state.store.conversation(id).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Outcome::reply(error(ErrorCode::NotFound, "No such conversation.")),
-            Err(err) => return failure(&err),
+            Ok(Some(conversation)) if self.viewer.can_see(conversation.facts()) => Ok(conversation),
+            Ok(_) => Err(Outcome::reply(error(
+                ErrorCode::NotFound,
+                "No such conversation.",
+            ))),
+            Err(err) => Err(failure(&err)),
+        }
+    }
+
+    async fn open(&mut self, id: ConversationId, last_seq: Seq) -> Outcome {
+        if let Err(refused) = self.visible(id).await {
+            return refused;
         }
         self.state.hub.follow(self.conn, id);
         match history(&self.state, id, last_seq).await {
@@ -259,6 +296,9 @@ impl AgentSession {
     }
 
     async fn join(&mut self, id: ConversationId) -> Outcome {
+        if let Err(refused) = self.visible(id).await {
+            return refused;
+        }
         let rules = match self.state.store.chat_rules().await {
             Ok(rules) => rules,
             Err(err) => return failure(&err),
@@ -267,6 +307,9 @@ impl AgentSession {
             Ok(JoinOutcome::Joined(conversation, event)) => {
                 tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
                 self.state.hub.follow(self.conn, id);
+                self.state
+                    .hub
+                    .unfollow_unseeing(conversation.id, conversation.facts());
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::taken(&self.state, id, self.agent.id).await;

@@ -53,7 +53,10 @@ pub fn announce_conversation(hub: &Hub, conversation: &Conversation) {
         agent_name: conversation.agent.as_ref().map(|agent| agent.name.clone()),
     });
     hub.publish(conversation.id, Audience::Visitors, None, status.into());
-    hub.publish_to_agents(to_text(&AgentEvent::Chat(conversation.summary())).into());
+    hub.publish_chat(
+        conversation.facts(),
+        to_text(&AgentEvent::Chat(conversation.summary())).into(),
+    );
 }
 
 /// Every stored message after `after`, as encoded frames, page by page.
