@@ -392,15 +392,10 @@ pub trait Store: Send + Sync + 'static {
     /// Queued and active conversations (not those still with the bot), oldest first.
     async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
 
-    /// Stores a message with the conversation's next `seq`, once per `client_msg_id`.
-    /// Returns only after COMMIT.
+    /// Stores a message with the conversation's next `seq`, once per `client_msg_id`
+    /// (for a visitor: once across all their chats, so an outbox resent after a chat
+    /// ended is answered with the original). Returns only after COMMIT.
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
-    /// The visitor's own message with this `client_msg_id`, in any of their chats.
-    async fn visitor_message(
-        &self,
-        visitor: VisitorId,
-        client_msg_id: &str,
-    ) -> Result<Option<ChatMessage>, StoreError>;
     /// Messages with `seq > after`, in order, at most `limit`.
     async fn messages_after(
         &self,

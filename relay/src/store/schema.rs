@@ -97,6 +97,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX conversations_open ON conversations(status) WHERE status <> 'ended';
     CREATE INDEX conversations_by_visitor ON conversations(visitor_id, id);
+    CREATE INDEX conversations_by_agent ON conversations(agent_id, status);
+    CREATE INDEX participants_by_agent ON participants(agent_id);
     CREATE TABLE messages (
         id INTEGER PRIMARY KEY,
         conversation_id INTEGER NOT NULL REFERENCES conversations(id),

@@ -278,9 +278,7 @@ fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
 /// Inserts a message with the conversation's next seq. Runs on the writer thread, so
 /// the read-increment-insert cannot interleave with another writer: seqs have no gaps.
 fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, StoreError> {
-    if let Some(client_msg_id) = &message.client_msg_id
-        && let Some(original) = existing_message(conn, message.conversation_id, client_msg_id)?
-    {
+    if let Some(original) = existing_message(conn, message)? {
         return Ok(Appended {
             message: original,
             duplicate: true,
@@ -354,17 +352,35 @@ fn event(conversation_id: ConversationId, body: String) -> NewMessage {
     }
 }
 
+/// The message this `client_msg_id` already names: in the conversation, or for a
+/// visitor's message in any of that visitor's chats.
 fn existing_message(
     conn: &Connection,
-    conversation_id: ConversationId,
-    client_msg_id: &str,
+    message: &NewMessage,
 ) -> rusqlite::Result<Option<ChatMessage>> {
+    let Some(client_msg_id) = &message.client_msg_id else {
+        return Ok(None);
+    };
+    let here = conn
+        .query_row(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages \
+                 WHERE conversation_id = ?1 AND client_msg_id = ?2"
+            ),
+            params![message.conversation_id, client_msg_id],
+            message_from_row,
+        )
+        .optional()?;
+    if here.is_some() || message.author != Author::Visitor {
+        return Ok(here);
+    }
     conn.query_row(
-        &format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE conversation_id = ?1 AND client_msg_id = ?2"
-        ),
-        params![conversation_id, client_msg_id],
+        "SELECT m.conversation_id, m.seq, m.author_kind, m.author_name, m.body, \
+         m.client_msg_id, m.created_at FROM conversations c \
+         JOIN conversations mine ON mine.id = ?1 AND mine.visitor_id = c.visitor_id \
+         JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = ?2 \
+         WHERE m.author_kind = 'visitor' LIMIT 1",
+        params![message.conversation_id, client_msg_id],
         message_from_row,
     )
     .optional()
@@ -441,11 +457,8 @@ fn apply_turn(
     id: ConversationId,
     turn: &FlowTurn,
 ) -> Result<TurnOutcome, StoreError> {
-    if let Some(client_msg_id) = turn
-        .visitor_message
-        .as_ref()
-        .and_then(|message| message.client_msg_id.as_deref())
-        && let Some(original) = existing_message(conn, id, client_msg_id)?
+    if let Some(visitor_message) = &turn.visitor_message
+        && let Some(original) = existing_message(conn, visitor_message)?
     {
         return Ok(TurnOutcome::Duplicate(original));
     }
@@ -842,27 +855,6 @@ impl Store for SqliteStore {
 
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
         self.write(move |conn| insert_message(conn, &message)).await
-    }
-
-    async fn visitor_message(
-        &self,
-        visitor: VisitorId,
-        client_msg_id: &str,
-    ) -> Result<Option<ChatMessage>, StoreError> {
-        let client_msg_id = client_msg_id.to_owned();
-        self.read(move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT m.conversation_id, m.seq, m.author_kind, m.author_name, m.body, \
-                     m.client_msg_id, m.created_at FROM conversations c \
-                     JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = ?2 \
-                     WHERE c.visitor_id = ?1 AND m.author_kind = 'visitor' LIMIT 1",
-                    params![visitor, client_msg_id],
-                    message_from_row,
-                )
-                .optional()?)
-        })
-        .await
     }
 
     async fn messages_after(

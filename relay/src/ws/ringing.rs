@@ -103,8 +103,22 @@ pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
 }
 
 /// `agent` took the chat: it stops ringing for everyone, and the agent's other rings
-/// stop too if the rules leave them no room for more.
+/// stop too if the rules leave them no room for more. (Taking a chat never makes
+/// room, so nothing new rings.)
 pub async fn taken(state: &AppState, conversation: i64, agent: AgentId) {
     state.hub.stop_ring(conversation);
-    ring_waiting_for(state, agent).await;
+    let (loads, rules) = match loads(state).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot work out who to ring");
+            return;
+        }
+    };
+    let full = loads
+        .iter()
+        .find(|load| load.id == agent)
+        .is_some_and(|load| !load.has_room(rules));
+    if full {
+        state.hub.stop_rings_for(agent);
+    }
 }

@@ -56,6 +56,7 @@ async fn run(socket: WebSocket, state: AppState, may_preview: bool) {
         conn,
         visitor: None,
         conversation: None,
+        maybe_bot: false,
         flow: None,
         profile_id: None,
         start_step: None,
@@ -79,6 +80,9 @@ struct VisitorSession {
     visitor: Option<(Site, Visitor)>,
     /// The conversation this socket follows (the visitor's latest).
     conversation: Option<ConversationId>,
+    /// That conversation may still be with the bot (false once seen live: chats never
+    /// go back to the bot).
+    maybe_bot: bool,
     /// The chat profile (the site's, or an admin's preview), and the step a new chat
     /// starts at.
     flow: Option<Arc<Flow>>,
@@ -276,6 +280,7 @@ impl VisitorSession {
                 self.state.hub.follow(self.conn, latest.id);
             }
             self.conversation = Some(latest.id);
+            self.maybe_bot = latest.status == ConversationStatus::Bot;
             ConversationState {
                 id: latest.id,
                 status: latest.status,
@@ -408,27 +413,15 @@ impl VisitorSession {
     }
 
     async fn send(&mut self, client_msg_id: String, body: String) -> Outcome {
-        let Some((_, visitor)) = self.visitor.clone() else {
+        if self.visitor.is_none() {
             return Outcome::reply(error(ErrorCode::HelloRequired, "Send hello first."));
-        };
+        }
         if let Err(err) = validate_outgoing(&client_msg_id, &body) {
             return Outcome::reply(to_text(&VisitorEvent::Error(err)));
         }
         let failure =
             |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
-        // A resend of a message stored in any of this visitor's chats (say, one that
-        // has since ended) is acknowledged, never stored again.
-        let stored = self
-            .state
-            .store
-            .visitor_message(visitor.id, &client_msg_id)
-            .await;
-        let delivered = match stored {
-            Ok(Some(original)) => Ok(Some(original)),
-            Ok(None) => self.deliver(&client_msg_id, &body).await,
-            Err(err) => Err(err),
-        };
-        match delivered {
+        match self.deliver(&client_msg_id, &body).await {
             Ok(Some(message)) => Outcome::reply(to_text(&VisitorEvent::Ack {
                 conversation_id: message.conversation_id,
                 client_msg_id,
@@ -465,27 +458,41 @@ impl VisitorSession {
         client_msg_id: &str,
         body: &str,
     ) -> Result<Option<porchlight_protocol::ChatMessage>, StoreError> {
-        let current = match self.conversation {
-            Some(id) => self.state.store.conversation(id).await?,
-            None => None,
-        };
-        let Some(conversation) = current.filter(|c| c.status != ConversationStatus::Ended) else {
+        let Some(id) = self.conversation else {
             return self.start_with(client_msg_id, body).await;
         };
-        if conversation.status == ConversationStatus::Bot
-            && let Some(flow) = self.flow_of(&conversation).await?
-        {
-            let trigger = Trigger::Visitor {
-                client_msg_id: client_msg_id.to_owned(),
-                body: body.to_owned(),
-            };
-            let result =
-                bot::run_turn(&self.state, &flow, &conversation, trigger, None, self.conn).await?;
-            return Ok(result.acked);
+        // A chat leaves the bot only forwards, so once this socket has seen it live it
+        // appends without looking; while it may be with the bot, it looks first.
+        if self.maybe_bot {
+            let conversation = self
+                .state
+                .store
+                .conversation(id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if conversation.status == ConversationStatus::Bot
+                && let Some(flow) = self.flow_of(&conversation).await?
+            {
+                let trigger = Trigger::Visitor {
+                    client_msg_id: client_msg_id.to_owned(),
+                    body: body.to_owned(),
+                };
+                let result =
+                    bot::run_turn(&self.state, &flow, &conversation, trigger, None, self.conn)
+                        .await?;
+                return Ok(result.acked);
+            }
+            self.maybe_bot = false;
         }
-        self.append(conversation.id, client_msg_id, body)
-            .await
-            .map(Some)
+        // An ended chat answers ConversationEnded (unless this is a resend of a message
+        // stored there): the caller looks again and starts a new chat.
+        match self.append(id, client_msg_id, body).await {
+            Err(StoreError::ConversationEnded) => {
+                self.conversation = None;
+                Err(StoreError::ConversationEnded)
+            }
+            other => other.map(Some),
+        }
     }
 
     /// Plain text into the conversation, for whoever follows it.
@@ -538,6 +545,7 @@ impl VisitorSession {
             let (conversation, started) =
                 self.open_conversation(ConversationStatus::Queued).await?;
             if !started && conversation.status == ConversationStatus::Bot {
+                self.maybe_bot = true;
                 return Err(StoreError::Conflict);
             }
             return self
@@ -546,6 +554,7 @@ impl VisitorSession {
                 .map(Some);
         };
         let (conversation, started) = self.open_conversation(ConversationStatus::Bot).await?;
+        self.maybe_bot = true;
         if !started {
             return Err(StoreError::Conflict);
         }

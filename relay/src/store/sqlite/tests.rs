@@ -476,3 +476,52 @@ async fn statuses_settings_and_teams_are_stored() {
     fx.store.set_chat_rules(rules).await.unwrap();
     assert_eq!(fx.store.chat_rules().await.unwrap(), rules);
 }
+
+#[tokio::test]
+async fn a_visitors_client_msg_id_is_stored_once_across_their_chats() {
+    let fx = fixture().await;
+    let first = conversation(&fx, "t1").await;
+    let original = fx
+        .store
+        .append_message(visitor_text(first.id, "m-1", "hello"))
+        .await
+        .unwrap();
+    fx.store.end(first.id, Author::Visitor, None).await.unwrap();
+    let (second, _) = fx
+        .store
+        .open_or_start_conversation(
+            NewConversation {
+                site_id: fx.site.id,
+                visitor_id: first.visitor_id,
+                profile_id: None,
+                page_url: None,
+                referrer: None,
+            },
+            ConversationStatus::Queued,
+        )
+        .await
+        .unwrap();
+    let resent = fx
+        .store
+        .append_message(visitor_text(second.id, "m-1", "hello"))
+        .await
+        .unwrap();
+    assert!(resent.duplicate);
+    assert_eq!(resent.message, original.message);
+    assert!(
+        fx.store
+            .messages_after(second.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Another visitor may use the same id: ids are per visitor.
+    let other = conversation(&fx, "t2").await;
+    let theirs = fx
+        .store
+        .append_message(visitor_text(other.id, "m-1", "hi"))
+        .await
+        .unwrap();
+    assert!(!theirs.duplicate);
+}
