@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::store::Durability;
+
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Holds the built widget (`widget/`) and console (`console/`).
     pub assets_dir: PathBuf,
+    /// When an acknowledged message is safe (default: survives power loss).
+    pub durability: Durability,
 }
 
 impl Default for Config {
@@ -26,6 +30,7 @@ impl Default for Config {
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir: PathBuf::from("data"),
             assets_dir: PathBuf::from("dist"),
+            durability: Durability::Full,
         }
     }
 }
@@ -37,6 +42,7 @@ pub struct ConfigFile {
     pub addr: Option<SocketAddr>,
     pub data: Option<PathBuf>,
     pub assets: Option<PathBuf>,
+    pub durability: Option<Durability>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -45,6 +51,7 @@ pub struct Overrides {
     pub addr: Option<SocketAddr>,
     pub data: Option<PathBuf>,
     pub assets: Option<PathBuf>,
+    pub durability: Option<Durability>,
     pub config: Option<PathBuf>,
 }
 
@@ -87,6 +94,10 @@ impl Config {
                 .assets
                 .or(file.assets)
                 .unwrap_or(defaults.assets_dir),
+            durability: overrides
+                .durability
+                .or(file.durability)
+                .unwrap_or(defaults.durability),
         })
     }
 }
@@ -99,7 +110,11 @@ mod tests {
     fn flags_beat_the_file_and_the_file_beats_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("porchlight.toml");
-        std::fs::write(&path, "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\ndurability = \"normal\"\n",
+        )
+        .unwrap();
         let config = Config::resolve(Overrides {
             data: Some("/tmp/flag".into()),
             config: Some(path),
@@ -109,6 +124,7 @@ mod tests {
         assert_eq!(config.addr, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(config.data_dir, PathBuf::from("/tmp/flag"));
         assert_eq!(config.assets_dir, PathBuf::from("dist"));
+        assert_eq!(config.durability, Durability::Normal);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use porchlight_relay::config::{Config, Overrides};
 use porchlight_relay::flow::{Format, Problem, Severity};
 use porchlight_relay::profiles;
 use porchlight_relay::server::Relay;
-use porchlight_relay::store::{SqliteStore, Store};
+use porchlight_relay::store::{Durability, SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -86,6 +86,10 @@ struct ServeArgs {
     /// Folder with the built widget and console [default: ./dist]
     #[arg(long, env = "PORCHLIGHT_ASSETS")]
     assets: Option<PathBuf>,
+    /// When an acknowledged message is safe: full (survives power loss) or normal
+    /// (survives a crash) [default: full]
+    #[arg(long, env = "PORCHLIGHT_DURABILITY")]
+    durability: Option<Durability>,
 }
 
 #[tokio::main]
@@ -195,6 +199,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         data: args.data,
         assets: args.assets,
+        durability: args.durability,
         config: args.config,
     })?;
     let addr = config.addr;

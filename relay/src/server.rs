@@ -71,7 +71,7 @@ pub struct Relay {
 impl Relay {
     /// Opens the store under `config.data_dir` and seeds it on first start.
     pub async fn open(config: Config) -> Result<(Self, Option<SeededAdmin>), StartError> {
-        let store = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let store = Arc::new(SqliteStore::open_with(&config.data_dir, config.durability)?);
         let password = random_password();
         let (admin_hash, dummy_hash) = tokio::task::spawn_blocking(move || {
             let admin = hash_password(&password).map(|hash| (hash, password));

@@ -206,9 +206,7 @@ fn Widget() -> impl IntoView {
                     "×"
                 </button>
             </header>
-            <Show when=move || state.with(|state| state.link == Link::Reconnecting)>
-                <p class="banner">"Reconnecting…"</p>
-            </Show>
+            {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
             <ol class="log" aria-live="polite">
                 {move || state.with(|state| {
                     state
@@ -227,27 +225,22 @@ fn Widget() -> impl IntoView {
                             .collect::<Vec<_>>()
                     })
                     key=|(entry, _)| (entry.key(), entry.seq)
-                    children=move |(entry, fresh): (Entry, bool)| view! { <Line entry=entry fresh=fresh/> }
+                    children=move |(entry, fresh): (Entry, bool)| line(&entry, fresh)
                 />
             </ol>
-            <Show when=move || state.with(|state| !state.buttons().is_empty())>
-                <div class="choices" role="group" aria-label="Choices">
-                    <For
-                        each=move || state.with(ChatState::buttons)
-                        key=|label| label.clone()
-                        children=move |label: String| {
+            {move || {
+                let buttons = state.with(ChatState::buttons);
+                (!buttons.is_empty()).then(|| view! {
+                    <div class="choices" role="group" aria-label="Choices">
+                        {buttons.into_iter().map(|label| {
                             let answer = label.clone();
                             view! { <button type="button" class="choice" on:click=move |_| send(answer.clone())>{label}</button> }
-                        }
-                    />
-                </div>
-            </Show>
-            <Show when=move || state.with(|state| state.notice.is_some())>
-                <p class="notice" role="alert">{move || state.with(|state| state.notice.clone().unwrap_or_default())}</p>
-            </Show>
-            <Show when=move || hint.get().is_some()>
-                <p class="hint" role="alert">{move || hint.get().unwrap_or_default()}</p>
-            </Show>
+                        }).collect_view()}
+                    </div>
+                })
+            }}
+            {move || state.with(|state| state.notice.clone()).map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
+            {move || hint.get().map(|hint| view! { <p class="hint" role="alert">{hint}</p> })}
             // Our own hints replace the browser's validation bubbles.
             <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
                 {move || match state.with(ChatState::input_type) {
@@ -317,19 +310,18 @@ fn listen_to_parent(state: RwSignal<ChatState>) {
 }
 
 /// One message. A bot message that just arrived shows a brief typing indicator first.
-#[component]
-fn Line(entry: Entry, fresh: bool) -> impl IntoView {
-    let class = match entry.author {
-        Author::Visitor => "line mine",
-        Author::System => "line system",
-        Author::Agent => "line theirs",
-        Author::Bot if fresh => "line theirs bot typing",
-        Author::Bot => "line theirs bot",
+fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
+    let class = match (entry.author, fresh, entry.is_pending()) {
+        (Author::Visitor, _, true) => "line mine pending",
+        (Author::Visitor, _, false) => "line mine",
+        (Author::System, _, _) => "line system",
+        (Author::Agent, _, _) => "line theirs",
+        (Author::Bot, true, _) => "line theirs bot typing",
+        (Author::Bot, false, _) => "line theirs bot",
     };
-    let pending = entry.is_pending();
     let who = entry.author_name.clone();
     view! {
-        <li class=class class:pending=pending>
+        <li class=class>
             {who.map(|name| view! { <span class="who">{name}</span> })}
             <span class="body">{entry.body.clone()}</span>
             <time class="at">{clock(entry.at)}</time>

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::routing::{AccessLevel, ChatRules};
 
 use super::{
-    Agent, AgentSnapshot, Appended, Conversation, FlowTurn, JoinOutcome, MessageKind,
+    Agent, AgentSnapshot, Appended, Conversation, Durability, FlowTurn, JoinOutcome, MessageKind,
     NewConversation, NewMessage, Role, Seed, Site, SiteId, Status, Store, StoreError,
     StoredProfile, TransferTarget, TurnOutcome, Visitor, VisitorId, now_ms, schema,
 };
@@ -44,6 +44,11 @@ impl SqliteStore {
     /// Opens (creating if needed) `DIR/porchlight.sqlite3`, migrates it and starts the
     /// writer thread.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, Durability::Full)
+    }
+
+    /// Like [`SqliteStore::open`], choosing when an acknowledged write is safe.
+    pub fn open_with(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
@@ -51,6 +56,9 @@ impl SqliteStore {
         let path = data_dir.join(DB_FILE);
         let mut write_conn = Connection::open(&path)?;
         configure(&write_conn)?;
+        if durability == Durability::Normal {
+            write_conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
         write_conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut write_conn)?;
 

@@ -38,6 +38,9 @@ struct Args {
     /// The relay binary.
     #[arg(long, default_value = "target/release/porchlight")]
     relay_bin: String,
+    /// The relay's durability: full or normal.
+    #[arg(long, default_value = "full")]
+    durability: String,
 }
 
 type Socket =
@@ -141,7 +144,14 @@ async fn main() -> anyhow::Result<()> {
     }
     let data = std::env::temp_dir().join(format!("porchlight-loadgen-{}", std::process::id()));
     let mut relay = tokio::process::Command::new(&args.relay_bin)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--durability",
+            &args.durability,
+            "--data",
+        ])
         .arg(&data)
         .env("PORCHLIGHT_LOG", "warn")
         .stdout(Stdio::piped())
