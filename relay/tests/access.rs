@@ -24,22 +24,12 @@ async fn agent(relay: &TestRelay, email: &str, teams: &[&str], access: AccessLev
 
 /// A queued chat routed to `team` (through a profile that hands over to it).
 async fn chat_for(relay: &TestRelay, team: &str) -> i64 {
-    let site = relay
-        .state
-        .store
-        .site_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
     let profile = format!(
         r#"{{"name":"To {team}","start":"a","steps":[{{"id":"a","type":"action","action":"start_live_chat","teams":["{team}"]}}]}}"#
     );
     relay
-        .state
-        .store
-        .save_profile(site.id, &format!("To {team}"), profile, true)
-        .await
-        .unwrap();
+        .save_profile(&format!("To {team}"), profile, true)
+        .await;
     let mut visitor = relay.visitor().await;
     visitor.hello(None, None).await;
     let id = visitor.say("v-1", &format!("for {team}")).await["conversation_id"]

@@ -3,24 +3,15 @@
 
 mod common;
 
-use common::{TestRelay, Ws, start, start_in};
+use common::{TestRelay, Ws, helpdesk, start, start_in};
 use porchlight_relay::flow::{Format, Profile};
 use serde_json::{Value, json};
 
 /// The example profile, open around the clock so the test does not depend on the hour.
 async fn use_helpdesk(relay: &TestRelay) {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
-    )
-    .unwrap();
-    let mut profile = Profile::parse(&text, Format::Toml).unwrap();
+    let mut profile = helpdesk();
     profile.working_hours = None;
-    let store = &relay.state.store;
-    let site = store.site_by_key("demo").await.unwrap().unwrap();
-    store
-        .save_profile(site.id, &profile.name, profile.render(Format::Json), true)
-        .await
-        .unwrap();
+    relay.use_profile(&profile, true).await;
 }
 
 async fn bot_says(ws: &mut Ws, body: &str) -> Value {
@@ -173,18 +164,13 @@ async fn a_page_may_start_only_at_steps_that_allow_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_refuses_to_start_on_a_broken_stored_profile() {
     let relay = start().await;
-    let store = relay.state.store.clone();
-    let site = store.site_by_key("demo").await.unwrap().unwrap();
-    store
+    relay
         .save_profile(
-            site.id,
             "Broken",
             r#"{"name":"Broken","start":"nowhere","steps":[]}"#.into(),
             true,
         )
-        .await
-        .unwrap();
-    drop(store);
+        .await;
     let dir = relay.stop().await;
     let config = porchlight_relay::config::Config {
         data_dir: dir.path().join("data"),
@@ -278,19 +264,7 @@ action = "start_live_chat"
     );
     let profile = Profile::parse(&text, Format::Toml).unwrap();
     porchlight_relay::flow::compile(profile.clone()).unwrap();
-    let site = relay
-        .state
-        .store
-        .site_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    relay
-        .state
-        .store
-        .save_profile(site.id, "Lookup", profile.render(Format::Json), true)
-        .await
-        .unwrap();
+    relay.use_profile(&profile, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,26 +304,10 @@ async fn bot_message(ws: &mut Ws, body: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_hours_the_chat_is_offline_and_takes_a_message_into_a_ticket() {
     let relay = start().await;
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
-    )
-    .unwrap();
-    let mut profile = Profile::parse(&text, Format::Toml).unwrap();
+    let mut profile = helpdesk();
     // Never open: a schedule with no hours.
     profile.working_hours.as_mut().unwrap().schedule.clear();
-    let site = relay
-        .state
-        .store
-        .site_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    relay
-        .state
-        .store
-        .save_profile(site.id, &profile.name, profile.render(Format::Json), true)
-        .await
-        .unwrap();
+    relay.use_profile(&profile, true).await;
 
     let mut visitor = relay.visitor().await;
     let welcome = visitor.hello(None, None).await;
@@ -385,26 +343,10 @@ async fn out_of_hours_the_chat_is_offline_and_takes_a_message_into_a_ticket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_an_admin_can_try_a_profile_that_is_not_the_sites() {
     let relay = start().await;
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
-    )
-    .unwrap();
-    let mut profile = Profile::parse(&text, Format::Toml).unwrap();
+    let mut profile = helpdesk();
     profile.working_hours = None;
-    let site = relay
-        .state
-        .store
-        .site_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    let draft = relay
-        .state
-        .store
-        .save_profile(site.id, &profile.name, profile.render(Format::Json), false)
-        .await
-        .unwrap();
-    let hello = json!({"type": "hello", "v": 1, "site": "demo", "preview_profile": draft.id});
+    let draft = relay.use_profile(&profile, false).await;
+    let hello = json!({"type": "hello", "v": 1, "site": "demo", "preview_profile": draft});
 
     let mut stranger = relay.visitor().await;
     stranger.send(hello.clone()).await;
@@ -430,21 +372,11 @@ async fn only_an_admin_can_try_a_profile_that_is_not_the_sites() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_profile_for_identified_visitors_turns_anonymous_ones_away() {
     let relay = start().await;
-    let site = relay
-        .state
-        .store
-        .site_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
     let members_only = r#"{"name":"Members","access":"identified","start":"a",
         "steps":[{"id":"a","type":"action","action":"start_live_chat"}]}"#;
     relay
-        .state
-        .store
-        .save_profile(site.id, "Members", members_only.into(), true)
-        .await
-        .unwrap();
+        .save_profile("Members", members_only.into(), true)
+        .await;
     let mut visitor = relay.visitor().await;
     visitor
         .send(json!({"type": "hello", "v": 1, "site": "demo"}))

@@ -165,19 +165,7 @@ async fn the_launcher_follows_the_profiles_working_hours_look_and_origins() {
         "appearance":{"colour":"#12355b","position":"left","launcher_icon":"help"},
         "allowed_origins":["https://shop.example"],
         "steps":[{"id":"a","type":"action","action":"start_live_chat"}]}"##;
-    let site = relay
-        .state
-        .store
-        .site_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    relay
-        .state
-        .store
-        .save_profile(site.id, "Closed", closed.into(), true)
-        .await
-        .unwrap();
+    relay.save_profile("Closed", closed.into(), true).await;
     let (_, _, body) = http(relay.addr, "GET", path, &[], "").await;
     assert_eq!(
         body,

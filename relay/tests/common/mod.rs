@@ -251,3 +251,36 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
 }
+
+/// The example help-desk profile (`examples/helpdesk.toml`), as written.
+pub fn helpdesk() -> porchlight_relay::flow::Profile {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
+    )
+    .unwrap();
+    porchlight_relay::flow::Profile::parse(&text, porchlight_relay::flow::Format::Toml).unwrap()
+}
+
+impl TestRelay {
+    /// Stores a profile definition (JSON) for the demo site; with `use_it`, new chats
+    /// run it. Returns its id.
+    pub async fn save_profile(&self, name: &str, definition: String, use_it: bool) -> i64 {
+        let store = &self.state.store;
+        let site = store.site_by_key("demo").await.unwrap().unwrap();
+        store
+            .save_profile(site.id, name, definition, use_it)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Stores `profile` for the demo site (see [`TestRelay::save_profile`]).
+    pub async fn use_profile(
+        &self,
+        profile: &porchlight_relay::flow::Profile,
+        use_it: bool,
+    ) -> i64 {
+        let json = profile.render(porchlight_relay::flow::Format::Json);
+        self.save_profile(&profile.name, json, use_it).await
+    }
+}
