@@ -22,8 +22,9 @@ async fn agent(relay: &TestRelay, email: &str, teams: &[&str], access: AccessLev
     (ws, welcome)
 }
 
-/// A queued chat routed to `team` (through a profile that hands over to it).
-async fn chat_for(relay: &TestRelay, team: &str) -> i64 {
+/// A queued chat routed to `team` (through a profile that hands over to it), and its
+/// visitor's socket (kept open for the test).
+async fn chat_for(relay: &TestRelay, team: &str) -> (i64, Ws) {
     let profile = format!(
         r#"{{"name":"To {team}","start":"a","steps":[{{"id":"a","type":"action","action":"start_live_chat","teams":["{team}"]}}]}}"#
     );
@@ -35,8 +36,7 @@ async fn chat_for(relay: &TestRelay, team: &str) -> i64 {
     let id = visitor.say("v-1", &format!("for {team}")).await["conversation_id"]
         .as_i64()
         .unwrap();
-    std::mem::forget(visitor);
-    id
+    (id, visitor)
 }
 
 fn listed(welcome: &Value) -> Vec<i64> {
@@ -62,8 +62,8 @@ async fn answer(ws: &mut Ws, frame: Value, kind: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_access_level_lists_opens_and_joins_only_what_it_may() {
     let relay = start().await;
-    let support = chat_for(&relay, "Support").await;
-    let sales = chat_for(&relay, "Sales").await;
+    let (support, _support_visitor) = chat_for(&relay, "Support").await;
+    let (sales, _sales_visitor) = chat_for(&relay, "Sales").await;
 
     let (mut own, own_welcome) =
         agent(&relay, "own@example.com", &["Support"], AccessLevel::Own).await;
@@ -142,7 +142,7 @@ async fn each_access_level_lists_opens_and_joins_only_what_it_may() {
 
     // Chat-list updates follow the same rule: a fresh Sales chat reaches only `all`.
     let (mut own_again, _) = agent(&relay, "own@example.com", &["Support"], AccessLevel::Own).await;
-    let fresh = chat_for(&relay, "Sales").await;
+    let (fresh, _fresh_visitor) = chat_for(&relay, "Sales").await;
     loop {
         let update = all.next_of_type("chat").await;
         if update["conversation_id"] == fresh {

@@ -30,15 +30,14 @@ async fn agent_in(relay: &TestRelay, email: &str, name: &str, teams: &[&str]) ->
     (ws, welcome)
 }
 
-async fn waiting_chat(relay: &TestRelay, text: &str) -> i64 {
+/// A visitor whose message queued a chat; keep the socket to keep the visitor online.
+async fn waiting_chat(relay: &TestRelay, text: &str) -> (i64, Ws) {
     let mut visitor = relay.visitor().await;
     visitor.hello(None, None).await;
     let conversation = visitor.say("v-1", text).await["conversation_id"]
         .as_i64()
         .unwrap();
-    // The visitor stays connected for the test's length.
-    std::mem::forget(visitor);
-    conversation
+    (conversation, visitor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +49,7 @@ async fn a_chat_rings_for_its_team_and_stops_for_everyone_when_one_joins() {
     let (mut bo, _) = agent_in(&relay, "bo@example.com", "Bo", &["Support"]).await;
     let (mut cy, _) = agent_in(&relay, "cy@example.com", "Cy", &["Sales"]).await;
 
-    let chat = waiting_chat(&relay, "help").await;
+    let (chat, _visitor) = waiting_chat(&relay, "help").await;
     for agent in [&mut ana, &mut bo] {
         let ring = agent.next_of_type("ring").await;
         assert_eq!(ring["conversation_id"], chat);
@@ -92,7 +91,7 @@ async fn with_nobody_available_a_chat_waits_and_rings_for_the_first_who_becomes_
         .await;
     assert_eq!(ana.next_of_type("my_status").await["status_id"], away);
 
-    let chat = waiting_chat(&relay, "anyone?").await;
+    let (chat, _visitor) = waiting_chat(&relay, "anyone?").await;
     // Nobody rings: going available is what rings it.
     ana.send(json!({"type": "set_status", "status_id": available}))
         .await;
@@ -129,7 +128,7 @@ async fn an_agent_with_no_room_gets_no_rings_and_cannot_join() {
         .set_agent_capacity(ana_id, Some(1))
         .await
         .unwrap();
-    let first = waiting_chat(&relay, "first").await;
+    let (first, _first_visitor) = waiting_chat(&relay, "first").await;
     assert_eq!(ana.next_of_type("ring").await["conversation_id"], first);
     ana.send(json!({"type": "join", "conversation_id": first}))
         .await;
@@ -139,7 +138,7 @@ async fn an_agent_with_no_room_gets_no_rings_and_cannot_join() {
         first
     );
 
-    let second = waiting_chat(&relay, "second").await;
+    let (second, _second_visitor) = waiting_chat(&relay, "second").await;
     ana.send(json!({"type": "join", "conversation_id": second}))
         .await;
     loop {
