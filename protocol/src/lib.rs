@@ -329,6 +329,9 @@ pub enum AgentEvent {
         teams: Vec<String>,
         #[serde(default)]
         agents: Vec<AgentInfo>,
+        /// This agent's own teams (for the "my teams" filter).
+        #[serde(default)]
+        my_teams: Vec<String>,
     },
     /// A waiting chat rings for this agent: sound, visual ring, notification.
     Ring(ChatSummary),

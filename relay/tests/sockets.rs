@@ -76,6 +76,17 @@ async fn a_visitor_and_an_agent_talk_through_the_relay() {
     let ended = visitor.next_of_type("status").await;
     assert_eq!(ended["status"], "ended");
 
+    // A console opened later lists the ended chat (for the "closed" filter).
+    let (_, later) = relay.agent("bo@example.com", "Bo").await;
+    let closed: Vec<&serde_json::Value> = later["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|chat| chat["conversation_id"] == conversation)
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["status"], "ended");
+
     // After the end, a new message starts a new conversation.
     let ack = visitor.say("v-3", "One more thing").await;
     assert_ne!(ack["conversation_id"], conversation);

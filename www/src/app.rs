@@ -13,7 +13,7 @@ use web_sys::{Request, RequestCredentials, RequestInit, Response};
 
 use crate::alert;
 use crate::profiles_page::ProfilesPage;
-use crate::state::ConsoleState;
+use crate::state::{ConsoleState, Filter};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -260,6 +260,16 @@ fn Chats(state: RwSignal<ConsoleState>) -> impl IntoView {
         <div class="desk">
             <aside class="side">
                 <h2>"Chats"</h2>
+                <div class="filters" role="group" aria-label="Show">
+                    {Filter::ALL.into_iter().map(|filter| view! {
+                        <button class="filter"
+                            class:current=move || state.with(|s| s.filter == filter)
+                            aria-pressed=move || state.with(|s| (s.filter == filter).to_string())
+                            on:click=move |_| state.update(|s| s.filter = filter)>
+                            {filter.label()}
+                        </button>
+                    }).collect_view()}
+                </div>
                 <ul class="chats">
                     <For
                         each=move || state.with(ConsoleState::chat_list)

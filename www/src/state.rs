@@ -9,6 +9,42 @@ use porchlight_protocol::{
     PROTOCOL_VERSION, StatusInfo,
 };
 
+/// Which chats the list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Filter {
+    /// Waiting and ongoing chats.
+    #[default]
+    Active,
+    /// Chats this agent is in.
+    Mine,
+    /// Chats routed to one of this agent's teams.
+    MyTeams,
+    /// Everything this agent may see.
+    All,
+    /// Ended chats.
+    Closed,
+}
+
+impl Filter {
+    pub const ALL: [Filter; 5] = [
+        Filter::Active,
+        Filter::Mine,
+        Filter::MyTeams,
+        Filter::All,
+        Filter::Closed,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Filter::Active => "Active",
+            Filter::Mine => "Mine",
+            Filter::MyTeams => "My teams",
+            Filter::All => "All",
+            Filter::Closed => "Closed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConsoleState {
     pub me: Option<AgentInfo>,
@@ -27,6 +63,8 @@ pub struct ConsoleState {
     /// Where a chat can be transferred.
     pub teams: Vec<String>,
     pub agents: Vec<AgentInfo>,
+    pub my_teams: Vec<String>,
+    pub filter: Filter,
 }
 
 impl ConsoleState {
@@ -36,9 +74,31 @@ impl ConsoleState {
         }
     }
 
-    /// Chats in the order an agent works them: waiting first (oldest first), then active.
+    /// The chats the filter shows, in the order an agent works them: waiting first
+    /// (oldest first), then the rest.
     pub fn chat_list(&self) -> Vec<ChatSummary> {
-        let mut chats: Vec<ChatSummary> = self.chats.values().cloned().collect();
+        let me = self.me.as_ref().map(|me| me.id);
+        let mine = |chat: &ChatSummary| chat.agent.as_ref().map(|agent| agent.id) == me;
+        let my_team = |chat: &ChatSummary| {
+            chat.teams.iter().any(|team| {
+                self.my_teams
+                    .iter()
+                    .any(|own| own.eq_ignore_ascii_case(team))
+            })
+        };
+        let open = |chat: &ChatSummary| chat.status != ConversationStatus::Ended;
+        let mut chats: Vec<ChatSummary> = self
+            .chats
+            .values()
+            .filter(|chat| match self.filter {
+                Filter::Active => open(chat),
+                Filter::Mine => mine(chat),
+                Filter::MyTeams => my_team(chat),
+                Filter::All => true,
+                Filter::Closed => !open(chat),
+            })
+            .cloned()
+            .collect();
         chats.sort_by_key(|chat| (chat.status != ConversationStatus::Queued, chat.queued_at));
         chats
     }
@@ -154,10 +214,12 @@ impl ConsoleState {
                 status_id,
                 teams,
                 agents,
+                my_teams,
                 ..
             } => {
                 self.teams = teams;
                 self.agents = agents;
+                self.my_teams = my_teams;
                 self.me = Some(agent);
                 self.online = true;
                 self.statuses = statuses;
@@ -277,6 +339,7 @@ mod tests {
                 },
             ],
             status_id: Some(1),
+            my_teams: vec!["Support".into()],
             teams: vec!["Support".into(), "Sales".into()],
             agents: vec![
                 AgentInfo {
@@ -406,6 +469,36 @@ mod tests {
             state.ringing.is_empty(),
             "rings come again after a reconnect"
         );
+    }
+
+    #[test]
+    fn filters_pick_active_mine_my_teams_all_and_closed() {
+        let mut state = ConsoleState::default();
+        let with_teams = |id, status, teams: &[&str]| ChatSummary {
+            teams: teams.iter().map(|team| (*team).to_owned()).collect(),
+            ..chat(id, status, id)
+        };
+        state.apply(welcome(vec![
+            with_teams(1, ConversationStatus::Active, &["Sales"]),
+            with_teams(2, ConversationStatus::Queued, &["support"]),
+            with_teams(3, ConversationStatus::Ended, &["Support"]),
+        ]));
+        let ids = |state: &ConsoleState| -> Vec<i64> {
+            state
+                .chat_list()
+                .iter()
+                .map(|chat| chat.conversation_id)
+                .collect()
+        };
+        assert_eq!(ids(&state), [2, 1], "active: waiting first");
+        state.filter = Filter::Mine;
+        assert_eq!(ids(&state), [1], "chat 1 is held by Ana (me)");
+        state.filter = Filter::MyTeams;
+        assert_eq!(ids(&state), [2, 3]);
+        state.filter = Filter::All;
+        assert_eq!(ids(&state), [2, 1, 3]);
+        state.filter = Filter::Closed;
+        assert_eq!(ids(&state), [3]);
     }
 
     #[test]

@@ -413,6 +413,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         visitor_id: VisitorId,
     ) -> Result<Option<Conversation>, StoreError>;
+    /// The most recently ended conversations, newest first.
+    async fn recent_ended(&self, limit: usize) -> Result<Vec<Conversation>, StoreError>;
     /// Queued and active conversations (not those still with the bot), oldest first.
     async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
 

@@ -861,6 +861,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn recent_ended(&self, limit: usize) -> Result<Vec<Conversation>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+                 JOIN visitors v ON v.id = c.visitor_id \
+                 WHERE c.status = 'ended' AND c.queued_at IS NOT NULL \
+                 ORDER BY c.ended_at DESC LIMIT ?1"
+            ))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map([limit], conversation_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
         self.write(move |conn| insert_message(conn, &message)).await
     }

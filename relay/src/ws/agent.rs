@@ -21,6 +21,9 @@ use crate::store::{
     Agent, Conversation, JoinOutcome, NewMessage, Role, StoreError, TransferTarget,
 };
 
+/// Closed chats the console lists at hello.
+const RECENT_CLOSED: usize = 50;
+
 /// `GET /ws/agent`: only for a logged-in agent, only from the console's own origin.
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -155,13 +158,18 @@ impl AgentSession {
                 .collect();
         }
         self.state.hub.set_viewer(self.conn, self.viewer.clone());
-        let chats = match store.open_conversations().await {
-            Ok(open) => open
+        // Open chats and the latest closed ones (for the "closed" filter).
+        let chats = match (
+            store.open_conversations().await,
+            store.recent_ended(RECENT_CLOSED).await,
+        ) {
+            (Ok(open), Ok(ended)) => open
                 .iter()
+                .chain(&ended)
                 .filter(|conversation| self.viewer.can_see(conversation.facts()))
                 .map(|conversation| conversation.summary())
                 .collect(),
-            Err(err) => return failure(&err),
+            (Err(err), _) | (_, Err(err)) => return failure(&err),
         };
         let status_id = snapshots
             .iter()
@@ -196,6 +204,11 @@ impl AgentSession {
             status_id,
             teams,
             agents,
+            my_teams: snapshots
+                .iter()
+                .find(|snapshot| snapshot.id == self.agent.id)
+                .map(|snapshot| snapshot.teams.clone())
+                .unwrap_or_default(),
         }))
     }
 
