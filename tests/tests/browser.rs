@@ -392,6 +392,17 @@ async fn a_visitor_walks_the_example_profile_from_greeting_to_live_chat() {
     harness.stop().await;
 }
 
+/// A key pressed with no field focused.
+async fn press(client: &Client, key: &str) {
+    client
+        .execute(
+            "window.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0]}))",
+            vec![json!(key)],
+        )
+        .await
+        .unwrap();
+}
+
 /// Replaces a textarea's text as a paste would, firing its input event.
 async fn paste(client: &Client, element: &fantoccini::elements::Element, text: &str) {
     client
@@ -544,6 +555,36 @@ async fn a_chat_rings_for_two_agents_stops_for_the_other_when_one_joins_and_is_t
         Locator::XPath("//span[.='Admin joined the chat']"),
     )
     .await;
+
+    // Ana transfers the chat to Bo: it rings for Bo again, both sides are told.
+    wait_for(
+        &ana,
+        Locator::XPath("//select[@aria-label='Transfer']/option[.='Bo']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.='Admin transferred the chat to Bo']"),
+    )
+    .await;
+    wait_for(
+        &bo,
+        Locator::XPath("//li[contains(@class,'ringing')]//button[.='Join']"),
+    )
+    .await;
+    // Bo works from the keyboard: "?" lists the shortcuts, "a" joins what rings.
+    press(&bo, "?").await;
+    wait_for(
+        &bo,
+        Locator::Css("[role='dialog'][aria-label='Keyboard shortcuts']"),
+    )
+    .await;
+    press(&bo, "a").await;
+    wait_for(&bo, Locator::XPath("//button[.='End chat']")).await;
+    wait_for(&visitor, Locator::XPath("//span[.='Bo joined the chat']")).await;
 
     for client in [visitor, ana, bo] {
         client.close().await.unwrap();

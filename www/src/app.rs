@@ -207,8 +207,14 @@ fn Desk(
         });
     };
     let tab = RwSignal::new(Tab::Chats);
+    let help = RwSignal::new(false);
+    let keys = window_event_listener(leptos::ev::keydown, move |event| {
+        on_shortcut(&event, state, help, tab);
+    });
+    on_cleanup(move || keys.remove());
     view! {
         <div class="shell">
+            {move || help.get().then(|| view! { <Shortcuts/> })}
             <nav class="top">
                 <strong class="brand">"Porchlight"</strong>
                 <button class="tab" class:current=move || tab.get() == Tab::Chats on:click=move |_| tab.set(Tab::Chats)>"Chats"</button>
@@ -250,6 +256,84 @@ fn Desk(
                 Tab::Chats => view! { <Chats state=state/> }.into_any(),
                 Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
             }}
+        </div>
+    }
+}
+
+/// The console's keys (listed by `?`); ignored while typing in a field.
+fn on_shortcut(
+    event: &leptos::ev::KeyboardEvent,
+    state: RwSignal<ConsoleState>,
+    help: RwSignal<bool>,
+    tab: RwSignal<Tab>,
+) {
+    let typing = event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        });
+    if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+        return;
+    }
+    let open = |id| {
+        let mut frame = None;
+        state.update(|s| frame = Some(s.select(id)));
+        if let Some(frame) = frame {
+            send_frame(&frame);
+        }
+    };
+    match event.key().as_str() {
+        "?" => help.update(|shown| *shown = !*shown),
+        "Escape" => help.set(false),
+        "j" => {
+            tab.set(Tab::Chats);
+            if let Some(id) = state.with_untracked(|s| s.neighbour(1)) {
+                open(id);
+            }
+        }
+        "k" => {
+            tab.set(Tab::Chats);
+            if let Some(id) = state.with_untracked(|s| s.neighbour(-1)) {
+                open(id);
+            }
+        }
+        "a" => {
+            if let Some(id) = state.with_untracked(ConsoleState::to_join) {
+                tab.set(Tab::Chats);
+                send_frame(&AgentRequest::Join {
+                    conversation_id: id,
+                });
+            }
+        }
+        "r" => {
+            let reply = document()
+                .query_selector("textarea[aria-label='Message']")
+                .ok()
+                .flatten()
+                .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(reply) = reply {
+                event.prevent_default();
+                let _ = reply.focus();
+            }
+        }
+        _ => return,
+    }
+}
+
+#[component]
+fn Shortcuts() -> impl IntoView {
+    view! {
+        <div class="shortcuts" role="dialog" aria-label="Keyboard shortcuts">
+            <h2>"Keyboard shortcuts"</h2>
+            <dl>
+                <dt><kbd>"j"</kbd>" / "<kbd>"k"</kbd></dt><dd>"Next / previous chat"</dd>
+                <dt><kbd>"a"</kbd></dt><dd>"Join the selected waiting chat, or the oldest ringing one"</dd>
+                <dt><kbd>"r"</kbd></dt><dd>"Reply: focus the message box"</dd>
+                <dt><kbd>"Enter"</kbd></dt><dd>"Send (Shift+Enter: new line)"</dd>
+                <dt><kbd>"?"</kbd></dt><dd>"Show or hide this list"</dd>
+                <dt><kbd>"Esc"</kbd></dt><dd>"Close this list"</dd>
+            </dl>
         </div>
     }
 }

@@ -165,6 +165,35 @@ impl ConsoleState {
         self.ringing.contains_key(&id)
     }
 
+    /// The chat before (`step = -1`) or after (`step = 1`) the selected one in the
+    /// list; the first one when nothing is selected.
+    pub fn neighbour(&self, step: isize) -> Option<ConversationId> {
+        let list = self.chat_list();
+        let here = self
+            .selected
+            .and_then(|id| list.iter().position(|chat| chat.conversation_id == id));
+        let index = match here {
+            Some(index) => index.checked_add_signed(step)?,
+            None => 0,
+        };
+        list.get(index).map(|chat| chat.conversation_id)
+    }
+
+    /// The chat to join from the keyboard: the selected one if it waits, else the
+    /// oldest ringing one.
+    pub fn to_join(&self) -> Option<ConversationId> {
+        let selected_waits = self
+            .selected_chat()
+            .is_some_and(|chat| chat.status == ConversationStatus::Queued);
+        if selected_waits {
+            return self.selected;
+        }
+        self.chat_list()
+            .iter()
+            .find(|chat| self.is_ringing(chat.conversation_id))
+            .map(|chat| chat.conversation_id)
+    }
+
     /// Transfer choices for the chat on screen: `(value, label)`, where the value is
     /// `team:NAME` or `agent:ID`; the agent themself is left out.
     pub fn transfer_choices(&self) -> Vec<(String, String)> {
@@ -499,6 +528,28 @@ mod tests {
         assert_eq!(ids(&state), [2, 1, 3]);
         state.filter = Filter::Closed;
         assert_eq!(ids(&state), [3]);
+    }
+
+    #[test]
+    fn the_keyboard_walks_the_list_and_joins_what_rings() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![
+            chat(1, ConversationStatus::Active, 1),
+            chat(2, ConversationStatus::Queued, 2),
+        ]));
+        assert_eq!(
+            state.neighbour(1),
+            Some(2),
+            "nothing selected: the first (waiting) chat"
+        );
+        state.select(2);
+        assert_eq!(state.neighbour(1), Some(1));
+        assert_eq!(state.neighbour(-1), None, "already at the top");
+        assert_eq!(state.to_join(), Some(2), "the selected chat waits");
+        state.select(1);
+        assert_eq!(state.to_join(), None, "nothing rings");
+        state.apply(AgentEvent::Ring(chat(2, ConversationStatus::Queued, 2)));
+        assert_eq!(state.to_join(), Some(2));
     }
 
     #[test]
