@@ -317,7 +317,7 @@ fn on_shortcut(
                 let _ = reply.focus();
             }
         }
-        _ => return,
+        _ => {}
     }
 }
 

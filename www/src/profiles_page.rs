@@ -8,10 +8,10 @@ use crate::app::api;
 use crate::profiles::{Checked, ProblemLine, ProfileDoc, ProfileLine, STARTER};
 
 async fn load_list(list: RwSignal<Vec<ProfileLine>>) {
-    if let Ok((200, text)) = api("GET", "/api/profiles", None).await {
-        if let Ok(lines) = serde_json::from_str(&text) {
-            list.set(lines);
-        }
+    if let Ok((200, text)) = api("GET", "/api/profiles", None).await
+        && let Ok(lines) = serde_json::from_str(&text)
+    {
+        list.set(lines);
     }
 }
 
@@ -99,15 +99,15 @@ pub fn ProfilesPage() -> impl IntoView {
     };
     let check = move |_| {
         spawn_local(async move {
-            if let Ok((200, text)) = api("POST", "/api/profiles/check", Some(editor.body())).await {
-                if let Ok(checked) = serde_json::from_str::<Checked>(&text) {
-                    editor.note.set(Some(if checked.ok {
-                        "No problems.".into()
-                    } else {
-                        "Fix the problems below.".into()
-                    }));
-                    editor.checked.set(checked);
-                }
+            if let Ok((200, text)) = api("POST", "/api/profiles/check", Some(editor.body())).await
+                && let Ok(checked) = serde_json::from_str::<Checked>(&text)
+            {
+                editor.note.set(Some(if checked.ok {
+                    "No problems.".into()
+                } else {
+                    "Fix the problems below.".into()
+                }));
+                editor.checked.set(checked);
             }
         });
     };
