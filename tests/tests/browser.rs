@@ -108,6 +108,11 @@ async fn enter_widget(client: &Client) {
     frame.enter_frame().await.unwrap();
 }
 
+/// Waits for the element to appear, then clicks it.
+async fn click_when(client: &Client, locator: Locator<'_>) {
+    wait_for(client, locator).await.click().await.unwrap();
+}
+
 async fn click(client: &Client, locator: Locator<'_>) {
     client.find(locator).await.unwrap().click().await.unwrap();
 }
@@ -236,11 +241,7 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
     // An agent logs into the console in a second browser, joins and replies.
     let agent_profile = tempfile::tempdir().unwrap();
     let agent = harness.agent(&agent_profile).await;
-    wait_for(&agent, Locator::XPath("//button[.='Join']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_when(&agent, Locator::XPath("//button[.='Join']")).await;
     wait_for(&agent, Locator::XPath("//span[.='My tap is dripping']")).await;
     let reply_box = wait_for(&agent, Locator::Css("textarea[aria-label='Message']")).await;
     reply_box
@@ -374,11 +375,7 @@ async fn a_visitor_walks_the_example_profile_from_greeting_to_live_chat() {
     // The chat now waits for an agent, who sees the visitor's answers.
     let agent_profile = tempfile::tempdir().unwrap();
     let agent = harness.agent(&agent_profile).await;
-    wait_for(&agent, Locator::XPath("//button[.='Join']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_when(&agent, Locator::XPath("//button[.='Join']")).await;
     wait_for(&agent, Locator::XPath("//span[.='Billing']")).await;
     wait_for(&agent, Locator::XPath("//span[.='ana@example.com']")).await;
     wait_for(
@@ -419,19 +416,12 @@ async fn an_admin_checks_saves_and_tries_a_profile_in_the_console() {
     let harness = Harness::start().await;
     let profile = tempfile::tempdir().unwrap();
     let admin = harness.agent(&profile).await;
-    wait_for(&admin, Locator::XPath("//nav//button[.='Profiles']"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(
+    click_when(&admin, Locator::XPath("//nav//button[.='Profiles']")).await;
+    click_when(
         &admin,
         Locator::XPath("//ul[@class='profile-list']//button[contains(.,'Default')]"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     wait_for(
         &admin,
         Locator::XPath("//table[@class='steps']//td[.='live_chat']"),
@@ -532,14 +522,11 @@ async fn a_chat_rings_for_two_agents_stops_for_the_other_when_one_joins_and_is_t
         .await;
     }
     // Ana joins; Bo's ring stops at once.
-    wait_for(
+    click_when(
         &ana,
         Locator::XPath("//li[contains(@class,'ringing')]//button[.='Join']"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     wait_for(&ana, Locator::XPath("//button[.='End chat']")).await;
     bo.wait()
         .at_most(PATIENCE)
@@ -557,14 +544,11 @@ async fn a_chat_rings_for_two_agents_stops_for_the_other_when_one_joins_and_is_t
     .await;
 
     // Ana transfers the chat to Bo: it rings for Bo again, both sides are told.
-    wait_for(
+    click_when(
         &ana,
         Locator::XPath("//select[@aria-label='Transfer']/option[.='Bo']"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     wait_for(
         &visitor,
         Locator::XPath("//span[.='Admin transferred the chat to Bo']"),
