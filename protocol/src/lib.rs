@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod error;
 pub mod sync;
+mod tag_first;
 pub use error::{ErrorCode, ProtocolError};
 
 /// Bumped on any change to the frames that an older peer could not read.
@@ -202,42 +203,61 @@ pub enum VisitorRequest {
 }
 
 /// Frames the relay sends to the widget.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+///
+/// Deserialised by hand (see `tag_first`): the relay always writes `type` first, and
+/// reading it first keeps serde's buffering machinery out of the widget's wasm.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorEvent {
     /// Answer to `hello`: the token to keep and the visitor's latest conversation.
     /// Missed messages follow as `message` frames.
-    Welcome {
-        v: u32,
-        token: String,
-        profile: ProfileView,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        conversation: Option<ConversationState>,
-        /// What the bot is waiting for, if anything.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prompt: Option<Prompt>,
-    },
+    Welcome(Welcome),
     /// The message is stored; `seq` is its place in the conversation.
-    Ack {
-        conversation_id: ConversationId,
-        client_msg_id: String,
-        seq: Seq,
-    },
+    Ack(Ack),
     Message(ChatMessage),
     /// The bot now waits for this answer (`None`: for nothing; the composer is free).
-    Prompt {
-        conversation_id: ConversationId,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prompt: Option<Prompt>,
-    },
+    Prompt(PromptChange),
     /// The conversation changed state (an agent joined, it ended).
-    Status {
-        conversation_id: ConversationId,
-        status: ConversationStatus,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        agent_name: Option<String>,
-    },
+    Status(StatusChange),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::Welcome`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Welcome {
+    pub v: u32,
+    pub token: String,
+    pub profile: ProfileView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationState>,
+    /// What the bot is waiting for, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+}
+
+/// The body of [`VisitorEvent::Ack`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    pub conversation_id: ConversationId,
+    pub client_msg_id: String,
+    pub seq: Seq,
+}
+
+/// The body of [`VisitorEvent::Prompt`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PromptChange {
+    pub conversation_id: ConversationId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+}
+
+/// The body of [`VisitorEvent::Status`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
 }
 
 /// An agent as the console shows them.

@@ -104,13 +104,18 @@ impl Transcript {
             });
             return;
         }
-        if let Some(entry) = self.entries.iter_mut().find(|entry| {
-            entry.client_msg_id.as_deref() == Some(client_msg_id) && entry.is_pending()
-        }) {
+        if let Some(index) = self.pending_index(client_msg_id) {
+            let mut entry = self.entries.remove(index);
             entry.conversation_id = Some(conversation);
             entry.seq = Some(seq);
+            self.insert_stored(entry);
         }
-        self.sort();
+    }
+
+    fn pending_index(&self, client_msg_id: &str) -> Option<usize> {
+        self.entries.iter().position(|entry| {
+            entry.is_pending() && entry.client_msg_id.as_deref() == Some(client_msg_id)
+        })
     }
 
     fn has(&self, conversation: ConversationId, seq: Seq) -> bool {
@@ -126,17 +131,16 @@ impl Transcript {
         }
         // Our own message from another tab or a resume: confirm the pending copy.
         if let Some(client_msg_id) = &message.client_msg_id
-            && let Some(entry) = self.entries.iter_mut().find(|entry| {
-                entry.is_pending() && entry.client_msg_id.as_deref() == Some(client_msg_id)
-            })
+            && let Some(index) = self.pending_index(client_msg_id)
         {
+            let mut entry = self.entries.remove(index);
             entry.conversation_id = Some(message.conversation_id);
             entry.seq = Some(message.seq);
             entry.at = Some(message.at);
-            self.sort();
+            self.insert_stored(entry);
             return false;
         }
-        self.entries.push(Entry {
+        self.insert_stored(Entry {
             conversation_id: Some(message.conversation_id),
             seq: Some(message.seq),
             client_msg_id: message.client_msg_id,
@@ -145,17 +149,17 @@ impl Transcript {
             body: message.body,
             at: Some(message.at),
         });
-        self.sort();
         true
     }
 
-    fn sort(&mut self) {
-        // Stable: pending entries keep their order after every stored one.
-        self.entries
-            .sort_by_key(|entry| match (entry.conversation_id, entry.seq) {
-                (Some(conversation), Some(seq)) => (0, conversation, seq),
-                _ => (1, 0, 0),
-            });
+    /// Keeps the order without sorting: stored entries by `(conversation, seq)`, then
+    /// the pending ones, which stay in the order they were written.
+    fn insert_stored(&mut self, entry: Entry) {
+        let key = (entry.conversation_id, entry.seq);
+        let index = self.entries.partition_point(|other| {
+            !other.is_pending() && (other.conversation_id, other.seq) < key
+        });
+        self.entries.insert(index, entry);
     }
 }
 

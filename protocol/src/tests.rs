@@ -102,7 +102,7 @@ fn visitor_requests_have_pinned_json() {
 #[test]
 fn visitor_events_have_pinned_json() {
     pins(
-        VisitorEvent::Welcome {
+        VisitorEvent::Welcome(Welcome {
             v: 1,
             token: "tok".into(),
             profile: profile_view(),
@@ -113,11 +113,11 @@ fn visitor_events_have_pinned_json() {
                 last_seq: 2,
             }),
             prompt: Some(prompt()),
-        },
+        }),
         r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true},"conversation":{"id":7,"status":"bot","last_seq":2},"prompt":{"step_id":"topic","choices":["Billing","Other"]}}"##,
     );
     pins(
-        VisitorEvent::Welcome {
+        VisitorEvent::Welcome(Welcome {
             v: 1,
             token: "tok".into(),
             profile: ProfileView {
@@ -127,33 +127,33 @@ fn visitor_events_have_pinned_json() {
             },
             conversation: None,
             prompt: None,
-        },
+        }),
         r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","colour":"#12355b","online":false}}"##,
     );
     pins(
-        VisitorEvent::Prompt {
+        VisitorEvent::Prompt(PromptChange {
             conversation_id: 7,
             prompt: Some(Prompt {
                 step_id: "email".into(),
                 choices: Vec::new(),
                 input: Some(InputKind::Email),
             }),
-        },
+        }),
         r#"{"type":"prompt","conversation_id":7,"prompt":{"step_id":"email","input":"email"}}"#,
     );
     pins(
-        VisitorEvent::Prompt {
+        VisitorEvent::Prompt(PromptChange {
             conversation_id: 7,
             prompt: None,
-        },
+        }),
         r#"{"type":"prompt","conversation_id":7}"#,
     );
     pins(
-        VisitorEvent::Ack {
+        VisitorEvent::Ack(Ack {
             conversation_id: 7,
             client_msg_id: "m-1".into(),
             seq: 3,
-        },
+        }),
         r#"{"type":"ack","conversation_id":7,"client_msg_id":"m-1","seq":3}"#,
     );
     pins(
@@ -161,11 +161,11 @@ fn visitor_events_have_pinned_json() {
         r#"{"type":"message","conversation_id":7,"seq":3,"author":"agent","author_name":"Ana","body":"Hi <b>there</b>","client_msg_id":"m-1","at":1700000000000}"#,
     );
     pins(
-        VisitorEvent::Status {
+        VisitorEvent::Status(StatusChange {
             conversation_id: 7,
             status: ConversationStatus::Active,
             agent_name: Some("Ana".into()),
-        },
+        }),
         r#"{"type":"status","conversation_id":7,"status":"active","agent_name":"Ana"}"#,
     );
     pins(
@@ -425,5 +425,26 @@ fn outgoing_messages_are_validated() {
             .unwrap_err()
             .code,
         ErrorCode::BadFrame
+    );
+}
+
+#[test]
+fn visitor_events_are_read_only_with_the_type_first() {
+    let late: Result<VisitorEvent, _> =
+        serde_json::from_str(r#"{"conversation_id":7,"prompt":null,"type":"prompt"}"#);
+    let err = late.expect_err("type must come first").to_string();
+    assert!(err.contains("first key must be \"type\""), "{err}");
+    let unknown: Result<VisitorEvent, _> = serde_json::from_str(r#"{"type":"party"}"#);
+    let err = unknown.expect_err("unknown type").to_string();
+    assert!(err.contains("unknown variant `party`"), "{err}");
+    let ignored: VisitorEvent =
+        serde_json::from_str(r#"{"type":"prompt","conversation_id":7,"later":[1.5,{"x":1}]}"#)
+            .expect("unknown fields are ignored");
+    assert_eq!(
+        ignored,
+        VisitorEvent::Prompt(PromptChange {
+            conversation_id: 7,
+            prompt: None
+        })
     );
 }

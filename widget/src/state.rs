@@ -2,8 +2,9 @@
 
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
-    Author, ConversationId, ConversationState, ConversationStatus, InputKind, PROTOCOL_VERSION,
-    PageInfo, ProfileView, Prompt, Resume, Seq, VisitorEvent, VisitorRequest,
+    Ack, Author, ConversationId, ConversationState, ConversationStatus, InputKind,
+    PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, Resume, Seq, StatusChange,
+    VisitorEvent, VisitorRequest, Welcome,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,13 +117,13 @@ impl ChatState {
     /// Applies a relay frame; returns frames to send in answer.
     pub fn apply(&mut self, event: VisitorEvent) -> Vec<VisitorRequest> {
         match event {
-            VisitorEvent::Welcome {
+            VisitorEvent::Welcome(Welcome {
                 token,
                 profile,
                 conversation,
                 prompt,
                 ..
-            } => {
+            }) => {
                 self.token = Some(token);
                 self.link = Link::Online;
                 self.history_until = conversation
@@ -139,11 +140,11 @@ impl ChatState {
                     })
                     .collect()
             }
-            VisitorEvent::Ack {
+            VisitorEvent::Ack(Ack {
                 conversation_id,
                 client_msg_id,
                 seq,
-            } => {
+            }) => {
                 self.outbox
                     .retain(|outgoing| outgoing.client_msg_id != client_msg_id);
                 self.transcript.ack(conversation_id, &client_msg_id, seq);
@@ -159,21 +160,21 @@ impl ChatState {
                 self.follow(conversation_id);
                 Vec::new()
             }
-            VisitorEvent::Prompt {
+            VisitorEvent::Prompt(PromptChange {
                 conversation_id,
                 prompt,
-            } => {
+            }) => {
                 self.follow(conversation_id);
                 if self.conversation.as_ref().map(|c| c.id) == Some(conversation_id) {
                     self.prompt = prompt;
                 }
                 Vec::new()
             }
-            VisitorEvent::Status {
+            VisitorEvent::Status(StatusChange {
                 conversation_id,
                 status,
                 agent_name,
-            } => {
+            }) => {
                 if status != ConversationStatus::Bot {
                     self.prompt = None;
                 }
@@ -284,11 +285,9 @@ impl ChatState {
                 });
                 (!valid).then_some("Please enter an email address like name@example.com.")
             }
-            Some(InputKind::Number) => draft
-                .replace(',', ".")
-                .parse::<f64>()
-                .is_err()
-                .then_some("Please enter a number."),
+            Some(InputKind::Number) => {
+                (!looks_like_number(draft)).then_some("Please enter a number.")
+            }
             Some(InputKind::Date) => {
                 let parts: Vec<&str> = draft.split('-').collect();
                 let valid = parts.len() == 3
@@ -321,6 +320,31 @@ impl ChatState {
     }
 }
 
+/// `[+-]digits[.,digits][e[+-]digits]`, the finite numbers the relay accepts; checked
+/// by shape because float parsing would add ~10 KB of tables to the wasm.
+fn looks_like_number(text: &str) -> bool {
+    fn digits(text: &str) -> (usize, &str) {
+        let count = text.bytes().take_while(u8::is_ascii_digit).count();
+        (count, &text[count..])
+    }
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, rest) = digits(unsigned);
+    let (fraction, rest) = match rest.strip_prefix(['.', ',']) {
+        Some(after) => digits(after),
+        None => (0, rest),
+    };
+    if whole + fraction == 0 {
+        return false;
+    }
+    match rest.strip_prefix(['e', 'E']) {
+        Some(exponent) => {
+            let (count, rest) = digits(exponent.strip_prefix(['+', '-']).unwrap_or(exponent));
+            count > 0 && rest.is_empty()
+        }
+        None => rest.is_empty(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,24 +372,24 @@ mod tests {
     }
 
     fn welcome(conversation: Option<ConversationState>) -> VisitorEvent {
-        VisitorEvent::Welcome {
+        VisitorEvent::Welcome(Welcome {
             v: PROTOCOL_VERSION,
             token: "tok".into(),
             profile: profile(true),
             conversation,
             prompt: None,
-        }
+        })
     }
 
     fn prompt(input: Option<InputKind>, choices: &[&str]) -> VisitorEvent {
-        VisitorEvent::Prompt {
+        VisitorEvent::Prompt(PromptChange {
             conversation_id: 4,
             prompt: Some(Prompt {
                 step_id: "s".into(),
                 choices: choices.iter().map(|c| (*c).to_owned()).collect(),
                 input,
             }),
-        }
+        })
     }
 
     #[test]
@@ -378,11 +402,11 @@ mod tests {
         let resend = state.apply(welcome(None));
         assert_eq!(resend, vec![sent]);
         assert_eq!(state.token.as_deref(), Some("tok"));
-        state.apply(VisitorEvent::Ack {
+        state.apply(VisitorEvent::Ack(Ack {
             conversation_id: 4,
             client_msg_id: "m1".into(),
             seq: 1,
-        });
+        }));
         assert!(state.outbox.is_empty());
         assert_eq!(state.conversation.as_ref().map(|c| c.id), Some(4));
         assert!(state.apply(welcome(None)).is_empty());
@@ -447,19 +471,19 @@ mod tests {
             state.composer_lock(),
             Some("Choose one of the options above.")
         );
-        state.apply(VisitorEvent::Prompt {
+        state.apply(VisitorEvent::Prompt(PromptChange {
             conversation_id: 4,
             prompt: None,
-        });
+        }));
         assert!(state.buttons().is_empty());
         assert_eq!(state.composer_lock(), None);
         state.apply(prompt(Some(InputKind::YesNo), &[]));
         assert_eq!(state.buttons(), ["Yes", "No"]);
-        state.apply(VisitorEvent::Status {
+        state.apply(VisitorEvent::Status(StatusChange {
             conversation_id: 4,
             status: ConversationStatus::Queued,
             agent_name: None,
-        });
+        }));
         assert!(state.prompt.is_none(), "a hand-over clears the prompt");
     }
 
@@ -494,13 +518,13 @@ mod tests {
         };
         assert_eq!(start_step.as_deref(), Some("topic"));
         assert_eq!(state.title(), "Chat with us");
-        state.apply(VisitorEvent::Welcome {
+        state.apply(VisitorEvent::Welcome(Welcome {
             v: PROTOCOL_VERSION,
             token: "tok".into(),
             profile: profile(false),
             conversation: None,
             prompt: None,
-        });
+        }));
         assert_eq!(state.title(), "Acme");
         assert!(state.status_line().starts_with("We're offline"));
     }
@@ -526,13 +550,25 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_checked_by_shape() {
+        for good in ["42", "-3", "+0.5", "3,75", ".5", "5.", "1e3", "2.5E-4"] {
+            assert!(looks_like_number(good), "{good}");
+        }
+        for bad in [
+            "", "-", ".", "1.2.3", "12a", "1e", "e5", "inf", "NaN", "1 000", "--1",
+        ] {
+            assert!(!looks_like_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn status_and_errors_reach_the_visitor() {
         let mut state = ChatState::new("demo".into(), None, Vec::new());
-        state.apply(VisitorEvent::Status {
+        state.apply(VisitorEvent::Status(StatusChange {
             conversation_id: 4,
             status: ConversationStatus::Ended,
             agent_name: None,
-        });
+        }));
         assert!(!state.has_open_conversation());
         assert!(state.status_line().starts_with("Chat ended"));
         state.apply(VisitorEvent::Error(ProtocolError::new(

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use porchlight_protocol::{Author, ConversationStatus, ProfileView, Prompt, VisitorEvent, to_text};
+use porchlight_protocol::{
+    Author, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent, to_text,
+};
 
 use super::{announce_conversation, announce_message};
 use crate::flow::{Answer, Facts, Flow, FlowState, Output};
@@ -328,10 +330,10 @@ async fn call_webhook(
 }
 
 fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {
-    let frame = to_text(&VisitorEvent::Prompt {
+    let frame = to_text(&VisitorEvent::Prompt(PromptChange {
         conversation_id,
         prompt,
-    });
+    }));
     state
         .hub
         .publish(conversation_id, Audience::Visitors, None, frame.into());

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use porchlight_protocol::{
-    AgentEvent, ChatMessage, ConversationId, ErrorCode, ProtocolError, Seq, VisitorEvent, to_text,
+    AgentEvent, ChatMessage, ConversationId, ErrorCode, ProtocolError, Seq, StatusChange,
+    VisitorEvent, to_text,
 };
 
 use crate::hub::{Audience, ConnId, Hub};
@@ -47,11 +48,11 @@ pub fn announce_message(hub: &Hub, message: &ChatMessage, skip: Option<ConnId>) 
 
 /// Tells the visitor's sockets the new status and every agent the new chat line.
 pub fn announce_conversation(hub: &Hub, conversation: &Conversation) {
-    let status = to_text(&VisitorEvent::Status {
+    let status = to_text(&VisitorEvent::Status(StatusChange {
         conversation_id: conversation.id,
         status: conversation.status,
         agent_name: conversation.agent.as_ref().map(|agent| agent.name.clone()),
-    });
+    }));
     hub.publish(conversation.id, Audience::Visitors, None, status.into());
     hub.publish_chat(
         conversation.facts(),

@@ -5,9 +5,9 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
-    Author, ConversationId, ConversationState, ConversationStatus, ErrorCode, PROTOCOL_VERSION,
-    PageInfo, ProtocolError, Resume, VisitorEvent, VisitorRequest, parse_visitor_request, to_text,
-    validate_outgoing,
+    Ack, Author, ConversationId, ConversationState, ConversationStatus, ErrorCode,
+    PROTOCOL_VERSION, PageInfo, ProtocolError, Resume, VisitorEvent, VisitorRequest, Welcome,
+    parse_visitor_request, to_text, validate_outgoing,
 };
 
 use std::sync::Arc;
@@ -303,13 +303,13 @@ impl VisitorSession {
             _ => 0,
         };
         let current = conversation.as_ref().map(|current| current.id);
-        replies.push(to_text(&VisitorEvent::Welcome {
+        replies.push(to_text(&VisitorEvent::Welcome(Welcome {
             v: PROTOCOL_VERSION,
             token,
             profile: bot::profile_view(flow.as_deref()),
             conversation,
             prompt,
-        }));
+        })));
         if let Some(id) = current {
             match history(&self.state, id, after).await {
                 Ok(frames) => replies.extend(frames),
@@ -422,11 +422,11 @@ impl VisitorSession {
         let failure =
             |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
         match self.deliver(&client_msg_id, &body).await {
-            Ok(Some(message)) => Outcome::reply(to_text(&VisitorEvent::Ack {
+            Ok(Some(message)) => Outcome::reply(to_text(&VisitorEvent::Ack(Ack {
                 conversation_id: message.conversation_id,
                 client_msg_id,
                 seq: message.seq,
-            })),
+            }))),
             Ok(None) => Outcome::default(),
             Err(err) => failure(&err),
         }
