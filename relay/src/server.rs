@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
@@ -145,6 +146,13 @@ impl Relay {
     ) -> Result<(), StartError> {
         let state = self.state;
         let stop = state.shutdown.clone();
+        // Chat frames are small and latency matters: without TCP_NODELAY a frame can
+        // wait for the peer's delayed ACK (up to 40 ms on Linux).
+        let listener = listener.tap_io(|stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
         let serve = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
             shutdown.await;
             stop.cancel();

@@ -211,16 +211,18 @@ async fn main() -> anyhow::Result<()> {
     let epoch = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
     let joined = Arc::new(AtomicU64::new(0));
+    let settled = Arc::new(AtomicU64::new(0));
     let join_progress = Arc::new(tokio::sync::Notify::new());
     let mut agent_sinks = Vec::with_capacity(args.agents);
     for _ in 0..args.agents {
         let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(&cookie)).await?;
         send_json(&mut socket, json!({"type":"hello","v":1})).await?;
-        next_of_type(&mut socket, "welcome").await?;
+        let welcome = next_of_type(&mut socket, "welcome").await?;
         let (sink, mut stream) = socket.split();
-        agent_sinks.push(sink);
+        agent_sinks.push((sink, welcome["status_id"].clone()));
         let (latency_tx, errors) = (latency_tx.clone(), Arc::clone(&errors));
         let (joined, join_progress) = (Arc::clone(&joined), Arc::clone(&join_progress));
+        let settled = Arc::clone(&settled);
         tokio::spawn(async move {
             while let Some(Ok(message)) = stream.next().await {
                 let Message::Text(text) = message else {
@@ -232,6 +234,10 @@ async fn main() -> anyhow::Result<()> {
                 match frame["type"].as_str() {
                     Some("joined") => {
                         joined.fetch_add(1, Ordering::Relaxed);
+                        join_progress.notify_one();
+                    }
+                    Some("my_status") => {
+                        settled.fetch_add(1, Ordering::Relaxed);
                         join_progress.notify_one();
                     }
                     Some("error") => {
@@ -255,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
     drop(latency_tx);
     let mut sent_joins = 0u64;
     for (index, chunk) in conversations.chunks(400).enumerate() {
-        let sink = &mut agent_sinks[index % args.agents];
+        let (sink, _) = &mut agent_sinks[index % args.agents];
         for conversation in chunk {
             sink.send(Message::Text(
                 json!({"type":"join","conversation_id":conversation})
@@ -270,6 +276,22 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("agents stopped receiving `joined`")?;
         }
+    }
+    // Every join also announced the chat to all agents. The relay reads an agent's
+    // next request only once that agent's queue is empty, so the answer to a status
+    // request means the announcements are through; latency is measured from then on.
+    for (sink, status_id) in &mut agent_sinks {
+        sink.send(Message::Text(
+            json!({"type":"set_status","status_id":status_id})
+                .to_string()
+                .into(),
+        ))
+        .await?;
+    }
+    while settled.load(Ordering::Relaxed) < args.agents as u64 {
+        tokio::time::timeout(Duration::from_secs(30), join_progress.notified())
+            .await
+            .context("agents stopped answering")?;
     }
     let rss_idle = rss_kib(pid);
 
