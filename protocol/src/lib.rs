@@ -280,9 +280,24 @@ pub struct ChatSummary {
     pub last_seq: Seq,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// The visitor's browser and system, e.g. "Firefox 128 on Windows".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
     /// The teams the chat is routed to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<String>,
+}
+
+/// A canned text, as `GET /api/canned` lists it. `$NAME` (the visitor) and `$AGENT`
+/// (the agent posting it) are filled when it is posted.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CannedText {
+    pub id: i64,
+    pub group: String,
+    pub title: String,
+    pub body: String,
 }
 
 /// An agent status; chats ring only for agents whose status is `online`.

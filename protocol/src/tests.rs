@@ -43,6 +43,8 @@ fn summary() -> ChatSummary {
         queued_at: 1_700_000_000_000,
         last_seq: 4,
         page_url: Some("https://example.com/pricing".into()),
+        referrer: Some("https://search.example/".into()),
+        browser: Some("Firefox 128 on Linux".into()),
         teams: vec!["Support".into()],
     }
 }
@@ -245,17 +247,19 @@ fn agent_events_have_pinned_json() {
             }],
             my_teams: vec!["Support".into()],
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","teams":["Support"]}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"]}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"]}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"]}"#,
     );
     pins(
         AgentEvent::Chat(summary()),
-        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","teams":["Support"]}"#,
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"]}"#,
     );
     pins(
         AgentEvent::Ring(ChatSummary {
             status: ConversationStatus::Queued,
             agent: None,
             page_url: None,
+            referrer: None,
+            browser: None,
             ..summary()
         }),
         r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"]}"#,

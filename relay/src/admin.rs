@@ -8,38 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{api_error, current_agent, same_origin};
+use crate::auth::{Need, api_error, require};
 use crate::flow::profile::RawStep;
 use crate::flow::{self, Format, Problem, Profile, Severity};
 use crate::server::AppState;
-use crate::store::{Agent, Role, StoreError, StoredProfile};
-
-async fn require_admin(
-    state: &AppState,
-    headers: &HeaderMap,
-    writing: bool,
-) -> Result<Agent, Response> {
-    if writing && !same_origin(headers) {
-        return Err(api_error(
-            StatusCode::FORBIDDEN,
-            "bad_origin",
-            "Change profiles from the relay's own console.",
-        ));
-    }
-    match current_agent(state, headers).await {
-        None => Err(api_error(
-            StatusCode::UNAUTHORIZED,
-            "login_required",
-            "Log in first.",
-        )),
-        Some(agent) if agent.role != Role::Admin => Err(api_error(
-            StatusCode::FORBIDDEN,
-            "admin_only",
-            "Only admins can manage chat profiles.",
-        )),
-        Some(agent) => Ok(agent),
-    }
-}
+use crate::store::{StoreError, StoredProfile};
 
 fn store_error(err: &StoreError) -> Response {
     match err {
@@ -247,7 +220,7 @@ async fn document(
 
 /// `GET /api/profiles`
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(response) = require_admin(&state, &headers, false).await {
+    if let Err(response) = require(&state, &headers, Need::Admin).await {
         return response;
     }
     let (sites, profiles) = match (state.store.sites().await, state.store.all_profiles().await) {
@@ -276,7 +249,7 @@ pub async fn read(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Err(response) = require_admin(&state, &headers, false).await {
+    if let Err(response) = require(&state, &headers, Need::Admin).await {
         return response;
     }
     match state.store.profile(id).await {
@@ -295,7 +268,7 @@ pub async fn check(
     headers: HeaderMap,
     Json(body): Json<ProfileBody>,
 ) -> Response {
-    if let Err(response) = require_admin(&state, &headers, false).await {
+    if let Err(response) = require(&state, &headers, Need::Admin).await {
         return response;
     }
     Json(check_text(&body.text, body.format.into()).1).into_response()
@@ -311,7 +284,7 @@ pub async fn create(
     headers: HeaderMap,
     Json(body): Json<ProfileBody>,
 ) -> Response {
-    if let Err(response) = require_admin(&state, &headers, true).await {
+    if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
         return response;
     }
     let (profile, checked) = check_text(&body.text, body.format.into());
@@ -356,7 +329,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(body): Json<ProfileBody>,
 ) -> Response {
-    if let Err(response) = require_admin(&state, &headers, true).await {
+    if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
         return response;
     }
     let (profile, checked) = check_text(&body.text, body.format.into());

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::server::AppState;
-use crate::store::{Agent, now_ms};
+use crate::store::{Agent, Role, now_ms};
 
 pub const SESSION_COOKIE: &str = "porchlight_session";
 const SESSION_DAYS: i64 = 14;
@@ -117,6 +117,41 @@ pub struct LoginRequest {
 pub struct ApiError {
     code: &'static str,
     message: &'static str,
+}
+
+/// Who may call an API handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Any logged-in agent.
+    Agent,
+    /// An admin, reading.
+    Admin,
+    /// An admin, changing something: also only from the console's own origin.
+    AdminWriting,
+}
+
+/// The logged-in agent if they may call the handler, else the answer to send.
+pub async fn require(state: &AppState, headers: &HeaderMap, need: Need) -> Result<Agent, Response> {
+    if need == Need::AdminWriting && !same_origin(headers) {
+        return Err(api_error(
+            StatusCode::FORBIDDEN,
+            "bad_origin",
+            "Make changes from the relay's own console.",
+        ));
+    }
+    match current_agent(state, headers).await {
+        None => Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            "Log in first.",
+        )),
+        Some(agent) if need != Need::Agent && agent.role != Role::Admin => Err(api_error(
+            StatusCode::FORBIDDEN,
+            "admin_only",
+            "Only admins can do that.",
+        )),
+        Some(agent) => Ok(agent),
+    }
 }
 
 pub fn api_error(status: StatusCode, code: &'static str, message: &'static str) -> Response {

@@ -13,7 +13,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod canned;
 pub mod config;
+pub mod context;
 pub mod flow;
 pub mod hub;
 pub mod profiles;

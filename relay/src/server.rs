@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use axum::http::{HeaderValue, header};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -18,7 +18,7 @@ use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store};
-use crate::{admin, auth, web, ws};
+use crate::{admin, auth, canned, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -186,6 +186,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::whoami))
         .route("/api/v1/sites/{key}/launcher", get(web::launcher))
+        .route("/api/canned", get(canned::list).post(canned::create))
+        .route(
+            "/api/canned/{id}",
+            put(canned::update).delete(canned::delete),
+        )
         .route("/api/profiles", get(admin::list).post(admin::create))
         .route("/api/profiles/check", post(admin::check))
         .route("/api/profiles/{id}", get(admin::read).put(admin::update))

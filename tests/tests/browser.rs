@@ -263,6 +263,59 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
     )
     .await;
 
+    // The context panel shows where the visitor is and their browser.
+    wait_for(
+        &agent,
+        Locator::XPath(&format!("//dl[@aria-label='Visitor']/dd[.='{base}/']")),
+    )
+    .await;
+    wait_for(
+        &agent,
+        Locator::XPath(
+            "//dl[@aria-label='Visitor']/dd[contains(., 'Chrome') and contains(., 'on Linux')]",
+        ),
+    )
+    .await;
+
+    // The admin adds a canned text, then posts it with "/" and Enter: filled in.
+    click(&agent, Locator::XPath("//button[.='Canned text']")).await;
+    wait_for(&agent, Locator::Css("input[aria-label='Group']"))
+        .await
+        .send_keys("Welcome")
+        .await
+        .unwrap();
+    click(&agent, Locator::Css("input[aria-label='Title']")).await;
+    agent
+        .find(Locator::Css("input[aria-label='Title']"))
+        .await
+        .unwrap()
+        .send_keys("Greeting")
+        .await
+        .unwrap();
+    agent
+        .find(Locator::Css("textarea[aria-label='Text']"))
+        .await
+        .unwrap()
+        .send_keys("Thanks for waiting, $NAME. I'm $AGENT.")
+        .await
+        .unwrap();
+    click(&agent, Locator::XPath("//button[.='Add canned text']")).await;
+    wait_for(&agent, Locator::XPath("//td[.='Greeting']")).await;
+    click(&agent, Locator::XPath("//button[.='Chats']")).await;
+    let reply_box = wait_for(&agent, Locator::Css("textarea[aria-label='Message']")).await;
+    reply_box.send_keys("/greet").await.unwrap();
+    wait_for(
+        &agent,
+        Locator::XPath("//ul[@aria-label='Canned text']//strong[.='Welcome · Greeting']"),
+    )
+    .await;
+    reply_box.send_keys("\u{E007}").await.unwrap();
+    wait_for(
+        &visitor,
+        Locator::XPath("//li[contains(@class,'theirs')]//span[starts-with(., 'Thanks for waiting, Visitor ') and contains(., \"I'm Admin.\")]"),
+    )
+    .await;
+
     // A reload keeps the conversation.
     visitor.enter_parent_frame().await.unwrap();
     visitor.refresh().await.unwrap();

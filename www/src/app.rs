@@ -5,13 +5,17 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::sync::{Entry, reconnect_delay_ms};
-use porchlight_protocol::{AgentEvent, AgentRequest, Author, ConversationStatus, to_text};
+use porchlight_protocol::{
+    AgentEvent, AgentRequest, Author, CannedText, ChatSummary, ConversationStatus, to_text,
+};
 use porchlight_widget::browser::{self, clock, new_client_msg_id, socket_url};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
 
 use crate::alert;
+use crate::canned;
+use crate::canned_page::{self, CannedPage};
 use crate::profiles_page::ProfilesPage;
 use crate::state::{ConsoleState, Filter};
 
@@ -148,6 +152,7 @@ fn is_admin(me: &str) -> bool {
 enum Tab {
     Chats,
     Profiles,
+    Canned,
 }
 
 #[component]
@@ -208,6 +213,8 @@ fn Desk(
     };
     let tab = RwSignal::new(Tab::Chats);
     let help = RwSignal::new(false);
+    let canned = RwSignal::new(Vec::<CannedText>::new());
+    spawn_local(canned_page::load(canned));
     let keys = window_event_listener(leptos::ev::keydown, move |event| {
         on_shortcut(&event, state, help, tab);
     });
@@ -220,6 +227,7 @@ fn Desk(
                 <button class="tab" class:current=move || tab.get() == Tab::Chats on:click=move |_| tab.set(Tab::Chats)>"Chats"</button>
                 <Show when=move || admin.get()>
                     <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
+                    <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
                 </Show>
                 <Show when=move || state.with(|s| !s.ringing.is_empty())>
                     <button class="ringing-badge" on:click=move |_| tab.set(Tab::Chats)>
@@ -253,8 +261,9 @@ fn Desk(
                 <button class="ghost" on:click=logout>"Log out"</button>
             </nav>
             {move || match tab.get() {
-                Tab::Chats => view! { <Chats state=state/> }.into_any(),
+                Tab::Chats => view! { <Chats state=state canned=canned/> }.into_any(),
                 Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
+                Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
             }}
         </div>
     }
@@ -339,7 +348,7 @@ fn Shortcuts() -> impl IntoView {
 }
 
 #[component]
-fn Chats(state: RwSignal<ConsoleState>) -> impl IntoView {
+fn Chats(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>) -> impl IntoView {
     view! {
         <div class="desk">
             <aside class="side">
@@ -389,16 +398,17 @@ fn Chats(state: RwSignal<ConsoleState>) -> impl IntoView {
                     />
                 </ul>
             </aside>
-            <Conversation state=state/>
+            <Conversation state=state canned=canned/>
         </div>
     }
 }
 
 #[component]
-fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
+fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    let submit = move || {
-        let body = draft.get_untracked();
+    // The highlighted line of the canned-text picker.
+    let pick = RwSignal::new(0_usize);
+    let post = move |body: String| {
         let Some(id) = state.with_untracked(|s| s.selected) else {
             return;
         };
@@ -412,6 +422,31 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
             send_frame(&frame);
         }
     };
+    let matches = move || {
+        let draft = draft.get();
+        canned::query(&draft).map_or_else(Vec::new, |query| {
+            canned.with(|texts| canned::search(texts, query).into_iter().cloned().collect())
+        })
+    };
+    let post_canned = move |text: CannedText| {
+        let (visitor, agent) = state.with_untracked(|s| {
+            (
+                s.selected_chat()
+                    .map(|chat| chat.visitor_name.clone())
+                    .unwrap_or_default(),
+                s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default(),
+            )
+        });
+        post(canned::fill(&text.body, &visitor, &agent));
+    };
+    let submit = move || {
+        let found = matches();
+        if found.is_empty() {
+            post(draft.get_untracked());
+        } else if let Some(text) = found.get(pick.get_untracked().min(found.len() - 1)) {
+            post_canned(text.clone());
+        }
+    };
     let end = move |_| {
         if let Some(id) = state.with_untracked(|s| s.selected) {
             send_frame(&AgentRequest::EndChat {
@@ -420,9 +455,23 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
         }
     };
     let on_key = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
-            event.prevent_default();
-            submit();
+        let picking = canned::query(&draft.get_untracked()).is_some();
+        match event.key().as_str() {
+            "Enter" if !event.shift_key() && !event.is_composing() => {
+                event.prevent_default();
+                submit();
+            }
+            "ArrowDown" if picking => {
+                event.prevent_default();
+                let last = matches().len().saturating_sub(1);
+                pick.update(|line| *line = (*line + 1).min(last));
+            }
+            "ArrowUp" if picking => {
+                event.prevent_default();
+                pick.update(|line| *line = line.saturating_sub(1));
+            }
+            "Escape" if picking => draft.set(String::new()),
+            _ => {}
         }
     };
     let entries = move || {
@@ -445,7 +494,9 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
                 <header class="room-head">
                     <div>
                         <h2>{move || state.with(|s| s.selected_chat().map(|c| c.visitor_name.clone()).unwrap_or_default())}</h2>
-                        <p class="page">{move || state.with(|s| s.selected_chat().and_then(|c| c.page_url.clone()).unwrap_or_default())}</p>
+                        <dl class="context" aria-label="Visitor">
+                            {move || state.with(|s| s.selected_chat().map(context_rows))}
+                        </dl>
                     </div>
                     <Show when=move || state.with(ConsoleState::holds_selected)>
                         <div class="actions">
@@ -468,10 +519,34 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
                     <For each=entries key=|entry| (entry.key(), entry.seq) children=move |entry| view! { <Line entry=entry/> }/>
                 </ol>
                 <Show when=move || state.with(ConsoleState::holds_selected)>
+                    <Show when=move || canned::query(&draft.get()).is_some()>
+                        <ul class="canned-pick" role="listbox" aria-label="Canned text">
+                            {move || {
+                                let found = matches();
+                                if found.is_empty() {
+                                    return view! { <li class="none">"No canned text matches."</li> }.into_any();
+                                }
+                                let current = pick.get().min(found.len() - 1);
+                                found.into_iter().enumerate().map(|(line, text)| {
+                                    let label = format!("{} · {}", text.group, text.title);
+                                    let preview = text.body.clone();
+                                    view! {
+                                        <li role="option" aria-selected=(line == current).to_string()>
+                                            <button type="button" class:current=line == current
+                                                on:click=move |_| post_canned(text.clone())>
+                                                <strong>{label}</strong>
+                                                <span class="gist">{preview}</span>
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view().into_any()
+                            }}
+                        </ul>
+                    </Show>
                     <form class="composer" on:submit=move |event| { event.prevent_default(); submit(); }>
-                        <textarea aria-label="Message" rows="2" placeholder="Reply…"
+                        <textarea aria-label="Message" rows="2" placeholder="Reply… (/ for canned text)"
                             prop:value=move || draft.get()
-                            on:input=move |event| draft.set(event_target_value(&event))
+                            on:input=move |event| { pick.set(0); draft.set(event_target_value(&event)); }
                             on:keydown=on_key></textarea>
                         <button type="submit" aria-label="Send">"Send"</button>
                     </form>
@@ -479,6 +554,24 @@ fn Conversation(state: RwSignal<ConsoleState>) -> impl IntoView {
             </Show>
         </main>
     }
+}
+
+/// The context panel's lines: where the visitor is and came from, and their browser.
+fn context_rows(chat: &ChatSummary) -> AnyView {
+    let rows = [
+        ("Page", chat.page_url.clone()),
+        ("Came from", chat.referrer.clone()),
+        ("Browser", chat.browser.clone()),
+    ];
+    rows.into_iter()
+        .filter_map(|(label, value)| {
+            value
+                .filter(|value| !value.is_empty())
+                .map(|value| (label, value))
+        })
+        .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+        .collect_view()
+        .into_any()
 }
 
 #[component]

@@ -1,6 +1,7 @@
 //! The agent console. [`state`] is its logic in plain Rust (tested natively); the
 //! Leptos UI in `app` draws it.
 
+pub mod canned;
 pub mod profiles;
 pub mod state;
 
@@ -8,6 +9,8 @@ pub mod state;
 mod alert;
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod canned_page;
 #[cfg(target_arch = "wasm32")]
 mod profiles_page;
 

@@ -343,6 +343,8 @@ mod tests {
             queued_at,
             last_seq: 0,
             page_url: None,
+            referrer: None,
+            browser: None,
             teams: Vec::new(),
         }
     }

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use porchlight_protocol::{
-    AgentId, AgentInfo, Author, ChatMessage, ChatSummary, ConversationId, ConversationStatus, Seq,
+    AgentId, AgentInfo, Author, CannedText, ChatMessage, ChatSummary, ConversationId,
+    ConversationStatus, Seq,
 };
 
 mod schema;
@@ -144,6 +145,9 @@ pub struct Conversation {
     pub ticket_id: Option<i64>,
     pub last_seq: Seq,
     pub page_url: Option<String>,
+    pub referrer: Option<String>,
+    /// The widget's `User-Agent` header.
+    pub user_agent: Option<String>,
     /// The teams the chat is routed to (from the flow's start_live_chat or a transfer).
     pub teams: Vec<String>,
     /// A transfer to one agent: only they are rung.
@@ -172,6 +176,14 @@ impl Conversation {
             queued_at: self.queued_at.unwrap_or(self.created_at),
             last_seq: self.last_seq,
             page_url: self.page_url.clone(),
+            referrer: self
+                .referrer
+                .clone()
+                .filter(|referrer| !referrer.is_empty()),
+            browser: self
+                .user_agent
+                .as_deref()
+                .map(crate::context::describe_browser),
             teams: self.teams.clone(),
         }
     }
@@ -309,6 +321,7 @@ pub struct NewConversation {
     pub profile_id: Option<i64>,
     pub page_url: Option<String>,
     pub referrer: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// Where a transferred chat goes.
@@ -497,6 +510,14 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> Result<Option<Agent>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Canned texts by group, then title.
+    async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;
+    /// Creates (`id` 0) or replaces a canned text; `Duplicate` when its group already
+    /// has one of that title, `NotFound` when `id` does not exist.
+    async fn save_canned(&self, text: CannedText) -> Result<CannedText, StoreError>;
+    /// `NotFound` when there is no such canned text.
+    async fn delete_canned(&self, id: i64) -> Result<(), StoreError>;
 
     /// Waits until every write sent before it is committed.
     async fn flush(&self) -> Result<(), StoreError>;

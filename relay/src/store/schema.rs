@@ -124,6 +124,19 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    // 2: canned text, and the visitor's browser for the agent's context panel.
+    r#"
+    CREATE TABLE canned_texts (
+        id INTEGER PRIMARY KEY,
+        group_name TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (group_name, title)
+    );
+    ALTER TABLE conversations ADD COLUMN user_agent TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -139,4 +152,44 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_one_database_keeps_its_chats_when_migrated() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.execute_batch(
+            "INSERT INTO sites (key, name, created_at) VALUES ('demo', 'Demo', 1);
+             INSERT INTO visitors (site_id, token_hash, display_name, created_at)
+                 VALUES (1, 'h', 'Visitor 1', 1);
+             INSERT INTO conversations (site_id, visitor_id, status, created_at, page_url)
+                 VALUES (1, 1, 'queued', 1, 'https://example.com/');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+
+        migrate(&mut conn).unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let (page, agent): (String, Option<String>) = conn
+            .query_row(
+                "SELECT page_url, user_agent FROM conversations WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((page.as_str(), agent), ("https://example.com/", None));
+        let canned: i64 = conn
+            .query_row("SELECT count(*) FROM canned_texts", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(canned, 0);
+    }
 }

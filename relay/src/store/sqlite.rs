@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use porchlight_protocol::{
-    AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus, Seq,
+    AgentId, AgentInfo, Author, CannedText, ChatMessage, ConversationId, ConversationStatus, Seq,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
@@ -207,7 +207,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
 const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
-     c.teams, c.target_agent_id";
+     c.teams, c.target_agent_id, c.referrer, c.user_agent";
 
 fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -236,6 +236,8 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
         flow_state: row.get(17)?,
         teams: serde_json::from_str(&row.get::<_, String>(18)?).unwrap_or_default(),
         target_agent: row.get(19)?,
+        referrer: row.get(20)?,
+        user_agent: row.get(21)?,
     })
 }
 
@@ -685,8 +687,8 @@ impl Store for SqliteStore {
                     let queued_at = (status == ConversationStatus::Queued).then_some(now);
                     conn.execute(
                         "INSERT INTO conversations (site_id, visitor_id, profile_id, status, \
-                         created_at, queued_at, page_url, referrer) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         created_at, queued_at, page_url, referrer, user_agent) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                         params![
                             new.site_id,
                             new.visitor_id,
@@ -695,7 +697,8 @@ impl Store for SqliteStore {
                             now,
                             queued_at,
                             new.page_url,
-                            new.referrer
+                            new.referrer,
+                            new.user_agent
                         ],
                     )?;
                     (conn.last_insert_rowid(), true)
@@ -857,6 +860,72 @@ impl Store for SqliteStore {
                 definition,
                 updated_at: now,
             })
+        })
+        .await
+    }
+
+    async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, group_name, title, body FROM canned_texts \
+                 ORDER BY group_name COLLATE NOCASE, title COLLATE NOCASE",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok(CannedText {
+                    id: row.get(0)?,
+                    group: row.get(1)?,
+                    title: row.get(2)?,
+                    body: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn save_canned(&self, text: CannedText) -> Result<CannedText, StoreError> {
+        self.write(move |conn| {
+            let now = now_ms();
+            let taken = conn
+                .query_row(
+                    "SELECT 1 FROM canned_texts WHERE group_name = ?1 AND title = ?2 AND id <> ?3",
+                    params![text.group, text.title, text.id],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(StoreError::Duplicate);
+            }
+            if text.id == 0 {
+                conn.execute(
+                    "INSERT INTO canned_texts (group_name, title, body, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![text.group, text.title, text.body, now],
+                )?;
+                return Ok(CannedText {
+                    id: conn.last_insert_rowid(),
+                    ..text
+                });
+            }
+            let updated = conn.execute(
+                "UPDATE canned_texts SET group_name = ?1, title = ?2, body = ?3, updated_at = ?4 \
+                 WHERE id = ?5",
+                params![text.group, text.title, text.body, now, text.id],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(text)
+        })
+        .await
+    }
+
+    async fn delete_canned(&self, id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            match conn.execute("DELETE FROM canned_texts WHERE id = ?1", [id])? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
         })
         .await
     }

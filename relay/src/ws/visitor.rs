@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
     Ack, Author, ConversationId, ConversationState, ConversationStatus, ErrorCode,
@@ -44,11 +44,16 @@ pub async fn upgrade(
     let may_preview = current_agent(&state, &headers)
         .await
         .is_some_and(|agent| agent.role == Role::Admin);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| clip(value.to_owned()));
     let tracker = state.tracker.clone();
-    limited(ws).on_upgrade(move |socket| tracker.track_future(run(socket, state, may_preview)))
+    limited(ws)
+        .on_upgrade(move |socket| tracker.track_future(run(socket, state, may_preview, user_agent)))
 }
 
-async fn run(socket: WebSocket, state: AppState, may_preview: bool) {
+async fn run(socket: WebSocket, state: AppState, may_preview: bool, user_agent: Option<String>) {
     let (conn, mut inbox) = state.hub.connect(ConnKind::Visitor);
     let shutdown = state.shutdown.clone();
     let mut session = VisitorSession {
@@ -61,6 +66,7 @@ async fn run(socket: WebSocket, state: AppState, may_preview: bool) {
         profile_id: None,
         start_step: None,
         page: None,
+        user_agent,
         may_preview,
     };
     drive(
@@ -89,6 +95,7 @@ struct VisitorSession {
     profile_id: Option<i64>,
     start_step: Option<String>,
     page: Option<PageInfo>,
+    user_agent: Option<String>,
     /// The socket belongs to a logged-in admin, who may preview any profile.
     may_preview: bool,
 }
@@ -386,6 +393,7 @@ impl VisitorSession {
             profile_id: self.profile_id,
             page_url: self.page.as_ref().map(|page| page.url.clone()),
             referrer: self.page.as_ref().map(|page| page.referrer.clone()),
+            user_agent: self.user_agent.clone(),
         };
         let (conversation, started) = self
             .state

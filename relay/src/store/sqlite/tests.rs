@@ -48,6 +48,7 @@ async fn conversation(fx: &Fixture, token: &str) -> Conversation {
                 profile_id: fx.site.default_profile_id,
                 page_url: None,
                 referrer: None,
+                user_agent: None,
             },
             ConversationStatus::Queued,
         )
@@ -276,6 +277,7 @@ async fn an_ended_conversation_takes_no_more_text_and_a_new_one_can_start() {
                 profile_id: None,
                 page_url: None,
                 referrer: None,
+                user_agent: None,
             },
             ConversationStatus::Queued,
         )
@@ -496,6 +498,7 @@ async fn a_visitors_client_msg_id_is_stored_once_across_their_chats() {
                 profile_id: None,
                 page_url: None,
                 referrer: None,
+                user_agent: None,
             },
             ConversationStatus::Queued,
         )
