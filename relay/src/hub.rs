@@ -94,6 +94,21 @@ impl Hub {
         remove(&mut self.lock(), id);
     }
 
+    /// Drops every console socket of `agent`; each closes and the console reconnects,
+    /// picking up changed teams, access or capacity.
+    pub fn drop_agent(&self, agent: AgentId) {
+        let mut state = self.lock();
+        let ids: Vec<ConnId> = state
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.kind == ConnKind::Agent(agent))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            remove(&mut state, id);
+        }
+    }
+
     /// Sends the socket every later frame about the conversation.
     pub fn follow(&self, id: ConnId, conversation: ConversationId) {
         let mut state = self.lock();

@@ -18,7 +18,7 @@ use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store};
-use crate::{admin, auth, canned, web, ws};
+use crate::{admin, auth, canned, people, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -186,6 +186,24 @@ pub fn app(state: AppState) -> Router {
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::whoami))
         .route("/api/v1/sites/{key}/launcher", get(web::launcher))
+        .route(
+            "/api/admin/agents",
+            get(people::agents).post(people::create_agent),
+        )
+        .route("/api/admin/agents/{id}", put(people::update_agent))
+        .route(
+            "/api/admin/teams",
+            get(people::teams).post(people::create_team),
+        )
+        .route(
+            "/api/admin/statuses",
+            get(people::statuses).post(people::create_status),
+        )
+        .route("/api/admin/statuses/{id}", put(people::update_status))
+        .route(
+            "/api/admin/settings",
+            get(people::settings).put(people::update_settings),
+        )
         .route("/api/canned", get(canned::list).post(canned::create))
         .route(
             "/api/canned/{id}",

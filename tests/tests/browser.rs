@@ -628,3 +628,108 @@ async fn a_chat_rings_for_two_agents_stops_for_the_other_when_one_joins_and_is_t
     }
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
+    let harness = Harness::start().await;
+    let admin_profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&admin_profile).await;
+    click_when(&admin, Locator::XPath("//button[.='People']")).await;
+
+    wait_for(&admin, Locator::Css("input[aria-label='New team']"))
+        .await
+        .send_keys("Billing")
+        .await
+        .unwrap();
+    click(&admin, Locator::XPath("//button[.='Add team']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//ul[@class='chips']/li[.='Billing']"),
+    )
+    .await;
+
+    admin
+        .find(Locator::Css("input[aria-label=\"New agent's email\"]"))
+        .await
+        .unwrap()
+        .send_keys("cy@example.com")
+        .await
+        .unwrap();
+    admin
+        .find(Locator::Css("input[aria-label=\"New agent's name\"]"))
+        .await
+        .unwrap()
+        .send_keys("Cy")
+        .await
+        .unwrap();
+    click(&admin, Locator::XPath("//button[.='Add agent']")).await;
+    let notice = wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and contains(., 'one-time password')]"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let password = notice.rsplit(' ').next().unwrap().to_owned();
+
+    click_when(&admin, Locator::Css("input[aria-label='Cy in Billing']")).await;
+    admin
+        .find(Locator::Css("select[aria-label='Access of Cy']"))
+        .await
+        .unwrap()
+        .select_by_value("team")
+        .await
+        .unwrap();
+    click(&admin, Locator::XPath("//button[.='Save Cy']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and .='Agent saved.']"),
+    )
+    .await;
+    let accounts = harness.state.store.agent_accounts().await.unwrap();
+    let cy = accounts
+        .iter()
+        .find(|account| account.name == "Cy")
+        .unwrap();
+    assert_eq!(cy.teams, ["Billing"]);
+    assert_eq!(cy.access.as_str(), "team");
+
+    click(
+        &admin,
+        Locator::XPath("//label[contains(., 'one live chat open at a time')]/input"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Save chat settings']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and .='Chat settings saved.']"),
+    )
+    .await;
+    assert!(
+        harness
+            .state
+            .store
+            .chat_rules()
+            .await
+            .unwrap()
+            .one_chat_per_agent
+    );
+
+    let cy_profile = tempfile::tempdir().unwrap();
+    let cy_browser = harness
+        .log_in(&cy_profile, "cy@example.com", &password)
+        .await;
+    wait_for(&cy_browser, Locator::XPath("//nav//strong[.='Cy']")).await;
+    assert!(
+        cy_browser
+            .find(Locator::XPath("//button[.='People']"))
+            .await
+            .is_err(),
+        "agents do not see the admin pages"
+    );
+
+    cy_browser.close().await.unwrap();
+    admin.close().await.unwrap();
+    harness.stop().await;
+}

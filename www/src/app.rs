@@ -16,6 +16,7 @@ use web_sys::{Request, RequestCredentials, RequestInit, Response};
 use crate::alert;
 use crate::canned;
 use crate::canned_page::{self, CannedPage};
+use crate::people_page::PeoplePage;
 use crate::profiles_page::ProfilesPage;
 use crate::state::{ConsoleState, Filter};
 
@@ -153,6 +154,7 @@ enum Tab {
     Chats,
     Profiles,
     Canned,
+    People,
 }
 
 #[component]
@@ -228,6 +230,7 @@ fn Desk(
                 <Show when=move || admin.get()>
                     <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
                     <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
+                    <button class="tab" class:current=move || tab.get() == Tab::People on:click=move |_| tab.set(Tab::People)>"People"</button>
                 </Show>
                 <Show when=move || state.with(|s| !s.ringing.is_empty())>
                     <button class="ringing-badge" on:click=move |_| tab.set(Tab::Chats)>
@@ -264,6 +267,7 @@ fn Desk(
                 Tab::Chats => view! { <Chats state=state canned=canned/> }.into_any(),
                 Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
+                Tab::People => view! { <PeoplePage/> }.into_any(),
             }}
         </div>
     }

@@ -12,6 +12,8 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod canned_page;
 #[cfg(target_arch = "wasm32")]
+mod people_page;
+#[cfg(target_arch = "wasm32")]
 mod profiles_page;
 
 /// Mounts the console into `/console/`.

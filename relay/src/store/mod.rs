@@ -54,6 +54,8 @@ pub enum StoreError {
     NotJoined,
     #[error("that name or email is already taken")]
     Duplicate,
+    #[error("that would leave no admin")]
+    LastAdmin,
     #[error("the conversation changed while this was being worked out")]
     Conflict,
     #[error("the write batch failed: {0}")]
@@ -354,6 +356,19 @@ pub struct AgentSnapshot {
     pub max_chats: Option<usize>,
 }
 
+/// An agent as the admin pages show and change them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentAccount {
+    pub id: AgentId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// Team names.
+    pub teams: Vec<String>,
+    pub access: AccessLevel,
+    pub max_chats: Option<usize>,
+}
+
 /// What first start creates: a demo site, its profile, a team and an admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seed {
@@ -510,6 +525,17 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> Result<Option<Agent>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Every agent, by name.
+    async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError>;
+    /// Saves an agent's name, role, teams (which must exist), access level and
+    /// capacity in one transaction; `NotFound` for no such agent or team, `LastAdmin`
+    /// when it would leave no admin.
+    async fn update_agent(&self, account: AgentAccount) -> Result<(), StoreError>;
+    /// `Duplicate` when the team exists.
+    async fn create_team(&self, name: String) -> Result<(), StoreError>;
+    /// Creates (`id` 0) or changes a status; `Duplicate` for a name in use.
+    async fn save_status(&self, status: Status) -> Result<Status, StoreError>;
 
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;

@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::routing::{AccessLevel, ChatRules};
 
 use super::{
-    Agent, AgentSnapshot, Appended, Conversation, Durability, FlowTurn, JoinOutcome, MessageKind,
-    NewConversation, NewMessage, Role, Seed, Site, SiteId, Status, Store, StoreError,
+    Agent, AgentAccount, AgentSnapshot, Appended, Conversation, Durability, FlowTurn, JoinOutcome,
+    MessageKind, NewConversation, NewMessage, Role, Seed, Site, SiteId, Status, Store, StoreError,
     StoredProfile, TransferTarget, TurnOutcome, Visitor, VisitorId, now_ms, schema,
 };
 
@@ -860,6 +860,128 @@ impl Store for SqliteStore {
                 definition,
                 updated_at: now,
             })
+        })
+        .await
+    }
+
+    async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT a.id, a.email, a.name, a.role, a.access_level, a.max_chats, \
+                 (SELECT json_group_array(t.name) FROM team_members m \
+                  JOIN teams t ON t.id = m.team_id WHERE m.agent_id = a.id) \
+                 FROM agents a ORDER BY a.name COLLATE NOCASE, a.id",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let role: String = row.get(3)?;
+                let access: String = row.get(4)?;
+                let max_chats: Option<i64> = row.get(5)?;
+                let teams: String = row.get(6)?;
+                let mut teams: Vec<String> = serde_json::from_str(&teams).unwrap_or_default();
+                teams.sort();
+                Ok(AgentAccount {
+                    id: row.get(0)?,
+                    email: row.get(1)?,
+                    name: row.get(2)?,
+                    role: Role::parse(&role),
+                    teams,
+                    access: AccessLevel::parse(&access).unwrap_or(AccessLevel::All),
+                    max_chats: max_chats.and_then(|max| usize::try_from(max).ok()),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn update_agent(&self, account: AgentAccount) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let max = account.max_chats.and_then(|max| i64::try_from(max).ok());
+            let updated = conn.execute(
+                "UPDATE agents SET name = ?1, role = ?2, access_level = ?3, max_chats = ?4 \
+                 WHERE id = ?5",
+                params![
+                    account.name,
+                    account.role.as_str(),
+                    account.access.as_str(),
+                    max,
+                    account.id
+                ],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let admins: i64 = conn.query_row(
+                "SELECT count(*) FROM agents WHERE role = 'admin'",
+                [],
+                |row| row.get(0),
+            )?;
+            if admins == 0 {
+                return Err(StoreError::LastAdmin);
+            }
+            conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [account.id])?;
+            for team in &account.teams {
+                let added = conn.execute(
+                    "INSERT OR IGNORE INTO team_members (team_id, agent_id) \
+                     SELECT id, ?2 FROM teams WHERE name = ?1",
+                    params![team, account.id],
+                )?;
+                let exists = conn
+                    .query_row("SELECT 1 FROM teams WHERE name = ?1", [team], |_| Ok(()))
+                    .optional()?;
+                if added == 0 && exists.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_team(&self, name: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let inserted = conn.execute(
+                "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, now_ms()],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Duplicate);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn save_status(&self, status: Status) -> Result<Status, StoreError> {
+        self.write(move |conn| {
+            let taken = conn
+                .query_row(
+                    "SELECT 1 FROM statuses WHERE name = ?1 COLLATE NOCASE AND id <> ?2",
+                    params![status.name, status.id],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(StoreError::Duplicate);
+            }
+            if status.id == 0 {
+                conn.execute(
+                    "INSERT INTO statuses (name, counts_online) VALUES (?1, ?2)",
+                    params![status.name, status.counts_online],
+                )?;
+                return Ok(Status {
+                    id: conn.last_insert_rowid(),
+                    ..status
+                });
+            }
+            let updated = conn.execute(
+                "UPDATE statuses SET name = ?1, counts_online = ?2 WHERE id = ?3",
+                params![status.name, status.counts_online, status.id],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(status)
         })
         .await
     }

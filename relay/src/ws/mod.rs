@@ -14,7 +14,7 @@ use crate::store::{Conversation, StoreError};
 
 pub mod agent;
 mod bot;
-mod ringing;
+pub mod ringing;
 mod socket;
 pub mod visitor;
 

@@ -1,0 +1,302 @@
+//! The admins' People page: agents (add; name, role, teams, access level, capacity),
+//! teams, statuses and the live-chat settings.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+use crate::app::api;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct AgentRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    teams: Vec<String>,
+    access: String,
+    max_chats: Option<usize>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct StatusRow {
+    id: i64,
+    name: String,
+    online: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq)]
+struct Settings {
+    prevent_multiple_agents: bool,
+    one_chat_per_agent: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Lists {
+    agents: RwSignal<Vec<AgentRow>>,
+    teams: RwSignal<Vec<String>>,
+    statuses: RwSignal<Vec<StatusRow>>,
+    settings: RwSignal<Settings>,
+    note: RwSignal<Option<String>>,
+}
+
+async fn get<T: for<'de> Deserialize<'de>>(path: &str) -> Option<T> {
+    match api("GET", path, None).await {
+        Ok((200, body)) => serde_json::from_str(&body).ok(),
+        _ => None,
+    }
+}
+
+impl Lists {
+    async fn load(self) {
+        if let Some(agents) = get("/api/admin/agents").await {
+            self.agents.set(agents);
+        }
+        if let Some(teams) = get("/api/admin/teams").await {
+            self.teams.set(teams);
+        }
+        if let Some(statuses) = get("/api/admin/statuses").await {
+            self.statuses.set(statuses);
+        }
+        if let Some(settings) = get("/api/admin/settings").await {
+            self.settings.set(settings);
+        }
+    }
+
+    /// Sends a change; says what happened and reloads everything.
+    fn change(
+        self,
+        method: &'static str,
+        path: String,
+        body: serde_json::Value,
+        done: &'static str,
+    ) {
+        spawn_local(async move {
+            let note = match api(method, &path, Some(body.to_string())).await {
+                Ok((200..=299, answer)) => match serde_json::from_str::<serde_json::Value>(&answer)
+                    .ok()
+                    .and_then(|value| value["password"].as_str().map(str::to_owned))
+                {
+                    Some(password) => format!("{done} Their one-time password: {password}"),
+                    None => done.to_owned(),
+                },
+                Ok((_, answer)) => serde_json::from_str::<serde_json::Value>(&answer)
+                    .ok()
+                    .and_then(|value| value["message"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "The relay could not do that; try again.".to_owned()),
+                Err(_) => "The relay is unreachable.".to_owned(),
+            };
+            self.note.set(Some(note));
+            self.load().await;
+        });
+    }
+}
+
+#[component]
+pub fn PeoplePage() -> impl IntoView {
+    let lists = Lists {
+        agents: RwSignal::new(Vec::new()),
+        teams: RwSignal::new(Vec::new()),
+        statuses: RwSignal::new(Vec::new()),
+        settings: RwSignal::new(Settings::default()),
+        note: RwSignal::new(None),
+    };
+    spawn_local(lists.load());
+    view! {
+        <main class="admin-page">
+            <h2>"People and settings"</h2>
+            <Show when=move || lists.note.with(Option::is_some)>
+                <p class="notice" role="status">{move || lists.note.get().unwrap_or_default()}</p>
+            </Show>
+            <Agents lists=lists/>
+            <Teams lists=lists/>
+            <Statuses lists=lists/>
+            <ChatSettings lists=lists/>
+        </main>
+    }
+}
+
+#[component]
+fn Agents(lists: Lists) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("agent".to_owned());
+    let add = move || {
+        lists.change(
+            "POST",
+            "/api/admin/agents".to_owned(),
+            serde_json::json!({"email": email.get_untracked(), "name": name.get_untracked(), "role": role.get_untracked()}),
+            "Agent added.",
+        );
+        email.set(String::new());
+        name.set(String::new());
+    };
+    view! {
+        <section aria-label="Agents">
+            <h3>"Agents"</h3>
+            <table class="canned-list">
+                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Teams"</th><th>"Access"</th><th>"Max chats"</th><th></th></tr></thead>
+                <tbody>
+                    <For each=move || lists.agents.get() key=|row| format!("{row:?}") children=move |row| view! { <AgentLine row=row lists=lists/> }/>
+                </tbody>
+            </table>
+            <form class="inline-form" on:submit=move |event| { event.prevent_default(); add(); }>
+                <input aria-label="New agent's email" placeholder="email" prop:value=move || email.get() on:input=move |event| email.set(event_target_value(&event))/>
+                <input aria-label="New agent's name" placeholder="name" prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event))/>
+                <select aria-label="New agent's role" on:change=move |event| role.set(event_target_value(&event))>
+                    <option value="agent" selected=true>"Agent"</option>
+                    <option value="admin">"Admin"</option>
+                </select>
+                <button type="submit">"Add agent"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn AgentLine(row: AgentRow, lists: Lists) -> impl IntoView {
+    let draft = RwSignal::new(row.clone());
+    let label = row.name.clone();
+    let save = move |_| {
+        let row = draft.get_untracked();
+        lists.change(
+            "PUT",
+            format!("/api/admin/agents/{}", row.id),
+            serde_json::to_value(&row).unwrap_or_default(),
+            "Agent saved.",
+        );
+    };
+    let select = |options: &'static [(&'static str, &'static str)],
+                  current: String,
+                  aria: String,
+                  set: fn(&mut AgentRow, String)| {
+        view! {
+            <select aria-label=aria on:change=move |event| { let value = event_target_value(&event); draft.update(|row| set(row, value)); }>
+                {options.iter().map(|(value, text)| view! { <option value=*value selected=current == *value>{*text}</option> }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <tr>
+            <td><input aria-label=format!("Name of {label}") prop:value=row.name.clone() on:input=move |event| { let value = event_target_value(&event); draft.update(|row| row.name = value); }/></td>
+            <td>{row.email.clone()}</td>
+            <td>{select(&[("agent", "Agent"), ("admin", "Admin")], row.role.clone(), format!("Role of {label}"), |row, value| row.role = value)}</td>
+            <td class="team-picks">
+                {let label = label.clone(); move || lists.teams.get().into_iter().map(|team| {
+                    let checked = draft.with_untracked(|row| row.teams.contains(&team));
+                    let aria = format!("{label} in {team}");
+                    let toggled = team.clone();
+                    view! {
+                        <label><input type="checkbox" aria-label=aria prop:checked=checked on:change=move |event| {
+                            let on = event_target_checked(&event);
+                            draft.update(|row| {
+                                row.teams.retain(|team| *team != toggled);
+                                if on { row.teams.push(toggled.clone()); }
+                            });
+                        }/>{team}</label>
+                    }
+                }).collect_view()}
+            </td>
+            <td>{select(&[("own", "Own chats"), ("team", "Their teams'"), ("all", "All")], row.access.clone(), format!("Access of {label}"), |row, value| row.access = value)}</td>
+            <td><input type="number" min="1" class="narrow" aria-label=format!("Max chats of {label}") placeholder="no limit"
+                prop:value=row.max_chats.map(|max| max.to_string()).unwrap_or_default()
+                on:input=move |event| { let value = event_target_value(&event); draft.update(|row| row.max_chats = value.trim().parse().ok()); }/></td>
+            <td><button class="ghost" on:click=save>{format!("Save {label}")}</button></td>
+        </tr>
+    }
+}
+
+#[component]
+fn Teams(lists: Lists) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let add = move || {
+        lists.change(
+            "POST",
+            "/api/admin/teams".to_owned(),
+            serde_json::json!({"name": name.get_untracked()}),
+            "Team added.",
+        );
+        name.set(String::new());
+    };
+    view! {
+        <section aria-label="Teams">
+            <h3>"Teams"</h3>
+            <ul class="chips">{move || lists.teams.get().into_iter().map(|team| view! { <li>{team}</li> }).collect_view()}</ul>
+            <form class="inline-form" on:submit=move |event| { event.prevent_default(); add(); }>
+                <input aria-label="New team" placeholder="team name" prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event))/>
+                <button type="submit">"Add team"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Statuses(lists: Lists) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let online = RwSignal::new(false);
+    let add = move || {
+        lists.change(
+            "POST",
+            "/api/admin/statuses".to_owned(),
+            serde_json::json!({"name": name.get_untracked(), "online": online.get_untracked()}),
+            "Status added.",
+        );
+        name.set(String::new());
+    };
+    view! {
+        <section aria-label="Statuses">
+            <h3>"Statuses"</h3>
+            <table class="canned-list">
+                <thead><tr><th>"Name"</th><th>"Counts as online for live chat"</th><th></th></tr></thead>
+                <tbody>
+                    <For each=move || lists.statuses.get() key=|row| format!("{row:?}") children=move |row| {
+                        let draft = RwSignal::new(row.clone());
+                        let label = row.name.clone();
+                        view! {
+                            <tr>
+                                <td><input aria-label=format!("Status {label}") prop:value=row.name.clone() on:input=move |event| { let value = event_target_value(&event); draft.update(|row| row.name = value); }/></td>
+                                <td><input type="checkbox" aria-label=format!("{label} counts as online") prop:checked=row.online on:change=move |event| { let on = event_target_checked(&event); draft.update(|row| row.online = on); }/></td>
+                                <td><button class="ghost" on:click=move |_| {
+                                    let row = draft.get_untracked();
+                                    lists.change("PUT", format!("/api/admin/statuses/{}", row.id), serde_json::to_value(&row).unwrap_or_default(), "Status saved.");
+                                }>{format!("Save {label}")}</button></td>
+                            </tr>
+                        }
+                    }/>
+                </tbody>
+            </table>
+            <form class="inline-form" on:submit=move |event| { event.prevent_default(); add(); }>
+                <input aria-label="New status" placeholder="status name" prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event))/>
+                <label><input type="checkbox" prop:checked=move || online.get() on:change=move |event| online.set(event_target_checked(&event))/>"counts as online"</label>
+                <button type="submit">"Add status"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ChatSettings(lists: Lists) -> impl IntoView {
+    let save = move |_| {
+        let settings = lists.settings.get_untracked();
+        lists.change(
+            "PUT",
+            "/api/admin/settings".to_owned(),
+            serde_json::to_value(settings).unwrap_or_default(),
+            "Chat settings saved.",
+        );
+    };
+    view! {
+        <section aria-label="Chat settings">
+            <h3>"Chat settings"</h3>
+            <label class="setting"><input type="checkbox"
+                prop:checked=move || lists.settings.get().prevent_multiple_agents
+                on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.prevent_multiple_agents = on); }/>
+                "Prevent multiple agents from connecting to a live chat simultaneously"</label>
+            <label class="setting"><input type="checkbox"
+                prop:checked=move || lists.settings.get().one_chat_per_agent
+                on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.one_chat_per_agent = on); }/>
+                "Agents can only have one live chat open at a time"</label>
+            <button on:click=save>"Save chat settings"</button>
+        </section>
+    }
+}
