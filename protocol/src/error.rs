@@ -25,6 +25,8 @@ pub enum ErrorCode {
     AlreadyTaken,
     /// Agents must join a conversation before writing in it.
     NotJoined,
+    /// The agent lacks the permission, or the chat's profile does not allow it.
+    NotAllowed,
     /// The agent already has as many chats as the rules allow.
     AtCapacity,
     /// The conversation has ended; nothing more can be added.

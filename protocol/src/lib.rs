@@ -110,6 +110,26 @@ pub struct ChatMessage {
     pub client_msg_id: Option<String>,
     /// Milliseconds since the Unix epoch, when the relay stored it.
     pub at: i64,
+    /// A file sent as this message (its body is the file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentInfo>,
+}
+
+/// A file in a chat. `url` is unguessable; the relay serves it as a download (images
+/// may show inline, sandboxed).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub url: String,
+}
+
+impl AttachmentInfo {
+    /// Shown inline as a picture (PNG, JPEG, GIF, WebP); everything else is a link.
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
 }
 
 /// The visitor's conversation as the relay sees it when the socket opens.
@@ -120,6 +140,13 @@ pub struct ConversationState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     pub last_seq: Seq,
+    /// The visitor may send files now.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub uploads: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Where a reconnecting client left off.
@@ -219,7 +246,16 @@ pub enum VisitorEvent {
     Prompt(PromptChange),
     /// The conversation changed state (an agent joined, it ended).
     Status(StatusChange),
+    /// The visitor may now (or may no longer) send files: show or hide the paperclip.
+    Uploads(UploadsChange),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::Uploads`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct UploadsChange {
+    pub conversation_id: ConversationId,
+    pub allowed: bool,
 }
 
 /// The body of [`VisitorEvent::Welcome`].
@@ -288,6 +324,12 @@ pub struct ChatSummary {
     /// The teams the chat is routed to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<String>,
+    /// The visitor may send files in this chat now.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub visitor_uploads: bool,
+    /// The chat's profile lets agents (with the permission) switch visitor uploads.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub uploads_switchable: bool,
 }
 
 /// A canned text, as `GET /api/canned` lists it. `$NAME` (the visitor) and `$AGENT`
@@ -337,6 +379,12 @@ pub enum AgentRequest {
     SetStatus {
         status_id: i64,
     },
+    /// Let the visitor send files in this chat, or stop them (needs the permission and
+    /// a profile that lets agents override its policy).
+    SetVisitorUploads {
+        conversation_id: ConversationId,
+        allowed: bool,
+    },
     /// Hand a chat one holds to a team or an agent: it rings again there.
     Transfer {
         conversation_id: ConversationId,
@@ -367,6 +415,9 @@ pub enum AgentEvent {
         /// This agent's own teams (for the "my teams" filter).
         #[serde(default)]
         my_teams: Vec<String>,
+        /// This agent may switch visitor uploads per chat.
+        #[serde(default, skip_serializing_if = "is_false")]
+        can_toggle_uploads: bool,
     },
     /// A waiting chat rings for this agent: sound, visual ring, notification.
     Ring(ChatSummary),
@@ -409,6 +460,7 @@ pub fn parse_agent_request(text: &str) -> Result<AgentRequest, ProtocolError> {
             "send",
             "end_chat",
             "set_status",
+            "set_visitor_uploads",
             "transfer",
         ],
     )

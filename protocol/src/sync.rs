@@ -192,6 +192,7 @@ mod tests {
             body: format!("m{seq}"),
             client_msg_id: id.map(str::to_owned),
             at: 1,
+            attachment: None,
         }
     }
 

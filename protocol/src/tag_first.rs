@@ -10,9 +10,14 @@ use std::fmt;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, Visitor};
 
-use crate::{Ack, ChatMessage, PromptChange, ProtocolError, StatusChange, VisitorEvent, Welcome};
+use crate::{
+    Ack, ChatMessage, PromptChange, ProtocolError, StatusChange, UploadsChange, VisitorEvent,
+    Welcome,
+};
 
-const VARIANTS: &[&str] = &["welcome", "ack", "message", "prompt", "status", "error"];
+const VARIANTS: &[&str] = &[
+    "welcome", "ack", "message", "prompt", "status", "uploads", "error",
+];
 
 impl<'de> Deserialize<'de> for VisitorEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -41,6 +46,7 @@ impl<'de> Visitor<'de> for TagFirst {
             "message" => VisitorEvent::Message(ChatMessage::deserialize(body)?),
             "prompt" => VisitorEvent::Prompt(PromptChange::deserialize(body)?),
             "status" => VisitorEvent::Status(StatusChange::deserialize(body)?),
+            "uploads" => VisitorEvent::Uploads(UploadsChange::deserialize(body)?),
             "error" => VisitorEvent::Error(ProtocolError::deserialize(body)?),
             other => return Err(A::Error::unknown_variant(other, VARIANTS)),
         })

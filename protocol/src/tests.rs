@@ -11,6 +11,7 @@ fn message(author: Author) -> ChatMessage {
         body: "Hi <b>there</b>".into(),
         client_msg_id: Some("m-1".into()),
         at: 1_700_000_000_000,
+        attachment: None,
     }
 }
 
@@ -46,6 +47,8 @@ fn summary() -> ChatSummary {
         referrer: Some("https://search.example/".into()),
         browser: Some("Firefox 128 on Linux".into()),
         teams: vec!["Support".into()],
+        visitor_uploads: true,
+        uploads_switchable: true,
     }
 }
 
@@ -113,6 +116,7 @@ fn visitor_events_have_pinned_json() {
                 status: ConversationStatus::Bot,
                 agent_name: None,
                 last_seq: 2,
+                uploads: false,
             }),
             prompt: Some(prompt()),
         }),
@@ -171,6 +175,26 @@ fn visitor_events_have_pinned_json() {
         r#"{"type":"status","conversation_id":7,"status":"active","agent_name":"Ana"}"#,
     );
     pins(
+        VisitorEvent::Uploads(UploadsChange {
+            conversation_id: 7,
+            allowed: true,
+        }),
+        r#"{"type":"uploads","conversation_id":7,"allowed":true}"#,
+    );
+    pins(
+        VisitorEvent::Message(ChatMessage {
+            body: "receipt.pdf".into(),
+            attachment: Some(AttachmentInfo {
+                name: "receipt.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1234,
+                url: "/files/abc".into(),
+            }),
+            ..message(Author::Visitor)
+        }),
+        r#"{"type":"message","conversation_id":7,"seq":3,"author":"visitor","author_name":"Ana","body":"receipt.pdf","client_msg_id":"m-1","at":1700000000000,"attachment":{"name":"receipt.pdf","content_type":"application/pdf","size":1234,"url":"/files/abc"}}"#,
+    );
+    pins(
         VisitorEvent::Error(ProtocolError::new(ErrorCode::BadFrame, "Nope.")),
         r#"{"type":"error","code":"bad_frame","message":"Nope."}"#,
     );
@@ -205,6 +229,13 @@ fn agent_requests_have_pinned_json() {
     pins(
         AgentRequest::SetStatus { status_id: 2 },
         r#"{"type":"set_status","status_id":2}"#,
+    );
+    pins(
+        AgentRequest::SetVisitorUploads {
+            conversation_id: 7,
+            allowed: true,
+        },
+        r#"{"type":"set_visitor_uploads","conversation_id":7,"allowed":true}"#,
     );
     pins(
         AgentRequest::Transfer {
@@ -246,12 +277,13 @@ fn agent_events_have_pinned_json() {
                 name: "Bo".into(),
             }],
             my_teams: vec!["Support".into()],
+            can_toggle_uploads: true,
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"]}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"]}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
     );
     pins(
         AgentEvent::Chat(summary()),
-        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"]}"#,
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true}"#,
     );
     pins(
         AgentEvent::Ring(ChatSummary {
@@ -260,6 +292,8 @@ fn agent_events_have_pinned_json() {
             page_url: None,
             referrer: None,
             browser: None,
+            visitor_uploads: false,
+            uploads_switchable: false,
             ..summary()
         }),
         r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"]}"#,

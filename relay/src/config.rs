@@ -20,6 +20,8 @@ pub struct Config {
     pub assets_dir: PathBuf,
     /// When an acknowledged message is safe (default: survives power loss).
     pub durability: Durability,
+    /// The largest file a chat accepts.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             assets_dir: PathBuf::from("dist"),
             durability: Durability::Full,
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -43,6 +46,8 @@ pub struct ConfigFile {
     pub data: Option<PathBuf>,
     pub assets: Option<PathBuf>,
     pub durability: Option<Durability>,
+    /// The largest file a chat accepts, in MB (default 10).
+    pub max_upload_mb: Option<u64>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -98,6 +103,9 @@ impl Config {
                 .durability
                 .or(file.durability)
                 .unwrap_or(defaults.durability),
+            max_upload_bytes: file.max_upload_mb.map_or(defaults.max_upload_bytes, |mb| {
+                mb.saturating_mul(1024 * 1024)
+            }),
         })
     }
 }

@@ -23,5 +23,6 @@ pub mod profiles;
 pub mod routing;
 pub mod server;
 pub mod store;
+pub mod uploads;
 pub mod web;
 pub mod ws;

@@ -68,6 +68,9 @@ pub struct AgentJson {
     /// Empty for no limit.
     #[serde(default)]
     max_chats: Option<usize>,
+    /// May switch visitor uploads per chat (where the profile allows it).
+    #[serde(default)]
+    can_toggle_uploads: bool,
 }
 
 impl From<AgentAccount> for AgentJson {
@@ -80,6 +83,7 @@ impl From<AgentAccount> for AgentJson {
             teams: account.teams,
             access: account.access.as_str().to_owned(),
             max_chats: account.max_chats,
+            can_toggle_uploads: account.can_toggle_uploads,
         }
     }
 }
@@ -190,6 +194,7 @@ pub async fn update_agent(
         teams,
         access,
         max_chats: input.max_chats,
+        can_toggle_uploads: input.can_toggle_uploads,
     };
     match state.store.update_agent(account).await {
         Ok(()) => {

@@ -7,17 +7,20 @@ use std::sync::{Arc, Mutex};
 use crate::flow::{self, Flow, Format, Problem, Profile};
 use crate::store::{Store, StoreError, StoredProfile};
 
-/// The profile seeded with the demo site: every chat goes straight to live chat.
+/// The profile seeded with the demo site: every chat goes straight to live chat, and
+/// visitors may send files (agents with the permission may switch that per chat).
 pub fn default_profile() -> Profile {
     let text = r#"
 name = "Default"
 start = "live_chat"
+agents_can_toggle_uploads = true
 
 [[steps]]
 id = "live_chat"
 type = "action"
 action = "start_live_chat"
 teams = ["Support"]
+attachments = "allow"
 "#;
     // A constant that the tests check; it cannot fail to parse.
     Profile::parse(text, Format::Toml).unwrap_or_else(|err| panic!("default profile: {err}"))

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post, put};
 use axum::serve::ListenerExt;
@@ -18,7 +19,7 @@ use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store};
-use crate::{admin, auth, canned, people, web, ws};
+use crate::{admin, auth, canned, people, uploads, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -169,6 +170,10 @@ impl Relay {
 
 /// Every route of the relay.
 pub fn app(state: AppState) -> Router {
+    // Room for the multipart framing around the largest allowed file.
+    let upload_body_limit = usize::try_from(state.config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
     Router::new()
         .route("/", get(web::demo_page))
         .route("/healthz", get(web::healthz))
@@ -204,6 +209,11 @@ pub fn app(state: AppState) -> Router {
             "/api/admin/settings",
             get(people::settings).put(people::update_settings),
         )
+        .route(
+            "/api/v1/conversations/{id}/attachments",
+            post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route("/files/{key}", get(uploads::download))
         .route("/api/canned", get(canned::list).post(canned::create))
         .route(
             "/api/canned/{id}",

@@ -154,6 +154,25 @@ pub enum AttachmentPolicy {
     Identified,
 }
 
+impl AttachmentPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prevent => "prevent",
+            Self::Allow => "allow",
+            Self::Identified => "identified",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "prevent" => Some(Self::Prevent),
+            "allow" => Some(Self::Allow),
+            "identified" => Some(Self::Identified),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     StartLiveChat {

@@ -25,6 +25,10 @@ pub struct Profile {
     /// Where a chat starts outside working hours (usually: take a message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline_start: Option<String>,
+    /// Agents with the "can toggle visitor uploads" permission may switch a chat's
+    /// visitor uploads on or off, whatever its start_live_chat step says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub agents_can_toggle_uploads: bool,
     #[serde(default)]
     pub steps: Vec<RawStep>,
 }

@@ -3,10 +3,11 @@
 
 use async_trait::async_trait;
 
+use crate::flow::AttachmentPolicy;
 use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use porchlight_protocol::{
-    AgentId, AgentInfo, Author, CannedText, ChatMessage, ChatSummary, ConversationId,
-    ConversationStatus, Seq,
+    AgentId, AgentInfo, AttachmentInfo, Author, CannedText, ChatMessage, ChatSummary,
+    ConversationId, ConversationStatus, Seq,
 };
 
 mod schema;
@@ -118,6 +119,8 @@ pub struct Agent {
     pub password_hash: String,
     /// Which chats they may list, open and join.
     pub access: AccessLevel,
+    /// May switch visitor uploads per chat (where the profile allows it).
+    pub can_toggle_uploads: bool,
 }
 
 impl Agent {
@@ -150,6 +153,12 @@ pub struct Conversation {
     pub referrer: Option<String>,
     /// The widget's `User-Agent` header.
     pub user_agent: Option<String>,
+    /// Visitor uploads as the flow's start_live_chat step set them.
+    pub upload_policy: AttachmentPolicy,
+    /// The profile lets agents with the permission override `upload_policy`.
+    pub uploads_switchable: bool,
+    /// An agent's override for this chat; `None` follows the policy.
+    pub visitor_uploads: Option<bool>,
     /// The teams the chat is routed to (from the flow's start_live_chat or a transfer).
     pub teams: Vec<String>,
     /// A transfer to one agent: only they are rung.
@@ -159,6 +168,18 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// The visitor may send files now: only in live chat, by the agent's override or
+    /// else the policy. (No visitor is identified until the identify API exists.)
+    pub fn uploads_allowed(&self) -> bool {
+        let live = matches!(
+            self.status,
+            ConversationStatus::Queued | ConversationStatus::Active
+        );
+        live && self
+            .visitor_uploads
+            .unwrap_or(self.upload_policy == AttachmentPolicy::Allow)
+    }
+
     /// What visibility needs to know about the chat.
     pub fn facts(&self) -> ChatFacts<'_> {
         ChatFacts {
@@ -187,6 +208,8 @@ impl Conversation {
                 .as_deref()
                 .map(crate::context::describe_browser),
             teams: self.teams.clone(),
+            visitor_uploads: self.uploads_allowed(),
+            uploads_switchable: self.uploads_switchable,
         }
     }
 }
@@ -224,6 +247,8 @@ pub struct NewMessage {
     pub value: Option<String>,
     /// The flow step the message answers or belongs to.
     pub step_id: Option<String>,
+    /// A file sent as this message.
+    pub attachment: Option<AttachmentInfo>,
 }
 
 impl NewMessage {
@@ -246,6 +271,7 @@ impl NewMessage {
             body,
             value: None,
             step_id: None,
+            attachment: None,
         }
     }
 }
@@ -274,8 +300,10 @@ pub struct FlowTurn {
     pub current_step: Option<String>,
     /// Hand the conversation to the live-chat queue...
     pub queue: bool,
-    /// ...routed to these teams (empty: any available agent).
+    /// ...routed to these teams (empty: any available agent)...
     pub queue_teams: Vec<String>,
+    /// ...with this visitor-upload policy, which agents may override if `true`.
+    pub upload_policy: (AttachmentPolicy, bool),
     /// End the conversation.
     pub end: bool,
     /// Create a ticket with this subject and link it.
@@ -367,6 +395,17 @@ pub struct AgentAccount {
     pub teams: Vec<String>,
     pub access: AccessLevel,
     pub max_chats: Option<usize>,
+    pub can_toggle_uploads: bool,
+}
+
+/// A file stored under `DATA/attachments/<storage_key>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub conversation_id: ConversationId,
+    pub storage_key: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
 }
 
 /// What first start creates: a demo site, its profile, a team and an admin.
@@ -536,6 +575,21 @@ pub trait Store: Send + Sync + 'static {
     async fn create_team(&self, name: String) -> Result<(), StoreError>;
     /// Creates (`id` 0) or changes a status; `Duplicate` for a name in use.
     async fn save_status(&self, status: Status) -> Result<Status, StoreError>;
+
+    /// Records a stored file and posts it as `message` (whose `attachment` describes
+    /// it), in one transaction.
+    async fn add_attachment(
+        &self,
+        file: StoredAttachment,
+        message: NewMessage,
+    ) -> Result<Appended, StoreError>;
+    async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError>;
+    /// Sets an agent's override of visitor uploads for the chat (`None`: the policy).
+    async fn set_visitor_uploads(
+        &self,
+        id: ConversationId,
+        allowed: Option<bool>,
+    ) -> Result<Conversation, StoreError>;
 
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;

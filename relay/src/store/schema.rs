@@ -137,6 +137,24 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE conversations ADD COLUMN user_agent TEXT;
     "#,
+    // 3: attachments, and who may send them.
+    r#"
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        storage_key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    ALTER TABLE messages ADD COLUMN attachment TEXT;
+    ALTER TABLE conversations ADD COLUMN upload_policy TEXT NOT NULL DEFAULT 'prevent'
+        CHECK (upload_policy IN ('prevent', 'allow', 'identified'));
+    ALTER TABLE conversations ADD COLUMN uploads_switchable INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN visitor_uploads INTEGER;
+    ALTER TABLE agents ADD COLUMN can_toggle_uploads INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,12 +14,14 @@ use porchlight_protocol::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::flow::AttachmentPolicy;
 use crate::routing::{AccessLevel, ChatRules};
 
 use super::{
     Agent, AgentAccount, AgentSnapshot, Appended, Conversation, Durability, FlowTurn, JoinOutcome,
     MessageKind, NewConversation, NewMessage, Role, Seed, Site, SiteId, Status, Store, StoreError,
-    StoredProfile, TransferTarget, TurnOutcome, Visitor, VisitorId, now_ms, schema,
+    StoredAttachment, StoredProfile, TransferTarget, TurnOutcome, Visitor, VisitorId, now_ms,
+    schema,
 };
 
 /// Answers a job once its batch is committed (or failed).
@@ -207,7 +209,8 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
 const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
-     c.teams, c.target_agent_id, c.referrer, c.user_agent";
+     c.teams, c.target_agent_id, c.referrer, c.user_agent, c.upload_policy, c.uploads_switchable, \
+     c.visitor_uploads";
 
 fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -238,6 +241,10 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
         target_agent: row.get(19)?,
         referrer: row.get(20)?,
         user_agent: row.get(21)?,
+        upload_policy: AttachmentPolicy::parse(&row.get::<_, String>(22)?)
+            .unwrap_or(AttachmentPolicy::Prevent),
+        uploads_switchable: row.get(23)?,
+        visitor_uploads: row.get(24)?,
     })
 }
 
@@ -257,7 +264,7 @@ fn load_conversation(
 }
 
 const MESSAGE_COLUMNS: &str =
-    "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at";
+    "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
     let author: String = row.get(2)?;
@@ -269,6 +276,9 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
         body: row.get(4)?,
         client_msg_id: row.get(5)?,
         at: row.get(6)?,
+        attachment: row
+            .get::<_, Option<String>>(7)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -282,6 +292,7 @@ fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
         name: row.get(2)?,
         role: Role::parse(&role),
         password_hash: row.get(4)?,
+        can_toggle_uploads: row.get(6)?,
     })
 }
 
@@ -325,8 +336,8 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
     )?;
     conn.execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_id, author_name, kind, \
-         body, value, step_id, client_msg_id, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         body, value, step_id, client_msg_id, created_at, attachment) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             message.conversation_id,
             seq,
@@ -339,6 +350,10 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
             message.step_id,
             message.client_msg_id,
             now,
+            message
+                .attachment
+                .as_ref()
+                .and_then(|attachment| serde_json::to_string(attachment).ok()),
         ],
     )?;
     Ok(Appended {
@@ -350,6 +365,7 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
             body: message.body.clone(),
             client_msg_id: message.client_msg_id.clone(),
             at: now,
+            attachment: message.attachment.clone(),
         },
         duplicate: false,
     })
@@ -386,7 +402,7 @@ fn existing_message(
     }
     conn.query_row(
         "SELECT m.conversation_id, m.seq, m.author_kind, m.author_name, m.body, \
-         m.client_msg_id, m.created_at FROM conversations c \
+         m.client_msg_id, m.created_at, m.attachment FROM conversations c \
          JOIN conversations mine ON mine.id = ?1 AND mine.visitor_id = c.visitor_id \
          JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = ?2 \
          WHERE m.author_kind = 'visitor' LIMIT 1",
@@ -514,11 +530,15 @@ fn apply_turn(
         )?;
     }
     if turn.queue {
+        let (policy, switchable) = turn.upload_policy;
         conn.execute(
-            "UPDATE conversations SET status = 'queued', queued_at = ?1, teams = ?2 WHERE id = ?3",
+            "UPDATE conversations SET status = 'queued', queued_at = ?1, teams = ?2, \
+             upload_policy = ?3, uploads_switchable = ?4 WHERE id = ?5",
             params![
                 now,
                 serde_json::to_string(&turn.queue_teams).unwrap_or_else(|_| "[]".into()),
+                policy.as_str(),
+                switchable,
                 id
             ],
         )?;
@@ -867,7 +887,7 @@ impl Store for SqliteStore {
     async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError> {
         self.read(|conn| {
             let mut statement = conn.prepare(
-                "SELECT a.id, a.email, a.name, a.role, a.access_level, a.max_chats, \
+                "SELECT a.id, a.email, a.name, a.role, a.access_level, a.max_chats, a.can_toggle_uploads, \
                  (SELECT json_group_array(t.name) FROM team_members m \
                   JOIN teams t ON t.id = m.team_id WHERE m.agent_id = a.id) \
                  FROM agents a ORDER BY a.name COLLATE NOCASE, a.id",
@@ -876,7 +896,7 @@ impl Store for SqliteStore {
                 let role: String = row.get(3)?;
                 let access: String = row.get(4)?;
                 let max_chats: Option<i64> = row.get(5)?;
-                let teams: String = row.get(6)?;
+                let teams: String = row.get(7)?;
                 let mut teams: Vec<String> = serde_json::from_str(&teams).unwrap_or_default();
                 teams.sort();
                 Ok(AgentAccount {
@@ -887,6 +907,7 @@ impl Store for SqliteStore {
                     teams,
                     access: AccessLevel::parse(&access).unwrap_or(AccessLevel::All),
                     max_chats: max_chats.and_then(|max| usize::try_from(max).ok()),
+                    can_toggle_uploads: row.get(6)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -898,13 +919,14 @@ impl Store for SqliteStore {
         self.write(move |conn| {
             let max = account.max_chats.and_then(|max| i64::try_from(max).ok());
             let updated = conn.execute(
-                "UPDATE agents SET name = ?1, role = ?2, access_level = ?3, max_chats = ?4 \
-                 WHERE id = ?5",
+                "UPDATE agents SET name = ?1, role = ?2, access_level = ?3, max_chats = ?4, \
+                 can_toggle_uploads = ?5 WHERE id = ?6",
                 params![
                     account.name,
                     account.role.as_str(),
                     account.access.as_str(),
                     max,
+                    account.can_toggle_uploads,
                     account.id
                 ],
             )?;
@@ -982,6 +1004,73 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound);
             }
             Ok(status)
+        })
+        .await
+    }
+
+    async fn add_attachment(
+        &self,
+        file: StoredAttachment,
+        message: NewMessage,
+    ) -> Result<Appended, StoreError> {
+        self.write(move |conn| {
+            let appended = insert_message(conn, &message)?;
+            if !appended.duplicate {
+                conn.execute(
+                    "INSERT INTO attachments (conversation_id, storage_key, name, content_type, \
+                     size, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        file.conversation_id,
+                        file.storage_key,
+                        file.name,
+                        file.content_type,
+                        i64::try_from(file.size).unwrap_or(i64::MAX),
+                        now_ms()
+                    ],
+                )?;
+            }
+            Ok(appended)
+        })
+        .await
+    }
+
+    async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError> {
+        let storage_key = storage_key.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT conversation_id, storage_key, name, content_type, size \
+                     FROM attachments WHERE storage_key = ?1",
+                    [storage_key],
+                    |row| {
+                        Ok(StoredAttachment {
+                            conversation_id: row.get(0)?,
+                            storage_key: row.get(1)?,
+                            name: row.get(2)?,
+                            content_type: row.get(3)?,
+                            size: row.get::<_, i64>(4)?.try_into().unwrap_or(0),
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn set_visitor_uploads(
+        &self,
+        id: ConversationId,
+        allowed: Option<bool>,
+    ) -> Result<Conversation, StoreError> {
+        self.write(move |conn| {
+            let updated = conn.execute(
+                "UPDATE conversations SET visitor_uploads = ?1 WHERE id = ?2 AND status <> 'ended'",
+                params![allowed, id],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::ConversationEnded);
+            }
+            load_conversation(conn, id)?.ok_or(StoreError::NotFound)
         })
         .await
     }
@@ -1406,6 +1495,7 @@ impl Store for SqliteStore {
                 name,
                 role,
                 password_hash,
+                can_toggle_uploads: false,
             })
         })
         .await
@@ -1436,7 +1526,8 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT id, email, name, role, password_hash, access_level FROM agents WHERE email = ?1",
+                    "SELECT id, email, name, role, password_hash, access_level, can_toggle_uploads \
+                     FROM agents WHERE email = ?1",
                     [email],
                     agent_from_row,
                 )
@@ -1473,7 +1564,7 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT a.id, a.email, a.name, a.role, a.password_hash, a.access_level \
+                    "SELECT a.id, a.email, a.name, a.role, a.password_hash, a.access_level, a.can_toggle_uploads \
                      FROM agent_sessions s \
                      JOIN agents a ON a.id = s.agent_id \
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2",

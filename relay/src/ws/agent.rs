@@ -113,6 +113,10 @@ impl Handler for AgentSession {
             } => self.send(conversation_id, client_msg_id, body).await,
             AgentRequest::EndChat { conversation_id } => self.end_chat(conversation_id).await,
             AgentRequest::SetStatus { status_id } => self.set_status(status_id).await,
+            AgentRequest::SetVisitorUploads {
+                conversation_id,
+                allowed,
+            } => self.set_visitor_uploads(conversation_id, allowed).await,
             AgentRequest::Transfer {
                 conversation_id,
                 to_team,
@@ -209,6 +213,7 @@ impl AgentSession {
                 .find(|snapshot| snapshot.id == self.agent.id)
                 .map(|snapshot| snapshot.teams.clone())
                 .unwrap_or_default(),
+            can_toggle_uploads: self.agent.can_toggle_uploads || self.agent.role == Role::Admin,
         }))
     }
 
@@ -276,6 +281,51 @@ impl AgentSession {
             }
             Err(StoreError::NotFound) => {
                 Outcome::reply(error(ErrorCode::NotFound, "No such status."))
+            }
+            Err(err) => failure(&err),
+        }
+    }
+
+    /// Lets the visitor send files in a chat this agent holds, or stops them. Needs the
+    /// "can toggle visitor uploads" permission (admins have it) and a profile that lets
+    /// agents override its policy.
+    async fn set_visitor_uploads(&mut self, id: ConversationId, allowed: bool) -> Outcome {
+        let conversation = match self.visible(id).await {
+            Ok(conversation) => conversation,
+            Err(refused) => return refused,
+        };
+        let admin = self.agent.role == Role::Admin;
+        let holds = conversation.agent.as_ref().map(|agent| agent.id) == Some(self.agent.id);
+        if !holds && !admin {
+            return Outcome::reply(error(ErrorCode::NotJoined, "Join the chat first."));
+        }
+        if !conversation.uploads_switchable {
+            return Outcome::reply(error(
+                ErrorCode::NotAllowed,
+                "This chat's profile does not let agents change visitor uploads.",
+            ));
+        }
+        if !self.agent.can_toggle_uploads && !admin {
+            return Outcome::reply(error(
+                ErrorCode::NotAllowed,
+                "You do not have the permission to switch visitor uploads.",
+            ));
+        }
+        match self
+            .state
+            .store
+            .set_visitor_uploads(id, Some(allowed))
+            .await
+        {
+            Ok(conversation) => {
+                tracing::info!(
+                    conversation = id,
+                    agent = self.agent.id,
+                    allowed,
+                    "visitor uploads switched"
+                );
+                announce_conversation(&self.state.hub, &conversation);
+                Outcome::default()
             }
             Err(err) => failure(&err),
         }

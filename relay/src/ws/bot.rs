@@ -10,7 +10,7 @@ use porchlight_protocol::{
 };
 
 use super::{announce_conversation, announce_message};
-use crate::flow::{Answer, Facts, Flow, FlowState, Output};
+use crate::flow::{Answer, AttachmentPolicy, Facts, Flow, FlowState, Output};
 use crate::hub::{Audience, ConnId};
 use crate::server::AppState;
 use crate::store::{Conversation, FlowTurn, NewMessage, StoreError, TurnOutcome, now_ms};
@@ -216,6 +216,10 @@ pub async fn run_turn(
         current_step: None,
         queue: free_text,
         queue_teams: Vec::new(),
+        upload_policy: (
+            AttachmentPolicy::Prevent,
+            flow.profile.agents_can_toggle_uploads,
+        ),
         end: false,
         ticket_subject: None,
     };
@@ -226,9 +230,10 @@ pub async fn run_turn(
             match output {
                 Output::Say(text) => turn.bot_messages.push(text),
                 Output::Ask(_) => {}
-                Output::StartLiveChat { teams, .. } => {
+                Output::StartLiveChat { teams, attachments } => {
                     turn.queue = true;
                     turn.queue_teams = teams;
+                    turn.upload_policy.0 = attachments;
                 }
                 Output::EndChat => turn.end = true,
                 Output::CreateTicket { subject } => turn.ticket_subject = Some(subject),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::ws::WebSocketUpgrade;
 use porchlight_protocol::{
     AgentEvent, ChatMessage, ConversationId, ErrorCode, ProtocolError, Seq, StatusChange,
-    VisitorEvent, to_text,
+    UploadsChange, VisitorEvent, to_text,
 };
 
 use crate::hub::{Audience, ConnId, Hub};
@@ -54,6 +54,11 @@ pub fn announce_conversation(hub: &Hub, conversation: &Conversation) {
         agent_name: conversation.agent.as_ref().map(|agent| agent.name.clone()),
     }));
     hub.publish(conversation.id, Audience::Visitors, None, status.into());
+    let uploads = to_text(&VisitorEvent::Uploads(UploadsChange {
+        conversation_id: conversation.id,
+        allowed: conversation.uploads_allowed(),
+    }));
+    hub.publish(conversation.id, Audience::Visitors, None, uploads.into());
     hub.publish_chat(
         conversation.facts(),
         to_text(&AgentEvent::Chat(conversation.summary())).into(),

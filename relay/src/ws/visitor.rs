@@ -293,6 +293,7 @@ impl VisitorSession {
                 status: latest.status,
                 agent_name: latest.agent.as_ref().map(|agent| agent.name.clone()),
                 last_seq: latest.last_seq,
+                uploads: latest.uploads_allowed(),
             }
         });
         let prompt = match (&latest_flow, &latest) {
