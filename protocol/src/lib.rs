@@ -332,6 +332,13 @@ pub struct ChatSummary {
     pub uploads_switchable: bool,
 }
 
+/// The body of the relay's HTTP API errors: a stable code and a sentence for people.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
 /// A canned text, as `GET /api/canned` lists it. `$NAME` (the visitor) and `$AGENT`
 /// (the agent posting it) are filled when it is posted.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

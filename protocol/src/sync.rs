@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Author, ChatMessage, ConversationId, Seq};
+use crate::{AttachmentInfo, Author, ChatMessage, ConversationId, Seq};
 
 /// One line of a transcript.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct Entry {
     pub body: String,
     /// Milliseconds since the Unix epoch; `None` while pending.
     pub at: Option<i64>,
+    /// A file sent as this message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentInfo>,
 }
 
 impl Entry {
@@ -93,6 +96,7 @@ impl Transcript {
             author_name: None,
             body: outgoing.body.clone(),
             at: None,
+            attachment: None,
         });
     }
 
@@ -148,6 +152,7 @@ impl Transcript {
             author_name: message.author_name,
             body: message.body,
             at: Some(message.at),
+            attachment: message.attachment,
         });
         true
     }

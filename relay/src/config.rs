@@ -120,7 +120,7 @@ mod tests {
         let path = dir.path().join("porchlight.toml");
         std::fs::write(
             &path,
-            "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\ndurability = \"normal\"\n",
+            "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\ndurability = \"normal\"\nmax_upload_mb = 2\n",
         )
         .unwrap();
         let config = Config::resolve(Overrides {
@@ -133,6 +133,7 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/tmp/flag"));
         assert_eq!(config.assets_dir, PathBuf::from("dist"));
         assert_eq!(config.durability, Durability::Normal);
+        assert_eq!(config.max_upload_bytes, 2 * 1024 * 1024);
     }
 
     #[test]

@@ -316,6 +316,29 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
     )
     .await;
 
+    // The visitor sends a picture (the demo profile allows files); the agent sees it.
+    let picture = visitor_profile.path().join("shot.png");
+    std::fs::write(&picture, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    wait_for(&visitor, Locator::Css("input[aria-label='Attach a file']"))
+        .await
+        .send_keys(picture.to_str().unwrap())
+        .await
+        .unwrap();
+    wait_for(&agent, Locator::Css("img[alt='shot.png']")).await;
+    wait_for(&visitor, Locator::Css("img[alt='shot.png']")).await;
+
+    // The agent switches visitor uploads off: the paperclip goes at once.
+    click(
+        &agent,
+        Locator::XPath("//label[contains(., 'Visitor can send files')]/input"),
+    )
+    .await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//form[@class='composer' and not(.//input[@aria-label='Attach a file'])]"),
+    )
+    .await;
+
     // A reload keeps the conversation.
     visitor.enter_parent_frame().await.unwrap();
     visitor.refresh().await.unwrap();

@@ -11,6 +11,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::MessageEvent;
 
 use crate::browser::{self, clock, new_client_msg_id, socket_url};
+use crate::files;
 use crate::state::{ChatState, Link};
 
 fn storage() -> Option<web_sys::Storage> {
@@ -187,6 +188,41 @@ fn Widget() -> impl IntoView {
             submit();
         }
     };
+    // A file goes over HTTP; the relay posts it to the chat and it arrives as a message.
+    let sending_file = RwSignal::new(false);
+    let on_file = move |event: leptos::ev::Event| {
+        let Some(input) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let (conversation, token) = state.with_untracked(|state| {
+            (
+                state.conversation.as_ref().map(|c| c.id),
+                state.token.clone(),
+            )
+        });
+        let Some(conversation) = conversation else {
+            return;
+        };
+        sending_file.set(true);
+        leptos::task::spawn_local(async move {
+            let sent = files::upload(
+                conversation,
+                &file,
+                &new_client_msg_id('f'),
+                token.as_deref(),
+            )
+            .await;
+            sending_file.set(false);
+            state.update(|state| state.notice = sent.err());
+        });
+    };
     let locked = move || state.with(|state| state.composer_lock().is_some());
     let placeholder =
         move || state.with(|state| state.composer_lock().unwrap_or("Write a message…"));
@@ -241,8 +277,18 @@ fn Widget() -> impl IntoView {
             }}
             {move || state.with(|state| state.notice.clone()).map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
             {move || hint.get().map(|hint| view! { <p class="hint" role="alert">{hint}</p> })}
+            {move || sending_file.get().then(|| view! { <p class="hint" role="status">"Sending the file…"</p> })}
             // Our own hints replace the browser's validation bubbles.
             <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
+                {move || state.with(ChatState::can_upload).then(|| view! {
+                    <label class="attach" title="Attach a file">
+                        <input type="file" class="file-input" aria-label="Attach a file" on:change=on_file
+                            accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.zip,.docx,.xlsx,.pptx,.txt,.log,.csv"/>
+                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                            <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"></path>
+                        </svg>
+                    </label>
+                })}
                 {move || match state.with(ChatState::input_type) {
                     Some(kind) => view! {
                         <input
@@ -320,10 +366,14 @@ fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
         (Author::Bot, false, _) => "line theirs bot",
     };
     let who = entry.author_name.clone();
+    let content = match &entry.attachment {
+        Some(file) => files::attachment_view(file),
+        None => view! { <span class="body">{entry.body.clone()}</span> }.into_any(),
+    };
     view! {
         <li class=class>
             {who.map(|name| view! { <span class="who">{name}</span> })}
-            <span class="body">{entry.body.clone()}</span>
+            {content}
             <time class="at">{clock(entry.at)}</time>
         </li>
     }

@@ -8,6 +8,8 @@ pub mod state;
 mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod files;
 
 /// Mounts the widget into the page (the relay's `/widget/` iframe).
 #[cfg(target_arch = "wasm32")]

@@ -4,7 +4,7 @@ use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
     Ack, Author, ConversationId, ConversationState, ConversationStatus, InputKind,
     PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, Resume, Seq, StatusChange,
-    VisitorEvent, VisitorRequest, Welcome,
+    UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,12 +178,29 @@ impl ChatState {
                 if status != ConversationStatus::Bot {
                     self.prompt = None;
                 }
+                // The relay follows every status with the uploads it allows.
+                let uploads = self
+                    .conversation
+                    .as_ref()
+                    .is_some_and(|current| current.id == conversation_id && current.uploads);
                 self.conversation = Some(ConversationState {
                     id: conversation_id,
                     status,
                     agent_name,
                     last_seq: self.transcript.last_seq(conversation_id),
+                    uploads,
                 });
+                Vec::new()
+            }
+            VisitorEvent::Uploads(UploadsChange {
+                conversation_id,
+                allowed,
+            }) => {
+                if let Some(current) = self.conversation.as_mut()
+                    && current.id == conversation_id
+                {
+                    current.uploads = allowed;
+                }
                 Vec::new()
             }
             VisitorEvent::Error(error) => {
@@ -207,8 +224,21 @@ impl ChatState {
                 status: ConversationStatus::Queued,
                 agent_name: None,
                 last_seq: self.transcript.last_seq(conversation_id),
+                uploads: false,
             });
         }
+    }
+
+    /// The paperclip shows: the chat is live, it allows files, and the relay is reachable.
+    pub fn can_upload(&self) -> bool {
+        self.link == Link::Online
+            && self.conversation.as_ref().is_some_and(|conversation| {
+                conversation.uploads
+                    && matches!(
+                        conversation.status,
+                        ConversationStatus::Queued | ConversationStatus::Active
+                    )
+            })
     }
 
     /// The line under the title.
@@ -359,6 +389,7 @@ mod tests {
             body: "Hello!".into(),
             client_msg_id: None,
             at: 1,
+            attachment: None,
         })
     }
 
@@ -431,6 +462,7 @@ mod tests {
             status: ConversationStatus::Active,
             agent_name: Some("Ana".into()),
             last_seq: 2,
+            uploads: false,
         })));
         state.apply(agent_message(1));
         state.apply(agent_message(2));
@@ -537,6 +569,7 @@ mod tests {
             status: ConversationStatus::Bot,
             agent_name: None,
             last_seq: 1,
+            uploads: false,
         })));
         state.apply(agent_message(1));
         state.apply(agent_message(2));
@@ -547,6 +580,46 @@ mod tests {
             .map(|entry| state.is_fresh(entry))
             .collect();
         assert_eq!(fresh, [false, true]);
+    }
+
+    #[test]
+    fn the_paperclip_follows_the_relay_live() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(Some(ConversationState {
+            id: 4,
+            status: ConversationStatus::Queued,
+            agent_name: None,
+            last_seq: 0,
+            uploads: true,
+        })));
+        assert!(state.can_upload());
+        let uploads = |allowed| {
+            VisitorEvent::Uploads(UploadsChange {
+                conversation_id: 4,
+                allowed,
+            })
+        };
+        state.apply(uploads(false));
+        assert!(!state.can_upload(), "an agent switched uploads off");
+        state.apply(uploads(true));
+        state.apply(VisitorEvent::Status(StatusChange {
+            conversation_id: 4,
+            status: ConversationStatus::Active,
+            agent_name: Some("Ana".into()),
+        }));
+        assert!(
+            state.can_upload(),
+            "a status change keeps the uploads setting"
+        );
+        state.disconnected();
+        assert!(!state.can_upload(), "not while reconnecting");
+        state.apply(welcome(None));
+        state.apply(VisitorEvent::Status(StatusChange {
+            conversation_id: 4,
+            status: ConversationStatus::Ended,
+            agent_name: None,
+        }));
+        assert!(!state.can_upload(), "not once the chat ended");
     }
 
     #[test]

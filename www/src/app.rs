@@ -9,6 +9,7 @@ use porchlight_protocol::{
     AgentEvent, AgentRequest, Author, CannedText, ChatSummary, ConversationStatus, to_text,
 };
 use porchlight_widget::browser::{self, clock, new_client_msg_id, socket_url};
+use porchlight_widget::files;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
@@ -451,6 +452,26 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
             post_canned(text.clone());
         }
     };
+    let on_file = move |event: leptos::ev::Event| {
+        let Some(input) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let (Some(file), Some(id)) = (
+            input.files().and_then(|files| files.get(0)),
+            state.with_untracked(|s| s.selected),
+        ) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            if let Err(refused) = files::upload(id, &file, &new_client_msg_id('f'), None).await {
+                state.update(|s| s.notice = Some(refused));
+            }
+        });
+    };
     let end = move |_| {
         if let Some(id) = state.with_untracked(|s| s.selected) {
             send_frame(&AgentRequest::EndChat {
@@ -515,6 +536,16 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
                                     view! { <option value=value>{label}</option> }
                                 }).collect_view()}
                             </select>
+                            {move || state.with(ConsoleState::uploads_switch).map(|on| view! {
+                                <label class="uploads-switch">
+                                    <input type="checkbox" prop:checked=on on:change=move |event| {
+                                        if let Some(id) = state.with_untracked(|s| s.selected) {
+                                            send_frame(&AgentRequest::SetVisitorUploads { conversation_id: id, allowed: event_target_checked(&event) });
+                                        }
+                                    }/>
+                                    "Visitor can send files"
+                                </label>
+                            })}
                             <button class="end" on:click=end>"End chat"</button>
                         </div>
                     </Show>
@@ -548,6 +579,12 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
                         </ul>
                     </Show>
                     <form class="composer" on:submit=move |event| { event.prevent_default(); submit(); }>
+                        <label class="attach" title="Send a file">
+                            <input type="file" class="file-input" aria-label="Send a file" on:change=on_file/>
+                            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                                <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"></path>
+                            </svg>
+                        </label>
                         <textarea aria-label="Message" rows="2" placeholder="Reply… (/ for canned text)"
                             prop:value=move || draft.get()
                             on:input=move |event| { pick.set(0); draft.set(event_target_value(&event)); }
@@ -586,10 +623,14 @@ fn Line(entry: Entry) -> impl IntoView {
         Author::Visitor => "line theirs",
     };
     let pending = entry.is_pending();
+    let content = match &entry.attachment {
+        Some(file) => files::attachment_view(file),
+        None => view! { <span class="body">{entry.body.clone()}</span> }.into_any(),
+    };
     view! {
         <li class=class class:pending=pending>
             {entry.author_name.clone().map(|name| view! { <span class="who">{name}</span> })}
-            <span class="body">{entry.body.clone()}</span>
+            {content}
             <time class="at">{clock(entry.at)}</time>
         </li>
     }

@@ -16,6 +16,7 @@ struct AgentRow {
     teams: Vec<String>,
     access: String,
     max_chats: Option<usize>,
+    can_toggle_uploads: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -135,7 +136,7 @@ fn Agents(lists: Lists) -> impl IntoView {
         <section aria-label="Agents">
             <h3>"Agents"</h3>
             <table class="canned-list">
-                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Teams"</th><th>"Access"</th><th>"Max chats"</th><th></th></tr></thead>
+                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Teams"</th><th>"Access"</th><th>"Max chats"</th><th>"May switch visitor uploads"</th><th></th></tr></thead>
                 <tbody>
                     <For each=move || lists.agents.get() key=|row| format!("{row:?}") children=move |row| view! { <AgentLine row=row lists=lists/> }/>
                 </tbody>
@@ -201,6 +202,8 @@ fn AgentLine(row: AgentRow, lists: Lists) -> impl IntoView {
             <td><input type="number" min="1" class="narrow" aria-label=format!("Max chats of {label}") placeholder="no limit"
                 prop:value=row.max_chats.map(|max| max.to_string()).unwrap_or_default()
                 on:input=move |event| { let value = event_target_value(&event); draft.update(|row| row.max_chats = value.trim().parse().ok()); }/></td>
+            <td><input type="checkbox" aria-label=format!("{label} may switch visitor uploads") prop:checked=row.can_toggle_uploads
+                on:change=move |event| { let on = event_target_checked(&event); draft.update(|row| row.can_toggle_uploads = on); }/></td>
             <td><button class="ghost" on:click=save>{format!("Save {label}")}</button></td>
         </tr>
     }

@@ -65,6 +65,8 @@ pub struct ConsoleState {
     pub agents: Vec<AgentInfo>,
     pub my_teams: Vec<String>,
     pub filter: Filter,
+    /// This agent may switch visitor uploads (in chats whose profile allows it).
+    pub can_toggle_uploads: bool,
 }
 
 impl ConsoleState {
@@ -116,6 +118,14 @@ impl ConsoleState {
             }
             _ => false,
         }
+    }
+
+    /// The selected chat's visitor-uploads switch, if this agent may use it: whether
+    /// uploads are on now.
+    pub fn uploads_switch(&self) -> Option<bool> {
+        let chat = self.selected_chat()?;
+        (self.holds_selected() && self.can_toggle_uploads && chat.uploads_switchable)
+            .then_some(chat.visitor_uploads)
     }
 
     /// Shows a chat; returns the frame that subscribes to it.
@@ -244,8 +254,10 @@ impl ConsoleState {
                 teams,
                 agents,
                 my_teams,
+                can_toggle_uploads,
                 ..
             } => {
+                self.can_toggle_uploads = can_toggle_uploads;
                 self.teams = teams;
                 self.agents = agents;
                 self.my_teams = my_teams;
@@ -346,6 +358,8 @@ mod tests {
             referrer: None,
             browser: None,
             teams: Vec::new(),
+            visitor_uploads: false,
+            uploads_switchable: false,
         }
     }
 
@@ -382,6 +396,7 @@ mod tests {
                     name: "Bo".into(),
                 },
             ],
+            can_toggle_uploads: true,
         }
     }
 
@@ -393,6 +408,7 @@ mod tests {
             author_name: None,
             body: "help".into(),
             client_msg_id: Some(format!("v{seq}")),
+            attachment: None,
             at: 1,
         })
     }
@@ -418,6 +434,43 @@ mod tests {
             .map(|c| c.conversation_id)
             .collect();
         assert_eq!(order, vec![2, 1, 3]);
+    }
+
+    #[test]
+    fn the_uploads_switch_needs_the_chat_the_permission_and_the_profile() {
+        let switchable = |id, uploads| ChatSummary {
+            uploads_switchable: true,
+            visitor_uploads: uploads,
+            ..chat(id, ConversationStatus::Active, id)
+        };
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![
+            switchable(1, false),
+            chat(2, ConversationStatus::Active, 2),
+            switchable(3, true),
+        ]));
+        state.select(1);
+        assert_eq!(state.uploads_switch(), Some(false));
+        state.select(3);
+        assert_eq!(state.uploads_switch(), Some(true));
+        state.select(2);
+        assert_eq!(
+            state.uploads_switch(),
+            None,
+            "the profile does not allow it"
+        );
+        state.apply(AgentEvent::Chat(ChatSummary {
+            agent: Some(AgentInfo {
+                id: 2,
+                name: "Bo".into(),
+            }),
+            ..switchable(1, false)
+        }));
+        state.select(1);
+        assert_eq!(state.uploads_switch(), None, "someone else's chat");
+        state.can_toggle_uploads = false;
+        state.select(3);
+        assert_eq!(state.uploads_switch(), None, "no permission");
     }
 
     #[test]
