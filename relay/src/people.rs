@@ -45,10 +45,10 @@ fn invalid(problem: &'static str) -> Response {
 }
 
 /// A trimmed name of 1 to 80 characters.
-fn name_of(text: &str) -> Result<String, Response> {
+fn name_of(text: &str) -> Result<String, &'static str> {
     let name = text.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid("Names need 1 to 80 characters."));
+        return Err("Names need 1 to 80 characters.");
     }
     Ok(name.to_owned())
 }
@@ -88,11 +88,11 @@ impl From<AgentAccount> for AgentJson {
     }
 }
 
-fn role_of(text: &str) -> Result<Role, Response> {
+fn role_of(text: &str) -> Result<Role, &'static str> {
     match text {
         "admin" => Ok(Role::Admin),
         "agent" => Ok(Role::Agent),
-        _ => Err(invalid("The role is admin or agent.")),
+        _ => Err("The role is admin or agent."),
     }
 }
 
@@ -135,7 +135,7 @@ pub async fn create_agent(
     }
     let (name, role) = match (name_of(&input.name), role_of(&input.role)) {
         (Ok(name), Ok(role)) => (name, role),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(problem), _) | (_, Err(problem)) => return invalid(problem),
     };
     let password = random_password();
     let to_hash = password.clone();
@@ -170,7 +170,7 @@ pub async fn update_agent(
     }
     let (name, role) = match (name_of(&input.name), role_of(&input.role)) {
         (Ok(name), Ok(role)) => (name, role),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(problem), _) | (_, Err(problem)) => return invalid(problem),
     };
     let Some(access) = AccessLevel::parse(&input.access) else {
         return invalid("The access level is own, team or all.");
@@ -233,7 +233,7 @@ pub async fn create_team(
     }
     let name = match name_of(&input.name) {
         Ok(name) => name,
-        Err(response) => return response,
+        Err(problem) => return invalid(problem),
     };
     match state.store.create_team(name).await {
         Ok(()) => StatusCode::CREATED.into_response(),
@@ -295,7 +295,7 @@ async fn save_status(state: AppState, headers: HeaderMap, id: i64, input: Status
     }
     let name = match name_of(&input.name) {
         Ok(name) => name,
-        Err(response) => return response,
+        Err(problem) => return invalid(problem),
     };
     let status = Status {
         id,

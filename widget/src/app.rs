@@ -191,16 +191,9 @@ fn Widget() -> impl IntoView {
     // A file goes over HTTP; the relay posts it to the chat and it arrives as a message.
     let sending_file = RwSignal::new(false);
     let on_file = move |event: leptos::ev::Event| {
-        let Some(input) = event
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(file) = files::picked(&event) else {
             return;
         };
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
-        input.set_value("");
         let (conversation, token) = state.with_untracked(|state| {
             (
                 state.conversation.as_ref().map(|c| c.id),

@@ -56,6 +56,18 @@ pub async fn upload(
         .unwrap_or_else(unreachable))
 }
 
+/// The file just picked in a file input's change event; empties the input so the
+/// same file can be picked again.
+pub fn picked(event: &web_sys::Event) -> Option<web_sys::File> {
+    let input = event
+        .target()?
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .ok()?;
+    let file = input.files()?.get(0);
+    input.set_value("");
+    file
+}
+
 /// "340 KB", "2.1 MB" (integer maths: float formatting would add kilobytes of wasm).
 fn size_label(size: u64) -> String {
     if size < 1024 * 1024 {

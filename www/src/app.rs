@@ -453,19 +453,10 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
         }
     };
     let on_file = move |event: leptos::ev::Event| {
-        let Some(input) = event
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        let (Some(file), Some(id)) = (files::picked(&event), state.with_untracked(|s| s.selected))
         else {
             return;
         };
-        let (Some(file), Some(id)) = (
-            input.files().and_then(|files| files.get(0)),
-            state.with_untracked(|s| s.selected),
-        ) else {
-            return;
-        };
-        input.set_value("");
         spawn_local(async move {
             if let Err(refused) = files::upload(id, &file, &new_client_msg_id('f'), None).await {
                 state.update(|s| s.notice = Some(refused));
