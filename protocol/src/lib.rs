@@ -332,6 +332,30 @@ pub struct ChatSummary {
     pub uploads_switchable: bool,
 }
 
+/// A ticket as `GET /api/tickets` lists it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketLine {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    /// The visitor who asked.
+    pub requester: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentInfo>,
+    pub created_at: i64,
+    /// The latest chat linked to the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<TicketChat>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketChat {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+}
+
 /// The body of the relay's HTTP API errors: a stable code and a sentence for people.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {

@@ -122,8 +122,10 @@ pub struct ApiError {
 /// Who may call an API handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
-    /// Any logged-in agent.
+    /// Any logged-in agent, reading.
     Agent,
+    /// Any logged-in agent, changing something: only from the console's own origin.
+    AgentWriting,
     /// An admin, reading.
     Admin,
     /// An admin, changing something: also only from the console's own origin.
@@ -132,7 +134,7 @@ pub enum Need {
 
 /// The logged-in agent if they may call the handler, else the answer to send.
 pub async fn require(state: &AppState, headers: &HeaderMap, need: Need) -> Result<Agent, Response> {
-    if need == Need::AdminWriting && !same_origin(headers) {
+    if matches!(need, Need::AdminWriting | Need::AgentWriting) && !same_origin(headers) {
         return Err(api_error(
             StatusCode::FORBIDDEN,
             "bad_origin",
@@ -145,11 +147,15 @@ pub async fn require(state: &AppState, headers: &HeaderMap, need: Need) -> Resul
             "login_required",
             "Log in first.",
         )),
-        Some(agent) if need != Need::Agent && agent.role != Role::Admin => Err(api_error(
-            StatusCode::FORBIDDEN,
-            "admin_only",
-            "Only admins can do that.",
-        )),
+        Some(agent)
+            if matches!(need, Need::Admin | Need::AdminWriting) && agent.role != Role::Admin =>
+        {
+            Err(api_error(
+                StatusCode::FORBIDDEN,
+                "admin_only",
+                "Only admins can do that.",
+            ))
+        }
         Some(agent) => Ok(agent),
     }
 }

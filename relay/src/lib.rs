@@ -23,6 +23,7 @@ pub mod profiles;
 pub mod routing;
 pub mod server;
 pub mod store;
+pub mod tickets;
 pub mod uploads;
 pub mod web;
 pub mod ws;

@@ -329,6 +329,16 @@ pub struct SettingsJson {
     prevent_multiple_agents: bool,
     /// "Agents can only have one live chat open at a time".
     one_chat_per_agent: bool,
+    /// "New live chat display": `ring` or `tickets`.
+    #[serde(default = "ring")]
+    display: String,
+    /// Through tickets: "agent must be assigned to the linked ticket to join".
+    #[serde(default)]
+    ticket_agent_only: bool,
+}
+
+fn ring() -> String {
+    "ring".to_owned()
 }
 
 /// `GET /api/admin/settings`: the live-chat rules.
@@ -340,6 +350,13 @@ pub async fn settings(State(state): State<AppState>, headers: HeaderMap) -> Resp
         Ok(rules) => Json(SettingsJson {
             prevent_multiple_agents: rules.prevent_multiple_agents,
             one_chat_per_agent: rules.one_chat_per_agent,
+            display: if rules.through_tickets {
+                "tickets"
+            } else {
+                "ring"
+            }
+            .to_owned(),
+            ticket_agent_only: rules.ticket_agent_only,
         })
         .into_response(),
         Err(err) => store_error(&err, "No settings."),
@@ -355,13 +372,21 @@ pub async fn update_settings(
     if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
         return response;
     }
+    let through_tickets = match input.display.as_str() {
+        "ring" => false,
+        "tickets" => true,
+        _ => return invalid("The display is ring or tickets."),
+    };
     let rules = ChatRules {
         prevent_multiple_agents: input.prevent_multiple_agents,
         one_chat_per_agent: input.one_chat_per_agent,
+        through_tickets,
+        ticket_agent_only: input.ticket_agent_only,
     };
     match state.store.set_chat_rules(rules).await {
         Ok(()) => {
-            // Turning "one chat at a time" off frees busy agents for waiting chats.
+            // Turning "one chat at a time" off frees busy agents for waiting chats;
+            // switching to tickets stops every ring.
             for agent in state.hub.online_agents() {
                 ringing::ring_waiting_for(&state, agent).await;
             }

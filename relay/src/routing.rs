@@ -13,6 +13,12 @@ pub struct ChatRules {
     pub prevent_multiple_agents: bool,
     /// "Agents can only have one live chat open at a time" (they get no new rings).
     pub one_chat_per_agent: bool,
+    /// The "new live chat display" setting: `false` rings agents; `true` shows new
+    /// chats "through tickets": each waiting chat has a ticket, nothing rings, and
+    /// agents join from the ticket.
+    pub through_tickets: bool,
+    /// Through tickets: "agent must be assigned to the linked ticket to join".
+    pub ticket_agent_only: bool,
 }
 
 impl Default for ChatRules {
@@ -20,6 +26,8 @@ impl Default for ChatRules {
         Self {
             prevent_multiple_agents: true,
             one_chat_per_agent: false,
+            through_tickets: false,
+            ticket_agent_only: false,
         }
     }
 }
@@ -62,6 +70,9 @@ impl AgentLoad {
 /// The agents a chat for `teams` rings for now: connected, online by status, in one
 /// of the teams, with room for another chat.
 pub fn ring_targets(agents: &[AgentLoad], teams: &[String], rules: ChatRules) -> Vec<AgentId> {
+    if rules.through_tickets {
+        return Vec::new();
+    }
     agents
         .iter()
         .filter(|agent| {
@@ -115,6 +126,15 @@ mod tests {
         let mut gone = agent(2, &["Support"]);
         gone.connected = false;
         assert!(ring_targets(&[away, gone], &support(), ChatRules::default()).is_empty());
+    }
+
+    #[test]
+    fn nothing_rings_when_chats_show_through_tickets() {
+        let rules = ChatRules {
+            through_tickets: true,
+            ..ChatRules::default()
+        };
+        assert!(ring_targets(&[agent(1, &["Support"])], &support(), rules).is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store};
-use crate::{admin, auth, canned, people, uploads, web, ws};
+use crate::{admin, auth, canned, people, tickets, uploads, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -214,6 +214,8 @@ pub fn app(state: AppState) -> Router {
             post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         .route("/files/{key}", get(uploads::download))
+        .route("/api/tickets", get(tickets::list))
+        .route("/api/tickets/{id}/agent", put(tickets::assign))
         .route("/api/canned", get(canned::list).post(canned::create))
         .route(
             "/api/canned/{id}",

@@ -229,10 +229,12 @@ async fn admins_edit_statuses_and_the_live_chat_settings() {
         (status, settings),
         (
             200,
-            json!({"prevent_multiple_agents": true, "one_chat_per_agent": false})
+            json!({"prevent_multiple_agents": true, "one_chat_per_agent": false,
+                   "display": "ring", "ticket_agent_only": false})
         )
     );
-    let changed = json!({"prevent_multiple_agents": false, "one_chat_per_agent": true});
+    let changed = json!({"prevent_multiple_agents": false, "one_chat_per_agent": true,
+                         "display": "tickets", "ticket_agent_only": true});
     let (status, _, _) = http(
         addr,
         "PUT",
@@ -252,5 +254,14 @@ async fn admins_edit_statuses_and_the_live_chat_settings() {
         call(addr, "GET", "/api/admin/settings", &admin, Value::Null).await,
         (200, changed)
     );
+    let (status, _) = call(
+        addr,
+        "PUT",
+        "/api/admin/settings",
+        &admin,
+        json!({"prevent_multiple_agents": true, "one_chat_per_agent": false, "display": "queue"}),
+    )
+    .await;
+    assert_eq!(status, 422, "display is ring or tickets");
     relay.stop().await;
 }

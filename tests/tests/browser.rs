@@ -756,3 +756,72 @@ async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
     admin.close().await.unwrap();
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_tickets_an_agent_takes_the_ticket_and_joins_its_chat() {
+    let harness = Harness::start().await;
+    let admin_profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&admin_profile).await;
+    click_when(&admin, Locator::XPath("//button[.='People']")).await;
+    click_when(
+        &admin,
+        Locator::XPath("//label[contains(., 'Through tickets')]/input"),
+    )
+    .await;
+    click(
+        &admin,
+        Locator::XPath("//label[contains(., 'assigned to the linked ticket')]/input"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Save chat settings']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and .='Chat settings saved.']"),
+    )
+    .await;
+
+    let visitor_profile = tempfile::tempdir().unwrap();
+    let visitor = browser(harness.port, &visitor_profile).await;
+    visitor.goto(&format!("{}/", harness.base)).await.unwrap();
+    click_launcher(&visitor).await;
+    enter_widget(&visitor).await;
+    wait_for(&visitor, Locator::Css("textarea[aria-label='Message']"))
+        .await
+        .send_keys("Where is my parcel?")
+        .await
+        .unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
+
+    click(&admin, Locator::XPath("//button[.='Tickets']")).await;
+    let take = wait_for(
+        &admin,
+        Locator::XPath(
+            "//tr[td[starts-with(., 'Chat with Visitor')]]//button[starts-with(., 'Take ticket')]",
+        ),
+    )
+    .await;
+    assert!(
+        admin
+            .find(Locator::XPath("//li[contains(@class, 'ringing')]"))
+            .await
+            .is_err(),
+        "nothing rings through tickets"
+    );
+    take.click().await.unwrap();
+    click_when(
+        &admin,
+        Locator::XPath("//tr[td[.='Admin']]//button[starts-with(., 'Join chat')]"),
+    )
+    .await;
+    wait_for(&admin, Locator::XPath("//span[.='Where is my parcel?']")).await;
+    wait_for(&admin, Locator::XPath("//button[.='End chat']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.='Admin joined the chat']"),
+    )
+    .await;
+
+    visitor.close().await.unwrap();
+    admin.close().await.unwrap();
+    harness.stop().await;
+}

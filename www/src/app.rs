@@ -20,6 +20,7 @@ use crate::canned_page::{self, CannedPage};
 use crate::people_page::PeoplePage;
 use crate::profiles_page::ProfilesPage;
 use crate::state::{ConsoleState, Filter};
+use crate::tickets_page::TicketsPage;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -156,6 +157,7 @@ enum Tab {
     Profiles,
     Canned,
     People,
+    Tickets,
 }
 
 #[component]
@@ -217,6 +219,16 @@ fn Desk(
     let tab = RwSignal::new(Tab::Chats);
     let help = RwSignal::new(false);
     let canned = RwSignal::new(Vec::<CannedText>::new());
+    // Through tickets: join the ticket's chat and show it.
+    let join_from_ticket = Callback::new(move |conversation_id: i64| {
+        send_frame(&AgentRequest::Join { conversation_id });
+        let mut frame = None;
+        state.update(|s| frame = Some(s.select(conversation_id)));
+        if let Some(frame) = frame {
+            send_frame(&frame);
+        }
+        tab.set(Tab::Chats);
+    });
     spawn_local(canned_page::load(canned));
     let keys = window_event_listener(leptos::ev::keydown, move |event| {
         on_shortcut(&event, state, help, tab);
@@ -228,6 +240,7 @@ fn Desk(
             <nav class="top">
                 <strong class="brand">"Porchlight"</strong>
                 <button class="tab" class:current=move || tab.get() == Tab::Chats on:click=move |_| tab.set(Tab::Chats)>"Chats"</button>
+                <button class="tab" class:current=move || tab.get() == Tab::Tickets on:click=move |_| tab.set(Tab::Tickets)>"Tickets"</button>
                 <Show when=move || admin.get()>
                     <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
                     <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
@@ -269,6 +282,7 @@ fn Desk(
                 Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
                 Tab::People => view! { <PeoplePage/> }.into_any(),
+                Tab::Tickets => view! { <TicketsPage state=state on_join=join_from_ticket/> }.into_any(),
             }}
         </div>
     }

@@ -15,6 +15,8 @@ mod canned_page;
 mod people_page;
 #[cfg(target_arch = "wasm32")]
 mod profiles_page;
+#[cfg(target_arch = "wasm32")]
+mod tickets_page;
 
 /// Mounts the console into `/console/`.
 #[cfg(target_arch = "wasm32")]

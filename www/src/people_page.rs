@@ -26,10 +26,13 @@ struct StatusRow {
     online: bool,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 struct Settings {
     prevent_multiple_agents: bool,
     one_chat_per_agent: bool,
+    /// `ring` or `tickets`.
+    display: String,
+    ticket_agent_only: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -284,7 +287,7 @@ fn ChatSettings(lists: Lists) -> impl IntoView {
         lists.change(
             "PUT",
             "/api/admin/settings".to_owned(),
-            serde_json::to_value(settings).unwrap_or_default(),
+            serde_json::to_value(&settings).unwrap_or_default(),
             "Chat settings saved.",
         );
     };
@@ -292,13 +295,28 @@ fn ChatSettings(lists: Lists) -> impl IntoView {
         <section aria-label="Chat settings">
             <h3>"Chat settings"</h3>
             <label class="setting"><input type="checkbox"
-                prop:checked=move || lists.settings.get().prevent_multiple_agents
+                prop:checked=move || lists.settings.with(|s| s.prevent_multiple_agents)
                 on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.prevent_multiple_agents = on); }/>
                 "Prevent multiple agents from connecting to a live chat simultaneously"</label>
             <label class="setting"><input type="checkbox"
-                prop:checked=move || lists.settings.get().one_chat_per_agent
+                prop:checked=move || lists.settings.with(|s| s.one_chat_per_agent)
                 on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.one_chat_per_agent = on); }/>
                 "Agents can only have one live chat open at a time"</label>
+            <fieldset class="setting-group">
+                <legend>"New live chat display"</legend>
+                <label class="setting"><input type="radio" name="display"
+                    prop:checked=move || lists.settings.with(|s| s.display != "tickets")
+                    on:change=move |_| lists.settings.update(|s| s.display = "ring".to_owned())/>
+                    "Ring: new chats ring for the available agents of their teams"</label>
+                <label class="setting"><input type="radio" name="display"
+                    prop:checked=move || lists.settings.with(|s| s.display == "tickets")
+                    on:change=move |_| lists.settings.update(|s| s.display = "tickets".to_owned())/>
+                    "Through tickets: each new chat gets a ticket; agents join from the Tickets page"</label>
+                <label class="setting"><input type="checkbox"
+                    prop:checked=move || lists.settings.with(|s| s.ticket_agent_only)
+                    on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.ticket_agent_only = on); }/>
+                    "Agent must be assigned to the linked ticket to join"</label>
+            </fieldset>
             <button on:click=save>"Save chat settings"</button>
         </section>
     }

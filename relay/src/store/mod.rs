@@ -7,7 +7,7 @@ use crate::flow::AttachmentPolicy;
 use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use porchlight_protocol::{
     AgentId, AgentInfo, AttachmentInfo, Author, CannedText, ChatMessage, ChatSummary,
-    ConversationId, ConversationStatus, Seq,
+    ConversationId, ConversationStatus, Seq, TicketLine,
 };
 
 mod schema;
@@ -340,6 +340,8 @@ pub enum JoinOutcome {
     NotQueued,
     /// The agent may not take another chat now (one-chat rule or their capacity).
     AtCapacity,
+    /// Through tickets, only the linked ticket's assigned agent may join.
+    NotTicketAgent,
     Ended,
     NotFound,
 }
@@ -590,6 +592,13 @@ pub trait Store: Send + Sync + 'static {
         id: ConversationId,
         allowed: Option<bool>,
     ) -> Result<Conversation, StoreError>;
+
+    /// The latest tickets (or just ticket `only`), newest first, with their requester,
+    /// agent and latest chat.
+    async fn tickets(&self, only: Option<i64>, limit: usize)
+    -> Result<Vec<TicketLine>, StoreError>;
+    /// Assigns the ticket to `agent` (or no one); `NotFound` for no such ticket.
+    async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;
 
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;

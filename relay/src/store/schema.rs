@@ -155,6 +155,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN visitor_uploads INTEGER;
     ALTER TABLE agents ADD COLUMN can_toggle_uploads INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 4: tickets get a team and an assigned agent ("through tickets" live chat).
+    r#"
+    ALTER TABLE tickets ADD COLUMN team TEXT;
+    ALTER TABLE tickets ADD COLUMN agent_id INTEGER REFERENCES agents(id);
+    CREATE INDEX conversations_by_ticket ON conversations(ticket_id);
+    "#,
 ];
 
 /// The schema version this build writes.

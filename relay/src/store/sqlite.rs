@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, CannedText, ChatMessage, ConversationId, ConversationStatus, Seq,
+    TicketChat, TicketLine,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
@@ -529,6 +530,20 @@ fn apply_turn(
             params![conn.last_insert_rowid(), id],
         )?;
     }
+    if turn.queue && current.ticket_id.is_none() && through_tickets(conn)? {
+        // Through tickets, every waiting chat has a ticket to join it from.
+        let subject = format!("Chat with {}", current.visitor_name);
+        let team = turn.queue_teams.first().cloned();
+        conn.execute(
+            "INSERT INTO tickets (site_id, visitor_id, subject, team, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![current.site_id, current.visitor_id, subject, team, now],
+        )?;
+        conn.execute(
+            "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
+            params![conn.last_insert_rowid(), id],
+        )?;
+    }
     if turn.queue {
         let (policy, switchable) = turn.upload_policy;
         conn.execute(
@@ -554,6 +569,17 @@ fn apply_turn(
         conversation: Box::new(conversation),
         messages,
     })
+}
+
+fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'through_tickets'",
+            [],
+            |row| row.get::<_, String>(0),
+        )
+        .optional()?
+        .is_some_and(|value| value == "true"))
 }
 
 #[async_trait]
@@ -1075,6 +1101,67 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn tickets(
+        &self,
+        only: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<TicketLine>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT t.id, t.subject, t.status, COALESCE(v.display_name, ''), t.team, \
+                 t.agent_id, a.name, t.created_at, c.id, c.status \
+                 FROM tickets t \
+                 LEFT JOIN visitors v ON v.id = t.visitor_id \
+                 LEFT JOIN agents a ON a.id = t.agent_id \
+                 LEFT JOIN conversations c ON c.id = \
+                     (SELECT MAX(id) FROM conversations WHERE ticket_id = t.id) \
+                 WHERE ?2 IS NULL OR t.id = ?2 \
+                 ORDER BY t.id DESC LIMIT ?1",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = statement.query_map(params![limit, only], |row| {
+                let agent_id: Option<AgentId> = row.get(5)?;
+                let agent_name: Option<String> = row.get(6)?;
+                let chat_id: Option<ConversationId> = row.get(8)?;
+                let chat_status: Option<String> = row.get(9)?;
+                Ok(TicketLine {
+                    id: row.get(0)?,
+                    subject: row.get(1)?,
+                    status: row.get(2)?,
+                    requester: row.get(3)?,
+                    team: row.get(4)?,
+                    agent: agent_id.map(|id| AgentInfo {
+                        id,
+                        name: agent_name.unwrap_or_default(),
+                    }),
+                    created_at: row.get(7)?,
+                    chat: chat_id
+                        .zip(chat_status)
+                        .map(|(conversation_id, status)| TicketChat {
+                            conversation_id,
+                            status: ConversationStatus::parse(&status)
+                                .unwrap_or(ConversationStatus::Ended),
+                        }),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            match conn.execute(
+                "UPDATE tickets SET agent_id = ?1 WHERE id = ?2",
+                params![agent, id],
+            )? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError> {
         self.read(|conn| {
             let mut statement = conn.prepare(
@@ -1202,6 +1289,20 @@ impl Store for SqliteStore {
                 }
                 ConversationStatus::Queued => false,
             };
+            if rules.through_tickets && rules.ticket_agent_only {
+                let assigned: Option<AgentId> = match current.ticket_id {
+                    Some(ticket) => conn
+                        .query_row("SELECT agent_id FROM tickets WHERE id = ?1", [ticket], |row| {
+                            row.get(0)
+                        })
+                        .optional()?
+                        .flatten(),
+                    None => None,
+                };
+                if assigned != Some(agent.id) {
+                    return Ok(JoinOutcome::NotTicketAgent);
+                }
+            }
             // The rules are checked here, inside the write, so two joins at once
             // cannot both squeeze under a limit.
             let (active, max_chats) = agent_load(conn, agent.id)?;
@@ -1421,6 +1522,8 @@ impl Store for SqliteStore {
                     defaults.prevent_multiple_agents,
                 )?,
                 one_chat_per_agent: setting("one_chat_per_agent", defaults.one_chat_per_agent)?,
+                through_tickets: setting("through_tickets", defaults.through_tickets)?,
+                ticket_agent_only: setting("ticket_agent_only", defaults.ticket_agent_only)?,
             })
         })
         .await
@@ -1431,6 +1534,8 @@ impl Store for SqliteStore {
             for (key, value) in [
                 ("prevent_multiple_agents", rules.prevent_multiple_agents),
                 ("one_chat_per_agent", rules.one_chat_per_agent),
+                ("through_tickets", rules.through_tickets),
+                ("ticket_agent_only", rules.ticket_agent_only),
             ] {
                 conn.execute(
                     "INSERT INTO settings (key, value) VALUES (?1, ?2) \

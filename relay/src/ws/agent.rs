@@ -392,6 +392,10 @@ impl AgentSession {
                 ErrorCode::AtCapacity,
                 "You already have as many chats as you can take; finish one first.",
             )),
+            Ok(JoinOutcome::NotTicketAgent) => Outcome::reply(error(
+                ErrorCode::NotAllowed,
+                "Only the agent assigned to this chat's ticket can join it.",
+            )),
             Ok(JoinOutcome::NotQueued) => Outcome::reply(error(
                 ErrorCode::NotFound,
                 "This chat is still with the bot, not waiting for an agent.",

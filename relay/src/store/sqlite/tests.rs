@@ -405,7 +405,7 @@ async fn with_multiple_agents_allowed_a_second_agent_joins_beside_the_first() {
     let conv = conversation(&fx, "t1").await;
     let open_door = ChatRules {
         prevent_multiple_agents: false,
-        one_chat_per_agent: false,
+        ..ChatRules::default()
     };
     fx.store.join(conv.id, ana.info(), open_door).await.unwrap();
     assert_eq!(
@@ -474,6 +474,8 @@ async fn statuses_settings_and_teams_are_stored() {
     let rules = ChatRules {
         prevent_multiple_agents: false,
         one_chat_per_agent: true,
+        through_tickets: true,
+        ticket_agent_only: true,
     };
     fx.store.set_chat_rules(rules).await.unwrap();
     assert_eq!(fx.store.chat_rules().await.unwrap(), rules);

@@ -1,0 +1,184 @@
+//! Live chat "through tickets": a waiting chat gets a ticket and rings for nobody;
+//! agents join from the ticket, and with "agent must be assigned to the linked
+//! ticket to join" only the ticket's agent may.
+
+mod common;
+
+use common::{TestRelay, Ws, http, start};
+use porchlight_relay::routing::ChatRules;
+use serde_json::{Value, json};
+
+async fn agent_in_support(relay: &TestRelay, email: &str, name: &str) -> (Ws, String, i64) {
+    let cookie = relay.agent_cookie(email, name).await;
+    let agent = relay
+        .state
+        .store
+        .agent_by_email(email)
+        .await
+        .unwrap()
+        .unwrap();
+    relay
+        .state
+        .store
+        .set_agent_teams(agent.id, vec!["Support".into()])
+        .await
+        .unwrap();
+    let mut ws = Ws::connect(&relay.url("/ws/agent"), &[("cookie", &cookie)]).await;
+    ws.send(json!({"type": "hello", "v": 1})).await;
+    ws.next_of_type("welcome").await;
+    (ws, cookie, agent.id)
+}
+
+/// Frames an agent got before the relay answered a status request (which it reads
+/// only once the agent's queue is empty).
+async fn frames_until_settled(agent: &mut Ws) -> Vec<Value> {
+    agent
+        .send(json!({"type": "set_status", "status_id": 1}))
+        .await;
+    let mut frames = Vec::new();
+    loop {
+        let frame = agent.next().await.unwrap();
+        if frame["type"] == "my_status" {
+            return frames;
+        }
+        frames.push(frame);
+    }
+}
+
+async fn tickets(relay: &TestRelay, cookie: &str) -> Value {
+    let (status, _, body) =
+        http(relay.addr, "GET", "/api/tickets", &[("Cookie", cookie)], "").await;
+    assert_eq!(status, 200);
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn assign(relay: &TestRelay, cookie: &str, ticket: i64, agent: Option<i64>) -> u16 {
+    let body = json!({ "agent_id": agent }).to_string();
+    let (status, _, _) = http(
+        relay.addr,
+        "PUT",
+        &format!("/api/tickets/{ticket}/agent"),
+        &[("Cookie", cookie), ("Content-Type", "application/json")],
+        &body,
+    )
+    .await;
+    status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_chat_gets_a_ticket_and_only_its_agent_joins() {
+    let relay = start().await;
+    relay
+        .state
+        .store
+        .set_chat_rules(ChatRules {
+            through_tickets: true,
+            ticket_agent_only: true,
+            ..ChatRules::default()
+        })
+        .await
+        .unwrap();
+    let (mut ana, ana_cookie, _) = agent_in_support(&relay, "ana@example.com", "Ana").await;
+    let (mut bo, bo_cookie, bo_id) = agent_in_support(&relay, "bo@example.com", "Bo").await;
+
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let chat = visitor.say("v-1", "My order is late").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    for agent in [&mut ana, &mut bo] {
+        let frames = frames_until_settled(agent).await;
+        assert!(
+            frames.iter().all(|frame| frame["type"] != "ring"),
+            "nothing rings through tickets: {frames:?}"
+        );
+    }
+
+    let list = tickets(&relay, &ana_cookie).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let ticket = &list[0];
+    assert!(
+        ticket["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Chat with Visitor")
+    );
+    assert_eq!(ticket["team"], "Support");
+    assert_eq!(
+        ticket["chat"],
+        json!({"conversation_id": chat, "status": "queued"})
+    );
+    assert!(ticket.get("agent").is_none());
+    let ticket_id = ticket["id"].as_i64().unwrap();
+
+    ana.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    assert_eq!(ana.next_of_type("error").await["code"], "not_allowed");
+
+    assert_eq!(
+        assign(&relay, &ana_cookie, ticket_id, Some(bo_id)).await,
+        403,
+        "agents take tickets for themselves only"
+    );
+    assert_eq!(
+        assign(&relay, &bo_cookie, ticket_id, Some(bo_id)).await,
+        204
+    );
+    assert_eq!(tickets(&relay, &bo_cookie).await[0]["agent"]["name"], "Bo");
+    ana.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    assert_eq!(ana.next_of_type("error").await["code"], "not_allowed");
+    bo.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    assert_eq!(bo.next_of_type("joined").await["conversation_id"], chat);
+    assert_eq!(
+        tickets(&relay, &bo_cookie).await[0]["chat"]["status"],
+        "active"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_assignment_rule_any_agent_joins_from_the_ticket() {
+    let relay = start().await;
+    relay
+        .state
+        .store
+        .set_chat_rules(ChatRules {
+            through_tickets: true,
+            ..ChatRules::default()
+        })
+        .await
+        .unwrap();
+    let (mut ana, ana_cookie, _) = agent_in_support(&relay, "ana@example.com", "Ana").await;
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        tickets(&relay, &ana_cookie).await[0]["chat"]["conversation_id"],
+        chat
+    );
+    ana.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    assert_eq!(ana.next_of_type("joined").await["conversation_id"], chat);
+
+    // An own-level agent sees only tickets assigned to them.
+    let cy_cookie = relay.agent_cookie("cy@example.com", "Cy").await;
+    let cy = relay
+        .state
+        .store
+        .agent_by_email("cy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    relay
+        .state
+        .store
+        .set_agent_access(cy.id, porchlight_relay::routing::AccessLevel::Own)
+        .await
+        .unwrap();
+    assert_eq!(tickets(&relay, &cy_cookie).await, json!([]));
+    relay.stop().await;
+}

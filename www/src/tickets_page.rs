@@ -1,0 +1,101 @@
+//! The Tickets page: the tickets this agent may see, newest first. Through tickets,
+//! this is where agents take a waiting chat: take the ticket, then join its chat.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use porchlight_protocol::{ApiError, ConversationStatus, TicketLine};
+
+use crate::app::api;
+use crate::state::ConsoleState;
+
+async fn load(tickets: RwSignal<Vec<TicketLine>>) {
+    if let Ok((200, body)) = api("GET", "/api/tickets", None).await
+        && let Ok(list) = serde_json::from_str(&body)
+    {
+        tickets.set(list);
+    }
+}
+
+fn chat_label(status: ConversationStatus) -> &'static str {
+    match status {
+        ConversationStatus::Bot => "With the bot",
+        ConversationStatus::Queued => "Waiting",
+        ConversationStatus::Active => "Ongoing",
+        ConversationStatus::Ended => "Ended",
+    }
+}
+
+#[component]
+pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> impl IntoView {
+    let tickets = RwSignal::new(Vec::<TicketLine>::new());
+    let note = RwSignal::new(None::<String>);
+    // Chats come and go on the socket; the list follows them.
+    Effect::new(move |_| {
+        state.with(|s| {
+            s.chats
+                .values()
+                .map(|chat| (chat.conversation_id, chat.status))
+                .collect::<Vec<_>>()
+        });
+        spawn_local(load(tickets));
+    });
+    let take = move |id: i64| {
+        let me = state.with_untracked(|s| s.me.as_ref().map(|me| me.id));
+        spawn_local(async move {
+            let body = serde_json::json!({ "agent_id": me }).to_string();
+            match api("PUT", &format!("/api/tickets/{id}/agent"), Some(body)).await {
+                Ok((204, _)) => note.set(None),
+                Ok((_, answer)) => note.set(Some(
+                    serde_json::from_str::<ApiError>(&answer)
+                        .map(|refusal| refusal.message)
+                        .unwrap_or_else(|_| "The relay could not do that.".to_owned()),
+                )),
+                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
+            }
+            load(tickets).await;
+        });
+    };
+    view! {
+        <main class="admin-page">
+            <h2>"Tickets"</h2>
+            <Show when=move || note.with(Option::is_some)>
+                <p class="notice" role="alert">{move || note.get().unwrap_or_default()}</p>
+            </Show>
+            <table class="canned-list">
+                <thead><tr><th>"#"</th><th>"Subject"</th><th>"Requester"</th><th>"Team"</th><th>"Agent"</th><th>"Chat"</th></tr></thead>
+                <tbody>
+                    <For each=move || tickets.get() key=|ticket| format!("{ticket:?}") children=move |ticket| {
+                        let id = ticket.id;
+                        let mine = state.with_untracked(|s| s.me.as_ref().map(|me| me.id))
+                            == ticket.agent.as_ref().map(|agent| agent.id);
+                        let agent = ticket.agent.as_ref().map_or_else(|| "—".to_owned(), |agent| agent.name.clone());
+                        let chat = ticket.chat.clone();
+                        view! {
+                            <tr>
+                                <td>{id}</td>
+                                <td>{ticket.subject.clone()}</td>
+                                <td>{ticket.requester.clone()}</td>
+                                <td>{ticket.team.clone().unwrap_or_default()}</td>
+                                <td>
+                                    {agent}
+                                    {(!mine).then(|| view! { <button class="ghost" on:click=move |_| take(id)>{format!("Take ticket {id}")}</button> })}
+                                </td>
+                                <td>
+                                    {chat.map(|chat| {
+                                        let conversation = chat.conversation_id;
+                                        view! {
+                                            {chat_label(chat.status)}
+                                            {(chat.status == ConversationStatus::Queued).then(|| view! {
+                                                <button class="join" on:click=move |_| on_join.run(conversation)>{format!("Join chat {conversation}")}</button>
+                                            })}
+                                        }
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }/>
+                </tbody>
+            </table>
+        </main>
+    }
+}
