@@ -71,6 +71,9 @@ pub struct AgentJson {
     /// May switch visitor uploads per chat (where the profile allows it).
     #[serde(default)]
     can_toggle_uploads: bool,
+    /// One of `teams`.
+    #[serde(default)]
+    default_team: Option<String>,
 }
 
 impl From<AgentAccount> for AgentJson {
@@ -84,6 +87,7 @@ impl From<AgentAccount> for AgentJson {
             access: account.access.as_str().to_owned(),
             max_chats: account.max_chats,
             can_toggle_uploads: account.can_toggle_uploads,
+            default_team: account.default_team,
         }
     }
 }
@@ -186,6 +190,16 @@ pub async fn update_agent(
         .collect();
     teams.sort();
     teams.dedup();
+    let default_team = input
+        .default_team
+        .map(|team| team.trim().to_owned())
+        .filter(|team| !team.is_empty());
+    if default_team
+        .as_ref()
+        .is_some_and(|team| !teams.contains(team))
+    {
+        return invalid("The default team must be one of the agent's teams.");
+    }
     let account = AgentAccount {
         id,
         email: String::new(),
@@ -195,6 +209,7 @@ pub async fn update_agent(
         access,
         max_chats: input.max_chats,
         can_toggle_uploads: input.can_toggle_uploads,
+        default_team,
     };
     match state.store.update_agent(account).await {
         Ok(()) => {

@@ -71,7 +71,7 @@ async fn admins_create_agents_who_can_log_in_and_change_their_teams_access_and_c
     assert_eq!(status, 200, "the one-time password works");
 
     // Teams must exist before an agent joins them.
-    let change = json!({"name": "Cy Young", "role": "agent", "teams": ["Billing"], "access": "team", "max_chats": 3, "can_toggle_uploads": false});
+    let change = json!({"name": "Cy Young", "role": "agent", "teams": ["Billing"], "access": "team", "max_chats": 3, "can_toggle_uploads": false, "default_team": "Billing"});
     let path = format!("/api/admin/agents/{cy}");
     let (status, _) = call(addr, "PUT", &path, &admin, change.clone()).await;
     assert_eq!(status, 404, "no Billing team yet");
@@ -119,7 +119,8 @@ async fn admins_create_agents_who_can_log_in_and_change_their_teams_access_and_c
     assert_eq!(
         saved,
         json!({"id": cy, "email": "cy@example.com", "name": "Cy Young", "role": "agent",
-               "teams": ["Billing"], "access": "team", "max_chats": 3, "can_toggle_uploads": false})
+               "teams": ["Billing"], "access": "team", "max_chats": 3, "can_toggle_uploads": false,
+               "default_team": "Billing"})
     );
     let mut console = Ws::connect(&relay.url("/ws/agent"), &[("cookie", &cy_cookie)]).await;
     console.send(json!({"type": "hello", "v": 1})).await;
@@ -146,6 +147,10 @@ async fn admins_create_agents_who_can_log_in_and_change_their_teams_access_and_c
         (
             json!({"name": "Cy", "role": "agent", "access": "all", "max_chats": 0}),
             "zero capacity",
+        ),
+        (
+            json!({"name": "Cy", "role": "agent", "access": "all", "default_team": "Sales"}),
+            "default team not theirs",
         ),
     ] {
         let (status, _) = call(addr, "PUT", &path, &admin, bad).await;

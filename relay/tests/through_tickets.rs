@@ -120,11 +120,31 @@ async fn a_waiting_chat_gets_a_ticket_and_only_its_agent_joins() {
         403,
         "agents take tickets for themselves only"
     );
+    // A ticket without a team takes the team of the agent who takes it.
+    let mut account = relay
+        .state
+        .store
+        .agent_accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|account| account.id == bo_id)
+        .unwrap();
+    account.default_team = Some("Support".into());
+    relay.state.store.update_agent(account).await.unwrap();
+    rusqlite::Connection::open(relay.state.config.data_dir.join("porchlight.sqlite3"))
+        .unwrap()
+        .execute("UPDATE tickets SET team = NULL", [])
+        .unwrap();
     assert_eq!(
         assign(&relay, &bo_cookie, ticket_id, Some(bo_id)).await,
         204
     );
-    assert_eq!(tickets(&relay, &bo_cookie).await[0]["agent"]["name"], "Bo");
+    let taken = &tickets(&relay, &bo_cookie).await[0];
+    assert_eq!(
+        (&taken["agent"]["name"], &taken["team"]),
+        (&json!("Bo"), &json!("Support"))
+    );
     ana.send(json!({"type": "join", "conversation_id": chat}))
         .await;
     assert_eq!(ana.next_of_type("error").await["code"], "not_allowed");

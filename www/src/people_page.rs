@@ -17,6 +17,7 @@ struct AgentRow {
     access: String,
     max_chats: Option<usize>,
     can_toggle_uploads: bool,
+    default_team: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -139,7 +140,7 @@ fn Agents(lists: Lists) -> impl IntoView {
         <section aria-label="Agents">
             <h3>"Agents"</h3>
             <table class="canned-list">
-                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Teams"</th><th>"Access"</th><th>"Max chats"</th><th>"May switch visitor uploads"</th><th></th></tr></thead>
+                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Teams"</th><th>"Default team"</th><th>"Access"</th><th>"Max chats"</th><th>"May switch visitor uploads"</th><th></th></tr></thead>
                 <tbody>
                     <For each=move || lists.agents.get() key=|row| format!("{row:?}") children=move |row| view! { <AgentLine row=row lists=lists/> }/>
                 </tbody>
@@ -200,6 +201,18 @@ fn AgentLine(row: AgentRow, lists: Lists) -> impl IntoView {
                         }/>{team}</label>
                     }
                 }).collect_view()}
+            </td>
+            <td>
+                <select aria-label=format!("Default team of {label}") on:change=move |event| {
+                    let value = event_target_value(&event);
+                    draft.update(|row| row.default_team = (!value.is_empty()).then_some(value));
+                }>
+                    <option value="" selected=row.default_team.is_none()>"—"</option>
+                    {move || draft.with(|row| row.teams.clone()).into_iter().map(|team| {
+                        let selected = draft.with_untracked(|row| row.default_team.as_ref() == Some(&team));
+                        view! { <option value=team.clone() selected=selected>{team.clone()}</option> }
+                    }).collect_view()}
+                </select>
             </td>
             <td>{select(&[("own", "Own chats"), ("team", "Their teams'"), ("all", "All")], row.access.clone(), format!("Access of {label}"), |row, value| row.access = value)}</td>
             <td><input type="number" min="1" class="narrow" aria-label=format!("Max chats of {label}") placeholder="no limit"

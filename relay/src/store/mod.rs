@@ -398,6 +398,8 @@ pub struct AgentAccount {
     pub access: AccessLevel,
     pub max_chats: Option<usize>,
     pub can_toggle_uploads: bool,
+    /// One of `teams`: where a ticket they take without a team goes.
+    pub default_team: Option<String>,
 }
 
 /// A file stored under `DATA/attachments/<storage_key>`.
@@ -597,7 +599,8 @@ pub trait Store: Send + Sync + 'static {
     /// agent and latest chat.
     async fn tickets(&self, only: Option<i64>, limit: usize)
     -> Result<Vec<TicketLine>, StoreError>;
-    /// Assigns the ticket to `agent` (or no one); `NotFound` for no such ticket.
+    /// Assigns the ticket to `agent` (or no one); a ticket without a team takes the
+    /// agent's default team. `NotFound` for no such ticket.
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;
 
     /// Canned texts by group, then title.

@@ -161,6 +161,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN agent_id INTEGER REFERENCES agents(id);
     CREATE INDEX conversations_by_ticket ON conversations(ticket_id);
     "#,
+    // 5: an agent's default team (one of their teams).
+    r#"
+    ALTER TABLE agents ADD COLUMN default_team TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -914,6 +914,7 @@ impl Store for SqliteStore {
         self.read(|conn| {
             let mut statement = conn.prepare(
                 "SELECT a.id, a.email, a.name, a.role, a.access_level, a.max_chats, a.can_toggle_uploads, \
+                 a.default_team, \
                  (SELECT json_group_array(t.name) FROM team_members m \
                   JOIN teams t ON t.id = m.team_id WHERE m.agent_id = a.id) \
                  FROM agents a ORDER BY a.name COLLATE NOCASE, a.id",
@@ -922,7 +923,7 @@ impl Store for SqliteStore {
                 let role: String = row.get(3)?;
                 let access: String = row.get(4)?;
                 let max_chats: Option<i64> = row.get(5)?;
-                let teams: String = row.get(7)?;
+                let teams: String = row.get(8)?;
                 let mut teams: Vec<String> = serde_json::from_str(&teams).unwrap_or_default();
                 teams.sort();
                 Ok(AgentAccount {
@@ -934,6 +935,7 @@ impl Store for SqliteStore {
                     access: AccessLevel::parse(&access).unwrap_or(AccessLevel::All),
                     max_chats: max_chats.and_then(|max| usize::try_from(max).ok()),
                     can_toggle_uploads: row.get(6)?,
+                    default_team: row.get(7)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -946,13 +948,14 @@ impl Store for SqliteStore {
             let max = account.max_chats.and_then(|max| i64::try_from(max).ok());
             let updated = conn.execute(
                 "UPDATE agents SET name = ?1, role = ?2, access_level = ?3, max_chats = ?4, \
-                 can_toggle_uploads = ?5 WHERE id = ?6",
+                 can_toggle_uploads = ?5, default_team = ?6 WHERE id = ?7",
                 params![
                     account.name,
                     account.role.as_str(),
                     account.access.as_str(),
                     max,
                     account.can_toggle_uploads,
+                    account.default_team,
                     account.id
                 ],
             )?;
@@ -1151,10 +1154,13 @@ impl Store for SqliteStore {
 
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError> {
         self.write(move |conn| {
-            match conn.execute(
-                "UPDATE tickets SET agent_id = ?1 WHERE id = ?2",
+            let updated = conn.execute(
+                "UPDATE tickets SET agent_id = ?1, \
+                 team = COALESCE(team, (SELECT default_team FROM agents WHERE id = ?1)) \
+                 WHERE id = ?2",
                 params![agent, id],
-            )? {
+            )?;
+            match updated {
                 0 => Err(StoreError::NotFound),
                 _ => Ok(()),
             }
