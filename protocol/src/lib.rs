@@ -248,7 +248,22 @@ pub enum VisitorEvent {
     Status(StatusChange),
     /// The visitor may now (or may no longer) send files: show or hide the paperclip.
     Uploads(UploadsChange),
+    /// Where a waiting visitor stands: their place in line and the estimated wait,
+    /// as the profile chooses to show them. Sent again whenever the queue moves.
+    Queue(QueueInfo),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::Queue`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct QueueInfo {
+    pub conversation_id: ConversationId,
+    /// 1 = next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    /// Whole minutes, or `< 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<String>,
 }
 
 /// The body of [`VisitorEvent::Uploads`].

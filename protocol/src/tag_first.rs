@@ -11,12 +11,12 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, Visitor};
 
 use crate::{
-    Ack, ChatMessage, PromptChange, ProtocolError, StatusChange, UploadsChange, VisitorEvent,
-    Welcome,
+    Ack, ChatMessage, PromptChange, ProtocolError, QueueInfo, StatusChange, UploadsChange,
+    VisitorEvent, Welcome,
 };
 
 const VARIANTS: &[&str] = &[
-    "welcome", "ack", "message", "prompt", "status", "uploads", "error",
+    "welcome", "ack", "message", "prompt", "status", "uploads", "queue", "error",
 ];
 
 impl<'de> Deserialize<'de> for VisitorEvent {
@@ -47,6 +47,7 @@ impl<'de> Visitor<'de> for TagFirst {
             "prompt" => VisitorEvent::Prompt(PromptChange::deserialize(body)?),
             "status" => VisitorEvent::Status(StatusChange::deserialize(body)?),
             "uploads" => VisitorEvent::Uploads(UploadsChange::deserialize(body)?),
+            "queue" => VisitorEvent::Queue(QueueInfo::deserialize(body)?),
             "error" => VisitorEvent::Error(ProtocolError::deserialize(body)?),
             other => return Err(A::Error::unknown_variant(other, VARIANTS)),
         })

@@ -175,6 +175,22 @@ fn visitor_events_have_pinned_json() {
         r#"{"type":"status","conversation_id":7,"status":"active","agent_name":"Ana"}"#,
     );
     pins(
+        VisitorEvent::Queue(QueueInfo {
+            conversation_id: 7,
+            position: Some(2),
+            wait: Some("< 1".into()),
+        }),
+        r#"{"type":"queue","conversation_id":7,"position":2,"wait":"< 1"}"#,
+    );
+    pins(
+        VisitorEvent::Queue(QueueInfo {
+            conversation_id: 7,
+            position: None,
+            wait: Some("4".into()),
+        }),
+        r#"{"type":"queue","conversation_id":7,"wait":"4"}"#,
+    );
+    pins(
         VisitorEvent::Uploads(UploadsChange {
             conversation_id: 7,
             allowed: true,

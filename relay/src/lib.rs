@@ -25,5 +25,6 @@ pub mod server;
 pub mod store;
 pub mod tickets;
 pub mod uploads;
+pub mod waiting;
 pub mod web;
 pub mod ws;

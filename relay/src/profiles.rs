@@ -15,6 +15,10 @@ name = "Default"
 start = "live_chat"
 agents_can_toggle_uploads = true
 
+[waiting]
+banner = true
+position = true
+
 [[steps]]
 id = "live_chat"
 type = "action"

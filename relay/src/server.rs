@@ -1,7 +1,7 @@
 //! The relay as a value a test can start: open the store, seed it, serve a listener
 //! until a shutdown future resolves, then finish pending writes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -18,7 +18,8 @@ use crate::config::Config;
 use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
-use crate::store::{Seed, SqliteStore, Store};
+use crate::store::{Seed, SqliteStore, Store, now_ms};
+use crate::waiting::{MAX_WINDOW_MINUTES, RecentWaits};
 use crate::{admin, auth, canned, people, tickets, uploads, web, ws};
 
 #[derive(Clone)]
@@ -38,6 +39,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Password checks allowed at once (each is an argon2 hash).
     pub login_permits: Arc<tokio::sync::Semaphore>,
+    /// Queue times of recently joined chats, for `$WAITTIME`.
+    pub recent_waits: Arc<Mutex<RecentWaits>>,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -112,6 +115,11 @@ impl Relay {
                 });
             }
         }
+        let mut recent_waits = RecentWaits::default();
+        let day_ago = now_ms() - i64::from(MAX_WINDOW_MINUTES) * 60_000;
+        for (joined_at, queue_ms) in store.queue_times_since(day_ago).await? {
+            recent_waits.record(joined_at, queue_ms);
+        }
         let state = AppState {
             store,
             hub: Arc::new(Hub::default()),
@@ -126,6 +134,7 @@ impl Relay {
                 .build()
                 .map_err(|err| StartError::Http(err.to_string()))?,
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
+            recent_waits: Arc::new(Mutex::new(recent_waits)),
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),

@@ -81,7 +81,7 @@ async fn the_example_flow_greets_asks_survives_a_restart_and_hands_over() {
     visitor.say("v-3", "ana@example.com").await;
     bot_says(
         &mut visitor,
-        "Thanks! I'm connecting you with the team now.",
+        "Thanks! I'm connecting you with the team now: you're number 1 in line, about 5 min.",
     )
     .await;
     let status = visitor.next_of_type("status").await;

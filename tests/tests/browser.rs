@@ -237,6 +237,14 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
         Locator::XPath("//li[contains(@class,'mine') and not(contains(@class,'pending'))]//span[.='My tap is dripping']"),
     )
     .await;
+    // Waiting, the visitor sees their place in line and the estimate.
+    wait_for(
+        &visitor,
+        Locator::XPath(
+            "//p[@role='status' and .=\"You're number 1 in the queue · wait about 5 minutes\"]",
+        ),
+    )
+    .await;
 
     // An agent logs into the console in a second browser, joins and replies.
     let agent_profile = tempfile::tempdir().unwrap();
@@ -439,7 +447,7 @@ async fn a_visitor_walks_the_example_profile_from_greeting_to_live_chat() {
     click(&visitor, Locator::Css("button[aria-label='Send']")).await;
     wait_for(
         &visitor,
-        Locator::XPath("//span[.=\"Thanks! I'm connecting you with the team now.\"]"),
+        Locator::XPath("//span[.=\"Thanks! I'm connecting you with the team now: you're number 1 in line, about 5 min.\"]"),
     )
     .await;
     wait_for(

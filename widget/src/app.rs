@@ -236,6 +236,7 @@ fn Widget() -> impl IntoView {
                 </button>
             </header>
             {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
+            {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}
             <ol class="log" aria-live="polite">
                 {move || state.with(|state| {
                     state

@@ -3,8 +3,8 @@
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
     Ack, Author, ConversationId, ConversationState, ConversationStatus, InputKind,
-    PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, Resume, Seq, StatusChange,
-    UploadsChange, VisitorEvent, VisitorRequest, Welcome,
+    PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume, Seq,
+    StatusChange, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,8 @@ pub struct ChatState {
     pub profile: Option<ProfileView>,
     /// What the bot waits for.
     pub prompt: Option<Prompt>,
+    /// Place in line and estimated wait, while waiting for an agent.
+    pub queue: Option<QueueInfo>,
     /// The relay refused this widget for good (unknown site, identity required…):
     /// reconnecting cannot help.
     pub stopped: bool,
@@ -65,6 +67,7 @@ impl ChatState {
             stopped: false,
             profile: None,
             prompt: None,
+            queue: None,
             history_until: None,
         }
     }
@@ -178,6 +181,9 @@ impl ChatState {
                 if status != ConversationStatus::Bot {
                     self.prompt = None;
                 }
+                if status != ConversationStatus::Queued {
+                    self.queue = None;
+                }
                 // The relay follows every status with the uploads it allows.
                 let uploads = self
                     .conversation
@@ -190,6 +196,12 @@ impl ChatState {
                     last_seq: self.transcript.last_seq(conversation_id),
                     uploads,
                 });
+                Vec::new()
+            }
+            VisitorEvent::Queue(info) => {
+                if self.conversation.as_ref().map(|c| c.id) == Some(info.conversation_id) {
+                    self.queue = Some(info);
+                }
                 Vec::new()
             }
             VisitorEvent::Uploads(UploadsChange {
@@ -226,6 +238,28 @@ impl ChatState {
                 last_seq: self.transcript.last_seq(conversation_id),
                 uploads: false,
             });
+        }
+    }
+
+    /// The waiting banner: place in line and estimated wait, as the profile shows them.
+    pub fn queue_line(&self) -> Option<String> {
+        let waiting = self
+            .conversation
+            .as_ref()
+            .is_some_and(|c| c.status == ConversationStatus::Queued);
+        let info = self.queue.as_ref().filter(|_| waiting)?;
+        let wait = info.wait.as_deref().map(|minutes| match minutes {
+            "< 1" => "under a minute".to_owned(),
+            "1" => "about 1 minute".to_owned(),
+            minutes => format!("about {minutes} minutes"),
+        });
+        match (info.position, wait) {
+            (Some(position), Some(wait)) => Some(format!(
+                "You're number {position} in the queue · wait {wait}"
+            )),
+            (Some(position), None) => Some(format!("You're number {position} in the queue")),
+            (None, Some(wait)) => Some(format!("Estimated wait: {wait}")),
+            (None, None) => None,
         }
     }
 
@@ -620,6 +654,47 @@ mod tests {
             agent_name: None,
         }));
         assert!(!state.can_upload(), "not once the chat ended");
+    }
+
+    #[test]
+    fn the_queue_banner_shows_place_and_wait_until_an_agent_joins() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(Some(ConversationState {
+            id: 4,
+            status: ConversationStatus::Queued,
+            agent_name: None,
+            last_seq: 0,
+            uploads: false,
+        })));
+        let queue = |position, wait: Option<&str>| {
+            VisitorEvent::Queue(QueueInfo {
+                conversation_id: 4,
+                position,
+                wait: wait.map(str::to_owned),
+            })
+        };
+        assert_eq!(state.queue_line(), None);
+        state.apply(queue(Some(3), Some("4")));
+        assert_eq!(
+            state.queue_line().as_deref(),
+            Some("You're number 3 in the queue · wait about 4 minutes")
+        );
+        state.apply(queue(Some(1), Some("< 1")));
+        assert_eq!(
+            state.queue_line().as_deref(),
+            Some("You're number 1 in the queue · wait under a minute")
+        );
+        state.apply(queue(None, Some("1")));
+        assert_eq!(
+            state.queue_line().as_deref(),
+            Some("Estimated wait: about 1 minute")
+        );
+        state.apply(VisitorEvent::Status(StatusChange {
+            conversation_id: 4,
+            status: ConversationStatus::Active,
+            agent_name: Some("Ana".into()),
+        }));
+        assert_eq!(state.queue_line(), None, "an agent joined");
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::waiting::WaitSettings;
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
@@ -20,6 +22,9 @@ pub struct Profile {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub appearance: Appearance,
+    /// `$WAITTIME`, the wait banner and the queue position.
+    #[serde(default, skip_serializing_if = "is_default_waiting")]
+    pub waiting: WaitSettings,
     /// Where every chat starts.
     pub start: String,
     /// Where a chat starts outside working hours (usually: take a message).
@@ -31,6 +36,10 @@ pub struct Profile {
     pub agents_can_toggle_uploads: bool,
     #[serde(default)]
     pub steps: Vec<RawStep>,
+}
+
+fn is_default_waiting(settings: &WaitSettings) -> bool {
+    *settings == WaitSettings::default()
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]

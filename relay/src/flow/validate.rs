@@ -136,6 +136,24 @@ fn check_profile_fields(profile: &Profile, report: &mut Report) {
             format!("\"{colour}\" is not a colour like #2554c7"),
         );
     }
+    let window = profile.waiting.window_minutes;
+    if !(1..=crate::waiting::MAX_WINDOW_MINUTES).contains(&window) {
+        report.error(
+            None,
+            Some("waiting.window_minutes"),
+            format!("{window} is not 1 to 1440 minutes"),
+        );
+    }
+    if profile.waiting.default_minutes > 600 {
+        report.error(
+            None,
+            Some("waiting.default_minutes"),
+            format!(
+                "{} is more than 600 minutes",
+                profile.waiting.default_minutes
+            ),
+        );
+    }
     if let Some(hours) = &profile.working_hours {
         if jiff::tz::TimeZone::get(&hours.time_zone).is_err() {
             report.error(

@@ -603,6 +603,9 @@ pub trait Store: Send + Sync + 'static {
     /// agent's default team. `NotFound` for no such ticket.
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;
 
+    /// `(agent_joined_at, queue_ms)` of the chats agents joined since `since`.
+    async fn queue_times_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;
     /// Creates (`id` 0) or replaces a canned text; `Duplicate` when its group already

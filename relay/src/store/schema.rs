@@ -165,6 +165,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE agents ADD COLUMN default_team TEXT;
     "#,
+    // 6: recent queue times for $WAITTIME, read at start without a scan.
+    r#"
+    CREATE INDEX conversations_joined ON conversations(agent_joined_at)
+        WHERE agent_joined_at IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

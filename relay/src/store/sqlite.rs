@@ -1168,6 +1168,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn queue_times_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT agent_joined_at, queue_ms FROM conversations \
+                 WHERE agent_joined_at >= ?1 AND queue_ms IS NOT NULL ORDER BY agent_joined_at",
+            )?;
+            let rows = statement.query_map([since], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError> {
         self.read(|conn| {
             let mut statement = conn.prepare(

@@ -10,15 +10,15 @@ use porchlight_protocol::{
     Seq, StatusInfo, parse_agent_request, to_text, validate_outgoing,
 };
 
-use super::ringing;
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
+use super::{queue, ringing};
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
 use crate::routing::Viewer;
 use crate::server::AppState;
 use crate::store::{
-    Agent, Conversation, JoinOutcome, NewMessage, Role, StoreError, TransferTarget,
+    Agent, Conversation, JoinOutcome, NewMessage, Role, StoreError, TransferTarget, now_ms,
 };
 
 /// Closed chats the console lists at hello.
@@ -261,6 +261,7 @@ impl AgentSession {
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::ring_chat(&self.state, &conversation).await;
                 ringing::ring_waiting_for(&self.state, self.agent.id).await;
+                queue::announce(&self.state).await;
                 Outcome::default()
             }
             Err(err) => failure(&err),
@@ -366,9 +367,21 @@ impl AgentSession {
             Ok(rules) => rules,
             Err(err) => return failure(&err),
         };
+        let asked_at = now_ms();
         match self.state.store.join(id, self.agent.info(), rules).await {
             Ok(JoinOutcome::Joined(conversation, event)) => {
                 tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
+                // The first join ends the chat's queue time (a transfer keeps the first).
+                if let (Some(joined_at), Some(queue_ms)) =
+                    (conversation.agent_joined_at, conversation.queue_ms)
+                    && joined_at >= asked_at
+                {
+                    self.state
+                        .recent_waits
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .record(joined_at, queue_ms);
+                }
                 self.state.hub.follow(self.conn, id);
                 self.state
                     .hub
@@ -376,6 +389,7 @@ impl AgentSession {
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::taken(&self.state, id, self.agent.id).await;
+                queue::announce(&self.state).await;
                 Outcome::reply(to_text(&AgentEvent::Joined {
                     conversation_id: id,
                 }))
@@ -470,6 +484,7 @@ impl AgentSession {
                 if let Some(holder) = &conversation.agent {
                     ringing::ring_waiting_for(&self.state, holder.id).await;
                 }
+                queue::announce(&self.state).await;
                 Outcome::default()
             }
             Ok(None) => Outcome::reply(error(

@@ -9,7 +9,7 @@ use porchlight_protocol::{
     Author, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent, to_text,
 };
 
-use super::{announce_conversation, announce_message};
+use super::{announce_conversation, announce_message, queue};
 use crate::flow::{Answer, AttachmentPolicy, Facts, Flow, FlowState, Output};
 use crate::hub::{Audience, ConnId};
 use crate::server::AppState;
@@ -255,6 +255,14 @@ pub async fn run_turn(
     if turn.visitor_message.is_some() && flow_state.waiting.is_none() && !turn.queue && !turn.end {
         turn.queue = true;
     }
+    queue::fill_messages(
+        state,
+        conversation.id,
+        conversation.profile_id,
+        &turn.queue_teams,
+        &mut turn.bot_messages,
+    )
+    .await;
     turn.current_step = flow_state.step.clone();
     turn.flow_state = serde_json::to_string(&flow_state).unwrap_or_default();
     let prompt = flow.current_prompt(&flow_state);
@@ -276,6 +284,7 @@ pub async fn run_turn(
             if updated.status != ConversationStatus::Bot {
                 announce_conversation(&state.hub, &updated);
                 super::ringing::ring_chat(state, &updated).await;
+                queue::announce(state).await;
             }
             Ok(TurnResult { acked })
         }

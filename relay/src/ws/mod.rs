@@ -14,6 +14,7 @@ use crate::store::{Conversation, StoreError};
 
 pub mod agent;
 mod bot;
+pub mod queue;
 pub mod ringing;
 mod socket;
 pub mod visitor;

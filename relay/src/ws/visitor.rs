@@ -13,9 +13,9 @@ use porchlight_protocol::{
 use std::sync::Arc;
 
 use super::bot::{self, Trigger};
-use super::ringing;
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
+use super::{queue, ringing};
 use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
 use crate::flow::profile::Access;
 use crate::flow::{Flow, FlowState};
@@ -416,6 +416,7 @@ impl VisitorSession {
             if status == ConversationStatus::Queued {
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::ring_chat(&self.state, &conversation).await;
+                queue::announce(&self.state).await;
             }
         }
         Ok((conversation, started))
@@ -596,6 +597,7 @@ impl VisitorSession {
                 if let Some(holder) = &conversation.agent {
                     ringing::ring_waiting_for(&self.state, holder.id).await;
                 }
+                queue::announce(&self.state).await;
                 Outcome::default()
             }
             Ok(None) => Outcome::reply(error(

@@ -1,0 +1,116 @@
+//! Tells waiting visitors where they stand (their place in line and the estimated
+//! wait, as their chat profile chooses) whenever the queue moves, and fills
+//! `$WAITTIME` and `$QUEUEPOSITION` in bot messages.
+
+use std::collections::HashMap;
+
+use porchlight_protocol::{ConversationId, ConversationStatus, QueueInfo, VisitorEvent, to_text};
+
+use crate::hub::Audience;
+use crate::server::AppState;
+use crate::store::{Conversation, now_ms};
+use crate::waiting::{QueuedChat, WaitSettings, estimate_ms, fill, minutes_text, position};
+
+fn queued(conversation: &Conversation) -> QueuedChat {
+    QueuedChat {
+        id: conversation.id,
+        queued_at: conversation.queued_at.unwrap_or(conversation.created_at),
+        teams: conversation.teams.clone(),
+    }
+}
+
+/// The waiting settings of a chat's profile (defaults: nothing shown).
+async fn settings_of(state: &AppState, profile: Option<i64>) -> WaitSettings {
+    let Some(profile) = profile else {
+        return WaitSettings::default();
+    };
+    match state.flows.get(state.store.as_ref(), profile).await {
+        Ok(Some(flow)) => flow.profile.waiting.clone(),
+        _ => WaitSettings::default(),
+    }
+}
+
+fn estimate(state: &AppState, settings: &WaitSettings, queue: &[QueuedChat], now: i64) -> String {
+    let recent = state
+        .recent_waits
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    minutes_text(estimate_ms(settings, &recent, queue, now))
+}
+
+async fn waiting_chats(state: &AppState) -> Vec<Conversation> {
+    match state.store.open_conversations().await {
+        Ok(open) => open
+            .into_iter()
+            .filter(|conversation| conversation.status == ConversationStatus::Queued)
+            .collect(),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the queue");
+            Vec::new()
+        }
+    }
+}
+
+/// Sends every waiting visitor whose profile shows it their place and the estimate.
+pub async fn announce(state: &AppState) {
+    let waiting = waiting_chats(state).await;
+    let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
+    let now = now_ms();
+    let mut settings_by_profile: HashMap<Option<i64>, WaitSettings> = HashMap::new();
+    for conversation in &waiting {
+        if !settings_by_profile.contains_key(&conversation.profile_id) {
+            let settings = settings_of(state, conversation.profile_id).await;
+            settings_by_profile.insert(conversation.profile_id, settings);
+        }
+        let settings = &settings_by_profile[&conversation.profile_id];
+        if !(settings.banner || settings.position) {
+            continue;
+        }
+        let place = position(&queue, &queued(conversation));
+        let info = QueueInfo {
+            conversation_id: conversation.id,
+            position: settings
+                .position
+                .then(|| u32::try_from(place).unwrap_or(u32::MAX)),
+            wait: settings
+                .banner
+                .then(|| estimate(state, settings, &queue, now)),
+        };
+        state.hub.publish(
+            conversation.id,
+            Audience::Visitors,
+            None,
+            to_text(&VisitorEvent::Queue(info)).into(),
+        );
+    }
+}
+
+/// Fills `$WAITTIME` and `$QUEUEPOSITION` in `messages` for a chat about to wait for
+/// `teams` (its place: behind every competing chat already waiting).
+pub async fn fill_messages(
+    state: &AppState,
+    id: ConversationId,
+    profile: Option<i64>,
+    teams: &[String],
+    messages: &mut [String],
+) {
+    if !messages.iter().any(|message| message.contains('$')) {
+        return;
+    }
+    let settings = settings_of(state, profile).await;
+    let mut queue: Vec<QueuedChat> = waiting_chats(state).await.iter().map(queued).collect();
+    let now = now_ms();
+    let me = QueuedChat {
+        id,
+        queued_at: now,
+        teams: teams.to_vec(),
+    };
+    if !queue.iter().any(|chat| chat.id == id) {
+        queue.push(me.clone());
+    }
+    let place = position(&queue, &me);
+    let wait = estimate(state, &settings, &queue, now);
+    for message in messages {
+        *message = fill(message, &wait, place);
+    }
+}
