@@ -20,6 +20,7 @@ pub mod flow;
 pub mod hub;
 pub mod people;
 pub mod profiles;
+pub mod reports;
 pub mod routing;
 pub mod server;
 pub mod store;

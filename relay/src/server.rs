@@ -20,7 +20,7 @@ use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store, now_ms};
 use crate::waiting::{MAX_WINDOW_MINUTES, RecentWaits};
-use crate::{admin, auth, canned, people, tickets, uploads, web, ws};
+use crate::{admin, auth, canned, people, reports, tickets, uploads, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -223,6 +223,9 @@ pub fn app(state: AppState) -> Router {
             post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
         )
         .route("/files/{key}", get(uploads::download))
+        .route("/api/reports", get(reports::report))
+        .route("/api/reports/chats.csv", get(reports::chats_export))
+        .route("/api/reports/messages.csv", get(reports::messages_export))
         .route("/api/tickets", get(tickets::list))
         .route("/api/tickets/{id}/agent", put(tickets::assign))
         .route("/api/canned", get(canned::list).post(canned::create))

@@ -747,6 +747,27 @@ async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
             .one_chat_per_agent
     );
 
+    // The Reports page draws its charts and offers the exports.
+    click(&admin, Locator::XPath("//button[.='Reports']")).await;
+    wait_for(&admin, Locator::Css("svg[aria-label^='Chats per day']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//dl[@aria-label='Figures']//dt[.='Chats']"),
+    )
+    .await;
+    let export = admin
+        .find(Locator::XPath("//a[.='Export chats (CSV)']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        export.starts_with("/api/reports/chats.csv?from=20"),
+        "{export}"
+    );
+
     let cy_profile = tempfile::tempdir().unwrap();
     let cy_browser = harness
         .log_in(&cy_profile, "cy@example.com", &password)

@@ -19,6 +19,7 @@ use crate::canned;
 use crate::canned_page::{self, CannedPage};
 use crate::people_page::PeoplePage;
 use crate::profiles_page::ProfilesPage;
+use crate::reports_page::ReportsPage;
 use crate::state::{ConsoleState, Filter};
 use crate::tickets_page::TicketsPage;
 
@@ -158,6 +159,7 @@ enum Tab {
     Canned,
     People,
     Tickets,
+    Reports,
 }
 
 #[component]
@@ -245,6 +247,7 @@ fn Desk(
                     <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
                     <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
                     <button class="tab" class:current=move || tab.get() == Tab::People on:click=move |_| tab.set(Tab::People)>"People"</button>
+                    <button class="tab" class:current=move || tab.get() == Tab::Reports on:click=move |_| tab.set(Tab::Reports)>"Reports"</button>
                 </Show>
                 <Show when=move || state.with(|s| !s.ringing.is_empty())>
                     <button class="ringing-badge" on:click=move |_| tab.set(Tab::Chats)>
@@ -282,6 +285,7 @@ fn Desk(
                 Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
                 Tab::People => view! { <PeoplePage/> }.into_any(),
+                Tab::Reports => view! { <ReportsPage/> }.into_any(),
                 Tab::Tickets => view! { <TicketsPage state=state on_join=join_from_ticket/> }.into_any(),
             }}
         </div>

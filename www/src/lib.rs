@@ -3,6 +3,7 @@
 
 pub mod canned;
 pub mod profiles;
+pub mod reports;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
@@ -15,6 +16,8 @@ mod canned_page;
 mod people_page;
 #[cfg(target_arch = "wasm32")]
 mod profiles_page;
+#[cfg(target_arch = "wasm32")]
+mod reports_page;
 #[cfg(target_arch = "wasm32")]
 mod tickets_page;
 

@@ -402,6 +402,40 @@ pub struct AgentAccount {
     pub default_team: Option<String>,
 }
 
+/// One chat as reports and the CSV export see it. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRecord {
+    pub id: ConversationId,
+    pub created_at: i64,
+    pub status: ConversationStatus,
+    pub visitor_name: String,
+    pub agent_name: Option<String>,
+    pub teams: Vec<String>,
+    pub queued_at: Option<i64>,
+    pub agent_joined_at: Option<i64>,
+    pub queue_ms: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// `visitor`, `agent`, `bot`…
+    pub ended_by: Option<String>,
+    /// The first agent message.
+    pub first_response_at: Option<i64>,
+    pub messages: i64,
+    pub page_url: Option<String>,
+    pub ticket_id: Option<i64>,
+}
+
+/// One message for the CSV export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub created_at: i64,
+    pub author: String,
+    pub author_name: Option<String>,
+    pub kind: String,
+    pub body: String,
+}
+
 /// A file stored under `DATA/attachments/<storage_key>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttachment {
@@ -605,6 +639,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// `(agent_joined_at, queue_ms)` of the chats agents joined since `since`.
     async fn queue_times_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+
+    /// Chats started in `[from, to)` (Unix ms), oldest first.
+    async fn chat_records(&self, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError>;
+    /// The messages of the chats started in `[from, to)`, by chat and seq.
+    async fn message_records(&self, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError>;
 
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;

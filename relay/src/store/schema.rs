@@ -170,6 +170,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_joined ON conversations(agent_joined_at)
         WHERE agent_joined_at IS NOT NULL;
     "#,
+    // 7: reports read conversations by the day they started.
+    r#"
+    CREATE INDEX conversations_created ON conversations(created_at);
+    "#,
 ];
 
 /// The schema version this build writes.

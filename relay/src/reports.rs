@@ -1,0 +1,492 @@
+//! Reports for admins: `GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD` (UTC days,
+//! inclusive; default the last 7 days) sums up the chats started in the range, and
+//! `/api/reports/chats.csv` and `/api/reports/messages.csv` export them. The sums are
+//! plain Rust over the chats' rows, unit-tested below.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use porchlight_protocol::ConversationStatus;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Need, api_error, require};
+use crate::server::AppState;
+use crate::store::{ChatRecord, MessageRecord, now_ms};
+
+/// The longest range one report covers.
+const MAX_DAYS: i64 = 366;
+
+#[derive(Deserialize, Debug, Default)]
+pub struct Range {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Inclusive UTC days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Days {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Days {
+    /// The range asked for, or the 7 days up to `today`.
+    pub fn parse(range: &Range, today: Date) -> Result<Self, &'static str> {
+        let day = |text: &Option<String>, default: Date| match text.as_deref() {
+            None | Some("") => Ok(default),
+            Some(text) => text
+                .parse::<Date>()
+                .map_err(|_| "Dates are written like 2026-11-22."),
+        };
+        let to = day(&range.to, today)?;
+        let from = day(&range.from, to.saturating_sub(6.days()))?;
+        if from > to {
+            return Err("The range starts after it ends.");
+        }
+        if (to - from).get_days() >= MAX_DAYS as i32 {
+            return Err("A report covers at most 366 days.");
+        }
+        Ok(Self { from, to })
+    }
+
+    /// `[start, end)` in Unix milliseconds.
+    pub fn millis(self) -> (i64, i64) {
+        let start = |date: Date| {
+            date.to_zoned(TimeZone::UTC)
+                .map(|zoned| zoned.timestamp().as_millisecond())
+                .unwrap_or(0)
+        };
+        (start(self.from), start(self.to.saturating_add(1.day())))
+    }
+}
+
+fn utc_date(ms: i64) -> Option<Date> {
+    Some(
+        Timestamp::from_millisecond(ms)
+            .ok()?
+            .to_zoned(TimeZone::UTC)
+            .date(),
+    )
+}
+
+/// Median and 90th percentile (nearest rank) of some durations.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Spread {
+    pub count: usize,
+    pub median_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+}
+
+fn spread(mut values: Vec<i64>) -> Spread {
+    values.sort_unstable();
+    let rank = |p: usize| {
+        let n = values.len();
+        (n > 0).then(|| values[(n * p).div_ceil(100).max(1) - 1])
+    };
+    Spread {
+        count: values.len(),
+        median_ms: rank(50),
+        p90_ms: rank(90),
+    }
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    pub day: String,
+    pub chats: usize,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct AgentCount {
+    pub agent: String,
+    pub chats: usize,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub from: String,
+    pub to: String,
+    pub chats: usize,
+    /// Every day of the range, days without chats included.
+    pub per_day: Vec<DayCount>,
+    /// Chats by the UTC hour they started, 0 to 23.
+    pub per_hour: Vec<usize>,
+    /// Chats that waited for an agent.
+    pub queued: usize,
+    /// Of those, the ones that ended before an agent joined.
+    pub abandoned: usize,
+    /// From queued to the first agent joining.
+    pub queue_time: Spread,
+    /// From queued to the first agent message.
+    pub first_response: Spread,
+    /// Chats each agent took, most first.
+    pub per_agent: Vec<AgentCount>,
+}
+
+/// A chat that waited and ended before any agent joined.
+pub fn abandoned(chat: &ChatRecord) -> bool {
+    chat.queued_at.is_some()
+        && chat.agent_joined_at.is_none()
+        && chat.status == ConversationStatus::Ended
+}
+
+pub fn summarise(days: Days, chats: &[ChatRecord]) -> Report {
+    let mut per_day = Vec::new();
+    let mut day = days.from;
+    while day <= days.to {
+        let count = chats
+            .iter()
+            .filter(|chat| utc_date(chat.created_at) == Some(day))
+            .count();
+        per_day.push(DayCount {
+            day: day.to_string(),
+            chats: count,
+        });
+        day = day.saturating_add(1.day());
+    }
+    let mut per_hour = vec![0; 24];
+    for chat in chats {
+        if let Ok(at) = Timestamp::from_millisecond(chat.created_at) {
+            per_hour[usize::from(at.to_zoned(TimeZone::UTC).hour().unsigned_abs())] += 1;
+        }
+    }
+    let mut per_agent: Vec<AgentCount> = Vec::new();
+    for name in chats.iter().filter_map(|chat| chat.agent_name.as_ref()) {
+        match per_agent.iter_mut().find(|count| &count.agent == name) {
+            Some(count) => count.chats += 1,
+            None => per_agent.push(AgentCount {
+                agent: name.clone(),
+                chats: 1,
+            }),
+        }
+    }
+    per_agent.sort_by(|a, b| b.chats.cmp(&a.chats).then_with(|| a.agent.cmp(&b.agent)));
+    Report {
+        from: days.from.to_string(),
+        to: days.to.to_string(),
+        chats: chats.len(),
+        per_day,
+        per_hour,
+        queued: chats.iter().filter(|chat| chat.queued_at.is_some()).count(),
+        abandoned: chats.iter().filter(|chat| abandoned(chat)).count(),
+        queue_time: spread(chats.iter().filter_map(|chat| chat.queue_ms).collect()),
+        first_response: spread(
+            chats
+                .iter()
+                .filter_map(|chat| Some(chat.first_response_at? - chat.queued_at?))
+                .collect(),
+        ),
+        per_agent,
+    }
+}
+
+/// One CSV field: quoted when it must be, and never read as a formula by a
+/// spreadsheet (a leading `=`, `+`, `-`, `@` or tab gets a `'`).
+pub fn csv_field(text: &str) -> String {
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .map(|at| at.to_string())
+        .unwrap_or_default()
+}
+
+fn seconds(ms: Option<i64>) -> String {
+    ms.map(|ms| format!("{}", ms / 1000)).unwrap_or_default()
+}
+
+fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = String::from(header);
+    out.push('\n');
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(|field| csv_field(field)).collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn chats_csv(chats: &[ChatRecord]) -> String {
+    csv(
+        "id,created_at,status,visitor,agent,teams,queued_at,agent_joined_at,queue_seconds,\
+         ended_at,ended_by,abandoned,first_response_seconds,messages,page_url,ticket_id",
+        chats.iter().map(|chat| {
+            vec![
+                chat.id.to_string(),
+                time(Some(chat.created_at)),
+                chat.status.as_str().to_owned(),
+                chat.visitor_name.clone(),
+                chat.agent_name.clone().unwrap_or_default(),
+                chat.teams.join(";"),
+                time(chat.queued_at),
+                time(chat.agent_joined_at),
+                seconds(chat.queue_ms),
+                time(chat.ended_at),
+                chat.ended_by.clone().unwrap_or_default(),
+                abandoned(chat).to_string(),
+                seconds(
+                    chat.first_response_at
+                        .zip(chat.queued_at)
+                        .map(|(first, queued)| first - queued),
+                ),
+                chat.messages.to_string(),
+                chat.page_url.clone().unwrap_or_default(),
+                chat.ticket_id.map(|id| id.to_string()).unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
+pub fn messages_csv(messages: &[MessageRecord]) -> String {
+    csv(
+        "conversation_id,seq,created_at,author,author_name,kind,body",
+        messages.iter().map(|message| {
+            vec![
+                message.conversation_id.to_string(),
+                message.seq.to_string(),
+                time(Some(message.created_at)),
+                message.author.clone(),
+                message.author_name.clone().unwrap_or_default(),
+                message.kind.clone(),
+                message.body.clone(),
+            ]
+        }),
+    )
+}
+
+async fn days_for(state: &AppState, headers: &HeaderMap, range: &Range) -> Result<Days, Response> {
+    require(state, headers, Need::Admin).await?;
+    let today = utc_date(now_ms()).unwrap_or(Date::constant(2026, 1, 1));
+    Days::parse(range, today)
+        .map_err(|problem| api_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem))
+}
+
+fn internal() -> Response {
+    api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "The relay could not read the chats; try again.",
+    )
+}
+
+/// `GET /api/reports`.
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    let days = match days_for(&state, &headers, &range).await {
+        Ok(days) => days,
+        Err(refused) => return refused,
+    };
+    let (from, to) = days.millis();
+    match state.store.chat_records(from, to).await {
+        Ok(chats) => Json(summarise(days, &chats)).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+fn csv_response(body: String, name: &str, days: Days) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{name}-{}-to-{}.csv\"",
+        days.from, days.to
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// `GET /api/reports/chats.csv`.
+pub async fn chats_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    let days = match days_for(&state, &headers, &range).await {
+        Ok(days) => days,
+        Err(refused) => return refused,
+    };
+    let (from, to) = days.millis();
+    match state.store.chat_records(from, to).await {
+        Ok(chats) => csv_response(chats_csv(&chats), "chats", days),
+        Err(_) => internal(),
+    }
+}
+
+/// `GET /api/reports/messages.csv`.
+pub async fn messages_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(range): Query<Range>,
+) -> Response {
+    let days = match days_for(&state, &headers, &range).await {
+        Ok(days) => days,
+        Err(refused) => return refused,
+    };
+    let (from, to) = days.millis();
+    match state.store.message_records(from, to).await {
+        Ok(messages) => csv_response(messages_csv(&messages), "messages", days),
+        Err(_) => internal(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    fn at(date: &str, hour: i8) -> i64 {
+        date.parse::<Date>()
+            .unwrap()
+            .at(hour, 0, 0, 0)
+            .to_zoned(TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
+    }
+
+    fn chat(id: i64, created_at: i64) -> ChatRecord {
+        ChatRecord {
+            id,
+            created_at,
+            status: ConversationStatus::Ended,
+            visitor_name: format!("Visitor {id}"),
+            agent_name: None,
+            teams: Vec::new(),
+            queued_at: None,
+            agent_joined_at: None,
+            queue_ms: None,
+            ended_at: None,
+            ended_by: None,
+            first_response_at: None,
+            messages: 1,
+            page_url: None,
+            ticket_id: None,
+        }
+    }
+
+    fn served(id: i64, created_at: i64, agent: &str, wait: i64) -> ChatRecord {
+        ChatRecord {
+            agent_name: Some(agent.into()),
+            queued_at: Some(created_at),
+            agent_joined_at: Some(created_at + wait),
+            queue_ms: Some(wait),
+            first_response_at: Some(created_at + wait + MINUTE),
+            ..chat(id, created_at)
+        }
+    }
+
+    #[test]
+    fn ranges_default_to_a_week_and_refuse_nonsense() {
+        let today: Date = "2026-11-22".parse().unwrap();
+        let week = Days::parse(&Range::default(), today).unwrap();
+        assert_eq!(week.from.to_string(), "2026-11-16");
+        let range = |from: &str, to: &str| Range {
+            from: Some(from.into()),
+            to: Some(to.into()),
+        };
+        assert!(Days::parse(&range("2026-11-22", "2026-11-01"), today).is_err());
+        assert!(Days::parse(&range("2025-01-01", "2026-11-01"), today).is_err());
+        assert!(Days::parse(&range("22/11/2026", "2026-11-01"), today).is_err());
+        let one = Days::parse(&range("2026-11-01", "2026-11-01"), today).unwrap();
+        let (start, end) = one.millis();
+        assert_eq!(end - start, 24 * 60 * MINUTE);
+    }
+
+    #[test]
+    fn a_report_counts_days_hours_waits_abandonment_and_agents() {
+        let days = Days {
+            from: "2026-11-01".parse().unwrap(),
+            to: "2026-11-03".parse().unwrap(),
+        };
+        let waits = [MINUTE, 2 * MINUTE, 3 * MINUTE, 4 * MINUTE, 10 * MINUTE];
+        let mut chats: Vec<ChatRecord> = waits
+            .iter()
+            .enumerate()
+            .map(|(n, wait)| {
+                let agent = if n % 2 == 0 { "Ana" } else { "Bo" };
+                served(n as i64, at("2026-11-01", 9), agent, *wait)
+            })
+            .collect();
+        chats.push(ChatRecord {
+            queued_at: Some(at("2026-11-03", 14)),
+            ..chat(10, at("2026-11-03", 14))
+        });
+        chats.push(chat(11, at("2026-11-03", 23)));
+        let report = summarise(days, &chats);
+        assert_eq!(report.chats, 7);
+        let per_day: Vec<usize> = report.per_day.iter().map(|day| day.chats).collect();
+        assert_eq!(per_day, [5, 0, 2]);
+        assert_eq!(
+            (report.per_hour[9], report.per_hour[14], report.per_hour[23]),
+            (5, 1, 1)
+        );
+        assert_eq!((report.queued, report.abandoned), (6, 1));
+        assert_eq!(report.queue_time.median_ms, Some(3 * MINUTE));
+        assert_eq!(report.queue_time.p90_ms, Some(10 * MINUTE));
+        assert_eq!(report.first_response.median_ms, Some(4 * MINUTE));
+        assert_eq!(
+            report.per_agent,
+            [
+                AgentCount {
+                    agent: "Ana".into(),
+                    chats: 3
+                },
+                AgentCount {
+                    agent: "Bo".into(),
+                    chats: 2
+                },
+            ]
+        );
+        assert_eq!(summarise(days, &[]).queue_time, Spread::default());
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\"\nthen"), "\"say \"\"hi\"\"\nthen\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("@sum"), "'@sum");
+    }
+
+    #[test]
+    fn the_chat_export_has_a_row_per_chat() {
+        let text = chats_csv(&[served(7, at("2026-11-01", 9), "Ana", 90_000)]);
+        let mut lines = text.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("id,created_at,status,visitor,agent")
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "7,2026-11-01T09:00:00Z,ended,Visitor 7,Ana,,2026-11-01T09:00:00Z,\
+             2026-11-01T09:01:30Z,90,,,false,150,1,,"
+        );
+        assert_eq!(lines.next(), None);
+    }
+}
