@@ -25,6 +25,7 @@ pub mod routing;
 pub mod server;
 pub mod store;
 pub mod tickets;
+pub mod timers;
 pub mod uploads;
 pub mod waiting;
 pub mod web;

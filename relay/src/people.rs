@@ -12,6 +12,7 @@ use crate::auth::{Need, api_error, hash_password, random_password, require};
 use crate::routing::{AccessLevel, ChatRules};
 use crate::server::AppState;
 use crate::store::{AgentAccount, Role, Status, StoreError};
+use crate::timers::AbandonRules;
 use crate::ws::ringing;
 
 const MAX_NAME_CHARS: usize = 80;
@@ -350,6 +351,9 @@ pub struct SettingsJson {
     /// Through tickets: "agent must be assigned to the linked ticket to join".
     #[serde(default)]
     ticket_agent_only: bool,
+    /// Abandoned live chats: ask, then end, chats nobody answers for.
+    #[serde(default)]
+    abandon: AbandonRules,
 }
 
 fn ring() -> String {
@@ -361,8 +365,13 @@ pub async fn settings(State(state): State<AppState>, headers: HeaderMap) -> Resp
     if let Err(response) = require(&state, &headers, Need::Admin).await {
         return response;
     }
+    let abandon = match state.store.abandon_rules().await {
+        Ok(abandon) => abandon,
+        Err(err) => return store_error(&err, "No settings."),
+    };
     match state.store.chat_rules().await {
         Ok(rules) => Json(SettingsJson {
+            abandon,
             prevent_multiple_agents: rules.prevent_multiple_agents,
             one_chat_per_agent: rules.one_chat_per_agent,
             display: if rules.through_tickets {
@@ -387,6 +396,15 @@ pub async fn update_settings(
     if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
         return response;
     }
+    let abandon = input.abandon;
+    if !(1..=1440).contains(&abandon.ask_after_minutes)
+        || !(1..=1440).contains(&abandon.end_after_minutes)
+        || abandon.ask_after_minutes >= abandon.end_after_minutes
+    {
+        return invalid(
+            "Ask after 1 to 1440 minutes, and end later than that (at most 1440 minutes).",
+        );
+    }
     let through_tickets = match input.display.as_str() {
         "ring" => false,
         "tickets" => true,
@@ -398,8 +416,13 @@ pub async fn update_settings(
         through_tickets,
         ticket_agent_only: input.ticket_agent_only,
     };
-    match state.store.set_chat_rules(rules).await {
+    let saved = match state.store.set_abandon_rules(abandon).await {
+        Ok(()) => state.store.set_chat_rules(rules).await,
+        Err(err) => Err(err),
+    };
+    match saved {
         Ok(()) => {
+            state.queue_changed.notify_one();
             // Turning "one chat at a time" off frees busy agents for waiting chats;
             // switching to tickets stops every ring.
             for agent in state.hub.online_agents() {

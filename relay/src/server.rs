@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post, put};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -19,7 +20,9 @@ use crate::flow::Format;
 use crate::hub::Hub;
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store, now_ms};
+use crate::timers;
 use crate::waiting::{MAX_WINDOW_MINUTES, RecentWaits};
+use crate::ws::waiting::RelayWaiter;
 use crate::{admin, auth, canned, people, reports, tickets, uploads, web, ws};
 
 #[derive(Clone)]
@@ -41,6 +44,8 @@ pub struct AppState {
     pub login_permits: Arc<tokio::sync::Semaphore>,
     /// Queue times of recently joined chats, for `$WAITTIME`.
     pub recent_waits: Arc<Mutex<RecentWaits>>,
+    /// Notified whenever the queue changes, so the waiting timers look again.
+    pub queue_changed: Arc<Notify>,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -135,6 +140,7 @@ impl Relay {
                 .map_err(|err| StartError::Http(err.to_string()))?,
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
+            queue_changed: Arc::new(Notify::new()),
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),
@@ -156,6 +162,14 @@ impl Relay {
     ) -> Result<(), StartError> {
         let state = self.state;
         let stop = state.shutdown.clone();
+        // The waiting timers start from what SQLite says, so a restart resumes them.
+        state.tracker.spawn(timers::run(
+            Arc::new(RelayWaiter {
+                state: state.clone(),
+            }),
+            Arc::clone(&state.queue_changed),
+            state.shutdown.clone(),
+        ));
         // Chat frames are small and latency matters: without TCP_NODELAY a frame can
         // wait for the peer's delayed ACK (up to 40 ms on Linux).
         let listener = listener.tap_io(|stream| {

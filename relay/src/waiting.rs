@@ -30,6 +30,11 @@ pub struct WaitSettings {
     pub banner: bool,
     /// Show the visitor's place in the queue.
     pub position: bool,
+    /// Posted to a waiting visitor one after another, every `message_interval_minutes`.
+    pub messages: Vec<String>,
+    pub message_interval_minutes: u32,
+    /// After the last wait message, start again from the first.
+    pub repeat_messages: bool,
 }
 
 impl Default for WaitSettings {
@@ -40,6 +45,9 @@ impl Default for WaitSettings {
             default_minutes: 5,
             banner: false,
             position: false,
+            messages: Vec::new(),
+            message_interval_minutes: 2,
+            repeat_messages: false,
         }
     }
 }

@@ -235,11 +235,15 @@ async fn admins_edit_statuses_and_the_live_chat_settings() {
         (
             200,
             json!({"prevent_multiple_agents": true, "one_chat_per_agent": false,
-                   "display": "ring", "ticket_agent_only": false})
+                   "display": "ring", "ticket_agent_only": false,
+                   "abandon": {"enabled": false, "ask_after_minutes": 5,
+                               "end_after_minutes": 10, "close_ticket": false}})
         )
     );
     let changed = json!({"prevent_multiple_agents": false, "one_chat_per_agent": true,
-                         "display": "tickets", "ticket_agent_only": true});
+                         "display": "tickets", "ticket_agent_only": true,
+                         "abandon": {"enabled": true, "ask_after_minutes": 3,
+                                     "end_after_minutes": 8, "close_ticket": true}});
     let (status, _, _) = http(
         addr,
         "PUT",
@@ -268,5 +272,16 @@ async fn admins_edit_statuses_and_the_live_chat_settings() {
     )
     .await;
     assert_eq!(status, 422, "display is ring or tickets");
+    let (status, _) = call(
+        addr,
+        "PUT",
+        "/api/admin/settings",
+        &admin,
+        json!({"prevent_multiple_agents": true, "one_chat_per_agent": false, "display": "ring",
+               "abandon": {"enabled": true, "ask_after_minutes": 9, "end_after_minutes": 8,
+                           "close_ticket": false}}),
+    )
+    .await;
+    assert_eq!(status, 422, "the question comes before the end");
     relay.stop().await;
 }

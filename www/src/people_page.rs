@@ -34,6 +34,15 @@ struct Settings {
     /// `ring` or `tickets`.
     display: String,
     ticket_agent_only: bool,
+    abandon: Abandon,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+struct Abandon {
+    enabled: bool,
+    ask_after_minutes: u32,
+    end_after_minutes: u32,
+    close_ticket: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -329,6 +338,27 @@ fn ChatSettings(lists: Lists) -> impl IntoView {
                     prop:checked=move || lists.settings.with(|s| s.ticket_agent_only)
                     on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.ticket_agent_only = on); }/>
                     "Agent must be assigned to the linked ticket to join"</label>
+            </fieldset>
+            <fieldset class="setting-group">
+                <legend>"Abandoned live chats"</legend>
+                <label class="setting"><input type="checkbox"
+                    prop:checked=move || lists.settings.with(|s| s.abandon.enabled)
+                    on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.abandon.enabled = on); }/>
+                    "Auto-end live chats the visitor abandons before an agent joins"</label>
+                <label class="setting">"Ask \"Are you still there?\" after "
+                    <input type="number" min="1" class="narrow" aria-label="Ask after minutes"
+                        prop:value=move || lists.settings.with(|s| s.abandon.ask_after_minutes.to_string())
+                        on:input=move |event| { if let Ok(minutes) = event_target_value(&event).parse() { lists.settings.update(|s| s.abandon.ask_after_minutes = minutes); } }/>
+                    " minutes"</label>
+                <label class="setting">"End the chat as abandoned after "
+                    <input type="number" min="1" class="narrow" aria-label="End after minutes"
+                        prop:value=move || lists.settings.with(|s| s.abandon.end_after_minutes.to_string())
+                        on:input=move |event| { if let Ok(minutes) = event_target_value(&event).parse() { lists.settings.update(|s| s.abandon.end_after_minutes = minutes); } }/>
+                    " minutes since queueing or the last answer"</label>
+                <label class="setting"><input type="checkbox"
+                    prop:checked=move || lists.settings.with(|s| s.abandon.close_ticket)
+                    on:change=move |event| { let on = event_target_checked(&event); lists.settings.update(|s| s.abandon.close_ticket = on); }/>
+                    "Also close the linked ticket"</label>
             </fieldset>
             <button on:click=save>"Save chat settings"</button>
         </section>

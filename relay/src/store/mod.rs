@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::flow::AttachmentPolicy;
 use crate::routing::{AccessLevel, ChatFacts, ChatRules};
+use crate::timers::AbandonRules;
 use porchlight_protocol::{
     AgentId, AgentInfo, AttachmentInfo, Author, CannedText, ChatMessage, ChatSummary,
     ConversationId, ConversationStatus, Seq, TicketLine,
@@ -159,6 +160,10 @@ pub struct Conversation {
     pub uploads_switchable: bool,
     /// An agent's override for this chat; `None` follows the policy.
     pub visitor_uploads: Option<bool>,
+    /// Waiting: wait messages posted, and the "are you still there?" question.
+    pub wait_messages_sent: u32,
+    pub still_there_asked_at: Option<i64>,
+    pub still_there_at: Option<i64>,
     /// The teams the chat is routed to (from the flow's start_live_chat or a transfer).
     pub teams: Vec<String>,
     /// A transfer to one agent: only they are rung.
@@ -644,6 +649,33 @@ pub trait Store: Send + Sync + 'static {
     async fn chat_records(&self, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError>;
     /// The messages of the chats started in `[from, to)`, by chat and seq.
     async fn message_records(&self, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError>;
+
+    /// Posts a wait message (as the bot) if the chat still waits and has posted
+    /// `sent_before` of them.
+    async fn post_wait_message(
+        &self,
+        id: ConversationId,
+        bot_name: String,
+        body: String,
+        sent_before: u32,
+    ) -> Result<Option<ChatMessage>, StoreError>;
+    /// Asks "are you still there?" (as the bot) if the chat still waits unasked.
+    async fn ask_still_there(
+        &self,
+        id: ConversationId,
+        bot_name: String,
+        body: String,
+    ) -> Result<Option<ChatMessage>, StoreError>;
+    /// The visitor answered "I'm still here": says whether they had been asked.
+    async fn confirm_still_there(&self, id: ConversationId) -> Result<bool, StoreError>;
+    /// Ends a chat that still waits as abandoned (optionally closing its ticket).
+    async fn abandon(
+        &self,
+        id: ConversationId,
+        close_ticket: bool,
+    ) -> Result<Option<(Conversation, ChatMessage)>, StoreError>;
+    async fn abandon_rules(&self) -> Result<AbandonRules, StoreError>;
+    async fn set_abandon_rules(&self, rules: AbandonRules) -> Result<(), StoreError>;
 
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;

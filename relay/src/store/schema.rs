@@ -174,6 +174,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX conversations_created ON conversations(created_at);
     "#,
+    // 8: waiting timers (wait messages, "are you still there?", abandoned chats).
+    r#"
+    ALTER TABLE conversations ADD COLUMN wait_messages_sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN still_there_asked_at INTEGER;
+    ALTER TABLE conversations ADD COLUMN still_there_at INTEGER;
+    ALTER TABLE conversations ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::flow::AttachmentPolicy;
 use crate::routing::{AccessLevel, ChatRules};
+use crate::timers::AbandonRules;
 
 use super::{
     Agent, AgentAccount, AgentSnapshot, Appended, ChatRecord, Conversation, Durability, FlowTurn,
@@ -211,7 +212,7 @@ const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_nam
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
      c.teams, c.target_agent_id, c.referrer, c.user_agent, c.upload_policy, c.uploads_switchable, \
-     c.visitor_uploads";
+     c.visitor_uploads, c.wait_messages_sent, c.still_there_asked_at, c.still_there_at";
 
 fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -246,6 +247,9 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
             .unwrap_or(AttachmentPolicy::Prevent),
         uploads_switchable: row.get(23)?,
         visitor_uploads: row.get(24)?,
+        wait_messages_sent: row.get(25)?,
+        still_there_asked_at: row.get(26)?,
+        still_there_at: row.get(27)?,
     })
 }
 
@@ -1237,6 +1241,118 @@ impl Store for SqliteStore {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn post_wait_message(
+        &self,
+        id: ConversationId,
+        bot_name: String,
+        body: String,
+        sent_before: u32,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        self.write(move |conn| {
+            let counted = conn.execute(
+                "UPDATE conversations SET wait_messages_sent = wait_messages_sent + 1 \
+                 WHERE id = ?1 AND status = 'queued' AND wait_messages_sent = ?2",
+                params![id, sent_before],
+            )?;
+            if counted == 0 {
+                return Ok(None);
+            }
+            let message = NewMessage::text(id, None, Author::Bot, None, Some(bot_name), body);
+            Ok(Some(insert_message(conn, &message)?.message))
+        })
+        .await
+    }
+
+    async fn ask_still_there(
+        &self,
+        id: ConversationId,
+        bot_name: String,
+        body: String,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        self.write(move |conn| {
+            let asked = conn.execute(
+                "UPDATE conversations SET still_there_asked_at = ?1 \
+                 WHERE id = ?2 AND status = 'queued' AND still_there_asked_at IS NULL",
+                params![now_ms(), id],
+            )?;
+            if asked == 0 {
+                return Ok(None);
+            }
+            let message = NewMessage::text(id, None, Author::Bot, None, Some(bot_name), body);
+            Ok(Some(insert_message(conn, &message)?.message))
+        })
+        .await
+    }
+
+    async fn confirm_still_there(&self, id: ConversationId) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let confirmed = conn.execute(
+                "UPDATE conversations SET still_there_at = ?1, still_there_asked_at = NULL \
+                 WHERE id = ?2 AND status = 'queued' AND still_there_asked_at IS NOT NULL",
+                params![now_ms(), id],
+            )?;
+            Ok(confirmed > 0)
+        })
+        .await
+    }
+
+    async fn abandon(
+        &self,
+        id: ConversationId,
+        close_ticket: bool,
+    ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+        self.write(move |conn| {
+            let ended = conn.execute(
+                "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'abandoned', \
+                 abandoned = 1 WHERE id = ?2 AND status = 'queued'",
+                params![now_ms(), id],
+            )?;
+            if ended == 0 {
+                return Ok(None);
+            }
+            if close_ticket {
+                conn.execute(
+                    "UPDATE tickets SET status = 'closed' \
+                     WHERE id = (SELECT ticket_id FROM conversations WHERE id = ?1)",
+                    [id],
+                )?;
+            }
+            let event = event(id, "The chat ended: nobody was there to answer".to_owned());
+            let appended = insert_message(conn, &event)?;
+            let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+            Ok(Some((conversation, appended.message)))
+        })
+        .await
+    }
+
+    async fn abandon_rules(&self) -> Result<AbandonRules, StoreError> {
+        self.read(|conn| {
+            let text: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM settings WHERE key = 'abandon'",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(text
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn set_abandon_rules(&self, rules: AbandonRules) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('abandon', ?1) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [serde_json::to_string(&rules).unwrap_or_default()],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -343,7 +343,7 @@ async fn call_webhook(
     serde_json::from_slice(&body).ok()
 }
 
-fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {
+pub fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {
     let frame = to_text(&VisitorEvent::Prompt(PromptChange {
         conversation_id,
         prompt,

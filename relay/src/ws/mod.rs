@@ -13,11 +13,12 @@ use crate::server::AppState;
 use crate::store::{Conversation, StoreError};
 
 pub mod agent;
-mod bot;
+pub mod bot;
 pub mod queue;
 pub mod ringing;
 mod socket;
 pub mod visitor;
+pub mod waiting;
 
 pub use bot::is_open;
 pub use socket::{IDLE_TIMEOUT, PING_EVERY};

@@ -53,6 +53,7 @@ async fn waiting_chats(state: &AppState) -> Vec<Conversation> {
 
 /// Sends every waiting visitor whose profile shows it their place and the estimate.
 pub async fn announce(state: &AppState) {
+    state.queue_changed.notify_one();
     let waiting = waiting_chats(state).await;
     let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
     let now = now_ms();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::bot::{self, Trigger};
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{announce_conversation, announce_message, history, limited, store_failure};
-use super::{queue, ringing};
+use super::{queue, ringing, waiting};
 use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
 use crate::flow::profile::Access;
 use crate::flow::{Flow, FlowState};
@@ -302,6 +302,13 @@ impl VisitorSession {
                 .as_deref()
                 .and_then(|text| serde_json::from_str::<FlowState>(text).ok())
                 .and_then(|flow_state| flow.current_prompt(&flow_state)),
+            // Asked "are you still there?" and not answered yet: the button again.
+            (_, Some(latest))
+                if latest.status == ConversationStatus::Queued
+                    && latest.still_there_asked_at.is_some() =>
+            {
+                Some(waiting::still_there_prompt())
+            }
             _ => None,
         };
         let after = match (&conversation, hello.resume) {
@@ -428,6 +435,9 @@ impl VisitorSession {
         }
         if let Err(err) = validate_outgoing(&client_msg_id, &body) {
             return Outcome::reply(to_text(&VisitorEvent::Error(err)));
+        }
+        if let Some(id) = self.conversation {
+            waiting::confirm(&self.state, id, &body).await;
         }
         let failure =
             |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
