@@ -132,7 +132,10 @@ fn the_example_walks_from_greeting_to_live_chat_in_working_hours() {
     assert_eq!(state.variables["email"], "ana@example.com");
     assert_eq!(
         says(&outputs),
-        ["Thanks! I'm connecting you with the team now."]
+        [
+            "Thanks! I'm connecting you with the team now: you're number $QUEUEPOSITION in line, about $WAITTIME min."
+        ],
+        "the queue fills its own variables later"
     );
     assert_eq!(
         outputs.last(),

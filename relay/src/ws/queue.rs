@@ -59,11 +59,14 @@ pub async fn announce(state: &AppState) {
     let now = now_ms();
     let mut settings_by_profile: HashMap<Option<i64>, WaitSettings> = HashMap::new();
     for conversation in &waiting {
-        if !settings_by_profile.contains_key(&conversation.profile_id) {
-            let settings = settings_of(state, conversation.profile_id).await;
-            settings_by_profile.insert(conversation.profile_id, settings);
-        }
-        let settings = &settings_by_profile[&conversation.profile_id];
+        let settings = match settings_by_profile.get(&conversation.profile_id) {
+            Some(settings) => settings.clone(),
+            None => {
+                let settings = settings_of(state, conversation.profile_id).await;
+                settings_by_profile.insert(conversation.profile_id, settings.clone());
+                settings
+            }
+        };
         if !(settings.banner || settings.position) {
             continue;
         }
@@ -75,7 +78,7 @@ pub async fn announce(state: &AppState) {
                 .then(|| u32::try_from(place).unwrap_or(u32::MAX)),
             wait: settings
                 .banner
-                .then(|| estimate(state, settings, &queue, now)),
+                .then(|| estimate(state, &settings, &queue, now)),
         };
         state.hub.publish(
             conversation.id,
