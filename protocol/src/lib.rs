@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 mod error;
+pub mod report;
 pub mod sync;
 mod tag_first;
 pub use error::{ErrorCode, ProtocolError};

@@ -11,7 +11,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use porchlight_protocol::ConversationStatus;
-use serde::{Deserialize, Serialize};
+use porchlight_protocol::report::{AgentCount, DayCount, Report, Spread};
+use serde::Deserialize;
 
 use crate::auth::{Need, api_error, require};
 use crate::server::AppState;
@@ -73,14 +74,6 @@ fn utc_date(ms: i64) -> Option<Date> {
     )
 }
 
-/// Median and 90th percentile (nearest rank) of some durations.
-#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Spread {
-    pub count: usize,
-    pub median_ms: Option<i64>,
-    pub p90_ms: Option<i64>,
-}
-
 fn spread(mut values: Vec<i64>) -> Spread {
     values.sort_unstable();
     let rank = |p: usize| {
@@ -92,39 +85,6 @@ fn spread(mut values: Vec<i64>) -> Spread {
         median_ms: rank(50),
         p90_ms: rank(90),
     }
-}
-
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct DayCount {
-    pub day: String,
-    pub chats: usize,
-}
-
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct AgentCount {
-    pub agent: String,
-    pub chats: usize,
-}
-
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct Report {
-    pub from: String,
-    pub to: String,
-    pub chats: usize,
-    /// Every day of the range, days without chats included.
-    pub per_day: Vec<DayCount>,
-    /// Chats by the UTC hour they started, 0 to 23.
-    pub per_hour: Vec<usize>,
-    /// Chats that waited for an agent.
-    pub queued: usize,
-    /// Of those, the ones that ended before an agent joined.
-    pub abandoned: usize,
-    /// From queued to the first agent joining.
-    pub queue_time: Spread,
-    /// From queued to the first agent message.
-    pub first_response: Spread,
-    /// Chats each agent took, most first.
-    pub per_agent: Vec<AgentCount>,
 }
 
 /// A chat that waited and ended before any agent joined.
@@ -268,11 +228,18 @@ pub fn messages_csv(messages: &[MessageRecord]) -> String {
     )
 }
 
-async fn days_for(state: &AppState, headers: &HeaderMap, range: &Range) -> Result<Days, Response> {
+/// The admin's range as days and `[start, end)` milliseconds, or the refusal.
+async fn range_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    range: &Range,
+) -> Result<(Days, i64, i64), Response> {
     require(state, headers, Need::Admin).await?;
     let today = utc_date(now_ms()).unwrap_or(Date::constant(2026, 1, 1));
-    Days::parse(range, today)
-        .map_err(|problem| api_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem))
+    let days = Days::parse(range, today)
+        .map_err(|problem| api_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem))?;
+    let (from, to) = days.millis();
+    Ok((days, from, to))
 }
 
 fn internal() -> Response {
@@ -289,14 +256,12 @@ pub async fn report(
     headers: HeaderMap,
     Query(range): Query<Range>,
 ) -> Response {
-    let days = match days_for(&state, &headers, &range).await {
-        Ok(days) => days,
-        Err(refused) => return refused,
-    };
-    let (from, to) = days.millis();
-    match state.store.chat_records(from, to).await {
-        Ok(chats) => Json(summarise(days, &chats)).into_response(),
-        Err(_) => internal(),
+    match range_of(&state, &headers, &range).await {
+        Ok((days, from, to)) => match state.store.chat_records(from, to).await {
+            Ok(chats) => Json(summarise(days, &chats)).into_response(),
+            Err(_) => internal(),
+        },
+        Err(refused) => refused,
     }
 }
 
@@ -322,14 +287,12 @@ pub async fn chats_export(
     headers: HeaderMap,
     Query(range): Query<Range>,
 ) -> Response {
-    let days = match days_for(&state, &headers, &range).await {
-        Ok(days) => days,
-        Err(refused) => return refused,
-    };
-    let (from, to) = days.millis();
-    match state.store.chat_records(from, to).await {
-        Ok(chats) => csv_response(chats_csv(&chats), "chats", days),
-        Err(_) => internal(),
+    match range_of(&state, &headers, &range).await {
+        Ok((days, from, to)) => match state.store.chat_records(from, to).await {
+            Ok(chats) => csv_response(chats_csv(&chats), "chats", days),
+            Err(_) => internal(),
+        },
+        Err(refused) => refused,
     }
 }
 
@@ -339,14 +302,12 @@ pub async fn messages_export(
     headers: HeaderMap,
     Query(range): Query<Range>,
 ) -> Response {
-    let days = match days_for(&state, &headers, &range).await {
-        Ok(days) => days,
-        Err(refused) => return refused,
-    };
-    let (from, to) = days.millis();
-    match state.store.message_records(from, to).await {
-        Ok(messages) => csv_response(messages_csv(&messages), "messages", days),
-        Err(_) => internal(),
+    match range_of(&state, &headers, &range).await {
+        Ok((days, from, to)) => match state.store.message_records(from, to).await {
+            Ok(messages) => csv_response(messages_csv(&messages), "messages", days),
+            Err(_) => internal(),
+        },
+        Err(refused) => refused,
     }
 }
 

@@ -2,9 +2,11 @@
 //! and a rolling window of recent queue times (kept in memory, rebuilt from SQLite at
 //! start), so nothing scans the conversations per visitor.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
+
+use crate::flow::expand;
 
 /// How `$WAITTIME` is worked out (per chat profile).
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -146,27 +148,11 @@ pub fn minutes_text(ms: i64) -> String {
 
 /// Fills `$WAITTIME` and `$QUEUEPOSITION` (any case) in a message.
 pub fn fill(text: &str, wait: &str, position: usize) -> String {
-    let position = position.to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(dollar) = rest.find('$') {
-        out.push_str(&rest[..dollar]);
-        let after = &rest[dollar + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        match after[..name_len].to_ascii_uppercase().as_str() {
-            "WAITTIME" => out.push_str(wait),
-            "QUEUEPOSITION" => out.push_str(&position),
-            _ => {
-                out.push('$');
-                out.push_str(&after[..name_len]);
-            }
-        }
-        rest = &after[name_len..];
-    }
-    out.push_str(rest);
-    out
+    let variables = BTreeMap::from([
+        ("waittime".to_owned(), wait.to_owned()),
+        ("queueposition".to_owned(), position.to_string()),
+    ]);
+    expand(text, &variables)
 }
 
 #[cfg(test)]

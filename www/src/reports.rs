@@ -1,50 +1,15 @@
 //! The Reports page's plain logic: the report as the relay sends it, bar geometry for
 //! the SVG charts, and durations in words. Tested natively.
 
-use serde::Deserialize;
+use porchlight_protocol::report::Report;
 
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq, Default)]
-pub struct Spread {
-    pub count: usize,
-    pub median_ms: Option<i64>,
-    pub p90_ms: Option<i64>,
-}
-
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct DayCount {
-    pub day: String,
-    pub chats: usize,
-}
-
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct AgentCount {
-    pub agent: String,
-    pub chats: usize,
-}
-
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Report {
-    pub from: String,
-    pub to: String,
-    pub chats: usize,
-    pub per_day: Vec<DayCount>,
-    pub per_hour: Vec<usize>,
-    pub queued: usize,
-    pub abandoned: usize,
-    pub queue_time: Spread,
-    pub first_response: Spread,
-    pub per_agent: Vec<AgentCount>,
-}
-
-impl Report {
-    /// "1 of 4 (25%)"; "none" when nothing waited.
-    pub fn abandonment(&self) -> String {
-        if self.queued == 0 {
-            return "none".to_owned();
-        }
-        let percent = (self.abandoned * 100 + self.queued / 2) / self.queued;
-        format!("{} of {} ({percent}%)", self.abandoned, self.queued)
+/// "1 of 4 (25%)"; "none" when nothing waited.
+pub fn abandonment(report: &Report) -> String {
+    if report.queued == 0 {
+        return "none".to_owned();
     }
+    let percent = (report.abandoned * 100 + report.queued / 2) / report.queued;
+    format!("{} of {} ({percent}%)", report.abandoned, report.queued)
 }
 
 /// "45 s", "3 min 5 s", "2 h 10 min"; "—" without data.
@@ -119,6 +84,7 @@ mod tests {
 
     #[test]
     fn abandonment_is_a_share_of_the_queued_chats() {
+        use porchlight_protocol::report::Spread;
         let report = Report {
             from: String::new(),
             to: String::new(),
@@ -131,15 +97,12 @@ mod tests {
             first_response: Spread::default(),
             per_agent: Vec::new(),
         };
-        assert_eq!(report.abandonment(), "1 of 4 (25%)");
-        assert_eq!(
-            Report {
-                queued: 0,
-                abandoned: 0,
-                ..report
-            }
-            .abandonment(),
-            "none"
-        );
+        assert_eq!(abandonment(&report), "1 of 4 (25%)");
+        let quiet = Report {
+            queued: 0,
+            abandoned: 0,
+            ..report
+        };
+        assert_eq!(abandonment(&quiet), "none");
     }
 }

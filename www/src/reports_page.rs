@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::api;
-use crate::reports::{Report, bars, duration_text};
+use porchlight_protocol::report::Report;
+
+use crate::reports::{abandonment, bars, duration_text};
 
 const PLOT_WIDTH: u32 = 600;
 const PLOT_HEIGHT: u32 = 120;
@@ -95,7 +97,7 @@ pub fn ReportsPage() -> impl IntoView {
                         <div><dt>"Queue time, median"</dt><dd>{duration_text(report.queue_time.median_ms)}</dd></div>
                         <div><dt>"Queue time, 90th percentile"</dt><dd>{duration_text(report.queue_time.p90_ms)}</dd></div>
                         <div><dt>"First response, median"</dt><dd>{duration_text(report.first_response.median_ms)}</dd></div>
-                        <div><dt>"Abandoned"</dt><dd>{report.abandonment()}</dd></div>
+                        <div><dt>"Abandoned"</dt><dd>{abandonment(&report)}</dd></div>
                     </dl>
                     {chart("Chats per day", days, per_day)}
                     {chart("Chats by hour of day", hours, report.per_hour.clone())}

@@ -8,7 +8,7 @@ pub mod engine;
 pub mod profile;
 pub mod validate;
 
-pub use engine::{Answer, Facts, FlowState, Output};
+pub use engine::{Answer, Facts, FlowState, Output, expand};
 pub use profile::{Format, Profile};
 pub use validate::{Problem, Severity, compile};
 
