@@ -366,6 +366,25 @@ pub struct TicketLine {
     pub chat: Option<TicketChat>,
 }
 
+/// A ticket with its notes and every linked chat, as `GET /api/tickets/ID` shows it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketDetail {
+    pub ticket: TicketLine,
+    pub notes: Vec<TicketNote>,
+    /// The chats linked to the ticket, oldest first.
+    pub chats: Vec<TicketChat>,
+}
+
+/// A note on a ticket; `transcript` notes are a linked chat's messages.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketNote {
+    pub kind: String,
+    pub body: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<ConversationId>,
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct TicketChat {
     pub conversation_id: ConversationId,

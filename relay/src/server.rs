@@ -241,6 +241,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/reports/chats.csv", get(reports::chats_export))
         .route("/api/reports/messages.csv", get(reports::messages_export))
         .route("/api/tickets", get(tickets::list))
+        .route("/api/tickets/{id}", get(tickets::detail))
         .route("/api/tickets/{id}/agent", put(tickets::assign))
         .route("/api/canned", get(canned::list).post(canned::create))
         .route(

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use porchlight_protocol::{AgentId, TicketLine};
+use porchlight_protocol::{AgentId, TicketDetail, TicketLine};
 use serde::Deserialize;
 
 use crate::auth::{Need, api_error, require};
@@ -71,6 +71,40 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         .filter(|ticket| may_see(&agent, &teams, ticket))
         .collect();
     Json(visible).into_response()
+}
+
+/// `GET /api/tickets/{id}`: the ticket, its notes (chat transcripts) and its chats.
+pub async fn detail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let agent = match require(&state, &headers, Need::Agent).await {
+        Ok(agent) => agent,
+        Err(response) => return response,
+    };
+    let (tickets, teams) = match (
+        state.store.tickets(Some(id), 1).await,
+        teams_of(&state, agent.id).await,
+    ) {
+        (Ok(tickets), Ok(teams)) => (tickets, teams),
+        (Err(err), _) | (_, Err(err)) => return internal(&err),
+    };
+    let Some(ticket) = tickets
+        .into_iter()
+        .find(|ticket| may_see(&agent, &teams, ticket))
+    else {
+        return api_error(StatusCode::NOT_FOUND, "not_found", "No such ticket.");
+    };
+    match state.store.ticket_notes_and_chats(id).await {
+        Ok((notes, chats)) => Json(TicketDetail {
+            ticket,
+            notes,
+            chats,
+        })
+        .into_response(),
+        Err(err) => internal(&err),
+    }
 }
 
 #[derive(Deserialize, Debug)]

@@ -155,6 +155,37 @@ async fn a_waiting_chat_gets_a_ticket_and_only_its_agent_joins() {
         tickets(&relay, &bo_cookie).await[0]["chat"]["status"],
         "active"
     );
+
+    // When the chat ends, its transcript is added to the ticket.
+    bo.send(json!({"type": "send", "conversation_id": chat, "client_msg_id": "b-1", "body": "It ships today."}))
+        .await;
+    bo.next_of_type("ack").await;
+    bo.send(json!({"type": "end_chat", "conversation_id": chat}))
+        .await;
+    bo.next_message("Bo ended the chat").await;
+    let (status, _, body) = http(
+        relay.addr,
+        "GET",
+        &format!("/api/tickets/{ticket_id}"),
+        &[("Cookie", &bo_cookie)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        detail["chats"],
+        json!([{"conversation_id": chat, "status": "ended"}])
+    );
+    let transcript = detail["notes"][0]["body"].as_str().unwrap();
+    assert_eq!(detail["notes"][0]["kind"], "transcript");
+    assert!(
+        transcript.contains("] Visitor: My order is late"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("] Bo: It ships today."), "{transcript}");
+    let lines: Vec<&str> = transcript.lines().collect();
+    assert!(lines.last().unwrap().ends_with("Bo ended the chat"));
     relay.stop().await;
 }
 

@@ -850,6 +850,31 @@ async fn through_tickets_an_agent_takes_the_ticket_and_joins_its_chat() {
     )
     .await;
 
+    // Ending the chat puts its transcript on the ticket.
+    click(&admin, Locator::XPath("//button[.='End chat']")).await;
+    wait_for(&visitor, Locator::XPath("//span[.='Admin ended the chat']")).await;
+    click(&admin, Locator::XPath("//button[.='Tickets']")).await;
+    click_when(
+        &admin,
+        Locator::XPath("//button[starts-with(., 'Chat with Visitor')]"),
+    )
+    .await;
+    wait_for(
+        &admin,
+        Locator::XPath("//pre[contains(., 'Visitor: Where is my parcel?')]"),
+    )
+    .await;
+    click(
+        &admin,
+        Locator::XPath("//button[@role='tab' and .='Chats']"),
+    )
+    .await;
+    wait_for(
+        &admin,
+        Locator::XPath("//ul[@class='ticket-chats']/li[contains(., 'Ended')]"),
+    )
+    .await;
+
     visitor.close().await.unwrap();
     admin.close().await.unwrap();
     harness.stop().await;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{ApiError, ConversationStatus, TicketLine};
+use porchlight_protocol::{ApiError, ConversationStatus, TicketDetail, TicketLine};
 
 use crate::app::api;
 use crate::state::ConsoleState;
@@ -29,6 +29,17 @@ fn chat_label(status: ConversationStatus) -> &'static str {
 pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> impl IntoView {
     let tickets = RwSignal::new(Vec::<TicketLine>::new());
     let note = RwSignal::new(None::<String>);
+    let opened = RwSignal::new(None::<TicketDetail>);
+    let show_chats = RwSignal::new(false);
+    let open = move |id: i64| {
+        spawn_local(async move {
+            if let Ok((200, body)) = api("GET", &format!("/api/tickets/{id}"), None).await
+                && let Ok(detail) = serde_json::from_str(&body)
+            {
+                opened.set(Some(detail));
+            }
+        });
+    };
     // Chats come and go on the socket; the list follows them.
     Effect::new(move |_| {
         state.with(|s| {
@@ -73,7 +84,7 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
                         view! {
                             <tr>
                                 <td>{id}</td>
-                                <td>{ticket.subject.clone()}</td>
+                                <td><button class="link-button" on:click=move |_| open(id)>{ticket.subject.clone()}</button></td>
                                 <td>{ticket.requester.clone()}</td>
                                 <td>{ticket.team.clone().unwrap_or_default()}</td>
                                 <td>
@@ -96,6 +107,46 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
                     }/>
                 </tbody>
             </table>
+            {move || opened.get().map(|detail| {
+                let id = detail.ticket.id;
+                view! {
+                    <section class="ticket" aria-label=format!("Ticket {id}")>
+                        <h3>{format!("#{id} {}", detail.ticket.subject)}</h3>
+                        <p class="hint">{format!("{} · requested by {} · {}", detail.ticket.status, detail.ticket.requester,
+                            detail.ticket.agent.as_ref().map_or_else(|| "unassigned".to_owned(), |agent| format!("assigned to {}", agent.name)))}</p>
+                        <div class="filters" role="tablist">
+                            <button class="filter" role="tab" aria-selected=move || (!show_chats.get()).to_string() on:click=move |_| show_chats.set(false)>"Notes"</button>
+                            <button class="filter" role="tab" aria-selected=move || show_chats.get().to_string() on:click=move |_| show_chats.set(true)>"Chats"</button>
+                        </div>
+                        {move || if show_chats.get() {
+                            view! {
+                                <ul class="ticket-chats">
+                                    {detail.chats.iter().map(|chat| {
+                                        let conversation = chat.conversation_id;
+                                        view! {
+                                            <li>{format!("Chat {conversation}: {}", chat_label(chat.status))}
+                                                {(chat.status == ConversationStatus::Queued).then(|| view! {
+                                                    <button class="join" on:click=move |_| on_join.run(conversation)>{format!("Join chat {conversation}")}</button>
+                                                })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        } else if detail.notes.is_empty() {
+                            view! { <p class="empty">"No notes yet. A linked chat's transcript is added when it ends."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ol class="notes">
+                                    {detail.notes.iter().map(|note| view! {
+                                        <li><pre class="transcript">{note.body.clone()}</pre></li>
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any()
+                        }}
+                    </section>
+                }
+            })}
         </main>
     }
 }

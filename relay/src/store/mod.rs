@@ -8,7 +8,7 @@ use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use crate::timers::AbandonRules;
 use porchlight_protocol::{
     AgentId, AgentInfo, AttachmentInfo, Author, CannedText, ChatMessage, ChatSummary,
-    ConversationId, ConversationStatus, Seq, TicketLine,
+    ConversationId, ConversationStatus, Seq, TicketChat, TicketLine, TicketNote,
 };
 
 mod schema;
@@ -638,6 +638,11 @@ pub trait Store: Send + Sync + 'static {
     /// agent and latest chat.
     async fn tickets(&self, only: Option<i64>, limit: usize)
     -> Result<Vec<TicketLine>, StoreError>;
+    /// A ticket's notes and linked chats (oldest first).
+    async fn ticket_notes_and_chats(
+        &self,
+        id: i64,
+    ) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError>;
     /// Assigns the ticket to `agent` (or no one); a ticket without a team takes the
     /// agent's default team. `NotFound` for no such ticket.
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;

@@ -181,6 +181,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN still_there_at INTEGER;
     ALTER TABLE conversations ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 9: notes on tickets (a linked chat's transcript when it ends).
+    r#"
+    CREATE TABLE ticket_notes (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        conversation_id INTEGER REFERENCES conversations(id),
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX ticket_notes_by_ticket ON ticket_notes(ticket_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, CannedText, ChatMessage, ConversationId, ConversationStatus, Seq,
-    TicketChat, TicketLine,
+    TicketChat, TicketLine, TicketNote,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
@@ -567,12 +567,54 @@ fn apply_turn(
             params![now, id],
         )?;
         messages.push(insert_message(conn, &event(id, "Chat ended".into()))?.message);
+        add_transcript(conn, id)?;
     }
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     Ok(TurnOutcome::Applied {
         conversation: Box::new(conversation),
         messages,
     })
+}
+
+/// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"
+/// lines, in order (UTC times).
+fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite::Result<()> {
+    let ticket: Option<i64> = conn.query_row(
+        "SELECT ticket_id FROM conversations WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )?;
+    let Some(ticket) = ticket else {
+        return Ok(());
+    };
+    let mut statement = conn.prepare(
+        "SELECT created_at, author_kind, author_name, body FROM messages \
+         WHERE conversation_id = ?1 ORDER BY seq",
+    )?;
+    let lines = statement.query_map([id], |row| {
+        let at: i64 = row.get(0)?;
+        let kind: String = row.get(1)?;
+        let name: Option<String> = row.get(2)?;
+        let body: String = row.get(3)?;
+        let minutes = at.div_euclid(60_000);
+        let who = match kind.as_str() {
+            "visitor" => "Visitor".to_owned(),
+            "system" => "—".to_owned(),
+            _ => name.unwrap_or(kind),
+        };
+        Ok(format!(
+            "[{:02}:{:02}] {who}: {body}",
+            minutes.div_euclid(60).rem_euclid(24),
+            minutes.rem_euclid(60)
+        ))
+    })?;
+    let transcript = lines.collect::<rusqlite::Result<Vec<_>>>()?.join("\n");
+    conn.execute(
+        "INSERT INTO ticket_notes (ticket_id, conversation_id, kind, body, created_at) \
+         VALUES (?1, ?2, 'transcript', ?3, ?4)",
+        params![ticket, id, transcript, now_ms()],
+    )?;
+    Ok(())
 }
 
 fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
@@ -1156,6 +1198,42 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn ticket_notes_and_chats(
+        &self,
+        id: i64,
+    ) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
+        self.read(move |conn| {
+            let mut notes = conn.prepare(
+                "SELECT kind, body, created_at, conversation_id FROM ticket_notes \
+                 WHERE ticket_id = ?1 ORDER BY id",
+            )?;
+            let notes = notes
+                .query_map([id], |row| {
+                    Ok(TicketNote {
+                        kind: row.get(0)?,
+                        body: row.get(1)?,
+                        created_at: row.get(2)?,
+                        conversation_id: row.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut chats = conn
+                .prepare("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
+            let chats = chats
+                .query_map([id], |row| {
+                    let status: String = row.get(1)?;
+                    Ok(TicketChat {
+                        conversation_id: row.get(0)?,
+                        status: ConversationStatus::parse(&status)
+                            .unwrap_or(ConversationStatus::Ended),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((notes, chats))
+        })
+        .await
+    }
+
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError> {
         self.write(move |conn| {
             let updated = conn.execute(
@@ -1323,6 +1401,7 @@ impl Store for SqliteStore {
             }
             let event = event(id, "The chat ended: nobody was there to answer".to_owned());
             let appended = insert_message(conn, &event)?;
+            add_transcript(conn, id)?;
             let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
             Ok(Some((conversation, appended.message)))
         })
@@ -1764,6 +1843,7 @@ impl Store for SqliteStore {
                 (_, None) => "Chat ended".to_owned(),
             };
             let appended = insert_message(conn, &event(id, body))?;
+            add_transcript(conn, id)?;
             let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
             Ok(Some((conversation, appended.message)))
         })
