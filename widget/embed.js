@@ -4,7 +4,8 @@
   var s = document.currentScript, site = s && s.getAttribute("data-site");
   if (!site || window.__porchlight) return;
   window.__porchlight = 1;
-  var base = new URL(s.src).origin, key = "porchlight.open." + site, step = s.getAttribute("data-start-step") || "";
+  var base = new URL(s.src).origin, key = "porchlight.open." + site, step = s.getAttribute("data-start-step") || "",
+    a = function (n) { return encodeURIComponent(s.getAttribute("data-" + n) || ""); };
   var host = document.createElement("div"), root = host.attachShadow({ mode: "open" });
   host.id = "porchlight";
   root.innerHTML = "<style>" +
@@ -27,7 +28,8 @@
     frame.title = "Chat";
     frame.hidden = true;
     frame.src = base + "/widget/?site=" + encodeURIComponent(site) + "&step=" + encodeURIComponent(step) +
-      "&page=" + encodeURIComponent(location.href) + "&ref=" + encodeURIComponent(document.referrer);
+      "&page=" + encodeURIComponent(location.href) + "&ref=" + encodeURIComponent(document.referrer) +
+      "&ticket=" + a("ticket") + "&tt=" + a("ticket-token");
     frame.addEventListener("load", tell);
     root.appendChild(frame);
   }

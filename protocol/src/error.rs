@@ -34,6 +34,9 @@ pub enum ErrorCode {
     /// The page asked to start at a step that does not allow it; the chat starts at
     /// the profile's start step instead.
     StartStepRefused,
+    /// The page's link to a ticket is not valid (wrong token, or not this site's
+    /// ticket); the chat starts without it.
+    TicketRefused,
     EmptyMessage,
     MessageTooLong,
     /// Too many frames too fast.

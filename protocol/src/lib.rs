@@ -201,6 +201,13 @@ pub struct Prompt {
     pub input: Option<InputKind>,
 }
 
+/// A page's link to a ticket: its id and the site server's HMAC token for it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketLink {
+    pub id: i64,
+    pub token: String,
+}
+
 /// Frames the widget sends to the relay.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -222,6 +229,10 @@ pub enum VisitorRequest {
         /// honoured for a logged-in admin).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         preview_profile: Option<i64>,
+        /// A new chat is about this ticket (the page's `data-ticket`, signed by the
+        /// site's server).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ticket: Option<TicketLink>,
     },
     /// A message, or the answer to the bot's prompt; starts a new conversation when the
     /// visitor has none open.

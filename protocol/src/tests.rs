@@ -79,8 +79,12 @@ fn visitor_requests_have_pinned_json() {
             }),
             start_step: Some("topic".into()),
             preview_profile: Some(3),
+            ticket: Some(TicketLink {
+                id: 42,
+                token: "ab12".into(),
+            }),
         },
-        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic","preview_profile":3}"#,
+        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic","preview_profile":3,"ticket":{"id":42,"token":"ab12"}}"#,
     );
     pins(
         VisitorRequest::Hello {
@@ -91,6 +95,7 @@ fn visitor_requests_have_pinned_json() {
             page: None,
             start_step: None,
             preview_profile: None,
+            ticket: None,
         },
         r#"{"type":"hello","v":1,"site":"demo"}"#,
     );

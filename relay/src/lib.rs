@@ -24,6 +24,7 @@ pub mod reports;
 pub mod routing;
 pub mod server;
 pub mod store;
+pub mod ticket_link;
 pub mod tickets;
 pub mod timers;
 pub mod uploads;

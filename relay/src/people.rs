@@ -339,6 +339,23 @@ async fn save_status(state: AppState, headers: HeaderMap, id: i64, input: Status
     }
 }
 
+/// `GET /api/admin/sites`: each site's key, name and secret (for signing ticket links).
+pub async fn sites(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(response) = require(&state, &headers, Need::Admin).await {
+        return response;
+    }
+    match state.store.sites().await {
+        Ok(sites) => Json(
+            sites
+                .into_iter()
+                .map(|site| serde_json::json!({"key": site.key, "name": site.name, "secret": site.secret}))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(err) => store_error(&err, "No such site."),
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug)]
 pub struct SettingsJson {
     /// "Prevent multiple agents from connecting to a live chat simultaneously".

@@ -232,6 +232,7 @@ pub fn app(state: AppState) -> Router {
             "/api/admin/settings",
             get(people::settings).put(people::update_settings),
         )
+        .route("/api/admin/sites", get(people::sites))
         .route(
             "/api/v1/conversations/{id}/attachments",
             post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),

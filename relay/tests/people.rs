@@ -42,6 +42,11 @@ async fn admins_create_agents_who_can_log_in_and_change_their_teams_access_and_c
 
     let (status, body) = call(addr, "GET", "/api/admin/agents", &agent, Value::Null).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("admin_only")));
+    let (status, _) = call(addr, "GET", "/api/admin/sites", &agent, Value::Null).await;
+    assert_eq!(status, 403, "site secrets are for admins");
+    let (status, sites) = call(addr, "GET", "/api/admin/sites", &admin, Value::Null).await;
+    assert_eq!((status, &sites[0]["key"]), (200, &json!("demo")));
+    assert_eq!(sites[0]["secret"].as_str().unwrap().len(), 64);
 
     let new = json!({"email": "cy@example.com", "name": "Cy", "role": "agent"});
     let (status, created) = call(addr, "POST", "/api/admin/agents", &admin, new.clone()).await;

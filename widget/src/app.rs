@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use porchlight_protocol::sync::{Entry, Outgoing, reconnect_delay_ms};
-use porchlight_protocol::{Author, PageInfo, VisitorEvent, VisitorRequest, to_text};
+use porchlight_protocol::{Author, PageInfo, TicketLink, VisitorEvent, VisitorRequest, to_text};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::MessageEvent;
@@ -152,6 +152,10 @@ fn Widget() -> impl IntoView {
     let mut initial = ChatState::new(site, stored(&keys.token()), outbox);
     initial.start_step = query_param("step").filter(|step| !step.is_empty());
     initial.preview_profile = keys.preview;
+    initial.ticket = query_param("ticket")
+        .and_then(|id| id.parse().ok())
+        .zip(query_param("tt").filter(|token| !token.is_empty()))
+        .map(|(id, token)| TicketLink { id, token });
     let state = RwSignal::new(initial);
     let attempt = StoredValue::new(0u32);
     connect(state, keys, attempt);

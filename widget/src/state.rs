@@ -4,7 +4,7 @@ use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
     Ack, Author, ConversationId, ConversationState, ConversationStatus, InputKind,
     PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume, Seq,
-    StatusChange, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
+    StatusChange, TicketLink, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub struct ChatState {
     pub start_step: Option<String>,
     /// The profile an admin is trying out in the console.
     pub preview_profile: Option<i64>,
+    /// The ticket the page links the chat to (`data-ticket`, `data-ticket-token`).
+    pub ticket: Option<TicketLink>,
     /// Title, colour, greeting and whether the chat is open, from the chat profile.
     pub profile: Option<ProfileView>,
     /// What the bot waits for.
@@ -64,6 +66,7 @@ impl ChatState {
             notice: None,
             start_step: None,
             preview_profile: None,
+            ticket: None,
             stopped: false,
             profile: None,
             prompt: None,
@@ -85,6 +88,7 @@ impl ChatState {
             page,
             start_step: self.start_step.clone(),
             preview_profile: self.preview_profile,
+            ticket: self.ticket.clone(),
         }
     }
 

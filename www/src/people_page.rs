@@ -126,6 +126,7 @@ pub fn PeoplePage() -> impl IntoView {
             <Teams lists=lists/>
             <Statuses lists=lists/>
             <ChatSettings lists=lists/>
+            <Sites/>
         </main>
     }
 }
@@ -298,6 +299,38 @@ fn Statuses(lists: Lists) -> impl IntoView {
                 <label><input type="checkbox" prop:checked=move || online.get() on:change=move |event| online.set(event_target_checked(&event))/>"counts as online"</label>
                 <button type="submit">"Add status"</button>
             </form>
+        </section>
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct SiteRow {
+    key: String,
+    name: String,
+    secret: String,
+}
+
+/// Each site's secret, for its server to sign links to tickets.
+#[component]
+fn Sites() -> impl IntoView {
+    let sites = RwSignal::new(Vec::<SiteRow>::new());
+    spawn_local(async move {
+        if let Some(list) = get("/api/admin/sites").await {
+            sites.set(list);
+        }
+    });
+    view! {
+        <section aria-label="Sites">
+            <h3>"Sites"</h3>
+            <p class="hint">"A page opens the chat about a ticket with data-ticket=\"ID\" and data-ticket-token=\"hex(HMAC-SHA256(secret, 'ticket:ID'))\", computed by the site's server. Keep the secret on the server."</p>
+            <table class="canned-list">
+                <thead><tr><th>"Key"</th><th>"Name"</th><th>"Secret"</th></tr></thead>
+                <tbody>
+                    {move || sites.get().into_iter().map(|site| view! {
+                        <tr><td>{site.key}</td><td>{site.name}</td><td><code>{site.secret}</code></td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
         </section>
     }
 }

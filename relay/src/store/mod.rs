@@ -79,6 +79,8 @@ pub struct Site {
     /// Origins allowed to embed the widget, besides the relay's own.
     pub allowed_origins: Vec<String>,
     pub default_profile_id: Option<i64>,
+    /// Signs links to tickets (`data-ticket-token`); known to the site's server only.
+    pub secret: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,6 +361,8 @@ pub struct NewConversation {
     pub page_url: Option<String>,
     pub referrer: Option<String>,
     pub user_agent: Option<String>,
+    /// The ticket the chat is about (from a signed page link).
+    pub ticket_id: Option<i64>,
 }
 
 /// Where a transferred chat goes.
@@ -638,6 +642,8 @@ pub trait Store: Send + Sync + 'static {
     /// agent and latest chat.
     async fn tickets(&self, only: Option<i64>, limit: usize)
     -> Result<Vec<TicketLine>, StoreError>;
+    /// The site a ticket belongs to.
+    async fn ticket_site(&self, id: i64) -> Result<Option<SiteId>, StoreError>;
     /// A ticket's notes and linked chats (oldest first).
     async fn ticket_notes_and_chats(
         &self,

@@ -193,6 +193,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ticket_notes_by_ticket ON ticket_notes(ticket_id);
     "#,
+    // 10: each site's secret, with which its server signs links to tickets.
+    r#"
+    ALTER TABLE sites ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+    UPDATE sites SET secret = lower(hex(randomblob(32))) WHERE secret = '';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -470,7 +470,7 @@ fn profile_from_row(row: &Row<'_>) -> rusqlite::Result<StoredProfile> {
 
 const PROFILE_COLUMNS: &str = "id, site_id, name, definition, updated_at";
 
-const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id";
+const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret";
 
 fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
     let origins: String = row.get(3)?;
@@ -480,6 +480,7 @@ fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
         name: row.get(2)?,
         allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
         default_profile_id: row.get(4)?,
+        secret: row.get(5)?,
     })
 }
 
@@ -638,7 +639,8 @@ impl Store for SqliteStore {
             }
             let now = now_ms();
             conn.execute(
-                "INSERT INTO sites (key, name, created_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO sites (key, name, created_at, secret) \
+                 VALUES (?1, ?2, ?3, lower(hex(randomblob(32))))",
                 params![seed.site_key, seed.site_name, now],
             )?;
             let site_id = conn.last_insert_rowid();
@@ -779,8 +781,8 @@ impl Store for SqliteStore {
                     let queued_at = (status == ConversationStatus::Queued).then_some(now);
                     conn.execute(
                         "INSERT INTO conversations (site_id, visitor_id, profile_id, status, \
-                         created_at, queued_at, page_url, referrer, user_agent) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                         created_at, queued_at, page_url, referrer, user_agent, ticket_id) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         params![
                             new.site_id,
                             new.visitor_id,
@@ -790,7 +792,8 @@ impl Store for SqliteStore {
                             queued_at,
                             new.page_url,
                             new.referrer,
-                            new.user_agent
+                            new.user_agent,
+                            new.ticket_id
                         ],
                     )?;
                     (conn.last_insert_rowid(), true)
@@ -1194,6 +1197,17 @@ impl Store for SqliteStore {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn ticket_site(&self, id: i64) -> Result<Option<SiteId>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT site_id FROM tickets WHERE id = ?1", [id], |row| {
+                    row.get(0)
+                })
+                .optional()?)
         })
         .await
     }

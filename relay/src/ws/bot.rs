@@ -84,8 +84,8 @@ pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
 /// Whether the flow, run from `step` with the world as it is now, would ask the
 /// visitor something before handing over; if not, nothing is stored until the visitor
 /// writes. The dry run takes every webhook as failed, so it calls nothing.
-pub async fn engages(state: &AppState, flow: &Flow, step: &str) -> bool {
-    let world = gather(state, flow, false).await;
+pub async fn engages(state: &AppState, flow: &Flow, step: &str, linked_to_ticket: bool) -> bool {
+    let world = gather(state, flow, linked_to_ticket).await;
     let mut dry = FlowState::default();
     let mut outputs = flow.start_at(&mut dry, step, &world);
     // Bounded: validation refuses loops that never wait, so each pass moves on.

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
     Ack, Author, ConversationId, ConversationState, ConversationStatus, ErrorCode,
-    PROTOCOL_VERSION, PageInfo, ProtocolError, Resume, VisitorEvent, VisitorRequest, Welcome,
-    parse_visitor_request, to_text, validate_outgoing,
+    PROTOCOL_VERSION, PageInfo, ProtocolError, Resume, TicketLink, VisitorEvent, VisitorRequest,
+    Welcome, parse_visitor_request, to_text, validate_outgoing,
 };
 
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use crate::flow::{Flow, FlowState};
 use crate::hub::{ConnId, ConnKind};
 use crate::server::AppState;
 use crate::store::{Conversation, NewConversation, NewMessage, Role, Site, StoreError, Visitor};
+use crate::ticket_link;
 
 /// The longest page URL or referrer kept for the agent's context panel.
 const MAX_PAGE_FIELD: usize = 2048;
@@ -67,6 +68,7 @@ async fn run(socket: WebSocket, state: AppState, may_preview: bool, user_agent: 
         start_step: None,
         page: None,
         user_agent,
+        ticket: None,
         may_preview,
     };
     drive(
@@ -96,6 +98,8 @@ struct VisitorSession {
     start_step: Option<String>,
     page: Option<PageInfo>,
     user_agent: Option<String>,
+    /// The ticket a new chat from this page is about (checked against the site's secret).
+    ticket: Option<i64>,
     /// The socket belongs to a logged-in admin, who may preview any profile.
     may_preview: bool,
 }
@@ -109,6 +113,7 @@ struct Hello {
     page: Option<PageInfo>,
     start_step: Option<String>,
     preview_profile: Option<i64>,
+    ticket: Option<TicketLink>,
 }
 
 fn error(code: ErrorCode, message: &str) -> String {
@@ -141,6 +146,7 @@ impl Handler for VisitorSession {
                 page,
                 start_step,
                 preview_profile,
+                ticket,
             } => {
                 self.hello(Hello {
                     v,
@@ -150,6 +156,7 @@ impl Handler for VisitorSession {
                     page,
                     start_step,
                     preview_profile,
+                    ticket,
                 })
                 .await
             }
@@ -246,9 +253,27 @@ impl VisitorSession {
             url: clip(page.url),
             referrer: clip(page.referrer),
         });
+        // A new chat from this page is about the ticket, if the site's server signed it.
+        let mut ticket_refused = false;
+        if let Some(link) = hello.ticket {
+            let signed = ticket_link::verify(&site.secret, link.id, &link.token);
+            let ours = signed
+                && matches!(store.ticket_site(link.id).await, Ok(Some(owner)) if owner == site.id);
+            if ours {
+                self.ticket = Some(link.id);
+            } else {
+                ticket_refused = true;
+            }
+        }
         self.visitor = Some((site, visitor.clone()));
         self.flow = flow.clone();
         let mut replies = Vec::new();
+        if ticket_refused {
+            replies.push(error(
+                ErrorCode::TicketRefused,
+                "This page's link to a ticket is not valid; the chat starts without it.",
+            ));
+        }
         if let Some(flow) = &flow {
             let (step, refused) = bot::start_step(flow, hello.start_step.as_deref());
             if refused {
@@ -351,7 +376,9 @@ impl VisitorSession {
             .as_ref()
             .filter(|conversation| conversation.status != ConversationStatus::Ended);
         let (conversation, flow, step) = match open {
-            None if !resuming_ended && bot::engages(&self.state, &flow, &step).await => {
+            None if !resuming_ended
+                && bot::engages(&self.state, &flow, &step, self.ticket.is_some()).await =>
+            {
                 let (conversation, started) =
                     self.open_conversation(ConversationStatus::Bot).await?;
                 if !started {
@@ -402,6 +429,7 @@ impl VisitorSession {
             page_url: self.page.as_ref().map(|page| page.url.clone()),
             referrer: self.page.as_ref().map(|page| page.referrer.clone()),
             user_agent: self.user_agent.clone(),
+            ticket_id: self.ticket,
         };
         let (conversation, started) = self
             .state

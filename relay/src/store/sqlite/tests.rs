@@ -49,6 +49,7 @@ async fn conversation(fx: &Fixture, token: &str) -> Conversation {
                 page_url: None,
                 referrer: None,
                 user_agent: None,
+                ticket_id: None,
             },
             ConversationStatus::Queued,
         )
@@ -278,6 +279,7 @@ async fn an_ended_conversation_takes_no_more_text_and_a_new_one_can_start() {
                 page_url: None,
                 referrer: None,
                 user_agent: None,
+                ticket_id: None,
             },
             ConversationStatus::Queued,
         )
@@ -501,6 +503,7 @@ async fn a_visitors_client_msg_id_is_stored_once_across_their_chats() {
                 page_url: None,
                 referrer: None,
                 user_agent: None,
+                ticket_id: None,
             },
             ConversationStatus::Queued,
         )
