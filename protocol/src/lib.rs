@@ -377,10 +377,20 @@ pub struct TicketLine {
     pub chat: Option<TicketChat>,
 }
 
+/// A ticket category field and the values it may take.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketCategory {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
 /// A ticket with its notes and every linked chat, as `GET /api/tickets/ID` shows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct TicketDetail {
     pub ticket: TicketLine,
+    /// Category name → the ticket's value.
+    #[serde(default)]
+    pub categories: std::collections::BTreeMap<String, String>,
     pub notes: Vec<TicketNote>,
     /// The chats linked to the ticket, oldest first.
     pub chats: Vec<TicketChat>,

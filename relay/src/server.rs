@@ -241,8 +241,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/reports", get(reports::report))
         .route("/api/reports/chats.csv", get(reports::chats_export))
         .route("/api/reports/messages.csv", get(reports::messages_export))
-        .route("/api/tickets", get(tickets::list))
+        .route("/api/tickets", get(tickets::list).post(tickets::create))
         .route("/api/tickets/{id}", get(tickets::detail))
+        .route("/api/tickets/{id}/categories", put(tickets::set_categories))
+        .route("/api/tickets/{id}/status", put(tickets::set_status))
+        .route("/api/ticket-categories", get(tickets::categories))
+        .route("/api/admin/categories", post(tickets::create_category))
         .route("/api/tickets/{id}/agent", put(tickets::assign))
         .route("/api/canned", get(canned::list).post(canned::create))
         .route(

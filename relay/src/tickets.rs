@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use porchlight_protocol::{AgentId, TicketDetail, TicketLine};
+use std::collections::BTreeMap;
+
+use porchlight_protocol::{AgentId, TicketCategory, TicketDetail, TicketLine};
 use serde::Deserialize;
 
 use crate::auth::{Need, api_error, require};
@@ -83,27 +85,23 @@ pub async fn detail(
         Ok(agent) => agent,
         Err(response) => return response,
     };
-    let (tickets, teams) = match (
-        state.store.tickets(Some(id), 1).await,
-        teams_of(&state, agent.id).await,
-    ) {
-        (Ok(tickets), Ok(teams)) => (tickets, teams),
-        (Err(err), _) | (_, Err(err)) => return internal(&err),
+    let ticket = match visible_ticket(&state, &agent, id).await {
+        Ok(ticket) => ticket,
+        Err(refused) => return refused,
     };
-    let Some(ticket) = tickets
-        .into_iter()
-        .find(|ticket| may_see(&agent, &teams, ticket))
-    else {
-        return api_error(StatusCode::NOT_FOUND, "not_found", "No such ticket.");
-    };
-    match state.store.ticket_notes_and_chats(id).await {
-        Ok((notes, chats)) => Json(TicketDetail {
+    let (details, categories) = (
+        state.store.ticket_notes_and_chats(id).await,
+        state.store.ticket_category_values(id).await,
+    );
+    match (details, categories) {
+        (Ok((notes, chats)), Ok(categories)) => Json(TicketDetail {
             ticket,
+            categories,
             notes,
             chats,
         })
         .into_response(),
-        Err(err) => internal(&err),
+        (Err(err), _) | (_, Err(err)) => internal(&err),
     }
 }
 
@@ -125,18 +123,9 @@ pub async fn assign(
         Ok(agent) => agent,
         Err(response) => return response,
     };
-    let (tickets, teams) = match (
-        state.store.tickets(Some(id), 1).await,
-        teams_of(&state, agent.id).await,
-    ) {
-        (Ok(tickets), Ok(teams)) => (tickets, teams),
-        (Err(err), _) | (_, Err(err)) => return internal(&err),
-    };
-    let Some(ticket) = tickets
-        .iter()
-        .find(|ticket| ticket.id == id && may_see(&agent, &teams, ticket))
-    else {
-        return api_error(StatusCode::NOT_FOUND, "not_found", "No such ticket.");
+    let ticket = match visible_ticket(&state, &agent, id).await {
+        Ok(ticket) => ticket,
+        Err(refused) => return refused,
     };
     let admin = agent.role == Role::Admin;
     let current = ticket.agent.as_ref().map(|assignee| assignee.id);
@@ -166,6 +155,190 @@ pub async fn assign(
         Err(StoreError::NotFound) => {
             api_error(StatusCode::NOT_FOUND, "not_found", "No such ticket.")
         }
+        Err(err) => internal(&err),
+    }
+}
+
+/// `GET /api/ticket-categories`: the category fields and their values.
+pub async fn categories(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(response) = require(&state, &headers, Need::Agent).await {
+        return response;
+    }
+    match state.store.ticket_categories().await {
+        Ok(categories) => Json(categories).into_response(),
+        Err(err) => internal(&err),
+    }
+}
+
+/// `POST /api/admin/categories` (admins): a new category field with its values.
+pub async fn create_category(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(category): Json<TicketCategory>,
+) -> Response {
+    if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
+        return response;
+    }
+    let name = category.name.trim().to_owned();
+    let mut values: Vec<String> = category
+        .values
+        .iter()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .collect();
+    values.dedup();
+    let fits = |text: &str| (1..=80).contains(&text.chars().count());
+    if !fits(&name) || values.is_empty() || !values.iter().all(|value| fits(value)) {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "A category needs a name and at least one value, each 1 to 80 characters.",
+        );
+    }
+    match state
+        .store
+        .create_ticket_category(TicketCategory { name, values })
+        .await
+    {
+        Ok(()) => StatusCode::CREATED.into_response(),
+        Err(StoreError::Duplicate) => api_error(
+            StatusCode::CONFLICT,
+            "name_taken",
+            "There is already a category with that name.",
+        ),
+        Err(err) => internal(&err),
+    }
+}
+
+/// The ticket if `agent` may see it, else the answer to send.
+async fn visible_ticket(state: &AppState, agent: &Agent, id: i64) -> Result<TicketLine, Response> {
+    let (tickets, teams) = match (
+        state.store.tickets(Some(id), 1).await,
+        teams_of(state, agent.id).await,
+    ) {
+        (Ok(tickets), Ok(teams)) => (tickets, teams),
+        (Err(err), _) | (_, Err(err)) => return Err(internal(&err)),
+    };
+    tickets
+        .into_iter()
+        .find(|ticket| may_see(agent, &teams, ticket))
+        .ok_or_else(|| api_error(StatusCode::NOT_FOUND, "not_found", "No such ticket."))
+}
+
+/// `PUT /api/tickets/{id}/categories`: `{"Category": "value", …}`.
+pub async fn set_categories(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(values): Json<BTreeMap<String, String>>,
+) -> Response {
+    let agent = match require(&state, &headers, Need::AgentWriting).await {
+        Ok(agent) => agent,
+        Err(response) => return response,
+    };
+    if let Err(refused) = visible_ticket(&state, &agent, id).await {
+        return refused;
+    }
+    match state.store.set_ticket_categories(id, values).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(StoreError::NotFound) => api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Each category must exist and the value must be one of its values.",
+        ),
+        Err(err) => internal(&err),
+    }
+}
+
+#[derive(Deserialize, Debug)]
+pub struct StatusChange {
+    status: String,
+}
+
+/// `PUT /api/tickets/{id}/status`: `open` or `closed`.
+pub async fn set_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(change): Json<StatusChange>,
+) -> Response {
+    let agent = match require(&state, &headers, Need::AgentWriting).await {
+        Ok(agent) => agent,
+        Err(response) => return response,
+    };
+    let status = match change.status.as_str() {
+        "open" => "open",
+        "closed" => "closed",
+        _ => {
+            return api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "A ticket is open or closed.",
+            );
+        }
+    };
+    if let Err(refused) = visible_ticket(&state, &agent, id).await {
+        return refused;
+    }
+    match state.store.set_ticket_status(id, status).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => internal(&err),
+    }
+}
+
+#[derive(Deserialize, Debug)]
+pub struct NewTicket {
+    subject: String,
+    #[serde(default)]
+    team: Option<String>,
+}
+
+/// `POST /api/tickets`: an agent opens a ticket; it is theirs, in the team given or
+/// their default team.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(input): Json<NewTicket>,
+) -> Response {
+    let agent = match require(&state, &headers, Need::AgentWriting).await {
+        Ok(agent) => agent,
+        Err(response) => return response,
+    };
+    let subject = input.subject.trim().to_owned();
+    if !(1..=200).contains(&subject.chars().count()) {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "A ticket needs a subject of 1 to 200 characters.",
+        );
+    }
+    let accounts = match state.store.agent_accounts().await {
+        Ok(accounts) => accounts,
+        Err(err) => return internal(&err),
+    };
+    let team = input
+        .team
+        .map(|team| team.trim().to_owned())
+        .filter(|team| !team.is_empty())
+        .or_else(|| {
+            accounts
+                .iter()
+                .find(|account| account.id == agent.id)
+                .and_then(|account| account.default_team.clone())
+        });
+    let site = match state.store.sites().await {
+        Ok(sites) => match sites.into_iter().next() {
+            Some(site) => site,
+            None => return api_error(StatusCode::CONFLICT, "no_site", "There is no site yet."),
+        },
+        Err(err) => return internal(&err),
+    };
+    match state
+        .store
+        .create_ticket(site.id, subject, team, Some(agent.id))
+        .await
+    {
+        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response(),
         Err(err) => internal(&err),
     }
 }

@@ -5,6 +5,7 @@
 //! due moment (tokio time, so tests pause and advance it) and hands it to a
 //! [`Waiter`], which the relay implements over its store and sockets.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 const MINUTE_MS: i64 = 60_000;
 
 /// The global "abandoned live chats" settings.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct AbandonRules {
     /// Auto-end live chats the visitor abandons before an agent joins.
     pub enabled: bool,
@@ -26,6 +27,9 @@ pub struct AbandonRules {
     pub end_after_minutes: u32,
     /// Also close the chat's linked ticket.
     pub close_ticket: bool,
+    /// Category values to set on that ticket.
+    #[serde(default)]
+    pub ticket_categories: BTreeMap<String, String>,
 }
 
 impl Default for AbandonRules {
@@ -35,6 +39,7 @@ impl Default for AbandonRules {
             ask_after_minutes: 5,
             end_after_minutes: 10,
             close_ticket: false,
+            ticket_categories: BTreeMap::new(),
         }
     }
 }
@@ -189,6 +194,7 @@ mod tests {
         ask_after_minutes: 5,
         end_after_minutes: 8,
         close_ticket: true,
+        ticket_categories: BTreeMap::new(),
     };
 
     #[test]

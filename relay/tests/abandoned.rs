@@ -39,11 +39,19 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
     let relay = start().await;
     let store = &relay.state.store;
     store
+        .create_ticket_category(porchlight_protocol::TicketCategory {
+            name: "Outcome".into(),
+            values: vec!["Solved".into(), "No reply".into()],
+        })
+        .await
+        .unwrap();
+    store
         .set_abandon_rules(AbandonRules {
             enabled: true,
             ask_after_minutes: 5,
             end_after_minutes: 10,
             close_ticket: true,
+            ticket_categories: [("Outcome".to_owned(), "No reply".to_owned())].into(),
         })
         .await
         .unwrap();
@@ -98,6 +106,13 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
     assert_eq!(ended.status.as_str(), "ended");
     let tickets = relay.state.store.tickets(None, 10).await.unwrap();
     assert_eq!(tickets[0].status, "closed");
+    let values = relay
+        .state
+        .store
+        .ticket_category_values(tickets[0].id)
+        .await
+        .unwrap();
+    assert_eq!(values.get("Outcome").map(String::as_str), Some("No reply"));
     let records = relay.state.store.chat_records(0, i64::MAX).await.unwrap();
     assert_eq!(records[0].ended_by.as_deref(), Some("abandoned"));
     assert!(porchlight_relay::reports::abandoned(&records[0]));

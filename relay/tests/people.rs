@@ -242,13 +242,15 @@ async fn admins_edit_statuses_and_the_live_chat_settings() {
             json!({"prevent_multiple_agents": true, "one_chat_per_agent": false,
                    "display": "ring", "ticket_agent_only": false,
                    "abandon": {"enabled": false, "ask_after_minutes": 5,
-                               "end_after_minutes": 10, "close_ticket": false}})
+                               "end_after_minutes": 10, "close_ticket": false,
+                               "ticket_categories": {}}})
         )
     );
     let changed = json!({"prevent_multiple_agents": false, "one_chat_per_agent": true,
                          "display": "tickets", "ticket_agent_only": true,
                          "abandon": {"enabled": true, "ask_after_minutes": 3,
-                                     "end_after_minutes": 8, "close_ticket": true}});
+                                     "end_after_minutes": 8, "close_ticket": true,
+                                     "ticket_categories": {}}});
     let (status, _, _) = http(
         addr,
         "PUT",

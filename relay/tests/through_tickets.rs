@@ -233,3 +233,165 @@ async fn without_the_assignment_rule_any_agent_joins_from_the_ticket() {
     assert_eq!(tickets(&relay, &cy_cookie).await, json!([]));
     relay.stop().await;
 }
+
+async fn json_call(
+    relay: &TestRelay,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: Value,
+) -> (u16, Value) {
+    let (status, _, answer) = http(
+        relay.addr,
+        method,
+        path,
+        &[("Cookie", cookie), ("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_open_tickets_set_categories_and_close_them() {
+    let relay = start().await;
+    let admin = relay
+        .agent_cookie(&relay.admin().email.clone(), "Admin")
+        .await;
+    let (_ana_socket, ana, _) = agent_in_support(&relay, "ana@example.com", "Ana").await;
+
+    let outcome = json!({"name": "Outcome", "values": ["Solved", "No reply"]});
+    assert_eq!(
+        json_call(
+            &relay,
+            "POST",
+            "/api/admin/categories",
+            &ana,
+            outcome.clone()
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        json_call(
+            &relay,
+            "POST",
+            "/api/admin/categories",
+            &admin,
+            outcome.clone()
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        json_call(&relay, "POST", "/api/admin/categories", &admin, outcome)
+            .await
+            .0,
+        409
+    );
+    let empty = json!({"name": "Empty", "values": []});
+    assert_eq!(
+        json_call(&relay, "POST", "/api/admin/categories", &admin, empty)
+            .await
+            .0,
+        422
+    );
+    let (_, _, body) = http(
+        relay.addr,
+        "GET",
+        "/api/ticket-categories",
+        &[("Cookie", &ana)],
+        "",
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!([{"name": "Outcome", "values": ["Solved", "No reply"]}])
+    );
+
+    let (status, made) = json_call(
+        &relay,
+        "POST",
+        "/api/tickets",
+        &ana,
+        json!({"subject": "Call back Mrs Jones", "team": "Support"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = made["id"].as_i64().unwrap();
+    let path = |tail: &str| format!("/api/tickets/{id}{tail}");
+    assert_eq!(
+        json_call(
+            &relay,
+            "PUT",
+            &path("/categories"),
+            &ana,
+            json!({"Outcome": "Maybe"})
+        )
+        .await
+        .0,
+        422,
+        "only the category's values"
+    );
+    assert_eq!(
+        json_call(
+            &relay,
+            "PUT",
+            &path("/categories"),
+            &ana,
+            json!({"Outcome": "Solved"})
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        json_call(
+            &relay,
+            "PUT",
+            &path("/status"),
+            &ana,
+            json!({"status": "closed"})
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        json_call(
+            &relay,
+            "PUT",
+            &path("/status"),
+            &ana,
+            json!({"status": "gone"})
+        )
+        .await
+        .0,
+        422
+    );
+    let (_, _, body) = http(relay.addr, "GET", &path(""), &[("Cookie", &ana)], "").await;
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(detail["ticket"]["subject"], "Call back Mrs Jones");
+    assert_eq!(detail["ticket"]["status"], "closed");
+    assert_eq!(
+        detail["ticket"]["agent"]["name"], "Ana",
+        "a ticket an agent opens is theirs"
+    );
+    assert_eq!(detail["ticket"]["team"], "Support");
+    assert_eq!(detail["categories"], json!({"Outcome": "Solved"}));
+    assert_eq!(
+        json_call(
+            &relay,
+            "POST",
+            "/api/tickets",
+            &ana,
+            json!({"subject": " "})
+        )
+        .await
+        .0,
+        422
+    );
+    relay.stop().await;
+}

@@ -875,6 +875,55 @@ async fn through_tickets_an_agent_takes_the_ticket_and_joins_its_chat() {
     )
     .await;
 
+    // An admin-defined category is set on the ticket, and the ticket is closed.
+    click(&admin, Locator::XPath("//button[.='People']")).await;
+    wait_for(&admin, Locator::Css("input[aria-label='New category']"))
+        .await
+        .send_keys("Outcome")
+        .await
+        .unwrap();
+    admin
+        .find(Locator::Css("input[aria-label='Its values']"))
+        .await
+        .unwrap()
+        .send_keys("Solved, No reply")
+        .await
+        .unwrap();
+    click(&admin, Locator::XPath("//button[.='Add category']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//li[.='Outcome: Solved, No reply']"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Tickets']")).await;
+    click_when(
+        &admin,
+        Locator::XPath("//button[starts-with(., 'Chat with Visitor')]"),
+    )
+    .await;
+    wait_for(&admin, Locator::Css("select[aria-label='Outcome']"))
+        .await
+        .select_by_value("Solved")
+        .await
+        .unwrap();
+    wait_for(
+        &admin,
+        Locator::XPath("//select[@aria-label='Outcome']/option[@value='Solved' and @selected]"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Close ticket']")).await;
+    wait_for(&admin, Locator::XPath("//button[.='Reopen ticket']")).await;
+    click(
+        &admin,
+        Locator::XPath("//button[@class='filter' and .='Closed']"),
+    )
+    .await;
+    wait_for(
+        &admin,
+        Locator::XPath("//tr/td/button[starts-with(., 'Chat with Visitor')]"),
+    )
+    .await;
+
     visitor.close().await.unwrap();
     admin.close().await.unwrap();
     harness.stop().await;

@@ -126,6 +126,7 @@ pub fn PeoplePage() -> impl IntoView {
             <Teams lists=lists/>
             <Statuses lists=lists/>
             <ChatSettings lists=lists/>
+            <Categories lists=lists/>
             <Sites/>
         </main>
     }
@@ -298,6 +299,54 @@ fn Statuses(lists: Lists) -> impl IntoView {
                 <input aria-label="New status" placeholder="status name" prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event))/>
                 <label><input type="checkbox" prop:checked=move || online.get() on:change=move |event| online.set(event_target_checked(&event))/>"counts as online"</label>
                 <button type="submit">"Add status"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Ticket category fields: a name and its values.
+#[component]
+fn Categories(lists: Lists) -> impl IntoView {
+    let categories = RwSignal::new(Vec::<porchlight_protocol::TicketCategory>::new());
+    let reload = move || async move {
+        if let Some(list) = get("/api/ticket-categories").await {
+            categories.set(list);
+        }
+    };
+    spawn_local(reload());
+    let name = RwSignal::new(String::new());
+    let values = RwSignal::new(String::new());
+    let add = move || {
+        let body = serde_json::json!({
+            "name": name.get_untracked(),
+            "values": values.get_untracked().split(',').map(str::trim).collect::<Vec<_>>(),
+        });
+        name.set(String::new());
+        values.set(String::new());
+        spawn_local(async move {
+            let note = match api("POST", "/api/admin/categories", Some(body.to_string())).await {
+                Ok((201, _)) => "Category added.".to_owned(),
+                Ok((_, answer)) => serde_json::from_str::<porchlight_protocol::ApiError>(&answer)
+                    .map(|refusal| refusal.message)
+                    .unwrap_or_else(|_| "The relay could not do that; try again.".to_owned()),
+                Err(_) => "The relay is unreachable.".to_owned(),
+            };
+            lists.note.set(Some(note));
+            reload().await;
+        });
+    };
+    view! {
+        <section aria-label="Ticket categories">
+            <h3>"Ticket categories"</h3>
+            <ul class="chips">
+                {move || categories.get().into_iter().map(|category| view! {
+                    <li>{format!("{}: {}", category.name, category.values.join(", "))}</li>
+                }).collect_view()}
+            </ul>
+            <form class="inline-form" on:submit=move |event| { event.prevent_default(); add(); }>
+                <input aria-label="New category" placeholder="category" prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event))/>
+                <input aria-label="Its values" placeholder="values, comma-separated" prop:value=move || values.get() on:input=move |event| values.set(event_target_value(&event))/>
+                <button type="submit">"Add category"</button>
             </form>
         </section>
     }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{ApiError, ConversationStatus, TicketDetail, TicketLine};
+use porchlight_protocol::{ApiError, ConversationStatus, TicketCategory, TicketDetail, TicketLine};
 
 use crate::app::api;
 use crate::state::ConsoleState;
@@ -31,6 +31,16 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
     let note = RwSignal::new(None::<String>);
     let opened = RwSignal::new(None::<TicketDetail>);
     let show_chats = RwSignal::new(false);
+    let filter = RwSignal::new("open");
+    let subject = RwSignal::new(String::new());
+    let categories = RwSignal::new(Vec::<TicketCategory>::new());
+    spawn_local(async move {
+        if let Ok((200, body)) = api("GET", "/api/ticket-categories", None).await
+            && let Ok(list) = serde_json::from_str(&body)
+        {
+            categories.set(list);
+        }
+    });
     let open = move |id: i64| {
         spawn_local(async move {
             if let Ok((200, body)) = api("GET", &format!("/api/tickets/{id}"), None).await
@@ -50,6 +60,40 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
         });
         spawn_local(load(tickets));
     });
+    // A change, then the list and the open ticket again.
+    let change = move |method: &'static str, path: String, body: serde_json::Value| {
+        spawn_local(async move {
+            match api(method, &path, Some(body.to_string())).await {
+                Ok((200..=299, _)) => note.set(None),
+                Ok((_, answer)) => note.set(Some(
+                    serde_json::from_str::<ApiError>(&answer)
+                        .map(|refusal| refusal.message)
+                        .unwrap_or_else(|_| "The relay could not do that.".to_owned()),
+                )),
+                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
+            }
+            load(tickets).await;
+            if let Some(id) = opened.get_untracked().map(|detail| detail.ticket.id)
+                && let Ok((200, body)) = api("GET", &format!("/api/tickets/{id}"), None).await
+                && let Ok(detail) = serde_json::from_str(&body)
+            {
+                opened.set(Some(detail));
+            }
+        });
+    };
+    let shown = move || {
+        let me = state.with(|s| s.me.as_ref().map(|me| me.id));
+        tickets
+            .get()
+            .into_iter()
+            .filter(|ticket| match filter.get() {
+                "open" => ticket.status != "closed",
+                "closed" => ticket.status == "closed",
+                "mine" => ticket.agent.as_ref().map(|agent| agent.id) == me,
+                _ => true,
+            })
+            .collect::<Vec<_>>()
+    };
     let take = move |id: i64| {
         let me = state.with_untracked(|s| s.me.as_ref().map(|me| me.id));
         spawn_local(async move {
@@ -69,13 +113,26 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
     view! {
         <main class="admin-page">
             <h2>"Tickets"</h2>
+            <form class="inline-form" on:submit=move |event| {
+                event.prevent_default();
+                change("POST", "/api/tickets".to_owned(), serde_json::json!({"subject": subject.get_untracked()}));
+                subject.set(String::new());
+            }>
+                <input aria-label="New ticket subject" placeholder="subject" prop:value=move || subject.get() on:input=move |event| subject.set(event_target_value(&event))/>
+                <button type="submit">"New ticket"</button>
+            </form>
+            <div class="filters" role="group" aria-label="Show tickets">
+                {[("open", "Open"), ("mine", "Mine"), ("closed", "Closed"), ("all", "All")].into_iter().map(|(value, label)| view! {
+                    <button class="filter" aria-pressed=move || (filter.get() == value).to_string() on:click=move |_| filter.set(value)>{label}</button>
+                }).collect_view()}
+            </div>
             <Show when=move || note.with(Option::is_some)>
                 <p class="notice" role="alert">{move || note.get().unwrap_or_default()}</p>
             </Show>
             <table class="canned-list">
                 <thead><tr><th>"#"</th><th>"Subject"</th><th>"Requester"</th><th>"Team"</th><th>"Agent"</th><th>"Chat"</th></tr></thead>
                 <tbody>
-                    <For each=move || tickets.get() key=|ticket| format!("{ticket:?}") children=move |ticket| {
+                    <For each=shown key=|ticket| format!("{ticket:?}") children=move |ticket| {
                         let id = ticket.id;
                         let mine = state.with_untracked(|s| s.me.as_ref().map(|me| me.id))
                             == ticket.agent.as_ref().map(|agent| agent.id);
@@ -114,6 +171,33 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
                         <h3>{format!("#{id} {}", detail.ticket.subject)}</h3>
                         <p class="hint">{format!("{} · requested by {} · {}", detail.ticket.status, detail.ticket.requester,
                             detail.ticket.agent.as_ref().map_or_else(|| "unassigned".to_owned(), |agent| format!("assigned to {}", agent.name)))}</p>
+                        <div class="inline-form">
+                            {categories.get().into_iter().map(|category| {
+                                let name = category.name.clone();
+                                let current = detail.categories.get(&name).cloned().unwrap_or_default();
+                                view! {
+                                    <label>{category.name.clone()}" "
+                                        <select aria-label=category.name.clone() on:change=move |event| {
+                                            let value = event_target_value(&event);
+                                            change("PUT", format!("/api/tickets/{id}/categories"), serde_json::json!({ name.clone(): value }));
+                                        }>
+                                            <option value="" selected=current.is_empty() disabled=true>"—"</option>
+                                            {category.values.into_iter().map(|value| {
+                                                let selected = value == current;
+                                                view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                }
+                            }).collect_view()}
+                            {let closed = detail.ticket.status == "closed";
+                             view! {
+                                <button class="ghost" on:click=move |_| change("PUT", format!("/api/tickets/{id}/status"),
+                                    serde_json::json!({"status": if closed { "open" } else { "closed" }}))>
+                                    {if closed { "Reopen ticket" } else { "Close ticket" }}
+                                </button>
+                             }}
+                        </div>
                         <div class="filters" role="tablist">
                             <button class="filter" role="tab" aria-selected=move || (!show_chats.get()).to_string() on:click=move |_| show_chats.set(false)>"Notes"</button>
                             <button class="filter" role="tab" aria-selected=move || show_chats.get().to_string() on:click=move |_| show_chats.set(true)>"Chats"</button>

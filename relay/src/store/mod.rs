@@ -1,6 +1,8 @@
 //! Durable state behind one narrow trait, so that a second backend (Postgres, for
 //! several relays) can come later without touching the handlers.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use crate::flow::AttachmentPolicy;
@@ -8,7 +10,7 @@ use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use crate::timers::AbandonRules;
 use porchlight_protocol::{
     AgentId, AgentInfo, AttachmentInfo, Author, CannedText, ChatMessage, ChatSummary,
-    ConversationId, ConversationStatus, Seq, TicketChat, TicketLine, TicketNote,
+    ConversationId, ConversationStatus, Seq, TicketCategory, TicketChat, TicketLine, TicketNote,
 };
 
 mod schema;
@@ -642,6 +644,30 @@ pub trait Store: Send + Sync + 'static {
     /// agent and latest chat.
     async fn tickets(&self, only: Option<i64>, limit: usize)
     -> Result<Vec<TicketLine>, StoreError>;
+    /// The ticket category fields, by name.
+    async fn ticket_categories(&self) -> Result<Vec<TicketCategory>, StoreError>;
+    /// Adds a category field; `Duplicate` for a name in use.
+    async fn create_ticket_category(&self, category: TicketCategory) -> Result<(), StoreError>;
+    /// A ticket's category values, by category name.
+    async fn ticket_category_values(&self, id: i64)
+    -> Result<BTreeMap<String, String>, StoreError>;
+    /// Sets category values on a ticket; `NotFound` for an unknown category or a value
+    /// it does not have.
+    async fn set_ticket_categories(
+        &self,
+        id: i64,
+        values: BTreeMap<String, String>,
+    ) -> Result<(), StoreError>;
+    /// Opens a ticket (`requester` none: made by an agent).
+    async fn create_ticket(
+        &self,
+        site_id: SiteId,
+        subject: String,
+        team: Option<String>,
+        agent: Option<AgentId>,
+    ) -> Result<i64, StoreError>;
+    /// `open` or `closed`; `NotFound` for no such ticket.
+    async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError>;
     /// The site a ticket belongs to.
     async fn ticket_site(&self, id: i64) -> Result<Option<SiteId>, StoreError>;
     /// A ticket's notes and linked chats (oldest first).
@@ -679,11 +705,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ChatMessage>, StoreError>;
     /// The visitor answered "I'm still here": says whether they had been asked.
     async fn confirm_still_there(&self, id: ConversationId) -> Result<bool, StoreError>;
-    /// Ends a chat that still waits as abandoned (optionally closing its ticket).
+    /// Ends a chat that still waits as abandoned; optionally closes its ticket and sets
+    /// category values on it.
     async fn abandon(
         &self,
         id: ConversationId,
         close_ticket: bool,
+        categories: BTreeMap<String, String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError>;
     async fn abandon_rules(&self) -> Result<AbandonRules, StoreError>;
     async fn set_abandon_rules(&self, rules: AbandonRules) -> Result<(), StoreError>;

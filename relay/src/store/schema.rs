@@ -198,6 +198,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sites ADD COLUMN secret TEXT NOT NULL DEFAULT '';
     UPDATE sites SET secret = lower(hex(randomblob(32))) WHERE secret = '';
     "#,
+    // 11: ticket category fields (admin-defined, each with its values).
+    r#"
+    CREATE TABLE ticket_categories (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        choices TEXT NOT NULL
+    );
+    CREATE TABLE ticket_category_values (
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        category_id INTEGER NOT NULL REFERENCES ticket_categories(id),
+        value TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, category_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 //! `BEGIN IMMEDIATE` transaction, and no job is answered before the COMMIT. Reads go
 //! to a small pool of read-only connections on tokio's blocking threads.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, CannedText, ChatMessage, ConversationId, ConversationStatus, Seq,
-    TicketChat, TicketLine, TicketNote,
+    TicketCategory, TicketChat, TicketLine, TicketNote,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
@@ -618,6 +619,36 @@ fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite::Result<()>
     Ok(())
 }
 
+/// Sets category values on a ticket; each category must exist and have the value.
+fn set_categories(
+    conn: &Connection,
+    ticket: i64,
+    values: &BTreeMap<String, String>,
+) -> Result<(), StoreError> {
+    for (name, value) in values {
+        let category: Option<(i64, String)> = conn
+            .query_row(
+                "SELECT id, choices FROM ticket_categories WHERE name = ?1",
+                [name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((category, choices)) = category else {
+            return Err(StoreError::NotFound);
+        };
+        let choices: Vec<String> = serde_json::from_str(&choices).unwrap_or_default();
+        if !choices.contains(value) {
+            return Err(StoreError::NotFound);
+        }
+        conn.execute(
+            "INSERT INTO ticket_category_values (ticket_id, category_id, value) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (ticket_id, category_id) DO UPDATE SET value = excluded.value",
+            params![ticket, category, value],
+        )?;
+    }
+    Ok(())
+}
+
 fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(conn
         .query_row(
@@ -1201,6 +1232,94 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn ticket_categories(&self) -> Result<Vec<TicketCategory>, StoreError> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare("SELECT name, choices FROM ticket_categories ORDER BY name")?;
+            let rows = statement.query_map([], |row| {
+                Ok(TicketCategory {
+                    name: row.get(0)?,
+                    values: serde_json::from_str(&row.get::<_, String>(1)?).unwrap_or_default(),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn create_ticket_category(&self, category: TicketCategory) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let added = conn.execute(
+                "INSERT INTO ticket_categories (name, choices) VALUES (?1, ?2) \
+                 ON CONFLICT (name) DO NOTHING",
+                params![
+                    category.name,
+                    serde_json::to_string(&category.values).unwrap_or_default()
+                ],
+            )?;
+            if added == 0 {
+                return Err(StoreError::Duplicate);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ticket_category_values(
+        &self,
+        id: i64,
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT c.name, v.value FROM ticket_category_values v \
+                 JOIN ticket_categories c ON c.id = v.category_id WHERE v.ticket_id = ?1",
+            )?;
+            let rows = statement.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+        })
+        .await
+    }
+
+    async fn set_ticket_categories(
+        &self,
+        id: i64,
+        values: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_categories(conn, id, &values))
+            .await
+    }
+
+    async fn create_ticket(
+        &self,
+        site_id: SiteId,
+        subject: String,
+        team: Option<String>,
+        agent: Option<AgentId>,
+    ) -> Result<i64, StoreError> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO tickets (site_id, subject, team, agent_id, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![site_id, subject, team, agent, now_ms()],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            match conn.execute(
+                "UPDATE tickets SET status = ?1 WHERE id = ?2",
+                params![status, id],
+            )? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+
     async fn ticket_site(&self, id: i64) -> Result<Option<SiteId>, StoreError> {
         self.read(move |conn| {
             Ok(conn
@@ -1396,6 +1515,7 @@ impl Store for SqliteStore {
         &self,
         id: ConversationId,
         close_ticket: bool,
+        categories: BTreeMap<String, String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
         self.write(move |conn| {
             let ended = conn.execute(
@@ -1406,12 +1526,26 @@ impl Store for SqliteStore {
             if ended == 0 {
                 return Ok(None);
             }
-            if close_ticket {
-                conn.execute(
-                    "UPDATE tickets SET status = 'closed' \
-                     WHERE id = (SELECT ticket_id FROM conversations WHERE id = ?1)",
-                    [id],
-                )?;
+            let ticket: Option<i64> = conn.query_row(
+                "SELECT ticket_id FROM conversations WHERE id = ?1",
+                [id],
+                |row| row.get(0),
+            )?;
+            if let Some(ticket) = ticket {
+                if close_ticket {
+                    conn.execute(
+                        "UPDATE tickets SET status = 'closed' WHERE id = ?1",
+                        [ticket],
+                    )?;
+                }
+                // Values no longer defined are skipped rather than failing the end.
+                for (name, value) in &categories {
+                    let one = BTreeMap::from([(name.clone(), value.clone())]);
+                    match set_categories(conn, ticket, &one) {
+                        Ok(()) | Err(StoreError::NotFound) => {}
+                        Err(err) => return Err(err),
+                    }
+                }
             }
             let event = event(id, "The chat ended: nobody was there to answer".to_owned());
             let appended = insert_message(conn, &event)?;

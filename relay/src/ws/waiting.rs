@@ -131,7 +131,11 @@ impl Waiter for RelayWaiter {
                 }),
             Due::Abandon => {
                 let rules = state.store.abandon_rules().await.unwrap_or_default();
-                match state.store.abandon(id, rules.close_ticket).await {
+                match state
+                    .store
+                    .abandon(id, rules.close_ticket, rules.ticket_categories)
+                    .await
+                {
                     Ok(Some((ended, event))) => {
                         tracing::info!(conversation = id, "chat abandoned");
                         announce_message(&state.hub, &event, None);
