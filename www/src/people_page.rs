@@ -43,6 +43,9 @@ struct Abandon {
     ask_after_minutes: u32,
     end_after_minutes: u32,
     close_ticket: bool,
+    /// Kept as loaded, so saving the page never drops them.
+    #[serde(default)]
+    ticket_categories: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy)]
