@@ -246,6 +246,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/tickets/{id}/categories", put(tickets::set_categories))
         .route("/api/tickets/{id}/status", put(tickets::set_status))
         .route("/api/ticket-categories", get(tickets::categories))
+        .route("/api/conversations/{id}/estimate", get(tickets::estimate))
         .route("/api/admin/categories", post(tickets::create_category))
         .route("/api/tickets/{id}/agent", put(tickets::assign))
         .route("/api/canned", get(canned::list).post(canned::create))

@@ -12,9 +12,10 @@ use porchlight_protocol::{AgentId, TicketCategory, TicketDetail, TicketLine};
 use serde::Deserialize;
 
 use crate::auth::{Need, api_error, require};
-use crate::routing::AccessLevel;
+use crate::routing::{AccessLevel, Viewer};
 use crate::server::AppState;
 use crate::store::{Agent, Role, StoreError};
+use crate::ws::queue;
 
 /// How many tickets the list shows.
 const LIST_LIMIT: usize = 200;
@@ -339,6 +340,35 @@ pub async fn create(
         .await
     {
         Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response(),
+        Err(err) => internal(&err),
+    }
+}
+
+/// `GET /api/conversations/{id}/estimate`: `$WAITTIME` (and `$QUEUEPOSITION` while the
+/// chat waits) as the queue stands, for canned text; agents who may see the chat.
+pub async fn estimate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let agent = match require(&state, &headers, Need::Agent).await {
+        Ok(agent) => agent,
+        Err(response) => return response,
+    };
+    let teams = match teams_of(&state, agent.id).await {
+        Ok(teams) => teams,
+        Err(err) => return internal(&err),
+    };
+    let viewer = Viewer {
+        id: agent.id,
+        access: agent.access,
+        teams: teams.iter().map(|team| team.to_ascii_lowercase()).collect(),
+    };
+    match state.store.conversation(id).await {
+        Ok(Some(conversation)) if viewer.can_see(conversation.facts()) => {
+            Json(queue::estimate_for(&state, &conversation).await).into_response()
+        }
+        Ok(_) => api_error(StatusCode::NOT_FOUND, "not_found", "No such conversation."),
         Err(err) => internal(&err),
     }
 }

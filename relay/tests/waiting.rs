@@ -32,10 +32,26 @@ async fn three_waiting_visitors_move_up_as_the_first_is_served() {
     let frame = until_position(&mut first, 1).await;
     assert_eq!(frame["conversation_id"], first_chat);
     assert_eq!(frame["wait"], "5", "no data yet: the profile's default");
-    let (mut second, _) = queued_visitor(&relay, "b-1").await;
+    let (mut second, second_chat) = queued_visitor(&relay, "b-1").await;
     let (mut third, _) = queued_visitor(&relay, "c-1").await;
     until_position(&mut second, 2).await;
     until_position(&mut third, 3).await;
+
+    // Canned text gets the same figures from the relay.
+    let cookie = relay.agent_cookie("bo@example.com", "Bo").await;
+    let (status, _, body) = common::http(
+        relay.addr,
+        "GET",
+        &format!("/api/conversations/{second_chat}/estimate"),
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"conversation_id": second_chat, "position": 2, "wait": "5"})
+    );
 
     let (mut agent, _) = relay.agent("ana@example.com", "Ana").await;
     agent

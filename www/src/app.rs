@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::sync::{Entry, reconnect_delay_ms};
 use porchlight_protocol::{
-    AgentEvent, AgentRequest, Author, CannedText, ChatSummary, ConversationStatus, to_text,
+    AgentEvent, AgentRequest, Author, CannedText, ChatSummary, ConversationStatus, QueueInfo,
+    to_text,
 };
 use porchlight_widget::browser::{self, clock, new_client_msg_id, socket_url};
 use porchlight_widget::files;
@@ -452,15 +453,29 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
         })
     };
     let post_canned = move |text: CannedText| {
-        let (visitor, agent) = state.with_untracked(|s| {
+        let (visitor, agent, chat) = state.with_untracked(|s| {
             (
                 s.selected_chat()
                     .map(|chat| chat.visitor_name.clone())
                     .unwrap_or_default(),
                 s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default(),
+                s.selected,
             )
         });
-        post(canned::fill(&text.body, &visitor, &agent));
+        let body = canned::fill(&text.body, &visitor, &agent);
+        match chat.filter(|_| canned::needs_queue(&body)) {
+            // The queue's figures come from the relay, as it stands now.
+            Some(id) => spawn_local(async move {
+                let path = format!("/api/conversations/{id}/estimate");
+                let info = match api("GET", &path, None).await {
+                    Ok((200, answer)) => serde_json::from_str::<QueueInfo>(&answer).ok(),
+                    _ => None,
+                };
+                let (wait, position) = info.map_or((None, None), |info| (info.wait, info.position));
+                post(canned::fill_queue(&body, wait.as_deref(), position));
+            }),
+            None => post(body),
+        }
     };
     let submit = move || {
         let found = matches();

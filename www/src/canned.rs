@@ -45,6 +45,23 @@ pub fn fill(body: &str, visitor_name: &str, agent_name: &str) -> String {
         .replace("$NAME", visitor_name)
 }
 
+/// Whether the body needs the queue's figures (`$WAITTIME`, `$QUEUEPOSITION`).
+pub fn needs_queue(body: &str) -> bool {
+    body.contains("$WAITTIME") || body.contains("$QUEUEPOSITION")
+}
+
+/// Fills `$WAITTIME` and, while the chat waits, `$QUEUEPOSITION`.
+pub fn fill_queue(body: &str, wait: Option<&str>, position: Option<u32>) -> String {
+    let mut filled = body.to_owned();
+    if let Some(wait) = wait {
+        filled = filled.replace("$WAITTIME", wait);
+    }
+    if let Some(position) = position {
+        filled = filled.replace("$QUEUEPOSITION", &position.to_string());
+    }
+    filled
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +113,22 @@ mod tests {
             .map(|id| text(id, "G", &format!("Text {id:02}"), "body"))
             .collect();
         assert_eq!(search(&texts, "text").len(), MAX_MATCHES);
+    }
+
+    #[test]
+    fn queue_figures_are_filled_when_known() {
+        let body = "About $WAITTIME min; you are number $QUEUEPOSITION.";
+        assert!(needs_queue(body));
+        assert!(!needs_queue("Hi $NAME"));
+        assert_eq!(
+            fill_queue(body, Some("< 1"), Some(2)),
+            "About < 1 min; you are number 2."
+        );
+        assert_eq!(
+            fill_queue(body, Some("4"), None),
+            "About 4 min; you are number $QUEUEPOSITION.",
+            "no place once the chat is not waiting"
+        );
     }
 
     #[test]

@@ -118,3 +118,17 @@ pub async fn fill_messages(
         *message = fill(message, &wait, place);
     }
 }
+
+/// The estimate and place in line for one chat, as the queue stands now (its place
+/// only while it waits).
+pub async fn estimate_for(state: &AppState, conversation: &Conversation) -> QueueInfo {
+    let settings = settings_of(state, conversation.profile_id).await;
+    let queue: Vec<QueuedChat> = waiting_chats(state).await.iter().map(queued).collect();
+    let waiting = conversation.status == ConversationStatus::Queued;
+    QueueInfo {
+        conversation_id: conversation.id,
+        position: waiting
+            .then(|| u32::try_from(position(&queue, &queued(conversation))).unwrap_or(u32::MAX)),
+        wait: Some(estimate(state, &settings, &queue, now_ms())),
+    }
+}
