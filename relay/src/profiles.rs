@@ -18,6 +18,9 @@ agents_can_toggle_uploads = true
 [waiting]
 banner = true
 position = true
+messages = ["Thanks for waiting. You're number $QUEUEPOSITION in the queue; the wait is about $WAITTIME min."]
+message_interval_minutes = 2
+repeat_messages = true
 
 [[steps]]
 id = "live_chat"

@@ -334,6 +334,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn with_paused_time_a_restart_half_way_resumes_from_the_stored_state() {
+        let fake = Arc::new(Fake {
+            start: tokio::time::Instant::now(),
+            chat: Mutex::new(Some(chat(0))),
+            waits: WaitMessages::default(),
+            fired: Mutex::new(Vec::new()),
+        });
+        let changed = Arc::new(Notify::new());
+        let stop = CancellationToken::new();
+        let first = tokio::spawn(run(Arc::clone(&fake), Arc::clone(&changed), stop.clone()));
+        tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+        stop.cancel();
+        first.await.unwrap();
+        // Down for a minute; then a new scheduler starts from what was stored.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let stop = CancellationToken::new();
+        let second = tokio::spawn(run(Arc::clone(&fake), changed, stop.clone()));
+        tokio::time::sleep(Duration::from_secs(2 * 60)).await;
+        assert_eq!(
+            *fake.fired.lock().unwrap(),
+            [(5, Due::AskStillThere), (8, Due::Abandon)],
+            "asked once before the restart, ended on time after it"
+        );
+        stop.cancel();
+        second.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn with_paused_time_an_answer_keeps_the_chat() {
         let fake = Arc::new(Fake {
             start: tokio::time::Instant::now(),

@@ -125,6 +125,7 @@ async fn wait_messages_are_posted_while_the_visitor_waits() {
     let mut profile = porchlight_relay::profiles::default_profile();
     profile.waiting.messages = vec!["Thanks for waiting: you're number $QUEUEPOSITION.".into()];
     profile.waiting.message_interval_minutes = 2;
+    profile.waiting.repeat_messages = false;
     relay.use_profile(&profile, true).await;
     let mut visitor = relay.visitor().await;
     visitor.hello(None, None).await;

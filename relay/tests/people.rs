@@ -241,8 +241,8 @@ async fn admins_edit_statuses_and_the_live_chat_settings() {
             200,
             json!({"prevent_multiple_agents": true, "one_chat_per_agent": false,
                    "display": "ring", "ticket_agent_only": false,
-                   "abandon": {"enabled": false, "ask_after_minutes": 5,
-                               "end_after_minutes": 10, "close_ticket": false,
+                   "abandon": {"enabled": true, "ask_after_minutes": 5,
+                               "end_after_minutes": 10, "close_ticket": true,
                                "ticket_categories": {}}})
         )
     );

@@ -694,6 +694,17 @@ impl Store for SqliteStore {
                 "INSERT INTO statuses (name, counts_online) VALUES \
                  ('Available', 1), ('Busy', 0), ('Away', 0)",
             )?;
+            // The demo shows the whole waiting experience: abandoned chats end by
+            // themselves (admins can switch it off on the People page).
+            let abandon = AbandonRules {
+                enabled: true,
+                close_ticket: true,
+                ..AbandonRules::default()
+            };
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('abandon', ?1)",
+                [serde_json::to_string(&abandon).unwrap_or_default()],
+            )?;
             conn.execute(
                 "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
                  VALUES (?1, ?2, 'admin', ?3, \
