@@ -96,19 +96,11 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
     };
     let take = move |id: i64| {
         let me = state.with_untracked(|s| s.me.as_ref().map(|me| me.id));
-        spawn_local(async move {
-            let body = serde_json::json!({ "agent_id": me }).to_string();
-            match api("PUT", &format!("/api/tickets/{id}/agent"), Some(body)).await {
-                Ok((204, _)) => note.set(None),
-                Ok((_, answer)) => note.set(Some(
-                    serde_json::from_str::<ApiError>(&answer)
-                        .map(|refusal| refusal.message)
-                        .unwrap_or_else(|_| "The relay could not do that.".to_owned()),
-                )),
-                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
-            }
-            load(tickets).await;
-        });
+        change(
+            "PUT",
+            format!("/api/tickets/{id}/agent"),
+            serde_json::json!({ "agent_id": me }),
+        );
     };
     view! {
         <main class="admin-page">
