@@ -22,6 +22,7 @@ use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::store::{Seed, SqliteStore, Store, now_ms};
 use crate::timers;
 use crate::waiting::{MAX_WINDOW_MINUTES, RecentWaits};
+use crate::ws::queue;
 use crate::ws::waiting::RelayWaiter;
 use crate::{admin, auth, canned, people, reports, tickets, uploads, web, ws};
 
@@ -44,8 +45,10 @@ pub struct AppState {
     pub login_permits: Arc<tokio::sync::Semaphore>,
     /// Queue times of recently joined chats, for `$WAITTIME`.
     pub recent_waits: Arc<Mutex<RecentWaits>>,
-    /// Notified whenever the queue changes, so the waiting timers look again.
+    /// Notified whenever the queue changes, so the waiting timers look again...
     pub queue_changed: Arc<Notify>,
+    /// ...and the announcer tells waiting visitors where they stand.
+    pub queue_moved: Arc<Notify>,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -141,6 +144,7 @@ impl Relay {
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             queue_changed: Arc::new(Notify::new()),
+            queue_moved: Arc::new(Notify::new()),
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),
@@ -170,6 +174,9 @@ impl Relay {
             Arc::clone(&state.queue_changed),
             state.shutdown.clone(),
         ));
+        state
+            .tracker
+            .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
         // Chat frames are small and latency matters: without TCP_NODELAY a frame can
         // wait for the peer's delayed ACK (up to 40 ms on Linux).
         let listener = listener.tap_io(|stream| {

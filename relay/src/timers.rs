@@ -123,6 +123,9 @@ pub trait Waiter: Send + Sync + 'static {
 
 /// How long to wait after a timer could not be done before looking again.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// How long to gather queue changes before looking again, so a burst (many chats
+/// queued or joined at once) costs one look, not one per change.
+const GATHER: Duration = Duration::from_millis(150);
 
 /// Sleeps until the earliest due moment of any waiting chat and fires it; looks again
 /// whenever `changed` is notified (a chat queued, joined, ended, answered) and stops
@@ -150,7 +153,7 @@ pub async fn run<W: Waiter>(waiter: Arc<W>, changed: Arc<Notify>, stop: Cancella
             Some((at, _, _)) => {
                 let wait = Duration::from_millis(u64::try_from(at - now).unwrap_or(0));
                 tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
+                    () = tokio::time::sleep(wait) => continue,
                     () = changed.notified() => {}
                     () = stop.cancelled() => return,
                 }
@@ -161,6 +164,10 @@ pub async fn run<W: Waiter>(waiter: Arc<W>, changed: Arc<Notify>, stop: Cancella
                     () = stop.cancelled() => return,
                 }
             }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(GATHER) => {}
+            () = stop.cancelled() => return,
         }
     }
 }

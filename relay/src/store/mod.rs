@@ -533,6 +533,8 @@ pub trait Store: Send + Sync + 'static {
     async fn recent_ended(&self, limit: usize) -> Result<Vec<Conversation>, StoreError>;
     /// Queued and active conversations (not those still with the bot), oldest first.
     async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
+    /// The chats waiting for an agent (the queue), oldest id first.
+    async fn waiting_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
 
     /// Stores a message with the conversation's next `seq`, once per `client_msg_id`
     /// (for a visitor: once across all their chats, so an outbox resent after a chat

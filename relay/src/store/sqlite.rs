@@ -885,6 +885,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn waiting_conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+                 JOIN visitors v ON v.id = c.visitor_id \
+                 WHERE c.status = 'queued' ORDER BY c.id"
+            ))?;
+            let rows = statement.query_map([], conversation_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn flow_turn(
         &self,
         id: ConversationId,

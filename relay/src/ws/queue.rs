@@ -3,6 +3,9 @@
 //! `$WAITTIME` and `$QUEUEPOSITION` in bot messages.
 
 use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use porchlight_protocol::{ConversationId, ConversationStatus, QueueInfo, VisitorEvent, to_text};
 
@@ -39,11 +42,8 @@ fn estimate(state: &AppState, settings: &WaitSettings, queue: &[QueuedChat], now
 }
 
 async fn waiting_chats(state: &AppState) -> Vec<Conversation> {
-    match state.store.open_conversations().await {
-        Ok(open) => open
-            .into_iter()
-            .filter(|conversation| conversation.status == ConversationStatus::Queued)
-            .collect(),
+    match state.store.waiting_conversations().await {
+        Ok(waiting) => waiting,
         Err(err) => {
             tracing::error!(error = %err, "cannot read the queue");
             Vec::new()
@@ -51,41 +51,88 @@ async fn waiting_chats(state: &AppState) -> Vec<Conversation> {
     }
 }
 
-/// Sends every waiting visitor whose profile shows it their place and the estimate.
+/// The queue moved (a chat queued, joined, transferred, ended): the waiting timers
+/// look again and the announcer tells the waiting visitors.
 pub async fn announce(state: &AppState) {
     state.queue_changed.notify_one();
-    let waiting = waiting_chats(state).await;
-    let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
-    let now = now_ms();
-    let mut settings_by_profile: HashMap<Option<i64>, WaitSettings> = HashMap::new();
-    for conversation in &waiting {
-        let settings = match settings_by_profile.get(&conversation.profile_id) {
-            Some(settings) => settings.clone(),
-            None => {
-                let settings = settings_of(state, conversation.profile_id).await;
-                settings_by_profile.insert(conversation.profile_id, settings.clone());
-                settings
-            }
-        };
-        if !(settings.banner || settings.position) {
-            continue;
+    state.queue_moved.notify_one();
+}
+
+/// What a waiting chat's visitor is shown, if its profile shows anything.
+fn info_for(
+    state: &AppState,
+    settings: &WaitSettings,
+    queue: &[QueuedChat],
+    conversation: &Conversation,
+    now: i64,
+) -> Option<QueueInfo> {
+    (settings.banner || settings.position).then(|| QueueInfo {
+        conversation_id: conversation.id,
+        position: settings
+            .position
+            .then(|| u32::try_from(position(queue, &queued(conversation))).unwrap_or(u32::MAX)),
+        wait: settings
+            .banner
+            .then(|| estimate(state, settings, queue, now)),
+    })
+}
+
+/// The frame a visitor reconnecting to a waiting chat gets at once.
+pub async fn current_frame(state: &AppState, conversation: &Conversation) -> Option<String> {
+    if conversation.status != ConversationStatus::Queued {
+        return None;
+    }
+    let settings = settings_of(state, conversation.profile_id).await;
+    let queue: Vec<QueuedChat> = waiting_chats(state).await.iter().map(queued).collect();
+    info_for(state, &settings, &queue, conversation, now_ms())
+        .map(|info| to_text(&VisitorEvent::Queue(info)))
+}
+
+/// How long the announcer gathers queue changes before telling visitors, so that a
+/// burst (many chats joined at once) costs one pass, not one per change.
+const GATHER: Duration = Duration::from_millis(150);
+
+/// Tells each waiting visitor their place and estimate whenever the queue moves, and
+/// only when what they see changes.
+pub async fn run_announcer(state: AppState, stop: CancellationToken) {
+    let mut shown: HashMap<ConversationId, QueueInfo> = HashMap::new();
+    loop {
+        tokio::select! {
+            () = state.queue_moved.notified() => {}
+            () = stop.cancelled() => return,
         }
-        let place = position(&queue, &queued(conversation));
-        let info = QueueInfo {
-            conversation_id: conversation.id,
-            position: settings
-                .position
-                .then(|| u32::try_from(place).unwrap_or(u32::MAX)),
-            wait: settings
-                .banner
-                .then(|| estimate(state, &settings, &queue, now)),
-        };
-        state.hub.publish(
-            conversation.id,
-            Audience::Visitors,
-            None,
-            to_text(&VisitorEvent::Queue(info)).into(),
-        );
+        let waiting = waiting_chats(&state).await;
+        let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
+        let now = now_ms();
+        let mut settings_by_profile: HashMap<Option<i64>, WaitSettings> = HashMap::new();
+        let mut still: HashMap<ConversationId, QueueInfo> = HashMap::new();
+        for conversation in &waiting {
+            let settings = match settings_by_profile.get(&conversation.profile_id) {
+                Some(settings) => settings.clone(),
+                None => {
+                    let settings = settings_of(&state, conversation.profile_id).await;
+                    settings_by_profile.insert(conversation.profile_id, settings.clone());
+                    settings
+                }
+            };
+            let Some(info) = info_for(&state, &settings, &queue, conversation, now) else {
+                continue;
+            };
+            if shown.get(&conversation.id) != Some(&info) {
+                state.hub.publish(
+                    conversation.id,
+                    Audience::Visitors,
+                    None,
+                    to_text(&VisitorEvent::Queue(info.clone())).into(),
+                );
+            }
+            still.insert(conversation.id, info);
+        }
+        shown = still;
+        tokio::select! {
+            () = tokio::time::sleep(GATHER) => {}
+            () = stop.cancelled() => return,
+        }
     }
 }
 

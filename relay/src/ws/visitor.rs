@@ -356,6 +356,12 @@ impl VisitorSession {
                 Err(err) => replies.push(to_text(&VisitorEvent::Error(store_failure(&err)))),
             }
         }
+        // Still waiting: where they stand now (the announcer only sends changes).
+        if let Some(latest) = &latest
+            && let Some(frame) = queue::current_frame(&self.state, latest).await
+        {
+            replies.push(frame);
+        }
         Outcome {
             replies,
             close: false,

@@ -2,6 +2,8 @@
 //! with what settings, and doing what falls due (a wait message, the "are you still
 //! there?" question with its button, ending an abandoned chat).
 
+use std::collections::HashMap;
+
 use porchlight_protocol::Prompt;
 
 use super::bot::announce_prompt;
@@ -61,7 +63,7 @@ impl RelayWaiter {
 impl Waiter for RelayWaiter {
     async fn waiting(&self) -> (Vec<(WaitingChat, WaitMessages)>, AbandonRules) {
         let rules = self.state.store.abandon_rules().await.unwrap_or_default();
-        let open = match self.state.store.open_conversations().await {
+        let open = match self.state.store.waiting_conversations().await {
             Ok(open) => open,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read the waiting chats");
@@ -69,11 +71,19 @@ impl Waiter for RelayWaiter {
             }
         };
         let mut chats = Vec::new();
+        let mut waits_by_profile: HashMap<Option<i64>, WaitMessages> = HashMap::new();
         for conversation in open {
             if conversation.status != porchlight_protocol::ConversationStatus::Queued {
                 continue;
             }
-            let (_, waits) = self.bot_name_and_waits(conversation.profile_id).await;
+            let waits = match waits_by_profile.get(&conversation.profile_id) {
+                Some(waits) => waits.clone(),
+                None => {
+                    let (_, waits) = self.bot_name_and_waits(conversation.profile_id).await;
+                    waits_by_profile.insert(conversation.profile_id, waits.clone());
+                    waits
+                }
+            };
             chats.push((
                 WaitingChat {
                     id: conversation.id,
