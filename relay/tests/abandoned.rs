@@ -143,5 +143,31 @@ async fn wait_messages_are_posted_while_the_visitor_waits() {
         .await;
     let after = relay.state.store.conversation(chat).await.unwrap().unwrap();
     assert_eq!(after.wait_messages_sent, 1, "one message; no loop");
+
+    // Once an agent joins, no more wait messages (even when they would be due).
+    profile.waiting.repeat_messages = true;
+    relay.use_profile(&profile, true).await;
+    console
+        .send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    console.next_of_type("joined").await;
+    drop(console);
+    let dir = relay.stop().await;
+    age(dir.path(), chat, 30);
+    let relay = start_in(dir).await;
+    let mut console = watch(&relay, chat).await;
+    console.next_message("Ana joined the chat").await;
+    // The agent's reply goes after anything the restart could have posted.
+    console
+        .send(
+            json!({"type": "send", "conversation_id": chat, "client_msg_id": "a-1", "body": "Hi!"}),
+        )
+        .await;
+    console.next_of_type("ack").await;
+    let still = relay.state.store.conversation(chat).await.unwrap().unwrap();
+    assert_eq!(
+        still.wait_messages_sent, 1,
+        "no wait messages once an agent joined"
+    );
     relay.stop().await;
 }
