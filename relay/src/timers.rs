@@ -267,12 +267,25 @@ mod tests {
         );
     }
 
-    /// An in-memory relay: one chat, the time from tokio's (paused) clock.
+    /// An in-memory relay: one chat, the time from tokio's (paused) clock. The tests
+    /// move that clock with `sleep`, which under paused time advances it at once.
     struct Fake {
         start: tokio::time::Instant,
         chat: Mutex<Option<WaitingChat>>,
         waits: WaitMessages,
         fired: Mutex<Vec<(i64, Due)>>,
+    }
+
+    impl Fake {
+        /// One chat, queued at minute 0 of the paused clock.
+        fn waiting_since_now(waits: WaitMessages) -> Arc<Self> {
+            Arc::new(Self {
+                start: tokio::time::Instant::now(),
+                chat: Mutex::new(Some(chat(0))),
+                waits,
+                fired: Mutex::new(Vec::new()),
+            })
+        }
     }
 
     impl Waiter for Fake {
@@ -316,12 +329,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn with_paused_time_a_silent_visitor_gets_messages_a_question_then_the_end() {
-        let fake = Arc::new(Fake {
-            start: tokio::time::Instant::now(),
-            chat: Mutex::new(Some(chat(0))),
-            waits: waits(true),
-            fired: Mutex::new(Vec::new()),
-        });
+        let fake = Fake::waiting_since_now(waits(true));
         let changed = Arc::new(Notify::new());
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(Arc::clone(&fake), Arc::clone(&changed), stop.clone()));
@@ -342,12 +350,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn with_paused_time_a_restart_half_way_resumes_from_the_stored_state() {
-        let fake = Arc::new(Fake {
-            start: tokio::time::Instant::now(),
-            chat: Mutex::new(Some(chat(0))),
-            waits: WaitMessages::default(),
-            fired: Mutex::new(Vec::new()),
-        });
+        let fake = Fake::waiting_since_now(WaitMessages::default());
         let changed = Arc::new(Notify::new());
         let stop = CancellationToken::new();
         let first = tokio::spawn(run(Arc::clone(&fake), Arc::clone(&changed), stop.clone()));
@@ -370,12 +373,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn with_paused_time_an_answer_keeps_the_chat() {
-        let fake = Arc::new(Fake {
-            start: tokio::time::Instant::now(),
-            chat: Mutex::new(Some(chat(0))),
-            waits: WaitMessages::default(),
-            fired: Mutex::new(Vec::new()),
-        });
+        let fake = Fake::waiting_since_now(WaitMessages::default());
         let changed = Arc::new(Notify::new());
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(Arc::clone(&fake), Arc::clone(&changed), stop.clone()));
