@@ -114,6 +114,18 @@ pub struct ChatMessage {
     /// A file sent as this message (its body is the file name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentInfo>,
+    /// What an AI answer is grounded in, to show as citations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+}
+
+/// A knowledge passage an answer cites. `url` is only ever http(s); a document
+/// imported from a file has none.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// A file in a chat. `url` is unguessable; the relay serves it as a download (images
@@ -263,7 +275,22 @@ pub enum VisitorEvent {
     /// Where a waiting visitor stands: their place in line and the estimated wait,
     /// as the profile chooses to show them. Sent again whenever the queue moves.
     Queue(QueueInfo),
+    /// The AI agent's answer as it is written: append `text` to answer `id` (a new
+    /// `id` starts a new answer). The stored answer follows as a `message`; `done`
+    /// clears what was shown.
+    Stream(StreamDelta),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::Stream`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StreamDelta {
+    pub conversation_id: ConversationId,
+    pub id: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
 }
 
 /// The body of [`VisitorEvent::Queue`].

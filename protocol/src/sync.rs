@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttachmentInfo, Author, ChatMessage, ConversationId, Seq};
+use crate::{AttachmentInfo, Author, ChatMessage, ConversationId, Seq, Source};
 
 /// One line of a transcript.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,9 @@ pub struct Entry {
     /// A file sent as this message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentInfo>,
+    /// An AI answer's citations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
 }
 
 impl Entry {
@@ -97,6 +100,7 @@ impl Transcript {
             body: outgoing.body.clone(),
             at: None,
             attachment: None,
+            sources: Vec::new(),
         });
     }
 
@@ -153,6 +157,7 @@ impl Transcript {
             body: message.body,
             at: Some(message.at),
             attachment: message.attachment,
+            sources: message.sources,
         });
         true
     }
@@ -198,6 +203,7 @@ mod tests {
             client_msg_id: id.map(str::to_owned),
             at: 1,
             attachment: None,
+            sources: Vec::new(),
         }
     }
 

@@ -11,12 +11,12 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, Visitor};
 
 use crate::{
-    Ack, ChatMessage, PromptChange, ProtocolError, QueueInfo, StatusChange, UploadsChange,
-    VisitorEvent, Welcome,
+    Ack, ChatMessage, PromptChange, ProtocolError, QueueInfo, StatusChange, StreamDelta,
+    UploadsChange, VisitorEvent, Welcome,
 };
 
 const VARIANTS: &[&str] = &[
-    "welcome", "ack", "message", "prompt", "status", "uploads", "queue", "error",
+    "welcome", "ack", "message", "prompt", "status", "uploads", "queue", "stream", "error",
 ];
 
 impl<'de> Deserialize<'de> for VisitorEvent {
@@ -48,6 +48,7 @@ impl<'de> Visitor<'de> for TagFirst {
             "status" => VisitorEvent::Status(StatusChange::deserialize(body)?),
             "uploads" => VisitorEvent::Uploads(UploadsChange::deserialize(body)?),
             "queue" => VisitorEvent::Queue(QueueInfo::deserialize(body)?),
+            "stream" => VisitorEvent::Stream(StreamDelta::deserialize(body)?),
             "error" => VisitorEvent::Error(ProtocolError::deserialize(body)?),
             other => return Err(A::Error::unknown_variant(other, VARIANTS)),
         })

@@ -12,6 +12,7 @@ fn message(author: Author) -> ChatMessage {
         client_msg_id: Some("m-1".into()),
         at: 1_700_000_000_000,
         attachment: None,
+        sources: Vec::new(),
     }
 }
 
@@ -194,6 +195,42 @@ fn visitor_events_have_pinned_json() {
             wait: Some("4".into()),
         }),
         r#"{"type":"queue","conversation_id":7,"wait":"4"}"#,
+    );
+    pins(
+        VisitorEvent::Message(ChatMessage {
+            author: Author::Bot,
+            client_msg_id: None,
+            sources: vec![
+                Source {
+                    title: "Billing › Refunds".into(),
+                    url: Some("https://help.test/billing#refunds".into()),
+                },
+                Source {
+                    title: "Opening hours".into(),
+                    url: None,
+                },
+            ],
+            ..message(Author::Bot)
+        }),
+        r#"{"type":"message","conversation_id":7,"seq":3,"author":"bot","author_name":"Ana","body":"Hi <b>there</b>","at":1700000000000,"sources":[{"title":"Billing › Refunds","url":"https://help.test/billing#refunds"},{"title":"Opening hours"}]}"#,
+    );
+    pins(
+        VisitorEvent::Stream(StreamDelta {
+            conversation_id: 7,
+            id: 3,
+            text: "Refunds take".into(),
+            done: false,
+        }),
+        r#"{"type":"stream","conversation_id":7,"id":3,"text":"Refunds take"}"#,
+    );
+    pins(
+        VisitorEvent::Stream(StreamDelta {
+            conversation_id: 7,
+            id: 3,
+            text: String::new(),
+            done: true,
+        }),
+        r#"{"type":"stream","conversation_id":7,"id":3,"done":true}"#,
     );
     pins(
         VisitorEvent::Uploads(UploadsChange {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod context;
 pub mod flow;
 pub mod hub;
+pub mod knowledge;
 pub mod people;
 pub mod profiles;
 pub mod reports;

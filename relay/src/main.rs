@@ -29,6 +29,63 @@ enum Command {
     /// Check, import and export chat profiles.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Import, crawl, search and delete the knowledge the AI agent answers from.
+    #[command(subcommand)]
+    Kb(KbCommand),
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Import a Markdown, HTML or text file, or every such file under a folder.
+    Import {
+        path: PathBuf,
+        /// The site's key
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Crawl a help site from a start page or a sitemap (same origin, robots.txt).
+    Crawl {
+        url: String,
+        #[arg(long, default_value_t = 200)]
+        max_pages: usize,
+        /// Links followed from the start page
+        #[arg(long, default_value_t = 3)]
+        max_depth: usize,
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the passages that best match a question.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Print a JSON array of {title, heading, source, anchor, score, text}
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the site's documents.
+    List {
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete a document (by the id `kb list` shows).
+    Delete {
+        id: i64,
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +173,7 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Profiles(command)) => profiles(command).await,
+        Some(Command::Kb(command)) => kb::run(command).await,
         None => serve(cli.serve).await,
     }
 }
@@ -190,6 +248,167 @@ async fn profiles(command: ProfilesCommand) -> anyhow::Result<()> {
             };
             print!("{}", profiles::export(&store, &site, format).await?);
             Ok(())
+        }
+    }
+}
+
+mod kb {
+    //! `porchlight kb ...`: knowledge from the command line.
+
+    use std::io::Write;
+    use std::sync::Arc;
+
+    use anyhow::Context;
+    use porchlight_relay::config::{Config, Overrides};
+    use porchlight_relay::knowledge::{self, crawl, import};
+    use porchlight_relay::server::Relay;
+    use porchlight_relay::store::{SiteId, Store};
+
+    use super::{KbCommand, StoreArgs};
+
+    /// Opens the store as the relay would (creating the demo site on first use) and
+    /// finds the site.
+    async fn open(args: StoreArgs, site: &str) -> anyhow::Result<(Arc<dyn Store>, SiteId)> {
+        let config = Config::resolve(Overrides {
+            data: args.data,
+            config: args.config,
+            ..Overrides::default()
+        })?;
+        let data_dir = config.data_dir.clone();
+        let (relay, admin) = Relay::open(config)
+            .await
+            .with_context(|| format!("cannot open the data folder {}", data_dir.display()))?;
+        if let Some(admin) = admin {
+            eprintln!(
+                "New data folder: log in to the console as {} with the one-time password {}",
+                admin.email, admin.password
+            );
+        }
+        let store = Arc::clone(&relay.state().store);
+        let found = store
+            .site_by_key(site)
+            .await?
+            .with_context(|| format!("there is no site \"{site}\""))?;
+        Ok((store, found.id))
+    }
+
+    /// A one-line progress bar on stderr.
+    fn progress(label: &str, done: usize, total: usize) {
+        const WIDTH: usize = 30;
+        let filled = (done * WIDTH)
+            .checked_div(total)
+            .unwrap_or(WIDTH)
+            .min(WIDTH);
+        eprint!(
+            "\r{label} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            ".".repeat(WIDTH - filled)
+        );
+        let _ = std::io::stderr().flush();
+        if done == total {
+            eprintln!();
+        }
+    }
+
+    pub async fn run(command: KbCommand) -> anyhow::Result<()> {
+        match command {
+            KbCommand::Import { path, site, store } => {
+                let files = import::files(&path)?;
+                let (store, site) = open(store, &site).await?;
+                let report = import::import_all(store.as_ref(), site, &files, |done, total| {
+                    progress("importing", done, total)
+                })
+                .await?;
+                store.flush().await?;
+                for failure in &report.failed {
+                    eprintln!("skipped: {failure}");
+                }
+                println!(
+                    "{} file(s): {} added, {} updated, {} unchanged, {} failed; {} passage(s)",
+                    files.len(),
+                    report.added,
+                    report.updated,
+                    report.unchanged,
+                    report.failed.len(),
+                    report.chunks
+                );
+                Ok(())
+            }
+            KbCommand::Crawl {
+                url,
+                max_pages,
+                max_depth,
+                site,
+                store,
+            } => {
+                let (store, site) = open(store, &site).await?;
+                let http = reqwest::Client::builder()
+                    .user_agent(concat!("porchlight/", env!("CARGO_PKG_VERSION")))
+                    .build()?;
+                let limits = crawl::Limits {
+                    max_pages,
+                    max_depth,
+                };
+                let report =
+                    crawl::crawl(&http, store.as_ref(), site, &url, limits, |done, seen| {
+                        eprint!("\rcrawled {done} page(s), {seen} seen");
+                    })
+                    .await?;
+                eprintln!();
+                store.flush().await?;
+                for skipped in &report.skipped {
+                    eprintln!("skipped: {skipped}");
+                }
+                println!(
+                    "{} page(s): {} added, {} updated, {} unchanged; {} skipped",
+                    report.pages,
+                    report.added,
+                    report.updated,
+                    report.unchanged,
+                    report.skipped.len()
+                );
+                Ok(())
+            }
+            KbCommand::Search {
+                query,
+                limit,
+                json,
+                site,
+                store,
+            } => {
+                let (store, site) = open(store, &site).await?;
+                let hits = knowledge::search(store.as_ref(), site, &query, limit, None).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&hits)?);
+                } else if hits.is_empty() {
+                    println!("no passage matches \"{query}\"");
+                } else {
+                    for hit in hits {
+                        println!("{:.3}  {}  ({})", hit.score, hit.label(), hit.source);
+                        println!("       {}", hit.text.replace('\n', "\n       "));
+                    }
+                }
+                Ok(())
+            }
+            KbCommand::List { site, store } => {
+                let (store, site) = open(store, &site).await?;
+                for document in store.kb_documents(site).await? {
+                    println!(
+                        "{:>5}  {}  ({} passage(s), {})",
+                        document.id, document.title, document.chunks, document.source
+                    );
+                }
+                Ok(())
+            }
+            KbCommand::Delete { id, site, store } => {
+                let (store, site) = open(store, &site).await?;
+                if !store.kb_delete(site, id).await? {
+                    anyhow::bail!("the site has no document {id} (see `porchlight kb list`)");
+                }
+                store.flush().await?;
+                println!("deleted document {id}");
+                Ok(())
+            }
         }
     }
 }

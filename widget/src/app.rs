@@ -261,6 +261,9 @@ fn Widget() -> impl IntoView {
                     key=|(entry, _)| (entry.key(), entry.seq)
                     children=move |(entry, fresh): (Entry, bool)| line(&entry, fresh)
                 />
+                {move || state.with(|state| state.streaming.as_ref().map(|(_, text)| text.clone())).map(|text| view! {
+                    <li class="line theirs bot streaming"><span class="body">{text}</span></li>
+                })}
             </ol>
             {move || {
                 let buttons = state.with(ChatState::buttons);
@@ -360,7 +363,9 @@ fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
         (Author::Visitor, _, false) => "line mine",
         (Author::System, _, _) => "line system",
         (Author::Agent, _, _) => "line theirs",
-        (Author::Bot, true, _) => "line theirs bot typing",
+        // An AI answer with sources was already shown as it streamed.
+        (Author::Bot, true, _) if entry.sources.is_empty() => "line theirs bot typing",
+        (Author::Bot, true, _) => "line theirs bot",
         (Author::Bot, false, _) => "line theirs bot",
     };
     let who = entry.author_name.clone();
@@ -368,10 +373,21 @@ fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
         Some(file) => files::attachment_view(file),
         None => view! { <span class="body">{entry.body.clone()}</span> }.into_any(),
     };
+    let sources = (!entry.sources.is_empty()).then(|| {
+        let links = entry.sources.iter().map(|source| match &source.url {
+            // The relay only sends http(s) links; checked again here.
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => view! {
+                <a href=url.clone() target="_blank" rel="noopener noreferrer">{source.title.clone()}</a>
+            }.into_any(),
+            _ => view! { <span>{source.title.clone()}</span> }.into_any(),
+        }).collect_view();
+        view! { <span class="sources">"Sources: "{links}</span> }
+    });
     view! {
         <li class=class>
             {who.map(|name| view! { <span class="who">{name}</span> })}
             {content}
+            {sources}
             <time class="at">{clock(entry.at)}</time>
         </li>
     }

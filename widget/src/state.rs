@@ -4,7 +4,7 @@ use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
     Ack, Author, ConversationId, ConversationState, ConversationStatus, InputKind,
     PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume, Seq,
-    StatusChange, TicketLink, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
+    StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,8 @@ pub struct ChatState {
     pub prompt: Option<Prompt>,
     /// Place in line and estimated wait, while waiting for an agent.
     pub queue: Option<QueueInfo>,
+    /// The AI agent's answer as it is being written: its id and the text so far.
+    pub streaming: Option<(u32, String)>,
     /// The relay refused this widget for good (unknown site, identity required…):
     /// reconnecting cannot help.
     pub stopped: bool,
@@ -71,6 +73,7 @@ impl ChatState {
             profile: None,
             prompt: None,
             queue: None,
+            streaming: None,
             history_until: None,
         }
     }
@@ -159,12 +162,23 @@ impl ChatState {
                 Vec::new()
             }
             VisitorEvent::Message(message) => {
+                if message.author == Author::Bot {
+                    self.streaming = None;
+                }
                 let from_others = message.author != Author::Visitor;
                 let conversation_id = message.conversation_id;
                 if self.transcript.receive(message) && from_others && !self.visible {
                     self.unread += 1;
                 }
                 self.follow(conversation_id);
+                Vec::new()
+            }
+            VisitorEvent::Stream(StreamDelta { id, text, done, .. }) => {
+                match &mut self.streaming {
+                    _ if done => self.streaming = None,
+                    Some((current, so_far)) if *current == id => so_far.push_str(&text),
+                    _ => self.streaming = Some((id, text)),
+                }
                 Vec::new()
             }
             VisitorEvent::Prompt(PromptChange {
@@ -314,13 +328,19 @@ impl ChatState {
             .map_or_else(|| "Chat with us".into(), |profile| profile.title.clone())
     }
 
-    /// The buttons to show: a question's choices, an input's options, or yes/no.
+    /// The buttons to show: a question's choices, an input's options, or yes/no;
+    /// with free text (the AI agent), suggestions such as "Talk to a person".
     pub fn buttons(&self) -> Vec<String> {
         match &self.prompt {
             Some(prompt) if prompt.input == Some(InputKind::YesNo) => {
                 vec!["Yes".into(), "No".into()]
             }
-            Some(prompt) if matches!(prompt.input, None | Some(InputKind::Choice)) => {
+            Some(prompt)
+                if matches!(
+                    prompt.input,
+                    None | Some(InputKind::Choice | InputKind::Text)
+                ) =>
+            {
                 prompt.choices.clone()
             }
             _ => Vec::new(),
@@ -329,7 +349,11 @@ impl ChatState {
 
     /// Why the composer is disabled, when the bot wants a click rather than text.
     pub fn composer_lock(&self) -> Option<&'static str> {
-        (!self.buttons().is_empty()).then_some("Choose one of the options above.")
+        let free_text = self
+            .prompt
+            .as_ref()
+            .is_some_and(|prompt| prompt.input == Some(InputKind::Text));
+        (!free_text && !self.buttons().is_empty()).then_some("Choose one of the options above.")
     }
 
     /// The HTML input type for the composer (`None`: a multi-line text box).
@@ -428,6 +452,7 @@ mod tests {
             client_msg_id: None,
             at: 1,
             attachment: None,
+            sources: Vec::new(),
         })
     }
 
@@ -555,6 +580,47 @@ mod tests {
             agent_name: None,
         }));
         assert!(state.prompt.is_none(), "a hand-over clears the prompt");
+    }
+
+    #[test]
+    fn the_ai_agent_offers_a_person_without_locking_the_composer() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(None));
+        state.apply(prompt(Some(InputKind::Text), &["Talk to a person"]));
+        assert_eq!(state.buttons(), ["Talk to a person"]);
+        assert_eq!(state.composer_lock(), None);
+    }
+
+    #[test]
+    fn a_streamed_answer_grows_and_gives_way_to_the_stored_one() {
+        let mut state = ChatState::new("demo".into(), None, Vec::new());
+        state.apply(welcome(None));
+        let delta = |id, text: &str, done| {
+            VisitorEvent::Stream(StreamDelta {
+                conversation_id: 4,
+                id,
+                text: text.into(),
+                done,
+            })
+        };
+        state.apply(delta(1, "Refunds ", false));
+        state.apply(delta(1, "take 5 days.", false));
+        assert_eq!(state.streaming, Some((1, "Refunds take 5 days.".into())));
+        state.apply(delta(2, "New", false));
+        assert_eq!(
+            state.streaming,
+            Some((2, "New".into())),
+            "a new answer starts over"
+        );
+        let mut answer = agent_message(1);
+        if let VisitorEvent::Message(message) = &mut answer {
+            message.author = Author::Bot;
+        }
+        state.apply(answer);
+        assert_eq!(state.streaming, None);
+        state.apply(delta(3, "Half", false));
+        state.apply(delta(3, "", true));
+        assert_eq!(state.streaming, None);
     }
 
     #[test]

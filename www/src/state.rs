@@ -409,6 +409,7 @@ mod tests {
             body: "help".into(),
             client_msg_id: Some(format!("v{seq}")),
             attachment: None,
+            sources: Vec::new(),
             at: 1,
         })
     }

@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::flow::AttachmentPolicy;
+use crate::knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 use crate::routing::{AccessLevel, ChatFacts, ChatRules};
 use crate::timers::AbandonRules;
 use porchlight_protocol::{
     AgentId, AgentInfo, AttachmentInfo, Author, CannedText, ChatMessage, ChatSummary,
-    ConversationId, ConversationStatus, Seq, TicketCategory, TicketChat, TicketLine, TicketNote,
+    ConversationId, ConversationStatus, Seq, Source, TicketCategory, TicketChat, TicketLine,
+    TicketNote,
 };
 
+mod knowledge;
 mod schema;
 pub use schema::SCHEMA_VERSION;
 mod sqlite;
@@ -258,6 +261,8 @@ pub struct NewMessage {
     pub step_id: Option<String>,
     /// A file sent as this message.
     pub attachment: Option<AttachmentInfo>,
+    /// An AI answer's citations.
+    pub sources: Vec<Source>,
 }
 
 impl NewMessage {
@@ -281,6 +286,7 @@ impl NewMessage {
             value: None,
             step_id: None,
             attachment: None,
+            sources: Vec::new(),
         }
     }
 }
@@ -342,7 +348,7 @@ pub struct Appended {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinOutcome {
     /// This agent now holds the conversation; the event message says so.
-    Joined(Box<Conversation>, ChatMessage),
+    Joined(Box<(Conversation, ChatMessage)>),
     /// Someone else holds it.
     Taken,
     /// It is still with the bot, not waiting for an agent.
@@ -727,6 +733,44 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_canned(&self, id: i64) -> Result<(), StoreError>;
 
     /// Waits until every write sent before it is committed.
+    // Knowledge (see `crate::knowledge`).
+    /// Stores a document, replacing the one from the same source.
+    async fn kb_put(&self, site: SiteId, document: NewDocument) -> Result<PutOutcome, StoreError>;
+    async fn kb_documents(&self, site: SiteId) -> Result<Vec<DocumentInfo>, StoreError>;
+    /// False when the site has no such document.
+    async fn kb_delete(&self, site: SiteId, id: i64) -> Result<bool, StoreError>;
+    /// bm25 ranking for an FTS5 query, best first.
+    async fn kb_keyword(
+        &self,
+        site: SiteId,
+        fts: String,
+        limit: usize,
+    ) -> Result<Vec<Hit>, StoreError>;
+    /// Passage ids nearest the vector, among those embedded with `model`.
+    async fn kb_nearest(
+        &self,
+        site: SiteId,
+        model: String,
+        vector: Vec<f32>,
+        limit: usize,
+    ) -> Result<Vec<i64>, StoreError>;
+    async fn kb_hits(&self, ids: Vec<i64>) -> Result<Vec<Hit>, StoreError>;
+    /// Passages (id, heading and text) with no vector from `model`.
+    async fn kb_unembedded(
+        &self,
+        model: String,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError>;
+    async fn kb_set_embeddings(
+        &self,
+        model: String,
+        vectors: Vec<(i64, Vec<f32>)>,
+    ) -> Result<(), StoreError>;
+
+    /// A stored setting (JSON, by key), such as the AI provider set in the console.
+    async fn setting(&self, key: &'static str) -> Result<Option<String>, StoreError>;
+    async fn set_setting(&self, key: &'static str, value: String) -> Result<(), StoreError>;
+
     async fn flush(&self) -> Result<(), StoreError>;
 }
 

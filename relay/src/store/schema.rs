@@ -212,6 +212,47 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (ticket_id, category_id)
     );
     "#,
+    // 12: knowledge (documents, passages, their keyword index and vectors), and the
+    // sources an AI answer cites.
+    r#"
+    CREATE TABLE kb_documents (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        format TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (site_id, source)
+    );
+    CREATE TABLE kb_chunks (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES kb_documents(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        -- The heading path, for display; `section` is its last part, for search (the
+        -- path repeats the title in every passage, which would drown the ranking).
+        heading TEXT NOT NULL,
+        section TEXT NOT NULL,
+        anchor TEXT,
+        body TEXT NOT NULL,
+        embedding BLOB,
+        embedding_model TEXT
+    );
+    CREATE INDEX kb_chunks_document ON kb_chunks(document_id);
+    CREATE VIRTUAL TABLE kb_fts USING fts5(
+        section, body, content='kb_chunks', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER kb_chunks_indexed AFTER INSERT ON kb_chunks BEGIN
+        INSERT INTO kb_fts(rowid, section, body) VALUES (new.id, new.section, new.body);
+    END;
+    CREATE TRIGGER kb_chunks_unindexed AFTER DELETE ON kb_chunks BEGIN
+        INSERT INTO kb_fts(kb_fts, rowid, section, body)
+            VALUES ('delete', old.id, old.section, old.body);
+    END;
+    ALTER TABLE messages ADD COLUMN sources TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -17,6 +17,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::flow::AttachmentPolicy;
+use crate::knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 use crate::routing::{AccessLevel, ChatRules};
 use crate::timers::AbandonRules;
 
@@ -24,7 +25,7 @@ use super::{
     Agent, AgentAccount, AgentSnapshot, Appended, ChatRecord, Conversation, Durability, FlowTurn,
     JoinOutcome, MessageKind, MessageRecord, NewConversation, NewMessage, Role, Seed, Site, SiteId,
     Status, Store, StoreError, StoredAttachment, StoredProfile, TransferTarget, TurnOutcome,
-    Visitor, VisitorId, now_ms, schema,
+    Visitor, VisitorId, knowledge, now_ms, schema,
 };
 
 /// Answers a job once its batch is committed (or failed).
@@ -269,8 +270,7 @@ fn load_conversation(
     .optional()
 }
 
-const MESSAGE_COLUMNS: &str =
-    "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment";
+const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
     let author: String = row.get(2)?;
@@ -285,6 +285,10 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
         attachment: row
             .get::<_, Option<String>>(7)?
             .and_then(|json| serde_json::from_str(&json).ok()),
+        sources: row
+            .get::<_, Option<String>>(8)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -342,8 +346,8 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
     )?;
     conn.execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_id, author_name, kind, \
-         body, value, step_id, client_msg_id, created_at, attachment) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         body, value, step_id, client_msg_id, created_at, attachment, sources) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             message.conversation_id,
             seq,
@@ -360,6 +364,9 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
                 .attachment
                 .as_ref()
                 .and_then(|attachment| serde_json::to_string(attachment).ok()),
+            (!message.sources.is_empty())
+                .then(|| serde_json::to_string(&message.sources).ok())
+                .flatten(),
         ],
     )?;
     Ok(Appended {
@@ -372,6 +379,7 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, S
             client_msg_id: message.client_msg_id.clone(),
             at: now,
             attachment: message.attachment.clone(),
+            sources: message.sources.clone(),
         },
         duplicate: false,
     })
@@ -408,7 +416,7 @@ fn existing_message(
     }
     conn.query_row(
         "SELECT m.conversation_id, m.seq, m.author_kind, m.author_name, m.body, \
-         m.client_msg_id, m.created_at, m.attachment FROM conversations c \
+         m.client_msg_id, m.created_at, m.attachment, m.sources FROM conversations c \
          JOIN conversations mine ON mine.id = ?1 AND mine.visitor_id = c.visitor_id \
          JOIN messages m ON m.conversation_id = c.id AND m.client_msg_id = ?2 \
          WHERE m.author_kind = 'visitor' LIMIT 1",
@@ -1781,7 +1789,7 @@ impl Store for SqliteStore {
                 &event(id, format!("{} joined the chat", agent.name)),
             )?;
             let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
-            Ok(JoinOutcome::Joined(Box::new(conversation), appended.message))
+            Ok(JoinOutcome::Joined(Box::new((conversation, appended.message))))
         })
         .await
     }
@@ -2134,6 +2142,87 @@ impl Store for SqliteStore {
             conn.execute(
                 "DELETE FROM agent_sessions WHERE token_hash = ?1",
                 [token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn kb_put(&self, site: SiteId, document: NewDocument) -> Result<PutOutcome, StoreError> {
+        self.write(move |conn| knowledge::put(conn, site, &document))
+            .await
+    }
+
+    async fn kb_documents(&self, site: SiteId) -> Result<Vec<DocumentInfo>, StoreError> {
+        self.read(move |conn| knowledge::documents(conn, site))
+            .await
+    }
+
+    async fn kb_delete(&self, site: SiteId, id: i64) -> Result<bool, StoreError> {
+        self.write(move |conn| knowledge::delete(conn, site, id))
+            .await
+    }
+
+    async fn kb_keyword(
+        &self,
+        site: SiteId,
+        fts: String,
+        limit: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        self.read(move |conn| knowledge::keyword(conn, site, &fts, limit))
+            .await
+    }
+
+    async fn kb_nearest(
+        &self,
+        site: SiteId,
+        model: String,
+        vector: Vec<f32>,
+        limit: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.read(move |conn| knowledge::nearest(conn, site, &model, &vector, limit))
+            .await
+    }
+
+    async fn kb_hits(&self, ids: Vec<i64>) -> Result<Vec<Hit>, StoreError> {
+        self.read(move |conn| knowledge::hits(conn, &ids)).await
+    }
+
+    async fn kb_unembedded(
+        &self,
+        model: String,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        self.read(move |conn| knowledge::unembedded(conn, &model, limit))
+            .await
+    }
+
+    async fn kb_set_embeddings(
+        &self,
+        model: String,
+        vectors: Vec<(i64, Vec<f32>)>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| knowledge::set_embeddings(conn, &model, &vectors))
+            .await
+    }
+
+    async fn setting(&self, key: &'static str) -> Result<Option<String>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                    row.get(0)
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &'static str, value: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
             )?;
             Ok(())
         })

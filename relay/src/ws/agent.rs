@@ -369,7 +369,8 @@ impl AgentSession {
         };
         let asked_at = now_ms();
         match self.state.store.join(id, self.agent.info(), rules).await {
-            Ok(JoinOutcome::Joined(conversation, event)) => {
+            Ok(JoinOutcome::Joined(joined)) => {
+                let (conversation, event) = *joined;
                 tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
                 // The first join ends the chat's queue time (a transfer keeps the first).
                 if let (Some(joined_at), Some(queue_ms)) =

@@ -205,7 +205,7 @@ async fn exactly_one_of_two_racing_agents_joins() {
     let winners: Vec<&Conversation> = outcomes
         .iter()
         .filter_map(|outcome| match outcome {
-            JoinOutcome::Joined(conversation, _) => Some(conversation.as_ref()),
+            JoinOutcome::Joined(joined) => Some(&joined.0),
             _ => None,
         })
         .collect();

@@ -1,0 +1,307 @@
+//! Knowledge: `porchlight kb` run as a user would, retrieval over the example
+//! documents, and the crawler against a small site served from the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use porchlight_relay::knowledge::{self, crawl};
+use porchlight_relay::store::{SqliteStore, Store};
+
+fn porchlight(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_porchlight"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env("PORCHLIGHT_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn kb_import_then_search_finds_the_right_passage_and_reimport_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let examples = examples();
+    let imported = porchlight(&data, &["kb", "import", examples.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let stdout = text(&imported.stdout);
+    assert!(
+        stdout.starts_with("4 file(s): 4 added, 0 updated, 0 unchanged, 0 failed"),
+        "{stdout}"
+    );
+    assert!(text(&imported.stderr).contains("importing [##############################] 4/4"));
+
+    let found = porchlight(
+        &data,
+        &["kb", "search", "how long do refunds take?", "--json"],
+    );
+    assert!(found.status.success(), "{}", text(&found.stderr));
+    let hits: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    let first = &hits[0];
+    assert_eq!(first["title"], "Billing and refunds");
+    assert_eq!(first["heading"], "Billing and refunds › Refunds");
+    assert!(
+        first["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("examples/knowledge/billing.md")
+    );
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap()
+            .contains("5 to 10 working days")
+    );
+    assert!(first["score"].as_f64().unwrap() > 0.0);
+
+    // Stemming: "deliveries" finds "delivery"; HTML headings become passages.
+    let found = porchlight(
+        &data,
+        &[
+            "kb",
+            "search",
+            "how fast are deliveries",
+            "--limit",
+            "1",
+            "--json",
+        ],
+    );
+    let hits: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(hits[0]["title"], "Shipping and delivery");
+    assert_eq!(hits[0]["anchor"], "times");
+
+    let plain = porchlight(&data, &["kb", "search", "zebra quantum"]);
+    assert!(
+        text(&plain.stdout).contains("no passage matches"),
+        "{}",
+        text(&plain.stdout)
+    );
+
+    let again = porchlight(&data, &["kb", "import", examples.to_str().unwrap()]);
+    assert!(
+        text(&again.stdout).starts_with("4 file(s): 0 added, 0 updated, 4 unchanged"),
+        "{}",
+        text(&again.stdout)
+    );
+
+    let bad = porchlight(&data, &["kb", "import", "/nonexistent/folder"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("cannot read /nonexistent/folder"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn kb_list_and_delete_remove_a_document_from_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("warranty.md");
+    std::fs::write(&file, "# Warranty\nEvery kettle has a two year warranty.\n").unwrap();
+    assert!(
+        porchlight(&data, &["kb", "import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let listed = text(&porchlight(&data, &["kb", "list"]).stdout);
+    assert!(listed.contains("Warranty  (1 passage(s)"), "{listed}");
+    let id = listed.split_whitespace().next().unwrap().to_owned();
+
+    // A changed file replaces its passages.
+    std::fs::write(
+        &file,
+        "# Warranty\nEvery toaster has a five year warranty.\n",
+    )
+    .unwrap();
+    let updated = porchlight(&data, &["kb", "import", file.to_str().unwrap()]);
+    assert!(
+        text(&updated.stdout).contains("0 added, 1 updated"),
+        "{}",
+        text(&updated.stdout)
+    );
+    let kettle = porchlight(&data, &["kb", "search", "kettle", "--json"]);
+    assert_eq!(text(&kettle.stdout).trim(), "[]");
+    let toaster = porchlight(&data, &["kb", "search", "toaster", "--json"]);
+    assert!(text(&toaster.stdout).contains("five year"));
+
+    let deleted = porchlight(&data, &["kb", "delete", &id]);
+    assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+    let gone = porchlight(&data, &["kb", "search", "toaster", "--json"]);
+    assert_eq!(text(&gone.stdout).trim(), "[]");
+    let again = porchlight(&data, &["kb", "delete", &id]);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains(&format!("the site has no document {id}")));
+}
+
+fn page(body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
+}
+
+async fn help_site() -> (String, tokio::task::JoinHandle<()>) {
+    let app = Router::new()
+        .route("/robots.txt", get(|| async { "User-agent: *\nDisallow: /private\n" }))
+        .route(
+            "/help/",
+            get(|| async {
+                page(r#"<title>Help</title><h1>Help centre</h1><p>Start here.</p>
+                <a href="/help/returns">Returns</a> <a href="/private/keys">Keys</a>
+                <a href="https://elsewhere.test/x">Elsewhere</a> <a href="deep/1">Deep</a>"#)
+            }),
+        )
+        .route(
+            "/help/returns",
+            get(|| async { page("<title>Returns</title><h2 id=\"how\">How to return</h2><p>Print the label within 30 days.</p>") }),
+        )
+        .route("/help/deep/1", get(|| async { page("<title>Deep</title><p>Level one. <a href=\"2\">next</a></p>") }))
+        .route("/help/deep/2", get(|| async { page("<title>Deeper</title><p>Level two.</p>") }))
+        .route("/private/keys", get(|| async { page("<p>secret</p>") }))
+        .route(
+            "/sitemap.xml",
+            get(|headers: axum::http::HeaderMap| async move {
+                let host = headers[header::HOST].to_str().unwrap().to_owned();
+                (
+                    [(header::CONTENT_TYPE, "application/xml")],
+                    format!(
+                        "<urlset><url><loc>http://{host}/help/returns</loc></url>\
+                         <url><loc>http://{host}/help/deep/2</loc></url>\
+                         <url><loc>https://elsewhere.test/</loc></url></urlset>"
+                    ),
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, server)
+}
+
+#[tokio::test]
+async fn the_crawler_stays_on_the_site_obeys_robots_and_the_depth_limit() {
+    let (base, server) = help_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store
+        .seed_if_empty(porchlight_relay::store::Seed {
+            site_key: "demo".into(),
+            site_name: "Demo".into(),
+            profile_name: "Default".into(),
+            profile_definition: porchlight_relay::profiles::default_profile()
+                .render(porchlight_relay::flow::Format::Json),
+            team_name: "Support".into(),
+            admin_email: "a@example.com".into(),
+            admin_name: "A".into(),
+            admin_password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let http = reqwest::Client::new();
+    let limits = crawl::Limits {
+        max_pages: 10,
+        max_depth: 1,
+    };
+    let report = crawl::crawl(
+        &http,
+        store.as_ref(),
+        site,
+        &format!("{base}/help/"),
+        limits,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.pages, 3, "{report:?}");
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|line| line.contains("/private/keys: disallowed by robots.txt")),
+        "{report:?}"
+    );
+    let sources: Vec<String> = store
+        .kb_documents(site)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|document| document.source)
+        .collect();
+    assert!(
+        sources.contains(&format!("{base}/help/returns")),
+        "{sources:?}"
+    );
+    assert!(sources.contains(&format!("{base}/help/deep/1")));
+    assert!(
+        !sources.iter().any(|source| source.contains("deep/2")),
+        "depth 1 stops there"
+    );
+    assert!(!sources.iter().any(|source| source.contains("elsewhere")));
+
+    let hits = knowledge::search(store.as_ref(), site, "return label", 1, None)
+        .await
+        .unwrap();
+    assert_eq!(hits[0].link().unwrap(), format!("{base}/help/returns#how"));
+
+    let from_sitemap = crawl::Limits {
+        max_pages: 10,
+        max_depth: 0,
+    };
+    let report = crawl::crawl(
+        &http,
+        store.as_ref(),
+        site,
+        &format!("{base}/sitemap.xml"),
+        from_sitemap,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.pages, report.added, report.unchanged),
+        (2, 1, 1),
+        "{report:?}"
+    );
+
+    let bad = crawl::crawl(
+        &http,
+        store.as_ref(),
+        site,
+        "ftp://x.test/",
+        limits,
+        |_, _| {},
+    )
+    .await;
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("is not an http(s) URL")
+    );
+    let down = crawl::crawl(
+        &http,
+        store.as_ref(),
+        site,
+        &format!("{base}/missing"),
+        limits,
+        |_, _| {},
+    )
+    .await;
+    assert!(down.unwrap_err().to_string().contains("answered 404"));
+    server.abort();
+}
