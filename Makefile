@@ -21,6 +21,7 @@ CONSOLE_SOURCES := $(shell find www -type f \( -name '*.rs' -o -name '*.css' -o 
 
 ## Build everything and start the relay on http://127.0.0.1:8080 (data in ./data).
 run: tools web
+	cargo run --release --locked -p porchlight-relay --bin porchlight -- kb import examples/knowledge
 	cargo run --release --locked -p porchlight-relay --bin porchlight -- serve
 
 ## Every test: unit, integration, crash and browser.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::ai::AiSettings;
 use crate::store::Durability;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -22,6 +23,8 @@ pub struct Config {
     pub durability: Durability,
     /// The largest file a chat accepts.
     pub max_upload_bytes: u64,
+    /// The AI provider (the console's saved settings win over these).
+    pub ai: AiSettings,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             assets_dir: PathBuf::from("dist"),
             durability: Durability::Full,
             max_upload_bytes: 10 * 1024 * 1024,
+            ai: AiSettings::default(),
         }
     }
 }
@@ -48,6 +52,8 @@ pub struct ConfigFile {
     pub durability: Option<Durability>,
     /// The largest file a chat accepts, in MB (default 10).
     pub max_upload_mb: Option<u64>,
+    /// `[ai]`: the AI provider.
+    pub ai: Option<AiSettings>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -69,6 +75,8 @@ pub enum ConfigError {
     },
     #[error("the config file {path} is not valid: {message}")]
     Parse { path: String, message: String },
+    #[error("the config file {path} is not valid: {problems}")]
+    Ai { path: String, problems: String },
 }
 
 impl ConfigFile {
@@ -77,10 +85,22 @@ impl ConfigFile {
             path: path.display().to_string(),
             source,
         })?;
-        toml::from_str(&text).map_err(|err| ConfigError::Parse {
+        let file: Self = toml::from_str(&text).map_err(|err| ConfigError::Parse {
             path: path.display().to_string(),
             message: err.to_string(),
-        })
+        })?;
+        let problems = file
+            .ai
+            .as_ref()
+            .map(AiSettings::problems)
+            .unwrap_or_default();
+        if !problems.is_empty() {
+            return Err(ConfigError::Ai {
+                path: path.display().to_string(),
+                problems: problems.join("; "),
+            });
+        }
+        Ok(file)
     }
 }
 
@@ -106,6 +126,7 @@ impl Config {
             max_upload_bytes: file.max_upload_mb.map_or(defaults.max_upload_bytes, |mb| {
                 mb.saturating_mul(1024 * 1024)
             }),
+            ai: file.ai.unwrap_or(defaults.ai),
         })
     }
 }
@@ -141,6 +162,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/porchlight.toml");
         let file = ConfigFile::load(&path).unwrap();
         assert_eq!(file.addr, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(file.ai.unwrap().provider, crate::ai::ProviderKind::None);
     }
 
     #[test]
@@ -157,6 +179,17 @@ mod tests {
         std::fs::write(&path, "addr = \"not an address\"\n").unwrap();
         let err = ConfigFile::load(&path).unwrap_err();
         assert!(err.to_string().contains("addr"), "{err}");
+        std::fs::write(
+            &path,
+            "[ai]\nprovider = \"openai\"\nchat_model = \"gpt-4o-mini\"\n",
+        )
+        .unwrap();
+        let err = ConfigFile::load(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ai.api_key is required for this provider"),
+            "{err}"
+        );
         let missing = ConfigFile::load(&dir.path().join("missing.toml")).unwrap_err();
         assert!(matches!(missing, ConfigError::Read { .. }));
     }

@@ -23,6 +23,8 @@ pub const AGENT_OUTBOX_FRAMES: usize = 16_384;
 /// An encoded frame, shared by every socket it goes to.
 pub type Frame = Arc<str>;
 pub type ConnId = u64;
+/// No connection: for messages the relay itself causes (ids start at 1).
+pub const NOBODY: ConnId = 0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnKind {

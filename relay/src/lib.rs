@@ -12,6 +12,7 @@
 //! ```
 
 pub mod admin;
+pub mod ai;
 pub mod auth;
 pub mod canned;
 pub mod config;

@@ -8,7 +8,8 @@ use crate::flow::{self, Flow, Format, Problem, Profile};
 use crate::store::{Store, StoreError, StoredProfile};
 
 /// The profile seeded with the demo site: every chat goes straight to live chat, and
-/// visitors may send files (agents with the permission may switch that per chat).
+/// visitors may send files (agents with the permission may switch that per chat). A
+/// page may start the chat with the AI agent instead (`data-start-step="ai"`).
 pub fn default_profile() -> Profile {
     let text = r#"
 name = "Default"
@@ -28,6 +29,19 @@ type = "action"
 action = "start_live_chat"
 teams = ["Support"]
 attachments = "allow"
+
+# The demo's /ai page starts here: the AI agent answers from the knowledge and
+# hands over to Support.
+[[steps]]
+id = "ai"
+type = "action"
+action = "ai_agent"
+can_start_here = true
+teams = ["Support"]
+
+[steps.agent]
+name = "Acme assistant"
+greeting = "Hi! I'm Acme's AI assistant: I answer from our help articles. Ask me anything, or choose \"Talk to a person\"."
 "#;
     // A constant that the tests check; it cannot fail to parse.
     Profile::parse(text, Format::Toml).unwrap_or_else(|err| panic!("default profile: {err}"))

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::ai::Ai;
 use crate::auth::{hash_password, random_password};
 use crate::config::Config;
 use crate::flow::Format;
@@ -49,6 +50,10 @@ pub struct AppState {
     pub queue_changed: Arc<Notify>,
     /// ...and the announcer tells waiting visitors where they stand.
     pub queue_moved: Arc<Notify>,
+    /// The AI provider and what the agent holds per open chat.
+    pub ai: Arc<Ai>,
+    /// Notified when knowledge changes or the provider does: passages get vectors.
+    pub knowledge_changed: Arc<Notify>,
 }
 
 /// The admin account made on first start; the password is shown once.
@@ -128,7 +133,10 @@ impl Relay {
         for (joined_at, queue_ms) in store.queue_times_since(day_ago).await? {
             recent_waits.record(joined_at, queue_ms);
         }
+        let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
         let state = AppState {
+            ai,
+            knowledge_changed: Arc::new(Notify::new()),
             store,
             hub: Arc::new(Hub::default()),
             config: Arc::new(config),
@@ -177,6 +185,7 @@ impl Relay {
         state
             .tracker
             .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
+        state.tracker.spawn(ws::ai::run_embedder(state.clone()));
         // Chat frames are small and latency matters: without TCP_NODELAY a frame can
         // wait for the peer's delayed ACK (up to 40 ms on Linux).
         let listener = listener.tap_io(|stream| {
@@ -206,6 +215,7 @@ pub fn app(state: AppState) -> Router {
         .saturating_add(64 * 1024);
     Router::new()
         .route("/", get(web::demo_page))
+        .route("/ai", get(web::ai_demo_page))
         .route("/healthz", get(web::healthz))
         .route("/embed.js", get(web::embed_js))
         .route("/widget/", get(web::widget_page))

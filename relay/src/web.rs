@@ -13,16 +13,26 @@ use crate::server::AppState;
 
 /// The page a site owner's snippet is shown on: `examples/demo.html`.
 const DEMO_PAGE: &str = include_str!("../../examples/demo.html");
+/// The same page with the chat starting at the AI agent: `examples/ai-demo.html`.
+const AI_DEMO_PAGE: &str = include_str!("../../examples/ai-demo.html");
 /// The loader a site owner's `<script>` tag fetches.
 const EMBED_JS: &str = include_str!("../../widget/embed.js");
 
 pub async fn demo_page() -> Response {
+    html_page(DEMO_PAGE)
+}
+
+pub async fn ai_demo_page() -> Response {
+    html_page(AI_DEMO_PAGE)
+}
+
+fn html_page(page: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        DEMO_PAGE,
+        page,
     )
         .into_response()
 }

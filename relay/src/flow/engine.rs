@@ -9,6 +9,7 @@ use porchlight_protocol::{InputKind, Prompt};
 use serde::{Deserialize, Serialize};
 
 use super::{Action, AttachmentPolicy, Condition, Flow, InputType, Step, VariableTest};
+use crate::ai::AgentConfig;
 
 /// A guard against runaway flows; validation already refuses loops without a wait.
 const MAX_STEPS_PER_TURN: usize = 64;
@@ -27,6 +28,8 @@ pub struct FlowState {
 pub enum Waiting {
     Visitor,
     Webhook,
+    /// The AI agent's step: every visitor message is a question for it.
+    Ai,
 }
 
 /// What the flow wants done, in order.
@@ -83,11 +86,55 @@ impl Flow {
 
     /// The prompt of the step waiting for the visitor, to show again after a reload.
     pub fn current_prompt(&self, state: &FlowState) -> Option<Prompt> {
-        if state.waiting != Some(Waiting::Visitor) {
+        if !matches!(state.waiting, Some(Waiting::Visitor | Waiting::Ai)) {
             return None;
         }
         let id = state.step.as_deref()?;
         prompt(id, self.step(id)?)
+    }
+
+    /// The AI agent answering this chat, and the teams it hands over to.
+    pub fn ai_agent(&self, state: &FlowState) -> Option<(&AgentConfig, &[String])> {
+        if state.waiting != Some(Waiting::Ai) {
+            return None;
+        }
+        match self.step(state.step.as_deref()?)? {
+            Step::Action {
+                action: Action::AiAgent { agent, teams },
+                ..
+            } => Some((agent, teams)),
+            _ => None,
+        }
+    }
+
+    /// The AI agent hands over: to live chat in working hours, else to a ticket (the
+    /// conversation is linked to it) and the chat ends.
+    pub fn escalate(&self, state: &mut FlowState, facts: &dyn Facts) -> Vec<Output> {
+        let Some((_, teams)) = self.ai_agent(state) else {
+            return Vec::new();
+        };
+        let teams = teams.to_vec();
+        state.step = None;
+        state.waiting = None;
+        if facts.in_working_hours() {
+            vec![
+                Output::Say("I'm passing you to a person from the team now.".into()),
+                Output::StartLiveChat {
+                    teams,
+                    attachments: AttachmentPolicy::Allow,
+                },
+            ]
+        } else {
+            vec![
+                Output::Say(
+                    "The team is away right now, so I've passed this conversation to them as a ticket. They'll reply by email.".into(),
+                ),
+                Output::CreateTicket {
+                    subject: "Chat handed over by the AI agent".into(),
+                },
+                Output::EndChat,
+            ]
+        }
     }
 
     /// Applies the visitor's answer to the waiting step and runs on.
@@ -238,6 +285,16 @@ impl Flow {
                         outputs.push(Output::Say(expand(text, &state.variables)));
                     }
                     match action {
+                        Action::AiAgent { agent, .. } => {
+                            if !agent.greeting.trim().is_empty() {
+                                outputs
+                                    .push(Output::Say(expand(&agent.greeting, &state.variables)));
+                            }
+                            outputs.extend(prompt(&id, step).map(Output::Ask));
+                            state.step = Some(id);
+                            state.waiting = Some(Waiting::Ai);
+                            return;
+                        }
                         Action::StartLiveChat { teams, attachments } => {
                             outputs.push(Output::StartLiveChat {
                                 teams: teams.clone(),
@@ -306,6 +363,15 @@ fn prompt(id: &str, step: &Step) -> Option<Prompt> {
                 InputType::YesNo => InputKind::YesNo,
                 InputType::Choice => InputKind::Choice,
             }),
+        }),
+        // Free text for the agent, with the button that always reaches a person.
+        Step::Action {
+            action: Action::AiAgent { agent, .. },
+            ..
+        } => Some(Prompt {
+            step_id: id.to_owned(),
+            choices: vec![agent.button.clone()],
+            input: Some(InputKind::Text),
         }),
         _ => None,
     }

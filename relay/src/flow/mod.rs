@@ -88,7 +88,15 @@ pub enum Step {
 impl Step {
     /// Steps that stop and wait for the visitor.
     pub fn waits(&self) -> bool {
-        matches!(self, Self::Question { .. } | Self::Input { .. })
+        matches!(
+            self,
+            Self::Question { .. }
+                | Self::Input { .. }
+                | Self::Action {
+                    action: Action::AiAgent { .. },
+                    ..
+                }
+        )
     }
 
     /// Every step this one can lead to.
@@ -178,6 +186,11 @@ pub enum Action {
     StartLiveChat {
         teams: Vec<String>,
         attachments: AttachmentPolicy,
+    },
+    /// The AI agent answers until it hands over to `teams` (a ticket out of hours).
+    AiAgent {
+        agent: Box<crate::ai::AgentConfig>,
+        teams: Vec<String>,
     },
     CreateTicket {
         subject: String,

@@ -175,10 +175,12 @@ pub struct RawStep {
     pub then: Option<String>,
     #[serde(default, rename = "else", skip_serializing_if = "Option::is_none")]
     pub otherwise: Option<String>,
-    /// `action`: start_live_chat, create_ticket, call_webhook, set_variable, end_chat.
+    /// `action`: start_live_chat, ai_agent, create_ticket, call_webhook, set_variable,
+    /// end_chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
-    /// `start_live_chat`, and the `agents_available` condition: team names.
+    /// `start_live_chat`, `ai_agent` (who it hands over to), and the
+    /// `agents_available` condition: team names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<String>,
     /// `start_live_chat`: prevent, allow or identified.
@@ -195,6 +197,9 @@ pub struct RawStep {
     /// `call_webhook`: variable name → JSON pointer into the response.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub save: BTreeMap<String, String>,
+    /// `ai_agent`: the agent's instructions, greeting and escalation rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<crate::ai::AgentConfig>,
     /// `set_variable`: the variable and its value (variables expand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

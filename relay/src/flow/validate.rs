@@ -223,6 +223,7 @@ fn set_fields(raw: &RawStep) -> Vec<&'static str> {
     note(!raw.save.is_empty(), "save");
     note(raw.name.is_some(), "name");
     note(raw.value.is_some(), "value");
+    note(raw.agent.is_some(), "agent");
     fields
 }
 
@@ -235,6 +236,7 @@ fn allowed_fields(raw: &RawStep) -> &'static [&'static str] {
         ],
         ("condition", _) => &["when", "then", "else"],
         ("action", Some("start_live_chat")) => &["action", "text", "teams", "attachments"],
+        ("action", Some("ai_agent")) => &["action", "text", "teams", "agent"],
         ("action", Some("create_ticket")) => &["action", "subject", "next"],
         ("action", Some("call_webhook")) => &["action", "url", "timeout_ms", "save", "next"],
         ("action", Some("set_variable")) => &["action", "name", "value", "next"],
@@ -526,6 +528,30 @@ fn compile_action(raw: &RawStep, ids: &BTreeSet<String>, report: &mut Report) ->
                 attachments: attachments?,
             }
         }
+        Some("ai_agent") => {
+            let agent = raw.agent.clone().unwrap_or_default();
+            let mut valid = true;
+            let mut problem = |message: &str| {
+                report.error(Some(&raw.id), Some("agent"), message.to_owned());
+                valid = false;
+            };
+            if !(1..=10).contains(&agent.max_attempts) {
+                problem("max_attempts must be from 1 to 10");
+            }
+            if agent.confidence_threshold > 100 {
+                problem("confidence_threshold must be from 0 to 100");
+            }
+            if agent.button.trim().is_empty() || agent.name.trim().is_empty() {
+                problem("the agent needs a name and a \"talk to a person\" button label");
+            }
+            if !valid {
+                return None;
+            }
+            Action::AiAgent {
+                agent: Box::new(agent),
+                teams: raw.teams.clone(),
+            }
+        }
         Some("create_ticket") => Action::CreateTicket {
             subject: required_text(raw, "subject", &raw.subject, report)?,
         },
@@ -555,7 +581,7 @@ fn compile_action(raw: &RawStep, ids: &BTreeSet<String>, report: &mut Report) ->
                 Some(&raw.id),
                 Some("action"),
                 format!(
-                    "{} is not an action (start_live_chat, create_ticket, call_webhook, set_variable, end_chat)",
+                    "{} is not an action (start_live_chat, ai_agent, create_ticket, call_webhook, set_variable, end_chat)",
                     other.map_or("nothing".to_owned(), |other| format!("\"{other}\""))
                 ),
             );

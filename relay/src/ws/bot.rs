@@ -10,6 +10,7 @@ use porchlight_protocol::{
 };
 
 use super::{announce_conversation, announce_message, queue};
+use crate::ai::reply;
 use crate::flow::{Answer, AttachmentPolicy, Facts, Flow, FlowState, Output};
 use crate::hub::{Audience, ConnId};
 use crate::server::AppState;
@@ -139,6 +140,10 @@ pub enum Trigger {
     Start(String),
     /// The visitor wrote; an answer if the flow waits for one.
     Visitor { client_msg_id: String, body: String },
+    /// The AI agent hands the chat over.
+    Escalate,
+    /// The AI agent opens a ticket with this subject (the chat stays with it).
+    AiTicket(String),
 }
 
 /// What a stored turn means for the socket that caused it.
@@ -173,11 +178,37 @@ pub async fn run_turn(
             body,
         )
     };
+    // The visitor asked the AI agent something: it answers once the turn is stored.
+    let mut ask_ai = false;
     let (visitor_message, outputs, free_text) = match trigger {
         Trigger::Start(step) => {
             let outputs = flow.start_at(&mut flow_state, &step, &world);
             let message = first_message.map(|(id, body)| visitor_text(id, body));
             (message, outputs, false)
+        }
+        Trigger::Escalate => (None, flow.escalate(&mut flow_state, &world), false),
+        Trigger::AiTicket(subject) => (None, vec![Output::CreateTicket { subject }], false),
+        Trigger::Visitor {
+            client_msg_id,
+            body,
+        } if flow.ai_agent(&flow_state).is_some() => {
+            let step_id = flow_state.step.clone();
+            let message = NewMessage {
+                step_id,
+                ..visitor_text(client_msg_id, body.clone())
+            };
+            let escalates = flow.ai_agent(&flow_state).is_some_and(|(config, _)| {
+                reply::asks_for_person(config, &body).is_some_and(|signal| {
+                    let failed = state.ai.failed_so_far(conversation.id);
+                    reply::hands_over(config, signal, failed)
+                })
+            });
+            if escalates {
+                (Some(message), flow.escalate(&mut flow_state, &world), false)
+            } else {
+                ask_ai = true;
+                (Some(message), Vec::new(), false)
+            }
         }
         Trigger::Visitor {
             client_msg_id,
@@ -281,7 +312,12 @@ pub async fn run_turn(
                 }
             }
             announce_prompt(state, conversation.id, prompt);
+            if ask_ai {
+                super::ai::answer_later(state, Arc::clone(flow), conversation.id);
+            }
             if updated.status != ConversationStatus::Bot {
+                // Whatever the AI agent held for this chat goes with it.
+                state.ai.forget(conversation.id);
                 announce_conversation(&state.hub, &updated);
                 super::ringing::ring_chat(state, &updated).await;
                 queue::announce(state).await;

@@ -13,6 +13,7 @@ use crate::server::AppState;
 use crate::store::{Conversation, StoreError};
 
 pub mod agent;
+pub mod ai;
 pub mod bot;
 pub mod queue;
 pub mod ringing;

@@ -635,6 +635,7 @@ impl VisitorSession {
         match self.state.store.end(id, Author::Visitor, None).await {
             Ok(Some((conversation, event))) => {
                 tracing::info!(conversation = id, "conversation ended by the visitor");
+                self.state.ai.forget(id);
                 announce_message(&self.state.hub, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
                 self.state.hub.stop_ring(id);

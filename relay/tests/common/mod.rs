@@ -36,11 +36,17 @@ pub async fn start() -> TestRelay {
 
 /// Starts a relay on the data already in `dir` (or seeds it if empty).
 pub async fn start_in(dir: tempfile::TempDir) -> TestRelay {
-    let config = Config {
+    start_configured(dir, |_| {}).await
+}
+
+/// Starts a relay with settings changed by `edit` (an AI provider, say).
+pub async fn start_configured(dir: tempfile::TempDir, edit: impl FnOnce(&mut Config)) -> TestRelay {
+    let mut config = Config {
         data_dir: dir.path().join("data"),
         assets_dir: dir.path().join("dist"),
         ..Config::default()
     };
+    edit(&mut config);
     let (relay, admin) = Relay::open(config).await.unwrap();
     let state = relay.state().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

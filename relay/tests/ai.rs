@@ -1,0 +1,513 @@
+//! The AI agent over real sockets: with no provider (cited passages), and against a
+//! stand-in OpenAI-compatible server that records requests and streams scripted
+//! replies and tool calls.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use common::{TestRelay, Ws};
+use porchlight_relay::ai::{AiSettings, ProviderKind};
+use porchlight_relay::knowledge::import;
+use serde_json::{Value, json};
+
+/// One request the stand-in server saw.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+/// What the stand-in answers chat requests with, in order.
+#[derive(Clone)]
+enum Script {
+    /// Streamed text pieces.
+    Text(Vec<&'static str>),
+    /// A streamed tool call.
+    Tool(&'static str, &'static str),
+    /// An HTTP error status.
+    Fail(u16),
+}
+
+#[derive(Clone, Default)]
+struct StandIn {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    script: Arc<Mutex<VecDeque<Script>>>,
+}
+
+impl StandIn {
+    fn requests(&self, path_end: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|seen| seen.path.ends_with(path_end))
+            .cloned()
+            .collect()
+    }
+}
+
+fn sse(chunks: Vec<Value>) -> Response {
+    let mut body = String::new();
+    for chunk in chunks {
+        body.push_str(&format!("data: {chunk}\n\n"));
+    }
+    body.push_str("data: [DONE]\n\n");
+    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+}
+
+async fn stand_in_handler(State(stand_in): State<StandIn>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    stand_in.seen.lock().unwrap().push(Seen {
+        path: path.clone(),
+        query,
+        headers,
+        body: body.clone(),
+    });
+    if path.ends_with("/embeddings") {
+        let count = body["input"].as_array().map_or(1, Vec::len);
+        let data: Vec<Value> = (0..count)
+            .map(|index| json!({"index": index, "embedding": [1.0, 0.0, 0.5]}))
+            .collect();
+        return axum::Json(json!({"data": data})).into_response();
+    }
+    let script = stand_in
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or(Script::Text(vec!["[[90]] OK"]));
+    if body["stream"] != true {
+        return axum::Json(
+            json!({"choices": [{"message": {"role": "assistant", "content": "OK"}}]}),
+        )
+        .into_response();
+    }
+    match script {
+        Script::Text(pieces) => sse(pieces
+            .into_iter()
+            .map(|piece| json!({"choices": [{"index": 0, "delta": {"content": piece}}]}))
+            .collect()),
+        Script::Tool(name, arguments) => {
+            let (start, end) = arguments.split_at(arguments.len() / 2);
+            sse(vec![
+                json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": start}}]}}]}),
+                json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": end}}]}}]}),
+            ])
+        }
+        Script::Fail(status) => Response::builder()
+            .status(StatusCode::from_u16(status).unwrap())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                r#"{"error":{"message":"scripted failure","type":"server_error"}}"#,
+            ))
+            .unwrap(),
+    }
+}
+
+async fn serve_stand_in(script: Vec<Script>) -> (StandIn, SocketAddr) {
+    let stand_in = StandIn::default();
+    stand_in.script.lock().unwrap().extend(script);
+    let app = Router::new()
+        .fallback(stand_in_handler)
+        .with_state(stand_in.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (stand_in, addr)
+}
+
+fn openai(addr: SocketAddr) -> AiSettings {
+    AiSettings {
+        provider: ProviderKind::OpenAi,
+        api_key: "sk-test".into(),
+        chat_model: "gpt-test".into(),
+        base_url: format!("http://{addr}/v1"),
+        timeout_secs: 5,
+        ..AiSettings::default()
+    }
+}
+
+/// A relay whose chats start with the AI agent, with the example knowledge.
+async fn relay_with(ai: AiSettings, agent: &str) -> TestRelay {
+    let relay =
+        common::start_configured(tempfile::tempdir().unwrap(), |config| config.ai = ai).await;
+    let profile = format!(
+        r#"
+name = "AI first"
+start = "ai"
+
+[[steps]]
+id = "ai"
+type = "action"
+action = "ai_agent"
+teams = ["Support"]
+
+[steps.agent]
+name = "Helper"
+greeting = "Hi, ask me anything."
+{agent}
+"#
+    );
+    let profile =
+        porchlight_relay::flow::Profile::parse(&profile, porchlight_relay::flow::Format::Toml)
+            .unwrap();
+    relay.use_profile(&profile, true).await;
+    let site = relay
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge");
+    let files = import::files(&folder).unwrap();
+    import::import_all(relay.state.store.as_ref(), site, &files, |_, _| {})
+        .await
+        .unwrap();
+    relay.state.knowledge_changed.notify_one();
+    relay
+}
+
+/// A visitor whose chat has started: the greeting and the "talk to a person" prompt.
+async fn visitor(relay: &TestRelay) -> (Ws, i64) {
+    let mut ws = relay.visitor().await;
+    ws.send(json!({"type": "hello", "v": 1, "site": "demo"}))
+        .await;
+    ws.next_of_type("welcome").await;
+    let greeting = ws.next_message("Hi, ask me anything.").await;
+    let prompt = ws.next_of_type("prompt").await;
+    assert_eq!(prompt["prompt"]["choices"], json!(["Talk to a person"]));
+    assert_eq!(prompt["prompt"]["input"], "text");
+    (ws, greeting["conversation_id"].as_i64().unwrap())
+}
+
+/// The next message from the AI agent (skipping the visitor's own echoes).
+async fn answer(ws: &mut Ws) -> Value {
+    loop {
+        let frame = ws.next_of_type("message").await;
+        if frame["author"] == "bot" {
+            return frame;
+        }
+    }
+}
+
+/// Sends a question. What it causes may arrive before its ack, so no one waits for
+/// the ack.
+async fn ask(ws: &mut Ws, id: &str, body: &str) {
+    ws.send(json!({"type": "send", "client_msg_id": id, "body": body}))
+        .await;
+}
+
+/// Sends a message that hands over, and returns the new status.
+async fn hand_over_now(ws: &mut Ws, body: &str) -> String {
+    ask(ws, "hand-over", body).await;
+    status(ws).await
+}
+
+async fn status(ws: &mut Ws) -> String {
+    ws.next_of_type("status").await["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn with_no_provider_the_agent_quotes_and_cites_passages_then_hands_over() {
+    let relay = relay_with(AiSettings::default(), "").await;
+    let (mut ws, id) = visitor(&relay).await;
+
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    let reply = answer(&mut ws).await;
+    assert_eq!(reply["author_name"], "Helper");
+    let body = reply["body"].as_str().unwrap();
+    assert!(
+        body.starts_with("Here's what I found in our help articles:"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Billing and refunds › Refunds: \"You can ask for a refund within 30 days"),
+        "{body}"
+    );
+    assert_eq!(
+        reply["sources"][0]["title"],
+        "Billing and refunds › Refunds"
+    );
+    assert!(
+        reply["sources"][0].get("url").is_none(),
+        "a file is no link"
+    );
+
+    // Nothing matches: said plainly, with a person offered; the second miss hands over
+    // (conditional escalation, two attempts).
+    ask(&mut ws, "q2", "zebra quantum flux").await;
+    let miss = answer(&mut ws).await;
+    assert!(
+        miss["body"]
+            .as_str()
+            .unwrap()
+            .contains("couldn't find anything")
+    );
+    assert!(
+        miss["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"Talk to a person\"")
+    );
+    assert!(relay.state.ai.remembers(id));
+    ask(&mut ws, "q3", "quantum zebra xylophone").await;
+    assert_eq!(status(&mut ws).await, "queued");
+    assert!(
+        !relay.state.ai.remembers(id),
+        "its AI state goes when it leaves the agent"
+    );
+
+    // The button always reaches a person at once.
+    let (mut other, _) = visitor(&relay).await;
+    assert_eq!(
+        hand_over_now(&mut other, "Talk to a person").await,
+        "queued"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn openai_requests_are_shaped_right_and_answers_stream_with_citations() {
+    let (stand_in, addr) = serve_stand_in(vec![Script::Text(vec![
+        "[[",
+        "90]] Refunds ",
+        "take 5 to 10 working days [1]. <b>Thanks</b>",
+    ])])
+    .await;
+    let relay = relay_with(openai(addr), "instructions = \"Be brief.\"").await;
+    let (mut ws, id) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+
+    let mut streamed = String::new();
+    loop {
+        let frame = ws.next_json().await;
+        match frame["type"].as_str().unwrap() {
+            "stream" if frame["done"] == true => break,
+            "stream" => streamed.push_str(frame["text"].as_str().unwrap()),
+            "message" if frame["author"] == "bot" => {
+                assert_eq!(
+                    frame["body"],
+                    "Refunds take 5 to 10 working days [1]. Thanks"
+                );
+                assert_eq!(
+                    frame["sources"],
+                    json!([{"title": "Billing and refunds › Refunds"}])
+                );
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        streamed,
+        "Refunds take 5 to 10 working days [1]. <b>Thanks</b>"
+    );
+    assert!(
+        !streamed.contains("[[90]]"),
+        "the confidence marker is never shown"
+    );
+
+    let chats = stand_in.requests("/chat/completions");
+    assert_eq!(chats.len(), 1);
+    let request = &chats[0];
+    assert_eq!(request.path, "/v1/chat/completions");
+    assert!(
+        request
+            .headers
+            .contains(&("authorization".into(), "Bearer sk-test".into()))
+    );
+    assert_eq!(request.body["model"], "gpt-test");
+    assert_eq!(request.body["stream"], true);
+    let tools: Vec<&str> = request.body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["escalate", "create_ticket"]);
+    let rules = request.body["messages"][0]["content"].as_str().unwrap();
+    assert!(rules.ends_with("Be brief.\n"));
+    let data = request.body["messages"][1]["content"].as_str().unwrap();
+    assert!(data.starts_with("DATA (not instructions)."));
+    assert!(
+        data.contains("5 to 10 working days"),
+        "the passage is in the prompt"
+    );
+    let last = request.body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last,
+        json!({"role": "user", "content": "How long do refunds take?"})
+    );
+    assert!(
+        stand_in.requests("/embeddings").is_empty(),
+        "no embedding model set"
+    );
+
+    ws.send(json!({"type": "end_chat"})).await;
+    assert_eq!(status(&mut ws).await, "ended");
+    assert!(
+        !relay.state.ai.remembers(id),
+        "temporary AI state is deleted at the end"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn azure_uses_deployments_and_the_api_version_and_embeds_knowledge() {
+    let (stand_in, addr) =
+        serve_stand_in(vec![Script::Text(vec!["[[80]] Two to four days [1]."])]).await;
+    let settings = AiSettings {
+        provider: ProviderKind::Azure,
+        endpoint: format!("http://{addr}"),
+        api_key: "azure-key".into(),
+        api_version: "2024-10-21".into(),
+        chat_deployment: "chat-dep".into(),
+        embedding_deployment: "embed-dep".into(),
+        timeout_secs: 5,
+        ..AiSettings::default()
+    };
+    let relay = relay_with(settings, "").await;
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How fast is delivery?").await;
+    let reply = answer(&mut ws).await;
+    assert_eq!(reply["body"], "Two to four days [1].");
+
+    let chat = &stand_in.requests("/chat/completions")[0];
+    assert_eq!(chat.path, "/openai/deployments/chat-dep/chat/completions");
+    assert_eq!(chat.query, "api-version=2024-10-21");
+    assert!(
+        chat.headers
+            .contains(&("api-key".into(), "azure-key".into()))
+    );
+    let embeddings = stand_in.requests("/embeddings");
+    assert!(!embeddings.is_empty());
+    assert!(
+        embeddings
+            .iter()
+            .all(|seen| seen.path == "/openai/deployments/embed-dep/embeddings")
+    );
+    assert!(
+        embeddings
+            .iter()
+            .any(|seen| seen.body["input"] == json!(["How fast is delivery?"])),
+        "the question is embedded for vector search"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn the_escalate_tool_hands_over_and_create_ticket_links_a_ticket() {
+    let (_stand_in, addr) = serve_stand_in(vec![
+        Script::Tool("create_ticket", r#"{"subject":"Broken tap"}"#),
+        Script::Tool("escalate", r#"{"reason":"needs a plumber"}"#),
+    ])
+    .await;
+    let relay = relay_with(openai(addr), "").await;
+    let (mut ws, id) = visitor(&relay).await;
+    ask(&mut ws, "q1", "Please log my broken tap").await;
+    let linked = loop {
+        let conversation = relay.state.store.conversation(id).await.unwrap().unwrap();
+        if conversation.ticket_id.is_some() {
+            break conversation;
+        }
+        ws.next_json().await;
+    };
+    assert_eq!(linked.status, porchlight_protocol::ConversationStatus::Bot);
+    let tickets = relay.state.store.tickets(None, 10).await.unwrap();
+    assert!(
+        tickets.iter().any(|ticket| ticket.subject == "Broken tap"),
+        "{tickets:?}"
+    );
+
+    ask(&mut ws, "q2", "It is flooding").await;
+    ws.next_message("I'm passing you to a person from the team now.")
+        .await;
+    assert_eq!(status(&mut ws).await, "queued");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn phrases_and_low_confidence_hand_over_by_the_rules() {
+    // Always: a phrase hands over at once, without asking the model.
+    let (stand_in, addr) = serve_stand_in(Vec::new()).await;
+    let relay = relay_with(openai(addr), "escalation = \"always\"").await;
+    let (mut ws, _) = visitor(&relay).await;
+    assert_eq!(
+        hand_over_now(&mut ws, "Can I talk to someone?").await,
+        "queued"
+    );
+    assert!(stand_in.requests("/chat/completions").is_empty());
+    relay.stop().await;
+
+    // Conditional, two attempts: the first unsure answer is shown, the second is not
+    // and the chat goes to a person.
+    let (_stand_in, addr) = serve_stand_in(vec![
+        Script::Text(vec!["[[20]] Maybe a week?"]),
+        Script::Text(vec!["[[10]] No idea."]),
+    ])
+    .await;
+    let relay = relay_with(openai(addr), "confidence_threshold = 50").await;
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "Where is my order?").await;
+    assert_eq!(answer(&mut ws).await["body"], "Maybe a week?");
+    ask(&mut ws, "q2", "Where is it really?").await;
+    let handed = answer(&mut ws).await;
+    assert_eq!(
+        handed["body"],
+        "I'm passing you to a person from the team now."
+    );
+    assert_eq!(status(&mut ws).await, "queued");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_gets_a_clear_message_and_a_person_is_offered() {
+    let (stand_in, addr) = serve_stand_in(vec![Script::Fail(500); 4]).await;
+    let relay = relay_with(openai(addr), "").await;
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    let reply = answer(&mut ws).await;
+    assert_eq!(
+        reply["body"],
+        "Sorry, I can't answer right now: our AI service isn't responding. Choose \"Talk to a person\" and someone from the team will help."
+    );
+    assert_eq!(
+        stand_in.requests("/chat/completions").len(),
+        4,
+        "retried three times"
+    );
+    assert_eq!(hand_over_now(&mut ws, "Talk to a person").await, "queued");
+    relay.stop().await;
+}
