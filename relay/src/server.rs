@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -25,7 +25,7 @@ use crate::timers;
 use crate::waiting::{MAX_WINDOW_MINUTES, RecentWaits};
 use crate::ws::queue;
 use crate::ws::waiting::RelayWaiter;
-use crate::{admin, auth, canned, people, reports, tickets, uploads, web, ws};
+use crate::{admin, ai, auth, canned, knowledge, people, reports, tickets, uploads, web, ws};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -270,6 +270,29 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/canned/{id}",
             put(canned::update).delete(canned::delete),
+        )
+        .route(
+            "/api/admin/ai",
+            get(ai::http::settings).put(ai::http::update),
+        )
+        .route("/api/admin/ai/test", post(ai::http::test))
+        .route(
+            "/api/admin/knowledge",
+            get(knowledge::http::list).post(knowledge::http::upload),
+        )
+        .route("/api/admin/knowledge/crawl", post(knowledge::http::crawl))
+        .route("/api/admin/knowledge/{id}", delete(knowledge::http::delete))
+        .route(
+            "/api/conversations/{id}/ai/suggest",
+            post(ai::http::suggest),
+        )
+        .route(
+            "/api/conversations/{id}/ai/summary",
+            post(ai::http::summary),
+        )
+        .route(
+            "/api/conversations/{id}/ai/translate",
+            post(ai::http::translate),
         )
         .route("/api/profiles", get(admin::list).post(admin::create))
         .route("/api/profiles/check", post(admin::check))

@@ -45,7 +45,7 @@ pub fn may_see(agent: &Agent, teams: &[String], ticket: &TicketLine) -> bool {
     }
 }
 
-async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, StoreError> {
     Ok(state
         .store
         .agent_snapshots()

@@ -511,3 +511,271 @@ async fn a_provider_that_is_down_gets_a_clear_message_and_a_person_is_offered() 
     assert_eq!(hand_over_now(&mut ws, "Talk to a person").await, "queued");
     relay.stop().await;
 }
+
+/// A JSON call with the admin's cookie; the status and the parsed answer.
+async fn call(relay: &TestRelay, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let email = relay.admin().email.clone();
+    let cookie = relay.agent_cookie(&email, "Admin").await;
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let (status, _, answer) = common::http(
+        relay.addr,
+        method,
+        path,
+        &[("Cookie", &cookie), ("Content-Type", "application/json")],
+        &body,
+    )
+    .await;
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn admins_set_the_provider_test_it_and_never_see_the_key_again() {
+    let (stand_in, addr) = serve_stand_in(Vec::new()).await;
+    let relay = relay_with(AiSettings::default(), "").await;
+    let (status, view) = call(&relay, "GET", "/api/admin/ai", Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["provider"], "none");
+
+    let (status, refused) = call(
+        &relay,
+        "PUT",
+        "/api/admin/ai",
+        json!({"provider": "openai", "chat_model": "gpt-test"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("ai.api_key is required"),
+        "{refused}"
+    );
+
+    // Test before saving: a server that is not there says so plainly.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (_, failed) = call(&relay, "POST", "/api/admin/ai/test", json!({
+        "provider": "compatible", "base_url": format!("http://{closed}/v1"), "chat_model": "llama3.2"
+    })).await;
+    assert_eq!(failed["ok"], false);
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach the AI provider"),
+        "{failed}"
+    );
+
+    let form = json!({
+        "provider": "openai", "api_key": "sk-console", "chat_model": "gpt-test",
+        "base_url": format!("http://{addr}/v1"), "embedding_model": "embed-test"
+    });
+    let (_, worked) = call(&relay, "POST", "/api/admin/ai/test", form.clone()).await;
+    assert_eq!(worked["ok"], true, "{worked}");
+    assert_eq!(
+        worked["message"],
+        "Chat works (gpt-test). Embeddings work (3 dimensions)."
+    );
+    let (status, saved) = call(&relay, "PUT", "/api/admin/ai", form).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["api_key_set"], true);
+    assert!(
+        !saved.to_string().contains("sk-console"),
+        "the key is never sent back"
+    );
+
+    // Saved settings are used at once and survive a restart; an empty key keeps it.
+    let (status, kept) = call(&relay, "PUT", "/api/admin/ai", json!({
+        "provider": "openai", "api_key": "", "chat_model": "gpt-test", "base_url": format!("http://{addr}/v1")
+    })).await;
+    assert_eq!((status, &kept["api_key_set"]), (200, &json!(true)));
+    let dir = relay.stop().await;
+    let relay = common::start_in(dir).await;
+    assert_eq!(relay.state.ai.settings().api_key, "sk-console");
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    assert_eq!(answer(&mut ws).await["body"], "OK");
+    let last = stand_in.requests("/chat/completions").pop().unwrap();
+    assert!(
+        last.headers
+            .contains(&("authorization".into(), "Bearer sk-console".into()))
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn agents_get_a_suggested_reply_a_summary_and_translations() {
+    let (stand_in, addr) = serve_stand_in(Vec::new()).await;
+    let relay = relay_with(openai(addr), "").await;
+    let (mut ws, id) = visitor(&relay).await;
+    ask(&mut ws, "q1", "Wo ist meine Bestellung?").await;
+    answer(&mut ws).await;
+
+    let (status, suggested) = call(
+        &relay,
+        "POST",
+        &format!("/api/conversations/{id}/ai/suggest"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, suggested["text"].as_str()), (200, Some("OK")));
+    let request = stand_in.requests("/chat/completions").pop().unwrap();
+    assert!(
+        request.body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("next reply")
+    );
+    assert!(
+        request.body["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("user: Wo ist meine Bestellung?")
+    );
+
+    let (status, _) = call(
+        &relay,
+        "POST",
+        &format!("/api/conversations/{id}/ai/summary"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let request = stand_in.requests("/chat/completions").pop().unwrap();
+    assert!(
+        request.body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Summarise")
+    );
+
+    let (status, translated) = call(
+        &relay,
+        "POST",
+        &format!("/api/conversations/{id}/ai/translate"),
+        json!({"text": "Wo ist meine Bestellung?", "language": "en-GB"}),
+    )
+    .await;
+    assert_eq!((status, translated["text"].as_str()), (200, Some("OK")));
+    let request = stand_in.requests("/chat/completions").pop().unwrap();
+    assert!(
+        request.body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("\"en-GB\"")
+    );
+    assert_eq!(
+        request.body["messages"][1]["content"],
+        "Wo ist meine Bestellung?"
+    );
+
+    let (status, _) = call(
+        &relay,
+        "POST",
+        "/api/conversations/999/ai/suggest",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404);
+    relay.stop().await;
+
+    let relay = relay_with(AiSettings::default(), "").await;
+    let (_, id) = visitor(&relay).await;
+    let (status, answer) = call(
+        &relay,
+        "POST",
+        &format!("/api/conversations/{id}/ai/summary"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(answer["message"], "no AI provider is configured");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn admins_upload_list_and_delete_knowledge_and_answers_follow() {
+    let relay = relay_with(AiSettings::default(), "").await;
+    let (status, _) = call(
+        &relay,
+        "POST",
+        "/api/admin/knowledge",
+        json!({"name": "kettles.pdf", "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, added) = call(
+        &relay,
+        "POST",
+        "/api/admin/knowledge",
+        json!({"name": "kettles.md", "text": "# Kettles\n\nEvery kettle has a two year warranty."}),
+    )
+    .await;
+    assert_eq!(
+        (status, &added["outcome"], &added["chunks"]),
+        (200, &json!("added"), &json!(1))
+    );
+    let (_, documents) = call(&relay, "GET", "/api/admin/knowledge", Value::Null).await;
+    let kettles = documents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|doc| doc["title"] == "Kettles")
+        .unwrap()
+        .clone();
+    assert_eq!(kettles["source"], "upload:kettles.md");
+
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "kettle warranty").await;
+    assert!(
+        answer(&mut ws).await["body"]
+            .as_str()
+            .unwrap()
+            .contains("two year warranty")
+    );
+
+    let (status, _) = call(
+        &relay,
+        "DELETE",
+        &format!("/api/admin/knowledge/{}", kettles["id"]),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    ask(&mut ws, "q2", "kettle warranty").await;
+    assert!(
+        answer(&mut ws).await["body"]
+            .as_str()
+            .unwrap()
+            .contains("couldn't find anything")
+    );
+
+    let (status, failed) = call(
+        &relay,
+        "POST",
+        "/api/admin/knowledge/crawl",
+        json!({"url": "file:///etc"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(failed["message"], "\"file:///etc\" is not an http(s) URL");
+
+    let agent = relay.agent_cookie("ana@example.com", "Ana").await;
+    let (status, _, _) = common::http(
+        relay.addr,
+        "GET",
+        "/api/admin/knowledge",
+        &[("Cookie", &agent)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 403, "only admins manage knowledge");
+    relay.stop().await;
+}

@@ -5,6 +5,7 @@
 pub mod chunk;
 pub mod crawl;
 pub mod html;
+pub mod http;
 pub mod import;
 pub mod rank;
 
