@@ -276,6 +276,7 @@ pub fn app(state: AppState) -> Router {
             get(ai::http::settings).put(ai::http::update),
         )
         .route("/api/admin/ai/test", post(ai::http::test))
+        .route("/api/ai", get(ai::http::helpers))
         .route(
             "/api/admin/knowledge",
             get(knowledge::http::list).post(knowledge::http::upload),

@@ -928,3 +928,90 @@ async fn through_tickets_an_agent_takes_the_ticket_and_joins_its_chat() {
     admin.close().await.unwrap();
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_ai_provider_the_assistant_cites_the_knowledge_and_hands_over() {
+    let harness = Harness::start().await;
+    let store = &harness.state.store;
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let knowledge = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge");
+    let files = porchlight_relay::knowledge::import::files(&knowledge).unwrap();
+    porchlight_relay::knowledge::import::import_all(store.as_ref(), site, &files, |_, _| {})
+        .await
+        .unwrap();
+
+    // The AI demo page starts the chat at the assistant.
+    let visitor_profile = tempfile::tempdir().unwrap();
+    let visitor = browser(harness.port, &visitor_profile).await;
+    visitor.goto(&format!("{}/ai", harness.base)).await.unwrap();
+    click_launcher(&visitor).await;
+    enter_widget(&visitor).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[starts-with(., \"Hi! I'm Acme's AI assistant\")]"),
+    )
+    .await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//div[@class='choices']//button[.='Talk to a person']"),
+    )
+    .await;
+    let composer = wait_for(&visitor, Locator::Css("textarea[aria-label='Message']")).await;
+    assert_eq!(
+        composer.attr("disabled").await.unwrap(),
+        None,
+        "free text is welcome"
+    );
+
+    // A question gets the matching passage, quoted and cited.
+    composer
+        .send_keys("How long do refunds take?")
+        .await
+        .unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//li[contains(@class,'bot')]//span[@class='body' and contains(., '5 to 10 working days')]"),
+    )
+    .await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[@class='sources']/span[.='Billing and refunds › Refunds']"),
+    )
+    .await;
+
+    // "Talk to a person" hands over to the queue.
+    click(
+        &visitor,
+        Locator::XPath("//div[@class='choices']//button[.='Talk to a person']"),
+    )
+    .await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.=\"I'm passing you to a person from the team now.\"]"),
+    )
+    .await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//p[@class='status' and .='Waiting for an agent…']"),
+    )
+    .await;
+
+    // The agent who joins sees the AI's answer with its sources; the admin's AI page
+    // lists the knowledge.
+    let agent_profile = tempfile::tempdir().unwrap();
+    let agent = harness.agent(&agent_profile).await;
+    click_when(&agent, Locator::XPath("//button[.='Join']")).await;
+    wait_for(
+        &agent,
+        Locator::XPath("//span[@class='sources' and contains(., 'Billing and refunds › Refunds')]"),
+    )
+    .await;
+    click(&agent, Locator::XPath("//button[@class='tab' and .='AI']")).await;
+    wait_for(&agent, Locator::XPath("//td[.='Billing and refunds']")).await;
+    wait_for(&agent, Locator::XPath("//select[@aria-label='Provider']")).await;
+
+    visitor.close().await.unwrap();
+    agent.close().await.unwrap();
+    harness.stop().await;
+}

@@ -15,6 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
 
+use crate::ai_page::AiPage;
 use crate::alert;
 use crate::canned;
 use crate::canned_page::{self, CannedPage};
@@ -156,6 +157,7 @@ fn is_admin(me: &str) -> bool {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
     Chats,
+    Ai,
     Profiles,
     Canned,
     People,
@@ -249,6 +251,7 @@ fn Desk(
                     <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
                     <button class="tab" class:current=move || tab.get() == Tab::People on:click=move |_| tab.set(Tab::People)>"People"</button>
                     <button class="tab" class:current=move || tab.get() == Tab::Reports on:click=move |_| tab.set(Tab::Reports)>"Reports"</button>
+                    <button class="tab" class:current=move || tab.get() == Tab::Ai on:click=move |_| tab.set(Tab::Ai)>"AI"</button>
                 </Show>
                 <Show when=move || state.with(|s| !s.ringing.is_empty())>
                     <button class="ringing-badge" on:click=move |_| tab.set(Tab::Chats)>
@@ -287,6 +290,7 @@ fn Desk(
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
                 Tab::People => view! { <PeoplePage/> }.into_any(),
                 Tab::Reports => view! { <ReportsPage/> }.into_any(),
+                Tab::Ai => view! { <AiPage/> }.into_any(),
                 Tab::Tickets => view! { <TicketsPage state=state on_join=join_from_ticket/> }.into_any(),
             }}
         </div>
@@ -430,6 +434,33 @@ fn Chats(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>) -> im
 #[component]
 fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    // With an AI provider: the suggested reply, summary and translation helpers.
+    let helpers = RwSignal::new(false);
+    let summary = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        if let Ok((200, body)) = api("GET", "/api/ai", None).await {
+            helpers.set(body.contains("\"helpers\":true"));
+        }
+    });
+    let ask_ai = move |what: &'static str| {
+        let Some(id) = state.with_untracked(|s| s.selected) else {
+            return;
+        };
+        summary.set(Some("Asking the AI…".into()));
+        spawn_local(async move {
+            let answer = api("POST", &format!("/api/conversations/{id}/ai/{what}"), None).await;
+            let (status, text) = match answer {
+                Ok((status, body)) => (status, ai_text(&body)),
+                Err(_) => (0, "The relay is unreachable.".into()),
+            };
+            if status == 200 && what == "suggest" {
+                summary.set(None);
+                draft.set(text);
+            } else {
+                summary.set(Some(text));
+            }
+        });
+    };
     // The highlighted line of the canned-text picker.
     let pick = RwSignal::new(0_usize);
     let post = move |body: String| {
@@ -574,8 +605,24 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
                         </div>
                     </Show>
                 </header>
+                <Show when=move || helpers.get()>
+                    <div class="ai-tools">
+                        <button type="button" class="ghost" on:click=move |_| ask_ai("summary")>"Summarise"</button>
+                        <Show when=move || state.with(ConsoleState::holds_selected)>
+                            <button type="button" class="ghost" on:click=move |_| ask_ai("suggest")>"Suggest a reply"</button>
+                        </Show>
+                    </div>
+                </Show>
+                <Show when=move || summary.with(Option::is_some)>
+                    <p class="ai-summary" role="status">{move || summary.get().unwrap_or_default()}
+                        <button type="button" class="ghost" aria-label="Close" on:click=move |_| summary.set(None)>"×"</button>
+                    </p>
+                </Show>
                 <ol class="log" aria-live="polite">
-                    <For each=entries key=|entry| (entry.key(), entry.seq) children=move |entry| view! { <Line entry=entry/> }/>
+                    <For each=entries key=|entry| (entry.key(), entry.seq) children=move |entry| {
+                        let chat = state.with_untracked(|s| s.selected).unwrap_or_default();
+                        view! { <Line entry=entry chat=chat helpers=helpers/> }
+                    }/>
                 </ol>
                 <Show when=move || state.with(ConsoleState::holds_selected)>
                     <Show when=move || canned::query(&draft.get()).is_some()>
@@ -639,8 +686,21 @@ fn context_rows(chat: &ChatSummary) -> AnyView {
         .into_any()
 }
 
+/// The text of a helper's answer, or the relay's sentence saying why not.
+fn ai_text(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| {
+            value["text"]
+                .as_str()
+                .or_else(|| value["message"].as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "The AI could not answer; try again.".into())
+}
+
 #[component]
-fn Line(entry: Entry) -> impl IntoView {
+fn Line(entry: Entry, chat: i64, helpers: RwSignal<bool>) -> impl IntoView {
     let class = match entry.author {
         Author::Agent | Author::Bot => "line mine",
         Author::System => "line system",
@@ -651,10 +711,45 @@ fn Line(entry: Entry) -> impl IntoView {
         Some(file) => files::attachment_view(file),
         None => view! { <span class="body">{entry.body.clone()}</span> }.into_any(),
     };
+    let sources = (!entry.sources.is_empty()).then(|| {
+        let titles: Vec<String> = entry
+            .sources
+            .iter()
+            .map(|source| source.title.clone())
+            .collect();
+        view! { <span class="sources">"Sources: "{titles.join(" · ")}</span> }
+    });
+    // Visitor text can be translated into the agent's language.
+    let translation = RwSignal::new(None::<String>);
+    let translatable = entry.author == Author::Visitor && entry.attachment.is_none();
+    let text = entry.body.clone();
+    let translate = move |_| {
+        let language = window()
+            .navigator()
+            .language()
+            .unwrap_or_else(|| "en".into());
+        let payload = serde_json::json!({ "text": text, "language": language }).to_string();
+        translation.set(Some("Translating…".into()));
+        spawn_local(async move {
+            let path = format!("/api/conversations/{chat}/ai/translate");
+            let answer = match api("POST", &path, Some(payload)).await {
+                Ok((_, body)) => ai_text(&body),
+                Err(_) => "The relay is unreachable.".into(),
+            };
+            translation.set(Some(answer));
+        });
+    };
     view! {
         <li class=class class:pending=pending>
             {entry.author_name.clone().map(|name| view! { <span class="who">{name}</span> })}
             {content}
+            {sources}
+            <Show when=move || translation.with(Option::is_some)>
+                <span class="translation">{move || translation.get().unwrap_or_default()}</span>
+            </Show>
+            <Show when=move || translatable && helpers.get() && translation.with(Option::is_none)>
+                <button type="button" class="link-button" on:click=translate.clone()>"Translate"</button>
+            </Show>
             <time class="at">{clock(entry.at)}</time>
         </li>
     }

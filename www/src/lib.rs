@@ -7,6 +7,8 @@ pub mod reports;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
+mod ai_page;
+#[cfg(target_arch = "wasm32")]
 mod alert;
 #[cfg(target_arch = "wasm32")]
 mod app;

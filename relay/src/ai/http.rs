@@ -101,6 +101,14 @@ pub async fn test(
     }
 }
 
+/// `GET /api/ai`: whether the console's AI helpers work (a provider is set).
+pub async fn helpers(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(response) = require(&state, &headers, Need::Agent).await {
+        return response;
+    }
+    Json(json!({ "helpers": state.ai.provider().is_some() })).into_response()
+}
+
 /// The chat, if this agent may see it.
 async fn visible_chat(
     state: &AppState,

@@ -1,0 +1,285 @@
+//! The admins' AI page: the provider (with "Test connection") and the knowledge the
+//! AI agent answers from (upload, crawl, delete).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::{Value, json};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::app::api;
+
+fn message_of(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|value| value["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "The relay could not do that; try again.".to_owned())
+}
+
+/// The provider form's fields, by name, as the relay's settings call them.
+const FIELDS: [(&str, &str, &[&str]); 8] = [
+    ("chat_model", "Chat model", &["openai", "compatible"]),
+    (
+        "embedding_model",
+        "Embedding model (optional)",
+        &["openai", "compatible"],
+    ),
+    ("base_url", "Base URL", &["openai", "compatible"]),
+    ("endpoint", "Endpoint", &["azure"]),
+    ("api_version", "API version", &["azure"]),
+    ("chat_deployment", "Chat deployment", &["azure"]),
+    (
+        "embedding_deployment",
+        "Embedding deployment (optional)",
+        &["azure"],
+    ),
+    (
+        "timeout_secs",
+        "Timeout (seconds)",
+        &["openai", "compatible", "azure"],
+    ),
+];
+
+#[component]
+pub fn AiPage() -> impl IntoView {
+    let settings = RwSignal::new(json!({}));
+    let api_key = RwSignal::new(String::new());
+    let provider_note = RwSignal::new(None::<String>);
+    let documents = RwSignal::new(Vec::<Value>::new());
+    let knowledge_note = RwSignal::new(None::<String>);
+    let crawl_url = RwSignal::new(String::new());
+    let load_documents = move || {
+        spawn_local(async move {
+            if let Ok((200, body)) = api("GET", "/api/admin/knowledge", None).await
+                && let Ok(list) = serde_json::from_str(&body)
+            {
+                documents.set(list);
+            }
+        });
+    };
+    spawn_local(async move {
+        if let Ok((200, body)) = api("GET", "/api/admin/ai", None).await
+            && let Ok(view) = serde_json::from_str(&body)
+        {
+            settings.set(view);
+        }
+    });
+    load_documents();
+
+    let form = move || {
+        let mut form = settings.get_untracked();
+        if let Some(object) = form.as_object_mut() {
+            object.remove("api_key_set");
+            object.insert("api_key".into(), json!(api_key.get_untracked()));
+            let timeout = object
+                .get("timeout_secs")
+                .and_then(|value| value.as_u64().or_else(|| value.as_str()?.parse().ok()))
+                .unwrap_or(30);
+            object.insert("timeout_secs".into(), json!(timeout));
+        }
+        form.to_string()
+    };
+    let save = move || {
+        let payload = form();
+        spawn_local(async move {
+            match api("PUT", "/api/admin/ai", Some(payload)).await {
+                Ok((200, body)) => {
+                    if let Ok(view) = serde_json::from_str(&body) {
+                        settings.set(view);
+                    }
+                    api_key.set(String::new());
+                    provider_note.set(Some("Saved. The AI agent uses these settings now.".into()));
+                }
+                Ok((_, body)) => provider_note.set(Some(message_of(&body))),
+                Err(_) => provider_note.set(Some("The relay is unreachable.".into())),
+            }
+        });
+    };
+    let test = move || {
+        let payload = form();
+        provider_note.set(Some("Testing…".into()));
+        spawn_local(async move {
+            match api("POST", "/api/admin/ai/test", Some(payload)).await {
+                Ok((200, body)) => {
+                    let answer: Value = serde_json::from_str(&body).unwrap_or_default();
+                    let verdict = if answer["ok"] == true {
+                        "Connection works"
+                    } else {
+                        "Connection failed"
+                    };
+                    provider_note.set(Some(format!(
+                        "{verdict}: {}",
+                        answer["message"].as_str().unwrap_or("")
+                    )));
+                }
+                Ok((_, body)) => provider_note.set(Some(message_of(&body))),
+                Err(_) => provider_note.set(Some("The relay is unreachable.".into())),
+            }
+        });
+    };
+    let upload = move |event: leptos::ev::Event| {
+        let Some(input) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(files) = input.files() else {
+            return;
+        };
+        let chosen: Vec<web_sys::File> = (0..files.length())
+            .filter_map(|index| files.get(index))
+            .collect();
+        input.set_value("");
+        spawn_local(async move {
+            let mut notes = Vec::new();
+            for file in chosen {
+                let name = file.name();
+                let text = match JsFuture::from(file.text()).await {
+                    Ok(text) => text.as_string().unwrap_or_default(),
+                    Err(_) => {
+                        notes.push(format!("{name}: cannot read the file"));
+                        continue;
+                    }
+                };
+                let payload = json!({ "name": name, "text": text }).to_string();
+                match api("POST", "/api/admin/knowledge", Some(payload)).await {
+                    Ok((200, body)) => {
+                        let answer: Value = serde_json::from_str(&body).unwrap_or_default();
+                        notes.push(format!(
+                            "{name}: {} ({} passages)",
+                            answer["outcome"].as_str().unwrap_or("stored"),
+                            answer["chunks"]
+                        ));
+                    }
+                    Ok((_, body)) => notes.push(format!("{name}: {}", message_of(&body))),
+                    Err(_) => notes.push(format!("{name}: the relay is unreachable")),
+                }
+            }
+            knowledge_note.set(Some(notes.join(" · ")));
+            load_documents();
+        });
+    };
+    let crawl = move || {
+        let payload = json!({ "url": crawl_url.get_untracked() }).to_string();
+        knowledge_note.set(Some("Crawling…".into()));
+        spawn_local(async move {
+            match api("POST", "/api/admin/knowledge/crawl", Some(payload)).await {
+                Ok((200, body)) => {
+                    let report: Value = serde_json::from_str(&body).unwrap_or_default();
+                    knowledge_note.set(Some(format!(
+                        "Crawled {} page(s): {} added, {} updated, {} unchanged, {} skipped.",
+                        report["pages"],
+                        report["added"],
+                        report["updated"],
+                        report["unchanged"],
+                        report["skipped"].as_array().map_or(0, Vec::len)
+                    )));
+                    load_documents();
+                }
+                Ok((_, body)) => knowledge_note.set(Some(message_of(&body))),
+                Err(_) => knowledge_note.set(Some("The relay is unreachable.".into())),
+            }
+        });
+    };
+    let remove = move |id: i64| {
+        spawn_local(async move {
+            match api("DELETE", &format!("/api/admin/knowledge/{id}"), None).await {
+                Ok((204, _)) => {
+                    knowledge_note.set(Some("Deleted.".into()));
+                    load_documents();
+                }
+                Ok((_, body)) => knowledge_note.set(Some(message_of(&body))),
+                Err(_) => knowledge_note.set(Some("The relay is unreachable.".into())),
+            }
+        });
+    };
+    let provider = move || {
+        settings.with(|settings| settings["provider"].as_str().unwrap_or("none").to_owned())
+    };
+
+    view! {
+        <main class="admin-page">
+            <h2>"AI provider"</h2>
+            <p class="hint">"With no provider the AI agent answers with the best matching passages, cited. Keys are never shown again once saved."</p>
+            <form class="ai-form" on:submit=move |event| { event.prevent_default(); save(); }>
+                <label>"Provider"
+                    <select aria-label="Provider" prop:value=provider on:change=move |event| {
+                        let chosen = event_target_value(&event);
+                        settings.update(|settings| settings["provider"] = json!(chosen));
+                    }>
+                        <option value="none">"None (cited passages)"</option>
+                        <option value="openai">"OpenAI"</option>
+                        <option value="azure">"Azure OpenAI"</option>
+                        <option value="compatible">"OpenAI-compatible (Ollama, vLLM, LM Studio)"</option>
+                    </select>
+                </label>
+                <Show when=move || provider() != "none">
+                    <label>"API key"
+                        <input type="password" aria-label="API key" autocomplete="off"
+                            placeholder=move || if settings.with(|s| s["api_key_set"] == true) { "Saved (leave empty to keep)" } else { "" }
+                            prop:value=move || api_key.get() on:input=move |event| api_key.set(event_target_value(&event))/>
+                    </label>
+                </Show>
+                {FIELDS.iter().map(|(key, label, providers)| {
+                    let key = *key;
+                    view! {
+                        <Show when=move || providers.contains(&provider().as_str())>
+                            <label>{*label}
+                                <input aria-label=*label
+                                    prop:value=move || settings.with(|settings| match &settings[key] {
+                                        Value::String(text) => text.clone(),
+                                        Value::Null => String::new(),
+                                        other => other.to_string(),
+                                    })
+                                    on:input=move |event| {
+                                        let value = event_target_value(&event);
+                                        settings.update(|settings| settings[key] = json!(value));
+                                    }/>
+                            </label>
+                        </Show>
+                    }
+                }).collect_view()}
+                <div class="actions">
+                    <button type="submit">"Save"</button>
+                    <button type="button" class="ghost" on:click=move |_| test()>"Test connection"</button>
+                </div>
+            </form>
+            <Show when=move || provider_note.with(Option::is_some)>
+                <p class="notice" role="status">{move || provider_note.get().unwrap_or_default()}</p>
+            </Show>
+
+            <h2>"Knowledge"</h2>
+            <p class="hint">"Markdown, HTML and text, split at headings. Uploading a file with the same name replaces it."</p>
+            <div class="knowledge-tools">
+                <label class="ghost upload">"Upload files"
+                    <input type="file" multiple=true accept=".md,.markdown,.html,.htm,.txt" aria-label="Upload knowledge" on:change=upload/>
+                </label>
+                <form on:submit=move |event| { event.prevent_default(); crawl(); }>
+                    <input aria-label="Site to crawl" placeholder="https://help.example.com/ or its sitemap.xml"
+                        prop:value=move || crawl_url.get() on:input=move |event| crawl_url.set(event_target_value(&event))/>
+                    <button type="submit">"Crawl"</button>
+                </form>
+            </div>
+            <Show when=move || knowledge_note.with(Option::is_some)>
+                <p class="notice" role="status">{move || knowledge_note.get().unwrap_or_default()}</p>
+            </Show>
+            <table class="knowledge-list">
+                <thead><tr><th>"Title"</th><th>"Source"</th><th>"Passages"</th><th></th></tr></thead>
+                <tbody>
+                    <For each=move || documents.get() key=|document| (document["id"].as_i64(), document["updated_at"].as_i64()) children=move |document| {
+                        let id = document["id"].as_i64().unwrap_or_default();
+                        view! {
+                            <tr>
+                                <td>{document["title"].as_str().unwrap_or("").to_owned()}</td>
+                                <td class="gist">{document["source"].as_str().unwrap_or("").to_owned()}</td>
+                                <td>{document["chunks"].to_string()}</td>
+                                <td class="actions"><button class="ghost" on:click=move |_| remove(id)>"Delete"</button></td>
+                            </tr>
+                        }
+                    }/>
+                </tbody>
+            </table>
+        </main>
+    }
+}
