@@ -305,3 +305,63 @@ async fn the_crawler_stays_on_the_site_obeys_robots_and_the_depth_limit() {
     assert!(down.unwrap_err().to_string().contains("answered 404"));
     server.abort();
 }
+
+#[tokio::test]
+async fn search_never_returns_another_sites_passages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store
+        .seed_if_empty(porchlight_relay::store::Seed {
+            site_key: "demo".into(),
+            site_name: "Demo".into(),
+            profile_name: "Default".into(),
+            profile_definition: porchlight_relay::profiles::default_profile()
+                .render(porchlight_relay::flow::Format::Json),
+            team_name: "Support".into(),
+            admin_email: "a@example.com".into(),
+            admin_name: "A".into(),
+            admin_password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    let ours = store.site_by_key("demo").await.unwrap().unwrap().id;
+    // A second site, as a multi-site install would have.
+    let other = {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.execute(
+            "INSERT INTO sites (key, name, created_at) VALUES ('other', 'Other', 0)",
+            [],
+        )
+        .unwrap();
+        conn.last_insert_rowid()
+    };
+    // The other site has many better matches; ours has one weaker one.
+    for number in 0..40 {
+        let text = format!("# Kettle {number}\nKettle kettle kettle descaling.\n");
+        let document = knowledge::NewDocument::parse(
+            &format!("other/{number}.md"),
+            knowledge::DocFormat::Markdown,
+            &text,
+            "x",
+        );
+        store.kb_put(other, document).await.unwrap();
+    }
+    let ours_doc = knowledge::NewDocument::parse(
+        "ours.md",
+        knowledge::DocFormat::Markdown,
+        "# Appliances\nOur kettle is guaranteed for two years.\n",
+        "x",
+    );
+    store.kb_put(ours, ours_doc).await.unwrap();
+
+    let hits = knowledge::search(&store, ours, "kettle", 5, None)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].source, "ours.md");
+    let theirs = knowledge::search(&store, other, "kettle", 5, None)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 5);
+    assert!(theirs.iter().all(|hit| hit.source.starts_with("other/")));
+}

@@ -110,7 +110,11 @@ fn hit_from_row(row: &rusqlite::Row<'_>, score: f64) -> rusqlite::Result<Hit> {
     })
 }
 
-/// bm25 ranking (headings weigh double), best first; `fts` is an FTS5 query.
+/// bm25 ranking (section headings weigh double), best first; `fts` is an FTS5 query.
+///
+/// The ranking runs on the FTS table alone (joining first made every match read its
+/// passage: 3x slower over 10,000 passages). Other sites' passages are dropped after
+/// ranking, and the window widens until there are enough of this site's.
 pub fn keyword(
     conn: &Connection,
     site: SiteId,
@@ -118,15 +122,32 @@ pub fn keyword(
     limit: usize,
 ) -> Result<Vec<Hit>, StoreError> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT {HIT_COLUMNS}, bm25(kb_fts, 2.0, 1.0) AS rank \
-         FROM kb_fts JOIN kb_chunks c ON c.id = kb_fts.rowid JOIN kb_documents d ON d.id = c.document_id \
-         WHERE kb_fts MATCH ?1 AND d.site_id = ?2 ORDER BY rank LIMIT ?3"
+        "SELECT {HIT_COLUMNS}, f.score, d.site_id \
+         FROM (SELECT rowid, bm25(kb_fts, 2.0, 1.0) AS score FROM kb_fts \
+               WHERE kb_fts MATCH ?1 ORDER BY score LIMIT ?2) f \
+         JOIN kb_chunks c ON c.id = f.rowid JOIN kb_documents d ON d.id = c.document_id \
+         ORDER BY f.score"
     ))?;
-    let rows = statement.query_map(params![fts, site, limit as i64], |row| {
-        let rank: f64 = row.get(6)?;
-        hit_from_row(row, -rank)
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut window = limit.max(1);
+    loop {
+        let mut ranked = 0;
+        let mut hits = Vec::new();
+        let rows = statement.query_map(params![fts, window as i64], |row| {
+            let score: f64 = row.get(6)?;
+            Ok((hit_from_row(row, -score)?, row.get::<_, SiteId>(7)?))
+        })?;
+        for row in rows {
+            let (hit, owner) = row?;
+            ranked += 1;
+            if owner == site && hits.len() < limit {
+                hits.push(hit);
+            }
+        }
+        if hits.len() >= limit || ranked < window {
+            return Ok(hits);
+        }
+        window = window.saturating_mul(4);
+    }
 }
 
 /// The passages nearest `vector` among those embedded with `model`.
