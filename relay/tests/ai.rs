@@ -150,14 +150,21 @@ fn openai(addr: SocketAddr) -> AiSettings {
     }
 }
 
-/// A relay whose chats start with the AI agent, with the example knowledge.
+/// A relay whose chats start with the AI agent, with the example knowledge; `agent`
+/// adds lines to the step's `[steps.agent]`.
 async fn relay_with(ai: AiSettings, agent: &str) -> TestRelay {
+    relay_with_profile(ai, "", agent).await
+}
+
+/// Like [`relay_with`], with `head` added to the profile's top-level keys.
+async fn relay_with_profile(ai: AiSettings, head: &str, agent: &str) -> TestRelay {
     let relay =
         common::start_configured(tempfile::tempdir().unwrap(), |config| config.ai = ai).await;
     let profile = format!(
         r#"
 name = "AI first"
 start = "ai"
+{head}
 
 [[steps]]
 id = "ai"
@@ -291,6 +298,36 @@ async fn with_no_provider_the_agent_quotes_and_cites_passages_then_hands_over() 
         hand_over_now(&mut other, "Talk to a person").await,
         "queued"
     );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn out_of_hours_the_agent_hands_over_to_a_ticket_with_the_conversation() {
+    // No day in the schedule: always closed.
+    let closed = "[working_hours]\ntime_zone = \"UTC\"\n[working_hours.schedule]\n";
+    let relay = relay_with_profile(AiSettings::default(), closed, "").await;
+    let (mut ws, id) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    answer(&mut ws).await;
+    assert_eq!(hand_over_now(&mut ws, "Talk to a person").await, "ended");
+    let chat = relay.state.store.conversation(id).await.unwrap().unwrap();
+    let ticket = chat.ticket_id.expect("a ticket is linked");
+    let (notes, _) = relay
+        .state
+        .store
+        .ticket_notes_and_chats(ticket)
+        .await
+        .unwrap();
+    let transcript = &notes[0].body;
+    assert!(
+        transcript.contains("How long do refunds take?"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("5 to 10 working days"),
+        "the AI's answer is attached too"
+    );
+    assert!(transcript.contains("passed this conversation to them as a ticket"));
     relay.stop().await;
 }
 

@@ -28,6 +28,8 @@ const PASSAGES: usize = 4;
 const HISTORY_READ: usize = 200;
 /// Passages embedded per provider call.
 const EMBED_BATCH: usize = 32;
+/// How often the embedder looks for passages without vectors unprompted.
+const EMBED_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Answers the chat's latest question in the background; a newer question cancels
 /// an answer still being written.
@@ -354,7 +356,8 @@ async fn open_ticket(
     agent_turn(state, flow, id, || Trigger::AiTicket(subject.clone())).await
 }
 
-/// Gives passages vectors whenever knowledge or the provider changes (and at start).
+/// Gives passages vectors whenever knowledge or the provider changes, at start, and
+/// every few minutes (for `porchlight kb import` run beside a live relay).
 pub async fn run_embedder(state: AppState) {
     loop {
         if let Some(provider) = state.ai.provider()
@@ -364,6 +367,7 @@ pub async fn run_embedder(state: AppState) {
         }
         tokio::select! {
             () = state.knowledge_changed.notified() => {}
+            () = tokio::time::sleep(EMBED_SWEEP) => {}
             () = state.shutdown.cancelled() => return,
         }
     }
