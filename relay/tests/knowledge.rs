@@ -148,6 +148,26 @@ fn kb_list_and_delete_remove_a_document_from_search() {
     assert!(text(&again.stderr).contains(&format!("the site has no document {id}")));
 }
 
+/// A store with the demo site, as the relay seeds it.
+async fn seeded_store(dir: &Path) -> SqliteStore {
+    let store = SqliteStore::open(dir).unwrap();
+    store
+        .seed_if_empty(porchlight_relay::store::Seed {
+            site_key: "demo".into(),
+            site_name: "Demo".into(),
+            profile_name: "Default".into(),
+            profile_definition: porchlight_relay::profiles::default_profile()
+                .render(porchlight_relay::flow::Format::Json),
+            team_name: "Support".into(),
+            admin_email: "a@example.com".into(),
+            admin_name: "A".into(),
+            admin_password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    store
+}
+
 fn page(body: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
 }
@@ -196,21 +216,7 @@ async fn help_site() -> (String, tokio::task::JoinHandle<()>) {
 async fn the_crawler_stays_on_the_site_obeys_robots_and_the_depth_limit() {
     let (base, server) = help_site().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    store
-        .seed_if_empty(porchlight_relay::store::Seed {
-            site_key: "demo".into(),
-            site_name: "Demo".into(),
-            profile_name: "Default".into(),
-            profile_definition: porchlight_relay::profiles::default_profile()
-                .render(porchlight_relay::flow::Format::Json),
-            team_name: "Support".into(),
-            admin_email: "a@example.com".into(),
-            admin_name: "A".into(),
-            admin_password_hash: "x".into(),
-        })
-        .await
-        .unwrap();
+    let store = seeded_store(dir.path()).await;
     let site = store.site_by_key("demo").await.unwrap().unwrap().id;
     let store: Arc<dyn Store> = Arc::new(store);
     let http = reqwest::Client::new();
@@ -309,21 +315,7 @@ async fn the_crawler_stays_on_the_site_obeys_robots_and_the_depth_limit() {
 #[tokio::test]
 async fn search_never_returns_another_sites_passages() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    store
-        .seed_if_empty(porchlight_relay::store::Seed {
-            site_key: "demo".into(),
-            site_name: "Demo".into(),
-            profile_name: "Default".into(),
-            profile_definition: porchlight_relay::profiles::default_profile()
-                .render(porchlight_relay::flow::Format::Json),
-            team_name: "Support".into(),
-            admin_email: "a@example.com".into(),
-            admin_name: "A".into(),
-            admin_password_hash: "x".into(),
-        })
-        .await
-        .unwrap();
+    let store = seeded_store(dir.path()).await;
     let ours = store.site_by_key("demo").await.unwrap().unwrap().id;
     // A second site, as a multi-site install would have.
     let other = {

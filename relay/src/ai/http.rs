@@ -175,39 +175,23 @@ async fn helper(state: &AppState, conversation: &Conversation, instruction: &str
 }
 
 /// `POST /api/conversations/{id}/ai/suggest`: a reply the agent may edit and send.
-pub async fn suggest(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    match visible_chat(&state, &headers, id).await {
-        Ok(conversation) => {
-            helper(
-                &state,
-                &conversation,
-                "Write the agent's next reply to the visitor (\"user\"): short, friendly and helpful. Reply with the message only.",
-            )
-            .await
-        }
-        Err(response) => response,
-    }
+pub async fn suggest(state: State<AppState>, headers: HeaderMap, id: Path<i64>) -> Response {
+    chat_helper(state, headers, id, "Write the agent's next reply to the visitor (\"user\"): short, friendly and helpful. Reply with the message only.").await
 }
 
 /// `POST /api/conversations/{id}/ai/summary`: what the chat is about so far.
-pub async fn summary(
+pub async fn summary(state: State<AppState>, headers: HeaderMap, id: Path<i64>) -> Response {
+    chat_helper(state, headers, id, "Summarise the conversation for an agent taking it over: the visitor's problem, what has been tried, and what is still open, in at most five short lines.").await
+}
+
+async fn chat_helper(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
+    instruction: &str,
 ) -> Response {
     match visible_chat(&state, &headers, id).await {
-        Ok(conversation) => {
-            helper(
-                &state,
-                &conversation,
-                "Summarise the conversation for an agent taking it over: the visitor's problem, what has been tried, and what is still open, in at most five short lines.",
-            )
-            .await
-        }
+        Ok(conversation) => helper(&state, &conversation, instruction).await,
         Err(response) => response,
     }
 }

@@ -41,8 +41,15 @@ fn refused(status: StatusCode, code: &str, message: String) -> Response {
         .into_response()
 }
 
-/// The site named by `?site=KEY` (default: the demo site).
-async fn site(state: &AppState, query: &SiteQuery) -> Result<SiteId, Response> {
+/// Checks the caller is an admin (`need`) and finds the site named by `?site=KEY`
+/// (default: the demo site).
+async fn admin_site(
+    state: &AppState,
+    headers: &HeaderMap,
+    need: Need,
+    query: &SiteQuery,
+) -> Result<SiteId, Response> {
+    require(state, headers, need).await?;
     let key = query
         .site
         .as_deref()
@@ -64,10 +71,7 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<SiteQuery>,
 ) -> Response {
-    if let Err(response) = require(&state, &headers, Need::Admin).await {
-        return response;
-    }
-    let site = match site(&state, &query).await {
+    let site = match admin_site(&state, &headers, Need::Admin, &query).await {
         Ok(site) => site,
         Err(response) => return response,
     };
@@ -93,10 +97,7 @@ pub async fn upload(
     Query(query): Query<SiteQuery>,
     Json(upload): Json<Upload>,
 ) -> Response {
-    if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
-        return response;
-    }
-    let site = match site(&state, &query).await {
+    let site = match admin_site(&state, &headers, Need::AdminWriting, &query).await {
         Ok(site) => site,
         Err(response) => return response,
     };
@@ -147,10 +148,7 @@ pub async fn crawl(
     Query(query): Query<SiteQuery>,
     Json(request): Json<CrawlRequest>,
 ) -> Response {
-    if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
-        return response;
-    }
-    let site = match site(&state, &query).await {
+    let site = match admin_site(&state, &headers, Need::AdminWriting, &query).await {
         Ok(site) => site,
         Err(response) => return response,
     };
@@ -206,10 +204,7 @@ pub async fn delete(
     Path(id): Path<i64>,
     Query(query): Query<SiteQuery>,
 ) -> Response {
-    if let Err(response) = require(&state, &headers, Need::AdminWriting).await {
-        return response;
-    }
-    let site = match site(&state, &query).await {
+    let site = match admin_site(&state, &headers, Need::AdminWriting, &query).await {
         Ok(site) => site,
         Err(response) => return response,
     };
