@@ -437,15 +437,7 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
     // With an AI provider: the suggested reply, summary and translation helpers.
     let helpers = RwSignal::new(false);
     let summary = RwSignal::new(None::<String>);
-    spawn_local(async move {
-        if let Ok((200, body)) = api("GET", "/api/ai", None).await {
-            helpers.set(body.contains("\"helpers\":true"));
-        }
-    });
-    let ask_ai = move |what: &'static str| {
-        let Some(id) = state.with_untracked(|s| s.selected) else {
-            return;
-        };
+    let ask_ai_about = move |id: i64, what: &'static str| {
         summary.set(Some("Asking the AI…".into()));
         spawn_local(async move {
             let answer = api("POST", &format!("/api/conversations/{id}/ai/{what}"), None).await;
@@ -461,6 +453,35 @@ fn Conversation(state: RwSignal<ConsoleState>, canned: RwSignal<Vec<CannedText>>
             }
         });
     };
+    spawn_local(async move {
+        if let Ok((200, body)) = api("GET", "/api/ai", None).await {
+            helpers.set(body.contains("\"helpers\":true"));
+        }
+    });
+    let ask_ai = move |what: &'static str| {
+        let Some(id) = state.with_untracked(|s| s.selected) else {
+            return;
+        };
+        ask_ai_about(id, what);
+    };
+    // A chat that reaches people from the bot or the AI agent is summarised once,
+    // when an agent first opens it.
+    let summarised = StoredValue::new(std::collections::HashSet::<i64>::new());
+    Effect::new(move |_| {
+        if !helpers.get() {
+            return;
+        }
+        let Some(id) = state.with(ConsoleState::selected_was_handed_over) else {
+            return;
+        };
+        if summarised.with_value(|done| done.contains(&id)) {
+            return;
+        }
+        summarised.update_value(|done| {
+            done.insert(id);
+        });
+        ask_ai_about(id, "summary");
+    });
     // The highlighted line of the canned-text picker.
     let pick = RwSignal::new(0_usize);
     let post = move |body: String| {

@@ -109,6 +109,17 @@ impl ConsoleState {
         self.selected.and_then(|id| self.chats.get(&id))
     }
 
+    /// The selected chat came to people from the bot or the AI agent (it has their
+    /// messages and the visitor's): worth a summary for whoever picks it up.
+    pub fn selected_was_handed_over(&self) -> Option<ConversationId> {
+        let id = self.selected?;
+        let chat = self.chats.get(&id)?;
+        let entries = self.transcripts.get(&id)?.entries();
+        let has = |author: Author| entries.iter().any(|entry| entry.author == author);
+        (chat.status != ConversationStatus::Bot && has(Author::Bot) && has(Author::Visitor))
+            .then_some(id)
+    }
+
     /// True when the selected chat is held by this agent (the composer is enabled).
     pub fn holds_selected(&self) -> bool {
         match (self.selected_chat(), &self.me) {
@@ -662,5 +673,28 @@ mod tests {
             state.notice.as_deref(),
             Some("Another agent has already joined this chat.")
         );
+    }
+
+    #[test]
+    fn a_chat_from_the_bot_or_ai_is_worth_a_summary_once_people_have_it() {
+        let mut state = ConsoleState::default();
+        state.apply(welcome(vec![chat(4, ConversationStatus::Queued, 1)]));
+        state.selected = Some(4);
+        state.apply(visitor_says(4, 1));
+        assert_eq!(state.selected_was_handed_over(), None, "no bot in it");
+        state.apply(AgentEvent::Message(ChatMessage {
+            conversation_id: 4,
+            seq: 2,
+            author: Author::Bot,
+            author_name: Some("Helper".into()),
+            body: "Refunds take 5 days.".into(),
+            client_msg_id: None,
+            attachment: None,
+            sources: Vec::new(),
+            at: 2,
+        }));
+        assert_eq!(state.selected_was_handed_over(), Some(4));
+        state.chats.get_mut(&4).unwrap().status = ConversationStatus::Bot;
+        assert_eq!(state.selected_was_handed_over(), None, "still with the bot");
     }
 }
