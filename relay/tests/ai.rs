@@ -302,6 +302,31 @@ async fn with_no_provider_the_agent_quotes_and_cites_passages_then_hands_over() 
 }
 
 #[tokio::test]
+async fn a_question_that_opens_a_new_chat_is_answered() {
+    let relay = relay_with(AiSettings::default(), "").await;
+    let (mut ws, first) = visitor(&relay).await;
+    ws.send(json!({"type": "end_chat"})).await;
+    assert_eq!(status(&mut ws).await, "ended");
+    // The next message starts a new chat at the agent's step, and is its question.
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    let reply = answer(&mut ws).await;
+    assert_ne!(reply["conversation_id"], first);
+    let reply = if reply["body"] == "Hi, ask me anything." {
+        answer(&mut ws).await
+    } else {
+        reply
+    };
+    assert!(
+        reply["body"]
+            .as_str()
+            .unwrap()
+            .contains("5 to 10 working days"),
+        "{reply}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn out_of_hours_the_agent_hands_over_to_a_ticket_with_the_conversation() {
     // No day in the schedule: always closed.
     let closed = "[working_hours]\ntime_zone = \"UTC\"\n[working_hours.schedule]\n";

@@ -184,6 +184,8 @@ pub async fn run_turn(
         Trigger::Start(step) => {
             let outputs = flow.start_at(&mut flow_state, &step, &world);
             let message = first_message.map(|(id, body)| visitor_text(id, body));
+            // A chat opened by a question that lands on the AI agent's step: it answers.
+            ask_ai = message.is_some() && flow.ai_agent(&flow_state).is_some();
             (message, outputs, false)
         }
         Trigger::Escalate => (None, flow.escalate(&mut flow_state, &world), false),
