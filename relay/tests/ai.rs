@@ -555,6 +555,23 @@ async fn phrases_and_low_confidence_hand_over_by_the_rules() {
 }
 
 #[tokio::test]
+async fn an_empty_model_answer_still_gets_the_visitor_a_reply() {
+    let (_stand_in, addr) = serve_stand_in(vec![Script::Text(vec!["[[90]]", "  "])]).await;
+    let relay = relay_with(openai(addr), "").await;
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "Hello?").await;
+    let reply = answer(&mut ws).await;
+    assert!(
+        reply["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("I couldn't find anything about that"),
+        "{reply}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn a_provider_that_is_down_gets_a_clear_message_and_a_person_is_offered() {
     let (stand_in, addr) = serve_stand_in(vec![Script::Fail(500); 4]).await;
     let relay = relay_with(openai(addr), "").await;

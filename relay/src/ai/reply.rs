@@ -117,17 +117,19 @@ pub fn asks_for_person(config: &AgentConfig, text: &str) -> Option<Signal> {
         .then_some(Signal::Phrase)
 }
 
+/// What the agent says when it has nothing to go on: plainly, offering a person.
+pub fn no_answer(config: &AgentConfig) -> String {
+    format!(
+        "I couldn't find anything about that in our help articles. Try other words, or choose \"{}\" and someone from the team will help.",
+        config.button
+    )
+}
+
 /// The answer with no model: the best passages, quoted briefly and cited; or a plain
 /// "nothing found" that offers a person.
 pub fn from_passages(config: &AgentConfig, hits: &[Hit]) -> (String, Vec<Source>) {
     if hits.is_empty() {
-        return (
-            format!(
-                "I couldn't find anything about that in our help articles. Try other words, or choose \"{}\" and someone from the team will help.",
-                config.button
-            ),
-            Vec::new(),
-        );
+        return (no_answer(config), Vec::new());
     }
     let quoted = &hits[..hits.len().min(QUOTED_PASSAGES)];
     let mut body = String::from("Here's what I found in our help articles:");

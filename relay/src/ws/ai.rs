@@ -254,6 +254,9 @@ async fn model_answer(
                 .collect::<Vec<_>>(),
         );
         post(state, id, config, body, sources).await?;
+    } else if calls.is_empty() && withheld != Some(true) {
+        // The model said nothing usable: the visitor still gets an answer.
+        post(state, id, config, reply::no_answer(config), Vec::new()).await?;
     }
     publish(String::new(), true);
     let mut hand_over = withheld == Some(true);
