@@ -125,10 +125,14 @@ impl Flow {
                 },
             ]
         } else {
+            let reply = match state.variables.get("email") {
+                Some(email) => format!("They'll reply to {email}."),
+                None => "They'll pick it up when they're back.".to_owned(),
+            };
             vec![
-                Output::Say(
-                    "The team is away right now, so I've passed this conversation to them as a ticket. They'll reply by email.".into(),
-                ),
+                Output::Say(format!(
+                    "The team is away right now, so I've passed this conversation to them as a ticket. {reply}"
+                )),
                 Output::CreateTicket {
                     subject: "Chat handed over by the AI agent".into(),
                 },

@@ -610,3 +610,85 @@ text = "x"
         );
     }
 }
+
+const AI_STEP: &str = "[[steps]]\nid = \"a\"\ntype = \"action\"\naction = \"ai_agent\"\nteams = [\"Support\"]\n[steps.agent]\ngreeting = \"Hi $NAME, ask away.\"\n";
+
+#[test]
+fn the_ai_step_greets_waits_for_questions_and_hands_over_by_the_hours() {
+    let flow = ok(AI_STEP);
+    let mut state = FlowState::default();
+    state.variables.insert("name".into(), "Ana".into());
+    let open = World {
+        open: true,
+        ..World::default()
+    };
+    let outputs = flow.start_at(&mut state, "a", &open);
+    assert_eq!(outputs[0], Output::Say("Hi Ana, ask away.".into()));
+    let Output::Ask(prompt) = &outputs[1] else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(prompt.choices, ["Talk to a person"]);
+    assert_eq!(prompt.input, Some(InputKind::Text));
+    assert_eq!(state.waiting, Some(Waiting::Ai));
+    assert_eq!(flow.current_prompt(&state).as_ref(), Some(prompt));
+    assert_eq!(flow.ai_agent(&state).unwrap().1, ["Support"]);
+    assert!(matches!(
+        flow.answer(&mut state, "hi", &open),
+        Answer::NotWaiting
+    ));
+
+    let mut in_hours = state.clone();
+    let handed = flow.escalate(&mut in_hours, &open);
+    assert!(matches!(&handed[1], Output::StartLiveChat { teams, .. } if teams == &["Support"]));
+    assert!(
+        flow.ai_agent(&in_hours).is_none(),
+        "the agent is done with it"
+    );
+
+    state
+        .variables
+        .insert("email".into(), "ana@example.com".into());
+    let closed = flow.escalate(&mut state, &World::default());
+    assert_eq!(
+        closed[0],
+        Output::Say("The team is away right now, so I've passed this conversation to them as a ticket. They'll reply to ana@example.com.".into())
+    );
+    assert!(matches!(closed[1], Output::CreateTicket { .. }));
+    assert_eq!(closed[2], Output::EndChat);
+}
+
+#[test]
+fn ai_agent_settings_are_checked() {
+    let bad = AI_STEP.replace(
+        "[steps.agent]\n",
+        "[steps.agent]\nmax_attempts = 0\nconfidence_threshold = 101\nescalation = \"sometimes\"\n",
+    );
+    let text = format!("name = \"t\"\nstart = \"a\"\n{bad}");
+    let err = Profile::parse(&text, Format::Toml).unwrap_err();
+    assert!(err.0.contains("sometimes"), "{}", err.0);
+    let bad = AI_STEP.replace(
+        "[steps.agent]\n",
+        "[steps.agent]\nmax_attempts = 0\nconfidence_threshold = 101\n",
+    );
+    let found = problems(&bad);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("max_attempts must be from 1 to 10")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("confidence_threshold must be from 0 to 100")),
+        "{found:?}"
+    );
+    let extra = problems(&AI_STEP.replace(
+        "teams = [\"Support\"]\n",
+        "teams = [\"Support\"]\nnext = \"a\"\n",
+    ));
+    assert!(
+        found.len() >= 2 && extra.iter().any(|p| p.contains("next")),
+        "{extra:?}"
+    );
+}
