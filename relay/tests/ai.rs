@@ -97,7 +97,7 @@ async fn stand_in_handler(State(stand_in): State<StandIn>, request: Request) -> 
         .unwrap()
         .pop_front()
         .unwrap_or(Script::Text(vec!["[[90]] OK"]));
-    if body["stream"] != true {
+    if body["stream"] != true && !matches!(script, Script::Fail(_)) {
         return axum::Json(
             json!({"choices": [{"message": {"role": "assistant", "content": "OK"}}]}),
         )
@@ -650,6 +650,20 @@ async fn admins_set_the_provider_test_it_and_never_see_the_key_again() {
             .unwrap()
             .starts_with("cannot reach the AI provider"),
         "{failed}"
+    );
+
+    // A refused key is named as such.
+    stand_in.script.lock().unwrap().push_back(Script::Fail(401));
+    let (_, refused) = call(&relay, "POST", "/api/admin/ai/test", json!({
+        "provider": "openai", "api_key": "sk-wrong", "chat_model": "gpt-test", "base_url": format!("http://{addr}/v1")
+    })).await;
+    assert_eq!(refused["ok"], false);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the AI provider refused the API key (401"),
+        "{refused}"
     );
 
     let form = json!({

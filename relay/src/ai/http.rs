@@ -146,7 +146,11 @@ async fn helper(state: &AppState, conversation: &Conversation, instruction: &str
     };
     let history = match state
         .store
-        .messages_after(conversation.id, 0, HELPER_HISTORY)
+        .messages_after(
+            conversation.id,
+            conversation.last_seq.saturating_sub(HELPER_HISTORY as u64),
+            HELPER_HISTORY,
+        )
         .await
     {
         Ok(history) => history,

@@ -69,7 +69,9 @@ async fn answer(
         return Ok(());
     }
     let config = config.clone();
-    let history = state.store.messages_after(id, 0, HISTORY_READ).await?;
+    // The latest messages, not the first: a long chat's question is at its end.
+    let after = conversation.last_seq.saturating_sub(HISTORY_READ as u64);
+    let history = state.store.messages_after(id, after, HISTORY_READ).await?;
     let Some(question) = history
         .iter()
         .rev()
