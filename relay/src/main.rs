@@ -432,6 +432,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("Porchlight is listening on http://{local}");
     println!("  Demo page: http://{local}/");
+    println!("  AI demo:   http://{local}/ai");
     println!("  Console:   http://{local}/console/");
     if let Some(admin) = admin {
         println!(
