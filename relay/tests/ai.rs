@@ -327,6 +327,28 @@ async fn a_question_that_opens_a_new_chat_is_answered() {
 }
 
 #[tokio::test]
+async fn a_chat_gets_at_most_forty_answers_then_a_person() {
+    let relay = relay_with(AiSettings::default(), "escalation = \"off\"").await;
+    let (mut ws, _) = visitor(&relay).await;
+    for number in 1..=porchlight_relay::ws::ai::MAX_ANSWERS_PER_CHAT {
+        ask(&mut ws, &format!("q{number}"), "How long do refunds take?").await;
+        assert!(
+            answer(&mut ws).await["body"]
+                .as_str()
+                .unwrap()
+                .contains("5 to 10 working days")
+        );
+    }
+    ask(&mut ws, "q41", "How long do refunds take?").await;
+    assert_eq!(
+        answer(&mut ws).await["body"],
+        "We've covered a lot, so I'm bringing in a person from the team."
+    );
+    assert_eq!(status(&mut ws).await, "queued");
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn out_of_hours_the_agent_hands_over_to_a_ticket_with_the_conversation() {
     // No day in the schedule: always closed.
     let closed = "[working_hours]\ntime_zone = \"UTC\"\n[working_hours.schedule]\n";

@@ -24,6 +24,9 @@ use crate::store::{Conversation, MessageKind, NewMessage, StoreError};
 
 /// Passages retrieved for each question.
 const PASSAGES: usize = 4;
+/// Answers one chat may get before the agent hands it to a person: a cap on what one
+/// visitor can cost in provider calls.
+pub const MAX_ANSWERS_PER_CHAT: u32 = 40;
 /// Messages read back for the model.
 const HISTORY_READ: usize = 200;
 /// Passages embedded per provider call.
@@ -80,6 +83,18 @@ async fn answer(
     else {
         return Ok(());
     };
+    if number > MAX_ANSWERS_PER_CHAT {
+        post(
+            state,
+            id,
+            &config,
+            "We've covered a lot, so I'm bringing in a person from the team.".into(),
+            Vec::new(),
+        )
+        .await?;
+        state.ai.answer_done(id, number);
+        return escalate(state, flow, id).await;
+    }
     let provider = state.ai.provider();
     let hits = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
     match provider {
