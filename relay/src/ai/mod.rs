@@ -8,7 +8,7 @@ pub mod reply;
 pub mod settings;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 
 use porchlight_protocol::ConversationId;
 pub use provider::{AiError, Piece, Provider};
@@ -140,6 +140,3 @@ impl Ai {
         }
     }
 }
-
-/// Wraps the shared state for handlers.
-pub type SharedAi = Arc<Ai>;
