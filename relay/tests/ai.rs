@@ -617,20 +617,7 @@ async fn a_provider_that_is_down_gets_a_clear_message_and_a_person_is_offered() 
 async fn call(relay: &TestRelay, method: &str, path: &str, body: Value) -> (u16, Value) {
     let email = relay.admin().email.clone();
     let cookie = relay.agent_cookie(&email, "Admin").await;
-    let body = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let (status, _, answer) = common::http(
-        relay.addr,
-        method,
-        path,
-        &[("Cookie", &cookie), ("Content-Type", "application/json")],
-        &body,
-    )
-    .await;
-    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+    common::json_call(relay.addr, method, path, &cookie, body).await
 }
 
 #[tokio::test]

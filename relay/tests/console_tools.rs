@@ -14,23 +14,7 @@ async fn admins_manage_canned_text_and_every_agent_reads_it() {
         .await;
     let agent = relay.agent_cookie("bo@example.com", "Bo").await;
     let call = |method: &'static str, path: String, cookie: String, body: Value| async move {
-        let body = if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        };
-        let (status, _, answer) = http(
-            relay.addr,
-            method,
-            &path,
-            &[("Cookie", &cookie), ("Content-Type", "application/json")],
-            &body,
-        )
-        .await;
-        (
-            status,
-            serde_json::from_str::<Value>(&answer).unwrap_or(Value::Null),
-        )
+        common::json_call(relay.addr, method, &path, &cookie, body).await
     };
     let list = || call("GET", "/api/canned".into(), agent.clone(), Value::Null);
 

@@ -2,34 +2,8 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{Ws, http, start};
+use common::{Ws, http, json_call as call, start};
 use serde_json::{Value, json};
-
-/// A JSON call with a cookie; the status and the parsed answer (`Null` when empty).
-async fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    cookie: &str,
-    body: Value,
-) -> (u16, Value) {
-    let body = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let (status, _, answer) = http(
-        addr,
-        method,
-        path,
-        &[("Cookie", cookie), ("Content-Type", "application/json")],
-        &body,
-    )
-    .await;
-    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_create_agents_who_can_log_in_and_change_their_teams_access_and_capacity() {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestRelay, Ws, http, start};
+use common::{TestRelay, Ws, http, json_call, start};
 use porchlight_relay::routing::ChatRules;
 use serde_json::{Value, json};
 
@@ -234,24 +234,6 @@ async fn without_the_assignment_rule_any_agent_joins_from_the_ticket() {
     relay.stop().await;
 }
 
-async fn json_call(
-    relay: &TestRelay,
-    method: &str,
-    path: &str,
-    cookie: &str,
-    body: Value,
-) -> (u16, Value) {
-    let (status, _, answer) = http(
-        relay.addr,
-        method,
-        path,
-        &[("Cookie", cookie), ("Content-Type", "application/json")],
-        &body.to_string(),
-    )
-    .await;
-    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_open_tickets_set_categories_and_close_them() {
     let relay = start().await;
@@ -263,7 +245,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     let outcome = json!({"name": "Outcome", "values": ["Solved", "No reply"]});
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "POST",
             "/api/admin/categories",
             &ana,
@@ -275,7 +257,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     );
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "POST",
             "/api/admin/categories",
             &admin,
@@ -286,14 +268,14 @@ async fn agents_open_tickets_set_categories_and_close_them() {
         201
     );
     assert_eq!(
-        json_call(&relay, "POST", "/api/admin/categories", &admin, outcome)
+        json_call(relay.addr, "POST", "/api/admin/categories", &admin, outcome)
             .await
             .0,
         409
     );
     let empty = json!({"name": "Empty", "values": []});
     assert_eq!(
-        json_call(&relay, "POST", "/api/admin/categories", &admin, empty)
+        json_call(relay.addr, "POST", "/api/admin/categories", &admin, empty)
             .await
             .0,
         422
@@ -312,7 +294,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     );
 
     let (status, made) = json_call(
-        &relay,
+        relay.addr,
         "POST",
         "/api/tickets",
         &ana,
@@ -324,7 +306,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     let path = |tail: &str| format!("/api/tickets/{id}{tail}");
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "PUT",
             &path("/categories"),
             &ana,
@@ -337,7 +319,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     );
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "PUT",
             &path("/categories"),
             &ana,
@@ -349,7 +331,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     );
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "PUT",
             &path("/status"),
             &ana,
@@ -361,7 +343,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     );
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "PUT",
             &path("/status"),
             &ana,
@@ -383,7 +365,7 @@ async fn agents_open_tickets_set_categories_and_close_them() {
     assert_eq!(detail["categories"], json!({"Outcome": "Solved"}));
     assert_eq!(
         json_call(
-            &relay,
+            relay.addr,
             "POST",
             "/api/tickets",
             &ana,

@@ -251,6 +251,31 @@ pub async fn http(
     (status, headers, body.to_owned())
 }
 
+/// A JSON call with a session cookie: the status and the parsed answer (`Null` when
+/// empty). A `Null` body sends none.
+pub async fn json_call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: Value,
+) -> (u16, Value) {
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let (status, _, answer) = http(
+        addr,
+        method,
+        path,
+        &[("Cookie", cookie), ("Content-Type", "application/json")],
+        &body,
+    )
+    .await;
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
