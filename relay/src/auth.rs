@@ -116,7 +116,7 @@ pub struct LoginRequest {
 #[derive(Serialize)]
 pub struct ApiError {
     code: &'static str,
-    message: &'static str,
+    message: std::borrow::Cow<'static, str>,
 }
 
 /// Who may call an API handler.
@@ -161,7 +161,19 @@ pub async fn require(state: &AppState, headers: &HeaderMap, need: Need) -> Resul
 }
 
 pub fn api_error(status: StatusCode, code: &'static str, message: &'static str) -> Response {
-    (status, Json(ApiError { code, message })).into_response()
+    api_error_text(status, code, message.into())
+}
+
+/// [`api_error`] with a sentence made for the case (a provider's or crawler's failure).
+pub fn api_error_text(status: StatusCode, code: &'static str, message: String) -> Response {
+    (
+        status,
+        Json(ApiError {
+            code,
+            message: message.into(),
+        }),
+    )
+        .into_response()
 }
 
 #[derive(Serialize)]

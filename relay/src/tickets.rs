@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::auth::{Need, api_error, require};
 use crate::routing::{AccessLevel, Viewer};
 use crate::server::AppState;
-use crate::store::{Agent, Role, StoreError};
+use crate::store::{Agent, Conversation, Role, StoreError};
 use crate::ws::queue;
 
 /// How many tickets the list shows.
@@ -45,7 +45,7 @@ pub fn may_see(agent: &Agent, teams: &[String], ticket: &TicketLine) -> bool {
     }
 }
 
-pub(crate) async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, StoreError> {
+async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, StoreError> {
     Ok(state
         .store
         .agent_snapshots()
@@ -344,6 +344,34 @@ pub async fn create(
     }
 }
 
+/// The chat `id` if the logged-in agent (`need`) may see it, else the answer to send
+/// (`404` for a chat they may not see, as for one that does not exist).
+pub(crate) async fn visible_chat(
+    state: &AppState,
+    headers: &HeaderMap,
+    need: Need,
+    id: i64,
+) -> Result<Conversation, Response> {
+    let agent = require(state, headers, need).await?;
+    let teams = teams_of(state, agent.id)
+        .await
+        .map_err(|err| internal(&err))?;
+    let viewer = Viewer {
+        id: agent.id,
+        access: agent.access,
+        teams: teams.iter().map(|team| team.to_ascii_lowercase()).collect(),
+    };
+    match state.store.conversation(id).await {
+        Ok(Some(conversation)) if viewer.can_see(conversation.facts()) => Ok(conversation),
+        Ok(_) => Err(api_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No such conversation.",
+        )),
+        Err(err) => Err(internal(&err)),
+    }
+}
+
 /// `GET /api/conversations/{id}/estimate`: `$WAITTIME` (and `$QUEUEPOSITION` while the
 /// chat waits) as the queue stands, for canned text; agents who may see the chat.
 pub async fn estimate(
@@ -351,24 +379,8 @@ pub async fn estimate(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    let agent = match require(&state, &headers, Need::Agent).await {
-        Ok(agent) => agent,
-        Err(response) => return response,
-    };
-    let teams = match teams_of(&state, agent.id).await {
-        Ok(teams) => teams,
-        Err(err) => return internal(&err),
-    };
-    let viewer = Viewer {
-        id: agent.id,
-        access: agent.access,
-        teams: teams.iter().map(|team| team.to_ascii_lowercase()).collect(),
-    };
-    match state.store.conversation(id).await {
-        Ok(Some(conversation)) if viewer.can_see(conversation.facts()) => {
-            Json(queue::estimate_for(&state, &conversation).await).into_response()
-        }
-        Ok(_) => api_error(StatusCode::NOT_FOUND, "not_found", "No such conversation."),
-        Err(err) => internal(&err),
+    match visible_chat(&state, &headers, Need::Agent, id).await {
+        Ok(conversation) => Json(queue::estimate_for(&state, &conversation).await).into_response(),
+        Err(response) => response,
     }
 }

@@ -10,19 +10,15 @@ use serde_json::json;
 
 use super::settings::AiSettingsForm;
 use super::{AiError, Provider, SETTINGS_KEY, prompt};
-use crate::auth::{Need, api_error, require};
-use crate::routing::Viewer;
+use crate::auth::{Need, api_error, api_error_text, require};
 use crate::server::AppState;
 use crate::store::Conversation;
+use crate::tickets::visible_chat;
 
 /// Messages of a chat read for a helper.
 const HELPER_HISTORY: usize = 200;
 /// The longest text translated at once.
 const MAX_TRANSLATE_CHARS: usize = 4000;
-
-fn refused(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(json!({ "code": code, "message": message }))).into_response()
-}
 
 fn ai_failed(err: &AiError) -> Response {
     let status = match err {
@@ -30,7 +26,7 @@ fn ai_failed(err: &AiError) -> Response {
         AiError::Settings(_) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::BAD_GATEWAY,
     };
-    refused(status, "ai_failed", err.to_string())
+    api_error_text(status, "ai_failed", err.to_string())
 }
 
 /// `GET /api/admin/ai`: the settings, without the key.
@@ -109,36 +105,6 @@ pub async fn helpers(State(state): State<AppState>, headers: HeaderMap) -> Respo
     Json(json!({ "helpers": state.ai.provider().is_some() })).into_response()
 }
 
-/// The chat, if this agent may see it.
-async fn visible_chat(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: i64,
-) -> Result<Conversation, Response> {
-    let agent = require(state, headers, Need::AgentWriting).await?;
-    let teams = crate::tickets::teams_of(state, agent.id)
-        .await
-        .map_err(|_| api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Try again."))?;
-    let viewer = Viewer {
-        id: agent.id,
-        access: agent.access,
-        teams: teams.iter().map(|team| team.to_ascii_lowercase()).collect(),
-    };
-    match state.store.conversation(id).await {
-        Ok(Some(conversation)) if viewer.can_see(conversation.facts()) => Ok(conversation),
-        Ok(_) => Err(api_error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "No such conversation.",
-        )),
-        Err(_) => Err(api_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Try again.",
-        )),
-    }
-}
-
 /// Runs one helper prompt over the chat's transcript.
 async fn helper(state: &AppState, conversation: &Conversation, instruction: &str) -> Response {
     let Some(provider) = state.ai.provider() else {
@@ -194,7 +160,7 @@ async fn chat_helper(
     Path(id): Path<i64>,
     instruction: &str,
 ) -> Response {
-    match visible_chat(&state, &headers, id).await {
+    match visible_chat(&state, &headers, Need::AgentWriting, id).await {
         Ok(conversation) => helper(&state, &conversation, instruction).await,
         Err(response) => response,
     }
@@ -216,7 +182,7 @@ pub async fn translate(
     Path(id): Path<i64>,
     Json(request): Json<TranslateRequest>,
 ) -> Response {
-    if let Err(response) = visible_chat(&state, &headers, id).await {
+    if let Err(response) = visible_chat(&state, &headers, Need::AgentWriting, id).await {
         return response;
     }
     let language: String = request

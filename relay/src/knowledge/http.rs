@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::crawl::{self, Limits};
 use super::{DocFormat, NewDocument};
-use crate::auth::{Need, api_error, require};
+use crate::auth::{Need, api_error, api_error_text, require};
 use crate::server::AppState;
 use crate::store::{SiteId, StoreError};
 
@@ -30,15 +30,6 @@ fn internal(err: &StoreError) -> Response {
         "internal",
         "The relay could not do that; try again.",
     )
-}
-
-/// A refusal with a message made for this case.
-fn refused(status: StatusCode, code: &str, message: String) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "code": code, "message": message })),
-    )
-        .into_response()
 }
 
 /// Checks the caller is an admin (`need`) and finds the site named by `?site=KEY`
@@ -167,7 +158,7 @@ pub async fn crawl(
     {
         Ok(http) => http,
         Err(err) => {
-            return refused(
+            return api_error_text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 err.to_string(),
@@ -189,7 +180,7 @@ pub async fn crawl(
             Json(report).into_response()
         }
         Err(crawl::CrawlError::Store(err)) => internal(&err),
-        Err(err) => refused(
+        Err(err) => api_error_text(
             StatusCode::UNPROCESSABLE_ENTITY,
             "crawl_failed",
             err.to_string(),
