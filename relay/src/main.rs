@@ -262,12 +262,12 @@ mod kb {
     use porchlight_relay::config::{Config, Overrides};
     use porchlight_relay::knowledge::{self, crawl, import};
     use porchlight_relay::server::Relay;
-    use porchlight_relay::store::{SiteId, Store};
+    use porchlight_relay::store::{SiteId, SqliteStore, Store};
 
     use super::{KbCommand, StoreArgs};
 
-    /// Opens the store as the relay would (creating the demo site on first use) and
-    /// finds the site.
+    /// Opens the store and finds the site. Only a new data folder goes through the
+    /// relay's start-up, which creates the demo site (and hashes its admin password).
     async fn open(args: StoreArgs, site: &str) -> anyhow::Result<(Arc<dyn Store>, SiteId)> {
         let config = Config::resolve(Overrides {
             data: args.data,
@@ -275,20 +275,25 @@ mod kb {
             ..Overrides::default()
         })?;
         let data_dir = config.data_dir.clone();
-        let (relay, admin) = Relay::open(config)
-            .await
-            .with_context(|| format!("cannot open the data folder {}", data_dir.display()))?;
-        if let Some(admin) = admin {
-            eprintln!(
-                "New data folder: log in to the console as {} with the one-time password {}",
-                admin.email, admin.password
-            );
-        }
-        let store = Arc::clone(&relay.state().store);
-        let found = store
-            .site_by_key(site)
-            .await?
-            .with_context(|| format!("there is no site \"{site}\""))?;
+        let opened = || format!("cannot open the data folder {}", data_dir.display());
+        let existing = SqliteStore::open(&config.data_dir).with_context(opened)?;
+        let store: Arc<dyn Store> = if existing.sites().await?.is_empty() {
+            existing.flush().await?;
+            drop(existing);
+            let (relay, admin) = Relay::open(config).await.with_context(opened)?;
+            if let Some(admin) = admin {
+                eprintln!(
+                    "New data folder: log in to the console as {} with the one-time password {}",
+                    admin.email, admin.password
+                );
+            }
+            Arc::clone(&relay.state().store)
+        } else {
+            Arc::new(existing)
+        };
+        let found = store.site_by_key(site).await?.with_context(|| {
+            format!("there is no site \"{site}\" (the console's People page lists the sites)")
+        })?;
         Ok((store, found.id))
     }
 
