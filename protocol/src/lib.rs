@@ -325,12 +325,15 @@ pub struct Welcome {
     pub prompt: Option<Prompt>,
 }
 
-/// The body of [`VisitorEvent::Ack`].
+/// The body of [`VisitorEvent::Ack`] and [`AgentEvent::Ack`]: the message is stored.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
     pub conversation_id: ConversationId,
     pub client_msg_id: String,
     pub seq: Seq,
+    /// When it was stored (milliseconds since the Unix epoch), so the sender's bubble
+    /// shows its time at once instead of waiting for a reload.
+    pub at: i64,
 }
 
 /// The body of [`VisitorEvent::Prompt`].
@@ -549,11 +552,7 @@ pub enum AgentEvent {
     Joined {
         conversation_id: ConversationId,
     },
-    Ack {
-        conversation_id: ConversationId,
-        client_msg_id: String,
-        seq: Seq,
-    },
+    Ack(Ack),
     Message(ChatMessage),
     Error(ProtocolError),
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttachmentInfo, Author, ChatMessage, ConversationId, Seq, Source};
+use crate::{Ack, AttachmentInfo, Author, ChatMessage, ConversationId, Seq, Source};
 
 /// One line of a transcript.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -104,9 +104,10 @@ impl Transcript {
         });
     }
 
-    /// Marks a pending message stored.
-    pub fn ack(&mut self, conversation: ConversationId, client_msg_id: &str, seq: Seq) {
-        if self.has(conversation, seq) {
+    /// Marks a pending message stored, with the time the relay stored it.
+    pub fn ack(&mut self, ack: &Ack) {
+        let client_msg_id = ack.client_msg_id.as_str();
+        if self.has(ack.conversation_id, ack.seq) {
             self.entries.retain(|entry| {
                 !(entry.is_pending() && entry.client_msg_id.as_deref() == Some(client_msg_id))
             });
@@ -114,8 +115,9 @@ impl Transcript {
         }
         if let Some(index) = self.pending_index(client_msg_id) {
             let mut entry = self.entries.remove(index);
-            entry.conversation_id = Some(conversation);
-            entry.seq = Some(seq);
+            entry.conversation_id = Some(ack.conversation_id);
+            entry.seq = Some(ack.seq);
+            entry.at = Some(ack.at);
             self.insert_stored(entry);
         }
     }
@@ -245,6 +247,27 @@ mod tests {
         assert_eq!(transcript.last_seq(1), 4);
     }
 
+    fn ack(conversation: ConversationId, id: &str, seq: Seq) -> Ack {
+        Ack {
+            conversation_id: conversation,
+            client_msg_id: id.into(),
+            seq,
+            at: 1_700_000_000_000 + i64::try_from(seq).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_acked_message_is_no_longer_pending_and_has_the_stored_time() {
+        let mut transcript = Transcript::default();
+        transcript.push_pending(Author::Visitor, &out("a"));
+        assert_eq!(transcript.entries()[0].at, None);
+        transcript.ack(&ack(5, "a", 1));
+        let entry = &transcript.entries()[0];
+        assert!(!entry.is_pending());
+        assert_eq!(entry.at, Some(1_700_000_000_001));
+        assert_eq!(entry.key(), "c:a", "the list key stays the same from pending to stored");
+    }
+
     #[test]
     fn a_pending_message_is_confirmed_by_ack_or_by_its_echo_but_shown_once() {
         let mut transcript = Transcript::default();
@@ -253,7 +276,7 @@ mod tests {
         transcript.push_pending(Author::Visitor, &out("b"));
         assert_eq!(transcript.entries().len(), 2);
         assert!(transcript.entries().iter().all(Entry::is_pending));
-        transcript.ack(5, "a", 1);
+        transcript.ack(&ack(5, "a", 1));
         assert!(!transcript.receive(stored(5, 2, Author::Visitor, Some("b"))));
         assert!(!transcript.receive(stored(5, 1, Author::Visitor, Some("a"))));
         assert_eq!(transcript.entries().len(), 2);
@@ -266,7 +289,7 @@ mod tests {
         let mut transcript = Transcript::default();
         transcript.push_pending(Author::Visitor, &out("a"));
         assert!(transcript.receive(stored(5, 1, Author::Visitor, None)));
-        transcript.ack(5, "a", 1);
+        transcript.ack(&ack(5, "a", 1));
         assert_eq!(transcript.entries().len(), 1);
     }
 

@@ -165,8 +165,9 @@ fn visitor_events_have_pinned_json() {
             conversation_id: 7,
             client_msg_id: "m-1".into(),
             seq: 3,
+            at: 1700000000000,
         }),
-        r#"{"type":"ack","conversation_id":7,"client_msg_id":"m-1","seq":3}"#,
+        r#"{"type":"ack","conversation_id":7,"client_msg_id":"m-1","seq":3,"at":1700000000000}"#,
     );
     pins(
         VisitorEvent::Message(message(Author::Agent)),
@@ -369,12 +370,13 @@ fn agent_events_have_pinned_json() {
         r#"{"type":"joined","conversation_id":7}"#,
     );
     pins(
-        AgentEvent::Ack {
+        AgentEvent::Ack(Ack {
             conversation_id: 7,
             client_msg_id: "a-1".into(),
             seq: 5,
-        },
-        r#"{"type":"ack","conversation_id":7,"client_msg_id":"a-1","seq":5}"#,
+            at: 1700000000000,
+        }),
+        r#"{"type":"ack","conversation_id":7,"client_msg_id":"a-1","seq":5,"at":1700000000000}"#,
     );
     pins(
         AgentEvent::Message(ChatMessage {

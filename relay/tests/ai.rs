@@ -286,7 +286,7 @@ async fn with_no_provider_the_agent_quotes_and_cites_passages_then_hands_over() 
     );
     assert!(relay.state.ai.remembers(id));
     ask(&mut ws, "q3", "quantum zebra xylophone").await;
-    assert_eq!(status(&mut ws).await, "queued");
+    ws.next_status("queued").await;
     assert!(
         !relay.state.ai.remembers(id),
         "its AI state goes when it leaves the agent"
@@ -306,7 +306,7 @@ async fn a_question_that_opens_a_new_chat_is_answered() {
     let relay = relay_with(AiSettings::default(), "").await;
     let (mut ws, first) = visitor(&relay).await;
     ws.send(json!({"type": "end_chat"})).await;
-    assert_eq!(status(&mut ws).await, "ended");
+    ws.next_status("ended").await;
     // The next message starts a new chat at the agent's step, and is its question.
     ask(&mut ws, "q1", "How long do refunds take?").await;
     let reply = answer(&mut ws).await;
@@ -344,7 +344,7 @@ async fn a_chat_gets_at_most_forty_answers_then_a_person() {
         answer(&mut ws).await["body"],
         "We've covered a lot, so I'm bringing in a person from the team."
     );
-    assert_eq!(status(&mut ws).await, "queued");
+    ws.next_status("queued").await;
     relay.stop().await;
 }
 
@@ -460,7 +460,7 @@ async fn openai_requests_are_shaped_right_and_answers_stream_with_citations() {
     );
 
     ws.send(json!({"type": "end_chat"})).await;
-    assert_eq!(status(&mut ws).await, "ended");
+    ws.next_status("ended").await;
     assert!(
         !relay.state.ai.remembers(id),
         "temporary AI state is deleted at the end"
@@ -538,7 +538,7 @@ async fn the_escalate_tool_hands_over_and_create_ticket_links_a_ticket() {
     ask(&mut ws, "q2", "It is flooding").await;
     ws.next_message("I'm passing you to a person from the team now.")
         .await;
-    assert_eq!(status(&mut ws).await, "queued");
+    ws.next_status("queued").await;
     relay.stop().await;
 }
 
@@ -572,7 +572,7 @@ async fn phrases_and_low_confidence_hand_over_by_the_rules() {
         handed["body"],
         "I'm passing you to a person from the team now."
     );
-    assert_eq!(status(&mut ws).await, "queued");
+    ws.next_status("queued").await;
     relay.stop().await;
 }
 

@@ -84,8 +84,7 @@ async fn the_example_flow_greets_asks_survives_a_restart_and_hands_over() {
         "Thanks! I'm connecting you with the team now: you're number 1 in line, about 5 min.",
     )
     .await;
-    let status = visitor.next_of_type("status").await;
-    assert_eq!(status["status"], "queued");
+    visitor.next_status("queued").await;
     let chat = agent.next_of_type("chat").await;
     assert_eq!(
         (chat["conversation_id"].as_i64(), chat["status"].as_str()),
@@ -326,8 +325,7 @@ async fn out_of_hours_the_chat_is_offline_and_takes_a_message_into_a_ticket() {
         "Thanks, we've got it and will reply to bo@example.com.",
     )
     .await;
-    let status = visitor.next_of_type("status").await;
-    assert_eq!(status["status"], "ended");
+    visitor.next_status("ended").await;
 
     let stored = relay
         .state
@@ -395,8 +393,7 @@ async fn reconnecting_to_an_ended_chat_does_not_start_a_new_one() {
     let token = welcome["token"].as_str().unwrap().to_owned();
     let conversation = welcome["conversation"]["id"].as_i64().unwrap();
     visitor.send(json!({"type": "end_chat"})).await;
-    let ended = visitor.next_of_type("status").await;
-    assert_eq!(ended["status"], "ended");
+    visitor.next_status("ended").await;
     drop(visitor);
 
     let mut visitor = relay.visitor().await;

@@ -30,7 +30,7 @@ async fn reports_count_served_and_abandoned_chats_and_export_them_as_csv() {
     gone.hello(None, None).await;
     gone.say("g-1", "Anyone?").await;
     gone.send(json!({"type": "end_chat"})).await;
-    gone.next_of_type("status").await;
+    gone.next_status("ended").await;
 
     let (status, _, body) =
         http(relay.addr, "GET", "/api/reports", &[("Cookie", &admin)], "").await;

@@ -186,7 +186,7 @@ async fn a_transfer_rings_again_for_the_new_team_or_agent_and_tells_both_sides()
     visitor
         .next_message("Ana transferred the chat to Sales")
         .await;
-    assert_eq!(visitor.next_of_type("status").await["status"], "queued");
+    visitor.next_status("queued").await;
     let ring = cy.next_of_type("ring").await;
     assert_eq!(
         (ring["conversation_id"].as_i64(), &ring["teams"]),

@@ -56,13 +56,17 @@ async fn a_visitor_and_an_agent_talk_through_the_relay() {
         (first["seq"].as_u64(), first["author"].as_str()),
         (Some(1), Some("visitor"))
     );
+    assert!(ack["at"].as_i64().unwrap() > 0);
+    assert_eq!(first["at"], ack["at"], "the ack carries the stored time");
 
     agent
         .send(json!({"type": "send", "conversation_id": conversation, "client_msg_id": "a-1", "body": "Turn off the valve under it."}))
         .await;
-    assert_eq!(agent.next_of_type("ack").await["seq"], 3);
+    let agent_ack = agent.next_of_type("ack").await;
+    assert_eq!(agent_ack["seq"], 3);
     let reply = visitor.next_message("Turn off the valve under it.").await;
     assert_eq!(reply["author"], "agent");
+    assert_eq!(reply["at"], agent_ack["at"]);
     assert_eq!(reply["author_name"], "Admin");
 
     visitor.say("v-2", "Done, thanks").await;
@@ -73,8 +77,7 @@ async fn a_visitor_and_an_agent_talk_through_the_relay() {
         .send(json!({"type": "end_chat", "conversation_id": conversation}))
         .await;
     visitor.next_message("Admin ended the chat").await;
-    let ended = visitor.next_of_type("status").await;
-    assert_eq!(ended["status"], "ended");
+    visitor.next_status("ended").await;
 
     // A console opened later lists the ended chat (for the "closed" filter).
     let (_, later) = relay.agent("bo@example.com", "Bo").await;
@@ -344,7 +347,7 @@ async fn a_message_resent_after_its_chat_ended_is_acknowledged_not_stored_again(
     visitor.hello(None, None).await;
     let first = visitor.say("m-1", "hello").await;
     visitor.send(json!({"type": "end_chat"})).await;
-    visitor.next_of_type("status").await;
+    visitor.next_status("ended").await;
     // The outbox resends m-1 (its ack was lost): same seq, same chat, no new chat.
     let again = visitor.say("m-1", "hello").await;
     assert_eq!(again, first);

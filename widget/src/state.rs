@@ -2,7 +2,7 @@
 
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
-    Ack, Author, ConversationId, ConversationState, ConversationStatus, InputKind,
+    Author, ConversationId, ConversationState, ConversationStatus, InputKind,
     PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume, Seq,
     StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
@@ -150,15 +150,11 @@ impl ChatState {
                     })
                     .collect()
             }
-            VisitorEvent::Ack(Ack {
-                conversation_id,
-                client_msg_id,
-                seq,
-            }) => {
+            VisitorEvent::Ack(ack) => {
                 self.outbox
-                    .retain(|outgoing| outgoing.client_msg_id != client_msg_id);
-                self.transcript.ack(conversation_id, &client_msg_id, seq);
-                self.follow(conversation_id);
+                    .retain(|outgoing| outgoing.client_msg_id != ack.client_msg_id);
+                self.transcript.ack(&ack);
+                self.follow(ack.conversation_id);
                 Vec::new()
             }
             VisitorEvent::Message(message) => {
@@ -440,7 +436,7 @@ fn looks_like_number(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use porchlight_protocol::{ChatMessage, ErrorCode, ProtocolError};
+    use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
     fn agent_message(seq: u64) -> VisitorEvent {
         VisitorEvent::Message(ChatMessage {
@@ -500,6 +496,7 @@ mod tests {
             conversation_id: 4,
             client_msg_id: "m1".into(),
             seq: 1,
+            at: 1_700_000_000_000,
         }));
         assert!(state.outbox.is_empty());
         assert_eq!(state.conversation.as_ref().map(|c| c.id), Some(4));

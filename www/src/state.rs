@@ -318,18 +318,13 @@ impl ConsoleState {
             }
             // The chat just joined goes on screen, with its history.
             AgentEvent::Joined { conversation_id } => vec![self.select(conversation_id)],
-            AgentEvent::Ack {
-                conversation_id,
-                client_msg_id,
-                seq,
-            } => {
+            AgentEvent::Ack(ack) => {
                 self.outbox
-                    .retain(|(_, outgoing)| outgoing.client_msg_id != client_msg_id);
-                self.transcripts.entry(conversation_id).or_default().ack(
-                    conversation_id,
-                    &client_msg_id,
-                    seq,
-                );
+                    .retain(|(_, outgoing)| outgoing.client_msg_id != ack.client_msg_id);
+                self.transcripts
+                    .entry(ack.conversation_id)
+                    .or_default()
+                    .ack(&ack);
                 Vec::new()
             }
             AgentEvent::Message(message) => {
@@ -352,7 +347,7 @@ impl ConsoleState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use porchlight_protocol::{ChatMessage, ErrorCode, ProtocolError};
+    use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
     fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatSummary {
         ChatSummary {
@@ -522,11 +517,12 @@ mod tests {
                 reply
             ]
         );
-        state.apply(AgentEvent::Ack {
+        state.apply(AgentEvent::Ack(Ack {
             conversation_id: 1,
             client_msg_id: "a1".into(),
             seq: 2,
-        });
+            at: 1_700_000_000_000,
+        }));
         assert!(state.outbox.is_empty());
         assert_eq!(state.transcripts[&1].last_seq(1), 2);
     }

@@ -6,7 +6,7 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
-    AgentEvent, AgentRequest, Author, ConversationId, ErrorCode, PROTOCOL_VERSION, ProtocolError,
+    Ack, AgentEvent, AgentRequest, Author, ConversationId, ErrorCode, PROTOCOL_VERSION, ProtocolError,
     Seq, StatusInfo, parse_agent_request, to_text, validate_outgoing,
 };
 
@@ -443,11 +443,12 @@ impl AgentSession {
                 if !appended.duplicate {
                     announce_message(&self.state.hub, &appended.message, Some(self.conn));
                 }
-                Outcome::reply(to_text(&AgentEvent::Ack {
+                Outcome::reply(to_text(&AgentEvent::Ack(Ack {
                     conversation_id: id,
                     client_msg_id,
                     seq: appended.message.seq,
-                }))
+                    at: appended.message.at,
+                })))
             }
             Err(err) => failure(&err),
         }

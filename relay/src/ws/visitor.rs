@@ -480,6 +480,7 @@ impl VisitorSession {
                 conversation_id: message.conversation_id,
                 client_msg_id,
                 seq: message.seq,
+                at: message.at,
             }))),
             Ok(None) => Outcome::default(),
             Err(err) => failure(&err),

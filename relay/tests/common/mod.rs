@@ -183,6 +183,18 @@ impl Ws {
         }
     }
 
+    /// Skips frames until a `status` frame that says `status`: an earlier change (the
+    /// chat queueing, say) also sends a `status` frame, so waiting for the type alone
+    /// can return before the change the caller means.
+    pub async fn next_status(&mut self, status: &str) -> Value {
+        loop {
+            let frame = self.next_of_type("status").await;
+            if frame["status"] == status {
+                return frame;
+            }
+        }
+    }
+
     /// Skips frames until a `message` whose body is `body`.
     pub async fn next_message(&mut self, body: &str) -> Value {
         loop {
