@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod api;
 mod error;
 pub mod report;
 pub mod sync;
@@ -440,13 +441,6 @@ pub struct TicketNote {
 pub struct TicketChat {
     pub conversation_id: ConversationId,
     pub status: ConversationStatus,
-}
-
-/// The body of the relay's HTTP API errors: a stable code and a sentence for people.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
 }
 
 /// A canned text, as `GET /api/canned` lists it. `$NAME` (the visitor) and `$AGENT`

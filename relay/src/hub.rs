@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use porchlight_protocol::{AgentId, ConversationId};
 
-use crate::routing::{ChatFacts, Viewer};
+use crate::chat::ringing::rules::Viewer;
+use crate::store::ChatFacts;
 use tokio::sync::mpsc;
 
 /// Frames queued per visitor socket before it counts as too slow.
@@ -407,7 +408,7 @@ mod tests {
 
     #[test]
     fn chat_updates_reach_only_consoles_that_may_see_the_chat() {
-        use crate::routing::AccessLevel;
+        use crate::store::AccessLevel;
         let hub = Hub::default();
         let (support, mut support_rx) = hub.connect(ConnKind::Agent(1));
         let (sales, mut sales_rx) = hub.connect(ConnKind::Agent(2));
@@ -495,7 +496,7 @@ mod tests {
         assert!(b_rx.try_recv().is_err());
         let everything = Viewer {
             id: 1,
-            access: crate::routing::AccessLevel::All,
+            access: crate::store::AccessLevel::All,
             teams: Default::default(),
         };
         hub.set_viewer(a, everything);

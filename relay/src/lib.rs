@@ -1,5 +1,28 @@
-//! The Porchlight relay: serves the widget and console, runs their WebSockets, keeps
-//! live state in the [`hub`] and durable state in the [`store`].
+//! The Porchlight relay: serves the widget and the console, runs their WebSockets,
+//! keeps live state in the [`hub`] and durable state in the [`store`].
+//!
+//! # Layout
+//!
+//! From the outside in; a module may use the ones below it, never those above.
+//!
+//! - [`server`]: `Relay::open` (store, seed, caches) and `Relay::run` (serve a
+//!   listener until shutdown, then finish every write). The binary (`main.rs` and
+//!   `cli/`) only parses flags and calls it.
+//! - [`http`]: the router and one file of handlers per resource; [`ws`]: the two
+//!   sockets. Both only translate: they parse, call [`chat`] or the [`store`], reply.
+//! - [`auth`]: passwords, sessions, the extractors that say who may call a handler,
+//!   signed ticket links. [`error`]: every HTTP error becomes a response there.
+//! - [`chat`]: the chat runtime (bot turns, the AI agent at work, ringing, the queue
+//!   and its estimates, waiting timers, files, what everyone hears when a chat
+//!   changes), each rule beside the code that applies it.
+//! - [`flow`], [`ai`], [`knowledge`], [`reports`], [`profiles`]: the rules of their
+//!   concern as plain Rust (the profile language and its engine; the AI provider,
+//!   prompt and answer rules; documents, passages and ranking; report sums and CSV;
+//!   stored profiles as compiled flows).
+//! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
+//!   [`config`]: settings from defaults, file, environment and flags.
+//! - [`store`]: durable state behind a backend-neutral trait; `store/sqlite/` is the
+//!   embedded backend, one file per group of tables.
 //!
 //! Start one from a test:
 //! ```no_run
@@ -11,25 +34,18 @@
 //! # Ok(()) }
 //! ```
 
-pub mod admin;
 pub mod ai;
 pub mod auth;
-pub mod canned;
+pub mod chat;
 pub mod config;
-pub mod context;
+pub mod error;
 pub mod flow;
+pub mod http;
 pub mod hub;
 pub mod knowledge;
-pub mod people;
 pub mod profiles;
 pub mod reports;
-pub mod routing;
 pub mod server;
+pub mod state;
 pub mod store;
-pub mod ticket_link;
-pub mod tickets;
-pub mod timers;
-pub mod uploads;
-pub mod waiting;
-pub mod web;
 pub mod ws;

@@ -1,12 +1,7 @@
-//! Reports for admins: `GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD` (UTC days,
-//! inclusive; default the last 7 days) sums up the chats started in the range, and
-//! `/api/reports/chats.csv` and `/api/reports/messages.csv` export them. The sums are
-//! plain Rust over the chats' rows, unit-tested below.
+//! Reports: the sums over the chats started in a range of UTC days (inclusive;
+//! default the last 7 days), and the CSV exports of chats and messages. Plain Rust
+//! over the chats' rows, unit-tested below; `http/reports.rs` serves them.
 
-use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -14,9 +9,7 @@ use porchlight_protocol::ConversationStatus;
 use porchlight_protocol::report::{AgentCount, DayCount, Report, Spread};
 use serde::Deserialize;
 
-use crate::auth::{Need, api_error, require};
-use crate::server::AppState;
-use crate::store::{ChatRecord, MessageRecord, now_ms};
+use crate::store::{ChatRecord, MessageRecord};
 
 /// The longest range one report covers.
 const MAX_DAYS: i64 = 366;
@@ -65,7 +58,7 @@ impl Days {
     }
 }
 
-fn utc_date(ms: i64) -> Option<Date> {
+pub fn utc_date(ms: i64) -> Option<Date> {
     Some(
         Timestamp::from_millisecond(ms)
             .ok()?
@@ -226,89 +219,6 @@ pub fn messages_csv(messages: &[MessageRecord]) -> String {
             ]
         }),
     )
-}
-
-/// The admin's range as days and `[start, end)` milliseconds, or the refusal.
-async fn range_of(
-    state: &AppState,
-    headers: &HeaderMap,
-    range: &Range,
-) -> Result<(Days, i64, i64), Response> {
-    require(state, headers, Need::Admin).await?;
-    let today = utc_date(now_ms()).unwrap_or(Date::constant(2026, 1, 1));
-    let days = Days::parse(range, today)
-        .map_err(|problem| api_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem))?;
-    let (from, to) = days.millis();
-    Ok((days, from, to))
-}
-
-fn internal() -> Response {
-    api_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "The relay could not read the chats; try again.",
-    )
-}
-
-/// `GET /api/reports`.
-pub async fn report(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(range): Query<Range>,
-) -> Response {
-    match range_of(&state, &headers, &range).await {
-        Ok((days, from, to)) => match state.store.chat_records(from, to).await {
-            Ok(chats) => Json(summarise(days, &chats)).into_response(),
-            Err(_) => internal(),
-        },
-        Err(refused) => refused,
-    }
-}
-
-fn csv_response(body: String, name: &str, days: Days) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{name}-{}-to-{}.csv\"",
-        days.from, days.to
-    )) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
-
-/// `GET /api/reports/chats.csv`.
-pub async fn chats_export(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(range): Query<Range>,
-) -> Response {
-    match range_of(&state, &headers, &range).await {
-        Ok((days, from, to)) => match state.store.chat_records(from, to).await {
-            Ok(chats) => csv_response(chats_csv(&chats), "chats", days),
-            Err(_) => internal(),
-        },
-        Err(refused) => refused,
-    }
-}
-
-/// `GET /api/reports/messages.csv`.
-pub async fn messages_export(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(range): Query<Range>,
-) -> Response {
-    match range_of(&state, &headers, &range).await {
-        Ok((days, from, to)) => match state.store.message_records(from, to).await {
-            Ok(messages) => csv_response(messages_csv(&messages), "messages", days),
-            Err(_) => internal(),
-        },
-        Err(refused) => refused,
-    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TestRelay, Ws, start, start_in};
-use porchlight_relay::routing::ChatRules;
-use porchlight_relay::timers::AbandonRules;
+use porchlight_relay::store::ChatRules;
+use porchlight_relay::store::AbandonRules;
 use serde_json::json;
 
 const MINUTE: i64 = 60_000;
@@ -78,7 +78,7 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
     let relay = start_in(dir).await;
     let mut console = watch(&relay, chat).await;
     console
-        .next_message(porchlight_relay::ws::waiting::STILL_THERE_QUESTION)
+        .next_message(porchlight_relay::chat::timers::STILL_THERE_QUESTION)
         .await;
     let mut visitor = relay.visitor().await;
     let welcome = visitor.hello(Some(&token), None).await;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestRelay, Ws, start};
-use porchlight_relay::routing::AccessLevel;
+use porchlight_relay::store::AccessLevel;
 use serde_json::{Value, json};
 
 async fn agent(relay: &TestRelay, email: &str, teams: &[&str], access: AccessLevel) -> (Ws, Value) {

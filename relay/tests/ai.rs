@@ -330,7 +330,7 @@ async fn a_question_that_opens_a_new_chat_is_answered() {
 async fn a_chat_gets_at_most_forty_answers_then_a_person() {
     let relay = relay_with(AiSettings::default(), "escalation = \"off\"").await;
     let (mut ws, _) = visitor(&relay).await;
-    for number in 1..=porchlight_relay::ws::ai::MAX_ANSWERS_PER_CHAT {
+    for number in 1..=porchlight_relay::chat::ai::MAX_ANSWERS_PER_CHAT {
         ask(&mut ws, &format!("q{number}"), "How long do refunds take?").await;
         assert!(
             answer(&mut ws).await["body"]

@@ -330,17 +330,17 @@ async fn search_never_returns_another_sites_passages() {
     // The other site has many better matches; ours has one weaker one.
     for number in 0..40 {
         let text = format!("# Kettle {number}\nKettle kettle kettle descaling.\n");
-        let document = knowledge::NewDocument::parse(
+        let document = knowledge::document(
             &format!("other/{number}.md"),
-            knowledge::DocFormat::Markdown,
+            porchlight_relay::store::knowledge::DocFormat::Markdown,
             &text,
             "x",
         );
         store.kb_put(other, document).await.unwrap();
     }
-    let ours_doc = knowledge::NewDocument::parse(
+    let ours_doc = knowledge::document(
         "ours.md",
-        knowledge::DocFormat::Markdown,
+        porchlight_relay::store::knowledge::DocFormat::Markdown,
         "# Appliances\nOur kettle is guaranteed for two years.\n",
         "x",
     );

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestRelay, Ws, http, json_call, start};
-use porchlight_relay::routing::ChatRules;
+use porchlight_relay::store::ChatRules;
 use serde_json::{Value, json};
 
 async fn agent_in_support(relay: &TestRelay, email: &str, name: &str) -> (Ws, String, i64) {
@@ -227,7 +227,7 @@ async fn without_the_assignment_rule_any_agent_joins_from_the_ticket() {
     relay
         .state
         .store
-        .set_agent_access(cy.id, porchlight_relay::routing::AccessLevel::Own)
+        .set_agent_access(cy.id, porchlight_relay::store::AccessLevel::Own)
         .await
         .unwrap();
     assert_eq!(tickets(&relay, &cy_cookie).await, json!([]));

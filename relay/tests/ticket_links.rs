@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestRelay, start};
-use porchlight_relay::ticket_link;
+use porchlight_relay::auth::ticket_link;
 use serde_json::{Value, json};
 
 /// A ticket on the demo site, made as the site's help desk would.

@@ -132,7 +132,7 @@ async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements
 struct Harness {
     base: String,
     admin: porchlight_relay::server::SeededAdmin,
-    state: porchlight_relay::server::AppState,
+    state: porchlight_relay::state::AppState,
     port: u16,
     config: Config,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -142,7 +142,7 @@ struct Harness {
 }
 
 type Serving = (
-    porchlight_relay::server::AppState,
+    porchlight_relay::state::AppState,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<Result<(), porchlight_relay::server::StartError>>,
 );

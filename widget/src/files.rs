@@ -2,7 +2,8 @@
 //! showing one in the transcript (pictures as pictures, the rest as download links).
 
 use leptos::prelude::*;
-use porchlight_protocol::{ApiError, AttachmentInfo};
+use porchlight_protocol::AttachmentInfo;
+use porchlight_protocol::api::ApiError;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FormData, Request, RequestCredentials, RequestInit, Response};

@@ -329,7 +329,7 @@ fn Categories(lists: Lists) -> impl IntoView {
         spawn_local(async move {
             let note = match api("POST", "/api/admin/categories", Some(body.to_string())).await {
                 Ok((201, _)) => "Category added.".to_owned(),
-                Ok((_, answer)) => serde_json::from_str::<porchlight_protocol::ApiError>(&answer)
+                Ok((_, answer)) => serde_json::from_str::<porchlight_protocol::api::ApiError>(&answer)
                     .map(|refusal| refusal.message)
                     .unwrap_or_else(|_| "The relay could not do that; try again.".to_owned()),
                 Err(_) => "The relay is unreachable.".to_owned(),

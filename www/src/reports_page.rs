@@ -62,7 +62,7 @@ pub fn ReportsPage() -> impl IntoView {
                     Err(_) => note.set(Some("The report could not be read.".to_owned())),
                 },
                 Ok((_, body)) => note.set(Some(
-                    serde_json::from_str::<porchlight_protocol::ApiError>(&body)
+                    serde_json::from_str::<porchlight_protocol::api::ApiError>(&body)
                         .map(|refusal| refusal.message)
                         .unwrap_or_else(|_| "The relay could not make the report.".to_owned()),
                 )),

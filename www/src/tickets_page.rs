@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{ApiError, ConversationStatus, TicketCategory, TicketDetail, TicketLine};
+use porchlight_protocol::api::ApiError;
+use porchlight_protocol::{ConversationStatus, TicketCategory, TicketDetail, TicketLine};
 
 use crate::app::api;
 use crate::state::ConsoleState;

@@ -1,7 +1,6 @@
 //! The AI agent: its provider (OpenAI, Azure OpenAI, an OpenAI-compatible server, or
 //! none), the prompt, and the rules for answering and handing over.
 
-pub mod http;
 pub mod prompt;
 pub mod provider;
 pub mod reply;

@@ -6,7 +6,7 @@ use porchlight_protocol::{Author, ChatMessage};
 use serde_json::{Value, json};
 
 use super::reply::{AgentConfig, EscalationMode};
-use crate::knowledge::Hit;
+use crate::store::knowledge::Hit;
 
 /// Earlier messages sent along with the question.
 const HISTORY: usize = 20;

@@ -4,7 +4,7 @@
 use porchlight_protocol::Source;
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::Hit;
+use crate::store::knowledge::Hit;
 
 /// Passages quoted when answering without a model.
 const QUOTED_PASSAGES: usize = 2;

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use porchlight_protocol::{InputKind, Prompt};
 use serde::{Deserialize, Serialize};
 
-use super::{Action, AttachmentPolicy, Condition, Flow, InputType, Step, VariableTest};
+use super::{Action, Condition, Flow, InputType, Step, VariableTest};
+use crate::store::AttachmentPolicy;
 use crate::ai::AgentConfig;
 
 /// A guard against runaway flows; validation already refuses loops without a wait.

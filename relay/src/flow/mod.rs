@@ -12,6 +12,8 @@ pub use engine::{Answer, Facts, FlowState, Output, expand};
 pub use profile::{Format, Profile};
 pub use validate::{Problem, Severity, compile};
 
+use crate::store::AttachmentPolicy;
+
 /// A checked profile, ready to run.
 #[derive(Debug, Clone)]
 pub struct Flow {
@@ -152,33 +154,6 @@ pub enum VariableTest {
     Equals(String),
     Contains(String),
     IsSet,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttachmentPolicy {
-    Prevent,
-    Allow,
-    /// Only visitors the site has identified.
-    Identified,
-}
-
-impl AttachmentPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Prevent => "prevent",
-            Self::Allow => "allow",
-            Self::Identified => "identified",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "prevent" => Some(Self::Prevent),
-            "allow" => Some(Self::Allow),
-            "identified" => Some(Self::Identified),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::profile::{Profile, RawCondition, RawStep, WEEKDAYS, parse_range};
-use super::{Action, AttachmentPolicy, Condition, Flow, InputType, Step, VariableTest};
+use super::{Action, Condition, Flow, InputType, Step, VariableTest};
+use crate::store::AttachmentPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -137,7 +138,7 @@ fn check_profile_fields(profile: &Profile, report: &mut Report) {
         );
     }
     let window = profile.waiting.window_minutes;
-    if !(1..=crate::waiting::MAX_WINDOW_MINUTES).contains(&window) {
+    if !(1..=crate::chat::queue::estimate::MAX_WINDOW_MINUTES).contains(&window) {
         report.error(
             None,
             Some("waiting.window_minutes"),

@@ -2,58 +2,10 @@
 //! is too long to quote or to fit several into a prompt.
 
 use super::html;
+use crate::store::knowledge::{Chunk, DocFormat};
 
 /// A passage longer than this is split at paragraph breaks.
 const MAX_CHUNK_CHARS: usize = 1200;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocFormat {
-    Markdown,
-    Html,
-    Text,
-}
-
-impl DocFormat {
-    /// By file extension; `None` for files that are not knowledge.
-    pub fn from_path(path: &std::path::Path) -> Option<Self> {
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
-        match extension.as_str() {
-            "md" | "markdown" => Some(Self::Markdown),
-            "html" | "htm" => Some(Self::Html),
-            "txt" | "text" => Some(Self::Text),
-            _ => None,
-        }
-    }
-
-    /// By a response's content type (crawled pages).
-    pub fn from_content_type(content_type: &str) -> Option<Self> {
-        let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
-        match essence.as_str() {
-            "text/html" | "application/xhtml+xml" => Some(Self::Html),
-            "text/markdown" => Some(Self::Markdown),
-            "text/plain" => Some(Self::Text),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Markdown => "markdown",
-            Self::Html => "html",
-            Self::Text => "text",
-        }
-    }
-}
-
-/// One passage, under the heading it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chunk {
-    /// The heading path, "Billing › Refunds"; empty before the first heading.
-    pub heading: String,
-    /// The fragment that links to the heading (`refunds`), when there is one.
-    pub anchor: Option<String>,
-    pub text: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {

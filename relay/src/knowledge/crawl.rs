@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::{DocFormat, NewDocument, PutOutcome, html};
+use super::{document, html};
+use crate::store::knowledge::{DocFormat, PutOutcome};
 use crate::store::{SiteId, Store, StoreError};
 
 /// The largest page read.
@@ -292,7 +293,7 @@ pub async fn crawl(
             .find(|part| !part.is_empty())
             .unwrap_or("Home")
             .to_owned();
-        let document = NewDocument::parse(url.as_str(), format, &fetched.body, &fallback);
+        let document = document(url.as_str(), format, &fetched.body, &fallback);
         match store.kb_put(site, document).await? {
             PutOutcome::Added => report.added += 1,
             PutOutcome::Updated => report.updated += 1,

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DocFormat, NewDocument, PutOutcome};
+use super::document;
+use crate::store::knowledge::{DocFormat, PutOutcome};
 use crate::store::{SiteId, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +95,7 @@ pub async fn import_file(
         || source.clone(),
         |stem| stem.to_string_lossy().replace(['-', '_'], " "),
     );
-    let document = NewDocument::parse(&source, format, &text, &fallback);
+    let document = document(&source, format, &text, &fallback);
     let chunks = document.chunks.len();
     Ok((store.kb_put(site, document).await?, chunks))
 }

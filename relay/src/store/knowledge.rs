@@ -1,219 +1,122 @@
-//! Knowledge tables: documents, their passages (indexed by the `kb_fts` triggers) and
-//! the passages' vectors. Plain functions over a connection; `sqlite.rs` runs them on
-//! the writer thread or a reader.
+//! The knowledge tables' rows: documents, their passages, and a passage found by a
+//! search. Plain data; parsing and ranking live in `crate::knowledge`.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
 
-use super::{SiteId, StoreError, now_ms};
-use crate::knowledge::rank::{blob_to_vector, cosine, vector_to_blob};
-use crate::knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
-
-/// Stores a document, replacing the one from the same source; an unchanged one is
-/// left alone (and keeps its vectors).
-pub fn put(
-    conn: &Connection,
-    site: SiteId,
-    document: &NewDocument,
-) -> Result<PutOutcome, StoreError> {
-    let now = now_ms();
-    let existing: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT id, content_hash FROM kb_documents WHERE site_id = ?1 AND source = ?2",
-            params![site, document.source],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    let (id, outcome) = match existing {
-        Some((_, hash)) if hash == document.hash => return Ok(PutOutcome::Unchanged),
-        Some((id, _)) => {
-            conn.execute("DELETE FROM kb_chunks WHERE document_id = ?1", [id])?;
-            conn.execute(
-                "UPDATE kb_documents SET title = ?2, format = ?3, content_hash = ?4, updated_at = ?5 \
-                 WHERE id = ?1",
-                params![id, document.title, document.format.as_str(), document.hash, now],
-            )?;
-            (id, PutOutcome::Updated)
-        }
-        None => {
-            conn.execute(
-                "INSERT INTO kb_documents (site_id, source, title, format, content_hash, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![site, document.source, document.title, document.format.as_str(), document.hash, now],
-            )?;
-            (conn.last_insert_rowid(), PutOutcome::Added)
-        }
-    };
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO kb_chunks (document_id, position, heading, section, anchor, body) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (position, chunk) in document.chunks.iter().enumerate() {
-        let section = chunk.heading.rsplit(" › ").next().unwrap_or_default();
-        insert.execute(params![
-            id,
-            position as i64,
-            chunk.heading,
-            section,
-            chunk.anchor,
-            chunk.text
-        ])?;
-    }
-    Ok(outcome)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocFormat {
+    Markdown,
+    Html,
+    Text,
 }
 
-pub fn documents(conn: &Connection, site: SiteId) -> Result<Vec<DocumentInfo>, StoreError> {
-    let mut statement = conn.prepare(
-        "SELECT d.id, d.source, d.title, d.format, d.updated_at, \
-                (SELECT COUNT(*) FROM kb_chunks c WHERE c.document_id = d.id) \
-         FROM kb_documents d WHERE d.site_id = ?1 ORDER BY d.title COLLATE NOCASE, d.id",
-    )?;
-    let rows = statement.query_map([site], |row| {
-        Ok(DocumentInfo {
-            id: row.get(0)?,
-            source: row.get(1)?,
-            title: row.get(2)?,
-            format: row.get(3)?,
-            updated_at: row.get(4)?,
-            chunks: row.get(5)?,
+impl DocFormat {
+    /// By file extension; `None` for files that are not knowledge.
+    pub fn from_path(path: &std::path::Path) -> Option<Self> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "md" | "markdown" => Some(Self::Markdown),
+            "html" | "htm" => Some(Self::Html),
+            "txt" | "text" => Some(Self::Text),
+            _ => None,
+        }
+    }
+
+    /// By a response's content type (crawled pages).
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "text/html" | "application/xhtml+xml" => Some(Self::Html),
+            "text/markdown" => Some(Self::Markdown),
+            "text/plain" => Some(Self::Text),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Markdown => "markdown",
+            Self::Html => "html",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// One passage, under the heading it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The heading path, "Billing › Refunds"; empty before the first heading.
+    pub heading: String,
+    /// The fragment that links to the heading (`refunds`), when there is one.
+    pub anchor: Option<String>,
+    pub text: String,
+}
+
+/// A parsed document, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    /// The file path or URL it came from; importing the same source again replaces it.
+    pub source: String,
+    pub title: String,
+    pub format: DocFormat,
+    /// Of the raw text: an unchanged document is not re-indexed.
+    pub hash: String,
+    pub chunks: Vec<Chunk>,
+}
+
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PutOutcome {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentInfo {
+    pub id: i64,
+    pub source: String,
+    pub title: String,
+    pub format: String,
+    pub chunks: i64,
+    pub updated_at: i64,
+}
+
+/// A passage that matched, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    #[serde(skip)]
+    pub chunk_id: i64,
+    /// The document's title.
+    pub title: String,
+    pub heading: String,
+    /// The document's path or URL.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// Higher is better; bm25 alone, or the fused score with vectors.
+    pub score: f64,
+    pub text: String,
+}
+
+impl Hit {
+    /// A link for citing the passage: only for web pages (a file path is no link).
+    pub fn link(&self) -> Option<String> {
+        let web = self.source.starts_with("https://") || self.source.starts_with("http://");
+        web.then(|| match &self.anchor {
+            Some(anchor) if !self.source.contains('#') => format!("{}#{anchor}", self.source),
+            _ => self.source.clone(),
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub fn delete(conn: &Connection, site: SiteId, id: i64) -> Result<bool, StoreError> {
-    let found: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM kb_documents WHERE id = ?1 AND site_id = ?2",
-            params![id, site],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if found.is_none() {
-        return Ok(false);
     }
-    conn.execute("DELETE FROM kb_chunks WHERE document_id = ?1", [id])?;
-    conn.execute("DELETE FROM kb_documents WHERE id = ?1", [id])?;
-    Ok(true)
-}
 
-const HIT_COLUMNS: &str = "c.id, d.title, c.heading, d.source, c.anchor, c.body";
-
-fn hit_from_row(row: &rusqlite::Row<'_>, score: f64) -> rusqlite::Result<Hit> {
-    Ok(Hit {
-        chunk_id: row.get(0)?,
-        title: row.get(1)?,
-        heading: row.get(2)?,
-        source: row.get(3)?,
-        anchor: row.get(4)?,
-        text: row.get(5)?,
-        score,
-    })
-}
-
-/// bm25 ranking (section headings weigh double), best first; `fts` is an FTS5 query.
-///
-/// The ranking runs on the FTS table alone (joining first made every match read its
-/// passage: 3x slower over 10,000 passages). Other sites' passages are dropped after
-/// ranking, and the window widens until there are enough of this site's.
-pub fn keyword(
-    conn: &Connection,
-    site: SiteId,
-    fts: &str,
-    limit: usize,
-) -> Result<Vec<Hit>, StoreError> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {HIT_COLUMNS}, f.score, d.site_id \
-         FROM (SELECT rowid, bm25(kb_fts, 2.0, 1.0) AS score FROM kb_fts \
-               WHERE kb_fts MATCH ?1 ORDER BY score LIMIT ?2) f \
-         JOIN kb_chunks c ON c.id = f.rowid JOIN kb_documents d ON d.id = c.document_id \
-         ORDER BY f.score"
-    ))?;
-    let mut window = limit.max(1);
-    loop {
-        let mut ranked = 0;
-        let mut hits = Vec::new();
-        let rows = statement.query_map(params![fts, window as i64], |row| {
-            let score: f64 = row.get(6)?;
-            Ok((hit_from_row(row, -score)?, row.get::<_, SiteId>(7)?))
-        })?;
-        for row in rows {
-            let (hit, owner) = row?;
-            ranked += 1;
-            if owner == site && hits.len() < limit {
-                hits.push(hit);
-            }
-        }
-        if hits.len() >= limit || ranked < window {
-            return Ok(hits);
-        }
-        window = window.saturating_mul(4);
-    }
-}
-
-/// The passages nearest `vector` among those embedded with `model`.
-pub fn nearest(
-    conn: &Connection,
-    site: SiteId,
-    model: &str,
-    vector: &[f32],
-    limit: usize,
-) -> Result<Vec<i64>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
-         WHERE d.site_id = ?1 AND c.embedding_model = ?2 AND c.embedding IS NOT NULL",
-    )?;
-    let mut scored: Vec<(i64, f32)> = statement
-        .query_map(params![site, model], |row| {
-            let blob: Vec<u8> = row.get(1)?;
-            Ok((row.get(0)?, cosine(vector, &blob_to_vector(&blob))))
-        })?
-        .collect::<Result<_, _>>()?;
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok(scored.into_iter().take(limit).map(|(id, _)| id).collect())
-}
-
-pub fn hits(conn: &Connection, ids: &[i64]) -> Result<Vec<Hit>, StoreError> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {HIT_COLUMNS} FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE c.id = ?1"
-    ))?;
-    let mut found = Vec::new();
-    for id in ids {
-        if let Some(hit) = statement
-            .query_row([id], |row| hit_from_row(row, 0.0))
-            .optional()?
-        {
-            found.push(hit);
+    /// The passage's name in a citation: "Title › Heading".
+    pub fn label(&self) -> String {
+        let last = self.heading.rsplit(" › ").next().unwrap_or_default();
+        if last.is_empty() || last == self.title {
+            self.title.clone()
+        } else {
+            format!("{} › {last}", self.title)
         }
     }
-    Ok(found)
-}
-
-/// Passages with no vector from `model` yet.
-pub fn unembedded(
-    conn: &Connection,
-    model: &str,
-    limit: usize,
-) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id, heading || '\n' || body FROM kb_chunks \
-         WHERE embedding IS NULL OR embedding_model IS NOT ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = statement.query_map(params![model, limit as i64], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub fn set_embeddings(
-    conn: &Connection,
-    model: &str,
-    vectors: &[(i64, Vec<f32>)],
-) -> Result<(), StoreError> {
-    let mut update = conn.prepare_cached(
-        "UPDATE kb_chunks SET embedding = ?2, embedding_model = ?3 WHERE id = ?1",
-    )?;
-    for (id, vector) in vectors {
-        update.execute(params![id, vector_to_blob(vector), model])?;
-    }
-    Ok(())
 }

@@ -11,12 +11,13 @@ use porchlight_protocol::{
 };
 
 use super::socket::{Handler, Outcome, RateLimit, drive};
-use super::{announce_conversation, announce_message, history, limited, store_failure};
-use super::{queue, ringing};
+use super::{history, limited, store_failure};
+use crate::chat::events::{self, announce_conversation, announce_message, chat_line};
+use crate::chat::{queue, ringing};
 use crate::auth::{current_agent, same_origin};
 use crate::hub::{ConnId, ConnKind};
-use crate::routing::Viewer;
-use crate::server::AppState;
+use crate::chat::ringing::rules::Viewer;
+use crate::state::AppState;
 use crate::store::{
     Agent, Conversation, JoinOutcome, NewMessage, Role, StoreError, TransferTarget, now_ms,
 };
@@ -171,7 +172,7 @@ impl AgentSession {
                 .iter()
                 .chain(&ended)
                 .filter(|conversation| self.viewer.can_see(conversation.facts()))
-                .map(|conversation| conversation.summary())
+                .map(chat_line)
                 .collect(),
             (Err(err), _) | (_, Err(err)) => return failure(&err),
         };
@@ -480,13 +481,7 @@ impl AgentSession {
                     "conversation ended by agent"
                 );
                 self.state.hub.follow(self.conn, id);
-                announce_message(&self.state.hub, &event, None);
-                announce_conversation(&self.state.hub, &conversation);
-                self.state.hub.stop_ring(id);
-                if let Some(holder) = &conversation.agent {
-                    ringing::ring_waiting_for(&self.state, holder.id).await;
-                }
-                queue::announce(&self.state).await;
+                events::ended(&self.state, &conversation, &event).await;
                 Outcome::default()
             }
             Ok(None) => Outcome::reply(error(

@@ -1,27 +1,17 @@
-//! The two WebSocket endpoints: `/ws/visitor` for the widget, `/ws/agent` for the console.
-
-use std::sync::Arc;
+//! The two WebSocket endpoints, and only them: `/ws/visitor` for the widget and
+//! `/ws/agent` for the console. Each parses a frame, asks `crate::chat` to do what it
+//! says, and replies; `socket.rs` is the loop both run (limits, pings, shutdown).
 
 use axum::extract::ws::WebSocketUpgrade;
-use porchlight_protocol::{
-    AgentEvent, ChatMessage, ConversationId, ErrorCode, ProtocolError, Seq, StatusChange,
-    UploadsChange, VisitorEvent, to_text,
-};
+use porchlight_protocol::{ConversationId, ErrorCode, ProtocolError, Seq, VisitorEvent, to_text};
 
-use crate::hub::{Audience, ConnId, Hub};
-use crate::server::AppState;
-use crate::store::{Conversation, StoreError};
+use crate::state::AppState;
+use crate::store::StoreError;
 
 pub mod agent;
-pub mod ai;
-pub mod bot;
-pub mod queue;
-pub mod ringing;
 mod socket;
 pub mod visitor;
-pub mod waiting;
 
-pub use bot::is_open;
 pub use socket::{IDLE_TIMEOUT, PING_EVERY};
 
 /// Socket buffers: small, because thousands of idle visitors each hold them.
@@ -40,32 +30,6 @@ pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
-}
-
-/// Sends a stored message to everyone following its conversation (but `skip`).
-/// The message frame has the same JSON in both directions.
-pub fn announce_message(hub: &Hub, message: &ChatMessage, skip: Option<ConnId>) {
-    let frame: Arc<str> = to_text(&VisitorEvent::Message(message.clone())).into();
-    hub.publish(message.conversation_id, Audience::Everyone, skip, frame);
-}
-
-/// Tells the visitor's sockets the new status and every agent the new chat line.
-pub fn announce_conversation(hub: &Hub, conversation: &Conversation) {
-    let status = to_text(&VisitorEvent::Status(StatusChange {
-        conversation_id: conversation.id,
-        status: conversation.status,
-        agent_name: conversation.agent.as_ref().map(|agent| agent.name.clone()),
-    }));
-    hub.publish(conversation.id, Audience::Visitors, None, status.into());
-    let uploads = to_text(&VisitorEvent::Uploads(UploadsChange {
-        conversation_id: conversation.id,
-        allowed: conversation.uploads_allowed(),
-    }));
-    hub.publish(conversation.id, Audience::Visitors, None, uploads.into());
-    hub.publish_chat(
-        conversation.facts(),
-        to_text(&AgentEvent::Chat(conversation.summary())).into(),
-    );
 }
 
 /// Every stored message after `after`, as encoded frames, page by page.

@@ -12,17 +12,17 @@ use porchlight_protocol::{
 
 use std::sync::Arc;
 
-use super::bot::{self, Trigger};
 use super::socket::{Handler, Outcome, RateLimit, drive};
-use super::{announce_conversation, announce_message, history, limited, store_failure};
-use super::{queue, ringing, waiting};
-use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
+use super::{history, limited, store_failure};
+use crate::chat::bot::{self, Trigger};
+use crate::chat::events::{self, announce_conversation, announce_message};
+use crate::chat::{queue, ringing, timers};
+use crate::auth::{current_agent, is_token, random_token, same_origin, ticket_link, token_hash};
 use crate::flow::profile::Access;
 use crate::flow::{Flow, FlowState};
 use crate::hub::{ConnId, ConnKind};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Conversation, NewConversation, NewMessage, Role, Site, StoreError, Visitor};
-use crate::ticket_link;
 
 /// The longest page URL or referrer kept for the agent's context panel.
 const MAX_PAGE_FIELD: usize = 2048;
@@ -332,7 +332,7 @@ impl VisitorSession {
                 if latest.status == ConversationStatus::Queued
                     && latest.still_there_asked_at.is_some() =>
             {
-                Some(waiting::still_there_prompt())
+                Some(timers::still_there_prompt())
             }
             _ => None,
         };
@@ -471,7 +471,7 @@ impl VisitorSession {
             return Outcome::reply(to_text(&VisitorEvent::Error(err)));
         }
         if let Some(id) = self.conversation {
-            waiting::confirm(&self.state, id, &body).await;
+            timers::confirm(&self.state, id, &body).await;
         }
         let failure =
             |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
@@ -636,14 +636,7 @@ impl VisitorSession {
         match self.state.store.end(id, Author::Visitor, None).await {
             Ok(Some((conversation, event))) => {
                 tracing::info!(conversation = id, "conversation ended by the visitor");
-                self.state.ai.forget(id);
-                announce_message(&self.state.hub, &event, None);
-                announce_conversation(&self.state.hub, &conversation);
-                self.state.hub.stop_ring(id);
-                if let Some(holder) = &conversation.agent {
-                    ringing::ring_waiting_for(&self.state, holder.id).await;
-                }
-                queue::announce(&self.state).await;
+                events::ended(&self.state, &conversation, &event).await;
                 Outcome::default()
             }
             Ok(None) => Outcome::reply(error(

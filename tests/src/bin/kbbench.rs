@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use porchlight_relay::knowledge::{self, DocFormat, NewDocument};
+use porchlight_relay::knowledge;
+use porchlight_relay::store::knowledge::DocFormat;
 use porchlight_relay::store::{Seed, SqliteStore, Store};
 
 #[derive(Parser)]
@@ -203,7 +204,7 @@ async fn run(args: &Args, folder: &std::path::Path) -> anyhow::Result<()> {
     let mut number = 0;
     while chunks < args.chunks {
         let text = document(&mut rng, number);
-        let parsed = NewDocument::parse(
+        let parsed = knowledge::document(
             &format!("bench/{number}.md"),
             DocFormat::Markdown,
             &text,

@@ -1,0 +1,434 @@
+//! The AI agent at work in a chat: each visitor question on its step gets an answer
+//! grounded in the site's knowledge, streamed to the widget as it is written, then
+//! stored with its sources. It hands over by the step's escalation rules.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use porchlight_protocol::{
+    Author, ConversationId, ConversationStatus, Source, StreamDelta, VisitorEvent, to_text,
+};
+use serde_json::Value;
+
+use super::bot::{self, Trigger};
+use super::events::announce_message;
+use crate::ai::prompt::{self, ContextSection};
+use crate::ai::reply::{self, ConfidenceGate};
+use crate::ai::{AgentConfig, AiError, Piece, Provider, Signal};
+use crate::chat::context::describe_browser;
+use crate::flow::{Flow, FlowState};
+use crate::hub::{Audience, NOBODY};
+use crate::knowledge::{self, QueryVector};
+use crate::store::knowledge::Hit;
+use crate::state::AppState;
+use crate::store::{Conversation, MessageKind, NewMessage, StoreError};
+
+/// Passages retrieved for each question.
+const PASSAGES: usize = 4;
+/// Answers one chat may get before the agent hands it to a person: a cap on what one
+/// visitor can cost in provider calls.
+pub const MAX_ANSWERS_PER_CHAT: u32 = 40;
+/// Messages read back for the model.
+const HISTORY_READ: usize = 200;
+/// Passages embedded per provider call.
+const EMBED_BATCH: usize = 32;
+/// How often the embedder looks for passages without vectors unprompted.
+const EMBED_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Answers the chat's latest question in the background; a newer question cancels
+/// an answer still being written.
+pub fn answer_later(state: &AppState, flow: Arc<Flow>, conversation: ConversationId) {
+    state.ai.begin_answer(conversation, |number| {
+        let task_state = state.clone();
+        state
+            .tracker
+            .spawn(async move {
+                if let Err(err) = answer(&task_state, &flow, conversation, number).await {
+                    tracing::warn!(conversation, error = %err, "the AI agent could not answer");
+                }
+                task_state.ai.answer_done(conversation, number);
+            })
+            .abort_handle()
+    });
+}
+
+async fn answer(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    id: ConversationId,
+    number: u32,
+) -> Result<(), StoreError> {
+    let Some(conversation) = state.store.conversation(id).await? else {
+        return Ok(());
+    };
+    let flow_state: FlowState = conversation
+        .flow_state
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let Some((config, _)) = flow.ai_agent(&flow_state) else {
+        return Ok(());
+    };
+    if conversation.status != ConversationStatus::Bot {
+        return Ok(());
+    }
+    let config = config.clone();
+    // The latest messages, not the first: a long chat's question is at its end.
+    let after = conversation.last_seq.saturating_sub(HISTORY_READ as u64);
+    let history = state.store.messages_after(id, after, HISTORY_READ).await?;
+    let Some(question) = history
+        .iter()
+        .rev()
+        .find(|message| message.author == Author::Visitor)
+        .map(|message| message.body.clone())
+    else {
+        return Ok(());
+    };
+    if number > MAX_ANSWERS_PER_CHAT {
+        post(
+            state,
+            id,
+            &config,
+            "We've covered a lot, so I'm bringing in a person from the team.".into(),
+            Vec::new(),
+        )
+        .await?;
+        state.ai.answer_done(id, number);
+        return escalate(state, flow, id).await;
+    }
+    let provider = state.ai.provider();
+    let hits = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
+    match provider {
+        None => {
+            let (body, sources) = reply::from_passages(&config, &hits);
+            if hits.is_empty() && low_confidence_hands_over(state, &config, id) {
+                // Handing over forgets this chat's AI state; this task must not be
+                // cancelled with it.
+                state.ai.answer_done(id, number);
+                return escalate(state, flow, id).await;
+            }
+            post(state, id, &config, body, sources).await
+        }
+        Some(provider) => {
+            let context = visitor_context(&conversation, &flow_state);
+            let messages = prompt::messages(&config, &hits, &context, &history);
+            model_answer(state, flow, &provider, &config, id, number, messages, &hits).await
+        }
+    }
+}
+
+/// Keyword search, fused with vector search when the provider makes embeddings.
+async fn retrieve(
+    state: &AppState,
+    provider: Option<&Provider>,
+    site: crate::store::SiteId,
+    question: &str,
+) -> Vec<Hit> {
+    let mut vector = None;
+    if let Some(provider) = provider.filter(|provider| provider.has_embeddings())
+        && let Some(model) = provider.embedding_name.clone()
+    {
+        match provider.embed(vec![question.to_owned()]).await {
+            Ok(mut vectors) if !vectors.is_empty() => {
+                vector = Some(QueryVector {
+                    model,
+                    vector: vectors.swap_remove(0),
+                });
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "no query vector; keyword search only"),
+        }
+    }
+    knowledge::search(state.store.as_ref(), site, question, PASSAGES, vector)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "knowledge search failed");
+            Vec::new()
+        })
+}
+
+/// What the model may know about this visitor: the flow's answers and the page.
+fn visitor_context(conversation: &Conversation, flow_state: &FlowState) -> Vec<ContextSection> {
+    let mut sections = Vec::new();
+    let mut visitor: Vec<(String, String)> = flow_state
+        .variables
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    if !conversation.visitor_name.is_empty() {
+        visitor.insert(
+            0,
+            ("display name".into(), conversation.visitor_name.clone()),
+        );
+    }
+    if !visitor.is_empty() {
+        sections.push(ContextSection {
+            label: "Visitor".into(),
+            entries: visitor,
+        });
+    }
+    let mut page = Vec::new();
+    if let Some(url) = &conversation.page_url {
+        page.push(("url".into(), url.clone()));
+    }
+    if let Some(user_agent) = &conversation.user_agent {
+        page.push(("browser".into(), describe_browser(user_agent)));
+    }
+    if !page.is_empty() {
+        sections.push(ContextSection {
+            label: "Page".into(),
+            entries: page,
+        });
+    }
+    sections
+}
+
+fn low_confidence_hands_over(state: &AppState, config: &AgentConfig, id: ConversationId) -> bool {
+    let failed = state.ai.failed_attempt(id);
+    reply::hands_over(config, Signal::LowConfidence, failed)
+}
+
+fn stream_frame(id: ConversationId, number: u32, text: String, done: bool) -> Arc<str> {
+    to_text(&VisitorEvent::Stream(StreamDelta {
+        conversation_id: id,
+        id: number,
+        text,
+        done,
+    }))
+    .into()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn model_answer(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    provider: &Provider,
+    config: &AgentConfig,
+    id: ConversationId,
+    number: u32,
+    messages: Vec<Value>,
+    hits: &[Hit],
+) -> Result<(), StoreError> {
+    let publish = |text: String, done: bool| {
+        state.hub.publish(
+            id,
+            Audience::Visitors,
+            None,
+            stream_frame(id, number, text, done),
+        );
+    };
+    let pieces = match provider.stream(messages, prompt::tools(config)).await {
+        Ok(pieces) => pieces,
+        Err(err) => return provider_down(state, id, config, &err).await,
+    };
+    let mut pieces = std::pin::pin!(pieces);
+    let mut gate = ConfidenceGate::default();
+    let mut text = String::new();
+    let mut calls: Vec<(String, String)> = Vec::new();
+    // Decided at the first shown text: a low-confidence answer that hands over is
+    // never shown.
+    let mut withheld: Option<bool> = None;
+    let mut failure = None;
+    while let Some(piece) = pieces.next().await {
+        match piece {
+            Ok(Piece::Text(piece)) => {
+                let Some(visible) = gate.feed(&piece) else {
+                    continue;
+                };
+                let withhold = *withheld.get_or_insert_with(|| {
+                    gate.confidence()
+                        .is_some_and(|confidence| confidence < config.confidence_threshold)
+                        && low_confidence_hands_over(state, config, id)
+                });
+                if !withhold && !visible.is_empty() {
+                    text.push_str(&visible);
+                    publish(visible, false);
+                }
+            }
+            Ok(Piece::ToolCall { name, arguments }) => calls.push((name, arguments)),
+            Err(err) => {
+                failure = Some(err);
+                break;
+            }
+        }
+    }
+    let rest = gate.finish();
+    if withheld != Some(true) {
+        text.push_str(&rest);
+    }
+    if let Some(err) = failure
+        && text.trim().is_empty()
+        && calls.is_empty()
+    {
+        publish(String::new(), true);
+        return provider_down(state, id, config, &err).await;
+    }
+    let body = reply::sanitize(&text);
+    if !body.is_empty() {
+        let sources = reply::sources(
+            &reply::cited(&body, hits.len())
+                .into_iter()
+                .map(|number| hits[number - 1].clone())
+                .collect::<Vec<_>>(),
+        );
+        post(state, id, config, body, sources).await?;
+    } else if calls.is_empty() && withheld != Some(true) {
+        // The model said nothing usable: the visitor still gets an answer.
+        post(state, id, config, reply::no_answer(config), Vec::new()).await?;
+    }
+    publish(String::new(), true);
+    let mut hand_over = withheld == Some(true);
+    for (name, arguments) in calls {
+        match name.as_str() {
+            "escalate" => hand_over |= reply::hands_over(config, Signal::Tool, 0),
+            "create_ticket" => {
+                let subject = serde_json::from_str::<Value>(&arguments)
+                    .ok()
+                    .and_then(|arguments| arguments["subject"].as_str().map(str::to_owned))
+                    .filter(|subject| !subject.trim().is_empty())
+                    .unwrap_or_else(|| "Request from the chat".into());
+                open_ticket(state, flow, id, subject.chars().take(200).collect()).await?;
+            }
+            other => tracing::warn!(tool = other, "the model called an unknown tool"),
+        }
+    }
+    if hand_over {
+        state.ai.answer_done(id, number);
+        escalate(state, flow, id).await?;
+    }
+    Ok(())
+}
+
+async fn provider_down(
+    state: &AppState,
+    id: ConversationId,
+    config: &AgentConfig,
+    err: &AiError,
+) -> Result<(), StoreError> {
+    tracing::warn!(conversation = id, error = %err, "AI provider unavailable");
+    post(
+        state,
+        id,
+        config,
+        format!(
+            "Sorry, I can't answer right now: our AI service isn't responding. Choose \"{}\" and someone from the team will help.",
+            config.button
+        ),
+        Vec::new(),
+    )
+    .await
+}
+
+/// Stores and sends one of the agent's answers.
+async fn post(
+    state: &AppState,
+    id: ConversationId,
+    config: &AgentConfig,
+    body: String,
+    sources: Vec<Source>,
+) -> Result<(), StoreError> {
+    let appended = state
+        .store
+        .append_message(NewMessage {
+            kind: MessageKind::Text,
+            sources,
+            ..NewMessage::text(id, None, Author::Bot, None, Some(config.name.clone()), body)
+        })
+        .await?;
+    announce_message(&state.hub, &appended.message, None);
+    Ok(())
+}
+
+/// Runs a flow turn the agent caused, again on a fresh read if a visitor message
+/// changed the chat meanwhile.
+async fn agent_turn(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    id: ConversationId,
+    trigger: impl Fn() -> Trigger,
+) -> Result<(), StoreError> {
+    for _ in 0..3 {
+        let Some(conversation) = state.store.conversation(id).await? else {
+            return Ok(());
+        };
+        match bot::run_turn(state, flow, &conversation, trigger(), None, NOBODY).await {
+            Err(StoreError::Conflict) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
+/// Hands the chat to a person (or a ticket out of hours).
+async fn escalate(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    id: ConversationId,
+) -> Result<(), StoreError> {
+    agent_turn(state, flow, id, || Trigger::Escalate).await
+}
+
+async fn open_ticket(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    id: ConversationId,
+    subject: String,
+) -> Result<(), StoreError> {
+    agent_turn(state, flow, id, || Trigger::AiTicket(subject.clone())).await
+}
+
+/// Gives passages vectors whenever knowledge or the provider changes, at start, and
+/// every few minutes (for `porchlight kb import` run beside a live relay).
+pub async fn run_embedder(state: AppState) {
+    loop {
+        if let Some(provider) = state.ai.provider()
+            && let Some(model) = provider.embedding_name.clone()
+        {
+            embed_pending(&state, &provider, &model).await;
+        }
+        tokio::select! {
+            () = state.knowledge_changed.notified() => {}
+            () = tokio::time::sleep(EMBED_SWEEP) => {}
+            () = state.shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn embed_pending(state: &AppState, provider: &Provider, model: &str) {
+    loop {
+        let pending = match state
+            .store
+            .kb_unembedded(model.to_owned(), EMBED_BATCH)
+            .await
+        {
+            Ok(pending) if !pending.is_empty() => pending,
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read passages to embed");
+                return;
+            }
+        };
+        let texts = pending.iter().map(|(_, text)| text.clone()).collect();
+        match provider.embed(texts).await {
+            Ok(vectors) if vectors.len() == pending.len() => {
+                let rows = pending.iter().map(|(id, _)| *id).zip(vectors).collect();
+                if let Err(err) = state.store.kb_set_embeddings(model.to_owned(), rows).await {
+                    tracing::warn!(error = %err, "cannot store vectors");
+                    return;
+                }
+            }
+            Ok(_) => {
+                tracing::warn!("the provider returned the wrong number of vectors");
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot embed knowledge; trying again on the next change");
+                return;
+            }
+        }
+        if state.shutdown.is_cancelled() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}

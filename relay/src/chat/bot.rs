@@ -1,0 +1,395 @@
+//! Runs a conversation's bot flow against the world: gathers the facts it branches on,
+//! turns its outputs into one atomic [`FlowTurn`], stores it and tells every socket.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use porchlight_protocol::{
+    Author, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent, to_text,
+};
+
+use super::events::{announce_conversation, announce_message};
+use super::queue;
+use crate::ai::reply;
+use crate::flow::{Answer, Facts, Flow, FlowState, Output};
+use crate::hub::{Audience, ConnId};
+use crate::state::AppState;
+use crate::store::{
+    AttachmentPolicy, Conversation, FlowTurn, NewMessage, StoreError, TurnOutcome, now_ms,
+};
+
+/// What the world looks like to a flow, gathered before it runs.
+struct World {
+    linked_to_ticket: bool,
+    open: bool,
+    staffed: HashSet<String>,
+}
+
+impl Facts for World {
+    fn linked_to_ticket(&self) -> bool {
+        self.linked_to_ticket
+    }
+    fn identified(&self) -> bool {
+        // Identity comes with the identify API (a later issue): nobody is identified yet.
+        false
+    }
+    fn in_working_hours(&self) -> bool {
+        self.open
+    }
+    fn agents_available(&self, teams: &[String]) -> bool {
+        teams
+            .iter()
+            .any(|team| self.staffed.contains(&team.to_ascii_lowercase()))
+    }
+}
+
+/// Whether the profile is inside its working hours now.
+pub fn is_open(flow: &Flow) -> bool {
+    flow.profile.working_hours.as_ref().is_none_or(|hours| {
+        jiff::Timestamp::from_millisecond(now_ms()).is_ok_and(|now| hours.is_open(now))
+    })
+}
+
+pub fn profile_view(flow: Option<&Flow>) -> ProfileView {
+    match flow {
+        Some(flow) => ProfileView {
+            title: flow.profile.appearance.title.clone(),
+            greeting: flow.profile.appearance.greeting.clone(),
+            colour: flow.profile.appearance.colour.clone(),
+            online: is_open(flow),
+        },
+        None => ProfileView {
+            title: "Chat with us".into(),
+            greeting: String::new(),
+            colour: "#2554c7".into(),
+            online: true,
+        },
+    }
+}
+
+/// The step a new chat starts at: the page's choice if the profile allows it, the
+/// offline start out of hours, else the start. The flag says a request was refused.
+pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
+    if let Some(step) = requested
+        && flow.can_start_at(step)
+    {
+        return (step.to_owned(), false);
+    }
+    let refused = requested.is_some();
+    if !is_open(flow)
+        && let Some(offline) = &flow.profile.offline_start
+    {
+        return (offline.clone(), refused);
+    }
+    (flow.profile.start.clone(), refused)
+}
+
+/// Whether the flow, run from `step` with the world as it is now, would ask the
+/// visitor something before handing over; if not, nothing is stored until the visitor
+/// writes. The dry run takes every webhook as failed, so it calls nothing.
+pub async fn engages(state: &AppState, flow: &Flow, step: &str, linked_to_ticket: bool) -> bool {
+    let world = gather(state, flow, linked_to_ticket).await;
+    let mut dry = FlowState::default();
+    let mut outputs = flow.start_at(&mut dry, step, &world);
+    // Bounded: validation refuses loops that never wait, so each pass moves on.
+    for _ in 0..64 {
+        if outputs
+            .iter()
+            .any(|output| matches!(output, Output::Ask(_)))
+        {
+            return true;
+        }
+        if !outputs
+            .iter()
+            .any(|output| matches!(output, Output::CallWebhook { .. }))
+        {
+            return false;
+        }
+        outputs = flow.webhook_done(&mut dry, None, &world);
+    }
+    false
+}
+
+async fn gather(state: &AppState, flow: &Flow, linked_to_ticket: bool) -> World {
+    let teams = flow.condition_teams();
+    let staffed = if teams.is_empty() {
+        HashSet::new()
+    } else {
+        let online = state.hub.online_agents();
+        let mut staffed = HashSet::new();
+        for team in teams {
+            let members = state
+                .store
+                .agents_in_teams(vec![team.clone()])
+                .await
+                .unwrap_or_default();
+            if members.iter().any(|agent| online.contains(agent)) {
+                staffed.insert(team.to_ascii_lowercase());
+            }
+        }
+        staffed
+    };
+    World {
+        linked_to_ticket,
+        open: is_open(flow),
+        staffed,
+    }
+}
+
+/// What started the turn.
+pub enum Trigger {
+    /// Run the flow from this step (a new chat, or one whose first turn was lost).
+    Start(String),
+    /// The visitor wrote; an answer if the flow waits for one.
+    Visitor { client_msg_id: String, body: String },
+    /// The AI agent hands the chat over.
+    Escalate,
+    /// The AI agent opens a ticket with this subject (the chat stays with it).
+    AiTicket(String),
+}
+
+/// What a stored turn means for the socket that caused it.
+pub struct TurnResult {
+    /// The visitor's message, for the ack (absent for a start without one).
+    pub acked: Option<porchlight_protocol::ChatMessage>,
+}
+
+/// Runs one turn and stores it. `first_message` is a visitor message that opened the
+/// conversation (it is stored before the flow's greeting).
+pub async fn run_turn(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    conversation: &Conversation,
+    trigger: Trigger,
+    first_message: Option<(String, String)>,
+    sender: ConnId,
+) -> Result<TurnResult, StoreError> {
+    let world = gather(state, flow, conversation.ticket_id.is_some()).await;
+    let expected_state = conversation.flow_state.clone();
+    let mut flow_state: FlowState = expected_state
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let visitor_text = |client_msg_id: String, body: String| {
+        NewMessage::text(
+            conversation.id,
+            Some(client_msg_id),
+            Author::Visitor,
+            Some(conversation.visitor_id),
+            None,
+            body,
+        )
+    };
+    // The visitor asked the AI agent something: it answers once the turn is stored.
+    let mut ask_ai = false;
+    let (visitor_message, outputs, free_text) = match trigger {
+        Trigger::Start(step) => {
+            let outputs = flow.start_at(&mut flow_state, &step, &world);
+            let message = first_message.map(|(id, body)| visitor_text(id, body));
+            // A chat opened by a question that lands on the AI agent's step: it answers.
+            ask_ai = message.is_some() && flow.ai_agent(&flow_state).is_some();
+            (message, outputs, false)
+        }
+        Trigger::Escalate => (None, flow.escalate(&mut flow_state, &world), false),
+        Trigger::AiTicket(subject) => (None, vec![Output::CreateTicket { subject }], false),
+        Trigger::Visitor {
+            client_msg_id,
+            body,
+        } if flow.ai_agent(&flow_state).is_some() => {
+            let step_id = flow_state.step.clone();
+            let message = NewMessage {
+                step_id,
+                ..visitor_text(client_msg_id, body.clone())
+            };
+            let escalates = flow.ai_agent(&flow_state).is_some_and(|(config, _)| {
+                reply::asks_for_person(config, &body).is_some_and(|signal| {
+                    let failed = state.ai.failed_so_far(conversation.id);
+                    reply::hands_over(config, signal, failed)
+                })
+            });
+            if escalates {
+                (Some(message), flow.escalate(&mut flow_state, &world), false)
+            } else {
+                ask_ai = true;
+                (Some(message), Vec::new(), false)
+            }
+        }
+        Trigger::Visitor {
+            client_msg_id,
+            body,
+        } => {
+            let step_id = flow_state.step.clone();
+            match flow.answer(&mut flow_state, &body, &world) {
+                Answer::Accepted { value, outputs } => (
+                    Some(NewMessage {
+                        value: Some(value),
+                        step_id,
+                        ..visitor_text(client_msg_id, body)
+                    }),
+                    outputs,
+                    false,
+                ),
+                Answer::Rejected { outputs } => (
+                    Some(NewMessage {
+                        step_id,
+                        ..visitor_text(client_msg_id, body)
+                    }),
+                    outputs,
+                    false,
+                ),
+                // The flow is done without handing over: a person takes it from here.
+                Answer::NotWaiting => (Some(visitor_text(client_msg_id, body)), Vec::new(), true),
+            }
+        }
+    };
+    let mut turn = FlowTurn {
+        expected_state,
+        visitor_message,
+        bot_name: flow.profile.appearance.title.clone(),
+        bot_messages: Vec::new(),
+        flow_state: String::new(),
+        current_step: None,
+        queue: free_text,
+        queue_teams: Vec::new(),
+        upload_policy: (
+            AttachmentPolicy::Prevent,
+            flow.profile.agents_can_toggle_uploads,
+        ),
+        end: false,
+        ticket_subject: None,
+    };
+    let mut pending = outputs;
+    while !pending.is_empty() {
+        let mut next = Vec::new();
+        for output in pending {
+            match output {
+                Output::Say(text) => turn.bot_messages.push(text),
+                Output::Ask(_) => {}
+                Output::StartLiveChat { teams, attachments } => {
+                    turn.queue = true;
+                    turn.queue_teams = teams;
+                    turn.upload_policy.0 = attachments;
+                }
+                Output::EndChat => turn.end = true,
+                Output::CreateTicket { subject } => turn.ticket_subject = Some(subject),
+                Output::CallWebhook {
+                    url,
+                    timeout_ms,
+                    variables,
+                } => {
+                    let response =
+                        call_webhook(state, &url, timeout_ms, conversation, &variables).await;
+                    next = flow.webhook_done(&mut flow_state, response.as_ref(), &world);
+                }
+            }
+        }
+        pending = next;
+    }
+    // A chat the visitor opened by writing must reach someone: if the flow only
+    // greeted and stopped, a person takes it.
+    if turn.visitor_message.is_some() && flow_state.waiting.is_none() && !turn.queue && !turn.end {
+        turn.queue = true;
+    }
+    queue::fill_messages(
+        state,
+        conversation.id,
+        conversation.profile_id,
+        &turn.queue_teams,
+        &mut turn.bot_messages,
+    )
+    .await;
+    turn.current_step = flow_state.step.clone();
+    turn.flow_state = serde_json::to_string(&flow_state).unwrap_or_default();
+    let prompt = flow.current_prompt(&flow_state);
+    match state.store.flow_turn(conversation.id, turn).await? {
+        TurnOutcome::Applied {
+            conversation: updated,
+            messages,
+        } => {
+            let mut acked = None;
+            for message in &messages {
+                if message.author == Author::Visitor {
+                    announce_message(&state.hub, message, Some(sender));
+                    acked = Some(message.clone());
+                } else {
+                    announce_message(&state.hub, message, None);
+                }
+            }
+            announce_prompt(state, conversation.id, prompt);
+            if ask_ai {
+                super::ai::answer_later(state, Arc::clone(flow), conversation.id);
+            }
+            if updated.status != ConversationStatus::Bot {
+                // Whatever the AI agent held for this chat goes with it.
+                state.ai.forget(conversation.id);
+                announce_conversation(&state.hub, &updated);
+                super::ringing::ring_chat(state, &updated).await;
+                queue::announce(state).await;
+            }
+            Ok(TurnResult { acked })
+        }
+        TurnOutcome::Duplicate(original) => Ok(TurnResult {
+            acked: Some(original),
+        }),
+        TurnOutcome::Conflict => Err(StoreError::Conflict),
+    }
+}
+
+/// The largest webhook response read.
+const MAX_WEBHOOK_RESPONSE: usize = 64 * 1024;
+
+/// POSTs the chat's variables as JSON; returns the JSON answer, or `None` when the call
+/// fails, times out, answers non-2xx or not with JSON (the flow then goes on without).
+async fn call_webhook(
+    state: &AppState,
+    url: &str,
+    timeout_ms: u64,
+    conversation: &Conversation,
+    variables: &BTreeMap<String, String>,
+) -> Option<serde_json::Value> {
+    let body = serde_json::json!({
+        "conversation_id": conversation.id,
+        "visitor_id": conversation.visitor_id,
+        "variables": variables,
+    });
+    let sent = state
+        .http
+        .post(url)
+        .timeout(Duration::from_millis(timeout_ms))
+        .json(&body)
+        .send()
+        .await;
+    // Only the URL and outcome are logged: the variables are the visitor's data.
+    let response = match sent {
+        Ok(response) if response.status().is_success() => response,
+        Ok(response) => {
+            tracing::warn!(%url, status = %response.status(), "flow webhook refused");
+            return None;
+        }
+        Err(err) => {
+            tracing::warn!(%url, error = %err, "flow webhook failed");
+            return None;
+        }
+    };
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        if body.len() + chunk.len() > MAX_WEBHOOK_RESPONSE {
+            tracing::warn!(%url, "flow webhook answer too large");
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).ok()
+}
+
+pub fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {
+    let frame = to_text(&VisitorEvent::Prompt(PromptChange {
+        conversation_id,
+        prompt,
+    }));
+    state
+        .hub
+        .publish(conversation_id, Audience::Visitors, None, frame.into());
+}

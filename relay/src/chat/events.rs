@@ -1,0 +1,77 @@
+//! What everyone hears when a conversation changes: its messages, its new state, and
+//! the one follow-up for a chat that ended, however it ended (the visitor, an agent,
+//! the bot, or abandonment).
+
+use std::sync::Arc;
+
+use porchlight_protocol::{
+    AgentEvent, ChatMessage, ChatSummary, StatusChange, UploadsChange, VisitorEvent, to_text,
+};
+
+use super::context::describe_browser;
+use super::{bot, queue, ringing};
+use crate::hub::{Audience, ConnId, Hub};
+use crate::state::AppState;
+use crate::store::Conversation;
+
+/// Sends a stored message to everyone following its conversation (but `skip`).
+/// The message frame has the same JSON in both directions.
+pub fn announce_message(hub: &Hub, message: &ChatMessage, skip: Option<ConnId>) {
+    let frame: Arc<str> = to_text(&VisitorEvent::Message(message.clone())).into();
+    hub.publish(message.conversation_id, Audience::Everyone, skip, frame);
+}
+
+/// Tells the visitor's sockets the new status and every agent the new chat line.
+pub fn announce_conversation(hub: &Hub, conversation: &Conversation) {
+    let status = to_text(&VisitorEvent::Status(StatusChange {
+        conversation_id: conversation.id,
+        status: conversation.status,
+        agent_name: conversation.agent.as_ref().map(|agent| agent.name.clone()),
+    }));
+    hub.publish(conversation.id, Audience::Visitors, None, status.into());
+    let uploads = to_text(&VisitorEvent::Uploads(UploadsChange {
+        conversation_id: conversation.id,
+        allowed: conversation.uploads_allowed(),
+    }));
+    hub.publish(conversation.id, Audience::Visitors, None, uploads.into());
+    hub.publish_chat(
+        conversation.facts(),
+        to_text(&AgentEvent::Chat(chat_line(conversation))).into(),
+    );
+}
+
+/// The chat as the console's list shows it.
+pub fn chat_line(conversation: &Conversation) -> ChatSummary {
+    ChatSummary {
+        conversation_id: conversation.id,
+        status: conversation.status,
+        visitor_name: conversation.visitor_name.clone(),
+        agent: conversation.agent.clone(),
+        queued_at: conversation.queued_at.unwrap_or(conversation.created_at),
+        last_seq: conversation.last_seq,
+        page_url: conversation.page_url.clone(),
+        referrer: conversation
+            .referrer
+            .clone()
+            .filter(|referrer| !referrer.is_empty()),
+        browser: conversation.user_agent.as_deref().map(describe_browser),
+        teams: conversation.teams.clone(),
+        visitor_uploads: conversation.uploads_allowed(),
+        uploads_switchable: conversation.uploads_switchable,
+    }
+}
+
+/// A chat ended (`event` is its "… ended the chat" message): everyone hears it, the
+/// AI agent forgets the chat, any button the visitor had goes, its rings stop, the
+/// agent who held it may take another, and the queue moves up.
+pub async fn ended(state: &AppState, conversation: &Conversation, event: &ChatMessage) {
+    state.ai.forget(conversation.id);
+    announce_message(&state.hub, event, None);
+    bot::announce_prompt(state, conversation.id, None);
+    announce_conversation(&state.hub, conversation);
+    state.hub.stop_ring(conversation.id);
+    if let Some(holder) = &conversation.agent {
+        ringing::ring_waiting_for(state, holder.id).await;
+    }
+    queue::announce(state).await;
+}

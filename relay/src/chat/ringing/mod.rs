@@ -1,0 +1,127 @@
+//! Rings waiting chats for the agents who can take them, and stops the rings when a
+//! chat is taken or an agent can no longer take one. The decisions are
+//! [`crate::routing`]'s; this applies them to the live sockets.
+
+pub mod rules;
+
+use porchlight_protocol::{AgentEvent, AgentId, ConversationStatus, to_text};
+
+use self::rules::{AgentLoad, ring_targets};
+use super::events::chat_line;
+use crate::state::AppState;
+use crate::store::{AgentSnapshot, ChatRules, Conversation, StoreError};
+
+fn load(snapshot: &AgentSnapshot, connected: bool) -> AgentLoad {
+    AgentLoad {
+        id: snapshot.id,
+        teams: snapshot
+            .teams
+            .iter()
+            .map(|team| team.to_ascii_lowercase())
+            .collect(),
+        connected,
+        status_online: snapshot.status_online,
+        active_chats: snapshot.active_chats,
+        capacity: snapshot.max_chats,
+    }
+}
+
+async fn loads(state: &AppState) -> Result<(Vec<AgentLoad>, ChatRules), StoreError> {
+    let online = state.hub.online_agents();
+    let snapshots = state.store.agent_snapshots().await?;
+    let rules = state.store.chat_rules().await?;
+    let loads = snapshots
+        .iter()
+        .map(|snapshot| load(snapshot, online.contains(&snapshot.id)))
+        .collect();
+    Ok((loads, rules))
+}
+
+fn ring_frame(conversation: &Conversation) -> std::sync::Arc<str> {
+    to_text(&AgentEvent::Ring(chat_line(conversation))).into()
+}
+
+/// A chat entered the queue: ring every agent who can take it now. With nobody
+/// available it waits, and rings when someone becomes available.
+pub async fn ring_chat(state: &AppState, conversation: &Conversation) {
+    if conversation.status != ConversationStatus::Queued {
+        return;
+    }
+    match loads(state).await {
+        Ok((loads, rules)) => {
+            // A chat transferred to one agent rings only for them, whatever their teams.
+            let targets = match conversation.target_agent {
+                Some(agent) => {
+                    let mut targets = ring_targets(&loads, &[], rules);
+                    targets.retain(|target| *target == agent);
+                    targets
+                }
+                None => ring_targets(&loads, &conversation.teams, rules),
+            };
+            state
+                .hub
+                .ring(conversation.id, &targets, ring_frame(conversation));
+        }
+        Err(err) => tracing::error!(error = %err, "cannot work out who to ring"),
+    }
+}
+
+/// An agent may have become able to take chats (logged in, went online, finished a
+/// chat) or unable to (went offline, took a chat): ring them for every waiting chat
+/// they can take, or stop all their rings.
+pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
+    let (loads, rules) = match loads(state).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot work out who to ring");
+            return;
+        }
+    };
+    let Some(me) = loads.iter().find(|load| load.id == agent) else {
+        return;
+    };
+    if !(me.connected && me.status_online && me.has_room(rules)) {
+        state.hub.stop_rings_for(agent);
+        return;
+    }
+    let waiting = match state.store.open_conversations().await {
+        Ok(open) => open,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot list waiting chats");
+            return;
+        }
+    };
+    for conversation in waiting
+        .iter()
+        .filter(|conversation| conversation.status == ConversationStatus::Queued)
+        .filter(|conversation| match conversation.target_agent {
+            Some(target) => target == agent,
+            None => me.serves(&conversation.teams),
+        })
+    {
+        state
+            .hub
+            .ring(conversation.id, &[agent], ring_frame(conversation));
+    }
+}
+
+/// `agent` took the chat: it stops ringing for everyone, and the agent's other rings
+/// stop too if the rules leave them no room for more. (Taking a chat never makes
+/// room, so nothing new rings.)
+pub async fn taken(state: &AppState, conversation: i64, agent: AgentId) {
+    state.hub.stop_ring(conversation);
+    let (loads, rules) = match loads(state).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot work out who to ring");
+            return;
+        }
+    };
+    let full = loads
+        .iter()
+        .find(|load| load.id == agent)
+        .is_some_and(|load| !load.has_room(rules));
+    if full {
+        state.hub.stop_rings_for(agent);
+    }
+}

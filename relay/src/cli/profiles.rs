@@ -1,0 +1,106 @@
+//! `porchlight profiles …`: check, import and export chat profiles.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use porchlight_relay::flow::{Format, Problem, Severity};
+use porchlight_relay::profiles;
+use porchlight_relay::store::Store;
+
+use super::{StoreArgs, open_store};
+
+#[derive(Subcommand)]
+pub enum ProfilesCommand {
+    /// Check a profile file (TOML, or JSON by extension); exits non-zero on errors.
+    Check { file: PathBuf },
+    /// Check a profile file and make it the site's chat profile.
+    Import {
+        file: PathBuf,
+        /// The site's key
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the site's chat profile.
+    Export {
+        /// The site's key
+        #[arg(long, default_value = "demo")]
+        site: String,
+        #[arg(long, value_enum, default_value = "toml")]
+        format: FormatArg,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    Toml,
+    Json,
+}
+
+fn print_problems(problems: &[Problem]) {
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+}
+
+pub async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
+    match command {
+        ProfilesCommand::Check { file } => match profiles::check_file(&file) {
+            Ok((flow, warnings)) => {
+                print_problems(&warnings);
+                println!(
+                    "ok: profile \"{}\" ({} steps, {} warning(s))",
+                    flow.profile.name,
+                    flow.profile.steps.len(),
+                    warnings.len()
+                );
+                Ok(())
+            }
+            Err(profiles::FileError::Invalid { problems, .. }) => {
+                print_problems(&problems);
+                let errors = problems
+                    .iter()
+                    .filter(|problem| problem.severity == Severity::Error)
+                    .count();
+                anyhow::bail!("{} is not valid: {errors} error(s)", file.display())
+            }
+            Err(err) => Err(err.into()),
+        },
+        ProfilesCommand::Import { file, site, store } => {
+            let store = open_store(store)?;
+            match profiles::import_file(&store, &site, &file).await {
+                Ok((stored, warnings)) => {
+                    print_problems(&warnings);
+                    store.flush().await?;
+                    println!(
+                        "imported profile \"{}\" (#{}); it is now the chat profile of site \"{site}\"",
+                        stored.name, stored.id
+                    );
+                    Ok(())
+                }
+                Err(profiles::FileError::Invalid { problems, .. }) => {
+                    print_problems(&problems);
+                    anyhow::bail!("{} is not valid; nothing was imported", file.display())
+                }
+                Err(err) => Err(err.into()),
+            }
+        }
+        ProfilesCommand::Export {
+            site,
+            format,
+            store,
+        } => {
+            let store = open_store(store)?;
+            let format = match format {
+                FormatArg::Toml => Format::Toml,
+                FormatArg::Json => Format::Json,
+            };
+            print!("{}", profiles::export(&store, &site, format).await?);
+            Ok(())
+        }
+    }
+}
+

@@ -1,0 +1,44 @@
+//! What every handler, socket and background task shares: the store, the hub of live
+//! sockets, the settings, and the runtime's caches and signals.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::ai::Ai;
+use crate::chat::queue::estimate::RecentWaits;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::profiles::Flows;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub config: Arc<Config>,
+    /// Cancelled when the relay stops: every socket closes with "restarting".
+    pub shutdown: CancellationToken,
+    /// Tracks socket tasks so shutdown can wait for them.
+    pub tracker: TaskTracker,
+    /// A real argon2 hash to verify against when an email is unknown.
+    pub dummy_hash: Arc<str>,
+    /// Compiled chat profiles.
+    pub flows: Arc<Flows>,
+    /// Outbound HTTP (flow webhooks).
+    pub http: reqwest::Client,
+    /// Password checks allowed at once (each is an argon2 hash).
+    pub login_permits: Arc<tokio::sync::Semaphore>,
+    /// Queue times of recently joined chats, for `$WAITTIME`.
+    pub recent_waits: Arc<Mutex<RecentWaits>>,
+    /// Notified whenever the queue changes, so the waiting timers look again...
+    pub queue_changed: Arc<Notify>,
+    /// ...and the announcer tells waiting visitors where they stand.
+    pub queue_moved: Arc<Notify>,
+    /// The AI provider and what the agent holds per open chat.
+    pub ai: Arc<Ai>,
+    /// Notified when knowledge changes or the provider does: passages get vectors.
+    pub knowledge_changed: Arc<Notify>,
+}

@@ -1,0 +1,319 @@
+//! Migrations, applied in order by `PRAGMA user_version`. Never edit a shipped
+//! migration: add a new one.
+
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the foundation.
+    r#"
+    CREATE TABLE sites (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        allowed_origins TEXT NOT NULL DEFAULT '[]',
+        default_profile_id INTEGER,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (site_id, name)
+    );
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE statuses (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        counts_online INTEGER NOT NULL
+    );
+    CREATE TABLE agents (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'agent')),
+        password_hash TEXT NOT NULL,
+        status_id INTEGER REFERENCES statuses(id),
+        max_chats INTEGER,
+        access_level TEXT NOT NULL DEFAULT 'all' CHECK (access_level IN ('own', 'team', 'all')),
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE participants (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, agent_id)
+    );
+    CREATE TABLE team_members (
+        team_id INTEGER NOT NULL REFERENCES teams(id),
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        PRIMARY KEY (team_id, agent_id)
+    );
+    CREATE TABLE agent_sessions (
+        token_hash TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE TABLE visitors (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        visitor_id INTEGER NOT NULL REFERENCES visitors(id),
+        profile_id INTEGER REFERENCES profiles(id),
+        status TEXT NOT NULL CHECK (status IN ('bot', 'queued', 'active', 'ended')),
+        current_step TEXT,
+        flow_state TEXT,
+        agent_id INTEGER REFERENCES agents(id),
+        agent_name TEXT,
+        created_at INTEGER NOT NULL,
+        queued_at INTEGER,
+        agent_joined_at INTEGER,
+        queue_ms INTEGER,
+        ended_at INTEGER,
+        ended_by TEXT,
+        ticket_id INTEGER,
+        teams TEXT NOT NULL DEFAULT '[]',
+        target_agent_id INTEGER REFERENCES agents(id),
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        page_url TEXT,
+        referrer TEXT
+    );
+    CREATE INDEX conversations_open ON conversations(status) WHERE status <> 'ended';
+    CREATE INDEX conversations_by_visitor ON conversations(visitor_id, id);
+    CREATE INDEX conversations_by_agent ON conversations(agent_id, status);
+    CREATE INDEX participants_by_agent ON participants(agent_id);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        seq INTEGER NOT NULL,
+        author_kind TEXT NOT NULL CHECK (author_kind IN ('visitor', 'agent', 'bot', 'system')),
+        author_id INTEGER,
+        author_name TEXT,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        value TEXT,
+        step_id TEXT,
+        client_msg_id TEXT,
+        created_at INTEGER NOT NULL,
+        UNIQUE (conversation_id, seq),
+        UNIQUE (conversation_id, client_msg_id)
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        visitor_id INTEGER REFERENCES visitors(id),
+        subject TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        created_at INTEGER NOT NULL
+    );
+    "#,
+    // 2: canned text, and the visitor's browser for the agent's context panel.
+    r#"
+    CREATE TABLE canned_texts (
+        id INTEGER PRIMARY KEY,
+        group_name TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (group_name, title)
+    );
+    ALTER TABLE conversations ADD COLUMN user_agent TEXT;
+    "#,
+    // 3: attachments, and who may send them.
+    r#"
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        storage_key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    ALTER TABLE messages ADD COLUMN attachment TEXT;
+    ALTER TABLE conversations ADD COLUMN upload_policy TEXT NOT NULL DEFAULT 'prevent'
+        CHECK (upload_policy IN ('prevent', 'allow', 'identified'));
+    ALTER TABLE conversations ADD COLUMN uploads_switchable INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN visitor_uploads INTEGER;
+    ALTER TABLE agents ADD COLUMN can_toggle_uploads INTEGER NOT NULL DEFAULT 0;
+    "#,
+    // 4: tickets get a team and an assigned agent ("through tickets" live chat).
+    r#"
+    ALTER TABLE tickets ADD COLUMN team TEXT;
+    ALTER TABLE tickets ADD COLUMN agent_id INTEGER REFERENCES agents(id);
+    CREATE INDEX conversations_by_ticket ON conversations(ticket_id);
+    "#,
+    // 5: an agent's default team (one of their teams).
+    r#"
+    ALTER TABLE agents ADD COLUMN default_team TEXT;
+    "#,
+    // 6: recent queue times for $WAITTIME, read at start without a scan.
+    r#"
+    CREATE INDEX conversations_joined ON conversations(agent_joined_at)
+        WHERE agent_joined_at IS NOT NULL;
+    "#,
+    // 7: reports read conversations by the day they started.
+    r#"
+    CREATE INDEX conversations_created ON conversations(created_at);
+    "#,
+    // 8: waiting timers (wait messages, "are you still there?", abandoned chats).
+    r#"
+    ALTER TABLE conversations ADD COLUMN wait_messages_sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN still_there_asked_at INTEGER;
+    ALTER TABLE conversations ADD COLUMN still_there_at INTEGER;
+    ALTER TABLE conversations ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+    "#,
+    // 9: notes on tickets (a linked chat's transcript when it ends).
+    r#"
+    CREATE TABLE ticket_notes (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        conversation_id INTEGER REFERENCES conversations(id),
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX ticket_notes_by_ticket ON ticket_notes(ticket_id);
+    "#,
+    // 10: each site's secret, with which its server signs links to tickets.
+    r#"
+    ALTER TABLE sites ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+    UPDATE sites SET secret = lower(hex(randomblob(32))) WHERE secret = '';
+    "#,
+    // 11: ticket category fields (admin-defined, each with its values).
+    r#"
+    CREATE TABLE ticket_categories (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        choices TEXT NOT NULL
+    );
+    CREATE TABLE ticket_category_values (
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        category_id INTEGER NOT NULL REFERENCES ticket_categories(id),
+        value TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, category_id)
+    );
+    "#,
+    // 12: knowledge (documents, passages, their keyword index and vectors), and the
+    // sources an AI answer cites.
+    r#"
+    CREATE TABLE kb_documents (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        format TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (site_id, source)
+    );
+    CREATE TABLE kb_chunks (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES kb_documents(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        -- The heading path, for display; `section` is its last part, for search (the
+        -- path repeats the title in every passage, which would drown the ranking).
+        heading TEXT NOT NULL,
+        section TEXT NOT NULL,
+        anchor TEXT,
+        body TEXT NOT NULL,
+        embedding BLOB,
+        embedding_model TEXT
+    );
+    CREATE INDEX kb_chunks_document ON kb_chunks(document_id);
+    CREATE VIRTUAL TABLE kb_fts USING fts5(
+        section, body, content='kb_chunks', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER kb_chunks_indexed AFTER INSERT ON kb_chunks BEGIN
+        INSERT INTO kb_fts(rowid, section, body) VALUES (new.id, new.section, new.body);
+    END;
+    CREATE TRIGGER kb_chunks_unindexed AFTER DELETE ON kb_chunks BEGIN
+        INSERT INTO kb_fts(kb_fts, rowid, section, body)
+            VALUES ('delete', old.id, old.section, old.body);
+    END;
+    ALTER TABLE messages ADD COLUMN sources TEXT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`SCHEMA_VERSION`], one transaction per migration. A
+/// database from a newer build is refused rather than half understood.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Backend(format!(
+            "the data folder was written by a newer Porchlight (schema {current}; this one knows up to {SCHEMA_VERSION})"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_one_database_keeps_its_chats_when_migrated() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.execute_batch(
+            "INSERT INTO sites (key, name, created_at) VALUES ('demo', 'Demo', 1);
+             INSERT INTO visitors (site_id, token_hash, display_name, created_at)
+                 VALUES (1, 'h', 'Visitor 1', 1);
+             INSERT INTO conversations (site_id, visitor_id, status, created_at, page_url)
+                 VALUES (1, 1, 'queued', 1, 'https://example.com/');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+
+        migrate(&mut conn).unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let (page, agent): (String, Option<String>) = conn
+            .query_row(
+                "SELECT page_url, user_agent FROM conversations WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((page.as_str(), agent), ("https://example.com/", None));
+        let canned: i64 = conn
+            .query_row("SELECT count(*) FROM canned_texts", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(canned, 0);
+    }
+}

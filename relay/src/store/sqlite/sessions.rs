@@ -1,0 +1,40 @@
+//! Console sessions: stored as token hashes, with an expiry. Plain functions over a connection;
+//! `mod.rs` runs them on the writer thread or a reader.
+
+use porchlight_protocol::AgentId;
+use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::{StoreError, now_ms};
+use crate::store::model::Agent;
+use super::agents::agent_from_row;
+
+pub(super) fn create_session(conn: &Connection, agent_id: AgentId, token_hash: String, expires_at: i64) -> Result<(), StoreError> {
+    let now = now_ms();
+    conn.execute("DELETE FROM agent_sessions WHERE expires_at < ?1", [now])?;
+    conn.execute(
+        "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, agent_id, now, expires_at],
+    )?;
+    Ok(())
+}
+
+pub(super) fn agent_by_session(conn: &Connection, token_hash: &str, now: i64) -> Result<Option<Agent>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT a.id, a.email, a.name, a.role, a.password_hash, a.access_level, a.can_toggle_uploads \
+             FROM agent_sessions s \
+             JOIN agents a ON a.id = s.agent_id \
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            params![token_hash, now],
+            agent_from_row,
+        )
+        .optional()?)
+}
+
+pub(super) fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM agent_sessions WHERE token_hash = ?1",
+        [token_hash],
+    )?;
+    Ok(())
+}

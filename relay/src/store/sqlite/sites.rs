@@ -1,0 +1,135 @@
+//! Sites and their visitors, and the first start's seed. Plain functions over a connection;
+//! `mod.rs` runs them on the writer thread or a reader.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use crate::store::{StoreError, now_ms};
+use crate::store::model::{AbandonRules, Seed, Site, SiteId, Visitor};
+
+pub(super) const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret";
+
+pub(super) fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
+    let origins: String = row.get(3)?;
+    Ok(Site {
+        id: row.get(0)?,
+        key: row.get(1)?,
+        name: row.get(2)?,
+        allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
+        default_profile_id: row.get(4)?,
+        secret: row.get(5)?,
+    })
+}
+
+pub(super) fn seed_if_empty(conn: &Connection, seed: Seed) -> Result<bool, StoreError> {
+    let sites: i64 = conn.query_row("SELECT COUNT(*) FROM sites", [], |row| row.get(0))?;
+    if sites > 0 {
+        return Ok(false);
+    }
+    let now = now_ms();
+    conn.execute(
+        "INSERT INTO sites (key, name, created_at, secret) \
+         VALUES (?1, ?2, ?3, lower(hex(randomblob(32))))",
+        params![seed.site_key, seed.site_name, now],
+    )?;
+    let site_id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![site_id, seed.profile_name, seed.profile_definition, now],
+    )?;
+    let profile_id = conn.last_insert_rowid();
+    conn.execute(
+        "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
+        params![profile_id, site_id],
+    )?;
+    conn.execute(
+        "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
+        params![seed.team_name, now],
+    )?;
+    let team_id = conn.last_insert_rowid();
+    conn.execute_batch(
+        "INSERT INTO statuses (name, counts_online) VALUES \
+         ('Available', 1), ('Busy', 0), ('Away', 0)",
+    )?;
+    // The demo shows the whole waiting experience: abandoned chats end by
+    // themselves (admins can switch it off on the People page).
+    let abandon = AbandonRules {
+        enabled: true,
+        close_ticket: true,
+        ..AbandonRules::default()
+    };
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('abandon', ?1)",
+        [serde_json::to_string(&abandon).unwrap_or_default()],
+    )?;
+    conn.execute(
+        "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
+         VALUES (?1, ?2, 'admin', ?3, \
+         (SELECT MIN(id) FROM statuses WHERE counts_online = 1), ?4)",
+        params![
+            seed.admin_email,
+            seed.admin_name,
+            seed.admin_password_hash,
+            now
+        ],
+    )?;
+    let agent_id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO team_members (team_id, agent_id) VALUES (?1, ?2)",
+        params![team_id, agent_id],
+    )?;
+    Ok(true)
+}
+
+pub(super) fn site_by_key(conn: &Connection, key: &str) -> Result<Option<Site>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {SITE_COLUMNS} FROM sites WHERE key = ?1"),
+            [key],
+            site_from_row,
+        )
+        .optional()?)
+}
+
+pub(super) fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
+    let mut statement =
+        conn.prepare(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY id"))?;
+    let rows = statement.query_map([], site_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn create_visitor(conn: &Connection, site_id: SiteId, token_hash: String) -> Result<Visitor, StoreError> {
+    let now = now_ms();
+    conn.execute(
+        "INSERT INTO visitors (site_id, token_hash, display_name, created_at) \
+         VALUES (?1, ?2, '', ?3)",
+        params![site_id, token_hash, now],
+    )?;
+    let id = conn.last_insert_rowid();
+    let display_name = format!("Visitor {id}");
+    conn.execute(
+        "UPDATE visitors SET display_name = ?1 WHERE id = ?2",
+        params![display_name, id],
+    )?;
+    Ok(Visitor {
+        id,
+        site_id,
+        display_name,
+    })
+}
+
+pub(super) fn visitor_by_token(conn: &Connection, site_id: SiteId, token_hash: &str) -> Result<Option<Visitor>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, site_id, display_name FROM visitors \
+             WHERE token_hash = ?1 AND site_id = ?2",
+            params![token_hash, site_id],
+            |row| {
+                Ok(Visitor {
+                    id: row.get(0)?,
+                    site_id: row.get(1)?,
+                    display_name: row.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}

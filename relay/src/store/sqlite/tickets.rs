@@ -1,0 +1,226 @@
+//! Tickets, their categories and notes (a chat's transcript is one). Plain functions over a connection;
+//! `mod.rs` runs them on the writer thread or a reader.
+
+use std::collections::BTreeMap;
+use porchlight_protocol::{AgentId, AgentInfo, ConversationId, ConversationStatus, TicketCategory, TicketChat, TicketLine, TicketNote};
+use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::{StoreError, now_ms};
+use crate::store::model::SiteId;
+
+/// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"
+/// lines, in order (UTC times).
+pub(super) fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite::Result<()> {
+    let ticket: Option<i64> = conn.query_row(
+        "SELECT ticket_id FROM conversations WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )?;
+    let Some(ticket) = ticket else {
+        return Ok(());
+    };
+    let mut statement = conn.prepare(
+        "SELECT created_at, author_kind, author_name, body FROM messages \
+         WHERE conversation_id = ?1 ORDER BY seq",
+    )?;
+    let lines = statement.query_map([id], |row| {
+        let at: i64 = row.get(0)?;
+        let kind: String = row.get(1)?;
+        let name: Option<String> = row.get(2)?;
+        let body: String = row.get(3)?;
+        let minutes = at.div_euclid(60_000);
+        let who = match kind.as_str() {
+            "visitor" => "Visitor".to_owned(),
+            "system" => "—".to_owned(),
+            _ => name.unwrap_or(kind),
+        };
+        Ok(format!(
+            "[{:02}:{:02}] {who}: {body}",
+            minutes.div_euclid(60).rem_euclid(24),
+            minutes.rem_euclid(60)
+        ))
+    })?;
+    let transcript = lines.collect::<rusqlite::Result<Vec<_>>>()?.join("\n");
+    conn.execute(
+        "INSERT INTO ticket_notes (ticket_id, conversation_id, kind, body, created_at) \
+         VALUES (?1, ?2, 'transcript', ?3, ?4)",
+        params![ticket, id, transcript, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Sets category values on a ticket; each category must exist and have the value.
+pub(super) fn set_categories(
+    conn: &Connection,
+    ticket: i64,
+    values: &BTreeMap<String, String>,
+) -> Result<(), StoreError> {
+    for (name, value) in values {
+        let category: Option<(i64, String)> = conn
+            .query_row(
+                "SELECT id, choices FROM ticket_categories WHERE name = ?1",
+                [name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((category, choices)) = category else {
+            return Err(StoreError::NotFound);
+        };
+        let choices: Vec<String> = serde_json::from_str(&choices).unwrap_or_default();
+        if !choices.contains(value) {
+            return Err(StoreError::NotFound);
+        }
+        conn.execute(
+            "INSERT INTO ticket_category_values (ticket_id, category_id, value) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (ticket_id, category_id) DO UPDATE SET value = excluded.value",
+            params![ticket, category, value],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn tickets(conn: &Connection, only: Option<i64>, limit: usize) -> Result<Vec<TicketLine>, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT t.id, t.subject, t.status, COALESCE(v.display_name, ''), t.team, \
+         t.agent_id, a.name, t.created_at, c.id, c.status \
+         FROM tickets t \
+         LEFT JOIN visitors v ON v.id = t.visitor_id \
+         LEFT JOIN agents a ON a.id = t.agent_id \
+         LEFT JOIN conversations c ON c.id = \
+             (SELECT MAX(id) FROM conversations WHERE ticket_id = t.id) \
+         WHERE ?2 IS NULL OR t.id = ?2 \
+         ORDER BY t.id DESC LIMIT ?1",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![limit, only], |row| {
+        let agent_id: Option<AgentId> = row.get(5)?;
+        let agent_name: Option<String> = row.get(6)?;
+        let chat_id: Option<ConversationId> = row.get(8)?;
+        let chat_status: Option<String> = row.get(9)?;
+        Ok(TicketLine {
+            id: row.get(0)?,
+            subject: row.get(1)?,
+            status: row.get(2)?,
+            requester: row.get(3)?,
+            team: row.get(4)?,
+            agent: agent_id.map(|id| AgentInfo {
+                id,
+                name: agent_name.unwrap_or_default(),
+            }),
+            created_at: row.get(7)?,
+            chat: chat_id
+                .zip(chat_status)
+                .map(|(conversation_id, status)| TicketChat {
+                    conversation_id,
+                    status: ConversationStatus::parse(&status)
+                        .unwrap_or(ConversationStatus::Ended),
+                }),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn ticket_categories(conn: &Connection) -> Result<Vec<TicketCategory>, StoreError> {
+    let mut statement =
+        conn.prepare("SELECT name, choices FROM ticket_categories ORDER BY name")?;
+    let rows = statement.query_map([], |row| {
+        Ok(TicketCategory {
+            name: row.get(0)?,
+            values: serde_json::from_str(&row.get::<_, String>(1)?).unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn create_ticket_category(conn: &Connection, category: TicketCategory) -> Result<(), StoreError> {
+    let added = conn.execute(
+        "INSERT INTO ticket_categories (name, choices) VALUES (?1, ?2) \
+         ON CONFLICT (name) DO NOTHING",
+        params![
+            category.name,
+            serde_json::to_string(&category.values).unwrap_or_default()
+        ],
+    )?;
+    if added == 0 {
+        return Err(StoreError::Duplicate);
+    }
+    Ok(())
+}
+
+pub(super) fn ticket_category_values(conn: &Connection, id: i64) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT c.name, v.value FROM ticket_category_values v \
+         JOIN ticket_categories c ON c.id = v.category_id WHERE v.ticket_id = ?1",
+    )?;
+    let rows = statement.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+}
+
+pub(super) fn create_ticket(conn: &Connection, site_id: SiteId, subject: String, team: Option<String>, agent: Option<AgentId>) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO tickets (site_id, subject, team, agent_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![site_id, subject, team, agent, now_ms()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(super) fn set_ticket_status(conn: &Connection, id: i64, status: &'static str) -> Result<(), StoreError> {
+    match conn.execute(
+        "UPDATE tickets SET status = ?1 WHERE id = ?2",
+        params![status, id],
+    )? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn ticket_site(conn: &Connection, id: i64) -> Result<Option<SiteId>, StoreError> {
+    Ok(conn
+        .query_row("SELECT site_id FROM tickets WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
+pub(super) fn ticket_notes_and_chats(conn: &Connection, id: i64) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
+    let mut notes = conn.prepare(
+        "SELECT kind, body, created_at, conversation_id FROM ticket_notes \
+         WHERE ticket_id = ?1 ORDER BY id",
+    )?;
+    let notes = notes
+        .query_map([id], |row| {
+            Ok(TicketNote {
+                kind: row.get(0)?,
+                body: row.get(1)?,
+                created_at: row.get(2)?,
+                conversation_id: row.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut chats = conn
+        .prepare("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
+    let chats = chats
+        .query_map([id], |row| {
+            let status: String = row.get(1)?;
+            Ok(TicketChat {
+                conversation_id: row.get(0)?,
+                status: ConversationStatus::parse(&status)
+                    .unwrap_or(ConversationStatus::Ended),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((notes, chats))
+}
+
+pub(super) fn assign_ticket(conn: &Connection, id: i64, agent: Option<AgentId>) -> Result<(), StoreError> {
+    let updated = conn.execute(
+        "UPDATE tickets SET agent_id = ?1, \
+         team = COALESCE(team, (SELECT default_team FROM agents WHERE id = ?1)) \
+         WHERE id = ?2",
+        params![agent, id],
+    )?;
+    match updated {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
