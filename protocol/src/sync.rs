@@ -265,7 +265,11 @@ mod tests {
         let entry = &transcript.entries()[0];
         assert!(!entry.is_pending());
         assert_eq!(entry.at, Some(1_700_000_000_001));
-        assert_eq!(entry.key(), "c:a", "the list key stays the same from pending to stored");
+        assert_eq!(
+            entry.key(),
+            "c:a",
+            "the list key stays the same from pending to stored"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pins the exact JSON of every frame: a change here is a change to the wire.
 
 use super::*;
+use serde::Serialize;
 
 fn message(author: Author) -> ChatMessage {
     ChatMessage {

@@ -57,18 +57,14 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::not_found("No such thing, or not one you may see."),
-            StoreError::ConversationEnded => Self::new(
-                ApiCode::ConversationEnded,
-                "This conversation has ended.",
-            ),
+            StoreError::ConversationEnded => {
+                Self::new(ApiCode::ConversationEnded, "This conversation has ended.")
+            }
             StoreError::NotJoined => {
                 Self::new(ApiCode::NotJoined, "Only an agent in the chat can do that.")
             }
             StoreError::Duplicate => Self::new(ApiCode::NameTaken, "That name is already taken."),
-            StoreError::LastAdmin => Self::new(
-                ApiCode::LastAdmin,
-                "Keep at least one admin.",
-            ),
+            StoreError::LastAdmin => Self::new(ApiCode::LastAdmin, "Keep at least one admin."),
             other => Self::internal(&other),
         }
     }

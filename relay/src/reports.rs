@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use porchlight_protocol::ConversationStatus;
-use porchlight_protocol::report::{AgentCount, DayCount, Report, Spread};
+use porchlight_protocol::api::reports::{AgentCount, DayCount, Report, Spread};
 use serde::Deserialize;
 
 use crate::store::{ChatRecord, MessageRecord};

@@ -187,10 +187,11 @@ impl Relay {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        let serve = axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(async move {
-            shutdown.await;
-            stop.cancel();
-        });
+        let serve =
+            axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(async move {
+                shutdown.await;
+                stop.cancel();
+            });
         serve.await?;
         state.shutdown.cancel();
         state.tracker.close();

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TestRelay, Ws, start, start_in};
-use porchlight_relay::store::ChatRules;
 use porchlight_relay::store::AbandonRules;
+use porchlight_relay::store::ChatRules;
 use serde_json::json;
 
 const MINUTE: i64 = 60_000;
@@ -39,7 +39,7 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
     let relay = start().await;
     let store = &relay.state.store;
     store
-        .create_ticket_category(porchlight_protocol::TicketCategory {
+        .create_ticket_category(porchlight_protocol::api::tickets::TicketCategory {
             name: "Outcome".into(),
             values: vec!["Solved".into(), "No reply".into()],
         })

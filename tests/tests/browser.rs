@@ -578,14 +578,27 @@ async fn an_admin_checks_saves_and_tries_a_profile_in_the_console() {
     .unwrap();
     paste(&admin, &source, &example).await;
     click(&admin, Locator::XPath("//button[.='Save']")).await;
+    // Saved, but not the site's chat profile: the note says so.
     wait_for(
         &admin,
-        Locator::XPath("//p[@class='note' and .='Saved. New chats use it now.']"),
+        Locator::XPath("//p[@class='note' and .=\"Saved. It is not the site's chat profile, so new chats do not use it yet.\"]"),
     )
     .await;
     wait_for(
         &admin,
         Locator::XPath("//ul[@class='profile-list']//button[contains(.,'Help desk')]"),
+    )
+    .await;
+    // Made the site's chat profile, it is what new chats use.
+    click(
+        &admin,
+        Locator::XPath("//label[contains(., \"Use for the site's chats\")]/input"),
+    )
+    .await;
+    click(&admin, Locator::XPath("//button[.='Save']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@class='note' and .='Saved. New chats use it now.']"),
     )
     .await;
     click(&admin, Locator::XPath("//button[.='Try it']")).await;
@@ -1244,7 +1257,11 @@ async fn settled_after(visitor: &Client, text: &str, since: &str) -> f64 {
     let stored = format!(
         "//li[contains(@class,'mine') and not(contains(@class,'pending'))][.//span[@class='body' and .='{text}']]/time"
     );
-    let time = wait_for(visitor, Locator::XPath(&stored)).await.text().await.unwrap();
+    let time = wait_for(visitor, Locator::XPath(&stored))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         time.len() == 5 && time.as_bytes()[2] == b':',
         "the bubble shows its time, not {time:?}"
@@ -1267,7 +1284,10 @@ async fn settled_after(visitor: &Client, text: &str, since: &str) -> f64 {
 /// Opens the widget on `path` in a fresh browser and watches its bubbles.
 async fn fresh_widget(harness: &Harness, profile: &tempfile::TempDir, path: &str) -> Client {
     let visitor = browser(harness.port, profile).await;
-    visitor.goto(&format!("{}{path}", harness.base)).await.unwrap();
+    visitor
+        .goto(&format!("{}{path}", harness.base))
+        .await
+        .unwrap();
     click_launcher(&visitor).await;
     enter_widget(&visitor).await;
     wait_for(&visitor, Locator::Css("[aria-label='Message']")).await;
@@ -1308,18 +1328,32 @@ async fn the_visitors_messages_show_as_sent_once_acknowledged_everywhere_and_aft
     use_helpdesk(&harness).await;
     let bot_profile = tempfile::tempdir().unwrap();
     let bot = fresh_widget(&harness, &bot_profile, "/").await;
-    click_when(&bot, Locator::XPath("//div[@class='choices']//button[.='Billing']")).await;
+    click_when(
+        &bot,
+        Locator::XPath("//div[@class='choices']//button[.='Billing']"),
+    )
+    .await;
     let took = settled_after(&bot, "Billing", "pending").await;
-    assert!(took <= AT_ONCE_MS, "a choice in the bot flow took {took} ms");
+    assert!(
+        took <= AT_ONCE_MS,
+        "a choice in the bot flow took {took} ms"
+    );
     write(&bot, "ana@example.com").await;
     let took = settled_after(&bot, "ana@example.com", "pending").await;
-    assert!(took <= AT_ONCE_MS, "an answer in the bot flow took {took} ms");
+    assert!(
+        took <= AT_ONCE_MS,
+        "an answer in the bot flow took {took} ms"
+    );
 
     // While the relay is down, the visitor writes two more: they wait in the outbox
     // and show as sent as soon as the widget is back.
     let harness = harness
         .restart(async || {
-            wait_for(&live, Locator::XPath("//p[@class='banner' and .='Reconnecting…']")).await;
+            wait_for(
+                &live,
+                Locator::XPath("//p[@class='banner' and .='Reconnecting…']"),
+            )
+            .await;
             write(&live, "written offline").await;
             write(&live, "also offline").await;
             wait_for(

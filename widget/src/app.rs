@@ -135,7 +135,7 @@ fn reconnect_later(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<
     );
 }
 
-pub fn mount() {
+pub(crate) fn mount() {
     leptos::mount::mount_to_body(Widget);
 }
 
@@ -160,10 +160,8 @@ fn Widget() -> impl IntoView {
     let attempt = StoredValue::new(0u32);
     connect(state, keys, attempt);
     listen_to_parent(state);
-
-    let draft = RwSignal::new(String::new());
-    let hint = RwSignal::new(None::<&'static str>);
-    let send = move |body: String| {
+    // What the visitor writes (or picks) goes into the outbox, then on the socket.
+    let send = Callback::new(move |body: String| {
         let mut frame = None;
         state.update(|state| {
             frame = Some(state.write(new_client_msg_id('v'), body));
@@ -172,58 +170,7 @@ fn Widget() -> impl IntoView {
         if let Some(frame) = frame {
             send_frame(&frame);
         }
-    };
-    let submit = move || {
-        let body = draft.get_untracked();
-        if body.trim().is_empty() || state.with_untracked(|state| state.composer_lock().is_some()) {
-            return;
-        }
-        if let Some(problem) = state.with_untracked(|state| state.draft_problem(&body)) {
-            hint.set(Some(problem));
-            return;
-        }
-        hint.set(None);
-        draft.set(String::new());
-        send(body);
-    };
-    let on_key = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
-            event.prevent_default();
-            submit();
-        }
-    };
-    // A file goes over HTTP; the relay posts it to the chat and it arrives as a message.
-    let sending_file = RwSignal::new(false);
-    let on_file = move |event: leptos::ev::Event| {
-        let Some(file) = files::picked(&event) else {
-            return;
-        };
-        let (conversation, token) = state.with_untracked(|state| {
-            (
-                state.conversation.as_ref().map(|c| c.id),
-                state.token.clone(),
-            )
-        });
-        let Some(conversation) = conversation else {
-            return;
-        };
-        sending_file.set(true);
-        leptos::task::spawn_local(async move {
-            let sent = files::upload(
-                conversation,
-                &file,
-                &new_client_msg_id('f'),
-                token.as_deref(),
-            )
-            .await;
-            sending_file.set(false);
-            state.update(|state| state.notice = sent.err());
-        });
-    };
-    let locked = move || state.with(|state| state.composer_lock().is_some());
-    let placeholder =
-        move || state.with(|state| state.composer_lock().unwrap_or("Write a message…"));
-
+    });
     view! {
         <section
             class="panel"
@@ -241,84 +188,165 @@ fn Widget() -> impl IntoView {
             </header>
             {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
             {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}
-            <ol class="log" aria-live="polite">
-                {move || state.with(|state| {
-                    state
-                        .profile
-                        .as_ref()
-                        .filter(|profile| !profile.greeting.is_empty())
-                        .map(|profile| view! { <li class="greeting">{profile.greeting.clone()}</li> })
-                })}
-                <For
-                    each=move || state.with(|state| {
-                        state
-                            .transcript
-                            .entries()
-                            .iter()
-                            .map(|entry| (entry.clone(), state.is_fresh(entry)))
-                            .collect::<Vec<_>>()
-                    })
-                    key=|(entry, _)| (entry.key(), entry.seq)
-                    children=move |(entry, fresh): (Entry, bool)| line(&entry, fresh)
-                />
-                {move || state.with(|state| state.streaming.as_ref().map(|(_, text)| text.clone())).map(|text| view! {
-                    <li class="line theirs bot streaming"><span class="body">{text}</span></li>
-                })}
-            </ol>
-            {move || {
-                let buttons = state.with(ChatState::buttons);
-                (!buttons.is_empty()).then(|| view! {
-                    <div class="choices" role="group" aria-label="Choices">
-                        {buttons.into_iter().map(|label| {
-                            let answer = label.clone();
-                            view! { <button type="button" class="choice" on:click=move |_| send(answer.clone())>{label}</button> }
-                        }).collect_view()}
-                    </div>
-                })
-            }}
+            <Log state=state/>
+            <Choices state=state send=send/>
             {move || state.with(|state| state.notice.clone()).map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
-            {move || hint.get().map(|hint| view! { <p class="hint" role="alert">{hint}</p> })}
-            {move || sending_file.get().then(|| view! { <p class="hint" role="status">"Sending the file…"</p> })}
-            // Our own hints replace the browser's validation bubbles.
-            <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
-                {move || state.with(ChatState::can_upload).then(|| view! {
-                    <label class="attach" title="Attach a file">
-                        <input type="file" class="file-input" aria-label="Attach a file" on:change=on_file
-                            accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.zip,.docx,.xlsx,.pptx,.txt,.log,.csv"/>
-                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
-                            <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"></path>
-                        </svg>
-                    </label>
-                })}
-                {move || match state.with(ChatState::input_type) {
-                    Some(kind) => view! {
-                        <input
-                            type=kind
-                            aria-label="Message"
-                            placeholder=placeholder
-                            prop:value=move || draft.get()
-                            on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
-                        />
-                    }.into_any(),
-                    None => view! {
-                        <textarea
-                            aria-label="Message"
-                            rows="1"
-                            placeholder=placeholder
-                            disabled=locked
-                            prop:value=move || draft.get()
-                            on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
-                            on:keydown=on_key
-                        ></textarea>
-                    }.into_any(),
-                }}
-                <button type="submit" class="send" aria-label="Send" disabled=locked>
-                    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
-                        <path d="M3 20l18-8L3 4v6l12 2-12 2z" fill="currentColor"></path>
-                    </svg>
-                </button>
-            </form>
+            <Composer state=state send=send/>
         </section>
+    }
+}
+
+/// The transcript: the greeting, every message, and an answer as it streams in.
+#[component]
+fn Log(state: RwSignal<ChatState>) -> impl IntoView {
+    view! {
+        <ol class="log" aria-live="polite">
+            {move || state.with(|state| {
+                state
+                    .profile
+                    .as_ref()
+                    .filter(|profile| !profile.greeting.is_empty())
+                    .map(|profile| view! { <li class="greeting">{profile.greeting.clone()}</li> })
+            })}
+            <For
+                each=move || state.with(|state| {
+                    state
+                        .transcript
+                        .entries()
+                        .iter()
+                        .map(|entry| (entry.clone(), state.is_fresh(entry)))
+                        .collect::<Vec<_>>()
+                })
+                key=|(entry, _)| (entry.key(), entry.seq)
+                children=move |(entry, fresh): (Entry, bool)| line(&entry, fresh)
+            />
+            {move || state.with(|state| state.streaming.as_ref().map(|(_, text)| text.clone())).map(|text| view! {
+                <li class="line theirs bot streaming"><span class="body">{text}</span></li>
+            })}
+        </ol>
+    }
+}
+
+/// The bot's (or the AI agent's) buttons; a click sends its label.
+#[component]
+fn Choices(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView {
+    move || {
+        let buttons = state.with(ChatState::buttons);
+        (!buttons.is_empty()).then(|| view! {
+            <div class="choices" role="group" aria-label="Choices">
+                {buttons.into_iter().map(|label| {
+                    let answer = label.clone();
+                    view! { <button type="button" class="choice" on:click=move |_| send.run(answer.clone())>{label}</button> }
+                }).collect_view()}
+            </div>
+        })
+    }
+}
+
+/// The message box (an email, number or date field when the bot asks for one), the
+/// paperclip when files are allowed, and Send.
+#[component]
+fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let hint = RwSignal::new(None::<&'static str>);
+    let submit = move || {
+        let body = draft.get_untracked();
+        if body.trim().is_empty() || state.with_untracked(|state| state.composer_lock().is_some()) {
+            return;
+        }
+        if let Some(problem) = state.with_untracked(|state| state.draft_problem(&body)) {
+            hint.set(Some(problem));
+            return;
+        }
+        hint.set(None);
+        draft.set(String::new());
+        send.run(body);
+    };
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            submit();
+        }
+    };
+    let sending_file = RwSignal::new(false);
+    let locked = move || state.with(|state| state.composer_lock().is_some());
+    let placeholder =
+        move || state.with(|state| state.composer_lock().unwrap_or("Write a message…"));
+    view! {
+        {move || hint.get().map(|hint| view! { <p class="hint" role="alert">{hint}</p> })}
+        {move || sending_file.get().then(|| view! { <p class="hint" role="status">"Sending the file…"</p> })}
+        // Our own hints replace the browser's validation bubbles.
+        <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
+            {move || state.with(ChatState::can_upload).then(|| view! { <Attach state=state sending=sending_file/> })}
+            {move || match state.with(ChatState::input_type) {
+                Some(kind) => view! {
+                    <input
+                        type=kind
+                        aria-label="Message"
+                        placeholder=placeholder
+                        prop:value=move || draft.get()
+                        on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
+                    />
+                }.into_any(),
+                None => view! {
+                    <textarea
+                        aria-label="Message"
+                        rows="1"
+                        placeholder=placeholder
+                        disabled=locked
+                        prop:value=move || draft.get()
+                        on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
+                        on:keydown=on_key
+                    ></textarea>
+                }.into_any(),
+            }}
+            <button type="submit" class="send" aria-label="Send" disabled=locked>
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                    <path d="M3 20l18-8L3 4v6l12 2-12 2z" fill="currentColor"></path>
+                </svg>
+            </button>
+        </form>
+    }
+}
+
+/// The paperclip: a file goes over HTTP; the relay posts it to the chat and it
+/// arrives as a message.
+#[component]
+fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView {
+    let on_file = move |event: leptos::ev::Event| {
+        let Some(file) = files::picked(&event) else {
+            return;
+        };
+        let (conversation, token) = state.with_untracked(|state| {
+            (
+                state.conversation.as_ref().map(|c| c.id),
+                state.token.clone(),
+            )
+        });
+        let Some(conversation) = conversation else {
+            return;
+        };
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            let sent = files::upload(
+                conversation,
+                &file,
+                &new_client_msg_id('f'),
+                token.as_deref(),
+            )
+            .await;
+            sending.set(false);
+            state.update(|state| state.notice = sent.err());
+        });
+    };
+    view! {
+        <label class="attach" title="Attach a file">
+            <input type="file" class="file-input" aria-label="Attach a file" on:change=on_file
+                accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.zip,.docx,.xlsx,.pptx,.txt,.log,.csv"/>
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"></path>
+            </svg>
+        </label>
     }
 }
 

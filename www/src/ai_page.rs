@@ -7,14 +7,9 @@ use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::api;
+use porchlight_protocol::api::ai::ConnectionTest;
 
-fn message_of(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|value| value["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "The relay could not do that; try again.".to_owned())
-}
+use crate::api;
 
 /// The provider form's fields, by name, as the relay's settings call them.
 const FIELDS: [(&str, &str, &[&str]); 8] = [
@@ -41,7 +36,7 @@ const FIELDS: [(&str, &str, &[&str]); 8] = [
 ];
 
 #[component]
-pub fn AiPage() -> impl IntoView {
+pub(crate) fn AiPage() -> impl IntoView {
     let settings = RwSignal::new(json!({}));
     let api_key = RwSignal::new(String::new());
     let provider_note = RwSignal::new(None::<String>);
@@ -50,17 +45,13 @@ pub fn AiPage() -> impl IntoView {
     let crawl_url = RwSignal::new(String::new());
     let load_documents = move || {
         spawn_local(async move {
-            if let Ok((200, body)) = api("GET", "/api/admin/knowledge", None).await
-                && let Ok(list) = serde_json::from_str(&body)
-            {
+            if let Ok(list) = api::get("/api/admin/knowledge").await {
                 documents.set(list);
             }
         });
     };
     spawn_local(async move {
-        if let Ok((200, body)) = api("GET", "/api/admin/ai", None).await
-            && let Ok(view) = serde_json::from_str(&body)
-        {
+        if let Ok(view) = api::get("/api/admin/ai").await {
             settings.set(view);
         }
     });
@@ -77,21 +68,18 @@ pub fn AiPage() -> impl IntoView {
                 .unwrap_or(30);
             object.insert("timeout_secs".into(), json!(timeout));
         }
-        form.to_string()
+        form
     };
     let save = move || {
         let payload = form();
         spawn_local(async move {
-            match api("PUT", "/api/admin/ai", Some(payload)).await {
-                Ok((200, body)) => {
-                    if let Ok(view) = serde_json::from_str(&body) {
-                        settings.set(view);
-                    }
+            match api::send::<Value>("PUT", "/api/admin/ai", &payload).await {
+                Ok(view) => {
+                    settings.set(view);
                     api_key.set(String::new());
                     provider_note.set(Some("Saved. The AI agent uses these settings now.".into()));
                 }
-                Ok((_, body)) => provider_note.set(Some(message_of(&body))),
-                Err(_) => provider_note.set(Some("The relay is unreachable.".into())),
+                Err(failure) => provider_note.set(Some(failure.message())),
             }
         });
     };
@@ -99,21 +87,16 @@ pub fn AiPage() -> impl IntoView {
         let payload = form();
         provider_note.set(Some("Testing…".into()));
         spawn_local(async move {
-            match api("POST", "/api/admin/ai/test", Some(payload)).await {
-                Ok((200, body)) => {
-                    let answer: Value = serde_json::from_str(&body).unwrap_or_default();
-                    let verdict = if answer["ok"] == true {
+            match api::send::<ConnectionTest>("POST", "/api/admin/ai/test", &payload).await {
+                Ok(answer) => {
+                    let verdict = if answer.ok {
                         "Connection works"
                     } else {
                         "Connection failed"
                     };
-                    provider_note.set(Some(format!(
-                        "{verdict}: {}",
-                        answer["message"].as_str().unwrap_or("")
-                    )));
+                    provider_note.set(Some(format!("{verdict}: {}", answer.message)));
                 }
-                Ok((_, body)) => provider_note.set(Some(message_of(&body))),
-                Err(_) => provider_note.set(Some("The relay is unreachable.".into())),
+                Err(failure) => provider_note.set(Some(failure.message())),
             }
         });
     };
@@ -142,18 +125,14 @@ pub fn AiPage() -> impl IntoView {
                         continue;
                     }
                 };
-                let payload = json!({ "name": name, "text": text }).to_string();
-                match api("POST", "/api/admin/knowledge", Some(payload)).await {
-                    Ok((200, body)) => {
-                        let answer: Value = serde_json::from_str(&body).unwrap_or_default();
-                        notes.push(format!(
-                            "{name}: {} ({} passages)",
-                            answer["outcome"].as_str().unwrap_or("stored"),
-                            answer["chunks"]
-                        ));
-                    }
-                    Ok((_, body)) => notes.push(format!("{name}: {}", message_of(&body))),
-                    Err(_) => notes.push(format!("{name}: the relay is unreachable")),
+                let payload = json!({ "name": name, "text": text });
+                match api::send::<Value>("POST", "/api/admin/knowledge", &payload).await {
+                    Ok(answer) => notes.push(format!(
+                        "{name}: {} ({} passages)",
+                        answer["outcome"].as_str().unwrap_or("stored"),
+                        answer["chunks"]
+                    )),
+                    Err(failure) => notes.push(format!("{name}: {}", failure.message())),
                 }
             }
             knowledge_note.set(Some(notes.join(" · ")));
@@ -161,12 +140,11 @@ pub fn AiPage() -> impl IntoView {
         });
     };
     let crawl = move || {
-        let payload = json!({ "url": crawl_url.get_untracked() }).to_string();
+        let payload = json!({ "url": crawl_url.get_untracked() });
         knowledge_note.set(Some("Crawling…".into()));
         spawn_local(async move {
-            match api("POST", "/api/admin/knowledge/crawl", Some(payload)).await {
-                Ok((200, body)) => {
-                    let report: Value = serde_json::from_str(&body).unwrap_or_default();
+            match api::send::<Value>("POST", "/api/admin/knowledge/crawl", &payload).await {
+                Ok(report) => {
                     knowledge_note.set(Some(format!(
                         "Crawled {} page(s): {} added, {} updated, {} unchanged, {} skipped.",
                         report["pages"],
@@ -177,20 +155,19 @@ pub fn AiPage() -> impl IntoView {
                     )));
                     load_documents();
                 }
-                Ok((_, body)) => knowledge_note.set(Some(message_of(&body))),
-                Err(_) => knowledge_note.set(Some("The relay is unreachable.".into())),
+                Err(failure) => knowledge_note.set(Some(failure.message())),
             }
         });
     };
     let remove = move |id: i64| {
         spawn_local(async move {
-            match api("DELETE", &format!("/api/admin/knowledge/{id}"), None).await {
-                Ok((204, _)) => {
+            let path = format!("/api/admin/knowledge/{id}");
+            match api::act("DELETE", &path, None::<&()>).await {
+                Ok(()) => {
                     knowledge_note.set(Some("Deleted.".into()));
                     load_documents();
                 }
-                Ok((_, body)) => knowledge_note.set(Some(message_of(&body))),
-                Err(_) => knowledge_note.set(Some("The relay is unreachable.".into())),
+                Err(failure) => knowledge_note.set(Some(failure.message())),
             }
         });
     };

@@ -9,7 +9,7 @@ thread_local! {
 }
 
 /// Two short notes. Browsers allow sound only after the agent has used the page.
-pub fn chime() {
+pub(crate) fn chime() {
     AUDIO.with(|audio| {
         let mut audio = audio.borrow_mut();
         if audio.is_none() {
@@ -39,7 +39,7 @@ pub fn chime() {
 }
 
 /// A desktop notification, if the agent allowed them.
-pub fn notify(title: &str, body: &str) {
+pub(crate) fn notify(title: &str, body: &str) {
     if Notification::permission() != NotificationPermission::Granted {
         return;
     }
@@ -50,12 +50,12 @@ pub fn notify(title: &str, body: &str) {
 }
 
 /// Whether the agent has not decided on notifications yet.
-pub fn can_ask() -> bool {
+pub(crate) fn can_ask() -> bool {
     Notification::permission() == NotificationPermission::Default
 }
 
 /// Asks for permission (must run from a click).
-pub fn ask() {
+pub(crate) fn ask() {
     if let Ok(promise) = Notification::request_permission() {
         let _ = promise.unchecked_into::<js_sys::Promise>();
     }

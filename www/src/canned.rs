@@ -1,7 +1,7 @@
 //! Canned text in the reply box: a draft that starts with `/` searches the canned
 //! texts, and the one picked is posted with its variables filled.
 
-use porchlight_protocol::CannedText;
+use porchlight_protocol::api::canned::CannedText;
 
 /// How many matches the picker shows.
 pub const MAX_MATCHES: usize = 8;

@@ -3,29 +3,19 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::CannedText;
+use porchlight_protocol::api::canned::{CannedForm, CannedText};
 
-use crate::app::api;
+use crate::api;
 
 /// Loads every canned text into `texts` (for the page and the reply box's picker).
-pub async fn load(texts: RwSignal<Vec<CannedText>>) {
-    if let Ok((200, body)) = api("GET", "/api/canned", None).await
-        && let Ok(list) = serde_json::from_str(&body)
-    {
+pub(crate) async fn load(texts: RwSignal<Vec<CannedText>>) {
+    if let Ok(list) = api::get("/api/canned").await {
         texts.set(list);
     }
 }
 
-/// The relay's sentence from an error answer.
-fn message_of(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| value["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "The relay could not do that; try again.".to_owned())
-}
-
 #[component]
-pub fn CannedPage(texts: RwSignal<Vec<CannedText>>) -> impl IntoView {
+pub(crate) fn CannedPage(texts: RwSignal<Vec<CannedText>>) -> impl IntoView {
     let editing = RwSignal::new(0_i64);
     let group = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
@@ -39,38 +29,35 @@ pub fn CannedPage(texts: RwSignal<Vec<CannedText>>) -> impl IntoView {
     };
     let save = move || {
         let id = editing.get_untracked();
-        let payload = serde_json::json!({
-            "group": group.get_untracked(),
-            "title": title.get_untracked(),
-            "body": body.get_untracked(),
-        })
-        .to_string();
+        let form = CannedForm {
+            group: group.get_untracked(),
+            title: title.get_untracked(),
+            body: body.get_untracked(),
+        };
         spawn_local(async move {
             let (method, path) = if id == 0 {
                 ("POST", "/api/canned".to_owned())
             } else {
                 ("PUT", format!("/api/canned/{id}"))
             };
-            match api(method, &path, Some(payload)).await {
-                Ok((200 | 201, _)) => {
+            match api::act(method, &path, Some(&form)).await {
+                Ok(()) => {
                     note.set(Some("Saved.".to_owned()));
                     clear();
                     load(texts).await;
                 }
-                Ok((_, answer)) => note.set(Some(message_of(&answer))),
-                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
+                Err(failure) => note.set(Some(failure.message())),
             }
         });
     };
     let remove = move |id: i64| {
         spawn_local(async move {
-            match api("DELETE", &format!("/api/canned/{id}"), None).await {
-                Ok((204, _)) => {
+            match api::act("DELETE", &format!("/api/canned/{id}"), None::<&()>).await {
+                Ok(()) => {
                     note.set(Some("Deleted.".to_owned()));
                     load(texts).await;
                 }
-                Ok((_, answer)) => note.set(Some(message_of(&answer))),
-                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
+                Err(failure) => note.set(Some(failure.message())),
             }
         });
     };

@@ -1,5 +1,11 @@
-//! The agent console. [`state`] is its logic in plain Rust (tested natively); the
-//! Leptos UI in `app` draws it.
+//! The agent console. [`state`], [`canned`], [`profiles`] and [`reports`] are its
+//! logic in plain Rust (tested natively); the Leptos UI draws them: `app` (log in and
+//! the socket), `desk` (pages and shortcuts), `chat_list` and `conversation` (the
+//! chats room), one file per admin page, and `api`, the one HTTP client.
+
+// Leptos's #[component] re-emits each component as a `pub fn`, whatever its
+// declared visibility: the lint cannot be met by the UI modules.
+#![cfg_attr(target_arch = "wasm32", allow(unreachable_pub))]
 
 pub mod canned;
 pub mod profiles;
@@ -11,9 +17,17 @@ mod ai_page;
 #[cfg(target_arch = "wasm32")]
 mod alert;
 #[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
 mod canned_page;
+#[cfg(target_arch = "wasm32")]
+mod chat_list;
+#[cfg(target_arch = "wasm32")]
+mod conversation;
+#[cfg(target_arch = "wasm32")]
+mod desk;
 #[cfg(target_arch = "wasm32")]
 mod people_page;
 #[cfg(target_arch = "wasm32")]

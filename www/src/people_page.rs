@@ -3,65 +3,26 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
+use porchlight_protocol::api::people::{
+    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, SiteKeys, StatusForm,
+};
+use porchlight_protocol::api::tickets::TicketCategory;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::app::api;
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-struct AgentRow {
-    id: i64,
-    email: String,
-    name: String,
-    role: String,
-    teams: Vec<String>,
-    access: String,
-    max_chats: Option<usize>,
-    can_toggle_uploads: bool,
-    default_team: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-struct StatusRow {
-    id: i64,
-    name: String,
-    online: bool,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-struct Settings {
-    prevent_multiple_agents: bool,
-    one_chat_per_agent: bool,
-    /// `ring` or `tickets`.
-    display: String,
-    ticket_agent_only: bool,
-    abandon: Abandon,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-struct Abandon {
-    enabled: bool,
-    ask_after_minutes: u32,
-    end_after_minutes: u32,
-    close_ticket: bool,
-    /// Kept as loaded, so saving the page never drops them.
-    #[serde(default)]
-    ticket_categories: std::collections::BTreeMap<String, String>,
-}
+use crate::api;
 
 #[derive(Clone, Copy)]
 struct Lists {
-    agents: RwSignal<Vec<AgentRow>>,
+    agents: RwSignal<Vec<AgentForm>>,
     teams: RwSignal<Vec<String>>,
-    statuses: RwSignal<Vec<StatusRow>>,
-    settings: RwSignal<Settings>,
+    statuses: RwSignal<Vec<StatusForm>>,
+    settings: RwSignal<ChatSettings>,
     note: RwSignal<Option<String>>,
 }
 
-async fn get<T: for<'de> Deserialize<'de>>(path: &str) -> Option<T> {
-    match api("GET", path, None).await {
-        Ok((200, body)) => serde_json::from_str(&body).ok(),
-        _ => None,
-    }
+async fn get<T: DeserializeOwned>(path: &str) -> Option<T> {
+    api::get(path).await.ok()
 }
 
 impl Lists {
@@ -85,23 +46,27 @@ impl Lists {
         self,
         method: &'static str,
         path: String,
-        body: serde_json::Value,
+        body: impl Serialize + 'static,
         done: &'static str,
     ) {
         spawn_local(async move {
-            let note = match api(method, &path, Some(body.to_string())).await {
-                Ok((200..=299, answer)) => match serde_json::from_str::<serde_json::Value>(&answer)
-                    .ok()
-                    .and_then(|value| value["password"].as_str().map(str::to_owned))
-                {
-                    Some(password) => format!("{done} Their one-time password: {password}"),
-                    None => done.to_owned(),
-                },
-                Ok((_, answer)) => serde_json::from_str::<serde_json::Value>(&answer)
-                    .ok()
-                    .and_then(|value| value["message"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "The relay could not do that; try again.".to_owned()),
-                Err(_) => "The relay is unreachable.".to_owned(),
+            let note = match api::act(method, &path, Some(&body)).await {
+                Ok(()) => done.to_owned(),
+                Err(failure) => failure.message(),
+            };
+            self.note.set(Some(note));
+            self.load().await;
+        });
+    }
+
+    /// Adds an agent and shows their one-time password, once.
+    fn add_agent(self, agent: NewAgent) {
+        spawn_local(async move {
+            let note = match api::send::<CreatedAgent>("POST", "/api/admin/agents", &agent).await {
+                Ok(created) => {
+                    format!("Agent added. Their one-time password: {}", created.password)
+                }
+                Err(failure) => failure.message(),
             };
             self.note.set(Some(note));
             self.load().await;
@@ -110,12 +75,12 @@ impl Lists {
 }
 
 #[component]
-pub fn PeoplePage() -> impl IntoView {
+pub(crate) fn PeoplePage() -> impl IntoView {
     let lists = Lists {
         agents: RwSignal::new(Vec::new()),
         teams: RwSignal::new(Vec::new()),
         statuses: RwSignal::new(Vec::new()),
-        settings: RwSignal::new(Settings::default()),
+        settings: RwSignal::new(ChatSettings::default()),
         note: RwSignal::new(None),
     };
     spawn_local(lists.load());
@@ -128,7 +93,7 @@ pub fn PeoplePage() -> impl IntoView {
             <Agents lists=lists/>
             <Teams lists=lists/>
             <Statuses lists=lists/>
-            <ChatSettings lists=lists/>
+            <ChatRulesForm lists=lists/>
             <Categories lists=lists/>
             <Sites/>
         </main>
@@ -141,12 +106,11 @@ fn Agents(lists: Lists) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let role = RwSignal::new("agent".to_owned());
     let add = move || {
-        lists.change(
-            "POST",
-            "/api/admin/agents".to_owned(),
-            serde_json::json!({"email": email.get_untracked(), "name": name.get_untracked(), "role": role.get_untracked()}),
-            "Agent added.",
-        );
+        lists.add_agent(NewAgent {
+            email: email.get_untracked(),
+            name: name.get_untracked(),
+            role: role.get_untracked(),
+        });
         email.set(String::new());
         name.set(String::new());
     };
@@ -173,7 +137,7 @@ fn Agents(lists: Lists) -> impl IntoView {
 }
 
 #[component]
-fn AgentLine(row: AgentRow, lists: Lists) -> impl IntoView {
+fn AgentLine(row: AgentForm, lists: Lists) -> impl IntoView {
     let draft = RwSignal::new(row.clone());
     let label = row.name.clone();
     let save = move |_| {
@@ -181,14 +145,14 @@ fn AgentLine(row: AgentRow, lists: Lists) -> impl IntoView {
         lists.change(
             "PUT",
             format!("/api/admin/agents/{}", row.id),
-            serde_json::to_value(&row).unwrap_or_default(),
+            row,
             "Agent saved.",
         );
     };
     let select = |options: &'static [(&'static str, &'static str)],
                   current: String,
                   aria: String,
-                  set: fn(&mut AgentRow, String)| {
+                  set: fn(&mut AgentForm, String)| {
         view! {
             <select aria-label=aria on:change=move |event| { let value = event_target_value(&event); draft.update(|row| set(row, value)); }>
                 {options.iter().map(|(value, text)| view! { <option value=*value selected=current == *value>{*text}</option> }).collect_view()}
@@ -246,7 +210,9 @@ fn Teams(lists: Lists) -> impl IntoView {
         lists.change(
             "POST",
             "/api/admin/teams".to_owned(),
-            serde_json::json!({"name": name.get_untracked()}),
+            NewTeam {
+                name: name.get_untracked(),
+            },
             "Team added.",
         );
         name.set(String::new());
@@ -271,7 +237,11 @@ fn Statuses(lists: Lists) -> impl IntoView {
         lists.change(
             "POST",
             "/api/admin/statuses".to_owned(),
-            serde_json::json!({"name": name.get_untracked(), "online": online.get_untracked()}),
+            StatusForm {
+                id: 0,
+                name: name.get_untracked(),
+                online: online.get_untracked(),
+            },
             "Status added.",
         );
         name.set(String::new());
@@ -291,7 +261,7 @@ fn Statuses(lists: Lists) -> impl IntoView {
                                 <td><input type="checkbox" aria-label=format!("{label} counts as online") prop:checked=row.online on:change=move |event| { let on = event_target_checked(&event); draft.update(|row| row.online = on); }/></td>
                                 <td><button class="ghost" on:click=move |_| {
                                     let row = draft.get_untracked();
-                                    lists.change("PUT", format!("/api/admin/statuses/{}", row.id), serde_json::to_value(&row).unwrap_or_default(), "Status saved.");
+                                    lists.change("PUT", format!("/api/admin/statuses/{}", row.id), row.clone(), "Status saved.");
                                 }>{format!("Save {label}")}</button></td>
                             </tr>
                         }
@@ -310,7 +280,7 @@ fn Statuses(lists: Lists) -> impl IntoView {
 /// Ticket category fields: a name and its values.
 #[component]
 fn Categories(lists: Lists) -> impl IntoView {
-    let categories = RwSignal::new(Vec::<porchlight_protocol::TicketCategory>::new());
+    let categories = RwSignal::new(Vec::<TicketCategory>::new());
     let reload = move || async move {
         if let Some(list) = get("/api/ticket-categories").await {
             categories.set(list);
@@ -320,19 +290,20 @@ fn Categories(lists: Lists) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let values = RwSignal::new(String::new());
     let add = move || {
-        let body = serde_json::json!({
-            "name": name.get_untracked(),
-            "values": values.get_untracked().split(',').map(str::trim).collect::<Vec<_>>(),
-        });
+        let category = TicketCategory {
+            name: name.get_untracked(),
+            values: values
+                .get_untracked()
+                .split(',')
+                .map(|value| value.trim().to_owned())
+                .collect(),
+        };
         name.set(String::new());
         values.set(String::new());
         spawn_local(async move {
-            let note = match api("POST", "/api/admin/categories", Some(body.to_string())).await {
-                Ok((201, _)) => "Category added.".to_owned(),
-                Ok((_, answer)) => serde_json::from_str::<porchlight_protocol::api::ApiError>(&answer)
-                    .map(|refusal| refusal.message)
-                    .unwrap_or_else(|_| "The relay could not do that; try again.".to_owned()),
-                Err(_) => "The relay is unreachable.".to_owned(),
+            let note = match api::act("POST", "/api/admin/categories", Some(&category)).await {
+                Ok(()) => "Category added.".to_owned(),
+                Err(failure) => failure.message(),
             };
             lists.note.set(Some(note));
             reload().await;
@@ -355,17 +326,10 @@ fn Categories(lists: Lists) -> impl IntoView {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-struct SiteRow {
-    key: String,
-    name: String,
-    secret: String,
-}
-
 /// Each site's secret, for its server to sign links to tickets.
 #[component]
 fn Sites() -> impl IntoView {
-    let sites = RwSignal::new(Vec::<SiteRow>::new());
+    let sites = RwSignal::new(Vec::<SiteKeys>::new());
     spawn_local(async move {
         if let Some(list) = get("/api/admin/sites").await {
             sites.set(list);
@@ -388,13 +352,13 @@ fn Sites() -> impl IntoView {
 }
 
 #[component]
-fn ChatSettings(lists: Lists) -> impl IntoView {
+fn ChatRulesForm(lists: Lists) -> impl IntoView {
     let save = move |_| {
         let settings = lists.settings.get_untracked();
         lists.change(
             "PUT",
             "/api/admin/settings".to_owned(),
-            serde_json::to_value(&settings).unwrap_or_default(),
+            settings,
             "Chat settings saved.",
         );
     };

@@ -1,66 +1,9 @@
 //! The Profiles page's data: what the admin API returns, and how problems are placed
 //! next to the steps they are about.
 
-use serde::Deserialize;
-
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct ProfileLine {
-    pub id: i64,
-    pub name: String,
-    pub site: String,
-    /// The site's chat profile.
-    pub default: bool,
-    pub updated_at: i64,
-}
-
-#[derive(Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-pub struct StepLine {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub leads_to: Vec<String>,
-    pub can_start_here: bool,
-}
-
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct ProblemLine {
-    pub severity: String,
-    pub step: Option<String>,
-    pub field: Option<String>,
-    pub message: String,
-}
-
-impl ProblemLine {
-    /// "field: message", or the message alone.
-    pub fn describe(&self) -> String {
-        match &self.field {
-            Some(field) => format!("{field}: {}", self.message),
-            None => self.message.clone(),
-        }
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.severity == "error"
-    }
-}
-
-/// The answer of a check, or of a refused save.
-#[derive(Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-pub struct Checked {
-    pub ok: bool,
-    pub problems: Vec<ProblemLine>,
-    pub steps: Vec<StepLine>,
-}
-
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct ProfileDoc {
-    pub id: i64,
-    pub name: String,
-    pub site: String,
-    pub default: bool,
-    pub text: String,
-    pub steps: Vec<StepLine>,
-}
+pub use porchlight_protocol::api::profiles::{
+    Checked, ProblemLine, ProfileDoc, ProfileLine, StepLine,
+};
 
 /// One row of the step table: the step and the problems that name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,34 +12,45 @@ pub struct StepRow {
     pub problems: Vec<ProblemLine>,
 }
 
-impl Checked {
-    pub fn rows(&self) -> Vec<StepRow> {
-        self.steps
-            .iter()
-            .map(|step| StepRow {
-                step: step.clone(),
-                problems: self
-                    .problems
-                    .iter()
-                    .filter(|problem| problem.step.as_deref() == Some(&step.id))
-                    .cloned()
-                    .collect(),
-            })
-            .collect()
-    }
+/// The step table: each step with the problems that name it.
+pub fn rows(checked: &Checked) -> Vec<StepRow> {
+    checked
+        .steps
+        .iter()
+        .map(|step| StepRow {
+            step: step.clone(),
+            problems: checked
+                .problems
+                .iter()
+                .filter(|problem| problem.step.as_deref() == Some(&step.id))
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
 
-    /// Problems about the profile as a whole, or about a step the list does not show.
-    pub fn general(&self) -> Vec<ProblemLine> {
-        self.problems
-            .iter()
-            .filter(|problem| {
-                problem
-                    .step
-                    .as_ref()
-                    .is_none_or(|step| !self.steps.iter().any(|line| &line.id == step))
-            })
-            .cloned()
-            .collect()
+/// Problems about the profile as a whole, or about a step the list does not show.
+pub fn general(checked: &Checked) -> Vec<ProblemLine> {
+    checked
+        .problems
+        .iter()
+        .filter(|problem| {
+            problem
+                .step
+                .as_ref()
+                .is_none_or(|step| !checked.steps.iter().any(|line| &line.id == step))
+        })
+        .cloned()
+        .collect()
+}
+
+/// What the editor says after a save: only the site's chat profile is used by new
+/// chats.
+pub fn saved_note(doc: &ProfileDoc) -> &'static str {
+    if doc.default {
+        "Saved. New chats use it now."
+    } else {
+        "Saved. It is not the site's chat profile, so new chats do not use it yet."
     }
 }
 
@@ -162,12 +116,11 @@ mod tests {
             ],
             steps: vec![step("a"), step("b")],
         };
-        let rows = checked.rows();
+        let rows = rows(&checked);
         assert_eq!(rows[0].problems.len(), 1);
         assert_eq!(rows[0].problems[0].describe(), "next: bad");
         assert!(rows[1].problems.is_empty());
-        let general: Vec<String> = checked
-            .general()
+        let general: Vec<String> = general(&checked)
             .iter()
             .map(ProblemLine::describe)
             .collect();
@@ -188,5 +141,19 @@ mod tests {
     #[test]
     fn the_starter_profile_is_toml_with_a_start() {
         assert!(STARTER.contains("start = \"hello\""));
+    }
+
+    #[test]
+    fn the_saved_note_says_new_chats_use_it_only_for_the_sites_profile() {
+        let doc = |default| ProfileDoc {
+            id: 1,
+            name: "p".into(),
+            site: "demo".into(),
+            default,
+            text: String::new(),
+            steps: Vec::new(),
+        };
+        assert_eq!(saved_note(&doc(true)), "Saved. New chats use it now.");
+        assert!(saved_note(&doc(false)).contains("new chats do not use it yet"));
     }
 }

@@ -4,13 +4,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::api;
-use crate::profiles::{Checked, ProblemLine, ProfileDoc, ProfileLine, STARTER};
+use porchlight_protocol::api::profiles::{ProfileText, TextFormat};
+
+use crate::api;
+use crate::profiles::{self, Checked, ProblemLine, ProfileDoc, ProfileLine, STARTER, saved_note};
 
 async fn load_list(list: RwSignal<Vec<ProfileLine>>) {
-    if let Ok((200, text)) = api("GET", "/api/profiles", None).await
-        && let Ok(lines) = serde_json::from_str(&text)
-    {
+    if let Ok(lines) = api::get("/api/profiles").await {
         list.set(lines);
     }
 }
@@ -20,7 +20,7 @@ struct Editor {
     /// The profile being edited; `None` while creating one.
     selected: RwSignal<Option<ProfileLine>>,
     text: RwSignal<String>,
-    format: RwSignal<&'static str>,
+    format: RwSignal<TextFormat>,
     make_default: RwSignal<bool>,
     checked: RwSignal<Checked>,
     note: RwSignal<Option<String>>,
@@ -28,19 +28,22 @@ struct Editor {
 }
 
 impl Editor {
-    fn body(self) -> String {
-        serde_json::json!({
-            "text": self.text.get_untracked(),
-            "format": self.format.get_untracked(),
-            "site": self.selected.get_untracked().map_or_else(|| "demo".to_owned(), |line| line.site),
-            "make_default": self.make_default.get_untracked(),
-        })
-        .to_string()
+    fn body(self) -> ProfileText {
+        ProfileText {
+            text: self.text.get_untracked(),
+            format: self.format.get_untracked(),
+            site: Some(
+                self.selected
+                    .get_untracked()
+                    .map_or_else(|| "demo".to_owned(), |line| line.site),
+            ),
+            make_default: self.make_default.get_untracked(),
+        }
     }
 
     fn show(self, doc: ProfileDoc) {
         self.text.set(doc.text);
-        self.format.set("toml");
+        self.format.set(TextFormat::Toml);
         self.make_default.set(doc.default);
         self.checked.set(Checked {
             ok: true,
@@ -58,12 +61,12 @@ impl Editor {
 }
 
 #[component]
-pub fn ProfilesPage() -> impl IntoView {
+pub(crate) fn ProfilesPage() -> impl IntoView {
     let list = RwSignal::new(Vec::<ProfileLine>::new());
     let editor = Editor {
         selected: RwSignal::new(None),
         text: RwSignal::new(String::new()),
-        format: RwSignal::new("toml"),
+        format: RwSignal::new(TextFormat::Toml),
         make_default: RwSignal::new(false),
         checked: RwSignal::new(Checked::default()),
         note: RwSignal::new(None),
@@ -75,23 +78,16 @@ pub fn ProfilesPage() -> impl IntoView {
         editor.note.set(None);
         editor.preview.set(None);
         spawn_local(async move {
-            match api("GET", &format!("/api/profiles/{id}"), None).await {
-                Ok((200, text)) => match serde_json::from_str::<ProfileDoc>(&text) {
-                    Ok(doc) => editor.show(doc),
-                    Err(_) => editor.note.set(Some(
-                        "The relay sent a profile this console cannot read.".into(),
-                    )),
-                },
-                _ => editor
-                    .note
-                    .set(Some("The profile could not be loaded.".into())),
+            match api::get::<ProfileDoc>(&format!("/api/profiles/{id}")).await {
+                Ok(doc) => editor.show(doc),
+                Err(failure) => editor.note.set(Some(failure.message())),
             }
         });
     };
     let new_profile = move |_| {
         editor.selected.set(None);
         editor.text.set(STARTER.to_owned());
-        editor.format.set("toml");
+        editor.format.set(TextFormat::Toml);
         editor.make_default.set(false);
         editor.checked.set(Checked::default());
         editor.note.set(None);
@@ -99,8 +95,8 @@ pub fn ProfilesPage() -> impl IntoView {
     };
     let check = move |_| {
         spawn_local(async move {
-            if let Ok((200, text)) = api("POST", "/api/profiles/check", Some(editor.body())).await
-                && let Ok(checked) = serde_json::from_str::<Checked>(&text)
+            if let Ok(checked) =
+                api::send::<Checked>("POST", "/api/profiles/check", &editor.body()).await
             {
                 editor.note.set(Some(if checked.ok {
                     "No problems.".into()
@@ -117,30 +113,21 @@ pub fn ProfilesPage() -> impl IntoView {
             None => ("POST", "/api/profiles".to_owned()),
         };
         spawn_local(async move {
-            match api(method, &path, Some(editor.body())).await {
-                Ok((200 | 201, text)) => {
-                    if let Ok(doc) = serde_json::from_str::<ProfileDoc>(&text) {
-                        editor.show(doc);
-                    }
-                    editor.note.set(Some("Saved. New chats use it now.".into()));
+            match api::send::<ProfileDoc>(method, &path, &editor.body()).await {
+                Ok(doc) => {
+                    editor.note.set(Some(saved_note(&doc).into()));
+                    editor.show(doc);
                     load_list(list).await;
                 }
-                Ok((422, text)) => {
-                    if let Ok(checked) = serde_json::from_str::<Checked>(&text) {
+                Err(failure) if failure.status == 422 => {
+                    if let Ok(checked) = serde_json::from_str::<Checked>(&failure.body) {
                         editor.checked.set(checked);
                     }
                     editor
                         .note
                         .set(Some("Not saved: fix the problems below.".into()));
                 }
-                Ok((_, text)) => {
-                    let message = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|value| value["message"].as_str().map(str::to_owned))
-                        .unwrap_or_else(|| "Not saved.".into());
-                    editor.note.set(Some(message));
-                }
-                Err(_) => editor.note.set(Some("The relay cannot be reached.".into())),
+                Err(failure) => editor.note.set(Some(failure.message())),
             }
         });
     };
@@ -182,8 +169,8 @@ pub fn ProfilesPage() -> impl IntoView {
             <main class="editor">
                 <div class="toolbar">
                     <label>"Format "
-                        <select on:change=move |event| editor.format.set(if event_target_value(&event) == "json" { "json" } else { "toml" })
-                            prop:value=move || editor.format.get()>
+                        <select on:change=move |event| editor.format.set(if event_target_value(&event) == "json" { TextFormat::Json } else { TextFormat::Toml })
+                            prop:value=move || if editor.format.get() == TextFormat::Json { "json" } else { "toml" }>
                             <option value="toml">"TOML"</option>
                             <option value="json">"JSON"</option>
                         </select>
@@ -206,7 +193,7 @@ pub fn ProfilesPage() -> impl IntoView {
                     on:input=move |event| editor.text.set(event_target_value(&event))></textarea>
                 <ul class="problems">
                     <For
-                        each=move || editor.checked.with(Checked::general)
+                        each=move || editor.checked.with(profiles::general)
                         key=|problem| problem.describe()
                         children=move |problem: ProblemLine| view! { <Problem problem=problem/> }
                     />
@@ -215,7 +202,7 @@ pub fn ProfilesPage() -> impl IntoView {
                     <thead><tr><th>"Step"</th><th>"Type"</th><th>"Leads to"</th><th>"Problems"</th></tr></thead>
                     <tbody>
                         <For
-                            each=move || editor.checked.with(Checked::rows)
+                            each=move || editor.checked.with(profiles::rows)
                             key=|row| (row.step.id.clone(), row.problems.len(), row.step.leads_to.join(","))
                             children=move |row| {
                                 let bad = !row.problems.is_empty();

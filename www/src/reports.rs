@@ -1,7 +1,7 @@
 //! The Reports page's plain logic: the report as the relay sends it, bar geometry for
 //! the SVG charts, and durations in words. Tested natively.
 
-use porchlight_protocol::report::Report;
+use porchlight_protocol::api::reports::Report;
 
 /// "1 of 4 (25%)"; "none" when nothing waited.
 pub fn abandonment(report: &Report) -> String {
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn abandonment_is_a_share_of_the_queued_chats() {
-        use porchlight_protocol::report::Spread;
+        use porchlight_protocol::api::reports::Spread;
         let report = Report {
             from: String::new(),
             to: String::new(),

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::api;
-use porchlight_protocol::report::Report;
+use crate::api;
+use porchlight_protocol::api::reports::Report;
 
 use crate::reports::{abandonment, bars, duration_text};
 
@@ -42,7 +42,7 @@ fn chart(title: &'static str, labels: Vec<String>, values: Vec<usize>) -> impl I
 }
 
 #[component]
-pub fn ReportsPage() -> impl IntoView {
+pub(crate) fn ReportsPage() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let report = RwSignal::new(None::<Report>);
@@ -51,22 +51,14 @@ pub fn ReportsPage() -> impl IntoView {
     let load = move || {
         let query = format!("from={}&to={}", from.get_untracked(), to.get_untracked());
         spawn_local(async move {
-            match api("GET", &format!("/api/reports?{query}"), None).await {
-                Ok((200, body)) => match serde_json::from_str::<Report>(&body) {
-                    Ok(loaded) => {
-                        from.set(loaded.from.clone());
-                        to.set(loaded.to.clone());
-                        report.set(Some(loaded));
-                        note.set(None);
-                    }
-                    Err(_) => note.set(Some("The report could not be read.".to_owned())),
-                },
-                Ok((_, body)) => note.set(Some(
-                    serde_json::from_str::<porchlight_protocol::api::ApiError>(&body)
-                        .map(|refusal| refusal.message)
-                        .unwrap_or_else(|_| "The relay could not make the report.".to_owned()),
-                )),
-                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
+            match api::get::<Report>(&format!("/api/reports?{query}")).await {
+                Ok(loaded) => {
+                    from.set(loaded.from.clone());
+                    to.set(loaded.to.clone());
+                    report.set(Some(loaded));
+                    note.set(None);
+                }
+                Err(failure) => note.set(Some(failure.message())),
             }
         });
     };

@@ -3,18 +3,23 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::api::ApiError;
-use porchlight_protocol::{ConversationStatus, TicketCategory, TicketDetail, TicketLine};
+use porchlight_protocol::ConversationStatus;
+use porchlight_protocol::api::tickets::{
+    Assignment, NewTicket, TicketCategory, TicketDetail, TicketLine, TicketStatus,
+};
 
-use crate::app::api;
+use crate::api;
 use crate::state::ConsoleState;
 
 async fn load(tickets: RwSignal<Vec<TicketLine>>) {
-    if let Ok((200, body)) = api("GET", "/api/tickets", None).await
-        && let Ok(list) = serde_json::from_str(&body)
-    {
+    if let Ok(list) = api::get("/api/tickets").await {
         tickets.set(list);
     }
+}
+
+/// A request body as the JSON `change` sends.
+fn typed(body: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 fn chat_label(status: ConversationStatus) -> &'static str {
@@ -27,7 +32,7 @@ fn chat_label(status: ConversationStatus) -> &'static str {
 }
 
 #[component]
-pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> impl IntoView {
+pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> impl IntoView {
     let tickets = RwSignal::new(Vec::<TicketLine>::new());
     let note = RwSignal::new(None::<String>);
     let opened = RwSignal::new(None::<TicketDetail>);
@@ -36,17 +41,13 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
     let subject = RwSignal::new(String::new());
     let categories = RwSignal::new(Vec::<TicketCategory>::new());
     spawn_local(async move {
-        if let Ok((200, body)) = api("GET", "/api/ticket-categories", None).await
-            && let Ok(list) = serde_json::from_str(&body)
-        {
+        if let Ok(list) = api::get("/api/ticket-categories").await {
             categories.set(list);
         }
     });
     let open = move |id: i64| {
         spawn_local(async move {
-            if let Ok((200, body)) = api("GET", &format!("/api/tickets/{id}"), None).await
-                && let Ok(detail) = serde_json::from_str(&body)
-            {
+            if let Ok(detail) = api::get(&format!("/api/tickets/{id}")).await {
                 opened.set(Some(detail));
             }
         });
@@ -64,19 +65,13 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
     // A change, then the list and the open ticket again.
     let change = move |method: &'static str, path: String, body: serde_json::Value| {
         spawn_local(async move {
-            match api(method, &path, Some(body.to_string())).await {
-                Ok((200..=299, _)) => note.set(None),
-                Ok((_, answer)) => note.set(Some(
-                    serde_json::from_str::<ApiError>(&answer)
-                        .map(|refusal| refusal.message)
-                        .unwrap_or_else(|_| "The relay could not do that.".to_owned()),
-                )),
-                Err(_) => note.set(Some("The relay is unreachable.".to_owned())),
+            match api::act(method, &path, Some(&body)).await {
+                Ok(()) => note.set(None),
+                Err(failure) => note.set(Some(failure.message())),
             }
             load(tickets).await;
             if let Some(id) = opened.get_untracked().map(|detail| detail.ticket.id)
-                && let Ok((200, body)) = api("GET", &format!("/api/tickets/{id}"), None).await
-                && let Ok(detail) = serde_json::from_str(&body)
+                && let Ok(detail) = api::get(&format!("/api/tickets/{id}")).await
             {
                 opened.set(Some(detail));
             }
@@ -100,7 +95,7 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
         change(
             "PUT",
             format!("/api/tickets/{id}/agent"),
-            serde_json::json!({ "agent_id": me }),
+            typed(&Assignment { agent_id: me }),
         );
     };
     view! {
@@ -108,7 +103,7 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
             <h2>"Tickets"</h2>
             <form class="inline-form" on:submit=move |event| {
                 event.prevent_default();
-                change("POST", "/api/tickets".to_owned(), serde_json::json!({"subject": subject.get_untracked()}));
+                change("POST", "/api/tickets".to_owned(), typed(&NewTicket { subject: subject.get_untracked(), team: None }));
                 subject.set(String::new());
             }>
                 <input aria-label="New ticket subject" placeholder="subject" prop:value=move || subject.get() on:input=move |event| subject.set(event_target_value(&event))/>
@@ -186,7 +181,7 @@ pub fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> imp
                             {let closed = detail.ticket.status == "closed";
                              view! {
                                 <button class="ghost" on:click=move |_| change("PUT", format!("/api/tickets/{id}/status"),
-                                    serde_json::json!({"status": if closed { "open" } else { "closed" }}))>
+                                    typed(&TicketStatus { status: if closed { "open" } else { "closed" }.to_owned() }))>
                                     {if closed { "Reopen ticket" } else { "Close ticket" }}
                                 </button>
                              }}

@@ -1,9 +1,13 @@
 //! What the relay's HTTP API and the console exchange, defined once: the error body
 //! and its codes, and each page's request and answer bodies.
 
+pub mod ai;
+pub mod canned;
 mod error;
 pub mod people;
 pub mod profiles;
+pub mod reports;
+pub mod session;
 pub mod tickets;
 
 pub use error::{ApiCode, ApiError};

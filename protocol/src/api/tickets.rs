@@ -1,9 +1,10 @@
-//! The Tickets page's request bodies (`/api/tickets`); the answers are
-//! [`crate::TicketLine`] and [`crate::TicketDetail`].
+//! The Tickets page's bodies (`/api/tickets`, `/api/ticket-categories`).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::AgentId;
+use crate::{AgentId, AgentInfo, ConversationId, ConversationStatus};
 
 /// `PUT /api/tickets/ID/agent`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -30,4 +31,57 @@ pub struct NewTicket {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct TicketCreated {
     pub id: i64,
+}
+
+/// A ticket as `GET /api/tickets` lists it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketLine {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    /// The visitor who asked.
+    pub requester: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentInfo>,
+    pub created_at: i64,
+    /// The latest chat linked to the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<TicketChat>,
+}
+
+/// A ticket category field and the values it may take.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketCategory {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// A ticket with its notes and every linked chat, as `GET /api/tickets/ID` shows it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketDetail {
+    pub ticket: TicketLine,
+    /// Category name → the ticket's value.
+    #[serde(default)]
+    pub categories: BTreeMap<String, String>,
+    pub notes: Vec<TicketNote>,
+    /// The chats linked to the ticket, oldest first.
+    pub chats: Vec<TicketChat>,
+}
+
+/// A note on a ticket; `transcript` notes are a linked chat's messages.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketNote {
+    pub kind: String,
+    pub body: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<ConversationId>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketChat {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
 }

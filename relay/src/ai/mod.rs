@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 
 use porchlight_protocol::ConversationId;
+pub use porchlight_protocol::api::ai::ProviderKind;
 pub use provider::{AiError, Piece, Provider};
 pub use reply::{AgentConfig, EscalationMode, Signal};
-pub use settings::{AiSettings, ProviderKind};
+pub use settings::AiSettings;
 
 use crate::store::{Store, StoreError};
 

@@ -12,7 +12,9 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::settings::{AiSettings, ProviderKind};
+use porchlight_protocol::api::ai::ProviderKind;
+
+use super::settings::AiSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AiError {

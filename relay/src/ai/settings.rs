@@ -1,19 +1,8 @@
 //! Which AI provider the relay talks to, from the `[ai]` table of the config file or
 //! from the console (which wins once saved). Secrets are never sent back.
 
+use porchlight_protocol::api::ai::{AiSettingsForm, AiSettingsView, ProviderKind};
 use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// No model: the AI agent answers with cited passages.
-    #[default]
-    None,
-    OpenAi,
-    Azure,
-    /// Any server speaking OpenAI's API at a base URL (Ollama, vLLM, LM Studio).
-    Compatible,
-}
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -136,51 +125,6 @@ impl AiSettings {
             timeout_secs: form.timeout_secs,
         }
     }
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct AiSettingsView {
-    pub provider: ProviderKind,
-    pub api_key_set: bool,
-    pub chat_model: String,
-    pub embedding_model: String,
-    pub base_url: String,
-    pub endpoint: String,
-    pub api_version: String,
-    pub chat_deployment: String,
-    pub embedding_deployment: String,
-    pub timeout_secs: u64,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct AiSettingsForm {
-    pub provider: ProviderKind,
-    /// Absent or empty: keep the stored key.
-    #[serde(default)]
-    pub api_key: Option<String>,
-    #[serde(default)]
-    pub clear_api_key: bool,
-    #[serde(default)]
-    pub chat_model: String,
-    #[serde(default)]
-    pub embedding_model: String,
-    #[serde(default)]
-    pub base_url: String,
-    #[serde(default)]
-    pub endpoint: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub chat_deployment: String,
-    #[serde(default)]
-    pub embedding_deployment: String,
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-}
-
-fn default_timeout() -> u64 {
-    30
 }
 
 #[cfg(test)]

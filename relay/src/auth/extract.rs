@@ -46,7 +46,10 @@ fn admin(agent: Agent) -> Result<Agent, ApiError> {
     if agent.role == Role::Admin {
         Ok(agent)
     } else {
-        Err(ApiError::new(ApiCode::AdminOnly, "Only admins can do that."))
+        Err(ApiError::new(
+            ApiCode::AdminOnly,
+            "Only admins can do that.",
+        ))
     }
 }
 

@@ -19,8 +19,8 @@ use crate::chat::context::describe_browser;
 use crate::flow::{Flow, FlowState};
 use crate::hub::{Audience, NOBODY};
 use crate::knowledge::{self, QueryVector};
-use crate::store::knowledge::Hit;
 use crate::state::AppState;
+use crate::store::knowledge::Hit;
 use crate::store::{Conversation, MessageKind, NewMessage, StoreError};
 
 /// Passages retrieved for each question.

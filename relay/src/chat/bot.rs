@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use porchlight_protocol::{
-    Author, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent, to_text,
+    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent,
+    to_text,
 };
 
 use super::events::{announce_conversation, announce_message};
@@ -155,22 +156,38 @@ pub struct TurnResult {
     pub acked: Option<porchlight_protocol::ChatMessage>,
 }
 
-/// Runs one turn and stores it. `first_message` is a visitor message that opened the
-/// conversation (it is stored before the flow's greeting).
-pub async fn run_turn(
+/// What a turn starts from: the visitor's message (if any), the flow's first outputs,
+/// and what follows once it is stored.
+struct Opening {
+    visitor_message: Option<NewMessage>,
+    outputs: Vec<Output>,
+    /// The flow is done without handing over: a person takes it from here.
+    free_text: bool,
+    /// The visitor asked the AI agent something: it answers once the turn is stored.
+    ask_ai: bool,
+}
+
+impl Opening {
+    fn outputs(visitor_message: Option<NewMessage>, outputs: Vec<Output>) -> Self {
+        Self {
+            visitor_message,
+            outputs,
+            free_text: false,
+            ask_ai: false,
+        }
+    }
+}
+
+/// The flow's first move for `trigger`, applied to `flow_state`.
+fn open_turn(
     state: &AppState,
-    flow: &Arc<Flow>,
+    flow: &Flow,
     conversation: &Conversation,
+    flow_state: &mut FlowState,
+    world: &World,
     trigger: Trigger,
     first_message: Option<(String, String)>,
-    sender: ConnId,
-) -> Result<TurnResult, StoreError> {
-    let world = gather(state, flow, conversation.ticket_id.is_some()).await;
-    let expected_state = conversation.flow_state.clone();
-    let mut flow_state: FlowState = expected_state
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
+) -> Opening {
     let visitor_text = |client_msg_id: String, body: String| {
         NewMessage::text(
             conversation.id,
@@ -181,38 +198,42 @@ pub async fn run_turn(
             body,
         )
     };
-    // The visitor asked the AI agent something: it answers once the turn is stored.
-    let mut ask_ai = false;
-    let (visitor_message, outputs, free_text) = match trigger {
+    match trigger {
         Trigger::Start(step) => {
-            let outputs = flow.start_at(&mut flow_state, &step, &world);
+            let outputs = flow.start_at(flow_state, &step, world);
             let message = first_message.map(|(id, body)| visitor_text(id, body));
             // A chat opened by a question that lands on the AI agent's step: it answers.
-            ask_ai = message.is_some() && flow.ai_agent(&flow_state).is_some();
-            (message, outputs, false)
+            let ask_ai = message.is_some() && flow.ai_agent(flow_state).is_some();
+            Opening {
+                ask_ai,
+                ..Opening::outputs(message, outputs)
+            }
         }
-        Trigger::Escalate => (None, flow.escalate(&mut flow_state, &world), false),
-        Trigger::AiTicket(subject) => (None, vec![Output::CreateTicket { subject }], false),
+        Trigger::Escalate => Opening::outputs(None, flow.escalate(flow_state, world)),
+        Trigger::AiTicket(subject) => {
+            Opening::outputs(None, vec![Output::CreateTicket { subject }])
+        }
         Trigger::Visitor {
             client_msg_id,
             body,
-        } if flow.ai_agent(&flow_state).is_some() => {
-            let step_id = flow_state.step.clone();
+        } if flow.ai_agent(flow_state).is_some() => {
             let message = NewMessage {
-                step_id,
+                step_id: flow_state.step.clone(),
                 ..visitor_text(client_msg_id, body.clone())
             };
-            let escalates = flow.ai_agent(&flow_state).is_some_and(|(config, _)| {
+            let escalates = flow.ai_agent(flow_state).is_some_and(|(config, _)| {
                 reply::asks_for_person(config, &body).is_some_and(|signal| {
                     let failed = state.ai.failed_so_far(conversation.id);
                     reply::hands_over(config, signal, failed)
                 })
             });
             if escalates {
-                (Some(message), flow.escalate(&mut flow_state, &world), false)
+                Opening::outputs(Some(message), flow.escalate(flow_state, world))
             } else {
-                ask_ai = true;
-                (Some(message), Vec::new(), false)
+                Opening {
+                    ask_ai: true,
+                    ..Opening::outputs(Some(message), Vec::new())
+                }
             }
         }
         Trigger::Visitor {
@@ -220,45 +241,42 @@ pub async fn run_turn(
             body,
         } => {
             let step_id = flow_state.step.clone();
-            match flow.answer(&mut flow_state, &body, &world) {
-                Answer::Accepted { value, outputs } => (
+            match flow.answer(flow_state, &body, world) {
+                Answer::Accepted { value, outputs } => Opening::outputs(
                     Some(NewMessage {
                         value: Some(value),
                         step_id,
                         ..visitor_text(client_msg_id, body)
                     }),
                     outputs,
-                    false,
                 ),
-                Answer::Rejected { outputs } => (
+                Answer::Rejected { outputs } => Opening::outputs(
                     Some(NewMessage {
                         step_id,
                         ..visitor_text(client_msg_id, body)
                     }),
                     outputs,
-                    false,
                 ),
-                // The flow is done without handing over: a person takes it from here.
-                Answer::NotWaiting => (Some(visitor_text(client_msg_id, body)), Vec::new(), true),
+                Answer::NotWaiting => Opening {
+                    free_text: true,
+                    ..Opening::outputs(Some(visitor_text(client_msg_id, body)), Vec::new())
+                },
             }
         }
-    };
-    let mut turn = FlowTurn {
-        expected_state,
-        visitor_message,
-        bot_name: flow.profile.appearance.title.clone(),
-        bot_messages: Vec::new(),
-        flow_state: String::new(),
-        current_step: None,
-        queue: free_text,
-        queue_teams: Vec::new(),
-        upload_policy: (
-            AttachmentPolicy::Prevent,
-            flow.profile.agents_can_toggle_uploads,
-        ),
-        end: false,
-        ticket_subject: None,
-    };
+    }
+}
+
+/// Applies the flow's outputs to the turn, following webhooks (whose answers the flow
+/// goes on from) until the flow has nothing more to do.
+async fn apply_outputs(
+    state: &AppState,
+    flow: &Flow,
+    conversation: &Conversation,
+    flow_state: &mut FlowState,
+    world: &World,
+    outputs: Vec<Output>,
+    turn: &mut FlowTurn,
+) {
     let mut pending = outputs;
     while !pending.is_empty() {
         let mut next = Vec::new();
@@ -280,12 +298,66 @@ pub async fn run_turn(
                 } => {
                     let response =
                         call_webhook(state, &url, timeout_ms, conversation, &variables).await;
-                    next = flow.webhook_done(&mut flow_state, response.as_ref(), &world);
+                    next = flow.webhook_done(flow_state, response.as_ref(), world);
                 }
             }
         }
         pending = next;
     }
+}
+
+/// Runs one turn and stores it. `first_message` is a visitor message that opened the
+/// conversation (it is stored before the flow's greeting).
+pub async fn run_turn(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    conversation: &Conversation,
+    trigger: Trigger,
+    first_message: Option<(String, String)>,
+    sender: ConnId,
+) -> Result<TurnResult, StoreError> {
+    let world = gather(state, flow, conversation.ticket_id.is_some()).await;
+    let expected_state = conversation.flow_state.clone();
+    let mut flow_state: FlowState = expected_state
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let opening = open_turn(
+        state,
+        flow,
+        conversation,
+        &mut flow_state,
+        &world,
+        trigger,
+        first_message,
+    );
+    let mut turn = FlowTurn {
+        expected_state,
+        visitor_message: opening.visitor_message,
+        bot_name: flow.profile.appearance.title.clone(),
+        bot_messages: Vec::new(),
+        flow_state: String::new(),
+        current_step: None,
+        queue: opening.free_text,
+        queue_teams: Vec::new(),
+        upload_policy: (
+            AttachmentPolicy::Prevent,
+            flow.profile.agents_can_toggle_uploads,
+        ),
+        end: false,
+        ticket_subject: None,
+    };
+    let outputs = opening.outputs;
+    apply_outputs(
+        state,
+        flow,
+        conversation,
+        &mut flow_state,
+        &world,
+        outputs,
+        &mut turn,
+    )
+    .await;
     // A chat the visitor opened by writing must reach someone: if the flow only
     // greeted and stopped, a person takes it.
     if turn.visitor_message.is_some() && flow_state.waiting.is_none() && !turn.queue && !turn.end {
@@ -307,25 +379,9 @@ pub async fn run_turn(
             conversation: updated,
             messages,
         } => {
-            let mut acked = None;
-            for message in &messages {
-                if message.author == Author::Visitor {
-                    announce_message(&state.hub, message, Some(sender));
-                    acked = Some(message.clone());
-                } else {
-                    announce_message(&state.hub, message, None);
-                }
-            }
-            announce_prompt(state, conversation.id, prompt);
-            if ask_ai {
+            let acked = announce_turn(state, &updated, &messages, prompt, sender).await;
+            if opening.ask_ai {
                 super::ai::answer_later(state, Arc::clone(flow), conversation.id);
-            }
-            if updated.status != ConversationStatus::Bot {
-                // Whatever the AI agent held for this chat goes with it.
-                state.ai.forget(conversation.id);
-                announce_conversation(&state.hub, &updated);
-                super::ringing::ring_chat(state, &updated).await;
-                queue::announce(state).await;
             }
             Ok(TurnResult { acked })
         }
@@ -334,6 +390,34 @@ pub async fn run_turn(
         }),
         TurnOutcome::Conflict => Err(StoreError::Conflict),
     }
+}
+
+/// Tells everyone what a stored turn did; returns the visitor's message for the ack.
+async fn announce_turn(
+    state: &AppState,
+    updated: &Conversation,
+    messages: &[ChatMessage],
+    prompt: Option<Prompt>,
+    sender: ConnId,
+) -> Option<ChatMessage> {
+    let mut acked = None;
+    for message in messages {
+        if message.author == Author::Visitor {
+            announce_message(&state.hub, message, Some(sender));
+            acked = Some(message.clone());
+        } else {
+            announce_message(&state.hub, message, None);
+        }
+    }
+    announce_prompt(state, updated.id, prompt);
+    if updated.status != ConversationStatus::Bot {
+        // Whatever the AI agent held for this chat goes with it.
+        state.ai.forget(updated.id);
+        announce_conversation(&state.hub, updated);
+        super::ringing::ring_chat(state, updated).await;
+        queue::announce(state).await;
+    }
+    acked
 }
 
 /// The largest webhook response read.

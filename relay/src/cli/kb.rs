@@ -13,7 +13,7 @@ use porchlight_relay::store::{SiteId, SqliteStore, Store};
 use super::{StoreArgs, config_of};
 
 #[derive(Subcommand)]
-pub enum KbCommand {
+pub(crate) enum KbCommand {
     /// Import a Markdown, HTML or text file, or every such file under a folder.
     Import {
         path: PathBuf,
@@ -111,7 +111,7 @@ fn progress(label: &str, done: usize, total: usize) {
     }
 }
 
-pub async fn run(command: KbCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(command: KbCommand) -> anyhow::Result<()> {
     match command {
         KbCommand::Import { path, site, store } => {
             let files = import::files(&path)?;
@@ -150,11 +150,10 @@ pub async fn run(command: KbCommand) -> anyhow::Result<()> {
                 max_pages,
                 max_depth,
             };
-            let report =
-                crawl::crawl(&http, store.as_ref(), site, &url, limits, |done, seen| {
-                    eprint!("\rcrawled {done} page(s), {seen} seen");
-                })
-                .await?;
+            let report = crawl::crawl(&http, store.as_ref(), site, &url, limits, |done, seen| {
+                eprint!("\rcrawled {done} page(s), {seen} seen");
+            })
+            .await?;
             eprintln!();
             store.flush().await?;
             for skipped in &report.skipped {

@@ -1,9 +1,9 @@
 //! The `porchlight` command's subcommands, one file each; `main.rs` parses and
 //! dispatches.
 
-pub mod kb;
-pub mod profiles;
-pub mod serve;
+pub(crate) mod kb;
+pub(crate) mod profiles;
+pub(crate) mod serve;
 
 use std::path::PathBuf;
 
@@ -13,17 +13,17 @@ use porchlight_relay::config::{Config, Overrides};
 use porchlight_relay::store::SqliteStore;
 
 #[derive(Args, Clone)]
-pub struct StoreArgs {
+pub(crate) struct StoreArgs {
     /// Folder of the SQLite database [default: ./data]
     #[arg(long, env = "PORCHLIGHT_DATA")]
-    pub data: Option<PathBuf>,
+    pub(crate) data: Option<PathBuf>,
     /// TOML config file (its `data` is used)
     #[arg(long, env = "PORCHLIGHT_CONFIG")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// The configuration a subcommand that only reads or writes the store runs with.
-pub fn config_of(args: StoreArgs) -> anyhow::Result<Config> {
+pub(crate) fn config_of(args: StoreArgs) -> anyhow::Result<Config> {
     Ok(Config::resolve(Overrides {
         data: args.data,
         config: args.config,
@@ -31,7 +31,7 @@ pub fn config_of(args: StoreArgs) -> anyhow::Result<Config> {
     })?)
 }
 
-pub fn open_store(args: StoreArgs) -> anyhow::Result<SqliteStore> {
+pub(crate) fn open_store(args: StoreArgs) -> anyhow::Result<SqliteStore> {
     let config = config_of(args)?;
     SqliteStore::open(&config.data_dir)
         .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))

@@ -10,7 +10,7 @@ use porchlight_relay::store::Store;
 use super::{StoreArgs, open_store};
 
 #[derive(Subcommand)]
-pub enum ProfilesCommand {
+pub(crate) enum ProfilesCommand {
     /// Check a profile file (TOML, or JSON by extension); exits non-zero on errors.
     Check { file: PathBuf },
     /// Check a profile file and make it the site's chat profile.
@@ -35,7 +35,7 @@ pub enum ProfilesCommand {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     Toml,
     Json,
 }
@@ -46,7 +46,7 @@ fn print_problems(problems: &[Problem]) {
     }
 }
 
-pub async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
     match command {
         ProfilesCommand::Check { file } => match profiles::check_file(&file) {
             Ok((flow, warnings)) => {
@@ -103,4 +103,3 @@ pub async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
         }
     }
 }
-

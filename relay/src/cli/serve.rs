@@ -10,7 +10,7 @@ use porchlight_relay::server::Relay;
 use porchlight_relay::store::Durability;
 
 #[derive(Args, Clone, Default)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "PORCHLIGHT_ADDR")]
     addr: Option<SocketAddr>,
@@ -29,7 +29,7 @@ pub struct ServeArgs {
     durability: Option<Durability>,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::resolve(Overrides {
         addr: args.addr,
         data: args.data,

@@ -9,8 +9,8 @@ use porchlight_protocol::{InputKind, Prompt};
 use serde::{Deserialize, Serialize};
 
 use super::{Action, Condition, Flow, InputType, Step, VariableTest};
-use crate::store::AttachmentPolicy;
 use crate::ai::AgentConfig;
+use crate::store::AttachmentPolicy;
 
 /// A guard against runaway flows; validation already refuses loops without a wait.
 const MAX_STEPS_PER_TURN: usize = 64;

@@ -5,17 +5,18 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::ApiCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::conversations::visible_chat;
 use crate::ai::reply::sanitize;
-use crate::ai::settings::{AiSettingsForm, AiSettingsView};
 use crate::ai::{AiError, Provider, SETTINGS_KEY, prompt};
 use crate::auth::{Admin, AdminWriting, LoggedIn, LoggedInWriting};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::Conversation;
+use porchlight_protocol::api::ai::{
+    AiSettingsForm, AiSettingsView, ConnectionTest, HelperText, Helpers, TranslateRequest,
+};
 
 /// Messages of a chat read for a helper.
 const HELPER_HISTORY: usize = 200;
@@ -32,12 +33,12 @@ fn ai_failed(err: &AiError) -> ApiError {
 }
 
 /// `GET /api/admin/ai`: the settings, without the key.
-pub async fn settings(State(state): State<AppState>, _: Admin) -> Json<AiSettingsView> {
+pub(crate) async fn settings(State(state): State<AppState>, _: Admin) -> Json<AiSettingsView> {
     Json(state.ai.settings().view())
 }
 
 /// `PUT /api/admin/ai`: checks, stores and starts using new settings.
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(form): Json<AiSettingsForm>,
@@ -55,11 +56,11 @@ pub async fn update(
 
 /// `POST /api/admin/ai/test`: tries the settings in the form (unsaved; an empty key
 /// uses the saved one) and says plainly what failed.
-pub async fn test(
+pub(crate) async fn test(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(form): Json<AiSettingsForm>,
-) -> Json<Value> {
+) -> Json<ConnectionTest> {
     let settings = state.ai.settings().update(form);
     let result = match Provider::from_settings(&settings) {
         Ok(Some(provider)) => provider.test().await,
@@ -68,15 +69,20 @@ pub async fn test(
         }
         Err(err) => Err(err),
     };
-    match result {
-        Ok(message) => Json(json!({ "ok": true, "message": message })),
-        Err(err) => Json(json!({ "ok": false, "message": err.to_string() })),
-    }
+    Json(match result {
+        Ok(message) => ConnectionTest { ok: true, message },
+        Err(err) => ConnectionTest {
+            ok: false,
+            message: err.to_string(),
+        },
+    })
 }
 
 /// `GET /api/ai`: whether the console's AI helpers work (a provider is set).
-pub async fn helpers(State(state): State<AppState>, _: LoggedIn) -> Json<Value> {
-    Json(json!({ "helpers": state.ai.provider().is_some() }))
+pub(crate) async fn helpers(State(state): State<AppState>, _: LoggedIn) -> Json<Helpers> {
+    Json(Helpers {
+        helpers: state.ai.provider().is_some(),
+    })
 }
 
 /// Runs one helper prompt over the chat's transcript.
@@ -84,7 +90,7 @@ async fn helper(
     state: &AppState,
     conversation: &Conversation,
     instruction: &str,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HelperText>> {
     let provider = state
         .ai
         .provider()
@@ -117,45 +123,39 @@ async fn helper(
         .complete(messages)
         .await
         .map_err(|err| ai_failed(&err))?;
-    Ok(Json(json!({ "text": sanitize(&text) })))
+    Ok(Json(HelperText {
+        text: sanitize(&text),
+    }))
 }
 
 /// `POST /api/conversations/{id}/ai/suggest`: a reply the agent may edit and send.
-pub async fn suggest(
+pub(crate) async fn suggest(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HelperText>> {
     let conversation = visible_chat(&state, &agent, id).await?;
     helper(&state, &conversation, "Write the agent's next reply to the visitor (\"user\"): short, friendly and helpful. Reply with the message only.").await
 }
 
 /// `POST /api/conversations/{id}/ai/summary`: what the chat is about so far.
-pub async fn summary(
+pub(crate) async fn summary(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HelperText>> {
     let conversation = visible_chat(&state, &agent, id).await?;
     helper(&state, &conversation, "Summarise the conversation for an agent taking it over: the visitor's problem, what has been tried, and what is still open, in at most five short lines.").await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TranslateRequest {
-    text: String,
-    /// The agent's language, as a name or a BCP 47 tag ("English", "de").
-    language: String,
-}
-
 /// `POST /api/conversations/{id}/ai/translate`: a visitor's message in the agent's
 /// language.
-pub async fn translate(
+pub(crate) async fn translate(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Path(id): Path<i64>,
     Json(request): Json<TranslateRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HelperText>> {
     visible_chat(&state, &agent, id).await?;
     let language: String = request
         .language
@@ -186,5 +186,7 @@ pub async fn translate(
         .complete(messages)
         .await
         .map_err(|err| ai_failed(&err))?;
-    Ok(Json(json!({ "text": sanitize(&text) })))
+    Ok(Json(HelperText {
+        text: sanitize(&text),
+    }))
 }

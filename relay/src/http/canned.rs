@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use porchlight_protocol::MAX_BODY_CHARS;
 use porchlight_protocol::api::ApiCode;
-use porchlight_protocol::{CannedText, MAX_BODY_CHARS};
-use serde::Deserialize;
+use porchlight_protocol::api::canned::{CannedForm, CannedText};
 
 use crate::auth::{AdminWriting, LoggedIn};
 use crate::error::{ApiError, ApiResult};
@@ -17,46 +17,35 @@ const MAX_GROUP_CHARS: usize = 60;
 const MAX_TITLE_CHARS: usize = 80;
 const DEFAULT_GROUP: &str = "General";
 
-/// A canned text as an admin writes it.
-#[derive(Deserialize, Debug)]
-pub struct CannedInput {
-    #[serde(default)]
-    group: String,
-    title: String,
-    body: String,
-}
-
-impl CannedInput {
-    /// The trimmed text, or what is wrong with it.
-    fn check(self, id: i64) -> Result<CannedText, &'static str> {
-        let group = match self.group.trim() {
-            "" => DEFAULT_GROUP.to_owned(),
-            group => group.to_owned(),
-        };
-        let title = self.title.trim().to_owned();
-        let body = self.body.trim().to_owned();
-        if title.is_empty() {
-            return Err("A canned text needs a title.");
-        }
-        if body.is_empty() {
-            return Err("A canned text needs some text.");
-        }
-        if group.chars().count() > MAX_GROUP_CHARS {
-            return Err("Group names are limited to 60 characters.");
-        }
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err("Titles are limited to 80 characters.");
-        }
-        if body.chars().count() > MAX_BODY_CHARS {
-            return Err("Canned texts are limited to 4000 characters, like messages.");
-        }
-        Ok(CannedText {
-            id,
-            group,
-            title,
-            body,
-        })
+/// The trimmed text, or what is wrong with it.
+fn check(input: CannedForm, id: i64) -> Result<CannedText, &'static str> {
+    let group = match input.group.trim() {
+        "" => DEFAULT_GROUP.to_owned(),
+        group => group.to_owned(),
+    };
+    let title = input.title.trim().to_owned();
+    let body = input.body.trim().to_owned();
+    if title.is_empty() {
+        return Err("A canned text needs a title.");
     }
+    if body.is_empty() {
+        return Err("A canned text needs some text.");
+    }
+    if group.chars().count() > MAX_GROUP_CHARS {
+        return Err("Group names are limited to 60 characters.");
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err("Titles are limited to 80 characters.");
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err("Canned texts are limited to 4000 characters, like messages.");
+    }
+    Ok(CannedText {
+        id,
+        group,
+        title,
+        body,
+    })
 }
 
 /// The store's refusals, in this resource's words.
@@ -72,37 +61,40 @@ fn refused(err: StoreError) -> ApiError {
 }
 
 /// `GET /api/canned`: every canned text, by group and title.
-pub async fn list(State(state): State<AppState>, _: LoggedIn) -> ApiResult<Json<Vec<CannedText>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _: LoggedIn,
+) -> ApiResult<Json<Vec<CannedText>>> {
     Ok(Json(state.store.canned_texts().await?))
 }
 
 /// `POST /api/canned` (admins).
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     _: AdminWriting,
-    Json(input): Json<CannedInput>,
+    Json(input): Json<CannedForm>,
 ) -> ApiResult<(StatusCode, Json<CannedText>)> {
     let saved = save(&state, 0, input).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
 /// `PUT /api/canned/{id}` (admins).
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     _: AdminWriting,
     Path(id): Path<i64>,
-    Json(input): Json<CannedInput>,
+    Json(input): Json<CannedForm>,
 ) -> ApiResult<Json<CannedText>> {
     Ok(Json(save(&state, id, input).await?))
 }
 
-async fn save(state: &AppState, id: i64, input: CannedInput) -> ApiResult<CannedText> {
-    let text = input.check(id).map_err(ApiError::invalid)?;
+async fn save(state: &AppState, id: i64, input: CannedForm) -> ApiResult<CannedText> {
+    let text = check(input, id).map_err(ApiError::invalid)?;
     state.store.save_canned(text).await.map_err(refused)
 }
 
 /// `DELETE /api/canned/{id}` (admins).
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     _: AdminWriting,
     Path(id): Path<i64>,

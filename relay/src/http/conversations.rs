@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::store::{Agent, Conversation, StoreError};
 
 /// The teams an agent is in.
-pub async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, StoreError> {
     Ok(state
         .store
         .agent_snapshots()
@@ -27,7 +27,11 @@ pub async fn teams_of(state: &AppState, agent: AgentId) -> Result<Vec<String>, S
 
 /// The chat `id` if `agent` may see it; `404` for a chat they may not see, as for one
 /// that does not exist.
-pub async fn visible_chat(state: &AppState, agent: &Agent, id: i64) -> ApiResult<Conversation> {
+pub(crate) async fn visible_chat(
+    state: &AppState,
+    agent: &Agent,
+    id: i64,
+) -> ApiResult<Conversation> {
     let teams = teams_of(state, agent.id).await?;
     let viewer = Viewer {
         id: agent.id,
@@ -42,7 +46,7 @@ pub async fn visible_chat(state: &AppState, agent: &Agent, id: i64) -> ApiResult
 
 /// `GET /api/conversations/{id}/estimate`: `$WAITTIME` (and `$QUEUEPOSITION` while the
 /// chat waits) as the queue stands, for canned text; agents who may see the chat.
-pub async fn estimate(
+pub(crate) async fn estimate(
     State(state): State<AppState>,
     LoggedIn(agent): LoggedIn,
     Path(id): Path<i64>,

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::auth::{Admin, AdminWriting};
 use crate::error::{ApiError, ApiResult};
-use crate::knowledge::crawl::{self, CrawlReport, Limits};
 use crate::knowledge;
+use crate::knowledge::crawl::{self, CrawlReport, Limits};
 use crate::server::DEMO_SITE_KEY;
 use crate::state::AppState;
 use crate::store::SiteId;
@@ -23,7 +23,7 @@ const MAX_UPLOAD_CHARS: usize = 2 * 1024 * 1024;
 const MAX_CONSOLE_PAGES: usize = 500;
 
 #[derive(Deserialize)]
-pub struct SiteQuery {
+pub(crate) struct SiteQuery {
     #[serde(default)]
     site: Option<String>,
 }
@@ -38,7 +38,7 @@ async fn site_of(state: &AppState, query: &SiteQuery) -> ApiResult<SiteId> {
 }
 
 /// `GET /api/admin/knowledge`: the site's documents.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     _: Admin,
     Query(query): Query<SiteQuery>,
@@ -49,7 +49,7 @@ pub async fn list(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Upload {
+pub(crate) struct Upload {
     /// The file name: its extension says the format; uploading the same name again
     /// replaces the document.
     name: String,
@@ -57,7 +57,7 @@ pub struct Upload {
 }
 
 /// `POST /api/admin/knowledge`: adds or replaces one document.
-pub async fn upload(
+pub(crate) async fn upload(
     State(state): State<AppState>,
     _: AdminWriting,
     Query(query): Query<SiteQuery>,
@@ -90,7 +90,7 @@ pub async fn upload(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CrawlRequest {
+pub(crate) struct CrawlRequest {
     url: String,
     #[serde(default)]
     max_pages: Option<usize>,
@@ -99,7 +99,7 @@ pub struct CrawlRequest {
 }
 
 /// `POST /api/admin/knowledge/crawl`: crawls a help site and answers with the report.
-pub async fn crawl(
+pub(crate) async fn crawl(
     State(state): State<AppState>,
     _: AdminWriting,
     Query(query): Query<SiteQuery>,
@@ -137,7 +137,7 @@ pub async fn crawl(
 }
 
 /// `DELETE /api/admin/knowledge/{id}`.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     _: AdminWriting,
     Path(id): Path<i64>,

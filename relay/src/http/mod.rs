@@ -23,7 +23,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::state::AppState;
 use crate::ws;
 
-
 /// Every route of the relay.
 pub fn router(state: AppState) -> Router {
     // Room for the multipart framing around the largest allowed file.
@@ -80,7 +79,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tickets/{id}/categories", put(tickets::set_categories))
         .route("/api/tickets/{id}/status", put(tickets::set_status))
         .route("/api/ticket-categories", get(tickets::categories))
-        .route("/api/conversations/{id}/estimate", get(conversations::estimate))
+        .route(
+            "/api/conversations/{id}/estimate",
+            get(conversations::estimate),
+        )
         .route("/api/admin/categories", post(tickets::create_category))
         .route("/api/tickets/{id}/agent", put(tickets::assign))
         .route("/api/canned", get(canned::list).post(canned::create))
@@ -88,10 +90,7 @@ pub fn router(state: AppState) -> Router {
             "/api/canned/{id}",
             put(canned::update).delete(canned::delete),
         )
-        .route(
-            "/api/admin/ai",
-            get(ai::settings).put(ai::update),
-        )
+        .route("/api/admin/ai", get(ai::settings).put(ai::update))
         .route("/api/admin/ai/test", post(ai::test))
         .route("/api/ai", get(ai::helpers))
         .route(
@@ -100,21 +99,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/knowledge/crawl", post(knowledge::crawl))
         .route("/api/admin/knowledge/{id}", delete(knowledge::delete))
-        .route(
-            "/api/conversations/{id}/ai/suggest",
-            post(ai::suggest),
-        )
-        .route(
-            "/api/conversations/{id}/ai/summary",
-            post(ai::summary),
-        )
-        .route(
-            "/api/conversations/{id}/ai/translate",
-            post(ai::translate),
-        )
+        .route("/api/conversations/{id}/ai/suggest", post(ai::suggest))
+        .route("/api/conversations/{id}/ai/summary", post(ai::summary))
+        .route("/api/conversations/{id}/ai/translate", post(ai::translate))
         .route("/api/profiles", get(profiles::list).post(profiles::create))
         .route("/api/profiles/check", post(profiles::check))
-        .route("/api/profiles/{id}", get(profiles::read).put(profiles::update))
+        .route(
+            "/api/profiles/{id}",
+            get(profiles::read).put(profiles::update),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -20,11 +20,11 @@ const AI_DEMO_PAGE: &str = include_str!("../../../examples/ai-demo.html");
 /// The loader a site owner's `<script>` tag fetches.
 const EMBED_JS: &str = include_str!("../../../widget/embed.js");
 
-pub async fn demo_page() -> Response {
+pub(crate) async fn demo_page() -> Response {
     html_page(DEMO_PAGE)
 }
 
-pub async fn ai_demo_page() -> Response {
+pub(crate) async fn ai_demo_page() -> Response {
     html_page(AI_DEMO_PAGE)
 }
 
@@ -39,7 +39,7 @@ fn html_page(page: &'static str) -> Response {
         .into_response()
 }
 
-pub async fn embed_js() -> Response {
+pub(crate) async fn embed_js() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -51,13 +51,13 @@ pub async fn embed_js() -> Response {
 }
 
 #[derive(Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     status: &'static str,
     visitors: usize,
     agents: usize,
 }
 
-pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
+pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Health> {
     let (visitors, agents) = state.hub.counts();
     Json(Health {
         status: "ok",
@@ -67,13 +67,13 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
 }
 
 #[derive(Deserialize)]
-pub struct WidgetQuery {
+pub(crate) struct WidgetQuery {
     site: Option<String>,
 }
 
 /// What the loader needs to draw the launcher.
 #[derive(Serialize)]
-pub struct Launcher {
+pub(crate) struct Launcher {
     /// Inside the profile's working hours.
     online: bool,
     colour: String,
@@ -85,7 +85,7 @@ pub struct Launcher {
 /// `GET /api/v1/sites/{key}/launcher`: whether the chat is open and how the launcher
 /// looks, for the loader (and any page, e.g. to hide its own chat link out of hours).
 /// Public and readable cross-origin: it holds nothing private.
-pub async fn launcher(
+pub(crate) async fn launcher(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> ApiResult<Response> {
@@ -125,7 +125,7 @@ pub async fn launcher(
 }
 
 /// Who may frame the widget: the relay itself and the site's allowed origins.
-pub fn frame_ancestors(allowed_origins: &[String]) -> String {
+pub(crate) fn frame_ancestors(allowed_origins: &[String]) -> String {
     if allowed_origins.iter().any(|origin| origin == "*") {
         return "frame-ancestors *".to_owned();
     }
@@ -174,7 +174,7 @@ fn html(body: String, csp: &str) -> Response {
 }
 
 /// `GET /widget/?site=KEY`: the widget app, framable only by the site's origins.
-pub async fn widget_page(
+pub(crate) async fn widget_page(
     State(state): State<AppState>,
     Query(query): Query<WidgetQuery>,
 ) -> Response {
@@ -203,7 +203,7 @@ pub async fn widget_page(
 }
 
 /// `GET /console/`: the agent console, never framed.
-pub async fn console_page(State(state): State<AppState>) -> Response {
+pub(crate) async fn console_page(State(state): State<AppState>) -> Response {
     match index_html(&state.config.assets_dir.join("console/index.html")).await {
         Ok(body) => html(body, "frame-ancestors 'none'"),
         Err(response) => response,
@@ -211,7 +211,7 @@ pub async fn console_page(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /widget/*` and `/console/*`: the built files (hashed names, so cached long).
-pub async fn asset(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn asset(State(state): State<AppState>, request: Request) -> Response {
     // Pages are served only by their own routes, with their frame-ancestors policy;
     // an encoded path (`%69ndex.html`) must not reach them through here.
     let path = request.uri().path();
@@ -238,7 +238,7 @@ pub async fn asset(State(state): State<AppState>, request: Request) -> Response 
     }
 }
 
-pub async fn console_redirect() -> Redirect {
+pub(crate) async fn console_redirect() -> Redirect {
     Redirect::permanent("/console/")
 }
 

@@ -57,13 +57,16 @@ fn agent_form(account: AgentAccount) -> AgentForm {
 }
 
 /// `GET /api/admin/agents`.
-pub async fn agents(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Vec<AgentForm>>> {
+pub(crate) async fn agents(
+    State(state): State<AppState>,
+    _: Admin,
+) -> ApiResult<Json<Vec<AgentForm>>> {
     let accounts = state.store.agent_accounts().await?;
     Ok(Json(accounts.into_iter().map(agent_form).collect()))
 }
 
 /// `POST /api/admin/agents`: creates an agent with a one-time password, shown once.
-pub async fn create_agent(
+pub(crate) async fn create_agent(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(input): Json<NewAgent>,
@@ -139,7 +142,7 @@ fn account_of(id: i64, input: AgentForm) -> ApiResult<AgentAccount> {
 
 /// `PUT /api/admin/agents/{id}`: name, role, teams, access level and capacity. The
 /// agent's consoles reconnect so the change applies at once.
-pub async fn update_agent(
+pub(crate) async fn update_agent(
     State(state): State<AppState>,
     _: AdminWriting,
     Path(id): Path<i64>,
@@ -157,12 +160,12 @@ pub async fn update_agent(
 }
 
 /// `GET /api/admin/teams`.
-pub async fn teams(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Vec<String>>> {
+pub(crate) async fn teams(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Vec<String>>> {
     Ok(Json(state.store.team_names().await?))
 }
 
 /// `POST /api/admin/teams`.
-pub async fn create_team(
+pub(crate) async fn create_team(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(input): Json<NewTeam>,
@@ -180,7 +183,7 @@ fn status_form(status: Status) -> StatusForm {
 }
 
 /// `GET /api/admin/statuses`.
-pub async fn statuses(
+pub(crate) async fn statuses(
     State(state): State<AppState>,
     _: Admin,
 ) -> ApiResult<Json<Vec<StatusForm>>> {
@@ -189,16 +192,19 @@ pub async fn statuses(
 }
 
 /// `POST /api/admin/statuses`.
-pub async fn create_status(
+pub(crate) async fn create_status(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(input): Json<StatusForm>,
 ) -> ApiResult<(StatusCode, Json<StatusForm>)> {
-    Ok((StatusCode::CREATED, Json(save_status(&state, 0, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(save_status(&state, 0, input).await?),
+    ))
 }
 
 /// `PUT /api/admin/statuses/{id}`.
-pub async fn update_status(
+pub(crate) async fn update_status(
     State(state): State<AppState>,
     _: AdminWriting,
     Path(id): Path<i64>,
@@ -226,7 +232,10 @@ async fn save_status(state: &AppState, id: i64, input: StatusForm) -> ApiResult<
 }
 
 /// `GET /api/admin/sites`: each site's key, name and secret (for signing ticket links).
-pub async fn sites(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Vec<SiteKeys>>> {
+pub(crate) async fn sites(
+    State(state): State<AppState>,
+    _: Admin,
+) -> ApiResult<Json<Vec<SiteKeys>>> {
     let sites = state.store.sites().await?;
     Ok(Json(
         sites
@@ -241,20 +250,28 @@ pub async fn sites(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Ve
 }
 
 /// `GET /api/admin/settings`: the live-chat rules.
-pub async fn settings(State(state): State<AppState>, _: Admin) -> ApiResult<Json<ChatSettings>> {
+pub(crate) async fn settings(
+    State(state): State<AppState>,
+    _: Admin,
+) -> ApiResult<Json<ChatSettings>> {
     let abandon = state.store.abandon_rules().await?;
     let rules = state.store.chat_rules().await?;
     Ok(Json(ChatSettings {
         abandon,
         prevent_multiple_agents: rules.prevent_multiple_agents,
         one_chat_per_agent: rules.one_chat_per_agent,
-        display: if rules.through_tickets { "tickets" } else { "ring" }.to_owned(),
+        display: if rules.through_tickets {
+            "tickets"
+        } else {
+            "ring"
+        }
+        .to_owned(),
         ticket_agent_only: rules.ticket_agent_only,
     }))
 }
 
 /// `PUT /api/admin/settings`.
-pub async fn update_settings(
+pub(crate) async fn update_settings(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(input): Json<ChatSettings>,

@@ -80,7 +80,7 @@ fn problem_lines(problems: &[Problem]) -> Vec<ProblemLine> {
 }
 
 /// Parses and checks an editor text: the profile when it is valid, and what to show.
-pub fn check_text(text: &str, format: Format) -> (Option<Profile>, Checked) {
+pub(crate) fn check_text(text: &str, format: Format) -> (Option<Profile>, Checked) {
     let profile = match Profile::parse(text, format) {
         Ok(profile) => profile,
         Err(err) => {
@@ -150,7 +150,10 @@ async fn document(
 }
 
 /// `GET /api/profiles`
-pub async fn list(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Vec<ProfileLine>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+) -> ApiResult<Json<Vec<ProfileLine>>> {
     let sites = state.store.sites().await?;
     let profiles = state.store.all_profiles().await?;
     let lines = profiles
@@ -170,7 +173,7 @@ pub async fn list(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Vec
 }
 
 /// `GET /api/profiles/{id}`
-pub async fn read(
+pub(crate) async fn read(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<i64>,
@@ -184,72 +187,88 @@ pub async fn read(
 }
 
 /// `POST /api/profiles/check`: the problems and steps of a text, nothing stored.
-pub async fn check(_: Admin, Json(body): Json<ProfileText>) -> Json<Checked> {
+pub(crate) async fn check(_: Admin, Json(body): Json<ProfileText>) -> Json<Checked> {
     Json(check_text(&body.text, format_of(body.format)).1)
 }
 
-/// A valid profile from the text, or the 422 answer with its problems.
-fn valid(body: &ProfileText) -> Result<Profile, Response> {
+/// Why a save was refused: the text's problems (422, as a check shows them), or an
+/// error in the one shape.
+pub(crate) enum Refused {
+    Problems(Box<Checked>),
+    Error(ApiError),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Problems(checked) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(*checked)).into_response()
+            }
+            Self::Error(err) => err.into_response(),
+        }
+    }
+}
+
+impl<E: Into<ApiError>> From<E> for Refused {
+    fn from(err: E) -> Self {
+        Self::Error(err.into())
+    }
+}
+
+/// A valid profile from the text, or its problems.
+fn valid(body: &ProfileText) -> Result<Profile, Refused> {
     let (profile, checked) = check_text(&body.text, format_of(body.format));
-    profile.ok_or_else(|| (StatusCode::UNPROCESSABLE_ENTITY, Json(checked)).into_response())
+    profile.ok_or_else(|| Refused::Problems(Box::new(checked)))
 }
 
 /// `POST /api/profiles`: create (or replace the site's profile of the same name).
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(body): Json<ProfileText>,
-) -> Result<(StatusCode, Json<ProfileDoc>), Response> {
+) -> Result<(StatusCode, Json<ProfileDoc>), Refused> {
     let profile = valid(&body)?;
-    let saved = async {
-        let key = body.site.unwrap_or_else(|| DEMO_SITE_KEY.into());
-        let site = state
-            .store
-            .site_by_key(&key)
-            .await?
-            .ok_or_else(|| ApiError::new(ApiCode::UnknownSite, "No site has that key."))?;
-        let stored = state
-            .store
-            .save_profile(
-                site.id,
-                &profile.name,
-                profile.render(Format::Json),
-                body.make_default,
-            )
-            .await
-            .map_err(refused)?;
-        Ok::<_, ApiError>(document(&state, stored, Format::Toml).await?)
-    };
-    match saved.await {
-        Ok(doc) => Ok((StatusCode::CREATED, Json(doc))),
-        Err(err) => Err(err.into_response()),
-    }
+    let key = body.site.unwrap_or_else(|| DEMO_SITE_KEY.into());
+    let site = state
+        .store
+        .site_by_key(&key)
+        .await?
+        .ok_or_else(|| ApiError::new(ApiCode::UnknownSite, "No site has that key."))?;
+    let stored = state
+        .store
+        .save_profile(
+            site.id,
+            &profile.name,
+            profile.render(Format::Json),
+            body.make_default,
+        )
+        .await
+        .map_err(refused)?;
+    let doc = document(&state, stored, Format::Toml).await?;
+    Ok((StatusCode::CREATED, Json(doc)))
 }
 
 /// `PUT /api/profiles/{id}`: replace a profile; refused (422) with its problems when
 /// the text is not valid, so nothing stored is ever broken.
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     _: AdminWriting,
     Path(id): Path<i64>,
     Json(body): Json<ProfileText>,
-) -> Result<Json<ProfileDoc>, Response> {
+) -> Result<Json<ProfileDoc>, Refused> {
     let profile = valid(&body)?;
-    let saved = async {
-        let stored = state
+    let stored = state
+        .store
+        .update_profile(id, &profile.name, profile.render(Format::Json))
+        .await
+        .map_err(refused)?;
+    if body.make_default {
+        state
             .store
-            .update_profile(id, &profile.name, profile.render(Format::Json))
-            .await
-            .map_err(refused)?;
-        if body.make_default {
-            state
-                .store
-                .set_default_profile(stored.site_id, stored.id)
-                .await?;
-        }
-        Ok::<_, ApiError>(document(&state, stored, Format::Toml).await?)
-    };
-    saved.await.map(Json).map_err(IntoResponse::into_response)
+            .set_default_profile(stored.site_id, stored.id)
+            .await?;
+    }
+    Ok(Json(document(&state, stored, Format::Toml).await?))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
-use porchlight_protocol::report::Report;
+use porchlight_protocol::api::reports::Report;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
@@ -24,7 +24,7 @@ fn range_of(range: &Range) -> ApiResult<(Days, i64, i64)> {
 }
 
 /// `GET /api/reports`.
-pub async fn report(
+pub(crate) async fn report(
     State(state): State<AppState>,
     _: Admin,
     Query(range): Query<Range>,
@@ -51,7 +51,7 @@ fn csv_response(body: String, name: &str, days: Days) -> Response {
 }
 
 /// `GET /api/reports/chats.csv`.
-pub async fn chats_export(
+pub(crate) async fn chats_export(
     State(state): State<AppState>,
     _: Admin,
     Query(range): Query<Range>,
@@ -62,7 +62,7 @@ pub async fn chats_export(
 }
 
 /// `GET /api/reports/messages.csv`.
-pub async fn messages_export(
+pub(crate) async fn messages_export(
     State(state): State<AppState>,
     _: Admin,
     Query(range): Query<Range>,

@@ -7,11 +7,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::api::ApiCode;
-use serde::{Deserialize, Serialize};
+use porchlight_protocol::api::session::{Login, Me};
 
 use crate::auth::{
-    LoggedIn, SESSION_COOKIE, random_token, same_origin, session_token, token_hash,
-    verify_password,
+    LoggedIn, SESSION_COOKIE, random_token, same_origin, session_token, token_hash, verify_password,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -19,34 +18,20 @@ use crate::store::{Agent, now_ms};
 
 const SESSION_DAYS: i64 = 14;
 
-#[derive(Deserialize)]
-pub struct LoginRequest {
-    email: String,
-    password: String,
-}
-
-#[derive(Serialize)]
-pub struct Me {
-    id: i64,
-    name: String,
-    email: String,
-    role: &'static str,
-}
-
 fn me(agent: &Agent) -> Json<Me> {
     Json(Me {
         id: agent.id,
         name: agent.name.clone(),
         email: agent.email.clone(),
-        role: agent.role.as_str(),
+        role: agent.role.as_str().to_owned(),
     })
 }
 
 /// `POST /api/login` with `{"email", "password"}`: sets the session cookie.
-pub async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(request): Json<LoginRequest>,
+    Json(request): Json<Login>,
 ) -> ApiResult<Response> {
     if !same_origin(&headers) {
         return Err(ApiError::new(
@@ -98,7 +83,7 @@ pub async fn login(
 }
 
 /// `POST /api/logout`: ends the session and clears the cookie.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = session_token(&headers)
         && let Err(err) = state.store.delete_session(&token_hash(token)).await
     {
@@ -115,6 +100,6 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 /// `GET /api/me`: the logged-in agent, or 401.
-pub async fn whoami(LoggedIn(agent): LoggedIn) -> Json<Me> {
+pub(crate) async fn whoami(LoggedIn(agent): LoggedIn) -> Json<Me> {
     me(&agent)
 }

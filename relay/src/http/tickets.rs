@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::ApiCode;
 use porchlight_protocol::api::tickets::{Assignment, NewTicket, TicketCreated, TicketStatus};
-use porchlight_protocol::{TicketCategory, TicketDetail, TicketLine};
+use porchlight_protocol::api::tickets::{TicketCategory, TicketDetail, TicketLine};
 
 use super::conversations::teams_of;
 use crate::auth::{AdminWriting, LoggedIn, LoggedInWriting};
@@ -22,7 +22,7 @@ use crate::store::{AccessLevel, Agent, Role, StoreError};
 const LIST_LIMIT: usize = 200;
 
 /// Whether `agent` (in `teams`) may see `ticket`: by their conversation access level.
-pub fn may_see(agent: &Agent, teams: &[String], ticket: &TicketLine) -> bool {
+pub(crate) fn may_see(agent: &Agent, teams: &[String], ticket: &TicketLine) -> bool {
     let assigned = ticket.agent.as_ref().map(|assignee| assignee.id) == Some(agent.id);
     match agent.access {
         AccessLevel::All => true,
@@ -49,7 +49,7 @@ async fn visible_ticket(state: &AppState, agent: &Agent, id: i64) -> ApiResult<T
 }
 
 /// `GET /api/tickets`: the latest tickets this agent may see, newest first.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     LoggedIn(agent): LoggedIn,
 ) -> ApiResult<Json<Vec<TicketLine>>> {
@@ -64,7 +64,7 @@ pub async fn list(
 }
 
 /// `GET /api/tickets/{id}`: the ticket, its notes (chat transcripts) and its chats.
-pub async fn detail(
+pub(crate) async fn detail(
     State(state): State<AppState>,
     LoggedIn(agent): LoggedIn,
     Path(id): Path<i64>,
@@ -82,7 +82,7 @@ pub async fn detail(
 
 /// `PUT /api/tickets/{id}/agent`: agents take a ticket they can see (or give back
 /// their own); admins assign anyone.
-pub async fn assign(
+pub(crate) async fn assign(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Path(id): Path<i64>,
@@ -124,7 +124,7 @@ pub async fn assign(
 }
 
 /// `GET /api/ticket-categories`: the category fields and their values.
-pub async fn categories(
+pub(crate) async fn categories(
     State(state): State<AppState>,
     _: LoggedIn,
 ) -> ApiResult<Json<Vec<TicketCategory>>> {
@@ -132,7 +132,7 @@ pub async fn categories(
 }
 
 /// `POST /api/admin/categories` (admins): a new category field with its values.
-pub async fn create_category(
+pub(crate) async fn create_category(
     State(state): State<AppState>,
     _: AdminWriting,
     Json(category): Json<TicketCategory>,
@@ -166,7 +166,7 @@ pub async fn create_category(
 }
 
 /// `PUT /api/tickets/{id}/categories`: `{"Category": "value", …}`.
-pub async fn set_categories(
+pub(crate) async fn set_categories(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Path(id): Path<i64>,
@@ -187,7 +187,7 @@ pub async fn set_categories(
 }
 
 /// `PUT /api/tickets/{id}/status`: `open` or `closed`.
-pub async fn set_status(
+pub(crate) async fn set_status(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Path(id): Path<i64>,
@@ -205,7 +205,7 @@ pub async fn set_status(
 
 /// `POST /api/tickets`: an agent opens a ticket; it is theirs, in the team given or
 /// their default team.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Json(input): Json<NewTicket>,

@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::store::{Appended, Conversation, NewMessage, Role, StoreError, StoredAttachment};
 
 /// The folder under the data directory that holds the files.
-pub const FOLDER: &str = "attachments";
+pub(crate) const FOLDER: &str = "attachments";
 
 /// Who is sending a file.
 enum Sender {
@@ -139,7 +139,8 @@ async fn receive(mut multipart: Multipart, folder: &FsPath, limit: u64) -> ApiRe
             }
         }
     }
-    let (key, name, size) = stored.ok_or_else(|| bad_upload("Send the file in a field named file."))?;
+    let (key, name, size) =
+        stored.ok_or_else(|| bad_upload("Send the file in a field named file."))?;
     Ok(Received {
         key,
         name,
@@ -149,7 +150,7 @@ async fn receive(mut multipart: Multipart, folder: &FsPath, limit: u64) -> ApiRe
 }
 
 /// `POST /api/v1/conversations/{id}/attachments`.
-pub async fn upload(
+pub(crate) async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -294,7 +295,7 @@ async fn head_of(path: &FsPath) -> Option<Vec<u8>> {
 }
 
 /// `GET /files/{key}`: the file, as a download (pictures inline), sandboxed.
-pub async fn download(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+pub(crate) async fn download(State(state): State<AppState>, Path(key): Path<String>) -> Response {
     if !is_token(&key) {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -329,4 +330,3 @@ pub async fn download(State(state): State<AppState>, Path(key): Path<String>) ->
     );
     response
 }
-

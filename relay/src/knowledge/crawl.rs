@@ -190,6 +190,67 @@ fn is_sitemap(url: &Url, content_type: &str) -> bool {
     url.path().ends_with(".xml") || content_type.contains("xml") && !content_type.contains("xhtml")
 }
 
+/// The site's robots.txt rules (none when it has no robots.txt).
+async fn robots_of(http: &reqwest::Client, start: &Url) -> Robots {
+    let Ok(robots_url) = start.join("/robots.txt") else {
+        return Robots::default();
+    };
+    match fetch(http, &robots_url).await {
+        Ok(fetched) => Robots::parse(&fetched.body),
+        Err(_) => Robots::default(),
+    }
+}
+
+/// The pages still to visit, and every URL seen (so none is visited twice).
+struct Frontier {
+    start: Url,
+    queue: VecDeque<(Url, usize)>,
+    seen: HashSet<String>,
+}
+
+impl Frontier {
+    fn new(start: Url) -> Self {
+        Self {
+            queue: VecDeque::from([(start.clone(), 0)]),
+            seen: HashSet::from([start.to_string()]),
+            start,
+        }
+    }
+
+    /// Adds a URL found at `depth`, if it is on the site and new.
+    fn add(&mut self, mut found: Url, depth: usize) {
+        found.set_fragment(None);
+        if same_origin(&found, &self.start) && self.seen.insert(found.to_string()) {
+            self.queue.push_back((found, depth));
+        }
+    }
+}
+
+/// Stores a fetched page as a document whose source is its URL.
+async fn store_page(
+    store: &dyn Store,
+    site: SiteId,
+    url: &Url,
+    format: DocFormat,
+    body: &str,
+    report: &mut CrawlReport,
+) -> Result<(), CrawlError> {
+    let fallback = url
+        .path()
+        .rsplit('/')
+        .find(|part| !part.is_empty())
+        .unwrap_or("Home")
+        .to_owned();
+    let document = document(url.as_str(), format, body, &fallback);
+    match store.kb_put(site, document).await? {
+        PutOutcome::Added => report.added += 1,
+        PutOutcome::Updated => report.updated += 1,
+        PutOutcome::Unchanged => report.unchanged += 1,
+    }
+    report.pages += 1;
+    Ok(())
+}
+
 /// Crawls from `start` (a page or a sitemap), storing each page as a document whose
 /// source is its URL. `progress(stored, seen)` is called after each page.
 pub async fn crawl(
@@ -204,18 +265,11 @@ pub async fn crawl(
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
         .ok_or_else(|| CrawlError::BadUrl(start.to_owned()))?;
-    let robots = match start_url.join("/robots.txt") {
-        Ok(robots_url) => match fetch(http, &robots_url).await {
-            Ok(fetched) => Robots::parse(&fetched.body),
-            Err(_) => Robots::default(),
-        },
-        Err(_) => Robots::default(),
-    };
+    let robots = robots_of(http, &start_url).await;
     let mut report = CrawlReport::default();
-    let mut queue: VecDeque<(Url, usize)> = VecDeque::from([(start_url.clone(), 0)]);
-    let mut seen: HashSet<String> = HashSet::from([start_url.to_string()]);
+    let mut frontier = Frontier::new(start_url.clone());
     let mut sitemaps_read = 0;
-    while let Some((mut url, depth)) = queue.pop_front() {
+    while let Some((url, depth)) = frontier.queue.pop_front() {
         if report.pages >= limits.max_pages {
             break;
         }
@@ -247,16 +301,11 @@ pub async fn crawl(
         if is_sitemap(&fetched.url, &fetched.content_type) {
             sitemaps_read += 1;
             for location in sitemap_locations(&fetched.body) {
-                let Ok(mut found) = Url::parse(&location) else {
-                    continue;
-                };
-                found.set_fragment(None);
                 // Sitemap entries are where the crawl starts: depth is not spent on them.
-                if same_origin(&found, &start_url)
-                    && seen.insert(found.to_string())
+                if let Ok(found) = Url::parse(&location)
                     && sitemaps_read < 50
                 {
-                    queue.push_back((found, depth));
+                    frontier.add(found, depth);
                 }
             }
             continue;
@@ -267,19 +316,15 @@ pub async fn crawl(
                 .push(format!("{url}: not a page ({})", fetched.content_type));
             continue;
         };
-        url = fetched.url;
+        let mut url = fetched.url;
         url.set_fragment(None);
         let page = (format == DocFormat::Html).then(|| html::extract(&fetched.body));
         if let Some(page) = &page
             && depth < limits.max_depth
         {
             for link in &page.links {
-                let Ok(mut found) = url.join(link) else {
-                    continue;
-                };
-                found.set_fragment(None);
-                if same_origin(&found, &start_url) && seen.insert(found.to_string()) {
-                    queue.push_back((found, depth + 1));
+                if let Ok(found) = url.join(link) {
+                    frontier.add(found, depth + 1);
                 }
             }
         }
@@ -287,20 +332,8 @@ pub async fn crawl(
             report.skipped.push(format!("{url}: marked noindex"));
             continue;
         }
-        let fallback = url
-            .path()
-            .rsplit('/')
-            .find(|part| !part.is_empty())
-            .unwrap_or("Home")
-            .to_owned();
-        let document = document(url.as_str(), format, &fetched.body, &fallback);
-        match store.kb_put(site, document).await? {
-            PutOutcome::Added => report.added += 1,
-            PutOutcome::Updated => report.updated += 1,
-            PutOutcome::Unchanged => report.unchanged += 1,
-        }
-        report.pages += 1;
-        progress(report.pages, seen.len());
+        store_page(store, site, &url, format, &fetched.body, &mut report).await?;
+        progress(report.pages, frontier.seen.len());
     }
     Ok(report)
 }

@@ -45,48 +45,38 @@ const BLOCKS: [&str; 16] = [
     "hr",
 ];
 
-pub fn extract(html: &str) -> Page {
-    let mut page = Page::default();
-    page.sections.push(HtmlSection::default());
-    let mut skipping: Option<String> = None;
-    let mut in_title = false;
-    let mut title = String::new();
-    // The heading being read: its level and id.
-    let mut heading: Option<(usize, Option<String>)> = None;
-    let mut heading_text = String::new();
-    let mut rest = html;
-    while !rest.is_empty() {
-        let Some(open) = rest.find('<') else {
-            push_text(
-                &mut page,
-                rest,
-                in_title,
-                &mut title,
-                &heading,
-                &mut heading_text,
-                &skipping,
-            );
-            break;
-        };
-        push_text(
-            &mut page,
-            &rest[..open],
-            in_title,
-            &mut title,
-            &heading,
-            &mut heading_text,
-            &skipping,
-        );
-        rest = &rest[open..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
-            continue;
+/// The page being read, and where the reader is in it.
+#[derive(Default)]
+struct Reader {
+    page: Page,
+    /// Inside an element whose content is not knowledge (`script`, `nav`, …).
+    skipping: Option<String>,
+    in_title: bool,
+    title: String,
+    /// The heading being read: its level and id.
+    heading: Option<(usize, Option<String>)>,
+    heading_text: String,
+}
+
+impl Reader {
+    fn text(&mut self, raw: &str) {
+        if raw.is_empty() {
+            return;
         }
-        let Some(close) = rest.find('>') else {
-            break;
-        };
-        let tag = &rest[1..close];
-        rest = &rest[close + 1..];
+        let text = decode_entities(raw);
+        if self.in_title {
+            self.title.push_str(&text);
+        } else if self.skipping.is_none() {
+            if self.heading.is_some() {
+                self.heading_text.push_str(&text);
+            } else if let Some(section) = self.page.sections.last_mut() {
+                section.text.push_str(&text);
+            }
+        }
+    }
+
+    /// A tag (what is between `<` and `>`).
+    fn tag(&mut self, tag: &str) {
         let closing = tag.starts_with('/');
         let name: String = tag
             .trim_start_matches('/')
@@ -94,50 +84,34 @@ pub fn extract(html: &str) -> Page {
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
-        if let Some(skipped) = &skipping {
+        if let Some(skipped) = &self.skipping {
             if closing && *skipped == name {
-                skipping = None;
+                self.skipping = None;
             }
             // The title lives in <head>, which is otherwise skipped.
             if name == "title" {
-                in_title = !closing;
+                self.in_title = !closing;
             }
             if name == "meta" && is_noindex(tag) {
-                page.noindex = true;
+                self.page.noindex = true;
             }
-            continue;
+            return;
         }
         if SKIPPED.contains(&name.as_str()) && !closing && !tag.ends_with('/') {
-            skipping = Some(name);
-            continue;
+            self.skipping = Some(name);
+            return;
         }
         match name.as_str() {
-            "title" => in_title = !closing,
-            "meta" if is_noindex(tag) => page.noindex = true,
+            "title" => self.in_title = !closing,
+            "meta" if is_noindex(tag) => self.page.noindex = true,
             "a" if !closing => {
                 if let Some(href) = attribute(tag, "href") {
-                    page.links.push(href);
+                    self.page.links.push(href);
                 }
             }
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                let level = usize::from(name.as_bytes()[1] - b'0');
-                if closing {
-                    if let Some((level, anchor)) = heading.take() {
-                        page.sections.push(HtmlSection {
-                            level,
-                            heading: tidy(&heading_text),
-                            anchor,
-                            text: String::new(),
-                        });
-                        heading_text.clear();
-                    }
-                } else {
-                    heading = Some((level, attribute(tag, "id")));
-                    heading_text.clear();
-                }
-            }
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self.heading(&name, tag, closing),
             _ if BLOCKS.contains(&name.as_str()) => {
-                if let Some(section) = page.sections.last_mut() {
+                if let Some(section) = self.page.sections.last_mut() {
                     // Paragraph-like blocks end paragraphs; the rest end lines.
                     section.text.push_str(if name == "p" || name == "div" {
                         "\n\n"
@@ -149,45 +123,65 @@ pub fn extract(html: &str) -> Page {
             _ => {}
         }
     }
-    let title = tidy(&title);
-    page.title = (!title.is_empty()).then_some(title);
-    for section in &mut page.sections {
-        section.text = section
-            .text
-            .split("\n\n")
-            .map(tidy)
-            .filter(|paragraph| !paragraph.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-    }
-    page.sections
-        .retain(|section| section.level > 0 || !section.text.is_empty());
-    page
-}
 
-#[allow(clippy::too_many_arguments)]
-fn push_text(
-    page: &mut Page,
-    raw: &str,
-    in_title: bool,
-    title: &mut String,
-    heading: &Option<(usize, Option<String>)>,
-    heading_text: &mut String,
-    skipping: &Option<String>,
-) {
-    if raw.is_empty() {
-        return;
-    }
-    let text = decode_entities(raw);
-    if in_title {
-        title.push_str(&text);
-    } else if skipping.is_none() {
-        if heading.is_some() {
-            heading_text.push_str(&text);
-        } else if let Some(section) = page.sections.last_mut() {
-            section.text.push_str(&text);
+    /// `<hN>` starts a heading; `</hN>` ends it and starts its section.
+    fn heading(&mut self, name: &str, tag: &str, closing: bool) {
+        if !closing {
+            let level = usize::from(name.as_bytes()[1] - b'0');
+            self.heading = Some((level, attribute(tag, "id")));
+            self.heading_text.clear();
+        } else if let Some((level, anchor)) = self.heading.take() {
+            self.page.sections.push(HtmlSection {
+                level,
+                heading: tidy(&self.heading_text),
+                anchor,
+                text: String::new(),
+            });
+            self.heading_text.clear();
         }
     }
+
+    fn finish(mut self) -> Page {
+        let title = tidy(&self.title);
+        self.page.title = (!title.is_empty()).then_some(title);
+        for section in &mut self.page.sections {
+            section.text = section
+                .text
+                .split("\n\n")
+                .map(tidy)
+                .filter(|paragraph| !paragraph.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n");
+        }
+        self.page
+            .sections
+            .retain(|section| section.level > 0 || !section.text.is_empty());
+        self.page
+    }
+}
+
+pub fn extract(html: &str) -> Page {
+    let mut reader = Reader::default();
+    reader.page.sections.push(HtmlSection::default());
+    let mut rest = html;
+    while !rest.is_empty() {
+        let Some(open) = rest.find('<') else {
+            reader.text(rest);
+            break;
+        };
+        reader.text(&rest[..open]);
+        rest = &rest[open..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let Some(close) = rest.find('>') else {
+            break;
+        };
+        reader.tag(&rest[1..close]);
+        rest = &rest[close + 1..];
+    }
+    reader.finish()
 }
 
 /// Collapses runs of spaces within lines and drops blank lines.

@@ -52,7 +52,10 @@ mod tests {
 
     #[test]
     fn terms_are_the_meaningful_words_without_syntax() {
-        assert_eq!(search_terms("How do I reset my password?"), ["reset", "password"]);
+        assert_eq!(
+            search_terms("How do I reset my password?"),
+            ["reset", "password"]
+        );
         assert_eq!(
             search_terms("NEAR(a b) AND \"x\" refund* refund"),
             ["near", "refund"]

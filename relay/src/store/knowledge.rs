@@ -64,7 +64,6 @@ pub struct NewDocument {
     pub chunks: Vec<Chunk>,
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PutOutcome {

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use porchlight_protocol::api::canned::CannedText;
+use porchlight_protocol::api::tickets::{TicketCategory, TicketChat, TicketLine, TicketNote};
 use porchlight_protocol::{
-    AgentId, AgentInfo, Author, CannedText, ChatMessage, ConversationId, ConversationStatus, Seq,
-    TicketCategory, TicketChat, TicketLine, TicketNote,
+    AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus, Seq,
 };
 
 pub mod knowledge;

@@ -1,7 +1,6 @@
 //! What the store reads and writes: the rows of each table as Rust values, and the
 //! settings kept with them. Plain data; the rules that use it live with the chat.
 
-
 use porchlight_protocol::{
     AgentId, AgentInfo, AttachmentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
     Seq, Source,

@@ -6,17 +6,17 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
-    Ack, AgentEvent, AgentRequest, Author, ConversationId, ErrorCode, PROTOCOL_VERSION, ProtocolError,
-    Seq, StatusInfo, parse_agent_request, to_text, validate_outgoing,
+    Ack, AgentEvent, AgentRequest, Author, ConversationId, ErrorCode, PROTOCOL_VERSION,
+    ProtocolError, Seq, StatusInfo, parse_agent_request, to_text, validate_outgoing,
 };
 
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{history, limited, store_failure};
-use crate::chat::events::{self, announce_conversation, announce_message, chat_line};
-use crate::chat::{queue, ringing};
 use crate::auth::{current_agent, same_origin};
-use crate::hub::{ConnId, ConnKind};
+use crate::chat::events::{self, announce_conversation, announce_message, chat_line};
 use crate::chat::ringing::rules::Viewer;
+use crate::chat::{queue, ringing};
+use crate::hub::{ConnId, ConnKind};
 use crate::state::AppState;
 use crate::store::{
     Agent, Conversation, JoinOutcome, NewMessage, Role, StoreError, TransferTarget, now_ms,

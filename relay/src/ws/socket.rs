@@ -24,22 +24,22 @@ const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// What a handler wants done after a frame.
 #[derive(Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Frames for this socket only, in order.
-    pub replies: Vec<String>,
+    pub(crate) replies: Vec<String>,
     /// Close the socket after the replies (a fatal error such as an unknown site).
-    pub close: bool,
+    pub(crate) close: bool,
 }
 
 impl Outcome {
-    pub fn reply(frame: String) -> Self {
+    pub(crate) fn reply(frame: String) -> Self {
         Self {
             replies: vec![frame],
             close: false,
         }
     }
 
-    pub fn fatal(frame: String) -> Self {
+    pub(crate) fn fatal(frame: String) -> Self {
         Self {
             replies: vec![frame],
             close: true,
@@ -48,7 +48,7 @@ impl Outcome {
 }
 
 /// One kind of socket's protocol (visitor or agent).
-pub trait Handler {
+pub(crate) trait Handler {
     /// Handles one text frame.
     fn on_text(&mut self, text: &str) -> impl Future<Output = Outcome> + Send;
     /// Encodes an error frame in this direction's enum.
@@ -56,7 +56,7 @@ pub trait Handler {
 }
 
 /// A token bucket: `burst` frames at once, refilled at `per_second`.
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     burst: f64,
     per_second: f64,
     tokens: f64,
@@ -64,7 +64,7 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    pub fn new(burst: f64, per_second: f64) -> Self {
+    pub(crate) fn new(burst: f64, per_second: f64) -> Self {
         Self {
             burst,
             per_second,
@@ -74,16 +74,16 @@ impl RateLimit {
     }
 
     /// Anonymous visitors: enough for a widget resending its outbox after a reconnect.
-    pub fn visitor() -> Self {
+    pub(crate) fn visitor() -> Self {
         Self::new(60.0, 20.0)
     }
 
     /// Logged-in agents: a console reopening every chat after a reconnect.
-    pub fn agent() -> Self {
+    pub(crate) fn agent() -> Self {
         Self::new(500.0, 200.0)
     }
 
-    pub fn allow(&mut self, now: Instant) -> bool {
+    pub(crate) fn allow(&mut self, now: Instant) -> bool {
         let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
         self.tokens = (self.tokens + refill).min(self.burst);
         self.last = now;
@@ -106,7 +106,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 }
 
 /// Runs the socket until either side closes it.
-pub async fn drive<H: Handler>(
+pub(crate) async fn drive<H: Handler>(
     mut socket: WebSocket,
     handler: &mut H,
     inbox: &mut mpsc::Receiver<Frame>,

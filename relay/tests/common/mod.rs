@@ -20,28 +20,31 @@ use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Bounds every wait, so a broken relay fails the test instead of hanging it.
-pub const PATIENCE: Duration = Duration::from_secs(10);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
-pub struct TestRelay {
-    pub addr: SocketAddr,
-    pub state: AppState,
+pub(crate) struct TestRelay {
+    pub(crate) addr: SocketAddr,
+    pub(crate) state: AppState,
     admin: Option<SeededAdmin>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     dir: tempfile::TempDir,
 }
 
-pub async fn start() -> TestRelay {
+pub(crate) async fn start() -> TestRelay {
     start_in(tempfile::tempdir().unwrap()).await
 }
 
 /// Starts a relay on the data already in `dir` (or seeds it if empty).
-pub async fn start_in(dir: tempfile::TempDir) -> TestRelay {
+pub(crate) async fn start_in(dir: tempfile::TempDir) -> TestRelay {
     start_configured(dir, |_| {}).await
 }
 
 /// Starts a relay with settings changed by `edit` (an AI provider, say).
-pub async fn start_configured(dir: tempfile::TempDir, edit: impl FnOnce(&mut Config)) -> TestRelay {
+pub(crate) async fn start_configured(
+    dir: tempfile::TempDir,
+    edit: impl FnOnce(&mut Config),
+) -> TestRelay {
     let mut config = Config {
         data_dir: dir.path().join("data"),
         assets_dir: dir.path().join("dist"),
@@ -73,22 +76,22 @@ pub async fn start_configured(dir: tempfile::TempDir, edit: impl FnOnce(&mut Con
 
 impl TestRelay {
     /// The admin seeded on first start (not known after a restart).
-    pub fn admin(&self) -> &SeededAdmin {
+    pub(crate) fn admin(&self) -> &SeededAdmin {
         self.admin
             .as_ref()
             .expect("the relay was started on a fresh folder")
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("ws://{}{path}", self.addr)
     }
 
-    pub async fn visitor(&self) -> Ws {
+    pub(crate) async fn visitor(&self) -> Ws {
         Ws::connect(&self.url("/ws/visitor"), &[]).await
     }
 
     /// A session cookie for a new agent (or the admin when `email` is the admin's).
-    pub async fn agent_cookie(&self, email: &str, name: &str) -> String {
+    pub(crate) async fn agent_cookie(&self, email: &str, name: &str) -> String {
         let store = &self.state.store;
         let agent = match store.agent_by_email(email).await.unwrap() {
             Some(agent) => agent,
@@ -106,7 +109,7 @@ impl TestRelay {
     }
 
     /// An agent socket that has said hello; returns it and the welcome.
-    pub async fn agent(&self, email: &str, name: &str) -> (Ws, Value) {
+    pub(crate) async fn agent(&self, email: &str, name: &str) -> (Ws, Value) {
         let cookie = self.agent_cookie(email, name).await;
         let mut ws = Ws::connect(&self.url("/ws/agent"), &[("cookie", &cookie)]).await;
         ws.send(json!({"type": "hello", "v": 1})).await;
@@ -115,7 +118,7 @@ impl TestRelay {
     }
 
     /// Stops the relay gracefully; returns its folder, which still holds the data.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    pub(crate) async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -126,12 +129,12 @@ impl TestRelay {
     }
 }
 
-pub struct Ws {
-    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+pub(crate) struct Ws {
+    pub(crate) stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Ws {
-    pub async fn connect(url: &str, headers: &[(&str, &str)]) -> Self {
+    pub(crate) async fn connect(url: &str, headers: &[(&str, &str)]) -> Self {
         let mut request = url.into_client_request().unwrap();
         for (name, value) in headers {
             request.headers_mut().insert(
@@ -144,11 +147,11 @@ impl Ws {
         Self { stream }
     }
 
-    pub async fn send(&mut self, value: Value) {
+    pub(crate) async fn send(&mut self, value: Value) {
         self.send_text(&value.to_string()).await;
     }
 
-    pub async fn send_text(&mut self, text: &str) {
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.stream
             .send(Message::Text(text.to_owned().into()))
             .await
@@ -156,7 +159,7 @@ impl Ws {
     }
 
     /// The next text frame as JSON; `None` once the relay closed the socket.
-    pub async fn next(&mut self) -> Option<Value> {
+    pub(crate) async fn next(&mut self) -> Option<Value> {
         loop {
             let message = tokio::time::timeout(PATIENCE, self.stream.next())
                 .await
@@ -169,12 +172,12 @@ impl Ws {
         }
     }
 
-    pub async fn next_json(&mut self) -> Value {
+    pub(crate) async fn next_json(&mut self) -> Value {
         self.next().await.expect("a frame, not a closed socket")
     }
 
     /// Skips frames until one of `kind` arrives.
-    pub async fn next_of_type(&mut self, kind: &str) -> Value {
+    pub(crate) async fn next_of_type(&mut self, kind: &str) -> Value {
         loop {
             let frame = self.next_json().await;
             if frame["type"] == kind {
@@ -187,7 +190,7 @@ impl Ws {
     /// Skips frames until a `status` frame that says `status`: an earlier change (the
     /// chat queueing, say) also sends a `status` frame, so waiting for the type alone
     /// can return before the change the caller means.
-    pub async fn next_status(&mut self, status: &str) -> Value {
+    pub(crate) async fn next_status(&mut self, status: &str) -> Value {
         loop {
             let frame = self.next_of_type("status").await;
             if frame["status"] == status {
@@ -197,7 +200,7 @@ impl Ws {
     }
 
     /// Skips frames until a `message` whose body is `body`.
-    pub async fn next_message(&mut self, body: &str) -> Value {
+    pub(crate) async fn next_message(&mut self, body: &str) -> Value {
         loop {
             let frame = self.next_of_type("message").await;
             if frame["body"] == body {
@@ -207,7 +210,7 @@ impl Ws {
     }
 
     /// Says hello as a visitor of the demo site.
-    pub async fn hello(&mut self, token: Option<&str>, resume: Option<(i64, u64)>) -> Value {
+    pub(crate) async fn hello(&mut self, token: Option<&str>, resume: Option<(i64, u64)>) -> Value {
         let mut hello = json!({"type": "hello", "v": 1, "site": "demo"});
         if let Some(token) = token {
             hello["token"] = json!(token);
@@ -220,7 +223,7 @@ impl Ws {
     }
 
     /// Sends a visitor message and returns its ack.
-    pub async fn say(&mut self, id: &str, body: &str) -> Value {
+    pub(crate) async fn say(&mut self, id: &str, body: &str) -> Value {
         self.send(json!({"type": "send", "client_msg_id": id, "body": body}))
             .await;
         self.next_of_type("ack").await
@@ -229,7 +232,7 @@ impl Ws {
 
 /// A plain HTTP/1.1 exchange: returns the status, the headers (lower-case names) and
 /// the body.
-pub async fn http(
+pub(crate) async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -266,7 +269,7 @@ pub async fn http(
 
 /// A JSON call with a session cookie: the status and the parsed answer (`Null` when
 /// empty). A `Null` body sends none.
-pub async fn json_call(
+pub(crate) async fn json_call(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -289,7 +292,7 @@ pub async fn json_call(
     (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
 }
 
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(key, _)| key == name)
@@ -297,7 +300,7 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 }
 
 /// The example help-desk profile (`examples/helpdesk.toml`), as written.
-pub fn helpdesk() -> porchlight_relay::flow::Profile {
+pub(crate) fn helpdesk() -> porchlight_relay::flow::Profile {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/helpdesk.toml"),
     )
@@ -308,7 +311,7 @@ pub fn helpdesk() -> porchlight_relay::flow::Profile {
 impl TestRelay {
     /// Stores a profile definition (JSON) for the demo site; with `use_it`, new chats
     /// run it. Returns its id.
-    pub async fn save_profile(&self, name: &str, definition: String, use_it: bool) -> i64 {
+    pub(crate) async fn save_profile(&self, name: &str, definition: String, use_it: bool) -> i64 {
         let store = &self.state.store;
         let site = store.site_by_key("demo").await.unwrap().unwrap();
         store
@@ -319,7 +322,7 @@ impl TestRelay {
     }
 
     /// Stores `profile` for the demo site (see [`TestRelay::save_profile`]).
-    pub async fn use_profile(
+    pub(crate) async fn use_profile(
         &self,
         profile: &porchlight_relay::flow::Profile,
         use_it: bool,

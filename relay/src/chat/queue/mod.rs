@@ -11,10 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use porchlight_protocol::{ConversationId, ConversationStatus, QueueInfo, VisitorEvent, to_text};
 
+use crate::chat::queue::estimate::{
+    QueuedChat, WaitSettings, estimate_ms, fill, minutes_text, position,
+};
 use crate::hub::Audience;
 use crate::state::AppState;
 use crate::store::{Conversation, now_ms};
-use crate::chat::queue::estimate::{QueuedChat, WaitSettings, estimate_ms, fill, minutes_text, position};
 
 fn queued(conversation: &Conversation) -> QueuedChat {
     QueuedChat {

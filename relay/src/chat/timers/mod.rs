@@ -11,8 +11,8 @@ use porchlight_protocol::Prompt;
 use self::due::{Due, WaitMessages, Waiter, WaitingChat};
 use super::bot::announce_prompt;
 use super::events::announce_message;
-use super::queue;
 use super::events::ended;
+use super::queue;
 use crate::state::AppState;
 use crate::store::{AbandonRules, now_ms};
 

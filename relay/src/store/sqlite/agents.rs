@@ -1,10 +1,10 @@
 //! Agents, their teams, statuses, access levels and load. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
+use crate::store::model::{AccessLevel, Agent, AgentAccount, AgentSnapshot, Role, Status};
+use crate::store::{StoreError, now_ms};
 use porchlight_protocol::{AgentId, ConversationId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use crate::store::{StoreError, now_ms};
-use crate::store::model::{AccessLevel, Agent, AgentAccount, AgentSnapshot, Role, Status};
 
 pub(super) fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     let role: String = row.get(3)?;
@@ -28,7 +28,11 @@ pub(super) fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
     })
 }
 
-pub(super) fn is_participant(conn: &Connection, id: ConversationId, agent: AgentId) -> rusqlite::Result<bool> {
+pub(super) fn is_participant(
+    conn: &Connection,
+    id: ConversationId,
+    agent: AgentId,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM participants WHERE conversation_id = ?1 AND agent_id = ?2",
@@ -40,7 +44,10 @@ pub(super) fn is_participant(conn: &Connection, id: ConversationId, agent: Agent
 }
 
 /// The agent's live chats now, and their own limit.
-pub(super) fn agent_load(conn: &Connection, agent: AgentId) -> rusqlite::Result<(usize, Option<usize>)> {
+pub(super) fn agent_load(
+    conn: &Connection,
+    agent: AgentId,
+) -> rusqlite::Result<(usize, Option<usize>)> {
     let active: i64 = conn.query_row(
         "SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND (c.agent_id = ?1 \
          OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.agent_id = ?1))",
@@ -134,7 +141,13 @@ pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(
     Ok(())
 }
 
-pub(super) fn create_agent(conn: &Connection, email: &str, name: &str, role: Role, password_hash: String) -> Result<Agent, StoreError> {
+pub(super) fn create_agent(
+    conn: &Connection,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: String,
+) -> Result<Agent, StoreError> {
     let inserted = conn.execute(
         "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, (SELECT MIN(id) FROM statuses WHERE counts_online = 1), ?5) \
@@ -183,7 +196,10 @@ pub(super) fn create_team(conn: &Connection, name: String) -> Result<(), StoreEr
     Ok(())
 }
 
-pub(super) fn agents_in_teams(conn: &Connection, teams: Vec<String>) -> Result<Vec<AgentId>, StoreError> {
+pub(super) fn agents_in_teams(
+    conn: &Connection,
+    teams: Vec<String>,
+) -> Result<Vec<AgentId>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT DISTINCT m.agent_id FROM team_members m JOIN teams t ON t.id = m.team_id \
          WHERE t.name = ?1 COLLATE NOCASE",
@@ -201,8 +217,7 @@ pub(super) fn agents_in_teams(conn: &Connection, teams: Vec<String>) -> Result<V
 }
 
 pub(super) fn statuses(conn: &Connection) -> Result<Vec<Status>, StoreError> {
-    let mut statement =
-        conn.prepare("SELECT id, name, counts_online FROM statuses ORDER BY id")?;
+    let mut statement = conn.prepare("SELECT id, name, counts_online FROM statuses ORDER BY id")?;
     let rows = statement.query_map([], status_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -238,7 +253,11 @@ pub(super) fn save_status(conn: &Connection, status: Status) -> Result<Status, S
     Ok(status)
 }
 
-pub(super) fn set_agent_access(conn: &Connection, agent: AgentId, access: AccessLevel) -> Result<(), StoreError> {
+pub(super) fn set_agent_access(
+    conn: &Connection,
+    agent: AgentId,
+    access: AccessLevel,
+) -> Result<(), StoreError> {
     let updated = conn.execute(
         "UPDATE agents SET access_level = ?1 WHERE id = ?2",
         params![access.as_str(), agent],
@@ -249,7 +268,11 @@ pub(super) fn set_agent_access(conn: &Connection, agent: AgentId, access: Access
     Ok(())
 }
 
-pub(super) fn set_agent_teams(conn: &Connection, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError> {
+pub(super) fn set_agent_teams(
+    conn: &Connection,
+    agent: AgentId,
+    teams: Vec<String>,
+) -> Result<(), StoreError> {
     conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [agent])?;
     for team in &teams {
         conn.execute(
@@ -265,7 +288,11 @@ pub(super) fn set_agent_teams(conn: &Connection, agent: AgentId, teams: Vec<Stri
     Ok(())
 }
 
-pub(super) fn set_agent_capacity(conn: &Connection, agent: AgentId, max_chats: Option<usize>) -> Result<(), StoreError> {
+pub(super) fn set_agent_capacity(
+    conn: &Connection,
+    agent: AgentId,
+    max_chats: Option<usize>,
+) -> Result<(), StoreError> {
     let max = max_chats.and_then(|max| i64::try_from(max).ok());
     if conn.execute(
         "UPDATE agents SET max_chats = ?1 WHERE id = ?2",
@@ -277,7 +304,11 @@ pub(super) fn set_agent_capacity(conn: &Connection, agent: AgentId, max_chats: O
     Ok(())
 }
 
-pub(super) fn set_agent_status(conn: &Connection, agent: AgentId, status: i64) -> Result<Status, StoreError> {
+pub(super) fn set_agent_status(
+    conn: &Connection,
+    agent: AgentId,
+    status: i64,
+) -> Result<Status, StoreError> {
     let found = conn
         .query_row(
             "SELECT id, name, counts_online FROM statuses WHERE id = ?1",
@@ -310,7 +341,9 @@ pub(super) fn agent_snapshots(conn: &Connection) -> Result<Vec<AgentSnapshot>, S
             name: row.get(1)?,
             status_id: row.get(2)?,
             status_online: row.get(3)?,
-            max_chats: row.get::<_, Option<i64>>(4)?.and_then(|max| usize::try_from(max).ok()),
+            max_chats: row
+                .get::<_, Option<i64>>(4)?
+                .and_then(|max| usize::try_from(max).ok()),
             active_chats: usize::try_from(row.get::<_, i64>(5)?).unwrap_or(0),
             teams: serde_json::from_str(&teams).unwrap_or_default(),
         })

@@ -1,9 +1,9 @@
 //! Canned texts. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use porchlight_protocol::CannedText;
-use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::{StoreError, now_ms};
+use porchlight_protocol::api::canned::CannedText;
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn canned_texts(conn: &Connection) -> Result<Vec<CannedText>, StoreError> {
     let mut statement = conn.prepare(

@@ -1,13 +1,18 @@
 //! Conversations: starting one, the bot flow's turns, joining, transferring and ending. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use porchlight_protocol::{AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus};
-use rusqlite::{Connection, OptionalExtension, Row, params};
-use crate::store::{StoreError, now_ms};
-use crate::store::model::{AttachmentPolicy, ChatRules, Conversation, FlowTurn, JoinOutcome, NewConversation, NewMessage, TransferTarget, TurnOutcome, VisitorId};
 use super::agents::{agent_load, is_participant};
 use super::messages::{event, existing_message, insert_message};
 use super::tickets::add_transcript;
+use crate::store::model::{
+    AttachmentPolicy, ChatRules, Conversation, FlowTurn, JoinOutcome, NewConversation, NewMessage,
+    TransferTarget, TurnOutcome, VisitorId,
+};
+use crate::store::{StoreError, now_ms};
+use porchlight_protocol::{
+    AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
@@ -173,7 +178,11 @@ pub(super) fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
         .is_some_and(|value| value == "true"))
 }
 
-pub(super) fn open_or_start_conversation(conn: &Connection, new: NewConversation, status: ConversationStatus) -> Result<(Conversation, bool), StoreError> {
+pub(super) fn open_or_start_conversation(
+    conn: &Connection,
+    new: NewConversation,
+    status: ConversationStatus,
+) -> Result<(Conversation, bool), StoreError> {
     let open: Option<ConversationId> = conn
         .query_row(
             "SELECT id FROM conversations WHERE visitor_id = ?1 AND status <> 'ended' \
@@ -211,11 +220,17 @@ pub(super) fn open_or_start_conversation(conn: &Connection, new: NewConversation
     Ok((conversation, started))
 }
 
-pub(super) fn conversation(conn: &Connection, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
+pub(super) fn conversation(
+    conn: &Connection,
+    id: ConversationId,
+) -> Result<Option<Conversation>, StoreError> {
     Ok(load_conversation(conn, id)?)
 }
 
-pub(super) fn latest_conversation(conn: &Connection, visitor_id: VisitorId) -> Result<Option<Conversation>, StoreError> {
+pub(super) fn latest_conversation(
+    conn: &Connection,
+    visitor_id: VisitorId,
+) -> Result<Option<Conversation>, StoreError> {
     Ok(conn
         .query_row(
             &format!(
@@ -249,7 +264,10 @@ pub(super) fn waiting_conversations(conn: &Connection) -> Result<Vec<Conversatio
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn recent_ended(conn: &Connection, limit: usize) -> Result<Vec<Conversation>, StoreError> {
+pub(super) fn recent_ended(
+    conn: &Connection,
+    limit: usize,
+) -> Result<Vec<Conversation>, StoreError> {
     let mut statement = conn.prepare(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
          JOIN visitors v ON v.id = c.visitor_id \
@@ -261,7 +279,12 @@ pub(super) fn recent_ended(conn: &Connection, limit: usize) -> Result<Vec<Conver
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn join(conn: &Connection, id: ConversationId, agent: AgentInfo, rules: ChatRules) -> Result<JoinOutcome, StoreError> {
+pub(super) fn join(
+    conn: &Connection,
+    id: ConversationId,
+    agent: AgentInfo,
+    rules: ChatRules,
+) -> Result<JoinOutcome, StoreError> {
     let Some(current) = load_conversation(conn, id)? else {
         return Ok(JoinOutcome::NotFound);
     };
@@ -281,9 +304,11 @@ pub(super) fn join(conn: &Connection, id: ConversationId, agent: AgentInfo, rule
     if rules.through_tickets && rules.ticket_agent_only {
         let assigned: Option<AgentId> = match current.ticket_id {
             Some(ticket) => conn
-                .query_row("SELECT agent_id FROM tickets WHERE id = ?1", [ticket], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    "SELECT agent_id FROM tickets WHERE id = ?1",
+                    [ticket],
+                    |row| row.get(0),
+                )
                 .optional()?
                 .flatten(),
             None => None,
@@ -295,8 +320,8 @@ pub(super) fn join(conn: &Connection, id: ConversationId, agent: AgentInfo, rule
     // The rules are checked here, inside the write, so two joins at once
     // cannot both squeeze under a limit.
     let (active, max_chats) = agent_load(conn, agent.id)?;
-    let room = (!rules.one_chat_per_agent || active == 0)
-        && max_chats.is_none_or(|max| active < max);
+    let room =
+        (!rules.one_chat_per_agent || active == 0) && max_chats.is_none_or(|max| active < max);
     if !room {
         return Ok(JoinOutcome::AtCapacity);
     }
@@ -319,15 +344,21 @@ pub(super) fn join(conn: &Connection, id: ConversationId, agent: AgentInfo, rule
             return Ok(JoinOutcome::Taken);
         }
     }
-    let appended = insert_message(
-        conn,
-        &event(id, format!("{} joined the chat", agent.name)),
-    )?;
+    let appended = insert_message(conn, &event(id, format!("{} joined the chat", agent.name)))?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
-    Ok(JoinOutcome::Joined(Box::new((conversation, appended.message))))
+    Ok(JoinOutcome::Joined(Box::new((
+        conversation,
+        appended.message,
+    ))))
 }
 
-pub(super) fn transfer(conn: &Connection, id: ConversationId, by: AgentInfo, by_admin: bool, to: TransferTarget) -> Result<(Conversation, ChatMessage), StoreError> {
+pub(super) fn transfer(
+    conn: &Connection,
+    id: ConversationId,
+    by: AgentInfo,
+    by_admin: bool,
+    to: TransferTarget,
+) -> Result<(Conversation, ChatMessage), StoreError> {
     let current = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     if current.status == ConversationStatus::Ended {
         return Err(StoreError::ConversationEnded);
@@ -339,9 +370,7 @@ pub(super) fn transfer(conn: &Connection, id: ConversationId, by: AgentInfo, by_
     }
     let (teams, target, to_name) = match &to {
         TransferTarget::Team(team) => (vec![team.clone()], None, team.clone()),
-        TransferTarget::Agent(agent) => {
-            (current.teams.clone(), Some(agent.id), agent.name.clone())
-        }
+        TransferTarget::Agent(agent) => (current.teams.clone(), Some(agent.id), agent.name.clone()),
     };
     conn.execute(
         "UPDATE conversations SET status = 'queued', agent_id = NULL, agent_name = NULL, \
@@ -361,7 +390,12 @@ pub(super) fn transfer(conn: &Connection, id: ConversationId, by: AgentInfo, by_
     Ok((conversation, appended.message))
 }
 
-pub(super) fn end(conn: &Connection, id: ConversationId, by: Author, by_name: Option<String>) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+pub(super) fn end(
+    conn: &Connection,
+    id: ConversationId,
+    by: Author,
+    by_name: Option<String>,
+) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
     let ended = conn.execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = ?2 \
          WHERE id = ?3 AND status <> 'ended'",
@@ -381,7 +415,11 @@ pub(super) fn end(conn: &Connection, id: ConversationId, by: Author, by_name: Op
     Ok(Some((conversation, appended.message)))
 }
 
-pub(super) fn set_visitor_uploads(conn: &Connection, id: ConversationId, allowed: Option<bool>) -> Result<Conversation, StoreError> {
+pub(super) fn set_visitor_uploads(
+    conn: &Connection,
+    id: ConversationId,
+    allowed: Option<bool>,
+) -> Result<Conversation, StoreError> {
     let updated = conn.execute(
         "UPDATE conversations SET visitor_uploads = ?1 WHERE id = ?2 AND status <> 'ended'",
         params![allowed, id],

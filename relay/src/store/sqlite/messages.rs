@@ -1,11 +1,11 @@
 //! Messages, each with its conversation's next `seq`, and the files sent as messages. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
+use super::agents::is_participant;
+use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
+use crate::store::{StoreError, now_ms};
 use porchlight_protocol::{AgentId, Author, ChatMessage, ConversationId, Seq};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use crate::store::{StoreError, now_ms};
-use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
-use super::agents::is_participant;
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";
 
@@ -31,7 +31,10 @@ pub(super) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
 
 /// Inserts a message with the conversation's next seq. Runs on the writer thread, so
 /// the read-increment-insert cannot interleave with another writer: seqs have no gaps.
-pub(super) fn insert_message(conn: &Connection, message: &NewMessage) -> Result<Appended, StoreError> {
+pub(super) fn insert_message(
+    conn: &Connection,
+    message: &NewMessage,
+) -> Result<Appended, StoreError> {
     if let Some(original) = existing_message(conn, message)? {
         return Ok(Appended {
             message: original,
@@ -149,7 +152,12 @@ pub(super) fn existing_message(
     .optional()
 }
 
-pub(super) fn messages_after(conn: &Connection, id: ConversationId, after: Seq, limit: usize) -> Result<Vec<ChatMessage>, StoreError> {
+pub(super) fn messages_after(
+    conn: &Connection,
+    id: ConversationId,
+    after: Seq,
+    limit: usize,
+) -> Result<Vec<ChatMessage>, StoreError> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages \
          WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
@@ -160,7 +168,11 @@ pub(super) fn messages_after(conn: &Connection, id: ConversationId, after: Seq, 
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn add_attachment(conn: &Connection, file: StoredAttachment, message: NewMessage) -> Result<Appended, StoreError> {
+pub(super) fn add_attachment(
+    conn: &Connection,
+    file: StoredAttachment,
+    message: NewMessage,
+) -> Result<Appended, StoreError> {
     let appended = insert_message(conn, &message)?;
     if !appended.duplicate {
         conn.execute(
@@ -179,7 +191,10 @@ pub(super) fn add_attachment(conn: &Connection, file: StoredAttachment, message:
     Ok(appended)
 }
 
-pub(super) fn attachment(conn: &Connection, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError> {
+pub(super) fn attachment(
+    conn: &Connection,
+    storage_key: &str,
+) -> Result<Option<StoredAttachment>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT conversation_id, storage_key, name, content_type, size \

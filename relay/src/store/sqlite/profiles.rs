@@ -1,9 +1,9 @@
 //! Chat profiles (their definitions are JSON) and which one a site uses. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
-use crate::store::{StoreError, now_ms};
 use crate::store::model::{SiteId, StoredProfile};
+use crate::store::{StoreError, now_ms};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const PROFILE_COLUMNS: &str = "id, site_id, name, definition, updated_at";
 
@@ -35,7 +35,11 @@ pub(super) fn all_profiles(conn: &Connection) -> Result<Vec<StoredProfile>, Stor
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn set_default_profile(conn: &Connection, site_id: SiteId, id: i64) -> Result<(), StoreError> {
+pub(super) fn set_default_profile(
+    conn: &Connection,
+    site_id: SiteId,
+    id: i64,
+) -> Result<(), StoreError> {
     let updated = conn.execute(
         "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2 \
          AND EXISTS (SELECT 1 FROM profiles WHERE id = ?1 AND site_id = ?2)",
@@ -47,7 +51,12 @@ pub(super) fn set_default_profile(conn: &Connection, site_id: SiteId, id: i64) -
     Ok(())
 }
 
-pub(super) fn update_profile(conn: &Connection, id: i64, name: &str, definition: String) -> Result<StoredProfile, StoreError> {
+pub(super) fn update_profile(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    definition: String,
+) -> Result<StoredProfile, StoreError> {
     let now = now_ms();
     let updated = conn.execute(
         "UPDATE OR IGNORE profiles SET name = ?1, definition = ?2, updated_at = ?3 \
@@ -72,7 +81,13 @@ pub(super) fn update_profile(conn: &Connection, id: i64, name: &str, definition:
     )?)
 }
 
-pub(super) fn save_profile(conn: &Connection, site_id: SiteId, name: &str, definition: String, make_default: bool) -> Result<StoredProfile, StoreError> {
+pub(super) fn save_profile(
+    conn: &Connection,
+    site_id: SiteId,
+    name: &str,
+    definition: String,
+    make_default: bool,
+) -> Result<StoredProfile, StoreError> {
     let now = now_ms();
     let id: i64 = conn.query_row(
         "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \

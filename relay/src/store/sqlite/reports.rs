@@ -1,12 +1,16 @@
 //! What reports and the CSV exports read. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use porchlight_protocol::ConversationStatus;
-use rusqlite::{Connection, params};
 use crate::store::StoreError;
 use crate::store::model::{ChatRecord, MessageRecord};
+use porchlight_protocol::ConversationStatus;
+use rusqlite::{Connection, params};
 
-pub(super) fn chat_records(conn: &Connection, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError> {
+pub(super) fn chat_records(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<ChatRecord>, StoreError> {
     let mut statement = conn.prepare(
         "SELECT c.id, c.created_at, c.status, v.display_name, c.agent_name, c.teams, \
          c.queued_at, c.agent_joined_at, c.queue_ms, c.ended_at, c.ended_by, \
@@ -39,7 +43,11 @@ pub(super) fn chat_records(conn: &Connection, from: i64, to: i64) -> Result<Vec<
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn message_records(conn: &Connection, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError> {
+pub(super) fn message_records(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<MessageRecord>, StoreError> {
     let mut statement = conn.prepare(
         "SELECT m.conversation_id, m.seq, m.created_at, m.author_kind, m.author_name, \
          m.kind, m.body FROM messages m \

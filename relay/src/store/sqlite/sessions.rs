@@ -1,13 +1,18 @@
 //! Console sessions: stored as token hashes, with an expiry. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
+use super::agents::agent_from_row;
+use crate::store::model::Agent;
+use crate::store::{StoreError, now_ms};
 use porchlight_protocol::AgentId;
 use rusqlite::{Connection, OptionalExtension, params};
-use crate::store::{StoreError, now_ms};
-use crate::store::model::Agent;
-use super::agents::agent_from_row;
 
-pub(super) fn create_session(conn: &Connection, agent_id: AgentId, token_hash: String, expires_at: i64) -> Result<(), StoreError> {
+pub(super) fn create_session(
+    conn: &Connection,
+    agent_id: AgentId,
+    token_hash: String,
+    expires_at: i64,
+) -> Result<(), StoreError> {
     let now = now_ms();
     conn.execute("DELETE FROM agent_sessions WHERE expires_at < ?1", [now])?;
     conn.execute(
@@ -18,7 +23,11 @@ pub(super) fn create_session(conn: &Connection, agent_id: AgentId, token_hash: S
     Ok(())
 }
 
-pub(super) fn agent_by_session(conn: &Connection, token_hash: &str, now: i64) -> Result<Option<Agent>, StoreError> {
+pub(super) fn agent_by_session(
+    conn: &Connection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<Agent>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT a.id, a.email, a.name, a.role, a.password_hash, a.access_level, a.can_toggle_uploads \

@@ -1,9 +1,9 @@
 //! Relay-wide settings, one row a key. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::StoreError;
 use crate::store::model::{AbandonRules, ChatRules};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn chat_rules(conn: &Connection) -> Result<ChatRules, StoreError> {
     let setting = |key: &str, default: bool| -> rusqlite::Result<bool> {
@@ -72,7 +72,11 @@ pub(super) fn setting(conn: &Connection, key: &'static str) -> Result<Option<Str
         .optional()?)
 }
 
-pub(super) fn set_setting(conn: &Connection, key: &'static str, value: String) -> Result<(), StoreError> {
+pub(super) fn set_setting(
+    conn: &Connection,
+    key: &'static str,
+    value: String,
+) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?1, ?2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",

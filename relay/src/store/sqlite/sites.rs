@@ -1,9 +1,9 @@
 //! Sites and their visitors, and the first start's seed. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
-use crate::store::{StoreError, now_ms};
 use crate::store::model::{AbandonRules, Seed, Site, SiteId, Visitor};
+use crate::store::{StoreError, now_ms};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret";
 
@@ -91,13 +91,16 @@ pub(super) fn site_by_key(conn: &Connection, key: &str) -> Result<Option<Site>, 
 }
 
 pub(super) fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
-    let mut statement =
-        conn.prepare(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY id"))?;
+    let mut statement = conn.prepare(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY id"))?;
     let rows = statement.query_map([], site_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn create_visitor(conn: &Connection, site_id: SiteId, token_hash: String) -> Result<Visitor, StoreError> {
+pub(super) fn create_visitor(
+    conn: &Connection,
+    site_id: SiteId,
+    token_hash: String,
+) -> Result<Visitor, StoreError> {
     let now = now_ms();
     conn.execute(
         "INSERT INTO visitors (site_id, token_hash, display_name, created_at) \
@@ -117,7 +120,11 @@ pub(super) fn create_visitor(conn: &Connection, site_id: SiteId, token_hash: Str
     })
 }
 
-pub(super) fn visitor_by_token(conn: &Connection, site_id: SiteId, token_hash: &str) -> Result<Option<Visitor>, StoreError> {
+pub(super) fn visitor_by_token(
+    conn: &Connection,
+    site_id: SiteId,
+    token_hash: &str,
+) -> Result<Option<Visitor>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT id, site_id, display_name FROM visitors \

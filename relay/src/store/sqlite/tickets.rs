@@ -1,11 +1,12 @@
 //! Tickets, their categories and notes (a chat's transcript is one). Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use std::collections::BTreeMap;
-use porchlight_protocol::{AgentId, AgentInfo, ConversationId, ConversationStatus, TicketCategory, TicketChat, TicketLine, TicketNote};
-use rusqlite::{Connection, OptionalExtension, params};
-use crate::store::{StoreError, now_ms};
 use crate::store::model::SiteId;
+use crate::store::{StoreError, now_ms};
+use porchlight_protocol::api::tickets::{TicketCategory, TicketChat, TicketLine, TicketNote};
+use porchlight_protocol::{AgentId, AgentInfo, ConversationId, ConversationStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::BTreeMap;
 
 /// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"
 /// lines, in order (UTC times).
@@ -78,7 +79,11 @@ pub(super) fn set_categories(
     Ok(())
 }
 
-pub(super) fn tickets(conn: &Connection, only: Option<i64>, limit: usize) -> Result<Vec<TicketLine>, StoreError> {
+pub(super) fn tickets(
+    conn: &Connection,
+    only: Option<i64>,
+    limit: usize,
+) -> Result<Vec<TicketLine>, StoreError> {
     let mut statement = conn.prepare(
         "SELECT t.id, t.subject, t.status, COALESCE(v.display_name, ''), t.team, \
          t.agent_id, a.name, t.created_at, c.id, c.status \
@@ -111,8 +116,7 @@ pub(super) fn tickets(conn: &Connection, only: Option<i64>, limit: usize) -> Res
                 .zip(chat_status)
                 .map(|(conversation_id, status)| TicketChat {
                     conversation_id,
-                    status: ConversationStatus::parse(&status)
-                        .unwrap_or(ConversationStatus::Ended),
+                    status: ConversationStatus::parse(&status).unwrap_or(ConversationStatus::Ended),
                 }),
         })
     })?;
@@ -131,7 +135,10 @@ pub(super) fn ticket_categories(conn: &Connection) -> Result<Vec<TicketCategory>
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn create_ticket_category(conn: &Connection, category: TicketCategory) -> Result<(), StoreError> {
+pub(super) fn create_ticket_category(
+    conn: &Connection,
+    category: TicketCategory,
+) -> Result<(), StoreError> {
     let added = conn.execute(
         "INSERT INTO ticket_categories (name, choices) VALUES (?1, ?2) \
          ON CONFLICT (name) DO NOTHING",
@@ -146,7 +153,10 @@ pub(super) fn create_ticket_category(conn: &Connection, category: TicketCategory
     Ok(())
 }
 
-pub(super) fn ticket_category_values(conn: &Connection, id: i64) -> Result<BTreeMap<String, String>, StoreError> {
+pub(super) fn ticket_category_values(
+    conn: &Connection,
+    id: i64,
+) -> Result<BTreeMap<String, String>, StoreError> {
     let mut statement = conn.prepare(
         "SELECT c.name, v.value FROM ticket_category_values v \
          JOIN ticket_categories c ON c.id = v.category_id WHERE v.ticket_id = ?1",
@@ -155,7 +165,13 @@ pub(super) fn ticket_category_values(conn: &Connection, id: i64) -> Result<BTree
     Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
 }
 
-pub(super) fn create_ticket(conn: &Connection, site_id: SiteId, subject: String, team: Option<String>, agent: Option<AgentId>) -> Result<i64, StoreError> {
+pub(super) fn create_ticket(
+    conn: &Connection,
+    site_id: SiteId,
+    subject: String,
+    team: Option<String>,
+    agent: Option<AgentId>,
+) -> Result<i64, StoreError> {
     conn.execute(
         "INSERT INTO tickets (site_id, subject, team, agent_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -164,7 +180,11 @@ pub(super) fn create_ticket(conn: &Connection, site_id: SiteId, subject: String,
     Ok(conn.last_insert_rowid())
 }
 
-pub(super) fn set_ticket_status(conn: &Connection, id: i64, status: &'static str) -> Result<(), StoreError> {
+pub(super) fn set_ticket_status(
+    conn: &Connection,
+    id: i64,
+    status: &'static str,
+) -> Result<(), StoreError> {
     match conn.execute(
         "UPDATE tickets SET status = ?1 WHERE id = ?2",
         params![status, id],
@@ -182,7 +202,10 @@ pub(super) fn ticket_site(conn: &Connection, id: i64) -> Result<Option<SiteId>, 
         .optional()?)
 }
 
-pub(super) fn ticket_notes_and_chats(conn: &Connection, id: i64) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
+pub(super) fn ticket_notes_and_chats(
+    conn: &Connection,
+    id: i64,
+) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
     let mut notes = conn.prepare(
         "SELECT kind, body, created_at, conversation_id FROM ticket_notes \
          WHERE ticket_id = ?1 ORDER BY id",
@@ -197,22 +220,25 @@ pub(super) fn ticket_notes_and_chats(conn: &Connection, id: i64) -> Result<(Vec<
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut chats = conn
-        .prepare("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
+    let mut chats =
+        conn.prepare("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
     let chats = chats
         .query_map([id], |row| {
             let status: String = row.get(1)?;
             Ok(TicketChat {
                 conversation_id: row.get(0)?,
-                status: ConversationStatus::parse(&status)
-                    .unwrap_or(ConversationStatus::Ended),
+                status: ConversationStatus::parse(&status).unwrap_or(ConversationStatus::Ended),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((notes, chats))
 }
 
-pub(super) fn assign_ticket(conn: &Connection, id: i64, agent: Option<AgentId>) -> Result<(), StoreError> {
+pub(super) fn assign_ticket(
+    conn: &Connection,
+    id: i64,
+    agent: Option<AgentId>,
+) -> Result<(), StoreError> {
     let updated = conn.execute(
         "UPDATE tickets SET agent_id = ?1, \
          team = COALESCE(team, (SELECT default_team FROM agents WHERE id = ?1)) \

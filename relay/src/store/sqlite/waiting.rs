@@ -1,16 +1,19 @@
 //! A waiting chat's timers: wait messages, "are you still there?", abandonment, and the queue times `$WAITTIME` averages. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use std::collections::BTreeMap;
-use porchlight_protocol::{Author, ChatMessage, ConversationId};
-use rusqlite::{Connection, params};
-use crate::store::{StoreError, now_ms};
-use crate::store::model::{Conversation, NewMessage};
 use super::conversations::load_conversation;
 use super::messages::{event, insert_message};
 use super::tickets::{add_transcript, set_categories};
+use crate::store::model::{Conversation, NewMessage};
+use crate::store::{StoreError, now_ms};
+use porchlight_protocol::{Author, ChatMessage, ConversationId};
+use rusqlite::{Connection, params};
+use std::collections::BTreeMap;
 
-pub(super) fn queue_times_since(conn: &Connection, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+pub(super) fn queue_times_since(
+    conn: &Connection,
+    since: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
     let mut statement = conn.prepare(
         "SELECT agent_joined_at, queue_ms FROM conversations \
          WHERE agent_joined_at >= ?1 AND queue_ms IS NOT NULL ORDER BY agent_joined_at",
@@ -19,7 +22,13 @@ pub(super) fn queue_times_since(conn: &Connection, since: i64) -> Result<Vec<(i6
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn post_wait_message(conn: &Connection, id: ConversationId, bot_name: String, body: String, sent_before: u32) -> Result<Option<ChatMessage>, StoreError> {
+pub(super) fn post_wait_message(
+    conn: &Connection,
+    id: ConversationId,
+    bot_name: String,
+    body: String,
+    sent_before: u32,
+) -> Result<Option<ChatMessage>, StoreError> {
     let counted = conn.execute(
         "UPDATE conversations SET wait_messages_sent = wait_messages_sent + 1 \
          WHERE id = ?1 AND status = 'queued' AND wait_messages_sent = ?2",
@@ -32,7 +41,12 @@ pub(super) fn post_wait_message(conn: &Connection, id: ConversationId, bot_name:
     Ok(Some(insert_message(conn, &message)?.message))
 }
 
-pub(super) fn ask_still_there(conn: &Connection, id: ConversationId, bot_name: String, body: String) -> Result<Option<ChatMessage>, StoreError> {
+pub(super) fn ask_still_there(
+    conn: &Connection,
+    id: ConversationId,
+    bot_name: String,
+    body: String,
+) -> Result<Option<ChatMessage>, StoreError> {
     let asked = conn.execute(
         "UPDATE conversations SET still_there_asked_at = ?1 \
          WHERE id = ?2 AND status = 'queued' AND still_there_asked_at IS NULL",
@@ -45,7 +59,10 @@ pub(super) fn ask_still_there(conn: &Connection, id: ConversationId, bot_name: S
     Ok(Some(insert_message(conn, &message)?.message))
 }
 
-pub(super) fn confirm_still_there(conn: &Connection, id: ConversationId) -> Result<bool, StoreError> {
+pub(super) fn confirm_still_there(
+    conn: &Connection,
+    id: ConversationId,
+) -> Result<bool, StoreError> {
     let confirmed = conn.execute(
         "UPDATE conversations SET still_there_at = ?1, still_there_asked_at = NULL \
          WHERE id = ?2 AND status = 'queued' AND still_there_asked_at IS NOT NULL",
@@ -54,7 +71,12 @@ pub(super) fn confirm_still_there(conn: &Connection, id: ConversationId) -> Resu
     Ok(confirmed > 0)
 }
 
-pub(super) fn abandon(conn: &Connection, id: ConversationId, close_ticket: bool, categories: BTreeMap<String, String>) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+pub(super) fn abandon(
+    conn: &Connection,
+    id: ConversationId,
+    close_ticket: bool,
+    categories: BTreeMap<String, String>,
+) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
     let ended = conn.execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'abandoned', \
          abandoned = 1 WHERE id = ?2 AND status = 'queued'",

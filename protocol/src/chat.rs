@@ -1,0 +1,204 @@
+//! The conversation's vocabulary, shared by both sockets: who wrote what, where a
+//! conversation stands, files and citations, and what the bot asks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AgentId, ConversationId, Seq};
+
+/// Where the conversation stands.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// Talking with the profile's bot flow.
+    Bot,
+    /// Waiting in the live-chat queue for an agent.
+    Queued,
+    /// An agent has joined.
+    Active,
+    /// Either side ended it.
+    Ended,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bot => "bot",
+            Self::Queued => "queued",
+            Self::Active => "active",
+            Self::Ended => "ended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "bot" => Some(Self::Bot),
+            "queued" => Some(Self::Queued),
+            "active" => Some(Self::Active),
+            "ended" => Some(Self::Ended),
+            _ => None,
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Agent,
+    Bot,
+    /// The relay itself: "Ana joined the chat", "Chat ended".
+    System,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visitor => "visitor",
+            Self::Agent => "agent",
+            Self::Bot => "bot",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "visitor" => Some(Self::Visitor),
+            "agent" => Some(Self::Agent),
+            "bot" => Some(Self::Bot),
+            "system" => Some(Self::System),
+            _ => None,
+        }
+    }
+}
+
+/// One stored message, as both sides see it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub conversation_id: ConversationId,
+    pub seq: Seq,
+    pub author: Author,
+    /// Display name of the agent or bot; absent for the visitor and the system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    pub body: String,
+    /// The sender's id for the message, so its other tabs can match it to their outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    /// Milliseconds since the Unix epoch, when the relay stored it.
+    pub at: i64,
+    /// A file sent as this message (its body is the file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentInfo>,
+    /// What an AI answer is grounded in, to show as citations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+}
+
+/// A knowledge passage an answer cites. `url` is only ever http(s); a document
+/// imported from a file has none.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A file in a chat. `url` is unguessable; the relay serves it as a download (images
+/// may show inline, sandboxed).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub url: String,
+}
+
+impl AttachmentInfo {
+    /// Shown inline as a picture (PNG, JPEG, GIF, WebP); everything else is a link.
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
+}
+
+/// The visitor's conversation as the relay sees it when the socket opens.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    pub id: ConversationId,
+    pub status: ConversationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    pub last_seq: Seq,
+    /// The visitor may send files now.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub uploads: bool,
+}
+
+pub(crate) fn is_false(value: &bool) -> bool {
+    !value
+}
+
+/// Where a reconnecting client left off.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    pub conversation_id: ConversationId,
+    pub last_seq: Seq,
+}
+
+/// The host page the widget is on, for the agent's context panel.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub referrer: String,
+}
+
+/// How the widget looks and whether the chat is open, from the site's chat profile.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ProfileView {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub greeting: String,
+    /// `#rrggbb`.
+    pub colour: String,
+    /// Inside working hours (always, when the profile has none).
+    pub online: bool,
+}
+
+/// The kind of answer an `input` step wants; the widget picks the HTML input type.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    Text,
+    Email,
+    Number,
+    Date,
+    YesNo,
+    Choice,
+}
+
+/// What the bot is waiting for: a click on one of `choices` (a question), or a typed
+/// value of kind `input` (with `choices` as its options when it is `choice`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub step_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputKind>,
+}
+
+/// A page's link to a ticket: its id and the site server's HMAC token for it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketLink {
+    pub id: i64,
+    pub token: String,
+}
+
+/// An agent as the console shows them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AgentInfo {
+    pub id: AgentId,
+    pub name: String,
+}

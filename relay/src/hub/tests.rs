@@ -1,0 +1,157 @@
+//! The hub: following, publishing, rings, and slow sockets dropped.
+
+use super::*;
+
+fn frame(text: &str) -> Frame {
+    Arc::from(text)
+}
+
+#[test]
+fn followers_get_frames_for_their_conversations_only() {
+    let hub = Hub::default();
+    let (visitor, mut visitor_rx) = hub.connect(ConnKind::Visitor);
+    let (agent, mut agent_rx) = hub.connect(ConnKind::Agent(1));
+    let (_other, mut other_rx) = hub.connect(ConnKind::Visitor);
+    hub.follow(visitor, 7);
+    hub.follow(agent, 7);
+    hub.publish(7, Audience::Everyone, None, frame("a"));
+    hub.publish(7, Audience::Visitors, None, frame("v"));
+    hub.publish(7, Audience::Agents, None, frame("g"));
+    hub.publish(8, Audience::Everyone, None, frame("elsewhere"));
+    hub.publish(7, Audience::Everyone, Some(visitor), frame("not-echoed"));
+    assert_eq!(&*visitor_rx.try_recv().unwrap(), "a");
+    assert_eq!(&*visitor_rx.try_recv().unwrap(), "v");
+    assert!(visitor_rx.try_recv().is_err());
+    assert_eq!(&*agent_rx.try_recv().unwrap(), "a");
+    assert_eq!(&*agent_rx.try_recv().unwrap(), "g");
+    assert_eq!(&*agent_rx.try_recv().unwrap(), "not-echoed");
+    assert!(other_rx.try_recv().is_err());
+}
+
+#[test]
+fn a_socket_that_falls_behind_is_dropped_and_others_still_get_frames() {
+    let hub = Hub::default();
+    let (slow, mut slow_rx) = hub.connect(ConnKind::Visitor);
+    let (fast, mut fast_rx) = hub.connect(ConnKind::Visitor);
+    hub.follow(slow, 7);
+    hub.follow(fast, 7);
+    for n in 0..=OUTBOX_FRAMES {
+        hub.publish(7, Audience::Everyone, None, frame(&n.to_string()));
+        assert_eq!(&*fast_rx.try_recv().unwrap(), n.to_string());
+    }
+    assert_eq!(hub.counts(), (1, 0), "the slow visitor was dropped");
+    let mut drained = 0;
+    while slow_rx.try_recv().is_ok() {
+        drained += 1;
+    }
+    assert_eq!(drained, OUTBOX_FRAMES);
+    assert!(
+        slow_rx.is_closed(),
+        "the dropped socket's queue ends, so its task closes it"
+    );
+}
+
+#[test]
+fn chat_updates_reach_only_consoles_that_may_see_the_chat() {
+    use crate::store::AccessLevel;
+    let hub = Hub::default();
+    let (support, mut support_rx) = hub.connect(ConnKind::Agent(1));
+    let (sales, mut sales_rx) = hub.connect(ConnKind::Agent(2));
+    let (_greeting, mut greeting_rx) = hub.connect(ConnKind::Agent(3));
+    hub.set_viewer(
+        support,
+        Viewer {
+            id: 1,
+            access: AccessLevel::Team,
+            teams: ["support".to_owned()].into(),
+        },
+    );
+    hub.set_viewer(
+        sales,
+        Viewer {
+            id: 2,
+            access: AccessLevel::Team,
+            teams: ["sales".to_owned()].into(),
+        },
+    );
+    let teams = ["Support".to_owned()];
+    let chat = ChatFacts {
+        holder: None,
+        target_agent: None,
+        teams: &teams,
+        waiting: true,
+    };
+    hub.publish_chat(chat, frame("support chat"));
+    assert_eq!(&*support_rx.try_recv().unwrap(), "support chat");
+    assert!(sales_rx.try_recv().is_err(), "another team's chat");
+    assert!(
+        greeting_rx.try_recv().is_err(),
+        "a console that has not said hello"
+    );
+}
+
+#[test]
+fn rings_reach_only_their_agents_and_stop_for_everyone_at_once() {
+    let hub = Hub::default();
+    let (_, mut ana) = hub.connect(ConnKind::Agent(1));
+    let (_, mut ana_tab) = hub.connect(ConnKind::Agent(1));
+    let (_, mut bo) = hub.connect(ConnKind::Agent(2));
+    let (_, mut cy) = hub.connect(ConnKind::Agent(3));
+    hub.ring(7, &[1, 2], frame("ring 7"));
+    hub.ring(7, &[1], frame("ring 7 again"));
+    for rx in [&mut ana, &mut ana_tab, &mut bo] {
+        assert_eq!(&*rx.try_recv().unwrap(), "ring 7");
+        assert!(rx.try_recv().is_err(), "a ring is sent once");
+    }
+    assert!(cy.try_recv().is_err());
+    assert_eq!(hub.rings_for(2), [7]);
+    hub.stop_ring(7);
+    assert_eq!(
+        &*ana.try_recv().unwrap(),
+        r#"{"type":"ring_stop","conversation_id":7}"#
+    );
+    assert_eq!(
+        &*bo.try_recv().unwrap(),
+        r#"{"type":"ring_stop","conversation_id":7}"#
+    );
+    assert!(hub.rings_for(2).is_empty());
+
+    hub.ring(8, &[1, 2], frame("ring 8"));
+    hub.ring(9, &[2], frame("ring 9"));
+    while bo.try_recv().is_ok() {}
+    hub.stop_rings_for(2);
+    let mut stopped = [bo.try_recv().unwrap(), bo.try_recv().unwrap()];
+    stopped.sort();
+    assert_eq!(&*stopped[0], r#"{"type":"ring_stop","conversation_id":8}"#);
+    assert_eq!(&*stopped[1], r#"{"type":"ring_stop","conversation_id":9}"#);
+    assert_eq!(hub.rings_for(1), [8], "others still ring");
+}
+
+#[test]
+fn disconnect_and_unfollow_stop_delivery() {
+    let hub = Hub::default();
+    let (a, mut a_rx) = hub.connect(ConnKind::Agent(1));
+    let (b, mut b_rx) = hub.connect(ConnKind::Agent(2));
+    hub.follow(a, 1);
+    hub.follow(b, 1);
+    hub.unfollow(a, 1);
+    hub.disconnect(b);
+    hub.publish(1, Audience::Everyone, None, frame("x"));
+    assert!(a_rx.try_recv().is_err());
+    assert!(b_rx.try_recv().is_err());
+    let everything = Viewer {
+        id: 1,
+        access: crate::store::AccessLevel::All,
+        teams: Default::default(),
+    };
+    hub.set_viewer(a, everything);
+    let chat = ChatFacts {
+        holder: None,
+        target_agent: None,
+        teams: &[],
+        waiting: true,
+    };
+    hub.publish_chat(chat, frame("list"));
+    assert_eq!(&*a_rx.try_recv().unwrap(), "list");
+    assert_eq!(hub.counts(), (0, 1));
+}

@@ -1,0 +1,336 @@
+//! A visitor's `hello`: which site and chat profile, who the visitor is (their token,
+//! or a new one), which ticket the page is about, and the conversation to show, with
+//! its history from the `seq` the widget last saw.
+
+use std::sync::Arc;
+
+use porchlight_protocol::{
+    ConversationState, ConversationStatus, ErrorCode, PROTOCOL_VERSION, PageInfo, Prompt, Resume,
+    TicketLink, VisitorEvent, Welcome, to_text,
+};
+
+use super::{VisitorSession, clip, error};
+use crate::auth::{is_token, random_token, ticket_link, token_hash};
+use crate::chat::bot::{self, Trigger};
+use crate::chat::{queue, timers};
+use crate::flow::profile::Access;
+use crate::flow::{Flow, FlowState};
+use crate::store::{Conversation, Site, StoreError, Visitor};
+use crate::ws::history;
+use crate::ws::socket::Outcome;
+
+/// The fields of a hello frame.
+pub(super) struct Hello {
+    pub(super) v: u32,
+    pub(super) site: String,
+    pub(super) token: Option<String>,
+    pub(super) resume: Option<Resume>,
+    pub(super) page: Option<PageInfo>,
+    pub(super) start_step: Option<String>,
+    pub(super) preview_profile: Option<i64>,
+    pub(super) ticket: Option<TicketLink>,
+}
+
+/// A hello that cannot go on: the frame that says why, and the socket closes.
+type Refused = Outcome;
+
+impl VisitorSession {
+    pub(super) async fn hello(&mut self, hello: Hello) -> Outcome {
+        match self.welcome(hello).await {
+            Ok(outcome) | Err(outcome) => outcome,
+        }
+    }
+
+    async fn welcome(&mut self, hello: Hello) -> Result<Outcome, Refused> {
+        if self.visitor.is_some() {
+            return Ok(Outcome::reply(error(
+                ErrorCode::HelloRequired,
+                "hello was already sent on this socket.",
+            )));
+        }
+        if hello.v != PROTOCOL_VERSION {
+            return Err(Outcome::fatal(error(
+                ErrorCode::UnsupportedVersion,
+                &format!("This relay speaks protocol version {PROTOCOL_VERSION}; reload the page."),
+            )));
+        }
+        let site = self.site(&hello.site).await?;
+        let flow = self.profile(&site, hello.preview_profile).await?;
+        let (token, visitor) = self.visitor_of(&site, hello.token.as_deref()).await?;
+        self.page = hello.page.map(|page| PageInfo {
+            url: clip(page.url),
+            referrer: clip(page.referrer),
+        });
+        let mut replies = Vec::new();
+        if let Some(link) = hello.ticket
+            && !self.link_ticket(&site, &link).await
+        {
+            replies.push(error(
+                ErrorCode::TicketRefused,
+                "This page's link to a ticket is not valid; the chat starts without it.",
+            ));
+        }
+        self.visitor = Some((site, visitor.clone()));
+        self.flow = flow.clone();
+        if let Some(flow) = &flow {
+            let (step, refused) = bot::start_step(flow, hello.start_step.as_deref());
+            if refused {
+                replies.push(error(
+                    ErrorCode::StartStepRefused,
+                    "This chat cannot start at the step the page asked for; it starts at the beginning.",
+                ));
+            }
+            self.start_step = Some(step);
+        }
+        let latest = self
+            .latest(&visitor, hello.resume)
+            .await
+            .map_err(|err| Self::fail(&err))?;
+        replies.extend(self.shown(latest, flow, token, hello.resume).await?);
+        Ok(Outcome {
+            replies,
+            close: false,
+        })
+    }
+
+    async fn site(&self, key: &str) -> Result<Site, Refused> {
+        match self.state.store.site_by_key(key).await {
+            Ok(Some(site)) => Ok(site),
+            Ok(None) => Err(Outcome::fatal(error(
+                ErrorCode::UnknownSite,
+                "No site has this key; check data-site on the script tag.",
+            ))),
+            Err(err) => Err(Self::fail(&err)),
+        }
+    }
+
+    /// The chat profile this socket runs: the site's, or the one an admin previews.
+    async fn profile(
+        &mut self,
+        site: &Site,
+        preview: Option<i64>,
+    ) -> Result<Option<Arc<Flow>>, Refused> {
+        let profile_id = match preview {
+            Some(id) if self.may_preview => Some(id),
+            Some(_) => {
+                return Err(Outcome::fatal(error(
+                    ErrorCode::NotFound,
+                    "Only a logged-in admin can preview a chat profile.",
+                )));
+            }
+            None => site.default_profile_id,
+        };
+        let flow = match profile_id {
+            Some(id) => self
+                .state
+                .flows
+                .get(self.state.store.as_ref(), id)
+                .await
+                .map_err(|err| Self::fail(&err))?,
+            None => None,
+        };
+        self.profile_id = profile_id;
+        let identified_only = flow
+            .as_ref()
+            .is_some_and(|flow| flow.profile.access == Access::Identified);
+        // Visitors are identified by the site through the identify API (a later
+        // issue); until then such a profile admits only an admin's preview.
+        if identified_only && !self.may_preview {
+            return Err(Outcome::fatal(error(
+                ErrorCode::IdentityRequired,
+                "This chat is for signed-in customers. Sign in on the site, then open the chat again.",
+            )));
+        }
+        Ok(flow)
+    }
+
+    /// The visitor the widget's token names, or a new one with a new token.
+    async fn visitor_of(
+        &self,
+        site: &Site,
+        token: Option<&str>,
+    ) -> Result<(String, Visitor), Refused> {
+        let store = &self.state.store;
+        if let Some(token) = token.filter(|token| is_token(token))
+            && let Some(visitor) = store
+                .visitor_by_token(site.id, &token_hash(token))
+                .await
+                .map_err(|err| Self::fail(&err))?
+        {
+            return Ok((token.to_owned(), visitor));
+        }
+        let token = random_token();
+        let visitor = store
+            .create_visitor(site.id, token_hash(&token))
+            .await
+            .map_err(|err| Self::fail(&err))?;
+        Ok((token, visitor))
+    }
+
+    /// A new chat from this page is about the ticket, if the site's server signed the
+    /// link; says whether it did.
+    async fn link_ticket(&mut self, site: &Site, link: &TicketLink) -> bool {
+        let signed = ticket_link::verify(&site.secret, link.id, &link.token);
+        let ours = signed
+            && matches!(self.state.store.ticket_site(link.id).await, Ok(Some(owner)) if owner == site.id);
+        if ours {
+            self.ticket = Some(link.id);
+        }
+        ours
+    }
+
+    /// The visitor's latest conversation, after starting one if the flow greets first.
+    async fn latest(
+        &mut self,
+        visitor: &Visitor,
+        resume: Option<Resume>,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let latest = self.state.store.latest_conversation(visitor.id).await?;
+        // A reconnect to a chat that has ended shows it; it does not start a new one.
+        let resuming_ended = matches!(
+            (&latest, resume),
+            (Some(latest), Some(resume))
+                if latest.id == resume.conversation_id && latest.status == ConversationStatus::Ended
+        );
+        self.begin_if_needed(latest, resuming_ended).await
+    }
+
+    /// The welcome, the history after the `seq` the widget resumes from, and where a
+    /// waiting visitor stands.
+    async fn shown(
+        &mut self,
+        latest: Option<Conversation>,
+        flow: Option<Arc<Flow>>,
+        token: String,
+        resume: Option<Resume>,
+    ) -> Result<Vec<String>, Refused> {
+        let latest_flow = match &latest {
+            Some(conversation) => self
+                .flow_of(conversation)
+                .await
+                .map_err(|err| Self::fail(&err))?,
+            None => flow.clone(),
+        };
+        let conversation = latest.as_ref().map(|latest| self.show(latest));
+        let prompt = prompt_of(latest_flow.as_deref(), latest.as_ref());
+        let after = match (&conversation, resume) {
+            (Some(current), Some(resume)) if resume.conversation_id == current.id => {
+                resume.last_seq
+            }
+            _ => 0,
+        };
+        let current = conversation.as_ref().map(|current| current.id);
+        let mut replies = vec![to_text(&VisitorEvent::Welcome(Welcome {
+            v: PROTOCOL_VERSION,
+            token,
+            profile: bot::profile_view(flow.as_deref()),
+            conversation,
+            prompt,
+        }))];
+        if let Some(id) = current {
+            match history(&self.state, id, after).await {
+                Ok(frames) => replies.extend(frames),
+                Err(err) => replies.push(to_text(&VisitorEvent::Error(crate::ws::store_failure(
+                    &err,
+                )))),
+            }
+        }
+        // Still waiting: where they stand now (the announcer only sends changes).
+        if let Some(latest) = &latest
+            && let Some(frame) = queue::current_frame(&self.state, latest).await
+        {
+            replies.push(frame);
+        }
+        Ok(replies)
+    }
+
+    /// Follows the conversation (before its history is read: a message stored in
+    /// between then arrives twice, and the widget dedupes by seq, rather than never)
+    /// and describes it for the welcome.
+    fn show(&mut self, latest: &Conversation) -> ConversationState {
+        if latest.status != ConversationStatus::Ended {
+            self.state.hub.follow(self.conn, latest.id);
+        }
+        self.conversation = Some(latest.id);
+        self.maybe_bot = latest.status == ConversationStatus::Bot;
+        ConversationState {
+            id: latest.id,
+            status: latest.status,
+            agent_name: latest.agent.as_ref().map(|agent| agent.name.clone()),
+            last_seq: latest.last_seq,
+            uploads: latest.uploads_allowed(),
+        }
+    }
+
+    /// At hello: starts a new chat now if the flow greets or asks before handing over,
+    /// and reruns the first turn of a bot chat whose first turn was never stored.
+    async fn begin_if_needed(
+        &mut self,
+        latest: Option<Conversation>,
+        resuming_ended: bool,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let (Some(flow), Some(step)) = (self.flow.clone(), self.start_step.clone()) else {
+            return Ok(latest);
+        };
+        let open = latest
+            .as_ref()
+            .filter(|conversation| conversation.status != ConversationStatus::Ended);
+        let (conversation, flow, step) = match open {
+            None if !resuming_ended
+                && bot::engages(&self.state, &flow, &step, self.ticket.is_some()).await =>
+            {
+                let (conversation, started) =
+                    self.open_conversation(ConversationStatus::Bot).await?;
+                if !started {
+                    return self.state.store.conversation(conversation.id).await;
+                }
+                (conversation, flow, step)
+            }
+            Some(conversation)
+                if conversation.status == ConversationStatus::Bot
+                    && conversation.flow_state.is_none() =>
+            {
+                let Some(own) = self.flow_of(conversation).await? else {
+                    return Ok(latest);
+                };
+                let start = own.profile.start.clone();
+                (conversation.clone(), own, start)
+            }
+            _ => return Ok(latest),
+        };
+        self.state.hub.follow(self.conn, conversation.id);
+        match bot::run_turn(
+            &self.state,
+            &flow,
+            &conversation,
+            Trigger::Start(step),
+            None,
+            self.conn,
+        )
+        .await
+        {
+            Ok(_) | Err(StoreError::Conflict) => {}
+            Err(err) => return Err(err),
+        }
+        self.state.store.conversation(conversation.id).await
+    }
+}
+
+/// What the visitor is asked now: the bot's question, or "are you still there?".
+fn prompt_of(flow: Option<&Flow>, latest: Option<&Conversation>) -> Option<Prompt> {
+    match (flow, latest) {
+        (Some(flow), Some(latest)) if latest.status == ConversationStatus::Bot => latest
+            .flow_state
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<FlowState>(text).ok())
+            .and_then(|flow_state| flow.current_prompt(&flow_state)),
+        // Asked "are you still there?" and not answered yet: the button again.
+        (_, Some(latest))
+            if latest.status == ConversationStatus::Queued
+                && latest.still_there_asked_at.is_some() =>
+        {
+            Some(timers::still_there_prompt())
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,168 @@
+//! The widget's socket: `hello` (in `hello.rs`), `send` and `end_chat` (in
+//! `deliver.rs`). This file holds the socket's session and reads its frames.
+
+mod deliver;
+mod hello;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use porchlight_protocol::{
+    ConversationId, ErrorCode, PageInfo, ProtocolError, VisitorEvent, VisitorRequest,
+    parse_visitor_request, to_text,
+};
+
+use self::hello::Hello;
+use super::socket::{Handler, Outcome, RateLimit, drive};
+use super::{limited, store_failure};
+use crate::auth::{current_agent, same_origin};
+use crate::flow::Flow;
+use crate::hub::{ConnId, ConnKind};
+use crate::state::AppState;
+use crate::store::{Role, Site, StoreError, Visitor};
+
+/// The longest page URL or referrer kept for the agent's context panel.
+const MAX_PAGE_FIELD: usize = 2048;
+
+/// `GET /ws/visitor`. The widget runs in the relay's own origin (an iframe), so a
+/// browser socket from anywhere else is refused.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "The widget socket only accepts the relay's own origin.",
+        )
+            .into_response();
+    }
+    // An admin's "Try it" may run a profile other than the site's.
+    let may_preview = current_agent(&state, &headers)
+        .await
+        .is_some_and(|agent| agent.role == Role::Admin);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| clip(value.to_owned()));
+    let tracker = state.tracker.clone();
+    limited(ws)
+        .on_upgrade(move |socket| tracker.track_future(run(socket, state, may_preview, user_agent)))
+}
+
+async fn run(socket: WebSocket, state: AppState, may_preview: bool, user_agent: Option<String>) {
+    let (conn, mut inbox) = state.hub.connect(ConnKind::Visitor);
+    let shutdown = state.shutdown.clone();
+    let mut session = VisitorSession {
+        state: state.clone(),
+        conn,
+        visitor: None,
+        conversation: None,
+        maybe_bot: false,
+        flow: None,
+        profile_id: None,
+        start_step: None,
+        page: None,
+        user_agent,
+        ticket: None,
+        may_preview,
+    };
+    drive(
+        socket,
+        &mut session,
+        &mut inbox,
+        &shutdown,
+        RateLimit::visitor(),
+    )
+    .await;
+    state.hub.disconnect(conn);
+}
+
+struct VisitorSession {
+    state: AppState,
+    conn: ConnId,
+    visitor: Option<(Site, Visitor)>,
+    /// The conversation this socket follows (the visitor's latest).
+    conversation: Option<ConversationId>,
+    /// That conversation may still be with the bot (false once seen live: chats never
+    /// go back to the bot).
+    maybe_bot: bool,
+    /// The chat profile (the site's, or an admin's preview), and the step a new chat
+    /// starts at.
+    flow: Option<Arc<Flow>>,
+    profile_id: Option<i64>,
+    start_step: Option<String>,
+    page: Option<PageInfo>,
+    user_agent: Option<String>,
+    /// The ticket a new chat from this page is about (checked against the site's secret).
+    ticket: Option<i64>,
+    /// The socket belongs to a logged-in admin, who may preview any profile.
+    may_preview: bool,
+}
+
+pub(super) fn error(code: ErrorCode, message: &str) -> String {
+    to_text(&VisitorEvent::Error(ProtocolError::new(code, message)))
+}
+
+pub(super) fn clip(text: String) -> String {
+    if text.len() <= MAX_PAGE_FIELD {
+        return text;
+    }
+    let mut end = MAX_PAGE_FIELD;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+impl Handler for VisitorSession {
+    async fn on_text(&mut self, text: &str) -> Outcome {
+        let request = match parse_visitor_request(text) {
+            Ok(request) => request,
+            Err(err) => return Outcome::reply(to_text(&VisitorEvent::Error(err))),
+        };
+        match request {
+            VisitorRequest::Hello {
+                v,
+                site,
+                token,
+                resume,
+                page,
+                start_step,
+                preview_profile,
+                ticket,
+            } => {
+                self.hello(Hello {
+                    v,
+                    site,
+                    token,
+                    resume,
+                    page,
+                    start_step,
+                    preview_profile,
+                    ticket,
+                })
+                .await
+            }
+            VisitorRequest::Send {
+                client_msg_id,
+                body,
+            } => self.send(client_msg_id, body).await,
+            VisitorRequest::EndChat => self.end_chat().await,
+        }
+    }
+
+    fn error_frame(&self, error: ProtocolError) -> String {
+        to_text(&VisitorEvent::Error(error))
+    }
+}
+
+impl VisitorSession {
+    fn fail(err: &StoreError) -> Outcome {
+        Outcome::fatal(to_text(&VisitorEvent::Error(store_failure(err))))
+    }
+}

@@ -1,0 +1,436 @@
+//! Everything the widget knows, and how each relay frame changes it.
+
+use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
+use porchlight_protocol::{
+    Author, ChatMessage, ConversationId, ConversationState, ConversationStatus, InputKind,
+    PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume, Seq,
+    StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Online,
+    Reconnecting,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatState {
+    pub site: String,
+    /// The visitor's secret; kept in the iframe's localStorage.
+    pub token: Option<String>,
+    pub link: Link,
+    pub conversation: Option<ConversationState>,
+    pub transcript: Transcript,
+    /// Written but not yet acknowledged; resent after every reconnect.
+    pub outbox: Vec<Outgoing>,
+    /// Messages from the other side while the panel was closed.
+    pub unread: u32,
+    pub visible: bool,
+    /// The last error the relay reported, for the visitor.
+    pub notice: Option<String>,
+    /// The step the page asked the chat to start at (`data-start-step`).
+    pub start_step: Option<String>,
+    /// The profile an admin is trying out in the console.
+    pub preview_profile: Option<i64>,
+    /// The ticket the page links the chat to (`data-ticket`, `data-ticket-token`).
+    pub ticket: Option<TicketLink>,
+    /// Title, colour, greeting and whether the chat is open, from the chat profile.
+    pub profile: Option<ProfileView>,
+    /// What the bot waits for.
+    pub prompt: Option<Prompt>,
+    /// Place in line and estimated wait, while waiting for an agent.
+    pub queue: Option<QueueInfo>,
+    /// The AI agent's answer as it is being written: its id and the text so far.
+    pub streaming: Option<(u32, String)>,
+    /// The relay refused this widget for good (unknown site, identity required…):
+    /// reconnecting cannot help.
+    pub stopped: bool,
+    /// Messages up to here came with the welcome (history); later ones are live.
+    history_until: Option<(ConversationId, Seq)>,
+}
+
+impl ChatState {
+    pub fn new(site: String, token: Option<String>, outbox: Vec<Outgoing>) -> Self {
+        let mut transcript = Transcript::default();
+        for outgoing in &outbox {
+            transcript.push_pending(Author::Visitor, outgoing);
+        }
+        Self {
+            site,
+            token,
+            link: Link::Connecting,
+            conversation: None,
+            transcript,
+            outbox,
+            unread: 0,
+            visible: false,
+            notice: None,
+            start_step: None,
+            preview_profile: None,
+            ticket: None,
+            stopped: false,
+            profile: None,
+            prompt: None,
+            queue: None,
+            streaming: None,
+            history_until: None,
+        }
+    }
+
+    /// The first frame on a new socket.
+    pub fn hello(&self, page: Option<PageInfo>) -> VisitorRequest {
+        VisitorRequest::Hello {
+            v: PROTOCOL_VERSION,
+            site: self.site.clone(),
+            token: self.token.clone(),
+            resume: self.conversation.as_ref().map(|conversation| Resume {
+                conversation_id: conversation.id,
+                last_seq: self.transcript.last_seq(conversation.id),
+            }),
+            page,
+            start_step: self.start_step.clone(),
+            preview_profile: self.preview_profile,
+            ticket: self.ticket.clone(),
+        }
+    }
+
+    /// The visitor writes a message; the returned frame goes out if the socket is up
+    /// (otherwise the outbox sends it after the next welcome).
+    pub fn write(&mut self, client_msg_id: String, body: String) -> VisitorRequest {
+        let outgoing = Outgoing {
+            client_msg_id,
+            body,
+        };
+        self.transcript.push_pending(Author::Visitor, &outgoing);
+        self.outbox.push(outgoing.clone());
+        self.notice = None;
+        VisitorRequest::Send {
+            client_msg_id: outgoing.client_msg_id,
+            body: outgoing.body,
+        }
+    }
+
+    pub fn set_visible(&mut self, visible: bool) {
+        self.visible = visible;
+        if visible {
+            self.unread = 0;
+        }
+    }
+
+    pub fn disconnected(&mut self) {
+        if !self.stopped {
+            self.link = Link::Reconnecting;
+        }
+    }
+
+    /// Applies a relay frame; returns frames to send in answer.
+    pub fn apply(&mut self, event: VisitorEvent) -> Vec<VisitorRequest> {
+        match event {
+            VisitorEvent::Welcome(welcome) => return self.welcome(welcome),
+            VisitorEvent::Ack(ack) => {
+                self.outbox
+                    .retain(|outgoing| outgoing.client_msg_id != ack.client_msg_id);
+                self.transcript.ack(&ack);
+                self.follow(ack.conversation_id);
+            }
+            VisitorEvent::Message(message) => self.message(message),
+            VisitorEvent::Stream(delta) => self.stream(delta),
+            VisitorEvent::Prompt(PromptChange {
+                conversation_id,
+                prompt,
+            }) => {
+                self.follow(conversation_id);
+                if self.conversation.as_ref().map(|c| c.id) == Some(conversation_id) {
+                    self.prompt = prompt;
+                }
+            }
+            VisitorEvent::Status(change) => self.status(change),
+            VisitorEvent::Queue(info) => {
+                if self.conversation.as_ref().map(|c| c.id) == Some(info.conversation_id) {
+                    self.queue = Some(info);
+                }
+            }
+            VisitorEvent::Uploads(UploadsChange {
+                conversation_id,
+                allowed,
+            }) => {
+                if let Some(current) = self.conversation.as_mut()
+                    && current.id == conversation_id
+                {
+                    current.uploads = allowed;
+                }
+            }
+            VisitorEvent::Error(error) => {
+                self.stopped |= error.code.is_final();
+                self.notice = Some(error.message);
+            }
+        }
+        Vec::new()
+    }
+
+    /// Online again: the conversation as it stands, and the outbox resent.
+    fn welcome(&mut self, welcome: Welcome) -> Vec<VisitorRequest> {
+        self.token = Some(welcome.token);
+        self.link = Link::Online;
+        self.history_until = welcome
+            .conversation
+            .as_ref()
+            .map(|conversation| (conversation.id, conversation.last_seq));
+        self.conversation = welcome.conversation;
+        self.profile = Some(welcome.profile);
+        self.prompt = welcome.prompt;
+        self.outbox
+            .iter()
+            .map(|outgoing| VisitorRequest::Send {
+                client_msg_id: outgoing.client_msg_id.clone(),
+                body: outgoing.body.clone(),
+            })
+            .collect()
+    }
+
+    fn message(&mut self, message: ChatMessage) {
+        if message.author == Author::Bot {
+            self.streaming = None;
+        }
+        let from_others = message.author != Author::Visitor;
+        let conversation_id = message.conversation_id;
+        if self.transcript.receive(message) && from_others && !self.visible {
+            self.unread += 1;
+        }
+        self.follow(conversation_id);
+    }
+
+    /// A piece of an answer being written; it ends when the stored answer arrives.
+    fn stream(&mut self, StreamDelta { id, text, done, .. }: StreamDelta) {
+        match &mut self.streaming {
+            _ if done => self.streaming = None,
+            Some((current, so_far)) if *current == id => so_far.push_str(&text),
+            _ => self.streaming = Some((id, text)),
+        }
+    }
+
+    fn status(&mut self, change: StatusChange) {
+        let StatusChange {
+            conversation_id,
+            status,
+            agent_name,
+        } = change;
+        if status != ConversationStatus::Bot {
+            self.prompt = None;
+        }
+        if status != ConversationStatus::Queued {
+            self.queue = None;
+        }
+        // The relay follows every status with the uploads it allows.
+        let uploads = self
+            .conversation
+            .as_ref()
+            .is_some_and(|current| current.id == conversation_id && current.uploads);
+        self.conversation = Some(ConversationState {
+            id: conversation_id,
+            status,
+            agent_name,
+            last_seq: self.transcript.last_seq(conversation_id),
+            uploads,
+        });
+    }
+
+    /// A frame about a newer conversation than ours means one was started (maybe in
+    /// another tab): follow it.
+    fn follow(&mut self, conversation_id: i64) {
+        let newer = self
+            .conversation
+            .as_ref()
+            .is_none_or(|current| current.id < conversation_id);
+        if newer {
+            self.conversation = Some(ConversationState {
+                id: conversation_id,
+                status: ConversationStatus::Queued,
+                agent_name: None,
+                last_seq: self.transcript.last_seq(conversation_id),
+                uploads: false,
+            });
+        }
+    }
+
+    /// The waiting banner: place in line and estimated wait, as the profile shows them.
+    pub fn queue_line(&self) -> Option<String> {
+        let waiting = self
+            .conversation
+            .as_ref()
+            .is_some_and(|c| c.status == ConversationStatus::Queued);
+        let info = self.queue.as_ref().filter(|_| waiting)?;
+        let wait = info.wait.as_deref().map(|minutes| match minutes {
+            "< 1" => "under a minute".to_owned(),
+            "1" => "about 1 minute".to_owned(),
+            minutes => format!("about {minutes} minutes"),
+        });
+        match (info.position, wait) {
+            (Some(position), Some(wait)) => Some(format!(
+                "You're number {position} in the queue · wait {wait}"
+            )),
+            (Some(position), None) => Some(format!("You're number {position} in the queue")),
+            (None, Some(wait)) => Some(format!("Estimated wait: {wait}")),
+            (None, None) => None,
+        }
+    }
+
+    /// The paperclip shows: the chat is live, it allows files, and the relay is reachable.
+    pub fn can_upload(&self) -> bool {
+        self.link == Link::Online
+            && self.conversation.as_ref().is_some_and(|conversation| {
+                conversation.uploads
+                    && matches!(
+                        conversation.status,
+                        ConversationStatus::Queued | ConversationStatus::Active
+                    )
+            })
+    }
+
+    /// The line under the title.
+    pub fn status_line(&self) -> String {
+        if self.link == Link::Reconnecting {
+            return "Reconnecting…".into();
+        }
+        match &self.conversation {
+            None => self.idle_line(),
+            Some(conversation) => match conversation.status {
+                ConversationStatus::Bot => self.idle_line(),
+                ConversationStatus::Queued => "Waiting for an agent…".into(),
+                ConversationStatus::Active => match &conversation.agent_name {
+                    Some(name) => format!("You are chatting with {name}"),
+                    None => "An agent joined".into(),
+                },
+                ConversationStatus::Ended => "Chat ended. Write to start a new one.".into(),
+            },
+        }
+    }
+
+    fn idle_line(&self) -> String {
+        match &self.profile {
+            Some(profile) if !profile.online => {
+                "We're offline right now. Leave a message and we'll get back to you.".into()
+            }
+            _ => "Ask us anything. We usually reply in a few minutes.".into(),
+        }
+    }
+
+    /// The header title.
+    pub fn title(&self) -> String {
+        self.profile
+            .as_ref()
+            .map_or_else(|| "Chat with us".into(), |profile| profile.title.clone())
+    }
+
+    /// The buttons to show: a question's choices, an input's options, or yes/no;
+    /// with free text (the AI agent), suggestions such as "Talk to a person".
+    pub fn buttons(&self) -> Vec<String> {
+        match &self.prompt {
+            Some(prompt) if prompt.input == Some(InputKind::YesNo) => {
+                vec!["Yes".into(), "No".into()]
+            }
+            Some(prompt)
+                if matches!(
+                    prompt.input,
+                    None | Some(InputKind::Choice | InputKind::Text)
+                ) =>
+            {
+                prompt.choices.clone()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Why the composer is disabled, when the bot wants a click rather than text.
+    pub fn composer_lock(&self) -> Option<&'static str> {
+        let free_text = self
+            .prompt
+            .as_ref()
+            .is_some_and(|prompt| prompt.input == Some(InputKind::Text));
+        (!free_text && !self.buttons().is_empty()).then_some("Choose one of the options above.")
+    }
+
+    /// The HTML input type for the composer (`None`: a multi-line text box).
+    pub fn input_type(&self) -> Option<&'static str> {
+        match self.prompt.as_ref().and_then(|prompt| prompt.input) {
+            Some(InputKind::Email) => Some("email"),
+            Some(InputKind::Number) => Some("number"),
+            Some(InputKind::Date) => Some("date"),
+            _ => None,
+        }
+    }
+
+    /// An inline hint when the draft cannot be a valid answer to the prompt. The
+    /// relay checks again; this only saves a round trip.
+    pub fn draft_problem(&self, draft: &str) -> Option<&'static str> {
+        let draft = draft.trim();
+        match self.prompt.as_ref().and_then(|prompt| prompt.input) {
+            Some(InputKind::Email) => {
+                let valid = draft.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !draft.contains(' ')
+                });
+                (!valid).then_some("Please enter an email address like name@example.com.")
+            }
+            Some(InputKind::Number) => {
+                (!looks_like_number(draft)).then_some("Please enter a number.")
+            }
+            Some(InputKind::Date) => {
+                let parts: Vec<&str> = draft.split('-').collect();
+                let valid = parts.len() == 3
+                    && parts[0].len() == 4
+                    && parts.iter().all(|part| part.parse::<u32>().is_ok());
+                (!valid).then_some("Please enter a date.")
+            }
+            _ => None,
+        }
+    }
+
+    /// A bot message that arrived live (not with the history) gets a typing indicator.
+    pub fn is_fresh(&self, entry: &Entry) -> bool {
+        match (entry.conversation_id, entry.seq, self.history_until) {
+            (Some(conversation), Some(seq), Some((until_conversation, until_seq))) => {
+                conversation > until_conversation
+                    || (conversation == until_conversation && seq > until_seq)
+            }
+            (Some(_), Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// True while the visitor has a conversation that is not over (the loader then
+    /// loads the widget at once on the next page).
+    pub fn has_open_conversation(&self) -> bool {
+        self.conversation
+            .as_ref()
+            .is_some_and(|conversation| conversation.status != ConversationStatus::Ended)
+    }
+}
+
+/// `[+-]digits[.,digits][e[+-]digits]`, the finite numbers the relay accepts; checked
+/// by shape because float parsing would add ~10 KB of tables to the wasm.
+fn looks_like_number(text: &str) -> bool {
+    fn digits(text: &str) -> (usize, &str) {
+        let count = text.bytes().take_while(u8::is_ascii_digit).count();
+        (count, &text[count..])
+    }
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, rest) = digits(unsigned);
+    let (fraction, rest) = match rest.strip_prefix(['.', ',']) {
+        Some(after) => digits(after),
+        None => (0, rest),
+    };
+    if whole + fraction == 0 {
+        return false;
+    }
+    match rest.strip_prefix(['e', 'E']) {
+        Some(exponent) => {
+            let (count, rest) = digits(exponent.strip_prefix(['+', '-']).unwrap_or(exponent));
+            count > 0 && rest.is_empty()
+        }
+        None => rest.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,365 @@
+//! The widget state's rules, frame by frame.
+
+use super::*;
+use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
+
+fn agent_message(seq: u64) -> VisitorEvent {
+    VisitorEvent::Message(ChatMessage {
+        conversation_id: 4,
+        seq,
+        author: Author::Agent,
+        author_name: Some("Ana".into()),
+        body: "Hello!".into(),
+        client_msg_id: None,
+        at: 1,
+        attachment: None,
+        sources: Vec::new(),
+    })
+}
+
+fn profile(online: bool) -> ProfileView {
+    ProfileView {
+        title: "Acme".into(),
+        greeting: String::new(),
+        colour: "#12355b".into(),
+        online,
+    }
+}
+
+fn welcome(conversation: Option<ConversationState>) -> VisitorEvent {
+    VisitorEvent::Welcome(Welcome {
+        v: PROTOCOL_VERSION,
+        token: "tok".into(),
+        profile: profile(true),
+        conversation,
+        prompt: None,
+    })
+}
+
+fn prompt(input: Option<InputKind>, choices: &[&str]) -> VisitorEvent {
+    VisitorEvent::Prompt(PromptChange {
+        conversation_id: 4,
+        prompt: Some(Prompt {
+            step_id: "s".into(),
+            choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+            input,
+        }),
+    })
+}
+
+#[test]
+fn unacknowledged_messages_are_resent_after_welcome_until_acked() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    let sent = state.write("m1".into(), "hi".into());
+    assert!(matches!(sent, VisitorRequest::Send { .. }));
+    state.disconnected();
+    assert_eq!(state.status_line(), "Reconnecting…");
+    let resend = state.apply(welcome(None));
+    assert_eq!(resend, vec![sent]);
+    assert_eq!(state.token.as_deref(), Some("tok"));
+    state.apply(VisitorEvent::Ack(Ack {
+        conversation_id: 4,
+        client_msg_id: "m1".into(),
+        seq: 1,
+        at: 1_700_000_000_000,
+    }));
+    assert!(state.outbox.is_empty());
+    assert_eq!(state.conversation.as_ref().map(|c| c.id), Some(4));
+    assert!(state.apply(welcome(None)).is_empty());
+}
+
+#[test]
+fn a_reloaded_outbox_shows_and_resends_its_messages() {
+    let outbox = vec![Outgoing {
+        client_msg_id: "m1".into(),
+        body: "typed before reload".into(),
+    }];
+    let mut state = ChatState::new("demo".into(), Some("tok".into()), outbox);
+    assert_eq!(state.transcript.entries().len(), 1);
+    assert_eq!(state.apply(welcome(None)).len(), 1);
+}
+
+#[test]
+fn hello_resumes_from_the_last_seq_seen() {
+    let mut state = ChatState::new("demo".into(), Some("tok".into()), Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Active,
+        agent_name: Some("Ana".into()),
+        last_seq: 2,
+        uploads: false,
+    })));
+    state.apply(agent_message(1));
+    state.apply(agent_message(2));
+    let VisitorRequest::Hello { resume, token, .. } = state.hello(None) else {
+        panic!("not a hello");
+    };
+    assert_eq!(token.as_deref(), Some("tok"));
+    assert_eq!(
+        resume,
+        Some(Resume {
+            conversation_id: 4,
+            last_seq: 2
+        })
+    );
+    assert_eq!(state.status_line(), "You are chatting with Ana");
+}
+
+#[test]
+fn unread_counts_only_new_messages_from_others_while_closed() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(agent_message(1));
+    state.apply(agent_message(1));
+    state.apply(agent_message(2));
+    assert_eq!(state.unread, 2);
+    state.set_visible(true);
+    assert_eq!(state.unread, 0);
+    state.apply(agent_message(3));
+    assert_eq!(state.unread, 0);
+}
+
+#[test]
+fn a_question_shows_buttons_and_locks_the_composer_until_answered() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(None));
+    state.apply(prompt(None, &["Billing", "Other"]));
+    assert_eq!(state.buttons(), ["Billing", "Other"]);
+    assert_eq!(
+        state.composer_lock(),
+        Some("Choose one of the options above.")
+    );
+    state.apply(VisitorEvent::Prompt(PromptChange {
+        conversation_id: 4,
+        prompt: None,
+    }));
+    assert!(state.buttons().is_empty());
+    assert_eq!(state.composer_lock(), None);
+    state.apply(prompt(Some(InputKind::YesNo), &[]));
+    assert_eq!(state.buttons(), ["Yes", "No"]);
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Queued,
+        agent_name: None,
+    }));
+    assert!(state.prompt.is_none(), "a hand-over clears the prompt");
+}
+
+#[test]
+fn the_ai_agent_offers_a_person_without_locking_the_composer() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(None));
+    state.apply(prompt(Some(InputKind::Text), &["Talk to a person"]));
+    assert_eq!(state.buttons(), ["Talk to a person"]);
+    assert_eq!(state.composer_lock(), None);
+}
+
+#[test]
+fn a_streamed_answer_grows_and_gives_way_to_the_stored_one() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(None));
+    let delta = |id, text: &str, done| {
+        VisitorEvent::Stream(StreamDelta {
+            conversation_id: 4,
+            id,
+            text: text.into(),
+            done,
+        })
+    };
+    state.apply(delta(1, "Refunds ", false));
+    state.apply(delta(1, "take 5 days.", false));
+    assert_eq!(state.streaming, Some((1, "Refunds take 5 days.".into())));
+    state.apply(delta(2, "New", false));
+    assert_eq!(
+        state.streaming,
+        Some((2, "New".into())),
+        "a new answer starts over"
+    );
+    let mut answer = agent_message(1);
+    if let VisitorEvent::Message(message) = &mut answer {
+        message.author = Author::Bot;
+    }
+    state.apply(answer);
+    assert_eq!(state.streaming, None);
+    state.apply(delta(3, "Half", false));
+    state.apply(delta(3, "", true));
+    assert_eq!(state.streaming, None);
+}
+
+#[test]
+fn typed_inputs_pick_the_input_type_and_hint_before_sending() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(None));
+    state.apply(prompt(Some(InputKind::Email), &[]));
+    assert_eq!(state.input_type(), Some("email"));
+    assert_eq!(state.composer_lock(), None);
+    assert!(state.draft_problem("ana").is_some());
+    assert_eq!(state.draft_problem("ana@example.com"), None);
+    state.apply(prompt(Some(InputKind::Number), &[]));
+    assert_eq!(state.input_type(), Some("number"));
+    assert!(state.draft_problem("ten").is_some());
+    assert_eq!(state.draft_problem("10,5"), None);
+    state.apply(prompt(Some(InputKind::Date), &[]));
+    assert_eq!(state.input_type(), Some("date"));
+    assert_eq!(state.draft_problem("2026-12-24"), None);
+    assert!(state.draft_problem("soon").is_some());
+    state.apply(prompt(Some(InputKind::Text), &[]));
+    assert_eq!(state.input_type(), None);
+    assert_eq!(state.draft_problem("anything"), None);
+}
+
+#[test]
+fn the_profile_sets_title_and_offline_text_and_hello_carries_the_start_step() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.start_step = Some("topic".into());
+    let VisitorRequest::Hello { start_step, .. } = state.hello(None) else {
+        panic!("not a hello");
+    };
+    assert_eq!(start_step.as_deref(), Some("topic"));
+    assert_eq!(state.title(), "Chat with us");
+    state.apply(VisitorEvent::Welcome(Welcome {
+        v: PROTOCOL_VERSION,
+        token: "tok".into(),
+        profile: profile(false),
+        conversation: None,
+        prompt: None,
+    }));
+    assert_eq!(state.title(), "Acme");
+    assert!(state.status_line().starts_with("We're offline"));
+}
+
+#[test]
+fn only_messages_after_the_welcome_history_are_fresh() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Bot,
+        agent_name: None,
+        last_seq: 1,
+        uploads: false,
+    })));
+    state.apply(agent_message(1));
+    state.apply(agent_message(2));
+    let fresh: Vec<bool> = state
+        .transcript
+        .entries()
+        .iter()
+        .map(|entry| state.is_fresh(entry))
+        .collect();
+    assert_eq!(fresh, [false, true]);
+}
+
+#[test]
+fn the_paperclip_follows_the_relay_live() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Queued,
+        agent_name: None,
+        last_seq: 0,
+        uploads: true,
+    })));
+    assert!(state.can_upload());
+    let uploads = |allowed| {
+        VisitorEvent::Uploads(UploadsChange {
+            conversation_id: 4,
+            allowed,
+        })
+    };
+    state.apply(uploads(false));
+    assert!(!state.can_upload(), "an agent switched uploads off");
+    state.apply(uploads(true));
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Active,
+        agent_name: Some("Ana".into()),
+    }));
+    assert!(
+        state.can_upload(),
+        "a status change keeps the uploads setting"
+    );
+    state.disconnected();
+    assert!(!state.can_upload(), "not while reconnecting");
+    state.apply(welcome(None));
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Ended,
+        agent_name: None,
+    }));
+    assert!(!state.can_upload(), "not once the chat ended");
+}
+
+#[test]
+fn the_queue_banner_shows_place_and_wait_until_an_agent_joins() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Queued,
+        agent_name: None,
+        last_seq: 0,
+        uploads: false,
+    })));
+    let queue = |position, wait: Option<&str>| {
+        VisitorEvent::Queue(QueueInfo {
+            conversation_id: 4,
+            position,
+            wait: wait.map(str::to_owned),
+        })
+    };
+    assert_eq!(state.queue_line(), None);
+    state.apply(queue(Some(3), Some("4")));
+    assert_eq!(
+        state.queue_line().as_deref(),
+        Some("You're number 3 in the queue · wait about 4 minutes")
+    );
+    state.apply(queue(Some(1), Some("< 1")));
+    assert_eq!(
+        state.queue_line().as_deref(),
+        Some("You're number 1 in the queue · wait under a minute")
+    );
+    state.apply(queue(None, Some("1")));
+    assert_eq!(
+        state.queue_line().as_deref(),
+        Some("Estimated wait: about 1 minute")
+    );
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Active,
+        agent_name: Some("Ana".into()),
+    }));
+    assert_eq!(state.queue_line(), None, "an agent joined");
+}
+
+#[test]
+fn numbers_are_checked_by_shape() {
+    for good in ["42", "-3", "+0.5", "3,75", ".5", "5.", "1e3", "2.5E-4"] {
+        assert!(looks_like_number(good), "{good}");
+    }
+    for bad in [
+        "", "-", ".", "1.2.3", "12a", "1e", "e5", "inf", "NaN", "1 000", "--1",
+    ] {
+        assert!(!looks_like_number(bad), "{bad}");
+    }
+}
+
+#[test]
+fn status_and_errors_reach_the_visitor() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Ended,
+        agent_name: None,
+    }));
+    assert!(!state.has_open_conversation());
+    assert!(state.status_line().starts_with("Chat ended"));
+    state.apply(VisitorEvent::Error(ProtocolError::new(
+        ErrorCode::MessageTooLong,
+        "Too long.",
+    )));
+    assert_eq!(state.notice.as_deref(), Some("Too long."));
+    assert!(!state.stopped, "a passing error does not stop reconnecting");
+    state.apply(VisitorEvent::Error(ProtocolError::new(
+        ErrorCode::IdentityRequired,
+        "Sign in first.",
+    )));
+    assert!(state.stopped);
+}

@@ -1,0 +1,349 @@
+//! The console state's rules, frame by frame.
+
+use super::*;
+use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
+
+fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatSummary {
+    ChatSummary {
+        conversation_id: id,
+        status,
+        visitor_name: format!("Visitor {id}"),
+        agent: (status == ConversationStatus::Active).then(|| AgentInfo {
+            id: 1,
+            name: "Ana".into(),
+        }),
+        queued_at,
+        last_seq: 0,
+        page_url: None,
+        referrer: None,
+        browser: None,
+        teams: Vec::new(),
+        visitor_uploads: false,
+        uploads_switchable: false,
+    }
+}
+
+fn welcome(chats: Vec<ChatSummary>) -> AgentEvent {
+    AgentEvent::Welcome {
+        v: PROTOCOL_VERSION,
+        agent: AgentInfo {
+            id: 1,
+            name: "Ana".into(),
+        },
+        chats,
+        statuses: vec![
+            StatusInfo {
+                id: 1,
+                name: "Available".into(),
+                online: true,
+            },
+            StatusInfo {
+                id: 2,
+                name: "Away".into(),
+                online: false,
+            },
+        ],
+        status_id: Some(1),
+        my_teams: vec!["Support".into()],
+        teams: vec!["Support".into(), "Sales".into()],
+        agents: vec![
+            AgentInfo {
+                id: 1,
+                name: "Ana".into(),
+            },
+            AgentInfo {
+                id: 2,
+                name: "Bo".into(),
+            },
+        ],
+        can_toggle_uploads: true,
+    }
+}
+
+fn visitor_says(id: ConversationId, seq: u64) -> AgentEvent {
+    AgentEvent::Message(ChatMessage {
+        conversation_id: id,
+        seq,
+        author: Author::Visitor,
+        author_name: None,
+        body: "help".into(),
+        client_msg_id: Some(format!("v{seq}")),
+        attachment: None,
+        sources: Vec::new(),
+        at: 1,
+    })
+}
+
+#[test]
+fn waiting_chats_come_first_oldest_first() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![
+        chat(1, ConversationStatus::Active, 10),
+        chat(2, ConversationStatus::Queued, 30),
+        chat(3, ConversationStatus::Queued, 20),
+    ]));
+    let order: Vec<i64> = state
+        .chat_list()
+        .iter()
+        .map(|c| c.conversation_id)
+        .collect();
+    assert_eq!(order, vec![3, 2, 1]);
+    state.apply(AgentEvent::Chat(chat(3, ConversationStatus::Active, 20)));
+    let order: Vec<i64> = state
+        .chat_list()
+        .iter()
+        .map(|c| c.conversation_id)
+        .collect();
+    assert_eq!(order, vec![2, 1, 3]);
+}
+
+#[test]
+fn the_uploads_switch_needs_the_chat_the_permission_and_the_profile() {
+    let switchable = |id, uploads| ChatSummary {
+        uploads_switchable: true,
+        visitor_uploads: uploads,
+        ..chat(id, ConversationStatus::Active, id)
+    };
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![
+        switchable(1, false),
+        chat(2, ConversationStatus::Active, 2),
+        switchable(3, true),
+    ]));
+    state.select(1);
+    assert_eq!(state.uploads_switch(), Some(false));
+    state.select(3);
+    assert_eq!(state.uploads_switch(), Some(true));
+    state.select(2);
+    assert_eq!(
+        state.uploads_switch(),
+        None,
+        "the profile does not allow it"
+    );
+    state.apply(AgentEvent::Chat(ChatSummary {
+        agent: Some(AgentInfo {
+            id: 2,
+            name: "Bo".into(),
+        }),
+        ..switchable(1, false)
+    }));
+    state.select(1);
+    assert_eq!(state.uploads_switch(), None, "someone else's chat");
+    state.can_toggle_uploads = false;
+    state.select(3);
+    assert_eq!(state.uploads_switch(), None, "no permission");
+}
+
+#[test]
+fn unread_counts_visitor_messages_in_chats_not_on_screen() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+    state.apply(visitor_says(1, 1));
+    state.apply(visitor_says(1, 1));
+    assert_eq!(state.unread.get(&1), Some(&1));
+    assert_eq!(
+        state.select(1),
+        AgentRequest::Open {
+            conversation_id: 1,
+            last_seq: 1
+        }
+    );
+    assert!(!state.unread.contains_key(&1));
+    assert!(state.holds_selected());
+}
+
+#[test]
+fn a_reconnect_reopens_chats_and_resends_unacked_replies() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+    state.select(1);
+    state.apply(visitor_says(1, 1));
+    let reply = state.write(1, "a1".into(), "On it".into());
+    state.disconnected();
+    let frames = state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+    assert_eq!(
+        frames,
+        vec![
+            AgentRequest::Open {
+                conversation_id: 1,
+                last_seq: 1
+            },
+            reply
+        ]
+    );
+    state.apply(AgentEvent::Ack(Ack {
+        conversation_id: 1,
+        client_msg_id: "a1".into(),
+        seq: 2,
+        at: 1_700_000_000_000,
+    }));
+    assert!(state.outbox.is_empty());
+    assert_eq!(state.transcripts[&1].last_seq(1), 2);
+}
+
+#[test]
+fn joining_a_chat_shows_it_with_its_history() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(3, ConversationStatus::Queued, 1)]));
+    let frames = state.apply(AgentEvent::Joined { conversation_id: 3 });
+    assert_eq!(
+        frames,
+        vec![AgentRequest::Open {
+            conversation_id: 3,
+            last_seq: 0
+        }]
+    );
+    assert_eq!(state.selected, Some(3));
+}
+
+#[test]
+fn rings_start_and_stop_and_a_taken_chat_stops_ringing() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(Vec::new()));
+    assert!(state.available());
+    state.apply(AgentEvent::Ring(chat(4, ConversationStatus::Queued, 1)));
+    state.apply(AgentEvent::Ring(chat(5, ConversationStatus::Queued, 2)));
+    assert!(state.is_ringing(4) && state.is_ringing(5));
+    assert_eq!(state.chat_list().len(), 2, "a ringing chat is listed");
+    state.apply(AgentEvent::RingStop { conversation_id: 4 });
+    assert!(!state.is_ringing(4));
+    state.apply(AgentEvent::Chat(chat(5, ConversationStatus::Active, 2)));
+    assert!(!state.is_ringing(5), "someone took it");
+    state.apply(AgentEvent::Ring(chat(6, ConversationStatus::Queued, 3)));
+    state.disconnected();
+    assert!(
+        state.ringing.is_empty(),
+        "rings come again after a reconnect"
+    );
+}
+
+#[test]
+fn filters_pick_active_mine_my_teams_all_and_closed() {
+    let mut state = ConsoleState::default();
+    let with_teams = |id, status, teams: &[&str]| ChatSummary {
+        teams: teams.iter().map(|team| (*team).to_owned()).collect(),
+        ..chat(id, status, id)
+    };
+    state.apply(welcome(vec![
+        with_teams(1, ConversationStatus::Active, &["Sales"]),
+        with_teams(2, ConversationStatus::Queued, &["support"]),
+        with_teams(3, ConversationStatus::Ended, &["Support"]),
+    ]));
+    let ids = |state: &ConsoleState| -> Vec<i64> {
+        state
+            .chat_list()
+            .iter()
+            .map(|chat| chat.conversation_id)
+            .collect()
+    };
+    assert_eq!(ids(&state), [2, 1], "active: waiting first");
+    state.filter = Filter::Mine;
+    assert_eq!(ids(&state), [1], "chat 1 is held by Ana (me)");
+    state.filter = Filter::MyTeams;
+    assert_eq!(ids(&state), [2, 3]);
+    state.filter = Filter::All;
+    assert_eq!(ids(&state), [2, 1, 3]);
+    state.filter = Filter::Closed;
+    assert_eq!(ids(&state), [3]);
+}
+
+#[test]
+fn the_keyboard_walks_the_list_and_joins_what_rings() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![
+        chat(1, ConversationStatus::Active, 1),
+        chat(2, ConversationStatus::Queued, 2),
+    ]));
+    assert_eq!(
+        state.neighbour(1),
+        Some(2),
+        "nothing selected: the first (waiting) chat"
+    );
+    state.select(2);
+    assert_eq!(state.neighbour(1), Some(1));
+    assert_eq!(state.neighbour(-1), None, "already at the top");
+    assert_eq!(state.to_join(), Some(2), "the selected chat waits");
+    state.select(1);
+    assert_eq!(state.to_join(), None, "nothing rings");
+    state.apply(AgentEvent::Ring(chat(2, ConversationStatus::Queued, 2)));
+    assert_eq!(state.to_join(), Some(2));
+}
+
+#[test]
+fn transfers_go_to_a_team_or_another_agent() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(1, ConversationStatus::Active, 1)]));
+    state.select(1);
+    let labels: Vec<String> = state
+        .transfer_choices()
+        .into_iter()
+        .map(|(_, label)| label)
+        .collect();
+    assert_eq!(
+        labels,
+        ["Team Support", "Team Sales", "Bo"],
+        "not to oneself"
+    );
+    assert_eq!(
+        state.transfer("team:Sales"),
+        Some(AgentRequest::Transfer {
+            conversation_id: 1,
+            to_team: Some("Sales".into()),
+            to_agent: None
+        })
+    );
+    assert_eq!(
+        state.transfer("agent:2"),
+        Some(AgentRequest::Transfer {
+            conversation_id: 1,
+            to_team: None,
+            to_agent: Some(2)
+        })
+    );
+    assert_eq!(state.transfer("agent:x"), None);
+}
+
+#[test]
+fn the_status_is_known_and_changes() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(Vec::new()));
+    state.apply(AgentEvent::MyStatus { status_id: 2 });
+    assert_eq!(state.status_id, Some(2));
+    assert!(!state.available());
+}
+
+#[test]
+fn errors_are_shown() {
+    let mut state = ConsoleState::default();
+    state.apply(AgentEvent::Error(ProtocolError::new(
+        ErrorCode::AlreadyTaken,
+        "Another agent has already joined this chat.",
+    )));
+    assert_eq!(
+        state.notice.as_deref(),
+        Some("Another agent has already joined this chat.")
+    );
+}
+
+#[test]
+fn a_chat_from_the_bot_or_ai_is_worth_a_summary_once_people_have_it() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(4, ConversationStatus::Queued, 1)]));
+    state.selected = Some(4);
+    state.apply(visitor_says(4, 1));
+    assert_eq!(state.selected_was_handed_over(), None, "no bot in it");
+    state.apply(AgentEvent::Message(ChatMessage {
+        conversation_id: 4,
+        seq: 2,
+        author: Author::Bot,
+        author_name: Some("Helper".into()),
+        body: "Refunds take 5 days.".into(),
+        client_msg_id: None,
+        attachment: None,
+        sources: Vec::new(),
+        at: 2,
+    }));
+    assert_eq!(state.selected_was_handed_over(), Some(4));
+    state.chats.get_mut(&4).unwrap().status = ConversationStatus::Bot;
+    assert_eq!(state.selected_was_handed_over(), None, "still with the bot");
+}
