@@ -198,6 +198,10 @@ fn visitor_events_have_pinned_json() {
         }),
         r#"{"type":"queue","conversation_id":7,"wait":"4"}"#,
     );
+}
+
+#[test]
+fn visitor_answers_with_sources_and_streams_have_pinned_json() {
     pins(
         VisitorEvent::Message(ChatMessage {
             author: Author::Bot,

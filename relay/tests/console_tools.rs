@@ -7,6 +7,10 @@ use common::{Ws, http, start};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn admins_manage_canned_text_and_every_agent_reads_it() {
     let relay = start().await;
     let admin = relay

@@ -196,6 +196,10 @@ fn json_body(text: &str, extra: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn admins_list_check_create_and_save_profiles_and_nobody_else_can() {
     let relay = start().await;
     let admin = relay

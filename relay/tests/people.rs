@@ -6,6 +6,10 @@ use common::{Ws, http, json_call as call, start};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn admins_create_agents_who_can_log_in_and_change_their_teams_access_and_capacity() {
     let relay = start().await;
     let addr = relay.addr;

@@ -66,6 +66,10 @@ async fn assign(relay: &TestRelay, cookie: &str, ticket: i64, agent: Option<i64>
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn a_waiting_chat_gets_a_ticket_and_only_its_agent_joins() {
     let relay = start().await;
     relay
@@ -235,6 +239,10 @@ async fn without_the_assignment_rule_any_agent_joins_from_the_ticket() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn agents_open_tickets_set_categories_and_close_them() {
     let relay = start().await;
     let admin = relay

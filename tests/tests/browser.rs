@@ -251,6 +251,10 @@ impl Harness {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_reload() {
     let harness = Harness::start().await;
     let (base, port) = (harness.base.clone(), harness.port);
@@ -708,6 +712,10 @@ async fn a_chat_rings_for_two_agents_stops_for_the_other_when_one_joins_and_is_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
     let harness = Harness::start().await;
     let admin_profile = tempfile::tempdir().unwrap();
@@ -834,6 +842,10 @@ async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one user story, read from start to end"
+)]
 async fn through_tickets_an_agent_takes_the_ticket_and_joins_its_chat() {
     let harness = Harness::start().await;
     let admin_profile = tempfile::tempdir().unwrap();

@@ -37,26 +37,25 @@ const FIELDS: [(&str, &str, &[&str]); 8] = [
 
 #[component]
 pub(crate) fn AiPage() -> impl IntoView {
+    view! {
+        <main class="admin-page">
+            <ProviderSettings/>
+            <Knowledge/>
+        </main>
+    }
+}
+
+/// The provider form: which model service, its settings, Save and Test connection.
+#[component]
+fn ProviderSettings() -> impl IntoView {
     let settings = RwSignal::new(json!({}));
     let api_key = RwSignal::new(String::new());
     let provider_note = RwSignal::new(None::<String>);
-    let documents = RwSignal::new(Vec::<Value>::new());
-    let knowledge_note = RwSignal::new(None::<String>);
-    let crawl_url = RwSignal::new(String::new());
-    let load_documents = move || {
-        spawn_local(async move {
-            if let Ok(list) = api::get("/api/admin/knowledge").await {
-                documents.set(list);
-            }
-        });
-    };
     spawn_local(async move {
         if let Ok(view) = api::get("/api/admin/ai").await {
             settings.set(view);
         }
     });
-    load_documents();
-
     let form = move || {
         let mut form = settings.get_untracked();
         if let Some(object) = form.as_object_mut() {
@@ -100,6 +99,76 @@ pub(crate) fn AiPage() -> impl IntoView {
             }
         });
     };
+    let provider = move || {
+        settings.with(|settings| settings["provider"].as_str().unwrap_or("none").to_owned())
+    };
+
+    view! {
+            <h2>"AI provider"</h2>
+            <p class="hint">"With no provider the AI agent answers with the best matching passages, cited. Keys are never shown again once saved."</p>
+            <form class="ai-form" on:submit=move |event| { event.prevent_default(); save(); }>
+                <label>"Provider"
+                    <select aria-label="Provider" prop:value=provider on:change=move |event| {
+                        let chosen = event_target_value(&event);
+                        settings.update(|settings| settings["provider"] = json!(chosen));
+                    }>
+                        <option value="none">"None (cited passages)"</option>
+                        <option value="openai">"OpenAI"</option>
+                        <option value="azure">"Azure OpenAI"</option>
+                        <option value="compatible">"OpenAI-compatible (Ollama, vLLM, LM Studio)"</option>
+                    </select>
+                </label>
+                <Show when=move || provider() != "none">
+                    <label>"API key"
+                        <input type="password" aria-label="API key" autocomplete="off"
+                            placeholder=move || if settings.with(|s| s["api_key_set"] == true) { "Saved (leave empty to keep)" } else { "" }
+                            prop:value=move || api_key.get() on:input=move |event| api_key.set(event_target_value(&event))/>
+                    </label>
+                </Show>
+                {FIELDS.iter().map(|(key, label, providers)| {
+                    let key = *key;
+                    view! {
+                        <Show when=move || providers.contains(&provider().as_str())>
+                            <label>{*label}
+                                <input aria-label=*label
+                                    prop:value=move || settings.with(|settings| match &settings[key] {
+                                        Value::String(text) => text.clone(),
+                                        Value::Null => String::new(),
+                                        other => other.to_string(),
+                                    })
+                                    on:input=move |event| {
+                                        let value = event_target_value(&event);
+                                        settings.update(|settings| settings[key] = json!(value));
+                                    }/>
+                            </label>
+                        </Show>
+                    }
+                }).collect_view()}
+                <div class="actions">
+                    <button type="submit">"Save"</button>
+                    <button type="button" class="ghost" on:click=move |_| test()>"Test connection"</button>
+                </div>
+            </form>
+            <Show when=move || provider_note.with(Option::is_some)>
+                <p class="notice" role="status">{move || provider_note.get().unwrap_or_default()}</p>
+            </Show>
+    }
+}
+
+/// The site's knowledge: upload files, crawl a help site, list and delete documents.
+#[component]
+fn Knowledge() -> impl IntoView {
+    let documents = RwSignal::new(Vec::<Value>::new());
+    let knowledge_note = RwSignal::new(None::<String>);
+    let crawl_url = RwSignal::new(String::new());
+    let load_documents = move || {
+        spawn_local(async move {
+            if let Ok(list) = api::get("/api/admin/knowledge").await {
+                documents.set(list);
+            }
+        });
+    };
+    load_documents();
     let upload = move |event: leptos::ev::Event| {
         let Some(input) = event
             .target()
@@ -171,61 +240,7 @@ pub(crate) fn AiPage() -> impl IntoView {
             }
         });
     };
-    let provider = move || {
-        settings.with(|settings| settings["provider"].as_str().unwrap_or("none").to_owned())
-    };
-
     view! {
-        <main class="admin-page">
-            <h2>"AI provider"</h2>
-            <p class="hint">"With no provider the AI agent answers with the best matching passages, cited. Keys are never shown again once saved."</p>
-            <form class="ai-form" on:submit=move |event| { event.prevent_default(); save(); }>
-                <label>"Provider"
-                    <select aria-label="Provider" prop:value=provider on:change=move |event| {
-                        let chosen = event_target_value(&event);
-                        settings.update(|settings| settings["provider"] = json!(chosen));
-                    }>
-                        <option value="none">"None (cited passages)"</option>
-                        <option value="openai">"OpenAI"</option>
-                        <option value="azure">"Azure OpenAI"</option>
-                        <option value="compatible">"OpenAI-compatible (Ollama, vLLM, LM Studio)"</option>
-                    </select>
-                </label>
-                <Show when=move || provider() != "none">
-                    <label>"API key"
-                        <input type="password" aria-label="API key" autocomplete="off"
-                            placeholder=move || if settings.with(|s| s["api_key_set"] == true) { "Saved (leave empty to keep)" } else { "" }
-                            prop:value=move || api_key.get() on:input=move |event| api_key.set(event_target_value(&event))/>
-                    </label>
-                </Show>
-                {FIELDS.iter().map(|(key, label, providers)| {
-                    let key = *key;
-                    view! {
-                        <Show when=move || providers.contains(&provider().as_str())>
-                            <label>{*label}
-                                <input aria-label=*label
-                                    prop:value=move || settings.with(|settings| match &settings[key] {
-                                        Value::String(text) => text.clone(),
-                                        Value::Null => String::new(),
-                                        other => other.to_string(),
-                                    })
-                                    on:input=move |event| {
-                                        let value = event_target_value(&event);
-                                        settings.update(|settings| settings[key] = json!(value));
-                                    }/>
-                            </label>
-                        </Show>
-                    }
-                }).collect_view()}
-                <div class="actions">
-                    <button type="submit">"Save"</button>
-                    <button type="button" class="ghost" on:click=move |_| test()>"Test connection"</button>
-                </div>
-            </form>
-            <Show when=move || provider_note.with(Option::is_some)>
-                <p class="notice" role="status">{move || provider_note.get().unwrap_or_default()}</p>
-            </Show>
-
             <h2>"Knowledge"</h2>
             <p class="hint">"Markdown, HTML and text, split at headings. Uploading a file with the same name replaces it."</p>
             <div class="knowledge-tools">
@@ -257,6 +272,5 @@ pub(crate) fn AiPage() -> impl IntoView {
                     }/>
                 </tbody>
             </table>
-        </main>
     }
 }

@@ -31,27 +31,77 @@ fn chat_label(status: ConversationStatus) -> &'static str {
     }
 }
 
-#[component]
-pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> impl IntoView {
-    let tickets = RwSignal::new(Vec::<TicketLine>::new());
-    let note = RwSignal::new(None::<String>);
-    let opened = RwSignal::new(None::<TicketDetail>);
-    let show_chats = RwSignal::new(false);
-    let filter = RwSignal::new("open");
-    let subject = RwSignal::new(String::new());
-    let categories = RwSignal::new(Vec::<TicketCategory>::new());
-    spawn_local(async move {
-        if let Ok(list) = api::get("/api/ticket-categories").await {
-            categories.set(list);
-        }
-    });
-    let open = move |id: i64| {
+/// The page's lists and the ticket open below them.
+#[derive(Clone, Copy)]
+struct Desk {
+    state: RwSignal<ConsoleState>,
+    tickets: RwSignal<Vec<TicketLine>>,
+    note: RwSignal<Option<String>>,
+    opened: RwSignal<Option<TicketDetail>>,
+    categories: RwSignal<Vec<TicketCategory>>,
+    /// The open ticket shows its chats (else its notes); kept as tickets reload.
+    show_chats: RwSignal<bool>,
+    on_join: Callback<i64>,
+}
+
+impl Desk {
+    fn open(self, id: i64) {
         spawn_local(async move {
             if let Ok(detail) = api::get(&format!("/api/tickets/{id}")).await {
-                opened.set(Some(detail));
+                self.opened.set(Some(detail));
             }
         });
+    }
+
+    /// A change, then the list and the open ticket again.
+    fn change(self, method: &'static str, path: String, body: serde_json::Value) {
+        spawn_local(async move {
+            match api::act(method, &path, Some(&body)).await {
+                Ok(()) => self.note.set(None),
+                Err(failure) => self.note.set(Some(failure.message())),
+            }
+            load(self.tickets).await;
+            if let Some(id) = self.opened.get_untracked().map(|detail| detail.ticket.id)
+                && let Ok(detail) = api::get(&format!("/api/tickets/{id}")).await
+            {
+                self.opened.set(Some(detail));
+            }
+        });
+    }
+
+    fn me(self) -> Option<i64> {
+        self.state.with_untracked(|s| s.me.as_ref().map(|me| me.id))
+    }
+
+    fn take(self, id: i64) {
+        self.change(
+            "PUT",
+            format!("/api/tickets/{id}/agent"),
+            typed(&Assignment {
+                agent_id: self.me(),
+            }),
+        );
+    }
+}
+
+#[component]
+pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>) -> impl IntoView {
+    let desk = Desk {
+        state,
+        tickets: RwSignal::new(Vec::new()),
+        note: RwSignal::new(None),
+        opened: RwSignal::new(None),
+        categories: RwSignal::new(Vec::new()),
+        show_chats: RwSignal::new(false),
+        on_join,
     };
+    let filter = RwSignal::new("open");
+    let subject = RwSignal::new(String::new());
+    spawn_local(async move {
+        if let Ok(list) = api::get("/api/ticket-categories").await {
+            desk.categories.set(list);
+        }
+    });
     // Chats come and go on the socket; the list follows them.
     Effect::new(move |_| {
         state.with(|s| {
@@ -60,26 +110,11 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
                 .map(|chat| (chat.conversation_id, chat.status))
                 .collect::<Vec<_>>()
         });
-        spawn_local(load(tickets));
+        spawn_local(load(desk.tickets));
     });
-    // A change, then the list and the open ticket again.
-    let change = move |method: &'static str, path: String, body: serde_json::Value| {
-        spawn_local(async move {
-            match api::act(method, &path, Some(&body)).await {
-                Ok(()) => note.set(None),
-                Err(failure) => note.set(Some(failure.message())),
-            }
-            load(tickets).await;
-            if let Some(id) = opened.get_untracked().map(|detail| detail.ticket.id)
-                && let Ok(detail) = api::get(&format!("/api/tickets/{id}")).await
-            {
-                opened.set(Some(detail));
-            }
-        });
-    };
     let shown = move || {
         let me = state.with(|s| s.me.as_ref().map(|me| me.id));
-        tickets
+        desk.tickets
             .get()
             .into_iter()
             .filter(|ticket| match filter.get() {
@@ -90,20 +125,12 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
             })
             .collect::<Vec<_>>()
     };
-    let take = move |id: i64| {
-        let me = state.with_untracked(|s| s.me.as_ref().map(|me| me.id));
-        change(
-            "PUT",
-            format!("/api/tickets/{id}/agent"),
-            typed(&Assignment { agent_id: me }),
-        );
-    };
     view! {
         <main class="admin-page">
             <h2>"Tickets"</h2>
             <form class="inline-form" on:submit=move |event| {
                 event.prevent_default();
-                change("POST", "/api/tickets".to_owned(), typed(&NewTicket { subject: subject.get_untracked(), team: None }));
+                desk.change("POST", "/api/tickets".to_owned(), typed(&NewTicket { subject: subject.get_untracked(), team: None }));
                 subject.set(String::new());
             }>
                 <input aria-label="New ticket subject" placeholder="subject" prop:value=move || subject.get() on:input=move |event| subject.set(event_target_value(&event))/>
@@ -114,111 +141,123 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
                     <button class="filter" aria-pressed=move || (filter.get() == value).to_string() on:click=move |_| filter.set(value)>{label}</button>
                 }).collect_view()}
             </div>
-            <Show when=move || note.with(Option::is_some)>
-                <p class="notice" role="alert">{move || note.get().unwrap_or_default()}</p>
+            <Show when=move || desk.note.with(Option::is_some)>
+                <p class="notice" role="alert">{move || desk.note.get().unwrap_or_default()}</p>
             </Show>
             <table class="canned-list">
                 <thead><tr><th>"#"</th><th>"Subject"</th><th>"Requester"</th><th>"Team"</th><th>"Agent"</th><th>"Chat"</th></tr></thead>
                 <tbody>
-                    <For each=shown key=|ticket| format!("{ticket:?}") children=move |ticket| {
-                        let id = ticket.id;
-                        let mine = state.with_untracked(|s| s.me.as_ref().map(|me| me.id))
-                            == ticket.agent.as_ref().map(|agent| agent.id);
-                        let agent = ticket.agent.as_ref().map_or_else(|| "—".to_owned(), |agent| agent.name.clone());
-                        let chat = ticket.chat.clone();
-                        view! {
-                            <tr>
-                                <td>{id}</td>
-                                <td><button class="link-button" on:click=move |_| open(id)>{ticket.subject.clone()}</button></td>
-                                <td>{ticket.requester.clone()}</td>
-                                <td>{ticket.team.clone().unwrap_or_default()}</td>
-                                <td>
-                                    {agent}
-                                    {(!mine).then(|| view! { <button class="ghost" on:click=move |_| take(id)>{format!("Take ticket {id}")}</button> })}
-                                </td>
-                                <td>
-                                    {chat.map(|chat| {
-                                        let conversation = chat.conversation_id;
-                                        view! {
-                                            {chat_label(chat.status)}
-                                            {(chat.status == ConversationStatus::Queued).then(|| view! {
-                                                <button class="join" on:click=move |_| on_join.run(conversation)>{format!("Join chat {conversation}")}</button>
-                                            })}
-                                        }
-                                    })}
-                                </td>
-                            </tr>
-                        }
-                    }/>
+                    <For each=shown key=|ticket| format!("{ticket:?}") children=move |ticket| view! { <TicketRow desk=desk ticket=ticket/> }/>
                 </tbody>
             </table>
-            {move || opened.get().map(|detail| {
-                let id = detail.ticket.id;
-                view! {
-                    <section class="ticket" aria-label=format!("Ticket {id}")>
-                        <h3>{format!("#{id} {}", detail.ticket.subject)}</h3>
-                        <p class="hint">{format!("{} · requested by {} · {}", detail.ticket.status, detail.ticket.requester,
-                            detail.ticket.agent.as_ref().map_or_else(|| "unassigned".to_owned(), |agent| format!("assigned to {}", agent.name)))}</p>
-                        <div class="inline-form">
-                            {categories.get().into_iter().map(|category| {
-                                let name = category.name.clone();
-                                let current = detail.categories.get(&name).cloned().unwrap_or_default();
-                                view! {
-                                    <label>{category.name.clone()}" "
-                                        <select aria-label=category.name.clone() on:change=move |event| {
-                                            let value = event_target_value(&event);
-                                            change("PUT", format!("/api/tickets/{id}/categories"), serde_json::json!({ name.clone(): value }));
-                                        }>
-                                            <option value="" selected=current.is_empty() disabled=true>"—"</option>
-                                            {category.values.into_iter().map(|value| {
-                                                let selected = value == current;
-                                                view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
-                                }
-                            }).collect_view()}
-                            {let closed = detail.ticket.status == "closed";
-                             view! {
-                                <button class="ghost" on:click=move |_| change("PUT", format!("/api/tickets/{id}/status"),
-                                    typed(&TicketStatus { status: if closed { "open" } else { "closed" }.to_owned() }))>
-                                    {if closed { "Reopen ticket" } else { "Close ticket" }}
-                                </button>
-                             }}
-                        </div>
-                        <div class="filters" role="tablist">
-                            <button class="filter" role="tab" aria-selected=move || (!show_chats.get()).to_string() on:click=move |_| show_chats.set(false)>"Notes"</button>
-                            <button class="filter" role="tab" aria-selected=move || show_chats.get().to_string() on:click=move |_| show_chats.set(true)>"Chats"</button>
-                        </div>
-                        {move || if show_chats.get() {
-                            view! {
-                                <ul class="ticket-chats">
-                                    {detail.chats.iter().map(|chat| {
-                                        let conversation = chat.conversation_id;
-                                        view! {
-                                            <li>{format!("Chat {conversation}: {}", chat_label(chat.status))}
-                                                {(chat.status == ConversationStatus::Queued).then(|| view! {
-                                                    <button class="join" on:click=move |_| on_join.run(conversation)>{format!("Join chat {conversation}")}</button>
-                                                })}
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        } else if detail.notes.is_empty() {
-                            view! { <p class="empty">"No notes yet. A linked chat's transcript is added when it ends."</p> }.into_any()
-                        } else {
-                            view! {
-                                <ol class="notes">
-                                    {detail.notes.iter().map(|note| view! {
-                                        <li><pre class="transcript">{note.body.clone()}</pre></li>
-                                    }).collect_view()}
-                                </ol>
-                            }.into_any()
-                        }}
-                    </section>
-                }
-            })}
+            {move || desk.opened.get().map(|detail| view! { <OpenTicket desk=desk detail=detail/> })}
         </main>
+    }
+}
+
+/// A line of the list: the ticket, who has it (Take), and its chat (Join while waiting).
+#[component]
+fn TicketRow(desk: Desk, ticket: TicketLine) -> impl IntoView {
+    let id = ticket.id;
+    let mine = desk.me() == ticket.agent.as_ref().map(|agent| agent.id);
+    let agent = ticket
+        .agent
+        .as_ref()
+        .map_or_else(|| "—".to_owned(), |agent| agent.name.clone());
+    let chat = ticket.chat.clone();
+    view! {
+        <tr>
+            <td>{id}</td>
+            <td><button class="link-button" on:click=move |_| desk.open(id)>{ticket.subject.clone()}</button></td>
+            <td>{ticket.requester.clone()}</td>
+            <td>{ticket.team.clone().unwrap_or_default()}</td>
+            <td>
+                {agent}
+                {(!mine).then(|| view! { <button class="ghost" on:click=move |_| desk.take(id)>{format!("Take ticket {id}")}</button> })}
+            </td>
+            <td>
+                {chat.map(|chat| {
+                    let conversation = chat.conversation_id;
+                    view! {
+                        {chat_label(chat.status)}
+                        {(chat.status == ConversationStatus::Queued).then(|| view! {
+                            <button class="join" on:click=move |_| desk.on_join.run(conversation)>{format!("Join chat {conversation}")}</button>
+                        })}
+                    }
+                })}
+            </td>
+        </tr>
+    }
+}
+
+/// The open ticket: its categories and status, then its notes or its chats.
+#[component]
+fn OpenTicket(desk: Desk, detail: TicketDetail) -> impl IntoView {
+    let id = detail.ticket.id;
+    let show_chats = desk.show_chats;
+    let closed = detail.ticket.status == "closed";
+    let assignee = detail.ticket.agent.as_ref().map_or_else(
+        || "unassigned".to_owned(),
+        |agent| format!("assigned to {}", agent.name),
+    );
+    view! {
+        <section class="ticket" aria-label=format!("Ticket {id}")>
+            <h3>{format!("#{id} {}", detail.ticket.subject)}</h3>
+            <p class="hint">{format!("{} · requested by {} · {assignee}", detail.ticket.status, detail.ticket.requester)}</p>
+            <div class="inline-form">
+                {desk.categories.get().into_iter().map(|category| {
+                    let name = category.name.clone();
+                    let current = detail.categories.get(&name).cloned().unwrap_or_default();
+                    view! {
+                        <label>{category.name.clone()}" "
+                            <select aria-label=category.name.clone() on:change=move |event| {
+                                let value = event_target_value(&event);
+                                desk.change("PUT", format!("/api/tickets/{id}/categories"), serde_json::json!({ name.clone(): value }));
+                            }>
+                                <option value="" selected=current.is_empty() disabled=true>"—"</option>
+                                {category.values.into_iter().map(|value| {
+                                    let selected = value == current;
+                                    view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                }).collect_view()}
+                <button class="ghost" on:click=move |_| desk.change("PUT", format!("/api/tickets/{id}/status"),
+                    typed(&TicketStatus { status: if closed { "open" } else { "closed" }.to_owned() }))>
+                    {if closed { "Reopen ticket" } else { "Close ticket" }}
+                </button>
+            </div>
+            <div class="filters" role="tablist">
+                <button class="filter" role="tab" aria-selected=move || (!show_chats.get()).to_string() on:click=move |_| show_chats.set(false)>"Notes"</button>
+                <button class="filter" role="tab" aria-selected=move || show_chats.get().to_string() on:click=move |_| show_chats.set(true)>"Chats"</button>
+            </div>
+            {move || if show_chats.get() {
+                view! {
+                    <ul class="ticket-chats">
+                        {detail.chats.iter().map(|chat| {
+                            let conversation = chat.conversation_id;
+                            view! {
+                                <li>{format!("Chat {conversation}: {}", chat_label(chat.status))}
+                                    {(chat.status == ConversationStatus::Queued).then(|| view! {
+                                        <button class="join" on:click=move |_| desk.on_join.run(conversation)>{format!("Join chat {conversation}")}</button>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            } else if detail.notes.is_empty() {
+                view! { <p class="empty">"No notes yet. A linked chat's transcript is added when it ends."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="notes">
+                        {detail.notes.iter().map(|note| view! {
+                            <li><pre class="transcript">{note.body.clone()}</pre></li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
     }
 }

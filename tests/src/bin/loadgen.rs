@@ -136,14 +136,18 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[index] as f64 / 1000.0
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    if args.visitors == 0 || args.agents == 0 || args.rate == 0 || args.secs == 0 {
-        bail!("--visitors, --agents, --rate and --secs must all be above zero");
-    }
+/// The relay under test, started as its own process on a free port.
+struct RunningRelay {
+    child: tokio::process::Child,
+    pid: u32,
+    addr: String,
+    password: String,
+    data: std::path::PathBuf,
+}
+
+async fn start_relay(args: &Args) -> anyhow::Result<RunningRelay> {
     let data = std::env::temp_dir().join(format!("porchlight-loadgen-{}", std::process::id()));
-    let mut relay = tokio::process::Command::new(&args.relay_bin)
+    let mut child = tokio::process::Command::new(&args.relay_bin)
         .args([
             "serve",
             "--addr",
@@ -163,8 +167,8 @@ async fn main() -> anyhow::Result<()> {
                 args.relay_bin
             )
         })?;
-    let pid = relay.id().context("relay pid")?;
-    let mut lines = BufReader::new(relay.stdout.take().context("relay stdout")?).lines();
+    let pid = child.id().context("relay pid")?;
+    let mut lines = BufReader::new(child.stdout.take().context("relay stdout")?).lines();
     let mut addr = String::new();
     let mut password = String::new();
     while let Some(line) = lines.next_line().await? {
@@ -177,19 +181,26 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let rss_start = rss_kib(pid);
+    Ok(RunningRelay {
+        child,
+        pid,
+        addr,
+        password,
+        data,
+    })
+}
 
-    // Log in once; every agent socket uses the session.
-    let cookie = login(&addr, &password).await?;
-
-    // Visitors: hello, then a first message that opens their conversation. From then
-    // on a task reads each socket (answering the relay's pings and counting errors)
-    // and another writes what the send loop queues for it.
-    let errors = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut senders = Vec::with_capacity(args.visitors);
-    let mut conversations = Vec::with_capacity(args.visitors);
-    for n in 0..args.visitors {
+/// Visitors: hello, then a first message that opens their conversation. From then on
+/// a task reads each socket (answering the relay's pings and counting errors) and
+/// another writes what the send loop queues for it.
+async fn open_visitors(
+    addr: &str,
+    count: usize,
+    errors: &Arc<AtomicU64>,
+) -> anyhow::Result<(Vec<mpsc::Sender<String>>, Vec<i64>)> {
+    let mut senders = Vec::with_capacity(count);
+    let mut conversations = Vec::with_capacity(count);
+    for n in 0..count {
         let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
         send_json(&mut socket, json!({"type":"hello","v":1,"site":"demo"})).await?;
         next_of_type(&mut socket, "welcome").await?;
@@ -200,29 +211,46 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         let ack = next_of_type(&mut socket, "ack").await?;
         conversations.push(ack["conversation_id"].as_i64().context("conversation id")?);
-        senders.push(spawn_visitor(socket, Arc::clone(&errors)));
+        senders.push(spawn_visitor(socket, Arc::clone(errors)));
     }
-    let connect_secs = started.elapsed().as_secs_f64();
+    Ok((senders, conversations))
+}
 
-    // Agents: a task reads each agent socket from the start (a socket nobody reads is
-    // rightly dropped by the relay), counting `joined` answers and recording the
-    // latency of every visitor message; the joins go out in chunks within the agent
-    // rate limit (a burst of 500).
-    let epoch = Instant::now();
-    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
-    let joined = Arc::new(AtomicU64::new(0));
-    let settled = Arc::new(AtomicU64::new(0));
-    let join_progress = Arc::new(tokio::sync::Notify::new());
-    let mut agent_sinks = Vec::with_capacity(args.agents);
-    for _ in 0..args.agents {
-        let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(&cookie)).await?;
+/// What the agents' readers count, and the latencies they record.
+struct AgentCounts {
+    joined: Arc<AtomicU64>,
+    settled: Arc<AtomicU64>,
+    progress: Arc<tokio::sync::Notify>,
+}
+
+type AgentSink = futures_util::stream::SplitSink<Socket, Message>;
+
+/// Agents: a task reads each agent socket from the start (a socket nobody reads is
+/// rightly dropped by the relay), counting `joined` answers and recording the latency
+/// of every visitor message (its body is the time it was sent).
+async fn open_agents(
+    addr: &str,
+    cookie: &str,
+    count: usize,
+    epoch: Instant,
+    errors: &Arc<AtomicU64>,
+    latencies: &mpsc::UnboundedSender<u64>,
+) -> anyhow::Result<(Vec<(AgentSink, Value)>, AgentCounts)> {
+    let counts = AgentCounts {
+        joined: Arc::new(AtomicU64::new(0)),
+        settled: Arc::new(AtomicU64::new(0)),
+        progress: Arc::new(tokio::sync::Notify::new()),
+    };
+    let mut sinks = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(cookie)).await?;
         send_json(&mut socket, json!({"type":"hello","v":1})).await?;
         let welcome = next_of_type(&mut socket, "welcome").await?;
         let (sink, mut stream) = socket.split();
-        agent_sinks.push((sink, welcome["status_id"].clone()));
-        let (latency_tx, errors) = (latency_tx.clone(), Arc::clone(&errors));
-        let (joined, join_progress) = (Arc::clone(&joined), Arc::clone(&join_progress));
-        let settled = Arc::clone(&settled);
+        sinks.push((sink, welcome["status_id"].clone()));
+        let (latencies, errors) = (latencies.clone(), Arc::clone(errors));
+        let (joined, settled) = (Arc::clone(&counts.joined), Arc::clone(&counts.settled));
+        let progress = Arc::clone(&counts.progress);
         tokio::spawn(async move {
             while let Some(Ok(message)) = stream.next().await {
                 let Message::Text(text) = message else {
@@ -234,11 +262,11 @@ async fn main() -> anyhow::Result<()> {
                 match frame["type"].as_str() {
                     Some("joined") => {
                         joined.fetch_add(1, Ordering::Relaxed);
-                        join_progress.notify_one();
+                        progress.notify_one();
                     }
                     Some("my_status") => {
                         settled.fetch_add(1, Ordering::Relaxed);
-                        join_progress.notify_one();
+                        progress.notify_one();
                     }
                     Some("error") => {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -250,7 +278,7 @@ async fn main() -> anyhow::Result<()> {
                             .and_then(|micros| micros.parse::<u64>().ok());
                         if let Some(sent) = sent {
                             let now = epoch.elapsed().as_micros() as u64;
-                            let _ = latency_tx.send(now.saturating_sub(sent));
+                            let _ = latencies.send(now.saturating_sub(sent));
                         }
                     }
                     _ => {}
@@ -258,10 +286,21 @@ async fn main() -> anyhow::Result<()> {
             }
         });
     }
-    drop(latency_tx);
+    Ok((sinks, counts))
+}
+
+/// The agents join every conversation, in chunks within the agent rate limit (a burst
+/// of 500), then settle: every join also announced the chat to all agents, and the
+/// relay reads an agent's next request only once that agent's queue is empty, so the
+/// answer to a status request means the announcements are through.
+async fn join_all(
+    sinks: &mut [(AgentSink, Value)],
+    counts: &AgentCounts,
+    conversations: &[i64],
+) -> anyhow::Result<()> {
     let mut sent_joins = 0u64;
     for (index, chunk) in conversations.chunks(400).enumerate() {
-        let (sink, _) = &mut agent_sinks[index % args.agents];
+        let (sink, _) = &mut sinks[index % sinks.len()];
         for conversation in chunk {
             sink.send(Message::Text(
                 json!({"type":"join","conversation_id":conversation})
@@ -271,16 +310,13 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         }
         sent_joins += chunk.len() as u64;
-        while joined.load(Ordering::Relaxed) < sent_joins {
-            tokio::time::timeout(Duration::from_secs(30), join_progress.notified())
+        while counts.joined.load(Ordering::Relaxed) < sent_joins {
+            tokio::time::timeout(Duration::from_secs(30), counts.progress.notified())
                 .await
                 .context("agents stopped receiving `joined`")?;
         }
     }
-    // Every join also announced the chat to all agents. The relay reads an agent's
-    // next request only once that agent's queue is empty, so the answer to a status
-    // request means the announcements are through; latency is measured from then on.
-    for (sink, status_id) in &mut agent_sinks {
+    for (sink, status_id) in sinks.iter_mut() {
         sink.send(Message::Text(
             json!({"type":"set_status","status_id":status_id})
                 .to_string()
@@ -288,13 +324,22 @@ async fn main() -> anyhow::Result<()> {
         ))
         .await?;
     }
-    while settled.load(Ordering::Relaxed) < args.agents as u64 {
-        tokio::time::timeout(Duration::from_secs(30), join_progress.notified())
+    while counts.settled.load(Ordering::Relaxed) < sinks.len() as u64 {
+        tokio::time::timeout(Duration::from_secs(30), counts.progress.notified())
             .await
             .context("agents stopped answering")?;
     }
-    let rss_idle = rss_kib(pid);
+    Ok(())
+}
 
+/// Sends `rate` visitor messages a second for `secs`, spread over the visitors;
+/// returns how many and how long it took.
+async fn send_load(
+    args: &Args,
+    senders: &[mpsc::Sender<String>],
+    epoch: Instant,
+    errors: &AtomicU64,
+) -> (u64, f64) {
     let total = args.rate * args.secs;
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
     let mut ticker = tokio::time::interval(interval);
@@ -313,8 +358,84 @@ async fn main() -> anyhow::Result<()> {
             errors.fetch_add(1, Ordering::Relaxed);
         }
     }
-    let send_secs = send_start.elapsed().as_secs_f64();
+    (total, send_start.elapsed().as_secs_f64())
+}
 
+/// The figures a run prints.
+struct Figures {
+    visitors: usize,
+    connect_secs: f64,
+    sockets: (u64, u64),
+    total: u64,
+    send_secs: f64,
+    latencies: Vec<u64>,
+    errors: u64,
+    rss: (u64, u64, u64),
+}
+
+fn print_figures(figures: &Figures) {
+    let latencies = &figures.latencies;
+    let (rss_start, rss_idle, rss_end) = figures.rss;
+    println!("porchlight loadgen");
+    println!(
+        "  visitors connected     {} in {:.1}s (relay holds {} visitor + {} agent sockets)",
+        figures.visitors, figures.connect_secs, figures.sockets.0, figures.sockets.1
+    );
+    println!(
+        "  messages               sent {} at {:.0}/s, delivered to agents {}",
+        figures.total,
+        figures.total as f64 / figures.send_secs,
+        latencies.len()
+    );
+    println!(
+        "  visitor->agent latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        percentile(latencies, 0.50),
+        percentile(latencies, 0.90),
+        percentile(latencies, 0.99),
+        latencies.last().map_or(0.0, |max| *max as f64 / 1000.0)
+    );
+    println!(
+        "  errors                 {}",
+        figures.errors + (figures.total - latencies.len() as u64)
+    );
+    println!(
+        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor), after load {:.1} MiB",
+        rss_start as f64 / 1024.0,
+        rss_idle as f64 / 1024.0,
+        (rss_idle.saturating_sub(rss_start)) as f64 / figures.visitors as f64,
+        rss_end as f64 / 1024.0
+    );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.visitors == 0 || args.agents == 0 || args.rate == 0 || args.secs == 0 {
+        bail!("--visitors, --agents, --rate and --secs must all be above zero");
+    }
+    let mut relay = start_relay(&args).await?;
+    let rss_start = rss_kib(relay.pid);
+    // Log in once; every agent socket uses the session.
+    let cookie = login(&relay.addr, &relay.password).await?;
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let (senders, conversations) = open_visitors(&relay.addr, args.visitors, &errors).await?;
+    let connect_secs = started.elapsed().as_secs_f64();
+    let epoch = Instant::now();
+    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
+    let (mut sinks, counts) = open_agents(
+        &relay.addr,
+        &cookie,
+        args.agents,
+        epoch,
+        &errors,
+        &latency_tx,
+    )
+    .await?;
+    drop(latency_tx);
+    join_all(&mut sinks, &counts, &conversations).await?;
+    let rss_idle = rss_kib(relay.pid);
+    let (total, send_secs) = send_load(&args, &senders, epoch, &errors).await;
     let mut latencies = Vec::with_capacity(total as usize);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while (latencies.len() as u64) < total {
@@ -323,43 +444,22 @@ async fn main() -> anyhow::Result<()> {
             _ => break,
         }
     }
-    let rss_end = rss_kib(pid);
+    let rss_end = rss_kib(relay.pid);
     latencies.sort_unstable();
-    let (visitor_sockets, agent_sockets) = health(&addr).await.unwrap_or((0, 0));
-
-    println!("porchlight loadgen");
-    println!(
-        "  visitors connected     {} in {:.1}s (relay holds {} visitor + {} agent sockets)",
-        args.visitors, connect_secs, visitor_sockets, agent_sockets
-    );
-    println!(
-        "  messages               sent {} at {:.0}/s, delivered to agents {}",
+    print_figures(&Figures {
+        visitors: args.visitors,
+        connect_secs,
+        sockets: health(&relay.addr).await.unwrap_or((0, 0)),
         total,
-        total as f64 / send_secs,
-        latencies.len()
-    );
-    println!(
-        "  visitor->agent latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.90),
-        percentile(&latencies, 0.99),
-        latencies.last().map_or(0.0, |max| *max as f64 / 1000.0)
-    );
-    println!(
-        "  errors                 {}",
-        errors.load(Ordering::Relaxed) + (total - latencies.len() as u64)
-    );
-    println!(
-        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor), after load {:.1} MiB",
-        rss_start as f64 / 1024.0,
-        rss_idle as f64 / 1024.0,
-        (rss_idle.saturating_sub(rss_start)) as f64 / args.visitors as f64,
-        rss_end as f64 / 1024.0
-    );
+        send_secs,
+        latencies,
+        errors: errors.load(Ordering::Relaxed),
+        rss: (rss_start, rss_idle, rss_end),
+    });
     drop(senders);
-    relay.start_kill()?;
-    relay.wait().await?;
-    let _ = std::fs::remove_dir_all(&data);
+    relay.child.start_kill()?;
+    relay.child.wait().await?;
+    let _ = std::fs::remove_dir_all(&relay.data);
     Ok(())
 }
 
