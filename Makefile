@@ -17,16 +17,21 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 WIDGET_SOURCES := $(shell find widget protocol -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) Cargo.toml Cargo.lock Trunk.toml
 CONSOLE_SOURCES := $(shell find www -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) $(WIDGET_SOURCES)
 
-.PHONY: run test size tools test-tools web
+.PHONY: run test lint size tools test-tools web
 
 ## Build everything and start the relay on http://127.0.0.1:8080 (data in ./data).
 run: tools web
 	cargo run --release --locked -p porchlight-relay --bin porchlight -- kb import examples/knowledge
 	cargo run --release --locked -p porchlight-relay --bin porchlight -- serve
 
-## Every test: unit, integration, crash and browser.
-test: test-tools web
+## Every test: unit, integration, crash and browser; and the lints first.
+test: test-tools web lint
 	cargo test --workspace --locked
+
+## Clippy with warnings as errors, natively and for the wasm crates' UI code.
+lint: tools
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p porchlight-widget -p porchlight-console --target wasm32-unknown-unknown --locked -- -D warnings
 
 ## Sizes of the loader and the widget bundle: raw, gzip, brotli.
 size: tools web
@@ -34,6 +39,7 @@ size: tools web
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 	@trunk --version 2>/dev/null | grep -qF "$(TRUNK_VERSION)" || cargo install --locked trunk@$(TRUNK_VERSION)
 	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" || \
 		cargo install --locked wasm-bindgen-cli@$(WASM_BINDGEN_VERSION) || \

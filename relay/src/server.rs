@@ -112,7 +112,8 @@ async fn recent_waits(store: &dyn Store) -> Result<RecentWaits, StartError> {
 impl Relay {
     /// Opens the store under `config.data_dir` and seeds it on first start.
     pub async fn open(config: Config) -> Result<(Self, Option<SeededAdmin>), StartError> {
-        let store = Arc::new(SqliteStore::open_with(&config.data_dir, config.durability)?);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&config.data_dir, config.durability)?);
         let hashes = start_hashes().await?;
         let seeded = store
             .seed_if_empty(Seed {

@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use porchlight_relay::knowledge::{self, crawl};
-use porchlight_relay::store::{SqliteStore, Store};
+use porchlight_relay::store::{KnowledgeStore, SiteStore, SqliteStore, Store};
 
 fn porchlight(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_porchlight"))

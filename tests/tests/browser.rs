@@ -128,6 +128,16 @@ async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements
         .unwrap_or_else(|err| panic!("{locator:?} did not appear: {err}"))
 }
 
+/// Saves what the browser shows as `screenshots/NAME.png` in the tests' scratch folder
+/// (`target/tmp`): `docs/` has copies for the README.
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG picture");
+    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+}
+
 /// A relay on 127.0.0.1:0 serving the built assets, and chromedriver beside it.
 struct Harness {
     base: String,
@@ -308,6 +318,10 @@ async fn a_visitor_and_an_agent_chat_in_real_browsers_and_history_survives_a_rel
         Locator::XPath("//li[contains(@class,'theirs')]//span[.='Close the valve under the sink, I will call you.']"),
     )
     .await;
+
+    // The pictures in the README: the widget on the demo page, and the console.
+    screenshot(&visitor, "widget").await;
+    screenshot(&agent, "console").await;
 
     // The context panel shows where the visitor is and their browser.
     wait_for(

@@ -72,7 +72,8 @@ async fn open(args: StoreArgs, site: &str) -> anyhow::Result<(Arc<dyn Store>, Si
     let config = config_of(args)?;
     let data_dir = config.data_dir.clone();
     let opened = || format!("cannot open the data folder {}", data_dir.display());
-    let existing = SqliteStore::open(&config.data_dir).with_context(opened)?;
+    let existing: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.data_dir).with_context(opened)?);
     let store: Arc<dyn Store> = if existing.sites().await?.is_empty() {
         existing.flush().await?;
         drop(existing);
@@ -85,7 +86,7 @@ async fn open(args: StoreArgs, site: &str) -> anyhow::Result<(Arc<dyn Store>, Si
         }
         Arc::clone(&relay.state().store)
     } else {
-        Arc::new(existing)
+        existing
     };
     let found = store.site_by_key(site).await?.with_context(|| {
         format!("there is no site \"{site}\" (the console's People page lists the sites)")

@@ -6,11 +6,12 @@ pub(crate) mod profiles;
 pub(crate) mod serve;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 use porchlight_relay::config::{Config, Overrides};
-use porchlight_relay::store::SqliteStore;
+use porchlight_relay::store::{SqliteStore, Store};
 
 #[derive(Args, Clone)]
 pub(crate) struct StoreArgs {
@@ -31,8 +32,9 @@ pub(crate) fn config_of(args: StoreArgs) -> anyhow::Result<Config> {
     })?)
 }
 
-pub(crate) fn open_store(args: StoreArgs) -> anyhow::Result<SqliteStore> {
+pub(crate) fn open_store(args: StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
     let config = config_of(args)?;
-    SqliteStore::open(&config.data_dir)
-        .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))
+    let store = SqliteStore::open(&config.data_dir)
+        .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))?;
+    Ok(Arc::new(store))
 }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use porchlight_relay::flow::{Format, Problem, Severity};
 use porchlight_relay::profiles;
-use porchlight_relay::store::Store;
 
 use super::{StoreArgs, open_store};
 
@@ -71,7 +70,7 @@ pub(crate) async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
         },
         ProfilesCommand::Import { file, site, store } => {
             let store = open_store(store)?;
-            match profiles::import_file(&store, &site, &file).await {
+            match profiles::import_file(store.as_ref(), &site, &file).await {
                 Ok((stored, warnings)) => {
                     print_problems(&warnings);
                     store.flush().await?;
@@ -98,7 +97,7 @@ pub(crate) async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
                 FormatArg::Toml => Format::Toml,
                 FormatArg::Json => Format::Json,
             };
-            print!("{}", profiles::export(&store, &site, format).await?);
+            print!("{}", profiles::export(store.as_ref(), &site, format).await?);
             Ok(())
         }
     }

@@ -12,37 +12,15 @@ use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus, Seq,
 };
 
+mod durability;
 pub mod knowledge;
 pub mod model;
 mod sqlite;
 
+pub use durability::Durability;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
 pub use sqlite::SqliteStore;
-
-/// When an acknowledged message is safe.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Durability {
-    /// Survives power loss: every commit is fsynced (`synchronous=FULL`).
-    #[default]
-    Full,
-    /// Survives a crashed or killed relay, not a power cut (`synchronous=NORMAL`):
-    /// lower tail latency on slow disks.
-    Normal,
-}
-
-impl std::str::FromStr for Durability {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "full" => Ok(Self::Full),
-            "normal" => Ok(Self::Normal),
-            other => Err(format!("\"{other}\" is not a durability (full, normal)")),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,10 +50,9 @@ pub enum StoreError {
     },
 }
 
+/// Sites, their visitors, and the first start's seed.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Sites and visitors.
-
+pub trait SiteStore: Send + Sync {
     /// Creates the seed when the store has no site yet; says whether it did.
     async fn seed_if_empty(&self, seed: Seed) -> Result<bool, StoreError>;
 
@@ -94,9 +71,11 @@ pub trait Store: Send + Sync + 'static {
         site_id: SiteId,
         token_hash: &str,
     ) -> Result<Option<Visitor>, StoreError>;
+}
 
-    // Conversations.
-
+/// Conversations: starting one, the bot flow's turns, joining, transferring, ending.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
     /// The visitor's open conversation if there is one, else a new one in `status`
     /// (`Bot` or `Queued`). Atomic, so two tabs at once share one conversation.
     async fn open_or_start_conversation(
@@ -162,9 +141,11 @@ pub trait Store: Send + Sync + 'static {
         id: ConversationId,
         allowed: Option<bool>,
     ) -> Result<Conversation, StoreError>;
+}
 
-    // Messages and files.
-
+/// Messages, each with its conversation's next `seq`, and the files sent as messages.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
     /// Stores a message with the conversation's next `seq`, once per `client_msg_id`
     /// (for a visitor: once across all their chats, so an outbox resent after a chat
     /// ended is answered with the original). Returns only after COMMIT.
@@ -187,9 +168,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Appended, StoreError>;
 
     async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError>;
+}
 
-    // Chat profiles.
-
+/// Chat profiles, and which one each site uses.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
     async fn profile(&self, id: i64) -> Result<Option<StoredProfile>, StoreError>;
 
     async fn all_profiles(&self) -> Result<Vec<StoredProfile>, StoreError>;
@@ -215,9 +198,11 @@ pub trait Store: Send + Sync + 'static {
         definition: String,
         make_default: bool,
     ) -> Result<StoredProfile, StoreError>;
+}
 
-    // Agents, teams and statuses.
-
+/// Agents, their teams, statuses, access levels and load.
+#[async_trait]
+pub trait AgentStore: Send + Sync {
     /// Every agent, by name.
     async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError>;
 
@@ -266,9 +251,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_agent_status(&self, agent: AgentId, status: i64) -> Result<Status, StoreError>;
 
     async fn agent_snapshots(&self) -> Result<Vec<AgentSnapshot>, StoreError>;
+}
 
-    // Console sessions.
-
+/// Console sessions, stored as token hashes.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     async fn create_session(
         &self,
         agent_id: AgentId,
@@ -283,9 +270,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Agent>, StoreError>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+}
 
-    // Tickets.
-
+/// Tickets, their categories and notes.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
     /// The latest tickets (or just ticket `only`), newest first, with their requester,
     /// agent and latest chat.
     async fn tickets(&self, only: Option<i64>, limit: usize)
@@ -333,9 +322,11 @@ pub trait Store: Send + Sync + 'static {
     /// Assigns the ticket to `agent` (or no one); a ticket without a team takes the
     /// agent's default team. `NotFound` for no such ticket.
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;
+}
 
-    // Waiting chats.
-
+/// What happens to a chat while it waits for an agent.
+#[async_trait]
+pub trait WaitingStore: Send + Sync {
     /// `(agent_joined_at, queue_ms)` of the chats agents joined since `since`.
     async fn queue_times_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError>;
 
@@ -368,17 +359,21 @@ pub trait Store: Send + Sync + 'static {
         close_ticket: bool,
         categories: BTreeMap<String, String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError>;
+}
 
-    // Reports.
-
+/// What reports and the CSV exports read.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
     /// Chats started in `[from, to)` (Unix ms), oldest first.
     async fn chat_records(&self, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError>;
 
     /// The messages of the chats started in `[from, to)`, by chat and seq.
     async fn message_records(&self, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError>;
+}
 
-    // Settings.
-
+/// Relay-wide settings.
+#[async_trait]
+pub trait SettingStore: Send + Sync {
     async fn chat_rules(&self) -> Result<ChatRules, StoreError>;
 
     async fn set_chat_rules(&self, rules: ChatRules) -> Result<(), StoreError>;
@@ -391,9 +386,11 @@ pub trait Store: Send + Sync + 'static {
     async fn setting(&self, key: &'static str) -> Result<Option<String>, StoreError>;
 
     async fn set_setting(&self, key: &'static str, value: String) -> Result<(), StoreError>;
+}
 
-    // Canned texts.
-
+/// Canned texts.
+#[async_trait]
+pub trait CannedStore: Send + Sync {
     /// Canned texts by group, then title.
     async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError>;
 
@@ -403,9 +400,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// `NotFound` when there is no such canned text.
     async fn delete_canned(&self, id: i64) -> Result<(), StoreError>;
+}
 
-    // Knowledge (see `crate::knowledge`).
-
+/// The site's knowledge: documents, passages, vectors (see `crate::knowledge`).
+#[async_trait]
+pub trait KnowledgeStore: Send + Sync {
     /// Stores a document, replacing the one from the same source.
     async fn kb_put(&self, site: SiteId, document: NewDocument) -> Result<PutOutcome, StoreError>;
 
@@ -445,9 +444,29 @@ pub trait Store: Send + Sync + 'static {
         model: String,
         vectors: Vec<(i64, Vec<f32>)>,
     ) -> Result<(), StoreError>;
+}
 
-    // Durability.
-
+/// Everything the relay keeps, in one value: `Arc<dyn Store>` is what the handlers and
+/// the chat runtime hold. Each group of tables is its own trait (callable through
+/// `dyn Store` without importing it); a backend implements them all.
+#[async_trait]
+pub trait Store:
+    SiteStore
+    + ConversationStore
+    + MessageStore
+    + ProfileStore
+    + AgentStore
+    + SessionStore
+    + TicketStore
+    + WaitingStore
+    + ReportStore
+    + SettingStore
+    + CannedStore
+    + KnowledgeStore
+    + Send
+    + Sync
+    + 'static
+{
     async fn flush(&self) -> Result<(), StoreError>;
 }
 

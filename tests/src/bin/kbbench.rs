@@ -5,6 +5,7 @@
 //!
 //! cargo run --release -p porchlight-tests --bin kbbench -- --chunks 10000 --queries 2000
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -178,7 +179,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: &Args, folder: &std::path::Path) -> anyhow::Result<()> {
-    let store = SqliteStore::open(folder).context("cannot open the scratch store")?;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(folder).context("cannot open the scratch store")?);
     store
         .seed_if_empty(Seed {
             site_key: "bench".into(),
@@ -232,7 +234,7 @@ async fn run(args: &Args, folder: &std::path::Path) -> anyhow::Result<()> {
             rng.pick(WORDS)
         );
         let asked = Instant::now();
-        let hits = knowledge::search(&store, site, &query, args.limit, None).await?;
+        let hits = knowledge::search(store.as_ref(), site, &query, args.limit, None).await?;
         timings.push(asked.elapsed());
         hits_total += hits.len();
     }

@@ -1,10 +1,14 @@
 //! Agents, their teams, statuses, access levels and load. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::model::{AccessLevel, Agent, AgentAccount, AgentSnapshot, Role, Status};
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use porchlight_protocol::{AgentId, ConversationId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::store::model::{AccessLevel, Agent, AgentAccount, AgentSnapshot, Role, Status};
+use crate::store::{AgentStore, StoreError, now_ms};
+
+use super::SqliteStore;
 
 pub(super) fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     let role: String = row.get(3)?;
@@ -349,4 +353,84 @@ pub(super) fn agent_snapshots(conn: &Connection) -> Result<Vec<AgentSnapshot>, S
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+#[async_trait]
+impl AgentStore for SqliteStore {
+    async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError> {
+        self.read(agent_accounts).await
+    }
+
+    async fn update_agent(&self, account: AgentAccount) -> Result<(), StoreError> {
+        self.write(move |conn| update_agent(conn, account)).await
+    }
+
+    async fn create_agent(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: String,
+    ) -> Result<Agent, StoreError> {
+        let (email, name) = (email.to_owned(), name.to_owned());
+        self.write(move |conn| create_agent(conn, &email, &name, role, password_hash))
+            .await
+    }
+
+    async fn agent_by_email(&self, email: &str) -> Result<Option<Agent>, StoreError> {
+        let email = email.to_owned();
+        self.read(move |conn| agent_by_email(conn, &email)).await
+    }
+
+    async fn team_names(&self) -> Result<Vec<String>, StoreError> {
+        self.read(team_names).await
+    }
+
+    async fn create_team(&self, name: String) -> Result<(), StoreError> {
+        self.write(move |conn| create_team(conn, name)).await
+    }
+
+    async fn agents_in_teams(&self, teams: Vec<String>) -> Result<Vec<AgentId>, StoreError> {
+        self.read(move |conn| agents_in_teams(conn, teams)).await
+    }
+
+    async fn statuses(&self) -> Result<Vec<Status>, StoreError> {
+        self.read(statuses).await
+    }
+
+    async fn save_status(&self, status: Status) -> Result<Status, StoreError> {
+        self.write(move |conn| save_status(conn, status)).await
+    }
+
+    async fn set_agent_access(
+        &self,
+        agent: AgentId,
+        access: AccessLevel,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_agent_access(conn, agent, access))
+            .await
+    }
+
+    async fn set_agent_teams(&self, agent: AgentId, teams: Vec<String>) -> Result<(), StoreError> {
+        self.write(move |conn| set_agent_teams(conn, agent, teams))
+            .await
+    }
+
+    async fn set_agent_capacity(
+        &self,
+        agent: AgentId,
+        max_chats: Option<usize>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_agent_capacity(conn, agent, max_chats))
+            .await
+    }
+
+    async fn set_agent_status(&self, agent: AgentId, status: i64) -> Result<Status, StoreError> {
+        self.write(move |conn| set_agent_status(conn, agent, status))
+            .await
+    }
+
+    async fn agent_snapshots(&self) -> Result<Vec<AgentSnapshot>, StoreError> {
+        self.read(agent_snapshots).await
+    }
 }

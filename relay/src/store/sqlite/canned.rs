@@ -1,9 +1,13 @@
 //! Canned texts. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use porchlight_protocol::api::canned::CannedText;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::store::{CannedStore, StoreError, now_ms};
+
+use super::SqliteStore;
 
 pub(super) fn canned_texts(conn: &Connection) -> Result<Vec<CannedText>, StoreError> {
     let mut statement = conn.prepare(
@@ -59,5 +63,20 @@ pub(super) fn delete_canned(conn: &Connection, id: i64) -> Result<(), StoreError
     match conn.execute("DELETE FROM canned_texts WHERE id = ?1", [id])? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
+    }
+}
+
+#[async_trait]
+impl CannedStore for SqliteStore {
+    async fn canned_texts(&self) -> Result<Vec<CannedText>, StoreError> {
+        self.read(canned_texts).await
+    }
+
+    async fn save_canned(&self, text: CannedText) -> Result<CannedText, StoreError> {
+        self.write(move |conn| save_canned(conn, text)).await
+    }
+
+    async fn delete_canned(&self, id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| delete_canned(conn, id)).await
     }
 }

@@ -1,18 +1,22 @@
 //! Conversations: starting one, the bot flow's turns, joining, transferring and ending. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use super::agents::{agent_load, is_participant};
-use super::messages::{event, existing_message, insert_message};
-use super::tickets::add_transcript;
-use crate::store::model::{
-    AttachmentPolicy, ChatRules, Conversation, FlowTurn, JoinOutcome, NewConversation, NewMessage,
-    TransferTarget, TurnOutcome, VisitorId,
-};
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::store::model::{
+    AttachmentPolicy, ChatRules, Conversation, FlowTurn, JoinOutcome, NewConversation,
+    TransferTarget, TurnOutcome, VisitorId,
+};
+use crate::store::{ConversationStore, StoreError, now_ms};
+
+use super::agents::{agent_load, is_participant};
+use super::messages::{event, insert_message};
+use super::tickets::add_transcript;
+use super::{SqliteStore, turns};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
@@ -72,110 +76,6 @@ pub(super) fn load_conversation(
         conversation_from_row,
     )
     .optional()
-}
-
-pub(super) fn apply_turn(
-    conn: &Connection,
-    id: ConversationId,
-    turn: &FlowTurn,
-) -> Result<TurnOutcome, StoreError> {
-    if let Some(visitor_message) = &turn.visitor_message
-        && let Some(original) = existing_message(conn, visitor_message)?
-    {
-        return Ok(TurnOutcome::Duplicate(original));
-    }
-    let Some(current) = load_conversation(conn, id)? else {
-        return Err(StoreError::NotFound);
-    };
-    match current.status {
-        ConversationStatus::Ended => return Err(StoreError::ConversationEnded),
-        ConversationStatus::Bot if current.flow_state == turn.expected_state => {}
-        _ => return Ok(TurnOutcome::Conflict),
-    }
-    let mut messages = Vec::new();
-    if let Some(visitor_message) = &turn.visitor_message {
-        messages.push(insert_message(conn, visitor_message)?.message);
-    }
-    for body in &turn.bot_messages {
-        let bot = NewMessage {
-            step_id: turn.current_step.clone(),
-            ..NewMessage::text(
-                id,
-                None,
-                Author::Bot,
-                None,
-                Some(turn.bot_name.clone()),
-                body.clone(),
-            )
-        };
-        messages.push(insert_message(conn, &bot)?.message);
-    }
-    let now = now_ms();
-    conn.execute(
-        "UPDATE conversations SET flow_state = ?1, current_step = ?2 WHERE id = ?3",
-        params![turn.flow_state, turn.current_step, id],
-    )?;
-    if let Some(subject) = &turn.ticket_subject {
-        conn.execute(
-            "INSERT INTO tickets (site_id, visitor_id, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![current.site_id, current.visitor_id, subject, now],
-        )?;
-        conn.execute(
-            "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
-            params![conn.last_insert_rowid(), id],
-        )?;
-    }
-    if turn.queue && current.ticket_id.is_none() && through_tickets(conn)? {
-        // Through tickets, every waiting chat has a ticket to join it from.
-        let subject = format!("Chat with {}", current.visitor_name);
-        let team = turn.queue_teams.first().cloned();
-        conn.execute(
-            "INSERT INTO tickets (site_id, visitor_id, subject, team, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![current.site_id, current.visitor_id, subject, team, now],
-        )?;
-        conn.execute(
-            "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
-            params![conn.last_insert_rowid(), id],
-        )?;
-    }
-    if turn.queue {
-        let (policy, switchable) = turn.upload_policy;
-        conn.execute(
-            "UPDATE conversations SET status = 'queued', queued_at = ?1, teams = ?2, \
-             upload_policy = ?3, uploads_switchable = ?4 WHERE id = ?5",
-            params![
-                now,
-                serde_json::to_string(&turn.queue_teams).unwrap_or_else(|_| "[]".into()),
-                policy.as_str(),
-                switchable,
-                id
-            ],
-        )?;
-    } else if turn.end {
-        conn.execute(
-            "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'bot' WHERE id = ?2",
-            params![now, id],
-        )?;
-        messages.push(insert_message(conn, &event(id, "Chat ended".into()))?.message);
-        add_transcript(conn, id)?;
-    }
-    let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
-    Ok(TurnOutcome::Applied {
-        conversation: Box::new(conversation),
-        messages,
-    })
-}
-
-pub(super) fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT value FROM settings WHERE key = 'through_tickets'",
-            [],
-            |row| row.get::<_, String>(0),
-        )
-        .optional()?
-        .is_some_and(|value| value == "true"))
 }
 
 pub(super) fn open_or_start_conversation(
@@ -428,4 +328,87 @@ pub(super) fn set_visitor_uploads(
         return Err(StoreError::ConversationEnded);
     }
     load_conversation(conn, id)?.ok_or(StoreError::NotFound)
+}
+
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn open_or_start_conversation(
+        &self,
+        new: NewConversation,
+        status: ConversationStatus,
+    ) -> Result<(Conversation, bool), StoreError> {
+        self.write(move |conn| open_or_start_conversation(conn, new, status))
+            .await
+    }
+
+    async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
+        self.read(move |conn| conversation(conn, id)).await
+    }
+
+    async fn latest_conversation(
+        &self,
+        visitor_id: VisitorId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.read(move |conn| latest_conversation(conn, visitor_id))
+            .await
+    }
+
+    async fn open_conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        self.read(open_conversations).await
+    }
+
+    async fn waiting_conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        self.read(waiting_conversations).await
+    }
+
+    async fn recent_ended(&self, limit: usize) -> Result<Vec<Conversation>, StoreError> {
+        self.read(move |conn| recent_ended(conn, limit)).await
+    }
+
+    async fn flow_turn(
+        &self,
+        id: ConversationId,
+        turn: FlowTurn,
+    ) -> Result<TurnOutcome, StoreError> {
+        self.write(move |conn| turns::apply_turn(conn, id, &turn))
+            .await
+    }
+
+    async fn join(
+        &self,
+        id: ConversationId,
+        agent: AgentInfo,
+        rules: ChatRules,
+    ) -> Result<JoinOutcome, StoreError> {
+        self.write(move |conn| join(conn, id, agent, rules)).await
+    }
+
+    async fn transfer(
+        &self,
+        id: ConversationId,
+        by: AgentInfo,
+        by_admin: bool,
+        to: TransferTarget,
+    ) -> Result<(Conversation, ChatMessage), StoreError> {
+        self.write(move |conn| transfer(conn, id, by, by_admin, to))
+            .await
+    }
+
+    async fn end(
+        &self,
+        id: ConversationId,
+        by: Author,
+        by_name: Option<String>,
+    ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+        self.write(move |conn| end(conn, id, by, by_name)).await
+    }
+
+    async fn set_visitor_uploads(
+        &self,
+        id: ConversationId,
+        allowed: Option<bool>,
+    ) -> Result<Conversation, StoreError> {
+        self.write(move |conn| set_visitor_uploads(conn, id, allowed))
+            .await
+    }
 }

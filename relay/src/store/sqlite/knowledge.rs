@@ -2,10 +2,14 @@
 //! the passages' vectors. Plain functions over a connection; `mod.rs` runs them on
 //! the writer thread or a reader.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
-use crate::store::{SiteId, StoreError, now_ms};
+use crate::store::model::SiteId;
+use crate::store::{KnowledgeStore, StoreError, now_ms};
+
+use super::SqliteStore;
 
 /// Stores a document, replacing the one from the same source; an unchanged one is
 /// left alone (and keeps its vectors).
@@ -260,6 +264,63 @@ fn blob_to_vector(blob: &[u8]) -> Vec<f32> {
     blob.chunks_exact(4)
         .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
         .collect()
+}
+
+#[async_trait]
+impl KnowledgeStore for SqliteStore {
+    async fn kb_put(&self, site: SiteId, document: NewDocument) -> Result<PutOutcome, StoreError> {
+        self.write(move |conn| put(conn, site, &document)).await
+    }
+
+    async fn kb_documents(&self, site: SiteId) -> Result<Vec<DocumentInfo>, StoreError> {
+        self.read(move |conn| documents(conn, site)).await
+    }
+
+    async fn kb_delete(&self, site: SiteId, id: i64) -> Result<bool, StoreError> {
+        self.write(move |conn| delete(conn, site, id)).await
+    }
+
+    async fn kb_keyword(
+        &self,
+        site: SiteId,
+        terms: Vec<String>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        self.read(move |conn| keyword(conn, site, &terms, limit))
+            .await
+    }
+
+    async fn kb_nearest(
+        &self,
+        site: SiteId,
+        model: String,
+        vector: Vec<f32>,
+        limit: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.read(move |conn| nearest(conn, site, &model, &vector, limit))
+            .await
+    }
+
+    async fn kb_hits(&self, ids: Vec<i64>) -> Result<Vec<Hit>, StoreError> {
+        self.read(move |conn| hits(conn, &ids)).await
+    }
+
+    async fn kb_unembedded(
+        &self,
+        model: String,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        self.read(move |conn| unembedded(conn, &model, limit)).await
+    }
+
+    async fn kb_set_embeddings(
+        &self,
+        model: String,
+        vectors: Vec<(i64, Vec<f32>)>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_embeddings(conn, &model, &vectors))
+            .await
+    }
 }
 
 #[cfg(test)]

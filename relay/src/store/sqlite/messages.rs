@@ -1,11 +1,15 @@
 //! Messages, each with its conversation's next `seq`, and the files sent as messages. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use super::agents::is_participant;
-use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use porchlight_protocol::{AgentId, Author, ChatMessage, ConversationId, Seq};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
+use crate::store::{MessageStore, StoreError, now_ms};
+
+use super::SqliteStore;
+use super::agents::is_participant;
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";
 
@@ -211,4 +215,35 @@ pub(super) fn attachment(
             },
         )
         .optional()?)
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        self.write(move |conn| insert_message(conn, &message)).await
+    }
+
+    async fn messages_after(
+        &self,
+        id: ConversationId,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        self.read(move |conn| messages_after(conn, id, after, limit))
+            .await
+    }
+
+    async fn add_attachment(
+        &self,
+        file: StoredAttachment,
+        message: NewMessage,
+    ) -> Result<Appended, StoreError> {
+        self.write(move |conn| add_attachment(conn, file, message))
+            .await
+    }
+
+    async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError> {
+        let storage_key = storage_key.to_owned();
+        self.read(move |conn| attachment(conn, &storage_key)).await
+    }
 }

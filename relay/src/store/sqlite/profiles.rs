@@ -1,9 +1,13 @@
 //! Chat profiles (their definitions are JSON) and which one a site uses. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::model::{SiteId, StoredProfile};
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::store::model::{SiteId, StoredProfile};
+use crate::store::{ProfileStore, StoreError, now_ms};
+
+use super::SqliteStore;
 
 pub(super) const PROFILE_COLUMNS: &str = "id, site_id, name, definition, updated_at";
 
@@ -110,4 +114,43 @@ pub(super) fn save_profile(
         definition,
         updated_at: now,
     })
+}
+
+#[async_trait]
+impl ProfileStore for SqliteStore {
+    async fn profile(&self, id: i64) -> Result<Option<StoredProfile>, StoreError> {
+        self.read(move |conn| profile(conn, id)).await
+    }
+
+    async fn all_profiles(&self) -> Result<Vec<StoredProfile>, StoreError> {
+        self.read(all_profiles).await
+    }
+
+    async fn set_default_profile(&self, site_id: SiteId, id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| set_default_profile(conn, site_id, id))
+            .await
+    }
+
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: &str,
+        definition: String,
+    ) -> Result<StoredProfile, StoreError> {
+        let name = name.to_owned();
+        self.write(move |conn| update_profile(conn, id, &name, definition))
+            .await
+    }
+
+    async fn save_profile(
+        &self,
+        site_id: SiteId,
+        name: &str,
+        definition: String,
+        make_default: bool,
+    ) -> Result<StoredProfile, StoreError> {
+        let name = name.to_owned();
+        self.write(move |conn| save_profile(conn, site_id, &name, definition, make_default))
+            .await
+    }
 }

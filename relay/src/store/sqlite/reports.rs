@@ -1,10 +1,14 @@
 //! What reports and the CSV exports read. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::StoreError;
-use crate::store::model::{ChatRecord, MessageRecord};
+use async_trait::async_trait;
 use porchlight_protocol::ConversationStatus;
 use rusqlite::{Connection, params};
+
+use crate::store::model::{ChatRecord, MessageRecord};
+use crate::store::{ReportStore, StoreError};
+
+use super::SqliteStore;
 
 pub(super) fn chat_records(
     conn: &Connection,
@@ -67,4 +71,15 @@ pub(super) fn message_records(
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+#[async_trait]
+impl ReportStore for SqliteStore {
+    async fn chat_records(&self, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError> {
+        self.read(move |conn| chat_records(conn, from, to)).await
+    }
+
+    async fn message_records(&self, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError> {
+        self.read(move |conn| message_records(conn, from, to)).await
+    }
 }

@@ -1,11 +1,15 @@
 //! Console sessions: stored as token hashes, with an expiry. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use super::agents::agent_from_row;
-use crate::store::model::Agent;
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use porchlight_protocol::AgentId;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::store::model::Agent;
+use crate::store::{SessionStore, StoreError, now_ms};
+
+use super::SqliteStore;
+use super::agents::agent_from_row;
 
 pub(super) fn create_session(
     conn: &Connection,
@@ -46,4 +50,33 @@ pub(super) fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), 
         [token_hash],
     )?;
     Ok(())
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(
+        &self,
+        agent_id: AgentId,
+        token_hash: String,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| create_session(conn, agent_id, token_hash, expires_at))
+            .await
+    }
+
+    async fn agent_by_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Agent>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| agent_by_session(conn, &token_hash, now))
+            .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn| delete_session(conn, &token_hash))
+            .await
+    }
 }

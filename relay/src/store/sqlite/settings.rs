@@ -1,9 +1,13 @@
 //! Relay-wide settings, one row a key. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::StoreError;
-use crate::store::model::{AbandonRules, ChatRules};
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::store::model::{AbandonRules, ChatRules};
+use crate::store::{SettingStore, StoreError};
+
+use super::SqliteStore;
 
 pub(super) fn chat_rules(conn: &Connection) -> Result<ChatRules, StoreError> {
     let setting = |key: &str, default: bool| -> rusqlite::Result<bool> {
@@ -83,4 +87,31 @@ pub(super) fn set_setting(
         params![key, value],
     )?;
     Ok(())
+}
+
+#[async_trait]
+impl SettingStore for SqliteStore {
+    async fn chat_rules(&self) -> Result<ChatRules, StoreError> {
+        self.read(chat_rules).await
+    }
+
+    async fn set_chat_rules(&self, rules: ChatRules) -> Result<(), StoreError> {
+        self.write(move |conn| set_chat_rules(conn, rules)).await
+    }
+
+    async fn abandon_rules(&self) -> Result<AbandonRules, StoreError> {
+        self.read(abandon_rules).await
+    }
+
+    async fn set_abandon_rules(&self, rules: AbandonRules) -> Result<(), StoreError> {
+        self.write(move |conn| set_abandon_rules(conn, rules)).await
+    }
+
+    async fn setting(&self, key: &'static str) -> Result<Option<String>, StoreError> {
+        self.read(move |conn| setting(conn, key)).await
+    }
+
+    async fn set_setting(&self, key: &'static str, value: String) -> Result<(), StoreError> {
+        self.write(move |conn| set_setting(conn, key, value)).await
+    }
 }

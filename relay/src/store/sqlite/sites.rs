@@ -1,9 +1,13 @@
 //! Sites and their visitors, and the first start's seed. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::model::{AbandonRules, Seed, Site, SiteId, Visitor};
-use crate::store::{StoreError, now_ms};
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::store::model::{AbandonRules, Seed, Site, SiteId, Visitor};
+use crate::store::{SiteStore, StoreError, now_ms};
+
+use super::SqliteStore;
 
 pub(super) const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret";
 
@@ -139,4 +143,39 @@ pub(super) fn visitor_by_token(
             },
         )
         .optional()?)
+}
+
+#[async_trait]
+impl SiteStore for SqliteStore {
+    async fn seed_if_empty(&self, seed: Seed) -> Result<bool, StoreError> {
+        self.write(move |conn| seed_if_empty(conn, seed)).await
+    }
+
+    async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |conn| site_by_key(conn, &key)).await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        self.read(sites).await
+    }
+
+    async fn create_visitor(
+        &self,
+        site_id: SiteId,
+        token_hash: String,
+    ) -> Result<Visitor, StoreError> {
+        self.write(move |conn| create_visitor(conn, site_id, token_hash))
+            .await
+    }
+
+    async fn visitor_by_token(
+        &self,
+        site_id: SiteId,
+        token_hash: &str,
+    ) -> Result<Option<Visitor>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| visitor_by_token(conn, site_id, &token_hash))
+            .await
+    }
 }

@@ -1,6 +1,9 @@
 use std::sync::Arc;
 
+use porchlight_protocol::{AgentInfo, Author, ConversationId, ConversationStatus};
+
 use super::*;
+use crate::store::*;
 
 fn seed() -> Seed {
     Seed {
@@ -532,4 +535,18 @@ async fn a_visitors_client_msg_id_is_stored_once_across_their_chats() {
         .await
         .unwrap();
     assert!(!theirs.duplicate);
+}
+
+#[tokio::test]
+async fn a_data_folder_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join("porchlight.sqlite3")).unwrap();
+    conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let Err(err) = SqliteStore::open(dir.path()) else {
+        panic!("a newer schema was opened");
+    };
+    assert!(err.to_string().contains("newer Porchlight"), "{err}");
 }

@@ -1,12 +1,17 @@
 //! Tickets, their categories and notes (a chat's transcript is one). Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use crate::store::model::SiteId;
-use crate::store::{StoreError, now_ms};
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
 use porchlight_protocol::api::tickets::{TicketCategory, TicketChat, TicketLine, TicketNote};
 use porchlight_protocol::{AgentId, AgentInfo, ConversationId, ConversationStatus};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::BTreeMap;
+
+use crate::store::model::SiteId;
+use crate::store::{StoreError, TicketStore, now_ms};
+
+use super::SqliteStore;
 
 /// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"
 /// lines, in order (UTC times).
@@ -248,5 +253,74 @@ pub(super) fn assign_ticket(
     match updated {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
+    }
+}
+
+#[async_trait]
+impl TicketStore for SqliteStore {
+    async fn tickets(
+        &self,
+        only: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<TicketLine>, StoreError> {
+        self.read(move |conn| tickets(conn, only, limit)).await
+    }
+
+    async fn ticket_categories(&self) -> Result<Vec<TicketCategory>, StoreError> {
+        self.read(ticket_categories).await
+    }
+
+    async fn create_ticket_category(&self, category: TicketCategory) -> Result<(), StoreError> {
+        self.write(move |conn| create_ticket_category(conn, category))
+            .await
+    }
+
+    async fn ticket_category_values(
+        &self,
+        id: i64,
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        self.read(move |conn| ticket_category_values(conn, id))
+            .await
+    }
+
+    async fn set_ticket_categories(
+        &self,
+        id: i64,
+        values: BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_categories(conn, id, &values))
+            .await
+    }
+
+    async fn create_ticket(
+        &self,
+        site_id: SiteId,
+        subject: String,
+        team: Option<String>,
+        agent: Option<AgentId>,
+    ) -> Result<i64, StoreError> {
+        self.write(move |conn| create_ticket(conn, site_id, subject, team, agent))
+            .await
+    }
+
+    async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError> {
+        self.write(move |conn| set_ticket_status(conn, id, status))
+            .await
+    }
+
+    async fn ticket_site(&self, id: i64) -> Result<Option<SiteId>, StoreError> {
+        self.read(move |conn| ticket_site(conn, id)).await
+    }
+
+    async fn ticket_notes_and_chats(
+        &self,
+        id: i64,
+    ) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
+        self.read(move |conn| ticket_notes_and_chats(conn, id))
+            .await
+    }
+
+    async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError> {
+        self.write(move |conn| assign_ticket(conn, id, agent)).await
     }
 }

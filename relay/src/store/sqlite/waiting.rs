@@ -1,14 +1,19 @@
 //! A waiting chat's timers: wait messages, "are you still there?", abandonment, and the queue times `$WAITTIME` averages. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use porchlight_protocol::{Author, ChatMessage, ConversationId};
+use rusqlite::{Connection, params};
+
+use crate::store::model::{Conversation, NewMessage};
+use crate::store::{StoreError, WaitingStore, now_ms};
+
+use super::SqliteStore;
 use super::conversations::load_conversation;
 use super::messages::{event, insert_message};
 use super::tickets::{add_transcript, set_categories};
-use crate::store::model::{Conversation, NewMessage};
-use crate::store::{StoreError, now_ms};
-use porchlight_protocol::{Author, ChatMessage, ConversationId};
-use rusqlite::{Connection, params};
-use std::collections::BTreeMap;
 
 pub(super) fn queue_times_since(
     conn: &Connection,
@@ -111,4 +116,46 @@ pub(super) fn abandon(
     add_transcript(conn, id)?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     Ok(Some((conversation, appended.message)))
+}
+
+#[async_trait]
+impl WaitingStore for SqliteStore {
+    async fn queue_times_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.read(move |conn| queue_times_since(conn, since)).await
+    }
+
+    async fn post_wait_message(
+        &self,
+        id: ConversationId,
+        bot_name: String,
+        body: String,
+        sent_before: u32,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        self.write(move |conn| post_wait_message(conn, id, bot_name, body, sent_before))
+            .await
+    }
+
+    async fn ask_still_there(
+        &self,
+        id: ConversationId,
+        bot_name: String,
+        body: String,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        self.write(move |conn| ask_still_there(conn, id, bot_name, body))
+            .await
+    }
+
+    async fn confirm_still_there(&self, id: ConversationId) -> Result<bool, StoreError> {
+        self.write(move |conn| confirm_still_there(conn, id)).await
+    }
+
+    async fn abandon(
+        &self,
+        id: ConversationId,
+        close_ticket: bool,
+        categories: BTreeMap<String, String>,
+    ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+        self.write(move |conn| abandon(conn, id, close_ticket, categories))
+            .await
+    }
 }

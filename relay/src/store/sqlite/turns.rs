@@ -1,0 +1,117 @@
+//! One turn of a conversation's bot flow, written in one transaction: the visitor's
+//! answer, the bot's messages, the new flow state, and any hand-over (queue, ticket,
+//! end). A turn computed from a state another turn has changed writes nothing.
+
+use porchlight_protocol::{Author, ConversationId, ConversationStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::store::model::{FlowTurn, NewMessage, TurnOutcome};
+use crate::store::{StoreError, now_ms};
+
+use super::conversations::load_conversation;
+use super::messages::{event, existing_message, insert_message};
+use super::tickets::add_transcript;
+
+pub(super) fn apply_turn(
+    conn: &Connection,
+    id: ConversationId,
+    turn: &FlowTurn,
+) -> Result<TurnOutcome, StoreError> {
+    if let Some(visitor_message) = &turn.visitor_message
+        && let Some(original) = existing_message(conn, visitor_message)?
+    {
+        return Ok(TurnOutcome::Duplicate(original));
+    }
+    let Some(current) = load_conversation(conn, id)? else {
+        return Err(StoreError::NotFound);
+    };
+    match current.status {
+        ConversationStatus::Ended => return Err(StoreError::ConversationEnded),
+        ConversationStatus::Bot if current.flow_state == turn.expected_state => {}
+        _ => return Ok(TurnOutcome::Conflict),
+    }
+    let mut messages = Vec::new();
+    if let Some(visitor_message) = &turn.visitor_message {
+        messages.push(insert_message(conn, visitor_message)?.message);
+    }
+    for body in &turn.bot_messages {
+        let bot = NewMessage {
+            step_id: turn.current_step.clone(),
+            ..NewMessage::text(
+                id,
+                None,
+                Author::Bot,
+                None,
+                Some(turn.bot_name.clone()),
+                body.clone(),
+            )
+        };
+        messages.push(insert_message(conn, &bot)?.message);
+    }
+    let now = now_ms();
+    conn.execute(
+        "UPDATE conversations SET flow_state = ?1, current_step = ?2 WHERE id = ?3",
+        params![turn.flow_state, turn.current_step, id],
+    )?;
+    if let Some(subject) = &turn.ticket_subject {
+        conn.execute(
+            "INSERT INTO tickets (site_id, visitor_id, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![current.site_id, current.visitor_id, subject, now],
+        )?;
+        conn.execute(
+            "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
+            params![conn.last_insert_rowid(), id],
+        )?;
+    }
+    if turn.queue && current.ticket_id.is_none() && through_tickets(conn)? {
+        // Through tickets, every waiting chat has a ticket to join it from.
+        let subject = format!("Chat with {}", current.visitor_name);
+        let team = turn.queue_teams.first().cloned();
+        conn.execute(
+            "INSERT INTO tickets (site_id, visitor_id, subject, team, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![current.site_id, current.visitor_id, subject, team, now],
+        )?;
+        conn.execute(
+            "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
+            params![conn.last_insert_rowid(), id],
+        )?;
+    }
+    if turn.queue {
+        let (policy, switchable) = turn.upload_policy;
+        conn.execute(
+            "UPDATE conversations SET status = 'queued', queued_at = ?1, teams = ?2, \
+             upload_policy = ?3, uploads_switchable = ?4 WHERE id = ?5",
+            params![
+                now,
+                serde_json::to_string(&turn.queue_teams).unwrap_or_else(|_| "[]".into()),
+                policy.as_str(),
+                switchable,
+                id
+            ],
+        )?;
+    } else if turn.end {
+        conn.execute(
+            "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'bot' WHERE id = ?2",
+            params![now, id],
+        )?;
+        messages.push(insert_message(conn, &event(id, "Chat ended".into()))?.message);
+        add_transcript(conn, id)?;
+    }
+    let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
+    Ok(TurnOutcome::Applied {
+        conversation: Box::new(conversation),
+        messages,
+    })
+}
+
+fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'through_tickets'",
+            [],
+            |row| row.get::<_, String>(0),
+        )
+        .optional()?
+        .is_some_and(|value| value == "true"))
+}
