@@ -61,11 +61,7 @@ async fn answer(
     let Some(conversation) = state.store.conversation(id).await? else {
         return Ok(());
     };
-    let flow_state: FlowState = conversation
-        .flow_state
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
+    let flow_state = bot::flow_state_of(&conversation);
     let Some((config, _)) = flow.ai_agent(&flow_state) else {
         return Ok(());
     };

@@ -138,6 +138,15 @@ async fn gather(state: &AppState, flow: &Flow, linked_to_ticket: bool) -> World 
     }
 }
 
+/// The conversation's bot flow state as stored; the start when the flow has not run.
+pub fn flow_state_of(conversation: &Conversation) -> FlowState {
+    conversation
+        .flow_state
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
+}
+
 /// What started the turn.
 pub enum Trigger {
     /// Run the flow from this step (a new chat, or one whose first turn was lost).
@@ -318,10 +327,7 @@ pub async fn run_turn(
 ) -> Result<TurnResult, StoreError> {
     let world = gather(state, flow, conversation.ticket_id.is_some()).await;
     let expected_state = conversation.flow_state.clone();
-    let mut flow_state: FlowState = expected_state
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
+    let mut flow_state = flow_state_of(conversation);
     let opening = open_turn(
         state,
         flow,

@@ -403,6 +403,16 @@ pub struct ChatRules {
     pub ticket_agent_only: bool,
 }
 
+impl ChatRules {
+    /// Room for one more chat for an agent in `active` live chats, under the
+    /// one-chat rule and their own capacity (`None`: no limit). Ringing asks this of
+    /// a snapshot; a join asks it again inside its write.
+    pub fn has_room(self, active: usize, capacity: Option<usize>) -> bool {
+        let under_rule = !self.one_chat_per_agent || active == 0;
+        under_rule && capacity.is_none_or(|capacity| active < capacity)
+    }
+}
+
 impl Default for ChatRules {
     fn default() -> Self {
         Self {

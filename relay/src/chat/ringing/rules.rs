@@ -27,11 +27,7 @@ pub struct AgentLoad {
 impl AgentLoad {
     /// Room for one more chat under the rules and the agent's own capacity.
     pub fn has_room(&self, rules: ChatRules) -> bool {
-        let under_rule = !rules.one_chat_per_agent || self.active_chats == 0;
-        let under_capacity = self
-            .capacity
-            .is_none_or(|capacity| self.active_chats < capacity);
-        under_rule && under_capacity
+        rules.has_room(self.active_chats, self.capacity)
     }
 
     /// Serves a chat routed to `teams` (no teams: anyone serves it).

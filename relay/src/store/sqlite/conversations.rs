@@ -220,9 +220,7 @@ pub(super) fn join(
     // The rules are checked here, inside the write, so two joins at once
     // cannot both squeeze under a limit.
     let (active, max_chats) = agent_load(conn, agent.id)?;
-    let room =
-        (!rules.one_chat_per_agent || active == 0) && max_chats.is_none_or(|max| active < max);
-    if !room {
+    if !rules.has_room(active, max_chats) {
         return Ok(JoinOutcome::AtCapacity);
     }
     let now = now_ms();

@@ -13,8 +13,8 @@ use super::{VisitorSession, clip, error};
 use crate::auth::{is_token, random_token, ticket_link, token_hash};
 use crate::chat::bot::{self, Trigger};
 use crate::chat::{queue, timers};
+use crate::flow::Flow;
 use crate::flow::profile::Access;
-use crate::flow::{Flow, FlowState};
 use crate::store::{Conversation, Site, StoreError, Visitor};
 use crate::ws::history;
 use crate::ws::socket::Outcome;
@@ -319,11 +319,9 @@ impl VisitorSession {
 /// What the visitor is asked now: the bot's question, or "are you still there?".
 fn prompt_of(flow: Option<&Flow>, latest: Option<&Conversation>) -> Option<Prompt> {
     match (flow, latest) {
-        (Some(flow), Some(latest)) if latest.status == ConversationStatus::Bot => latest
-            .flow_state
-            .as_deref()
-            .and_then(|text| serde_json::from_str::<FlowState>(text).ok())
-            .and_then(|flow_state| flow.current_prompt(&flow_state)),
+        (Some(flow), Some(latest)) if latest.status == ConversationStatus::Bot => {
+            flow.current_prompt(&bot::flow_state_of(latest))
+        }
         // Asked "are you still there?" and not answered yet: the button again.
         (_, Some(latest))
             if latest.status == ConversationStatus::Queued
