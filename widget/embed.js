@@ -20,12 +20,12 @@
     "[hidden]{display:none!important}</style>" +
     "<button class=l aria-label='Open chat' aria-expanded=false><svg width=26 height=26 viewBox='0 0 24 24' " +
     "aria-hidden=true><path fill=currentColor d='M4 4h16v12H7l-3 3z'/></svg><span class=b hidden></span></button>";
-  var btn = root.querySelector(".l"), badge = root.querySelector(".b"), frame, open = false;
+  var btn = root.querySelector(".l"), badge = root.querySelector(".b"), frame, open = false, title = "Chat";
   function load() {
     if (frame) return;
     frame = document.createElement("iframe");
     frame.className = "p";
-    frame.title = "Chat";
+    frame.title = title;
     frame.hidden = true;
     frame.src = base + "/widget/?site=" + encodeURIComponent(site) + "&step=" + encodeURIComponent(step) +
       "&page=" + encodeURIComponent(location.href) + "&ref=" + encodeURIComponent(document.referrer) +
@@ -60,10 +60,10 @@
     var css = "", icons = { help: "M11 18h2v-2h-2zm1-16a10 10 0 100 20 10 10 0 000-20zm0 4a4 4 0 00-4 4h2a2 2 0 114 0c0 2-3 2-3 5h2c0-2 3-3 3-5a4 4 0 00-4-4z",
       mail: "M3 5h18v14H3zm2 2v1l7 5 7-5V7l-7 5z" };
     if (/^#[0-9a-fA-F]{6}$/.test(a.colour)) css += ".l{background:" + a.colour + "}";
-    if (a.position === "left") css += ".l,.p{right:auto;left:20px}";
+    if (a.position === "left") css += ".l{right:auto;left:20px}@media (min-width:481px){.p{right:auto;left:20px}}";
     root.querySelector("style").textContent += css;
     if (icons[a.launcher_icon]) root.querySelector("path").setAttribute("d", icons[a.launcher_icon]);
-    if (a.title && frame) frame.title = a.title;
+    if (a.title) { title = a.title; if (frame) frame.title = title; }
     host.setAttribute("data-online", String(a.online));
     if (!a.online && s.hasAttribute("data-hide-offline") && !frame) host.hidden = true;
     window.dispatchEvent(new CustomEvent("porchlight:availability", { detail: { online: a.online } }));

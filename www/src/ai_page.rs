@@ -12,7 +12,7 @@ use porchlight_protocol::api::ai::ConnectionTest;
 use crate::api;
 
 /// The provider form's fields, by name, as the relay's settings call them.
-const FIELDS: [(&str, &str, &[&str]); 8] = [
+const FIELDS: [(&str, &str, &[&str]); 9] = [
     ("chat_model", "Chat model", &["openai", "compatible"]),
     (
         "embedding_model",
@@ -31,6 +31,11 @@ const FIELDS: [(&str, &str, &[&str]); 8] = [
     (
         "timeout_secs",
         "Timeout (seconds)",
+        &["openai", "compatible", "azure"],
+    ),
+    (
+        "daily_model_calls",
+        "Model calls a day (then chats go to a person)",
         &["openai", "compatible", "azure"],
     ),
 ];
@@ -61,11 +66,13 @@ fn ProviderSettings() -> impl IntoView {
         if let Some(object) = form.as_object_mut() {
             object.remove("api_key_set");
             object.insert("api_key".into(), json!(api_key.get_untracked()));
-            let timeout = object
-                .get("timeout_secs")
-                .and_then(|value| value.as_u64().or_else(|| value.as_str()?.parse().ok()))
-                .unwrap_or(30);
-            object.insert("timeout_secs".into(), json!(timeout));
+            for (key, default) in [("timeout_secs", 30), ("daily_model_calls", 2000)] {
+                let number = object
+                    .get(key)
+                    .and_then(|value| value.as_u64().or_else(|| value.as_str()?.parse().ok()))
+                    .unwrap_or(default);
+                object.insert(key.into(), json!(number));
+            }
         }
         form
     };

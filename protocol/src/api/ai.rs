@@ -30,6 +30,9 @@ pub struct AiSettingsView {
     pub chat_deployment: String,
     pub embedding_deployment: String,
     pub timeout_secs: u64,
+    /// Model calls the AI agent may make for one site in a day (UTC).
+    #[serde(default = "default_daily_model_calls")]
+    pub daily_model_calls: u64,
 }
 
 /// The provider form as the console sends it (`PUT /api/admin/ai`, `POST …/test`).
@@ -58,6 +61,15 @@ pub struct AiSettingsForm {
     pub embedding_deployment: String,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    #[serde(default = "default_daily_model_calls")]
+    pub daily_model_calls: u64,
+}
+
+/// Model calls a site's AI agent may make in a day unless its settings say otherwise.
+pub const DEFAULT_DAILY_MODEL_CALLS: u64 = 2000;
+
+fn default_daily_model_calls() -> u64 {
+    DEFAULT_DAILY_MODEL_CALLS
 }
 
 fn default_timeout() -> u64 {

@@ -7,6 +7,7 @@ pub mod reply;
 pub mod settings;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use porchlight_protocol::ConversationId;
@@ -20,23 +21,24 @@ use crate::store::{Store, StoreError};
 /// Where the console's AI settings are stored (they win over the config file).
 pub const SETTINGS_KEY: &str = "ai";
 
-/// The provider in use, swapped when an admin saves new settings.
+/// The provider in use, swapped when an admin saves new settings, and the answers
+/// being written.
 pub struct Ai {
     current: RwLock<(AiSettings, Option<Provider>)>,
-    /// Per-chat state that lives only while the chat is open.
-    chats: Mutex<HashMap<ConversationId, ChatAi>>,
+    /// The answer being written in each chat, cancelled by a newer question or when
+    /// the chat ends or goes to a person. Nothing else about a chat is held in memory
+    /// (its counts are stored), so a chat the visitor walks away from holds nothing
+    /// once its last answer is written.
+    answering: Mutex<HashMap<ConversationId, Answering>>,
+    next_generation: AtomicU64,
+    /// How many answers are being written, for [`Ai::idle`].
+    writing: tokio::sync::watch::Sender<usize>,
 }
 
-/// What the agent remembers about one open chat. Removed when the chat ends or goes
-/// to a person: nothing of it is kept.
-#[derive(Debug, Default)]
-struct ChatAi {
-    /// Answers below the confidence threshold so far.
-    failed: u32,
-    /// The answer being written, cancelled by a newer question.
-    answering: Option<tokio::task::AbortHandle>,
-    /// Numbers the streamed answers.
-    answers: u32,
+struct Answering {
+    task: tokio::task::AbortHandle,
+    /// Tells this answer from a newer one in the same chat.
+    generation: u64,
 }
 
 impl Ai {
@@ -56,7 +58,9 @@ impl Ai {
         });
         Ok(Self {
             current: RwLock::new((settings, provider)),
-            chats: Mutex::new(HashMap::new()),
+            answering: Mutex::new(HashMap::new()),
+            next_generation: AtomicU64::new(1),
+            writing: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -82,61 +86,68 @@ impl Ai {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn chats(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, ChatAi>> {
-        self.chats
+    fn answering(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, Answering>> {
+        self.answering
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Starts a new answer for the chat (`spawn` gets its number and starts the
+    /// Runs `change` on the answers being written and publishes how many remain.
+    fn change<T>(&self, change: impl FnOnce(&mut HashMap<ConversationId, Answering>) -> T) -> T {
+        let mut answering = self.answering();
+        let result = change(&mut answering);
+        self.writing.send_replace(answering.len());
+        result
+    }
+
+    /// Resolves once no answer is being written.
+    pub async fn idle(&self) {
+        let mut writing = self.writing.subscribe();
+        let _ = writing.wait_for(|count| *count == 0).await;
+    }
+
+    /// Starts a new answer for the chat (`spawn` gets its generation and starts the
     /// task), cancelling the one being written.
     pub fn begin_answer(
         &self,
         chat: ConversationId,
-        spawn: impl FnOnce(u32) -> tokio::task::AbortHandle,
+        spawn: impl FnOnce(u64) -> tokio::task::AbortHandle,
     ) {
-        let mut chats = self.chats();
-        let entry = chats.entry(chat).or_default();
-        entry.answers += 1;
-        let task = spawn(entry.answers);
-        if let Some(previous) = entry.answering.replace(task) {
-            previous.abort();
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        // Spawned under the lock, so even an answer that finishes at once finds its
+        // entry to remove.
+        let previous = self.change(|answering| {
+            let task = spawn(generation);
+            answering.insert(chat, Answering { task, generation })
+        });
+        if let Some(previous) = previous {
+            previous.task.abort();
         }
-    }
-
-    /// Counts a low-confidence answer; returns the count so far.
-    pub fn failed_attempt(&self, chat: ConversationId) -> u32 {
-        let mut chats = self.chats();
-        let entry = chats.entry(chat).or_default();
-        entry.failed += 1;
-        entry.failed
-    }
-
-    pub fn failed_so_far(&self, chat: ConversationId) -> u32 {
-        self.chats().get(&chat).map_or(0, |entry| entry.failed)
     }
 
     /// Forgets the chat and stops any answer being written (the chat ended or went
     /// to a person).
     pub fn forget(&self, chat: ConversationId) {
-        if let Some(entry) = self.chats().remove(&chat)
-            && let Some(task) = entry.answering
-        {
-            task.abort();
+        if let Some(answering) = self.change(|answering| answering.remove(&chat)) {
+            answering.task.abort();
         }
     }
 
-    /// Whether anything is held for the chat.
+    /// Whether anything is held for the chat (an answer being written).
     pub fn remembers(&self, chat: ConversationId) -> bool {
-        self.chats().contains_key(&chat)
+        self.answering().contains_key(&chat)
     }
 
-    /// Drops the finished answer's handle (its task is done).
-    pub fn answer_done(&self, chat: ConversationId, number: u32) {
-        if let Some(entry) = self.chats().get_mut(&chat)
-            && entry.answers == number
-        {
-            entry.answering = None;
-        }
+    /// The answer `generation` is written: nothing is held for the chat any more
+    /// (unless a newer answer has started).
+    pub fn answer_done(&self, chat: ConversationId, generation: u64) {
+        self.change(|answering| {
+            if answering
+                .get(&chat)
+                .is_some_and(|current| current.generation == generation)
+            {
+                answering.remove(&chat);
+            }
+        });
     }
 }

@@ -1,7 +1,9 @@
 //! Which AI provider the relay talks to, from the `[ai]` table of the config file or
 //! from the console (which wins once saved). Secrets are never sent back.
 
-use porchlight_protocol::api::ai::{AiSettingsForm, AiSettingsView, ProviderKind};
+use porchlight_protocol::api::ai::{
+    AiSettingsForm, AiSettingsView, DEFAULT_DAILY_MODEL_CALLS, ProviderKind,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct AiSettings {
     pub embedding_deployment: String,
     /// How long a request may wait for the provider's next bytes.
     pub timeout_secs: u64,
+    /// Model calls the AI agent may make for one site in a day (UTC); past it, chats
+    /// go to a person.
+    pub daily_model_calls: u64,
 }
 
 impl Default for AiSettings {
@@ -38,6 +43,7 @@ impl Default for AiSettings {
             chat_deployment: String::new(),
             embedding_deployment: String::new(),
             timeout_secs: 30,
+            daily_model_calls: DEFAULT_DAILY_MODEL_CALLS,
         }
     }
 }
@@ -77,6 +83,9 @@ impl AiSettings {
         if self.timeout_secs == 0 {
             missing.push("ai.timeout_secs must be at least 1".into());
         }
+        if self.daily_model_calls == 0 {
+            missing.push("ai.daily_model_calls must be at least 1".into());
+        }
         missing
     }
 
@@ -103,6 +112,7 @@ impl AiSettings {
             chat_deployment: self.chat_deployment.clone(),
             embedding_deployment: self.embedding_deployment.clone(),
             timeout_secs: self.timeout_secs,
+            daily_model_calls: self.daily_model_calls,
         }
     }
 
@@ -123,6 +133,7 @@ impl AiSettings {
             chat_deployment: form.chat_deployment.trim().to_owned(),
             embedding_deployment: form.embedding_deployment.trim().to_owned(),
             timeout_secs: form.timeout_secs,
+            daily_model_calls: form.daily_model_calls,
         }
     }
 }

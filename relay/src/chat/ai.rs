@@ -21,13 +21,14 @@ use crate::hub::{Audience, NOBODY};
 use crate::knowledge::{self, QueryVector};
 use crate::state::AppState;
 use crate::store::knowledge::Hit;
-use crate::store::{Conversation, MessageKind, NewMessage, StoreError};
+use crate::store::{Conversation, MessageKind, NewMessage, StoreError, now_ms};
 
 /// Passages retrieved for each question.
 const PASSAGES: usize = 4;
-/// Answers one chat may get before the agent hands it to a person: a cap on what one
-/// visitor can cost in provider calls.
-pub const MAX_ANSWERS_PER_CHAT: u32 = 40;
+/// Answers one visitor may get in a day (UTC), in any chat, before the agent hands
+/// them to a person: a cap on what one visitor can cost, which neither a new chat nor
+/// a restart resets.
+pub const MAX_ANSWERS_PER_VISITOR_PER_DAY: u32 = 40;
 /// Messages read back for the model.
 const HISTORY_READ: usize = 200;
 /// Passages embedded per provider call.
@@ -38,25 +39,30 @@ const EMBED_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
 /// Answers the chat's latest question in the background; a newer question cancels
 /// an answer still being written.
 pub fn answer_later(state: &AppState, flow: Arc<Flow>, conversation: ConversationId) {
-    state.ai.begin_answer(conversation, |number| {
+    state.ai.begin_answer(conversation, |generation| {
         let task_state = state.clone();
         state
             .tracker
             .spawn(async move {
-                if let Err(err) = answer(&task_state, &flow, conversation, number).await {
+                if let Err(err) = answer(&task_state, &flow, conversation, generation).await {
                     tracing::warn!(conversation, error = %err, "the AI agent could not answer");
                 }
-                task_state.ai.answer_done(conversation, number);
+                task_state.ai.answer_done(conversation, generation);
             })
             .abort_handle()
     });
+}
+
+/// Days since the Unix epoch (UTC): what the daily caps count by.
+fn today() -> i64 {
+    now_ms().div_euclid(24 * 3600 * 1000)
 }
 
 async fn answer(
     state: &AppState,
     flow: &Arc<Flow>,
     id: ConversationId,
-    number: u32,
+    generation: u64,
 ) -> Result<(), StoreError> {
     let Some(conversation) = state.store.conversation(id).await? else {
         return Ok(());
@@ -80,27 +86,32 @@ async fn answer(
     else {
         return Ok(());
     };
-    if number > MAX_ANSWERS_PER_CHAT {
-        post(
-            state,
-            id,
-            &config,
-            "We've covered a lot, so I'm bringing in a person from the team.".into(),
-            Vec::new(),
-        )
+    let provider = state.ai.provider();
+    let usage = state
+        .store
+        .record_ai_answer(id, today(), provider.is_some())
         .await?;
-        state.ai.answer_done(id, number);
+    let over_budget =
+        provider.is_some() && u64::from(usage.site_today) > state.ai.settings().daily_model_calls;
+    if usage.visitor_today > MAX_ANSWERS_PER_VISITOR_PER_DAY || over_budget {
+        let body = if over_budget {
+            "I've answered all I can for today, so I'm bringing in a person from the team."
+        } else {
+            "We've covered a lot, so I'm bringing in a person from the team."
+        };
+        post(state, id, &config, body.into(), Vec::new()).await?;
+        state.ai.answer_done(id, generation);
         return escalate(state, flow, id).await;
     }
-    let provider = state.ai.provider();
+    let number = usage.chat;
     let hits = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
     match provider {
         None => {
             let (body, sources) = reply::from_passages(&config, &hits);
-            if hits.is_empty() && low_confidence_hands_over(state, &config, id) {
+            if hits.is_empty() && low_confidence_hands_over(state, &config, id).await? {
                 // Handing over forgets this chat's AI state; this task must not be
                 // cancelled with it.
-                state.ai.answer_done(id, number);
+                state.ai.answer_done(id, generation);
                 return escalate(state, flow, id).await;
             }
             post(state, id, &config, body, sources).await
@@ -108,7 +119,12 @@ async fn answer(
         Some(provider) => {
             let context = visitor_context(&conversation, &flow_state);
             let messages = prompt::messages(&config, &hits, &context, &history);
-            model_answer(state, flow, &provider, &config, id, number, messages, &hits).await
+            let answer = ModelAnswer {
+                id,
+                number,
+                generation,
+            };
+            model_answer(state, flow, &provider, &config, answer, messages, &hits).await
         }
     }
 }
@@ -179,9 +195,23 @@ fn visitor_context(conversation: &Conversation, flow_state: &FlowState) -> Vec<C
     sections
 }
 
-fn low_confidence_hands_over(state: &AppState, config: &AgentConfig, id: ConversationId) -> bool {
-    let failed = state.ai.failed_attempt(id);
-    reply::hands_over(config, Signal::LowConfidence, failed)
+/// Counts a low-confidence answer; says whether the chat now goes to a person.
+async fn low_confidence_hands_over(
+    state: &AppState,
+    config: &AgentConfig,
+    id: ConversationId,
+) -> Result<bool, StoreError> {
+    let failed = state.store.record_ai_failure(id).await?;
+    Ok(reply::hands_over(config, Signal::LowConfidence, failed))
+}
+
+/// Which answer a model call writes: its chat, its number (for the stream frames)
+/// and its generation (for cancelling).
+#[derive(Clone, Copy)]
+struct ModelAnswer {
+    id: ConversationId,
+    number: u32,
+    generation: u64,
 }
 
 fn stream_frame(id: ConversationId, number: u32, text: String, done: bool) -> Arc<str> {
@@ -194,17 +224,20 @@ fn stream_frame(id: ConversationId, number: u32, text: String, done: bool) -> Ar
     .into()
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn model_answer(
     state: &AppState,
     flow: &Arc<Flow>,
     provider: &Provider,
     config: &AgentConfig,
-    id: ConversationId,
-    number: u32,
+    answer: ModelAnswer,
     messages: Vec<Value>,
     hits: &[Hit],
 ) -> Result<(), StoreError> {
+    let ModelAnswer {
+        id,
+        number,
+        generation,
+    } = answer;
     let publish = |text: String, done: bool| {
         state.hub.publish(
             id,
@@ -231,12 +264,13 @@ async fn model_answer(
                 let Some(visible) = gate.feed(&piece) else {
                     continue;
                 };
-                let withhold = *withheld.get_or_insert_with(|| {
-                    gate.confidence()
-                        .is_some_and(|confidence| confidence < config.confidence_threshold)
-                        && low_confidence_hands_over(state, config, id)
-                });
-                if !withhold && !visible.is_empty() {
+                if withheld.is_none() {
+                    let unsure = gate
+                        .confidence()
+                        .is_some_and(|confidence| confidence < config.confidence_threshold);
+                    withheld = Some(unsure && low_confidence_hands_over(state, config, id).await?);
+                }
+                if withheld != Some(true) && !visible.is_empty() {
                     text.push_str(&visible);
                     publish(visible, false);
                 }
@@ -289,7 +323,7 @@ async fn model_answer(
         }
     }
     if hand_over {
-        state.ai.answer_done(id, number);
+        state.ai.answer_done(id, generation);
         escalate(state, flow, id).await?;
     }
     Ok(())

@@ -189,7 +189,6 @@ impl Opening {
 
 /// The flow's first move for `trigger`, applied to `flow_state`.
 fn open_turn(
-    state: &AppState,
     flow: &Flow,
     conversation: &Conversation,
     flow_state: &mut FlowState,
@@ -231,10 +230,8 @@ fn open_turn(
                 ..visitor_text(client_msg_id, body.clone())
             };
             let escalates = flow.ai_agent(flow_state).is_some_and(|(config, _)| {
-                reply::asks_for_person(config, &body).is_some_and(|signal| {
-                    let failed = state.ai.failed_so_far(conversation.id);
-                    reply::hands_over(config, signal, failed)
-                })
+                reply::asks_for_person(config, &body)
+                    .is_some_and(|signal| reply::hands_over(config, signal, conversation.ai_failed))
             });
             if escalates {
                 Opening::outputs(Some(message), flow.escalate(flow_state, world))
@@ -329,7 +326,6 @@ pub async fn run_turn(
     let expected_state = conversation.flow_state.clone();
     let mut flow_state = flow_state_of(conversation);
     let opening = open_turn(
-        state,
         flow,
         conversation,
         &mut flow_state,

@@ -446,6 +446,21 @@ pub trait KnowledgeStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// What the AI agent has answered: caps that a restart must not reset.
+#[async_trait]
+pub trait AiUsageStore: Send + Sync {
+    /// Counts an answer starting in chat `id` on UTC day `day` (a model call for the
+    /// site when `model_call`), and returns the counts with it.
+    async fn record_ai_answer(
+        &self,
+        id: ConversationId,
+        day: i64,
+        model_call: bool,
+    ) -> Result<AiUsage, StoreError>;
+    /// Counts a low-confidence answer in chat `id`; returns the chat's count.
+    async fn record_ai_failure(&self, id: ConversationId) -> Result<u32, StoreError>;
+}
+
 /// Everything the relay keeps, in one value: `Arc<dyn Store>` is what the handlers and
 /// the chat runtime hold. Each group of tables is its own trait (callable through
 /// `dyn Store` without importing it); a backend implements them all.
@@ -463,6 +478,7 @@ pub trait Store:
     + SettingStore
     + CannedStore
     + KnowledgeStore
+    + AiUsageStore
     + Send
     + Sync
     + 'static

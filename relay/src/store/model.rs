@@ -112,6 +112,20 @@ pub struct Conversation {
     pub target_agent: Option<AgentId>,
     /// The bot flow's state (JSON of `flow::FlowState`); `None` before the flow ran.
     pub flow_state: Option<String>,
+    /// The AI agent's answers below its confidence threshold in this chat.
+    pub ai_failed: u32,
+}
+
+/// What the AI agent has answered, counted as an answer starts (see
+/// [`crate::store::AiUsageStore::record_ai_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AiUsage {
+    /// Answers in this chat, this one included: it numbers the answer.
+    pub chat: u32,
+    /// Answers to this visitor today (UTC), in any chat.
+    pub visitor_today: u32,
+    /// Model calls for this site today (UTC).
+    pub site_today: u32,
 }
 
 impl Conversation {

@@ -22,7 +22,8 @@ pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
      c.teams, c.target_agent_id, c.referrer, c.user_agent, c.upload_policy, c.uploads_switchable, \
-     c.visitor_uploads, c.wait_messages_sent, c.still_there_asked_at, c.still_there_at";
+     c.visitor_uploads, c.wait_messages_sent, c.still_there_asked_at, c.still_there_at, \
+     c.ai_failed";
 
 pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -60,6 +61,7 @@ pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversat
         wait_messages_sent: row.get(25)?,
         still_there_asked_at: row.get(26)?,
         still_there_at: row.get(27)?,
+        ai_failed: row.get(28)?,
     })
 }
 

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Durability, Store, StoreError};
 
 mod agents;
+mod ai_usage;
 mod canned;
 mod conversations;
 mod knowledge;

@@ -255,6 +255,24 @@ const MIGRATIONS: &[&str] = &[
     END;
     ALTER TABLE messages ADD COLUMN sources TEXT;
     "#,
+    // 13: what the AI agent has answered, kept so a restart resets no cap: per chat
+    // (with its low-confidence answers), per visitor per day, per site per day.
+    r#"
+    ALTER TABLE conversations ADD COLUMN ai_answers INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN ai_failed INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE ai_visitor_usage (
+        visitor_id INTEGER NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+        day INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        PRIMARY KEY (visitor_id, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE ai_site_usage (
+        site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+        day INTEGER NOT NULL,
+        model_calls INTEGER NOT NULL,
+        PRIMARY KEY (site_id, day)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
