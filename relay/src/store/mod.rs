@@ -15,11 +15,13 @@ use porchlight_protocol::{
 mod durability;
 pub mod knowledge;
 pub mod model;
+pub mod settings;
 mod sqlite;
 
 pub use durability::Durability;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
+pub use settings::*;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

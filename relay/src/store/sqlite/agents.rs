@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use porchlight_protocol::{AgentId, ConversationId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::store::model::{AccessLevel, Agent, AgentAccount, AgentSnapshot, Role, Status};
+use crate::store::model::{Agent, AgentAccount, AgentSnapshot, Role, Status};
+use crate::store::settings::AccessLevel;
 use crate::store::{AgentStore, StoreError, now_ms};
 
 use super::SqliteStore;

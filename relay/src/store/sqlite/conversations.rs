@@ -8,9 +8,9 @@ use porchlight_protocol::{
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::store::model::{
-    AttachmentPolicy, ChatRules, Conversation, FlowTurn, JoinOutcome, NewConversation,
-    TransferTarget, TurnOutcome, VisitorId,
+    Conversation, FlowTurn, JoinOutcome, NewConversation, TransferTarget, TurnOutcome, VisitorId,
 };
+use crate::store::settings::{AttachmentPolicy, ChatRules};
 use crate::store::{ConversationStore, StoreError, now_ms};
 
 use super::agents::{agent_load, is_participant};

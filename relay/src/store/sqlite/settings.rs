@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::store::model::{AbandonRules, ChatRules};
+use crate::store::settings::{AbandonRules, ChatRules};
 use crate::store::{SettingStore, StoreError};
 
 use super::SqliteStore;

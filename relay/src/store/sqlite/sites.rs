@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::store::model::{AbandonRules, Seed, Site, SiteId, Visitor};
+use crate::store::model::{Seed, Site, SiteId, Visitor};
+use crate::store::settings::AbandonRules;
 use crate::store::{SiteStore, StoreError, now_ms};
 
 use super::SqliteStore;
