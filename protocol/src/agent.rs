@@ -125,6 +125,9 @@ pub enum AgentEvent {
     },
     /// A chat appeared or changed; replaces the line with the same id.
     Chat(ChatSummary),
+    /// A ticket appeared or its chat changed: the Tickets page reloads its list
+    /// (which tickets an agent may see is the HTTP API's to say, so none is named).
+    TicketsChanged,
     /// This agent won the conversation.
     Joined {
         conversation_id: ConversationId,

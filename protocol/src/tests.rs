@@ -366,6 +366,7 @@ fn agent_events_have_pinned_json() {
         AgentEvent::RingStop { conversation_id: 7 },
         r#"{"type":"ring_stop","conversation_id":7}"#,
     );
+    pins(AgentEvent::TicketsChanged, r#"{"type":"tickets_changed"}"#);
     pins(
         AgentEvent::MyStatus { status_id: 2 },
         r#"{"type":"my_status","status_id":2}"#,

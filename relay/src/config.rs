@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -25,6 +26,35 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// The AI provider (the console's saved settings win over these).
     pub ai: AiSettings,
+    /// How sockets keep alive and give up (not in the file: the defaults are the
+    /// product's; tests shorten them).
+    pub sockets: SocketTiming,
+}
+
+/// Socket keep-alive and give-up times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketTiming {
+    /// A ping goes out this often, so proxies keep the socket and dead peers show.
+    pub ping_every: Duration,
+    /// A socket that sends nothing (not even a pong) this long is closed.
+    pub idle_timeout: Duration,
+    /// One write may wait this long for a peer that does not read; then the socket is
+    /// cut (the client resumes from its last `seq`).
+    pub send_timeout: Duration,
+    /// At shutdown, sockets get this long to close before they are cut; every write
+    /// they acknowledged is committed already.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for SocketTiming {
+    fn default() -> Self {
+        Self {
+            ping_every: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
 }
 
 impl Default for Config {
@@ -38,6 +68,7 @@ impl Default for Config {
             durability: Durability::Full,
             max_upload_bytes: 10 * 1024 * 1024,
             ai: AiSettings::default(),
+            sockets: SocketTiming::default(),
         }
     }
 }
@@ -127,6 +158,7 @@ impl Config {
                 mb.saturating_mul(1024 * 1024)
             }),
             ai: file.ai.unwrap_or(defaults.ai),
+            sockets: defaults.sockets,
         })
     }
 }

@@ -102,14 +102,20 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
             desk.categories.set(list);
         }
     });
-    // Chats come and go on the socket; the list follows them.
-    Effect::new(move |_| {
+    // Chats and tickets change on the socket; the list follows them (and not every
+    // other change to the console's state, such as each message).
+    let changes = Memo::new(move |_| {
         state.with(|s| {
-            s.chats
+            let chats: Vec<_> = s
+                .chats
                 .values()
                 .map(|chat| (chat.conversation_id, chat.status))
-                .collect::<Vec<_>>()
-        });
+                .collect();
+            (chats, s.tickets_changed)
+        })
+    });
+    Effect::new(move |_| {
+        changes.track();
         spawn_local(load(desk.tickets));
     });
     let shown = move || {

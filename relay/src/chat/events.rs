@@ -38,6 +38,9 @@ pub fn announce_conversation(hub: &Hub, conversation: &Conversation) {
         conversation.facts(),
         to_text(&AgentEvent::Chat(chat_line(conversation))).into(),
     );
+    if conversation.ticket_id.is_some() {
+        hub.publish_to_consoles(to_text(&AgentEvent::TicketsChanged).into());
+    }
 }
 
 /// The chat as the console's list shows it.

@@ -2,9 +2,13 @@
 //! Durable state is in the store; after a restart the hub starts empty and clients
 //! rebuild it by reconnecting and resuming from their last `seq`.
 //!
-//! Every socket gets a bounded queue of encoded frames. Fan-out never waits: a socket
-//! whose queue is full is dropped from the hub (its task then closes it and the client
-//! resumes), so one slow reader cannot stall anyone else.
+//! Every socket gets a bounded queue of encoded frames (`outbox.rs`). Fan-out never
+//! waits: a socket whose queue is full is dropped from the hub (its task then closes
+//! it at once and the client resumes), so one slow reader cannot stall anyone else.
+
+mod outbox;
+
+pub use outbox::Inbox;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,13 +17,15 @@ use porchlight_protocol::{AgentId, ConversationId};
 
 use crate::chat::ringing::rules::Viewer;
 use crate::store::ChatFacts;
-use tokio::sync::mpsc;
 
-/// Frames queued per visitor socket before it counts as too slow.
+/// Frames queued per visitor socket before it counts as too slow...
 pub const OUTBOX_FRAMES: usize = 256;
+/// ...or bytes.
+pub const OUTBOX_BYTES: usize = 256 * 1024;
 /// Consoles get bursts (every waiting chat rings at once when an agent comes online),
 /// and there are few of them: a deeper queue.
 pub const AGENT_OUTBOX_FRAMES: usize = 16_384;
+pub const AGENT_OUTBOX_BYTES: usize = 8 * 1024 * 1024;
 
 /// An encoded frame, shared by every socket it goes to.
 pub type Frame = Arc<str>;
@@ -35,7 +41,7 @@ pub enum ConnKind {
 
 struct Conn {
     kind: ConnKind,
-    outbox: mpsc::Sender<Frame>,
+    outbox: outbox::Outbox,
     following: HashSet<ConversationId>,
     /// For a console that said hello: what its agent may see.
     viewer: Option<Viewer>,
@@ -70,14 +76,13 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers a socket. Frames for it arrive on the receiver; when the hub drops it
-    /// (too slow), the receiver ends.
-    pub fn connect(&self, kind: ConnKind) -> (ConnId, mpsc::Receiver<Frame>) {
-        let depth = match kind {
-            ConnKind::Visitor => OUTBOX_FRAMES,
-            ConnKind::Agent(_) => AGENT_OUTBOX_FRAMES,
+    /// Registers a socket. Frames for it arrive in the inbox; when the hub drops it
+    /// (too slow), the inbox ends at once.
+    pub fn connect(&self, kind: ConnKind) -> (ConnId, Inbox) {
+        let (outbox, inbox) = match kind {
+            ConnKind::Visitor => outbox::outbox(OUTBOX_FRAMES, OUTBOX_BYTES),
+            ConnKind::Agent(_) => outbox::outbox(AGENT_OUTBOX_FRAMES, AGENT_OUTBOX_BYTES),
         };
-        let (outbox, inbox) = mpsc::channel(depth);
         let mut state = self.lock();
         state.next_id += 1;
         let id = state.next_id;
@@ -157,7 +162,7 @@ impl Hub {
                 (Audience::Visitors, kind) => kind == ConnKind::Visitor,
                 (Audience::Agents, kind) => kind != ConnKind::Visitor,
             };
-            if wanted && conn.outbox.try_send(Arc::clone(&frame)).is_err() {
+            if wanted && !conn.outbox.offer(&frame) {
                 lagging.push(id);
             }
         }
@@ -202,21 +207,18 @@ impl Hub {
 
     /// Queues a chat-list update for every console whose agent may see the chat.
     pub fn publish_chat(&self, chat: ChatFacts<'_>, frame: Frame) {
-        let mut state = self.lock();
-        let lagging: Vec<ConnId> = state
-            .conns
-            .iter()
-            .filter(|(_, conn)| {
-                conn.viewer
-                    .as_ref()
-                    .is_some_and(|viewer| viewer.can_see(chat))
-            })
-            .filter(|(_, conn)| conn.outbox.try_send(Arc::clone(&frame)).is_err())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in lagging {
-            remove(&mut state, id);
-        }
+        offer_where(&mut self.lock(), &frame, |conn| {
+            conn.viewer
+                .as_ref()
+                .is_some_and(|viewer| viewer.can_see(chat))
+        });
+    }
+
+    /// Queues `frame` for every console socket, whoever is logged in.
+    pub fn publish_to_consoles(&self, frame: Frame) {
+        offer_where(&mut self.lock(), &frame, |conn| {
+            matches!(conn.kind, ConnKind::Agent(_))
+        });
     }
 
     /// Queues `frame` for every console socket of `agent`.
@@ -311,11 +313,16 @@ fn ring_stop(conversation: ConversationId) -> Frame {
 }
 
 fn send_to_agent(state: &mut HubState, agent: AgentId, frame: &Frame) {
+    offer_where(state, frame, |conn| conn.kind == ConnKind::Agent(agent));
+}
+
+/// Queues `frame` for every socket `chosen` picks; drops those whose queue is full.
+fn offer_where(state: &mut HubState, frame: &Frame, chosen: impl Fn(&Conn) -> bool) {
     let lagging: Vec<ConnId> = state
         .conns
         .iter()
-        .filter(|(_, conn)| conn.kind == ConnKind::Agent(agent))
-        .filter(|(_, conn)| conn.outbox.try_send(Arc::clone(frame)).is_err())
+        .filter(|(_, conn)| chosen(conn))
+        .filter(|(_, conn)| !conn.outbox.offer(frame))
         .map(|(id, _)| *id)
         .collect();
     for id in lagging {
@@ -325,6 +332,7 @@ fn send_to_agent(state: &mut HubState, agent: AgentId, frame: &Frame) {
 
 fn remove(state: &mut HubState, id: ConnId) {
     if let Some(conn) = state.conns.remove(&id) {
+        conn.outbox.drop_socket();
         for conversation in conn.following {
             unlink(state, id, conversation);
         }

@@ -66,6 +66,7 @@ async fn run(socket: WebSocket, state: AppState, agent: Agent) {
         &mut inbox,
         &shutdown,
         RateLimit::agent(),
+        state.config.sockets,
     )
     .await;
     state.hub.disconnect(conn);

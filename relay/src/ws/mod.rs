@@ -12,8 +12,6 @@ pub mod agent;
 mod socket;
 pub mod visitor;
 
-pub use socket::{IDLE_TIMEOUT, PING_EVERY};
-
 /// Socket buffers: small, because thousands of idle visitors each hold them.
 pub const READ_BUFFER_BYTES: usize = 4 * 1024;
 pub const WRITE_BUFFER_BYTES: usize = 4 * 1024;

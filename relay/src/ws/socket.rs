@@ -5,16 +5,14 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use porchlight_protocol::{ErrorCode, ProtocolError};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Frame;
+use crate::config::SocketTiming;
+use crate::hub::Inbox;
 
-/// A ping goes out this often, so proxies keep the socket and dead peers show.
-pub const PING_EVERY: Duration = Duration::from_secs(25);
-/// A socket that sends nothing (not even a pong) this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a closing frame may wait for a peer that does not read.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Close codes (RFC 6455 and IANA's registry).
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -96,91 +94,167 @@ impl RateLimit {
     }
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        })))
-        .await;
+/// Writes one message unless the peer stops reading for the send timeout, the hub
+/// drops the socket, or the relay shuts down meanwhile; `false` means the socket is
+/// done.
+async fn send_bounded(socket: &mut WebSocket, message: Message, bounds: &Bounds<'_>) -> bool {
+    tokio::select! {
+        sent = tokio::time::timeout(bounds.send, socket.send(message)) => matches!(sent, Ok(Ok(()))),
+        () = bounds.shutdown.cancelled() => false,
+        () = bounds.dropped.cancelled() => false,
+    }
 }
 
-/// Runs the socket until either side closes it.
+/// Says goodbye, briefly: a peer that does not read is not waited for.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }));
+    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(frame)).await;
+}
+
+/// What a socket does after a frame from its peer.
+enum Next {
+    Go,
+    Stop,
+}
+
+/// Handles one message from the peer: the handler's replies, or an error frame.
+async fn on_message<H: Handler>(
+    socket: &mut WebSocket,
+    handler: &mut H,
+    limit: &mut RateLimit,
+    message: Message,
+    bounds: &Bounds<'_>,
+) -> Next {
+    let outcome = match message {
+        Message::Text(text) => {
+            if limit.allow(Instant::now()) {
+                handler.on_text(text.as_str()).await
+            } else {
+                Outcome::reply(handler.error_frame(ProtocolError::new(
+                    ErrorCode::RateLimited,
+                    "Too many frames; this one was dropped. Slow down.",
+                )))
+            }
+        }
+        Message::Binary(_) => Outcome::reply(handler.error_frame(ProtocolError::new(
+            ErrorCode::BadFrame,
+            "Only text frames are spoken here.",
+        ))),
+        Message::Close(_) => return Next::Stop,
+        Message::Ping(_) | Message::Pong(_) => Outcome::default(),
+    };
+    for reply in outcome.replies {
+        let message = Message::Text(reply.into());
+        if !send_bounded(socket, message, bounds).await {
+            return Next::Stop;
+        }
+    }
+    if outcome.close {
+        close(socket, CLOSE_POLICY, "refused").await;
+        return Next::Stop;
+    }
+    Next::Go
+}
+
+/// What stops a write short: its time, the relay's shutdown, the hub dropping the
+/// socket.
+struct Bounds<'a> {
+    send: Duration,
+    shutdown: &'a CancellationToken,
+    dropped: CancellationToken,
+}
+
+/// Says why the socket ends, when the relay ends it: shutting down (clients come
+/// back after the restart) or dropped by the hub (they resume from their last `seq`).
+async fn farewell(socket: &mut WebSocket, bounds: &Bounds<'_>) {
+    if bounds.shutdown.is_cancelled() {
+        close(socket, CLOSE_RESTARTING, "relay restarting").await;
+    } else if bounds.dropped.is_cancelled() {
+        close(
+            socket,
+            CLOSE_TRY_AGAIN,
+            "too slow; resume from your last seq",
+        )
+        .await;
+    }
+}
+
+/// The socket's own clocks and limits.
+struct Clocks {
+    limit: RateLimit,
+    ping: tokio::time::Interval,
+    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
+    idle_timeout: Duration,
+}
+
+/// One turn of the socket's loop: a queued frame written, a frame from the peer
+/// handled, a ping, or the end.
+async fn turn<H: Handler>(
+    socket: &mut WebSocket,
+    handler: &mut H,
+    inbox: &mut Inbox,
+    clocks: &mut Clocks,
+    bounds: &Bounds<'_>,
+) -> Next {
+    // Biased, queued frames first: a client pipelining requests must not starve its
+    // own outbound queue (each request can queue frames for it).
+    tokio::select! {
+        biased;
+        () = bounds.shutdown.cancelled() => Next::Stop,
+        queued = inbox.next() => match queued {
+            Some(frame) => {
+                let message = Message::Text(Utf8Bytes::from(&*frame));
+                if send_bounded(socket, message, bounds).await { Next::Go } else { Next::Stop }
+            }
+            None => Next::Stop,
+        },
+        incoming = socket.recv() => {
+            let Some(Ok(message)) = incoming else {
+                return Next::Stop;
+            };
+            let timeout = clocks.idle_timeout;
+            clocks.idle.as_mut().reset(Instant::now() + timeout);
+            on_message(socket, handler, &mut clocks.limit, message, bounds).await
+        }
+        _ = clocks.ping.tick() => {
+            let ping = Message::Ping(Default::default());
+            if send_bounded(socket, ping, bounds).await { Next::Go } else { Next::Stop }
+        }
+        () = clocks.idle.as_mut() => {
+            close(socket, CLOSE_GOING_AWAY, "idle").await;
+            Next::Stop
+        }
+    }
+}
+
+/// Runs the socket until either side closes it, the peer goes silent or stops
+/// reading, the hub drops it, or the relay shuts down. Every write is bounded in time
+/// and cut short by a drop or the shutdown, so none of these waits on a peer that does
+/// not read.
 pub(crate) async fn drive<H: Handler>(
     mut socket: WebSocket,
     handler: &mut H,
-    inbox: &mut mpsc::Receiver<Frame>,
+    inbox: &mut Inbox,
     shutdown: &CancellationToken,
-    mut limit: RateLimit,
+    limit: RateLimit,
+    sockets: SocketTiming,
 ) {
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    let idle = tokio::time::sleep(IDLE_TIMEOUT);
-    tokio::pin!(idle);
-    loop {
-        // Biased, queued frames first: a client pipelining requests must not starve its
-        // own outbound queue (each request can queue frames for it).
-        tokio::select! {
-            biased;
-            queued = inbox.recv() => match queued {
-                Some(frame) => {
-                    if socket.send(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
-                        return;
-                    }
-                }
-                None => {
-                    close(&mut socket, CLOSE_TRY_AGAIN, "too slow; resume from your last seq").await;
-                    return;
-                }
-            },
-            incoming = socket.recv() => {
-                let message = match incoming {
-                    Some(Ok(message)) => message,
-                    Some(Err(_)) | None => return,
-                };
-                idle.as_mut().reset(Instant::now() + IDLE_TIMEOUT);
-                let outcome = match message {
-                    Message::Text(text) => {
-                        if limit.allow(Instant::now()) {
-                            handler.on_text(text.as_str()).await
-                        } else {
-                            Outcome::reply(handler.error_frame(ProtocolError::new(
-                                ErrorCode::RateLimited,
-                                "Too many frames; this one was dropped. Slow down.",
-                            )))
-                        }
-                    }
-                    Message::Binary(_) => Outcome::reply(handler.error_frame(ProtocolError::new(
-                        ErrorCode::BadFrame,
-                        "Only text frames are spoken here.",
-                    ))),
-                    Message::Close(_) => return,
-                    Message::Ping(_) | Message::Pong(_) => Outcome::default(),
-                };
-                for reply in outcome.replies {
-                    if socket.send(Message::Text(reply.into())).await.is_err() {
-                        return;
-                    }
-                }
-                if outcome.close {
-                    close(&mut socket, CLOSE_POLICY, "refused").await;
-                    return;
-                }
-            }
-            _ = ping.tick() => {
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
-                }
-            }
-            () = &mut idle => {
-                close(&mut socket, CLOSE_GOING_AWAY, "idle").await;
-                return;
-            }
-            () = shutdown.cancelled() => {
-                close(&mut socket, CLOSE_RESTARTING, "relay restarting").await;
-                return;
-            }
-        }
-    }
+    let bounds = Bounds {
+        send: sockets.send_timeout,
+        shutdown,
+        dropped: inbox.dropped(),
+    };
+    let mut clocks = Clocks {
+        limit,
+        ping: tokio::time::interval_at(Instant::now() + sockets.ping_every, sockets.ping_every),
+        idle: Box::pin(tokio::time::sleep(sockets.idle_timeout)),
+        idle_timeout: sockets.idle_timeout,
+    };
+    while let Next::Go = turn(&mut socket, handler, inbox, &mut clocks, &bounds).await {}
+    farewell(&mut socket, &bounds).await;
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod raw;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -156,6 +158,14 @@ impl Ws {
             .send(Message::Text(text.to_owned().into()))
             .await
             .unwrap();
+    }
+
+    /// The next message of any kind (pings and closes too); `None` at the end.
+    pub(crate) async fn stream_next(&mut self) -> Option<Message> {
+        tokio::time::timeout(PATIENCE, self.stream.next())
+            .await
+            .expect("the relay answered in time")?
+            .ok()
     }
 
     /// The next text frame as JSON; `None` once the relay closed the socket.

@@ -67,6 +67,8 @@ pub struct ConsoleState {
     pub filter: Filter,
     /// This agent may switch visitor uploads (in chats whose profile allows it).
     pub can_toggle_uploads: bool,
+    /// Counts the relay's "tickets changed" frames: the Tickets page reloads on each.
+    pub tickets_changed: u64,
 }
 
 impl ConsoleState {
@@ -306,6 +308,10 @@ impl ConsoleState {
             AgentEvent::Ring(chat) => {
                 self.chats.insert(chat.conversation_id, chat.clone());
                 self.ringing.insert(chat.conversation_id, chat);
+                Vec::new()
+            }
+            AgentEvent::TicketsChanged => {
+                self.tickets_changed += 1;
                 Vec::new()
             }
             AgentEvent::RingStop { conversation_id } => {

@@ -347,3 +347,13 @@ fn a_chat_from_the_bot_or_ai_is_worth_a_summary_once_people_have_it() {
     state.chats.get_mut(&4).unwrap().status = ConversationStatus::Bot;
     assert_eq!(state.selected_was_handed_over(), None, "still with the bot");
 }
+
+#[test]
+fn each_tickets_changed_frame_is_counted_for_the_tickets_page_to_reload() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(Vec::new()));
+    let before = state.tickets_changed;
+    assert!(state.apply(AgentEvent::TicketsChanged).is_empty());
+    state.apply(AgentEvent::TicketsChanged);
+    assert_eq!(state.tickets_changed, before + 2);
+}

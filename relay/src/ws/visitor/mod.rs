@@ -77,6 +77,7 @@ async fn run(socket: WebSocket, state: AppState, may_preview: bool, user_agent: 
         &mut inbox,
         &shutdown,
         RateLimit::visitor(),
+        state.config.sockets,
     )
     .await;
     state.hub.disconnect(conn);
