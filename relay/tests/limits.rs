@@ -88,7 +88,7 @@ async fn a_silent_socket_is_pinged_then_closed_as_idle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_is_cut_at_once_and_nobody_else_waits_for_it() {
-    // Writes would wait a minute for it: the cut must not.
+    // Writes (and the closing frame) would wait a minute for it: the cut must not.
     let relay = quick_relay(SocketTiming {
         send_timeout: Duration::from_secs(60),
         ..SocketTiming::default()
@@ -131,14 +131,19 @@ async fn a_slow_reader_is_cut_at_once_and_nobody_else_waits_for_it() {
             seen.insert(frame["seq"].as_u64().unwrap());
         }
     }
-    // ...and the slow socket was cut: reading now, it ends well short of them.
+    // ...and the slow socket was cut: reading now, it ends well short of them, with
+    // a close that says to come back and resume.
     let mut messages = 0;
+    let mut last = None;
     while let Some(frame) = slow.next().await {
         if frame.opcode == 1 && code_of(&frame).is_none() {
             messages += 1;
         }
+        last = Some(frame);
     }
     assert!(messages < SENT, "{messages} frames reached the slow reader");
+    let close = last.expect("frames, then the close");
+    assert_eq!(close.close_code(), Some(1013), "closed as try again later");
     relay.stop().await;
 }
 

@@ -11,9 +11,6 @@ use tokio_util::sync::CancellationToken;
 use crate::config::SocketTiming;
 use crate::hub::Inbox;
 
-/// How long a closing frame may wait for a peer that does not read.
-const CLOSE_WAIT: Duration = Duration::from_secs(1);
-
 /// Close codes (RFC 6455 and IANA's registry).
 const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_POLICY: u16 = 1008;
@@ -105,13 +102,14 @@ async fn send_bounded(socket: &mut WebSocket, message: Message, bounds: &Bounds<
     }
 }
 
-/// Says goodbye, briefly: a peer that does not read is not waited for.
-async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+/// Says goodbye, bounded like any write: a peer that does not read is not waited for
+/// longer than the send timeout (and a shutdown cuts every socket after its grace).
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str, bounds: &Bounds<'_>) {
     let frame = Message::Close(Some(CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
     }));
-    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(frame)).await;
+    let _ = tokio::time::timeout(bounds.send, socket.send(frame)).await;
 }
 
 /// What a socket does after a frame from its peer.
@@ -153,7 +151,7 @@ async fn on_message<H: Handler>(
         }
     }
     if outcome.close {
-        close(socket, CLOSE_POLICY, "refused").await;
+        close(socket, CLOSE_POLICY, "refused", bounds).await;
         return Next::Stop;
     }
     Next::Go
@@ -171,12 +169,13 @@ struct Bounds<'a> {
 /// back after the restart) or dropped by the hub (they resume from their last `seq`).
 async fn farewell(socket: &mut WebSocket, bounds: &Bounds<'_>) {
     if bounds.shutdown.is_cancelled() {
-        close(socket, CLOSE_RESTARTING, "relay restarting").await;
+        close(socket, CLOSE_RESTARTING, "relay restarting", bounds).await;
     } else if bounds.dropped.is_cancelled() {
         close(
             socket,
             CLOSE_TRY_AGAIN,
             "too slow; resume from your last seq",
+            bounds,
         )
         .await;
     }
@@ -224,7 +223,7 @@ async fn turn<H: Handler>(
             if send_bounded(socket, ping, bounds).await { Next::Go } else { Next::Stop }
         }
         () = clocks.idle.as_mut() => {
-            close(socket, CLOSE_GOING_AWAY, "idle").await;
+            close(socket, CLOSE_GOING_AWAY, "idle", bounds).await;
             Next::Stop
         }
     }
