@@ -1,164 +1,50 @@
 //! Knowledge search benchmark: builds a knowledge base of N passages (default 10,000)
-//! from generated Markdown in a scratch folder, then times keyword searches through
-//! the same code `porchlight kb search` and the AI agent use. Prints the build time and
-//! search latency percentiles. Deterministic; nothing leaves the machine.
+//! of generated help articles in a scratch folder, spread over one or more sites, and
+//! times the three paths the AI agent's searches take, through the same code `porchlight
+//! kb search` and the agent use:
 //!
-//! cargo run --release -p porchlight-tests --bin kbbench -- --chunks 10000 --queries 2000
+//! - keyword: bm25 over every site's passages, the window widening until enough are
+//!   the asking site's (with more sites, more widening);
+//! - vector: every embedded passage of the site scored against the query's vector;
+//! - hybrid: both, fused by rank, as the agent searches once embeddings are on.
+//!
+//! Prints the build time and each path's latency percentiles. Deterministic; nothing
+//! leaves the machine.
+//!
+//! cargo run --release -p porchlight-tests --bin kbbench -- --chunks 10000 --queries 2000 --sites 1
 
+use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use porchlight_relay::knowledge;
+use porchlight_relay::knowledge::{self, QueryVector};
 use porchlight_relay::store::knowledge::DocFormat;
-use porchlight_relay::store::{Seed, SqliteStore, Store};
+use porchlight_relay::store::{SiteId, SqliteStore, Store};
+use porchlight_tests::corpus::{self, Rng, WORDS};
 
 #[derive(Parser)]
 struct Args {
-    /// Passages to index (ten per generated document).
+    /// Passages to index (ten per generated document), over all sites.
     #[arg(long, default_value_t = 10_000)]
     chunks: usize,
-    /// Searches to time.
+    /// Searches to time per path.
     #[arg(long, default_value_t = 2_000)]
     queries: usize,
     /// Passages asked for per search (the AI agent asks for 4).
     #[arg(long, default_value_t = 5)]
     limit: usize,
+    /// Sites the passages are spread over; searches ask for the first site's.
+    #[arg(long, default_value_t = 1)]
+    sites: usize,
+    /// Numbers per embedding (OpenAI's text-embedding-3-small gives 1536).
+    #[arg(long, default_value_t = 1536)]
+    dims: usize,
 }
 
-/// Words of a support site, so that bm25 sees a realistic spread of frequencies.
-const WORDS: &[&str] = &[
-    "account",
-    "password",
-    "reset",
-    "billing",
-    "invoice",
-    "refund",
-    "payment",
-    "card",
-    "subscription",
-    "plan",
-    "upgrade",
-    "downgrade",
-    "cancel",
-    "order",
-    "delivery",
-    "shipping",
-    "tracking",
-    "parcel",
-    "return",
-    "warranty",
-    "repair",
-    "install",
-    "setup",
-    "login",
-    "email",
-    "notification",
-    "security",
-    "two-factor",
-    "export",
-    "import",
-    "report",
-    "dashboard",
-    "team",
-    "member",
-    "invite",
-    "role",
-    "permission",
-    "api",
-    "webhook",
-    "integration",
-    "sync",
-    "calendar",
-    "booking",
-    "schedule",
-    "price",
-    "discount",
-    "coupon",
-    "tax",
-    "receipt",
-    "address",
-    "phone",
-    "support",
-    "chat",
-    "ticket",
-    "agent",
-    "hours",
-    "weekend",
-    "holiday",
-    "storage",
-    "upload",
-    "file",
-    "photo",
-    "video",
-    "mobile",
-    "android",
-    "iphone",
-    "browser",
-    "error",
-    "timeout",
-    "slow",
-    "crash",
-    "update",
-    "version",
-    "language",
-    "privacy",
-    "delete",
-    "data",
-];
-const FILLER: &[&str] = &[
-    "the", "you", "can", "your", "in", "to", "and", "we", "it", "is", "a", "for", "of", "when",
-    "after", "before", "with", "then", "from", "this", "on", "at",
-];
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
-        words[(self.next() % words.len() as u64) as usize]
-    }
-}
-
-fn sentence(rng: &mut Rng) -> String {
-    let length = 8 + rng.next() % 10;
-    let words: Vec<&str> = (0..length)
-        .map(|index| {
-            if index % 3 == 1 {
-                rng.pick(WORDS)
-            } else {
-                rng.pick(FILLER)
-            }
-        })
-        .collect();
-    format!("{}.", words.join(" "))
-}
-
-/// One document: a title and ten sections of a few sentences each.
-fn document(rng: &mut Rng, number: usize) -> String {
-    let mut text = format!("# {} {} guide {number}\n", rng.pick(WORDS), rng.pick(WORDS));
-    for section in 0..10 {
-        text.push_str(&format!(
-            "\n## {} and {} {section}\n\n",
-            rng.pick(WORDS),
-            rng.pick(WORDS)
-        ));
-        for _ in 0..(3 + rng.next() % 4) {
-            text.push_str(&sentence(rng));
-            text.push(' ');
-        }
-        text.push('\n');
-    }
-    text
-}
+const MODEL: &str = "bench-embedding";
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
@@ -172,17 +58,68 @@ fn ms(duration: Duration) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    anyhow::ensure!(args.sites >= 1, "--sites must be at least 1");
+    anyhow::ensure!(args.queries >= 1, "--queries must be at least 1");
     let folder = std::env::temp_dir().join(format!("porchlight-kbbench-{}", std::process::id()));
     let result = run(&args, &folder).await;
     let _ = std::fs::remove_dir_all(&folder);
     result
 }
 
-async fn run(args: &Args, folder: &std::path::Path) -> anyhow::Result<()> {
+async fn run(args: &Args, folder: &Path) -> anyhow::Result<()> {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(folder).context("cannot open the scratch store")?);
+    let sites = make_sites(store.as_ref(), folder, args.sites).await?;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    build(store.as_ref(), &sites, args, &mut rng).await?;
+    let asking = sites[0];
+
+    let queries: Vec<String> = (0..args.queries)
+        .map(|_| {
+            format!(
+                "how do I {} my {} {}?",
+                rng.pick(WORDS),
+                rng.pick(WORDS),
+                rng.pick(WORDS)
+            )
+        })
+        .collect();
+    let vectors: Vec<Vec<f32>> = (0..args.queries)
+        .map(|_| corpus::unit_vector(&mut rng, args.dims))
+        .collect();
+    let (store, queries, vectors, limit) = (store.as_ref(), &queries, &vectors, args.limit);
+    let query_vector = move |index: usize| QueryVector {
+        model: MODEL.into(),
+        vector: vectors[index].clone(),
+    };
+
+    time("keyword", args, move |index| async move {
+        knowledge::search(store, asking, &queries[index], limit, None)
+            .await
+            .map(|hits| hits.len())
+    })
+    .await?;
+    time("vector", args, move |index| async move {
+        let QueryVector { model, vector } = query_vector(index);
+        store
+            .kb_nearest(asking, model, vector, limit)
+            .await
+            .map(|ids| ids.len())
+    })
+    .await?;
+    time("hybrid", args, move |index| async move {
+        let vector = Some(query_vector(index));
+        knowledge::search(store, asking, &queries[index], limit, vector)
+            .await
+            .map(|hits| hits.len())
+    })
+    .await
+}
+
+/// The seeded site, and `count - 1` more beside it.
+async fn make_sites(store: &dyn Store, folder: &Path, count: usize) -> anyhow::Result<Vec<SiteId>> {
     store
-        .seed_if_empty(Seed {
+        .seed_if_empty(porchlight_relay::store::Seed {
             site_key: "bench".into(),
             site_name: "Bench".into(),
             profile_name: "Default".into(),
@@ -194,18 +131,26 @@ async fn run(args: &Args, folder: &std::path::Path) -> anyhow::Result<()> {
             admin_password_hash: "unused".into(),
         })
         .await?;
-    let site = store
-        .site_by_key("bench")
-        .await?
-        .context("no bench site")?
-        .id;
+    // The relay has no call that adds a site yet; the bench writes the rows itself.
+    let conn = rusqlite::Connection::open(folder.join("porchlight.sqlite3"))?;
+    for number in 1..count {
+        conn.execute(
+            "INSERT INTO sites (key, name, created_at) VALUES (?1, ?2, 0)",
+            (format!("bench-{number}"), format!("Bench {number}")),
+        )?;
+    }
+    let mut sites: Vec<SiteId> = store.sites().await?.iter().map(|site| site.id).collect();
+    sites.sort_unstable();
+    Ok(sites)
+}
 
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+/// Indexes the generated documents round the sites, then embeds every passage.
+async fn build(store: &dyn Store, sites: &[SiteId], args: &Args, rng: &mut Rng) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut chunks = 0;
     let mut number = 0;
     while chunks < args.chunks {
-        let text = document(&mut rng, number);
+        let text = corpus::document(rng, number);
         let parsed = knowledge::document(
             &format!("bench/{number}.md"),
             DocFormat::Markdown,
@@ -213,35 +158,56 @@ async fn run(args: &Args, folder: &std::path::Path) -> anyhow::Result<()> {
             "doc",
         );
         chunks += parsed.chunks.len();
-        store.kb_put(site, parsed).await?;
+        store.kb_put(sites[number % sites.len()], parsed).await?;
         number += 1;
     }
     store.flush().await?;
     let built = started.elapsed();
     println!(
-        "indexed {chunks} passages in {number} documents in {:.2} s ({:.0} passages/s)",
+        "indexed {chunks} passages in {number} documents over {} site(s) in {:.2} s ({:.0} passages/s)",
+        sites.len(),
         built.as_secs_f64(),
         chunks as f64 / built.as_secs_f64()
     );
+    let started = Instant::now();
+    loop {
+        let batch = store.kb_unembedded(MODEL.into(), 500).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let vectors = batch
+            .into_iter()
+            .map(|(id, _)| (id, corpus::unit_vector(rng, args.dims)))
+            .collect();
+        store.kb_set_embeddings(MODEL.into(), vectors).await?;
+    }
+    store.flush().await?;
+    println!(
+        "stored {} vectors of {} numbers in {:.2} s",
+        chunks,
+        args.dims,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
+/// Runs `search` once per query, one at a time, and prints its latency percentiles.
+async fn time<F, Fut>(path: &str, args: &Args, search: F) -> anyhow::Result<()>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Result<usize, porchlight_relay::store::StoreError>>,
+{
     let mut timings = Vec::with_capacity(args.queries);
     let mut hits_total = 0;
-    for _ in 0..args.queries {
-        let query = format!(
-            "how do I {} my {} {}?",
-            rng.pick(WORDS),
-            rng.pick(WORDS),
-            rng.pick(WORDS)
-        );
+    for index in 0..args.queries {
         let asked = Instant::now();
-        let hits = knowledge::search(store.as_ref(), site, &query, args.limit, None).await?;
+        hits_total += search(index).await?;
         timings.push(asked.elapsed());
-        hits_total += hits.len();
     }
     timings.sort();
     let total: Duration = timings.iter().sum();
     println!(
-        "{} searches (limit {}): {:.1} hits each; p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} searches/s one at a time",
+        "{path:>7}: {} searches (limit {}): {:.1} hits each; p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} searches/s one at a time",
         args.queries,
         args.limit,
         hits_total as f64 / args.queries as f64,

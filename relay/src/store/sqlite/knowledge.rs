@@ -179,10 +179,11 @@ pub(super) fn nearest(
         "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
          WHERE d.site_id = ?1 AND c.embedding_model = ?2 AND c.embedding IS NOT NULL",
     )?;
+    let query_norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
     let mut scored: Vec<(i64, f32)> = statement
         .query_map(params![site, model], |row| {
-            let blob: Vec<u8> = row.get(1)?;
-            Ok((row.get(0)?, cosine(vector, &blob_to_vector(&blob))))
+            let blob = row.get_ref(1)?.as_blob()?;
+            Ok((row.get(0)?, cosine_with_blob(vector, query_norm, blob)))
         })?
         .collect::<Result<_, _>>()?;
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -235,34 +236,29 @@ pub(super) fn set_embeddings(
     Ok(())
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() || a.is_empty() {
+/// Cosine similarity of `query` (whose norm is `query_norm`) and a stored vector,
+/// read straight from its little-endian bytes: no copy per passage.
+fn cosine_with_blob(query: &[f32], query_norm: f32, blob: &[u8]) -> f32 {
+    if blob.len() != query.len() * 4 || query.is_empty() {
         return 0.0;
     }
-    let (mut dot, mut norm_a, mut norm_b) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in a.iter().zip(b) {
+    let (mut dot, mut norm) = (0.0f32, 0.0f32);
+    for (x, bytes) in query.iter().zip(blob.chunks_exact(4)) {
+        let y = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         dot += x * y;
-        norm_a += x * x;
-        norm_b += y * y;
+        norm += y * y;
     }
-    if norm_a == 0.0 || norm_b == 0.0 {
+    if query_norm == 0.0 || norm == 0.0 {
         0.0
     } else {
-        dot / (norm_a.sqrt() * norm_b.sqrt())
+        dot / (query_norm * norm.sqrt())
     }
 }
 
-/// Vectors are stored as little-endian `f32`s.
 fn vector_to_blob(vector: &[f32]) -> Vec<u8> {
     vector
         .iter()
         .flat_map(|value| value.to_le_bytes())
-        .collect()
-}
-
-fn blob_to_vector(blob: &[u8]) -> Vec<f32> {
-    blob.chunks_exact(4)
-        .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
         .collect()
 }
 
@@ -333,12 +329,24 @@ mod tests {
         assert_eq!(fts_query(&terms), "\"near\" OR \"refund\"");
     }
 
+    fn cosine(a: &[f32], b: &[f32]) -> f32 {
+        let norm = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        cosine_with_blob(a, norm, &vector_to_blob(b))
+    }
+
     #[test]
-    fn vectors_round_trip_and_compare() {
-        let vector = vec![0.5f32, -1.25, 3.0];
-        assert_eq!(blob_to_vector(&vector_to_blob(&vector)), vector);
+    fn stored_vectors_compare_by_cosine() {
         assert!((cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-6);
+        assert!((cosine(&[0.5, -1.25, 3.0], &[0.5, -1.25, 3.0]) - 1.0).abs() < 1e-6);
+        // A longer one, against plain sums.
+        let a: Vec<f32> = (0..19).map(|i| i as f32 - 7.5).collect();
+        let b: Vec<f32> = (0..19).map(|i| (i * i) as f32 * 0.1).collect();
+        let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        let norms = a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|y| y * y).sum::<f32>().sqrt();
+        assert!((cosine(&a, &b) - dot / norms).abs() < 1e-5);
+        assert!((cosine(&[1.0, 1.0], &[1.0, 0.0]) - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
         assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), 0.0);
-        assert_eq!(cosine(&[1.0], &[1.0, 2.0]), 0.0);
+        assert_eq!(cosine(&[1.0], &[1.0, 2.0]), 0.0, "other lengths never match");
+        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 2.0]), 0.0);
     }
 }

@@ -1,0 +1,101 @@
+//! Talking to a relay from outside: sockets with small buffers, frames as JSON, and
+//! the two plain HTTP calls the load generator needs (log in, count sockets).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+pub type Socket = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+pub fn small_buffers() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
+
+pub async fn connect(url: &str, cookie: Option<&str>) -> anyhow::Result<Socket> {
+    let mut request = url.into_client_request()?;
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert("cookie", cookie.parse()?);
+    }
+    let (socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(small_buffers()), true)
+            .await?;
+    Ok(socket)
+}
+
+pub async fn send_json(socket: &mut Socket, frame: Value) -> anyhow::Result<()> {
+    socket.send(Message::Text(frame.to_string().into())).await?;
+    Ok(())
+}
+
+pub async fn next_json(socket: &mut Socket) -> anyhow::Result<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await? {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text)?),
+            Some(Ok(Message::Close(_))) | None => bail!("socket closed"),
+            Some(Err(err)) => return Err(err.into()),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+pub async fn next_of_type(socket: &mut Socket, kind: &str) -> anyhow::Result<Value> {
+    loop {
+        let frame = next_json(socket).await?;
+        if frame["type"] == kind {
+            return Ok(frame);
+        }
+        if frame["type"] == "error" {
+            bail!("relay error: {frame}");
+        }
+    }
+}
+
+/// Logs in as the seeded admin over plain HTTP/1.1; returns the cookie pair.
+pub async fn login(addr: &str, password: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body =
+        json!({"email": porchlight_relay::server::DEMO_ADMIN_EMAIL, "password": password})
+            .to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    response
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|cookie| cookie.split(';').next())
+        .map(str::to_owned)
+        .context("login failed: no session cookie")
+}
+
+pub async fn health(addr: &str) -> anyhow::Result<(u64, u64)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let health: Value = serde_json::from_str(body)?;
+    Ok((
+        health["visitors"].as_u64().unwrap_or(0),
+        health["agents"].as_u64().unwrap_or(0),
+    ))
+}
