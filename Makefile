@@ -30,6 +30,7 @@ test: test-tools web lint
 
 ## Clippy with warnings as errors, natively and for the wasm crates' UI code.
 lint: tools
+	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p porchlight-widget -p porchlight-console --target wasm32-unknown-unknown --locked -- -D warnings
 
@@ -40,6 +41,7 @@ size: tools web
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@trunk --version 2>/dev/null | grep -qF "$(TRUNK_VERSION)" || cargo install --locked trunk@$(TRUNK_VERSION)
 	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" || \
 		cargo install --locked wasm-bindgen-cli@$(WASM_BINDGEN_VERSION) || \

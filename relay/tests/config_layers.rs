@@ -40,12 +40,7 @@ async fn listening_address(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> S
         .unwrap()
         .expect("the relay printed its address");
     child.kill().await.unwrap();
-    first
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned()
+    first.rsplit("http://").next().unwrap().trim().to_owned()
 }
 
 fn holds_a_database(folder: &Path) -> bool {
@@ -96,12 +91,8 @@ async fn flags_beat_the_environment_which_beats_the_file_which_beats_the_default
 
     // Flags beat the environment.
     let flag_data = folder("from-flag");
-    let from_flags = listening_address(
-        root,
-        &["--addr", "127.0.0.1:0", "--data", &flag_data],
-        &env,
-    )
-    .await;
+    let from_flags =
+        listening_address(root, &["--addr", "127.0.0.1:0", "--data", &flag_data], &env).await;
     assert_ne!(from_flags, env_addr);
     assert!(holds_a_database(&root.join("from-flag")));
 

@@ -59,7 +59,10 @@ async fn a_frame_over_64_kib_ends_the_socket() {
 
 /// A relay whose sockets ping and give up quickly.
 async fn quick_relay(timing: SocketTiming) -> common::TestRelay {
-    start_configured(tempfile::tempdir().unwrap(), |config| config.sockets = timing).await
+    start_configured(tempfile::tempdir().unwrap(), |config| {
+        config.sockets = timing
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,7 +85,11 @@ async fn a_silent_socket_is_pinged_then_closed_as_idle() {
         }
     };
     assert!(pings >= 3, "pinged every 100 ms until idle: {pings}");
-    assert_eq!(close.close_code(), Some(1001), "closed as going away (idle)");
+    assert_eq!(
+        close.close_code(),
+        Some(1001),
+        "closed as going away (idle)"
+    );
     relay.stop().await;
 }
 
@@ -180,7 +187,9 @@ async fn a_peer_that_stops_reading_does_not_hold_up_the_shutdown() {
     // 60,000 bad frames; it reads none of the answers.
     flood.send_many("x", 60_000).await;
     let (mut agent, _) = relay.agent(&relay.admin().email, "Admin").await;
-    agent.send(json!({"type": "set_status", "status_id": 1})).await;
+    agent
+        .send(json!({"type": "set_status", "status_id": 1}))
+        .await;
     agent.next_of_type("my_status").await;
     // `stop` panics past the test patience (10 s); the relay cuts the stuck socket.
     relay.stop().await;
@@ -215,7 +224,11 @@ async fn a_shutdown_with_messages_in_flight_loses_no_acknowledged_one() {
         .await
         .unwrap();
     let seqs: Vec<u64> = stored.iter().map(|message| message.seq).collect();
-    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "gap-free");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gap-free"
+    );
     let ids: Vec<String> = stored
         .iter()
         .filter_map(|message| message.client_msg_id.clone())

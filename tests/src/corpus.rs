@@ -134,7 +134,6 @@ pub fn document(rng: &mut Rng, number: usize) -> String {
     text
 }
 
-
 /// A random unit vector of `dims` numbers, standing in for a passage's embedding:
 /// vector search scores every passage whatever its numbers.
 pub fn unit_vector(rng: &mut Rng, dims: usize) -> Vec<f32> {
@@ -142,5 +141,7 @@ pub fn unit_vector(rng: &mut Rng, dims: usize) -> Vec<f32> {
         .map(|_| (rng.next_u64() % 2001) as f32 / 1000.0 - 1.0)
         .collect();
     let norm = raw.iter().map(|value| value * value).sum::<f32>().sqrt();
-    raw.into_iter().map(|value| value / norm.max(f32::EPSILON)).collect()
+    raw.into_iter()
+        .map(|value| value / norm.max(f32::EPSILON))
+        .collect()
 }

@@ -10,9 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-pub type Socket = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub fn small_buffers() -> WebSocketConfig {
     WebSocketConfig::default()
@@ -26,8 +25,7 @@ pub async fn connect(url: &str, cookie: Option<&str>) -> anyhow::Result<Socket> 
         request.headers_mut().insert("cookie", cookie.parse()?);
     }
     let (socket, _) =
-        tokio_tungstenite::connect_async_with_config(request, Some(small_buffers()), true)
-            .await?;
+        tokio_tungstenite::connect_async_with_config(request, Some(small_buffers()), true).await?;
     Ok(socket)
 }
 
@@ -62,9 +60,8 @@ pub async fn next_of_type(socket: &mut Socket, kind: &str) -> anyhow::Result<Val
 /// Logs in as the seeded admin over plain HTTP/1.1; returns the cookie pair.
 pub async fn login(addr: &str, password: &str) -> anyhow::Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body =
-        json!({"email": porchlight_relay::server::DEMO_ADMIN_EMAIL, "password": password})
-            .to_string();
+    let body = json!({"email": porchlight_relay::server::DEMO_ADMIN_EMAIL, "password": password})
+        .to_string();
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let request = format!(
         "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

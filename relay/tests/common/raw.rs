@@ -76,13 +76,21 @@ impl RawSocket {
 
     /// Sends a text frame (masked, as clients must).
     pub(crate) async fn send_text(&mut self, text: &str) {
-        self.stream.write_all(&frame(1, text.as_bytes())).await.unwrap();
+        self.stream
+            .write_all(&frame(1, text.as_bytes()))
+            .await
+            .unwrap();
     }
 
     /// Sends many text frames at once, without reading anything.
     pub(crate) async fn send_many(&mut self, text: &str, count: usize) {
         let one = frame(1, text.as_bytes());
-        let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * count).collect();
+        let all: Vec<u8> = one
+            .iter()
+            .copied()
+            .cycle()
+            .take(one.len() * count)
+            .collect();
         self.stream.write_all(&all).await.unwrap();
     }
 
@@ -124,7 +132,10 @@ fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
 fn parse(buffer: &[u8]) -> Option<(RawFrame, usize)> {
     let opcode = buffer.first()? & 0x0f;
     let (len, start) = match buffer.get(1)? & 0x7f {
-        126 => (usize::from(u16::from_be_bytes([*buffer.get(2)?, *buffer.get(3)?])), 4),
+        126 => (
+            usize::from(u16::from_be_bytes([*buffer.get(2)?, *buffer.get(3)?])),
+            4,
+        ),
         127 => {
             let bytes: [u8; 8] = buffer.get(2..10)?.try_into().ok()?;
             (usize::try_from(u64::from_be_bytes(bytes)).ok()?, 10)

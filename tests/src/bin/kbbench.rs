@@ -145,7 +145,12 @@ async fn make_sites(store: &dyn Store, folder: &Path, count: usize) -> anyhow::R
 }
 
 /// Indexes the generated documents round the sites, then embeds every passage.
-async fn build(store: &dyn Store, sites: &[SiteId], args: &Args, rng: &mut Rng) -> anyhow::Result<()> {
+async fn build(
+    store: &dyn Store,
+    sites: &[SiteId],
+    args: &Args,
+    rng: &mut Rng,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut chunks = 0;
     let mut number = 0;

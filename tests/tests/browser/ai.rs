@@ -90,9 +90,9 @@ async fn with_no_ai_provider_the_assistant_cites_the_knowledge_and_hands_over() 
 }
 
 /// A stand-in OpenAI-compatible server: a streamed answer that holds after its first
-/// piece until `release` is notified, and "Summary: …" / "Translated: …" for the
-/// console's helpers.
-async fn stand_in_provider(release: std::sync::Arc<tokio::sync::Notify>) -> String {
+/// piece until `release` is notified, and "Summary: …" / "Suggested: …" /
+/// "Translated: …" for the console's helpers.
+pub(crate) async fn stand_in_provider(release: std::sync::Arc<tokio::sync::Notify>) -> String {
     use axum::body::{Body, Bytes};
     use axum::extract::Request;
 
@@ -107,6 +107,8 @@ async fn stand_in_provider(release: std::sync::Arc<tokio::sync::Notify>) -> Stri
                 let system = body["messages"][0]["content"].as_str().unwrap_or("");
                 let text = if system.starts_with("Translate") {
                     "Translated: where is my refund?"
+                } else if system.contains("next reply") {
+                    "Suggested: your refund is on its way."
                 } else {
                     "Summary: the visitor asks about refunds."
                 };
@@ -144,6 +146,46 @@ async fn stand_in_provider(release: std::sync::Arc<tokio::sync::Notify>) -> Stri
         axum::serve(listener, app).await.unwrap();
     });
     base
+}
+
+/// Summarise again after closing the summary; Suggest a reply fills the draft, which
+/// the agent may edit before sending.
+async fn summarises_again_and_suggests_a_reply(agent: &Client) {
+    click(
+        agent,
+        Locator::XPath("//p[@class='ai-summary']/button[@aria-label='Close']"),
+    )
+    .await;
+    wait_for(
+        agent,
+        Locator::XPath(
+            "//div[@class='ai-tools' and not(following-sibling::p[@class='ai-summary'])]",
+        ),
+    )
+    .await;
+    click(
+        agent,
+        Locator::XPath("//div[@class='ai-tools']/button[.='Summarise']"),
+    )
+    .await;
+    wait_for(
+        agent,
+        Locator::XPath(
+            "//p[@class='ai-summary' and contains(., 'Summary: the visitor asks about refunds.')]",
+        ),
+    )
+    .await;
+    click(
+        agent,
+        Locator::XPath("//div[@class='ai-tools']/button[.='Suggest a reply']"),
+    )
+    .await;
+    wait_for_value(
+        agent,
+        "textarea[aria-label='Message']",
+        "Suggested: your refund is on its way.",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,6 +266,7 @@ async fn with_a_provider_answers_stream_into_the_widget_and_agents_get_a_summary
         ),
     )
     .await;
+    summarises_again_and_suggests_a_reply(&agent).await;
     click_when(
         &agent,
         Locator::XPath("//li[contains(@class,'theirs')]//button[.='Translate']"),

@@ -8,6 +8,7 @@ mod alerts;
 mod chat;
 mod console;
 mod loader;
+mod pages;
 mod sending;
 
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use porchlight_relay::config::Config;
 use porchlight_relay::flow::{Format, Profile};
 use porchlight_relay::server::Relay;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -236,24 +237,29 @@ impl Harness {
 
     async fn log_in(&self, profile: &tempfile::TempDir, email: &str, password: &str) -> Client {
         let agent = browser(self.port, profile).await;
+        self.sign_in(&agent, email, password).await;
         agent
+    }
+
+    /// Opens the console in `client` and logs in there.
+    async fn sign_in(&self, client: &Client, email: &str, password: &str) {
+        client
             .goto(&format!("{}/console/", self.base))
             .await
             .unwrap();
-        wait_for(&agent, Locator::Css("input[type='email']"))
+        wait_for(client, Locator::Css("input[type='email']"))
             .await
             .send_keys(email)
             .await
             .unwrap();
-        agent
+        client
             .find(Locator::Css("input[type='password']"))
             .await
             .unwrap()
             .send_keys(password)
             .await
             .unwrap();
-        click(&agent, Locator::XPath("//button[.='Log in']")).await;
-        agent
+        click(client, Locator::XPath("//button[.='Log in']")).await;
     }
 
     /// A second agent in the Support team, with a password.
@@ -285,6 +291,23 @@ pub(crate) async fn use_helpdesk(harness: &Harness) {
         .save_profile(site.id, &profile.name, profile.render(Format::Json), true)
         .await
         .unwrap();
+}
+
+/// Waits until the field's value (a property, which XPath cannot see) is `expected`.
+pub(crate) async fn wait_for_value(client: &Client, css: &str, expected: &str) {
+    let script = "const [css, expected, done] = arguments; \
+        const check = () => { const field = document.querySelector(css); \
+            if (field && field.value === expected) { done(true); } else { setTimeout(check, 20); } }; \
+        check();";
+    let seen = tokio::time::timeout(
+        PATIENCE,
+        client.execute_async(script, vec![json!(css), json!(expected)]),
+    )
+    .await;
+    assert!(
+        matches!(seen, Ok(Ok(Value::Bool(true)))),
+        "{css} never held {expected:?}: {seen:?}"
+    );
 }
 
 /// A key pressed with no field focused.

@@ -342,11 +342,16 @@ mod tests {
         let a: Vec<f32> = (0..19).map(|i| i as f32 - 7.5).collect();
         let b: Vec<f32> = (0..19).map(|i| (i * i) as f32 * 0.1).collect();
         let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        let norms = a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|y| y * y).sum::<f32>().sqrt();
+        let norms = a.iter().map(|x| x * x).sum::<f32>().sqrt()
+            * b.iter().map(|y| y * y).sum::<f32>().sqrt();
         assert!((cosine(&a, &b) - dot / norms).abs() < 1e-5);
         assert!((cosine(&[1.0, 1.0], &[1.0, 0.0]) - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
         assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), 0.0);
-        assert_eq!(cosine(&[1.0], &[1.0, 2.0]), 0.0, "other lengths never match");
+        assert_eq!(
+            cosine(&[1.0], &[1.0, 2.0]),
+            0.0,
+            "other lengths never match"
+        );
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 2.0]), 0.0);
     }
 }
