@@ -552,3 +552,35 @@ fn visitor_events_are_read_only_with_the_type_first() {
         })
     );
 }
+
+#[test]
+fn knowledge_bodies_have_pinned_json() {
+    use crate::api::knowledge::{CrawlReport, CrawlRequest, PutOutcome, Upload, Uploaded};
+    pins(
+        Uploaded {
+            outcome: PutOutcome::Unchanged,
+            chunks: 3,
+        },
+        r#"{"outcome":"unchanged","chunks":3}"#,
+    );
+    pins(
+        CrawlRequest {
+            url: "https://help.test/".into(),
+            max_pages: None,
+            max_depth: Some(1),
+        },
+        r#"{"url":"https://help.test/","max_depth":1}"#,
+    );
+    pins(
+        CrawlReport {
+            pages: 2,
+            added: 1,
+            updated: 0,
+            unchanged: 1,
+            skipped: vec!["https://help.test/x.pdf: not text".into()],
+        },
+        r#"{"pages":2,"added":1,"updated":0,"unchanged":1,"skipped":["https://help.test/x.pdf: not text"]}"#,
+    );
+    let extra: Result<Upload, _> = serde_json::from_str(r#"{"name":"a.md","text":"","path":"/"}"#);
+    assert!(extra.is_err(), "unknown fields are refused");
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::ai::AiSettings;
+use crate::outbound::Network;
 use crate::store::Durability;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -29,6 +30,8 @@ pub struct Config {
     /// How sockets keep alive and give up (not in the file: the defaults are the
     /// product's; tests shorten them).
     pub sockets: SocketTiming,
+    /// Networks that webhooks and the crawler may reach although not public.
+    pub outbound_allow: Vec<Network>,
 }
 
 /// Socket keep-alive and give-up times.
@@ -69,6 +72,7 @@ impl Default for Config {
             max_upload_bytes: 10 * 1024 * 1024,
             ai: AiSettings::default(),
             sockets: SocketTiming::default(),
+            outbound_allow: Vec::new(),
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct ConfigFile {
     pub max_upload_mb: Option<u64>,
     /// `[ai]`: the AI provider.
     pub ai: Option<AiSettings>,
+    /// Private networks webhooks and the crawler may reach (`["10.0.0.0/8"]`).
+    pub outbound_allow: Option<Vec<Network>>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -159,6 +165,7 @@ impl Config {
             }),
             ai: file.ai.unwrap_or(defaults.ai),
             sockets: defaults.sockets,
+            outbound_allow: file.outbound_allow.unwrap_or(defaults.outbound_allow),
         })
     }
 }
@@ -173,7 +180,7 @@ mod tests {
         let path = dir.path().join("porchlight.toml");
         std::fs::write(
             &path,
-            "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\ndurability = \"normal\"\nmax_upload_mb = 2\n",
+            "addr = \"0.0.0.0:9000\"\ndata = \"/srv/chat\"\ndurability = \"normal\"\nmax_upload_mb = 2\noutbound_allow = [\"10.0.0.0/8\"]\n",
         )
         .unwrap();
         let config = Config::resolve(Overrides {
@@ -187,6 +194,7 @@ mod tests {
         assert_eq!(config.assets_dir, PathBuf::from("dist"));
         assert_eq!(config.durability, Durability::Normal);
         assert_eq!(config.max_upload_bytes, 2 * 1024 * 1024);
+        assert_eq!(config.outbound_allow, vec!["10.0.0.0/8".parse().unwrap()]);
     }
 
     #[test]
@@ -211,6 +219,13 @@ mod tests {
         std::fs::write(&path, "addr = \"not an address\"\n").unwrap();
         let err = ConfigFile::load(&path).unwrap_err();
         assert!(err.to_string().contains("addr"), "{err}");
+        std::fs::write(&path, "outbound_allow = [\"intranet\"]\n").unwrap();
+        let err = ConfigFile::load(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"intranet\" is not an IP address or network"),
+            "{err}"
+        );
         std::fs::write(
             &path,
             "[ai]\nprovider = \"openai\"\nchat_model = \"gpt-4o-mini\"\n",

@@ -19,6 +19,8 @@
 //!   concern as plain Rust (the profile language and its engine; the AI provider,
 //!   prompt and answer rules; documents, passages and ranking; report sums and CSV;
 //!   stored profiles as compiled flows).
+//! - [`outbound`]: requests to addresses others chose (webhooks, the crawler) reach
+//!   public addresses only.
 //! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
 //!   [`config`]: settings from defaults, file, environment and flags.
 //! - [`store`]: durable state behind a backend-neutral trait; `store/sqlite/` is the
@@ -43,6 +45,7 @@ pub mod flow;
 pub mod http;
 pub mod hub;
 pub mod knowledge;
+pub mod outbound;
 pub mod profiles;
 pub mod reports;
 pub mod server;

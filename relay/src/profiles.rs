@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::flow::{self, Flow, Format, Problem, Profile};
+use crate::flow::{self, Flow, Format, Problem, Profile, Severity};
+use crate::outbound::{OutboundPolicy, Refused};
 use crate::store::{Store, StoreError, StoredProfile};
 
 /// The profile seeded with the demo site: every chat goes straight to live chat, and
@@ -136,7 +137,10 @@ pub enum FileError {
 
 /// Reads and checks a profile file (TOML, or JSON by extension): the flow and its
 /// warnings, or why not.
-pub fn check_file(path: &std::path::Path) -> Result<(Flow, Vec<Problem>), FileError> {
+pub async fn check_file(
+    path: &std::path::Path,
+    policy: &OutboundPolicy,
+) -> Result<(Flow, Vec<Problem>), FileError> {
     let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
         path: path.display().to_string(),
         source,
@@ -145,10 +149,53 @@ pub fn check_file(path: &std::path::Path) -> Result<(Flow, Vec<Problem>), FileEr
         path: path.display().to_string(),
         message: err.0,
     })?;
-    flow::compile(profile).map_err(|problems| FileError::Invalid {
+    let (flow, mut warnings) = flow::compile(profile).map_err(|problems| FileError::Invalid {
         path: path.display().to_string(),
         problems,
-    })
+    })?;
+    let webhooks = webhook_problems(&flow.profile, policy).await;
+    if webhooks
+        .iter()
+        .any(|problem| problem.severity == Severity::Error)
+    {
+        return Err(FileError::Invalid {
+            path: path.display().to_string(),
+            problems: webhooks,
+        });
+    }
+    warnings.extend(webhooks);
+    Ok((flow, warnings))
+}
+
+/// Where the profile's webhooks point, checked as a call would be: an address the
+/// relay would refuse is an error that names the host; a name that does not resolve
+/// now is a warning (it may be fixed before a chat calls it).
+pub async fn webhook_problems(profile: &Profile, policy: &OutboundPolicy) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for step in &profile.steps {
+        let (Some("call_webhook"), Some(url)) = (step.action.as_deref(), step.url.as_deref())
+        else {
+            continue;
+        };
+        // A malformed URL is the compiler's to report.
+        let Ok(parsed) = url::Url::parse(url) else {
+            continue;
+        };
+        let Err(refused) = policy.check(&parsed).await else {
+            continue;
+        };
+        let severity = match refused {
+            Refused::Unresolved(_) => Severity::Warning,
+            _ => Severity::Error,
+        };
+        problems.push(Problem {
+            severity,
+            step: Some(step.id.clone()),
+            field: Some("url"),
+            message: refused.to_string(),
+        });
+    }
+    problems
 }
 
 /// Checks a profile file and stores it as the site's profile (replacing one of the
@@ -157,8 +204,9 @@ pub async fn import_file(
     store: &dyn Store,
     site_key: &str,
     path: &std::path::Path,
+    policy: &OutboundPolicy,
 ) -> Result<(StoredProfile, Vec<Problem>), FileError> {
-    let (flow, warnings) = check_file(path)?;
+    let (flow, warnings) = check_file(path, policy).await?;
     let site = store
         .site_by_key(site_key)
         .await?

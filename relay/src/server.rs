@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::flow::Format;
 use crate::http;
 use crate::hub::Hub;
+use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::state::AppState;
 use crate::store::{Seed, SqliteStore, Store, now_ms};
@@ -33,6 +34,8 @@ pub struct SeededAdmin {
 pub const DEMO_SITE_KEY: &str = "demo";
 /// Password checks run at once; more are answered 429.
 const LOGINS_AT_ONCE: usize = 4;
+/// No webhook waits longer, whatever its step says (steps allow at most 30 s).
+const WEBHOOK_TIMEOUT_CAP: std::time::Duration = std::time::Duration::from_secs(30);
 pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +133,9 @@ impl Relay {
         check_profiles(store.as_ref()).await?;
         let recent_waits = recent_waits(store.as_ref()).await?;
         let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
+        let outbound = Arc::new(OutboundPolicy {
+            allowed: config.outbound_allow.clone(),
+        });
         let state = AppState {
             ai,
             knowledge_changed: Arc::new(Notify::new()),
@@ -140,11 +146,9 @@ impl Relay {
             tracker: TaskTracker::new(),
             dummy_hash: hashes.dummy.into(),
             flows: Arc::new(Flows::default()),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("porchlight/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
+            webhooks: Outbound::new(&outbound, Redirects::None, WEBHOOK_TIMEOUT_CAP)
                 .map_err(|err| StartError::Http(err.to_string()))?,
+            outbound,
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             queue_changed: Arc::new(Notify::new()),

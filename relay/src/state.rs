@@ -11,6 +11,7 @@ use crate::ai::Ai;
 use crate::chat::queue::estimate::RecentWaits;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::outbound::{Outbound, OutboundPolicy};
 use crate::profiles::Flows;
 use crate::store::Store;
 
@@ -27,8 +28,10 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Compiled chat profiles.
     pub flows: Arc<Flows>,
-    /// Outbound HTTP (flow webhooks).
-    pub http: reqwest::Client,
+    /// Which addresses requests to others' addresses may reach...
+    pub outbound: Arc<OutboundPolicy>,
+    /// ...and the client for flow webhooks, held to it.
+    pub webhooks: Outbound,
     /// Password checks allowed at once (each is an argon2 hash).
     pub login_permits: Arc<tokio::sync::Semaphore>,
     /// Queue times of recently joined chats, for `$WAITTIME`.

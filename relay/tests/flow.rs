@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestRelay, Ws, helpdesk, start, start_in};
+use common::{TestRelay, Ws, helpdesk, start, start_allowing_loopback, start_in};
 use porchlight_relay::flow::{Format, Profile};
 use serde_json::{Value, json};
 
@@ -269,7 +269,7 @@ action = "start_live_chat"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_step_posts_the_variables_and_saves_fields_of_the_answer() {
     let (crm, mut bodies) = crm().await;
-    let relay = start().await;
+    let relay = start_allowing_loopback().await;
     use_webhook_profile(&relay, &format!("{crm}/lookup")).await;
     let mut visitor = relay.visitor().await;
     visitor.hello(None, None).await;
@@ -283,7 +283,7 @@ async fn a_webhook_step_posts_the_variables_and_saves_fields_of_the_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_webhook_takes_the_flows_other_branch() {
     let (crm, mut bodies) = crm().await;
-    let relay = start().await;
+    let relay = start_allowing_loopback().await;
     use_webhook_profile(&relay, &format!("{crm}/broken")).await;
     let mut visitor = relay.visitor().await;
     visitor.hello(None, None).await;

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use porchlight_relay::knowledge::{self, crawl};
+use porchlight_relay::outbound::{Outbound, OutboundPolicy, Redirects};
 use porchlight_relay::store::{KnowledgeStore, SiteStore, SqliteStore, Store};
 
 fn porchlight(data: &Path, args: &[&str]) -> Output {
@@ -219,7 +220,11 @@ async fn the_crawler_stays_on_the_site_obeys_robots_and_the_depth_limit() {
     let store = seeded_store(dir.path()).await;
     let site = store.site_by_key("demo").await.unwrap().unwrap().id;
     let store: Arc<dyn Store> = Arc::new(store);
-    let http = reqwest::Client::new();
+    // The help site is on loopback: allowed here as a config would allow it.
+    let policy = Arc::new(OutboundPolicy {
+        allowed: vec!["127.0.0.1".parse().unwrap()],
+    });
+    let http = Outbound::new(&policy, Redirects::SameOrigin, crawl::PAGE_TIMEOUT).unwrap();
     let limits = crawl::Limits {
         max_pages: 10,
         max_depth: 1,

@@ -8,6 +8,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use porchlight_protocol::api::ai::ConnectionTest;
+use porchlight_protocol::api::knowledge::{
+    CrawlReport, CrawlRequest, DocumentInfo, Upload, Uploaded,
+};
 
 use crate::api;
 
@@ -165,7 +168,7 @@ fn ProviderSettings() -> impl IntoView {
 /// The site's knowledge: upload files, crawl a help site, list and delete documents.
 #[component]
 fn Knowledge() -> impl IntoView {
-    let documents = RwSignal::new(Vec::<Value>::new());
+    let documents = RwSignal::new(Vec::<DocumentInfo>::new());
     let knowledge_note = RwSignal::new(None::<String>);
     let crawl_url = RwSignal::new(String::new());
     let load_documents = move || {
@@ -201,12 +204,15 @@ fn Knowledge() -> impl IntoView {
                         continue;
                     }
                 };
-                let payload = json!({ "name": name, "text": text });
-                match api::send::<Value>("POST", "/api/admin/knowledge", &payload).await {
+                let payload = Upload {
+                    name: name.clone(),
+                    text,
+                };
+                match api::send::<Uploaded>("POST", "/api/admin/knowledge", &payload).await {
                     Ok(answer) => notes.push(format!(
                         "{name}: {} ({} passages)",
-                        answer["outcome"].as_str().unwrap_or("stored"),
-                        answer["chunks"]
+                        answer.outcome.as_str(),
+                        answer.chunks
                     )),
                     Err(failure) => notes.push(format!("{name}: {}", failure.message())),
                 }
@@ -216,18 +222,22 @@ fn Knowledge() -> impl IntoView {
         });
     };
     let crawl = move || {
-        let payload = json!({ "url": crawl_url.get_untracked() });
+        let payload = CrawlRequest {
+            url: crawl_url.get_untracked(),
+            max_pages: None,
+            max_depth: None,
+        };
         knowledge_note.set(Some("Crawling…".into()));
         spawn_local(async move {
-            match api::send::<Value>("POST", "/api/admin/knowledge/crawl", &payload).await {
+            match api::send::<CrawlReport>("POST", "/api/admin/knowledge/crawl", &payload).await {
                 Ok(report) => {
                     knowledge_note.set(Some(format!(
                         "Crawled {} page(s): {} added, {} updated, {} unchanged, {} skipped.",
-                        report["pages"],
-                        report["added"],
-                        report["updated"],
-                        report["unchanged"],
-                        report["skipped"].as_array().map_or(0, Vec::len)
+                        report.pages,
+                        report.added,
+                        report.updated,
+                        report.unchanged,
+                        report.skipped.len()
                     )));
                     load_documents();
                 }
@@ -266,13 +276,13 @@ fn Knowledge() -> impl IntoView {
             <table class="knowledge-list">
                 <thead><tr><th>"Title"</th><th>"Source"</th><th>"Passages"</th><th></th></tr></thead>
                 <tbody>
-                    <For each=move || documents.get() key=|document| (document["id"].as_i64(), document["updated_at"].as_i64()) children=move |document| {
-                        let id = document["id"].as_i64().unwrap_or_default();
+                    <For each=move || documents.get() key=|document| (document.id, document.updated_at) children=move |document| {
+                        let id = document.id;
                         view! {
                             <tr>
-                                <td>{document["title"].as_str().unwrap_or("").to_owned()}</td>
-                                <td class="gist">{document["source"].as_str().unwrap_or("").to_owned()}</td>
-                                <td>{document["chunks"].to_string()}</td>
+                                <td>{document.title}</td>
+                                <td class="gist">{document.source}</td>
+                                <td>{document.chunks}</td>
                                 <td class="actions"><button class="ghost" on:click=move |_| remove(id)>"Delete"</button></td>
                             </tr>
                         }

@@ -4,6 +4,7 @@
 pub mod ai;
 pub mod canned;
 mod error;
+pub mod knowledge;
 pub mod people;
 pub mod profiles;
 pub mod reports;

@@ -439,9 +439,22 @@ async fn call_webhook(
         "visitor_id": conversation.visitor_id,
         "variables": variables,
     });
-    let sent = state
-        .http
-        .post(url)
+    let request = reqwest::Url::parse(url)
+        .map_err(|err| err.to_string())
+        .and_then(|parsed| {
+            state
+                .webhooks
+                .post(&parsed)
+                .map_err(|refused| refused.to_string())
+        });
+    let request = match request {
+        Ok(request) => request,
+        Err(reason) => {
+            tracing::warn!(%url, %reason, "flow webhook refused before sending");
+            return None;
+        }
+    };
+    let sent = request
         .timeout(Duration::from_millis(timeout_ms))
         .json(&body)
         .send()
@@ -454,7 +467,8 @@ async fn call_webhook(
             return None;
         }
         Err(err) => {
-            tracing::warn!(%url, error = %err, "flow webhook failed");
+            let error = crate::outbound::error_chain(&err);
+            tracing::warn!(%url, %error, "flow webhook failed");
             return None;
         }
     };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Subcommand;
 use porchlight_relay::knowledge::{self, crawl, import};
+use porchlight_relay::outbound::{Outbound, OutboundPolicy, Redirects};
 use porchlight_relay::server::Relay;
 use porchlight_relay::store::{SiteId, SqliteStore, Store};
 
@@ -143,32 +144,16 @@ pub(crate) async fn run(command: KbCommand) -> anyhow::Result<()> {
             site,
             store,
         } => {
-            let (store, site) = open(store, &site).await?;
-            let http = reqwest::Client::builder()
-                .user_agent(concat!("porchlight/", env!("CARGO_PKG_VERSION")))
-                .build()?;
-            let limits = crawl::Limits {
-                max_pages,
-                max_depth,
-            };
-            let report = crawl::crawl(&http, store.as_ref(), site, &url, limits, |done, seen| {
-                eprint!("\rcrawled {done} page(s), {seen} seen");
-            })
-            .await?;
-            eprintln!();
-            store.flush().await?;
-            for skipped in &report.skipped {
-                eprintln!("skipped: {skipped}");
-            }
-            println!(
-                "{} page(s): {} added, {} updated, {} unchanged; {} skipped",
-                report.pages,
-                report.added,
-                report.updated,
-                report.unchanged,
-                report.skipped.len()
-            );
-            Ok(())
+            crawl_site(
+                &url,
+                crawl::Limits {
+                    max_pages,
+                    max_depth,
+                },
+                &site,
+                store,
+            )
+            .await
         }
         KbCommand::Search {
             query,
@@ -211,4 +196,36 @@ pub(crate) async fn run(command: KbCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `kb crawl`: held to the config's `outbound_allow`, as the console's crawl is.
+async fn crawl_site(
+    url: &str,
+    limits: crawl::Limits,
+    site: &str,
+    store: StoreArgs,
+) -> anyhow::Result<()> {
+    let policy = Arc::new(OutboundPolicy {
+        allowed: config_of(store.clone())?.outbound_allow,
+    });
+    let (store, site) = open(store, site).await?;
+    let http = Outbound::new(&policy, Redirects::SameOrigin, crawl::PAGE_TIMEOUT)?;
+    let report = crawl::crawl(&http, store.as_ref(), site, url, limits, |done, seen| {
+        eprint!("\rcrawled {done} page(s), {seen} seen");
+    })
+    .await?;
+    eprintln!();
+    store.flush().await?;
+    for skipped in &report.skipped {
+        eprintln!("skipped: {skipped}");
+    }
+    println!(
+        "{} page(s): {} added, {} updated, {} unchanged; {} skipped",
+        report.pages,
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.skipped.len()
+    );
+    Ok(())
 }

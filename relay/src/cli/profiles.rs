@@ -1,17 +1,23 @@
 //! `porchlight profiles …`: check, import and export chat profiles.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use porchlight_relay::flow::{Format, Problem, Severity};
+use porchlight_relay::outbound::OutboundPolicy;
 use porchlight_relay::profiles;
 
-use super::{StoreArgs, open_store};
+use super::{StoreArgs, config_of, open_store};
 
 #[derive(Subcommand)]
 pub(crate) enum ProfilesCommand {
     /// Check a profile file (TOML, or JSON by extension); exits non-zero on errors.
-    Check { file: PathBuf },
+    Check {
+        file: PathBuf,
+        /// TOML config file (its `outbound_allow` says which private webhooks pass)
+        #[arg(long, env = "PORCHLIGHT_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Check a profile file and make it the site's chat profile.
     Import {
         file: PathBuf,
@@ -47,30 +53,14 @@ fn print_problems(problems: &[Problem]) {
 
 pub(crate) async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
     match command {
-        ProfilesCommand::Check { file } => match profiles::check_file(&file) {
-            Ok((flow, warnings)) => {
-                print_problems(&warnings);
-                println!(
-                    "ok: profile \"{}\" ({} steps, {} warning(s))",
-                    flow.profile.name,
-                    flow.profile.steps.len(),
-                    warnings.len()
-                );
-                Ok(())
-            }
-            Err(profiles::FileError::Invalid { problems, .. }) => {
-                print_problems(&problems);
-                let errors = problems
-                    .iter()
-                    .filter(|problem| problem.severity == Severity::Error)
-                    .count();
-                anyhow::bail!("{} is not valid: {errors} error(s)", file.display())
-            }
-            Err(err) => Err(err.into()),
-        },
+        ProfilesCommand::Check { file, config } => {
+            let policy = outbound_policy(StoreArgs { data: None, config })?;
+            check(&file, &policy).await
+        }
         ProfilesCommand::Import { file, site, store } => {
+            let policy = outbound_policy(store.clone())?;
             let store = open_store(store)?;
-            match profiles::import_file(store.as_ref(), &site, &file).await {
+            match profiles::import_file(store.as_ref(), &site, &file, &policy).await {
                 Ok((stored, warnings)) => {
                     print_problems(&warnings);
                     store.flush().await?;
@@ -100,5 +90,35 @@ pub(crate) async fn run(command: ProfilesCommand) -> anyhow::Result<()> {
             print!("{}", profiles::export(store.as_ref(), &site, format).await?);
             Ok(())
         }
+    }
+}
+
+fn outbound_policy(args: StoreArgs) -> anyhow::Result<OutboundPolicy> {
+    Ok(OutboundPolicy {
+        allowed: config_of(args)?.outbound_allow,
+    })
+}
+
+async fn check(file: &Path, policy: &OutboundPolicy) -> anyhow::Result<()> {
+    match profiles::check_file(file, policy).await {
+        Ok((flow, warnings)) => {
+            print_problems(&warnings);
+            println!(
+                "ok: profile \"{}\" ({} steps, {} warning(s))",
+                flow.profile.name,
+                flow.profile.steps.len(),
+                warnings.len()
+            );
+            Ok(())
+        }
+        Err(profiles::FileError::Invalid { problems, .. }) => {
+            print_problems(&problems);
+            let errors = problems
+                .iter()
+                .filter(|problem| problem.severity == Severity::Error)
+                .count();
+            anyhow::bail!("{} is not valid: {errors} error(s)", file.display())
+        }
+        Err(err) => Err(err.into()),
     }
 }

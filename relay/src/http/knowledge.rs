@@ -5,13 +5,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::ApiCode;
+use porchlight_protocol::api::knowledge::{CrawlRequest, Upload, Uploaded};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::auth::{Admin, AdminWriting};
 use crate::error::{ApiError, ApiResult};
 use crate::knowledge;
 use crate::knowledge::crawl::{self, CrawlReport, Limits};
+use crate::outbound::{Outbound, Redirects};
 use crate::server::DEMO_SITE_KEY;
 use crate::state::AppState;
 use crate::store::SiteId;
@@ -47,22 +48,13 @@ pub(crate) async fn list(
     Ok(Json(state.store.kb_documents(site).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Upload {
-    /// The file name: its extension says the format; uploading the same name again
-    /// replaces the document.
-    name: String,
-    text: String,
-}
-
 /// `POST /api/admin/knowledge`: adds or replaces one document.
 pub(crate) async fn upload(
     State(state): State<AppState>,
     _: AdminWriting,
     Query(query): Query<SiteQuery>,
     Json(upload): Json<Upload>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Uploaded>> {
     let site = site_of(&state, &query).await?;
     let name = upload.name.trim();
     let Some(format) = DocFormat::from_path(std::path::Path::new(name)) else {
@@ -85,17 +77,7 @@ pub(crate) async fn upload(
     let chunks = document.chunks.len();
     let outcome = state.store.kb_put(site, document).await?;
     state.knowledge_changed.notify_one();
-    Ok(Json(json!({ "outcome": outcome, "chunks": chunks })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CrawlRequest {
-    url: String,
-    #[serde(default)]
-    max_pages: Option<usize>,
-    #[serde(default)]
-    max_depth: Option<usize>,
+    Ok(Json(Uploaded { outcome, chunks }))
 }
 
 /// `POST /api/admin/knowledge/crawl`: crawls a help site and answers with the report.
@@ -114,10 +96,8 @@ pub(crate) async fn crawl(
             .clamp(1, MAX_CONSOLE_PAGES),
         max_depth: request.max_depth.unwrap_or(defaults.max_depth).min(10),
     };
-    // Its own client: the relay's does not follow redirects, a crawl must.
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("porchlight/", env!("CARGO_PKG_VERSION")))
-        .build()
+    // Its own client: webhooks' does not follow redirects, a crawl must.
+    let http = Outbound::new(&state.outbound, Redirects::SameOrigin, crawl::PAGE_TIMEOUT)
         .map_err(|err| ApiError::internal(&err))?;
     let report = crawl::crawl(
         &http,

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             "/api/profiles/{id}",
             get(profiles::read).put(profiles::update),
         )
+        .layer(axum::middleware::map_response(pages::unframed_by_default))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

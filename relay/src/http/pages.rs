@@ -205,23 +205,64 @@ pub(crate) async fn widget_page(
 /// `GET /console/`: the agent console, never framed.
 pub(crate) async fn console_page(State(state): State<AppState>) -> Response {
     match index_html(&state.config.assets_dir.join("console/index.html")).await {
-        Ok(body) => html(body, "frame-ancestors 'none'"),
+        Ok(body) => never_framed(html(body, NO_FRAMING)),
         Err(response) => response,
     }
 }
 
+const NO_FRAMING: &str = "frame-ancestors 'none'";
+
+/// Also says so to browsers that predate `frame-ancestors`.
+fn never_framed(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+fn is_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/html")
+        })
+}
+
+/// Every HTML response carries a framing policy: a page that sets none (the demo
+/// pages, or any HTML a path spelling could reach) may not be framed at all.
+pub(crate) async fn unframed_by_default(mut response: Response) -> Response {
+    if is_html(response.headers())
+        && !response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(NO_FRAMING),
+        );
+        response = never_framed(response);
+    }
+    response
+}
+
 /// `GET /widget/*` and `/console/*`: the built files (hashed names, so cached long).
 pub(crate) async fn asset(State(state): State<AppState>, request: Request) -> Response {
-    // Pages are served only by their own routes, with their frame-ancestors policy;
-    // an encoded path (`%69ndex.html`) must not reach them through here.
+    // Pages are served only by their own routes, with their frame-ancestors policy:
+    // no spelling of a path (`//`, `/./`, `%69ndex.html`, a folder) reaches them here.
     let path = request.uri().path();
-    if path.contains('%') || path.ends_with(".html") {
+    if path.contains('%') || path.ends_with(".html") || path.ends_with('/') {
         return StatusCode::NOT_FOUND.into_response();
     }
     let mut files = ServeDir::new(&state.config.assets_dir)
+        .append_index_html_on_directories(false)
         .precompressed_br()
         .precompressed_gzip();
     match files.try_call(request).await {
+        Ok(response) if is_html(response.headers()) => StatusCode::NOT_FOUND.into_response(),
         Ok(mut response) => {
             if response.status().is_success() {
                 response.headers_mut().insert(

@@ -15,6 +15,7 @@ use crate::auth::{Admin, AdminWriting};
 use crate::error::{ApiError, ApiResult};
 use crate::flow::profile::RawStep;
 use crate::flow::{self, Format, Problem, Profile, Severity};
+use crate::profiles::webhook_problems;
 use crate::server::DEMO_SITE_KEY;
 use crate::state::AppState;
 use crate::store::{StoreError, StoredProfile};
@@ -120,6 +121,24 @@ pub(crate) fn check_text(text: &str, format: Format) -> (Option<Profile>, Checke
     }
 }
 
+/// [`check_text`], then where its webhooks point, as the relay would call them.
+async fn check_all(state: &AppState, body: &ProfileText) -> (Option<Profile>, Checked) {
+    let (profile, mut checked) = check_text(&body.text, format_of(body.format));
+    let Some(valid) = profile else {
+        return (None, checked);
+    };
+    let webhooks = webhook_problems(&valid, &state.outbound).await;
+    let refused = webhooks
+        .iter()
+        .any(|problem| problem.severity == Severity::Error);
+    checked.problems.extend(problem_lines(&webhooks));
+    if refused {
+        checked.ok = false;
+        return (None, checked);
+    }
+    (Some(valid), checked)
+}
+
 async fn document(
     state: &AppState,
     stored: StoredProfile,
@@ -187,8 +206,12 @@ pub(crate) async fn read(
 }
 
 /// `POST /api/profiles/check`: the problems and steps of a text, nothing stored.
-pub(crate) async fn check(_: Admin, Json(body): Json<ProfileText>) -> Json<Checked> {
-    Json(check_text(&body.text, format_of(body.format)).1)
+pub(crate) async fn check(
+    State(state): State<AppState>,
+    _: Admin,
+    Json(body): Json<ProfileText>,
+) -> Json<Checked> {
+    Json(check_all(&state, &body).await.1)
 }
 
 /// Why a save was refused: the text's problems (422, as a check shows them), or an
@@ -216,8 +239,8 @@ impl<E: Into<ApiError>> From<E> for Refused {
 }
 
 /// A valid profile from the text, or its problems.
-fn valid(body: &ProfileText) -> Result<Profile, Refused> {
-    let (profile, checked) = check_text(&body.text, format_of(body.format));
+async fn valid(state: &AppState, body: &ProfileText) -> Result<Profile, Refused> {
+    let (profile, checked) = check_all(state, body).await;
     profile.ok_or_else(|| Refused::Problems(Box::new(checked)))
 }
 
@@ -227,7 +250,7 @@ pub(crate) async fn create(
     _: AdminWriting,
     Json(body): Json<ProfileText>,
 ) -> Result<(StatusCode, Json<ProfileDoc>), Refused> {
-    let profile = valid(&body)?;
+    let profile = valid(&state, &body).await?;
     let key = body.site.unwrap_or_else(|| DEMO_SITE_KEY.into());
     let site = state
         .store
@@ -256,7 +279,7 @@ pub(crate) async fn update(
     Path(id): Path<i64>,
     Json(body): Json<ProfileText>,
 ) -> Result<Json<ProfileDoc>, Refused> {
-    let profile = valid(&body)?;
+    let profile = valid(&state, &body).await?;
     let stored = state
         .store
         .update_profile(id, &profile.name, profile.render(Format::Json))

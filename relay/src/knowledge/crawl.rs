@@ -7,12 +7,13 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::{document, html};
+use crate::outbound::{Outbound, Refused, error_chain};
 use crate::store::knowledge::{DocFormat, PutOutcome};
 use crate::store::{SiteId, Store, StoreError};
 
 /// The largest page read.
 const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
-const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
+pub const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How robots.txt addresses us.
 pub const USER_AGENT: &str = "porchlight";
 
@@ -38,19 +39,13 @@ pub enum CrawlError {
     BadUrl(String),
     #[error("cannot fetch {url}: {reason}")]
     Start { url: String, reason: String },
+    #[error("cannot crawl there: {0}")]
+    Refused(#[from] Refused),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CrawlReport {
-    pub pages: usize,
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Pages not stored, with why (robots.txt, not found, not text...).
-    pub skipped: Vec<String>,
-}
+pub use porchlight_protocol::api::knowledge::CrawlReport;
 
 /// The rules of robots.txt that apply to us: the `porchlight` group if there is one,
 /// else `*`. Longest matching rule wins; Allow wins a tie.
@@ -149,13 +144,14 @@ struct Fetched {
     body: String,
 }
 
-async fn fetch(http: &reqwest::Client, url: &Url) -> Result<Fetched, String> {
+async fn fetch(http: &Outbound, url: &Url) -> Result<Fetched, String> {
     let mut response = http
-        .get(url.clone())
+        .get(url)
+        .map_err(|refused| refused.to_string())?
         .timeout(PAGE_TIMEOUT)
         .send()
         .await
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| error_chain(&err))?;
     if !response.status().is_success() {
         return Err(format!("answered {}", response.status()));
     }
@@ -191,7 +187,7 @@ fn is_sitemap(url: &Url, content_type: &str) -> bool {
 }
 
 /// The site's robots.txt rules (none when it has no robots.txt).
-async fn robots_of(http: &reqwest::Client, start: &Url) -> Robots {
+async fn robots_of(http: &Outbound, start: &Url) -> Robots {
     let Ok(robots_url) = start.join("/robots.txt") else {
         return Robots::default();
     };
@@ -254,7 +250,7 @@ async fn store_page(
 /// Crawls from `start` (a page or a sitemap), storing each page as a document whose
 /// source is its URL. `progress(stored, seen)` is called after each page.
 pub async fn crawl(
-    http: &reqwest::Client,
+    http: &Outbound,
     store: &dyn Store,
     site: SiteId,
     start: &str,
@@ -265,6 +261,7 @@ pub async fn crawl(
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
         .ok_or_else(|| CrawlError::BadUrl(start.to_owned()))?;
+    http.check(&start_url).await?;
     let robots = robots_of(http, &start_url).await;
     let mut report = CrawlReport::default();
     let mut frontier = Frontier::new(start_url.clone());

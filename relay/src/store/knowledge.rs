@@ -64,23 +64,7 @@ pub struct NewDocument {
     pub chunks: Vec<Chunk>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PutOutcome {
-    Added,
-    Updated,
-    Unchanged,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DocumentInfo {
-    pub id: i64,
-    pub source: String,
-    pub title: String,
-    pub format: String,
-    pub chunks: i64,
-    pub updated_at: i64,
-}
+pub use porchlight_protocol::api::knowledge::{DocumentInfo, PutOutcome};
 
 /// A passage that matched, with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -42,6 +42,15 @@ pub(crate) async fn start_in(dir: tempfile::TempDir) -> TestRelay {
     start_configured(dir, |_| {}).await
 }
 
+/// Starts a relay whose webhooks and crawler may call 127.0.0.1, where tests run
+/// their stand-in servers (a config's `outbound_allow` would say so).
+pub(crate) async fn start_allowing_loopback() -> TestRelay {
+    start_configured(tempfile::tempdir().unwrap(), |config| {
+        config.outbound_allow = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await
+}
+
 /// Starts a relay with settings changed by `edit` (an AI provider, say).
 pub(crate) async fn start_configured(
     dir: tempfile::TempDir,

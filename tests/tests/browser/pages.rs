@@ -276,6 +276,8 @@ async fn the_ai_page_uploads_crawls_deletes_and_tests_the_provider() {
             chat_model: "stand-in".into(),
             ..porchlight_relay::ai::AiSettings::default()
         };
+        // The help site runs on loopback, which a crawl may reach only when allowed.
+        config.outbound_allow = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let site = help_site().await;
