@@ -32,6 +32,8 @@ pub struct Config {
     pub sockets: SocketTiming,
     /// Networks that webhooks and the crawler may reach although not public.
     pub outbound_allow: Vec<Network>,
+    /// Proxies in front of the relay whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Network>,
 }
 
 /// Socket keep-alive and give-up times.
@@ -73,6 +75,7 @@ impl Default for Config {
             ai: AiSettings::default(),
             sockets: SocketTiming::default(),
             outbound_allow: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct ConfigFile {
     pub ai: Option<AiSettings>,
     /// Private networks webhooks and the crawler may reach (`["10.0.0.0/8"]`).
     pub outbound_allow: Option<Vec<Network>>,
+    /// Proxies whose `X-Forwarded-For` is believed (`["127.0.0.1"]` behind nginx).
+    pub trusted_proxies: Option<Vec<Network>>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -166,6 +171,7 @@ impl Config {
             ai: file.ai.unwrap_or(defaults.ai),
             sockets: defaults.sockets,
             outbound_allow: file.outbound_allow.unwrap_or(defaults.outbound_allow),
+            trusted_proxies: file.trusted_proxies.unwrap_or(defaults.trusted_proxies),
         })
     }
 }

@@ -21,8 +21,11 @@
 //!   stored profiles as compiled flows).
 //! - [`outbound`]: requests to addresses others chose (webhooks, the crawler) reach
 //!   public addresses only.
+//! - [`throttle`]: how often one visitor, address or account may do a costly thing.
 //! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
 //!   [`config`]: settings from defaults, file, environment and flags.
+//! - [`attachments`]: the folder of chat files, where a file gets its name only once
+//!   its row is committed.
 //! - [`store`]: durable state behind a backend-neutral trait; `store/sqlite/` is the
 //!   embedded backend, one file per group of tables.
 //!
@@ -37,6 +40,7 @@
 //! ```
 
 pub mod ai;
+pub mod attachments;
 pub mod auth;
 pub mod chat;
 pub mod config;
@@ -51,4 +55,5 @@ pub mod reports;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod ws;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::ai::Ai;
+use crate::attachments::{AttachmentsDir, SweepError, Swept};
 use crate::auth::{hash_password, random_password};
 use crate::chat::ai;
 use crate::chat::queue;
@@ -23,6 +24,7 @@ use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::state::AppState;
 use crate::store::{Seed, SqliteStore, Store, now_ms};
+use crate::throttle::Throttles;
 
 /// The admin account made on first start; the password is shown once.
 #[derive(Debug, Clone)]
@@ -50,6 +52,8 @@ pub enum StartError {
     Http(String),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Attachments(#[from] SweepError),
 }
 
 pub struct Relay {
@@ -131,6 +135,16 @@ impl Relay {
             })
             .await?;
         check_profiles(store.as_ref()).await?;
+        let swept = AttachmentsDir::new(&config.data_dir)
+            .sweep(store.as_ref())
+            .await?;
+        if swept != Swept::default() {
+            tracing::info!(
+                finished = swept.finished,
+                removed = swept.removed,
+                "tidied the attachments folder"
+            );
+        }
         let recent_waits = recent_waits(store.as_ref()).await?;
         let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
         let outbound = Arc::new(OutboundPolicy {
@@ -149,6 +163,7 @@ impl Relay {
             webhooks: Outbound::new(&outbound, Redirects::None, WEBHOOK_TIMEOUT_CAP)
                 .map_err(|err| StartError::Http(err.to_string()))?,
             outbound,
+            throttles: Arc::new(Throttles::default()),
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             queue_changed: Arc::new(Notify::new()),
@@ -192,11 +207,15 @@ impl Relay {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        let serve =
-            axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(async move {
-                shutdown.await;
-                stop.cancel();
-            });
+        let serve = axum::serve(
+            listener,
+            http::router(state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.cancel();
+        });
         serve.await?;
         state.shutdown.cancel();
         state.tracker.close();

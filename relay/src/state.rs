@@ -14,6 +14,7 @@ use crate::hub::Hub;
 use crate::outbound::{Outbound, OutboundPolicy};
 use crate::profiles::Flows;
 use crate::store::Store;
+use crate::throttle::Throttles;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +33,8 @@ pub struct AppState {
     pub outbound: Arc<OutboundPolicy>,
     /// ...and the client for flow webhooks, held to it.
     pub webhooks: Outbound,
+    /// How often visitors may do costly things (send files, open chats).
+    pub throttles: Arc<Throttles>,
     /// Password checks allowed at once (each is an argon2 hash).
     pub login_permits: Arc<tokio::sync::Semaphore>,
     /// Queue times of recently joined chats, for `$WAITTIME`.

@@ -5,10 +5,9 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{PATIENCE, TestRelay, Ws, header, http, start};
+use common::{BOUNDARY, TestRelay, Ws, header, http, post_multipart, start, stored_files};
 use porchlight_relay::flow::{Format, Profile};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
@@ -20,42 +19,15 @@ async fn upload(
     name: &str,
     bytes: &[u8],
 ) -> (u16, Value) {
-    let boundary = "porchlight-test-boundary";
     let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"client_msg_id\"\r\n\r\nup-{name}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"client_msg_id\"\r\n\r\nup-{name}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n"
     )
     .into_bytes();
     body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let head = format!(
-        "POST /api/v1/conversations/{conversation}/attachments HTTP/1.1\r\nHost: {addr}\r\n\
-         Connection: close\r\n{}: {}\r\n\
-         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
-        auth.0,
-        auth.1,
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    // The relay may refuse before reading everything; what matters is its answer.
-    let _ = stream.write_all(&body).await;
-    let mut raw = Vec::new();
-    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap();
-    let json = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, body)| serde_json::from_str(body).ok())
-        .unwrap_or(Value::Null);
-    (status, json)
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    post_multipart(addr, conversation, auth, &body).await
 }
 
 /// A visitor with a waiting chat under the current profile: socket, token, chat id.
@@ -140,10 +112,7 @@ async fn a_visitor_sends_a_picture_the_agent_gets_it_and_it_is_served_safely() {
             .unwrap()
             .starts_with("sandbox")
     );
-    let stored = std::fs::read_dir(relay.state.config.data_dir.join("attachments"))
-        .unwrap()
-        .count();
-    assert_eq!(stored, 1, "the duplicate left no second file");
+    assert_eq!(stored_files(&relay), 1, "the duplicate left no second file");
 
     let (status, message) = upload(
         relay.addr,
@@ -210,13 +179,7 @@ async fn files_of_the_wrong_type_or_size_or_from_strangers_are_refused() {
     let agent_cookie = relay.agent_cookie("bo@example.com", "Bo").await;
     let (status, answer) = upload(relay.addr, chat, ("Cookie", &agent_cookie), "a.png", PNG).await;
     assert_eq!((status, answer["code"].as_str()), (403, Some("not_joined")));
-    assert_eq!(
-        std::fs::read_dir(relay.state.config.data_dir.join("attachments"))
-            .map(|files| files.count())
-            .unwrap_or(0),
-        0,
-        "nothing refused is kept"
-    );
+    assert_eq!(stored_files(&relay), 0, "nothing refused is kept");
     relay.stop().await;
 }
 

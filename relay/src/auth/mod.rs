@@ -1,11 +1,14 @@
 //! Who is calling: argon2 password hashes, random tokens stored hashed, the agent
 //! behind a session cookie, the console's own origin, and (in [`extract`]) the
-//! extractors that let a handler's signature say who may call it. Signed links from a
+//! extractors that let a handler's signature say who may call it, and (in
+//! [`client_ip`]) the address a request comes from. Signed links from a
 //! site's server are checked in [`ticket_link`].
 
+pub mod client_ip;
 pub mod extract;
 pub mod ticket_link;
 
+pub use client_ip::ClientIp;
 pub use extract::{Admin, AdminWriting, LoggedIn, LoggedInWriting};
 
 use argon2::Argon2;

@@ -6,7 +6,9 @@
 //! name in `DATA/attachments/` and posted as a message. `GET /files/{key}` serves it
 //! as a download (pictures inline), never as HTML or SVG.
 
+use std::net::IpAddr;
 use std::path::Path as FsPath;
+use std::time::Instant;
 
 use axum::Json;
 use axum::body::Body;
@@ -17,15 +19,14 @@ use porchlight_protocol::api::ApiCode;
 use porchlight_protocol::{AttachmentInfo, Author, ChatMessage, ConversationStatus};
 use tokio::io::AsyncWriteExt;
 
-use crate::auth::{current_agent, is_token, random_token, same_origin, token_hash};
+use crate::attachments::{AttachmentsDir, Incoming};
+use crate::auth::{ClientIp, current_agent, is_token, same_origin, token_hash};
 use crate::chat::events::{announce_conversation, announce_message};
 use crate::chat::files::{classify, clean_name};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{Appended, Conversation, NewMessage, Role, StoreError, StoredAttachment};
-
-/// The folder under the data directory that holds the files.
-pub(crate) const FOLDER: &str = "attachments";
+use crate::throttle::retry_in;
 
 /// Who is sending a file.
 enum Sender {
@@ -98,19 +99,24 @@ async fn sender(
     })
 }
 
-/// A file written to disk under its random key, with the name it was sent as.
+/// A file received under its random key (still a part file), with the name it was
+/// sent as.
 struct Received {
-    key: String,
+    file: Incoming,
     name: String,
     size: u64,
     client_msg_id: Option<String>,
 }
 
-/// Reads the multipart fields: one `file` (written to `folder` as it streams in) and
-/// an optional `client_msg_id`.
-async fn receive(mut multipart: Multipart, folder: &FsPath, limit: u64) -> ApiResult<Received> {
+/// Reads the multipart fields: one `file` (written as it streams in) and an optional
+/// `client_msg_id`. On any refusal the part file goes with the returned error.
+async fn receive(
+    mut multipart: Multipart,
+    attachments: &AttachmentsDir,
+    limit: u64,
+) -> ApiResult<Received> {
     let mut client_msg_id = None;
-    let mut stored: Option<(String, String, u64)> = None;
+    let mut stored: Option<(Incoming, String, u64)> = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -128,9 +134,12 @@ async fn receive(mut multipart: Multipart, folder: &FsPath, limit: u64) -> ApiRe
             },
             Some("file") if stored.is_none() => {
                 let name = clean_name(field.file_name().unwrap_or("file"));
-                let key = random_token();
-                let size = save(field, &folder.join(&key), limit).await?;
-                stored = Some((key, name, size));
+                let mut file = attachments
+                    .incoming()
+                    .await
+                    .map_err(|err| ApiError::internal(&err))?;
+                let size = save(field, &mut file, limit).await?;
+                stored = Some((file, name, size));
             }
             _ => {
                 return Err(bad_upload(
@@ -139,10 +148,10 @@ async fn receive(mut multipart: Multipart, folder: &FsPath, limit: u64) -> ApiRe
             }
         }
     }
-    let (key, name, size) =
+    let (file, name, size) =
         stored.ok_or_else(|| bad_upload("Send the file in a field named file."))?;
     Ok(Received {
-        key,
+        file,
         name,
         size,
         client_msg_id,
@@ -152,6 +161,7 @@ async fn receive(mut multipart: Multipart, folder: &FsPath, limit: u64) -> ApiRe
 /// `POST /api/v1/conversations/{id}/attachments`.
 pub(crate) async fn upload(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(id): Path<i64>,
     multipart: Multipart,
@@ -162,15 +172,18 @@ pub(crate) async fn upload(
         .await?
         .ok_or_else(no_such_chat)?;
     let sender = sender(&state, &headers, &conversation).await?;
-    let folder = state.config.data_dir.join(FOLDER);
-    tokio::fs::create_dir_all(&folder)
-        .await
-        .map_err(|err| ApiError::internal(&err))?;
-    let received = receive(multipart, &folder, state.config.max_upload_bytes).await?;
-    let path = folder.join(&received.key);
-    let posted = post(&state, id, sender, &received, &path).await;
-    if !matches!(&posted, Ok(appended) if !appended.duplicate) {
-        let _ = tokio::fs::remove_file(&path).await;
+    if let Sender::Visitor { id: visitor } = sender {
+        within_limits(&state, visitor, ip)?;
+    }
+    let attachments = AttachmentsDir::new(&state.config.data_dir);
+    let received = receive(multipart, &attachments, state.config.max_upload_bytes).await?;
+    let posted = post(&state, id, sender, &received).await;
+    if let Ok(appended) = &posted
+        && !appended.duplicate
+        && let Err(err) = received.file.keep().await
+    {
+        // The row is in; the part file stays for the next start to finish.
+        tracing::error!(error = %err, "cannot name a stored upload");
     }
     let appended = posted?;
     if !appended.duplicate {
@@ -182,15 +195,33 @@ pub(crate) async fn upload(
     Ok((StatusCode::CREATED, Json(appended.message)))
 }
 
+/// A visitor's files are counted per visitor and per address before any is read.
+fn within_limits(state: &AppState, visitor: i64, ip: IpAddr) -> ApiResult<()> {
+    let now = Instant::now();
+    let throttles = &state.throttles;
+    throttles
+        .uploads_per_visitor
+        .take(&visitor, now)
+        .and_then(|()| throttles.uploads_per_ip.take(&ip, now))
+        .map_err(|wait| {
+            ApiError::new(
+                ApiCode::RateLimited,
+                format!(
+                    "That is a lot of files at once; send more {}.",
+                    retry_in(wait)
+                ),
+            )
+        })
+}
+
 /// Checks the stored file's type and posts it into the chat as a message.
 async fn post(
     state: &AppState,
     id: i64,
     sender: Sender,
     received: &Received,
-    path: &FsPath,
 ) -> ApiResult<Appended> {
-    let head = head_of(path)
+    let head = head_of(received.file.part_path())
         .await
         .ok_or_else(|| ApiError::internal(&"cannot read a stored upload"))?;
     let content_type = classify(&received.name, &head)
@@ -199,7 +230,7 @@ async fn post(
         name: received.name.clone(),
         content_type: content_type.to_owned(),
         size: received.size,
-        url: format!("/files/{}", received.key),
+        url: format!("/files/{}", received.file.key()),
     };
     let (author, author_id, author_name) = match sender {
         Sender::Visitor { id } => (Author::Visitor, Some(id), None),
@@ -218,7 +249,7 @@ async fn post(
     };
     let file = StoredAttachment {
         conversation_id: id,
-        storage_key: received.key.clone(),
+        storage_key: received.file.key().to_owned(),
         name: received.name.clone(),
         content_type: content_type.to_owned(),
         size: received.size,
@@ -248,41 +279,35 @@ fn too_large(limit: u64) -> ApiError {
     )
 }
 
-/// Streams the field to `path`; refuses (and removes) a file over `limit` bytes.
+/// Streams the field into `file`; refuses a file over `limit` bytes (the part file
+/// goes when `file` is dropped).
 async fn save(
     mut field: axum::extract::multipart::Field<'_>,
-    path: &FsPath,
+    file: &mut Incoming,
     limit: u64,
 ) -> ApiResult<u64> {
-    let mut file = tokio::fs::File::create(path)
+    let mut size: u64 = 0;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|err| multipart_error(&err, limit))?
+    {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(too_large(limit));
+        }
+        let Some(writer) = file.file() else {
+            return Err(ApiError::internal(&"the upload was closed early"));
+        };
+        writer
+            .write_all(&chunk)
+            .await
+            .map_err(|err| ApiError::internal(&err))?;
+    }
+    file.written()
         .await
         .map_err(|err| ApiError::internal(&err))?;
-    let mut size: u64 = 0;
-    let outcome = loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                size += chunk.len() as u64;
-                if size > limit {
-                    break Err(too_large(limit));
-                }
-                if let Err(err) = file.write_all(&chunk).await {
-                    break Err(ApiError::internal(&err));
-                }
-            }
-            Ok(None) => {
-                break file
-                    .flush()
-                    .await
-                    .map(|()| size)
-                    .map_err(|err| ApiError::internal(&err));
-            }
-            Err(err) => break Err(multipart_error(&err, limit)),
-        }
-    };
-    if outcome.is_err() {
-        let _ = tokio::fs::remove_file(path).await;
-    }
-    outcome
+    Ok(size)
 }
 
 async fn head_of(path: &FsPath) -> Option<Vec<u8>> {
@@ -302,7 +327,7 @@ pub(crate) async fn download(State(state): State<AppState>, Path(key): Path<Stri
     let Ok(Some(file)) = state.store.attachment(&key).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let path = state.config.data_dir.join(FOLDER).join(&file.storage_key);
+    let path = AttachmentsDir::new(&state.config.data_dir).path(&file.storage_key);
     let Ok(bytes) = tokio::fs::read(&path).await else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -350,3 +350,56 @@ impl TestRelay {
         self.save_profile(&profile.name, json, use_it).await
     }
 }
+
+/// The boundary [`post_multipart`] bodies are written with.
+pub(crate) const BOUNDARY: &str = "porchlight-test-boundary";
+
+/// Posts a multipart body (written with [`BOUNDARY`]) to a chat's attachments, with
+/// one auth header; returns the status and the JSON answer. The body is sent even
+/// if the relay answers early: what matters is its answer.
+pub(crate) async fn post_multipart(
+    addr: SocketAddr,
+    conversation: i64,
+    auth: (&str, &str),
+    body: &[u8],
+) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let head = format!(
+        "POST /api/v1/conversations/{conversation}/attachments HTTP/1.1\r\nHost: {addr}\r\n\
+         Connection: close\r\n{}: {}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        auth.0,
+        auth.1,
+        body.len()
+    );
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap();
+    let json = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// Files in the attachments folder, stored or still arriving.
+pub(crate) fn stored_files(relay: &TestRelay) -> usize {
+    let root = relay.state.config.data_dir.join("attachments");
+    [root.clone(), root.join("incoming")]
+        .iter()
+        .filter_map(|folder| std::fs::read_dir(folder).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .count()
+}
