@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::ai::AiSettings;
 use crate::outbound::Network;
 use crate::store::Durability;
+use crate::throttle::Limits;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -34,6 +35,11 @@ pub struct Config {
     pub outbound_allow: Vec<Network>,
     /// Proxies in front of the relay whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<Network>,
+    /// Where browsers reach the relay (`https://chat.example.com`): with https, the
+    /// session cookie is `Secure`.
+    pub public_url: Option<String>,
+    /// How many new chats and files one visitor or address may send.
+    pub limits: Limits,
 }
 
 /// Socket keep-alive and give-up times.
@@ -76,6 +82,8 @@ impl Default for Config {
             sockets: SocketTiming::default(),
             outbound_allow: Vec::new(),
             trusted_proxies: Vec::new(),
+            public_url: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -96,6 +104,10 @@ pub struct ConfigFile {
     pub outbound_allow: Option<Vec<Network>>,
     /// Proxies whose `X-Forwarded-For` is believed (`["127.0.0.1"]` behind nginx).
     pub trusted_proxies: Option<Vec<Network>>,
+    /// Where browsers reach the relay (`https://chat.example.com`).
+    pub public_url: Option<String>,
+    /// `[limits]`: new chats and files per visitor and address.
+    pub limits: Option<Limits>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -131,6 +143,14 @@ impl ConfigFile {
             path: path.display().to_string(),
             message: err.to_string(),
         })?;
+        if let Some(url) = &file.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: format!("public_url \"{url}\" must start with https:// or http://"),
+            });
+        }
         let problems = file
             .ai
             .as_ref()
@@ -172,6 +192,8 @@ impl Config {
             sockets: defaults.sockets,
             outbound_allow: file.outbound_allow.unwrap_or(defaults.outbound_allow),
             trusted_proxies: file.trusted_proxies.unwrap_or(defaults.trusted_proxies),
+            public_url: file.public_url.or(defaults.public_url),
+            limits: file.limits.unwrap_or(defaults.limits),
         })
     }
 }

@@ -147,6 +147,7 @@ impl Relay {
         }
         let recent_waits = recent_waits(store.as_ref()).await?;
         let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
+        let throttles = Arc::new(Throttles::new(config.limits));
         let outbound = Arc::new(OutboundPolicy {
             allowed: config.outbound_allow.clone(),
         });
@@ -163,7 +164,7 @@ impl Relay {
             webhooks: Outbound::new(&outbound, Redirects::None, WEBHOOK_TIMEOUT_CAP)
                 .map_err(|err| StartError::Http(err.to_string()))?,
             outbound,
-            throttles: Arc::new(Throttles::default()),
+            throttles,
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             queue_changed: Arc::new(Notify::new()),

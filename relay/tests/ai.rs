@@ -628,6 +628,38 @@ async fn an_empty_model_answer_still_gets_the_visitor_a_reply() {
 }
 
 #[tokio::test]
+async fn a_site_past_its_daily_model_calls_hands_over_without_calling_the_model() {
+    let (stand_in, addr) = serve_stand_in(vec![Script::Text(vec![
+        "[[90]] Refunds take 5 to 10 working days [1].",
+    ])])
+    .await;
+    let relay = relay_with(
+        AiSettings {
+            daily_model_calls: 1,
+            ..openai(addr)
+        },
+        "escalation = \"off\"",
+    )
+    .await;
+    let (mut ws, _) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    assert_eq!(
+        answer(&mut ws).await["body"],
+        "Refunds take 5 to 10 working days [1]."
+    );
+    // Another visitor, the same site: the day's one call is spent.
+    let (mut other, _) = visitor(&relay).await;
+    ask(&mut other, "q1", "How long do refunds take?").await;
+    assert_eq!(
+        answer(&mut other).await["body"],
+        "I've answered all I can for today, so I'm bringing in a person from the team."
+    );
+    other.next_status("queued").await;
+    assert_eq!(stand_in.requests("/chat/completions").len(), 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn a_provider_that_is_down_gets_a_clear_message_and_a_person_is_offered() {
     let (stand_in, addr) = serve_stand_in(vec![Script::Fail(500); 4]).await;
     let relay = relay_with(openai(addr), "").await;

@@ -8,7 +8,7 @@ pub mod client_ip;
 pub mod extract;
 pub mod ticket_link;
 
-pub use client_ip::ClientIp;
+pub use client_ip::{ClientIp, Https};
 pub use extract::{Admin, AdminWriting, LoggedIn, LoggedInWriting};
 
 use argon2::Argon2;

@@ -2,6 +2,8 @@
 //! SameSite=Strict session cookie; `POST /api/logout` ends the session; `GET /api/me`
 //! says who is logged in.
 
+use std::time::Instant;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,11 +12,13 @@ use porchlight_protocol::api::ApiCode;
 use porchlight_protocol::api::session::{Login, Me};
 
 use crate::auth::{
-    LoggedIn, SESSION_COOKIE, random_token, same_origin, session_token, token_hash, verify_password,
+    ClientIp, Https, LoggedIn, SESSION_COOKIE, current_agent, random_token, same_origin,
+    session_token, token_hash, verify_password,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{Agent, now_ms};
+use crate::throttle::retry_in;
 
 const SESSION_DAYS: i64 = 14;
 
@@ -30,6 +34,8 @@ fn me(agent: &Agent) -> Json<Me> {
 /// `POST /api/login` with `{"email", "password"}`: sets the session cookie.
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Https(https): Https,
     headers: HeaderMap,
     Json(request): Json<Login>,
 ) -> ApiResult<Response> {
@@ -37,6 +43,21 @@ pub(crate) async fn login(
         return Err(ApiError::new(
             ApiCode::BadOrigin,
             "Log in from the relay's own console.",
+        ));
+    }
+    let account = request.email.trim().to_ascii_lowercase();
+    // While an account or an address must wait, no password is tried at all: the
+    // right one does not work either, so waiting is the only way on.
+    let throttles = &state.throttles;
+    let now = Instant::now();
+    let waits = [
+        throttles.logins_per_account.check(&account, now),
+        throttles.logins_per_ip.check(&ip, now),
+    ];
+    if let Some(wait) = waits.iter().filter_map(|wait| wait.err()).max() {
+        return Err(ApiError::new(
+            ApiCode::RateLimited,
+            format!("Too many wrong passwords; try again {}.", retry_in(wait)),
         ));
     }
     // Each attempt costs an argon2 hash: a bounded number run at once, and a flood is
@@ -47,23 +68,20 @@ pub(crate) async fn login(
             "Too many login attempts at once; try again in a moment.",
         ));
     };
-    let agent = state.store.agent_by_email(request.email.trim()).await?;
-    // Verify against a real hash even for unknown emails, so timing does not tell
-    // which emails exist.
-    let hash = agent
-        .as_ref()
-        .map(|agent| agent.password_hash.clone())
-        .unwrap_or_else(|| state.dummy_hash.to_string());
-    let password = request.password;
-    let valid = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
-    let Some(agent) = agent.filter(|_| valid) else {
+    let Some(agent) = checked(&state, &account, request.password).await? else {
+        // The wait runs from the answer, not from the start of the (slow) check.
+        let now = Instant::now();
+        let (failures, wait) = throttles.logins_per_account.failed(&account, now);
+        let (from_ip, ip_wait) = throttles.logins_per_ip.failed(&ip, now);
+        if !wait.is_zero() || !ip_wait.is_zero() {
+            tracing::warn!(%account, %ip, failures, from_ip, "wrong passwords: logins slowed down");
+        }
         return Err(ApiError::new(
             ApiCode::BadCredentials,
             "The email or password is wrong.",
         ));
     };
+    throttles.logins_per_account.succeeded(&account);
     let token = random_token();
     let expires = now_ms() + SESSION_DAYS * 24 * 3600 * 1000;
     state
@@ -71,8 +89,9 @@ pub(crate) async fn login(
         .create_session(agent.id, token_hash(&token), expires)
         .await?;
     tracing::info!(agent = agent.id, "agent logged in");
+    let secure = if https { "; Secure" } else { "" };
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_DAYS * 24 * 3600
     );
     let mut response = me(&agent).into_response();
@@ -82,12 +101,33 @@ pub(crate) async fn login(
     Ok(response)
 }
 
+/// The agent whose email and password these are.
+async fn checked(state: &AppState, email: &str, password: String) -> ApiResult<Option<Agent>> {
+    let agent = state.store.agent_by_email(email).await?;
+    // Verify against a real hash even for unknown emails, so timing does not tell
+    // which emails exist.
+    let hash = agent
+        .as_ref()
+        .map(|agent| agent.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_hash.to_string());
+    let valid = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .unwrap_or(false);
+    Ok(agent.filter(|_| valid))
+}
+
 /// `POST /api/logout`: ends the session and clears the cookie.
 pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_token(&headers)
-        && let Err(err) = state.store.delete_session(&token_hash(token)).await
-    {
-        tracing::error!(error = %err, "cannot delete a session");
+    if let Some(token) = session_token(&headers) {
+        let agent = current_agent(&state, &headers).await;
+        if let Err(err) = state.store.delete_session(&token_hash(token)).await {
+            tracing::error!(error = %err, "cannot delete a session");
+        }
+        // The agent's open consoles close at once; those of other sessions reconnect
+        // on their own cookie, this one's cannot.
+        if let Some(agent) = agent {
+            state.hub.drop_agent(agent.id);
+        }
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(

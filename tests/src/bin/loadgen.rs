@@ -100,6 +100,13 @@ struct RunningRelay {
 
 async fn start_relay(args: &Args) -> anyhow::Result<RunningRelay> {
     let data = std::env::temp_dir().join(format!("porchlight-loadgen-{}", std::process::id()));
+    // Every visitor comes from this one address: the per-address limits are off.
+    std::fs::create_dir_all(&data)?;
+    let config = data.join("loadgen.toml");
+    std::fs::write(
+        &config,
+        "[limits]\nchats_per_address = 0\nfiles_per_visitor = 0\nfiles_per_address = 0\n",
+    )?;
     let mut child = tokio::process::Command::new(&args.relay_bin)
         .args([
             "serve",
@@ -107,8 +114,10 @@ async fn start_relay(args: &Args) -> anyhow::Result<RunningRelay> {
             "127.0.0.1:0",
             "--durability",
             &args.durability,
-            "--data",
+            "--config",
         ])
+        .arg(&config)
+        .arg("--data")
         .arg(&data)
         .env("PORCHLIGHT_LOG", "warn")
         .stdout(Stdio::piped())

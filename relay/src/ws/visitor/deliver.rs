@@ -2,10 +2,11 @@
 //! chat, or the start of a new chat), acknowledged after COMMIT; and ending the chat.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use porchlight_protocol::{
-    Ack, Author, ChatMessage, ConversationId, ConversationStatus, ErrorCode, VisitorEvent, to_text,
-    validate_outgoing,
+    Ack, Author, ChatMessage, ConversationId, ConversationStatus, ErrorCode, ProtocolError,
+    VisitorEvent, to_text, validate_outgoing,
 };
 
 use super::{VisitorSession, error};
@@ -14,10 +15,33 @@ use crate::chat::events::{self, announce_conversation, announce_message};
 use crate::chat::{queue, ringing, timers};
 use crate::flow::Flow;
 use crate::store::{Conversation, NewConversation, NewMessage, StoreError};
+use crate::throttle::retry_in;
 use crate::ws::socket::Outcome;
 use crate::ws::store_failure;
 
+/// Why a visitor's message was not stored.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    Store(StoreError),
+    /// The visitor's address has started its share of chats; try again after this.
+    TooManyChats(Duration),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
 impl VisitorSession {
+    /// Whether a new chat may start from this socket's address now (`Err`: the wait).
+    pub(super) fn may_start_chat(&self) -> Result<(), Duration> {
+        self.state
+            .throttles
+            .chats_per_ip
+            .check(&self.ip, Instant::now())
+    }
+
     pub(super) async fn open_conversation(
         &mut self,
         status: ConversationStatus,
@@ -46,6 +70,12 @@ impl VisitorSession {
         }
         self.state.hub.follow(self.conn, conversation.id);
         if started {
+            // Counted once started (checked before, by `may_start_chat`).
+            let _ = self
+                .state
+                .throttles
+                .chats_per_ip
+                .take(&self.ip, Instant::now());
             tracing::info!(
                 conversation = conversation.id,
                 status = status.as_str(),
@@ -70,8 +100,19 @@ impl VisitorSession {
         if let Some(id) = self.conversation {
             timers::confirm(&self.state, id, &body).await;
         }
-        let failure =
-            |err: &StoreError| Outcome::reply(to_text(&VisitorEvent::Error(store_failure(err))));
+        let failure = |refusal: &Refusal| {
+            let error = match refusal {
+                Refusal::Store(err) => store_failure(err),
+                Refusal::TooManyChats(wait) => ProtocolError::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "Many chats have started from your network; try again {}.",
+                        retry_in(*wait)
+                    ),
+                ),
+            };
+            Outcome::reply(to_text(&VisitorEvent::Error(error)))
+        };
         match self.deliver(&client_msg_id, &body).await {
             Ok(Some(message)) => Outcome::reply(to_text(&VisitorEvent::Ack(Ack {
                 conversation_id: message.conversation_id,
@@ -91,25 +132,26 @@ impl VisitorSession {
         &mut self,
         client_msg_id: &str,
         body: &str,
-    ) -> Result<Option<ChatMessage>, StoreError> {
+    ) -> Result<Option<ChatMessage>, Refusal> {
         let mut last = StoreError::Conflict;
         for _ in 0..3 {
-            let attempt = self.deliver_once(client_msg_id, body).await;
-            match attempt {
-                Err(StoreError::Conflict | StoreError::ConversationEnded) => {
-                    last = attempt.err().unwrap_or(StoreError::Conflict);
+            match self.deliver_once(client_msg_id, body).await {
+                Err(Refusal::Store(
+                    err @ (StoreError::Conflict | StoreError::ConversationEnded),
+                )) => {
+                    last = err;
                 }
                 other => return other,
             }
         }
-        Err(last)
+        Err(Refusal::Store(last))
     }
 
     async fn deliver_once(
         &mut self,
         client_msg_id: &str,
         body: &str,
-    ) -> Result<Option<ChatMessage>, StoreError> {
+    ) -> Result<Option<ChatMessage>, Refusal> {
         let Some(id) = self.conversation else {
             return self.start_with(client_msg_id, body).await;
         };
@@ -141,9 +183,9 @@ impl VisitorSession {
         match self.append(id, client_msg_id, body).await {
             Err(StoreError::ConversationEnded) => {
                 self.conversation = None;
-                Err(StoreError::ConversationEnded)
+                Err(StoreError::ConversationEnded.into())
             }
-            other => other.map(Some),
+            other => Ok(other.map(Some)?),
         }
     }
 
@@ -195,23 +237,24 @@ impl VisitorSession {
         &mut self,
         client_msg_id: &str,
         body: &str,
-    ) -> Result<Option<ChatMessage>, StoreError> {
+    ) -> Result<Option<ChatMessage>, Refusal> {
+        self.may_start_chat().map_err(Refusal::TooManyChats)?;
         let Some((flow, step)) = self.flow.clone().zip(self.start_step.clone()) else {
             let (conversation, started) =
                 self.open_conversation(ConversationStatus::Queued).await?;
             if !started && conversation.status == ConversationStatus::Bot {
                 self.maybe_bot = true;
-                return Err(StoreError::Conflict);
+                return Err(StoreError::Conflict.into());
             }
-            return self
+            return Ok(self
                 .append(conversation.id, client_msg_id, body)
                 .await
-                .map(Some);
+                .map(Some)?);
         };
         let (conversation, started) = self.open_conversation(ConversationStatus::Bot).await?;
         self.maybe_bot = true;
         if !started {
-            return Err(StoreError::Conflict);
+            return Err(StoreError::Conflict.into());
         }
         let first = Some((client_msg_id.to_owned(), body.to_owned()));
         let result = bot::run_turn(

@@ -276,7 +276,10 @@ impl VisitorSession {
             .as_ref()
             .filter(|conversation| conversation.status != ConversationStatus::Ended);
         let (conversation, flow, step) = match open {
+            // Past its address's share of new chats, the bot does not greet: the
+            // visitor's first message hears why.
             None if !resuming_ended
+                && self.may_start_chat().is_ok()
                 && bot::engages(&self.state, &flow, &step, self.ticket.is_some()).await =>
             {
                 let (conversation, started) =

@@ -4,6 +4,7 @@
 mod deliver;
 mod hello;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -18,7 +19,7 @@ use porchlight_protocol::{
 use self::hello::Hello;
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{limited, store_failure};
-use crate::auth::{current_agent, same_origin};
+use crate::auth::{ClientIp, current_agent, same_origin};
 use crate::flow::Flow;
 use crate::hub::{ConnId, ConnKind};
 use crate::state::AppState;
@@ -31,6 +32,7 @@ const MAX_PAGE_FIELD: usize = 2048;
 /// browser socket from anywhere else is refused.
 pub async fn upgrade(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -50,11 +52,18 @@ pub async fn upgrade(
         .and_then(|value| value.to_str().ok())
         .map(|value| clip(value.to_owned()));
     let tracker = state.tracker.clone();
-    limited(ws)
-        .on_upgrade(move |socket| tracker.track_future(run(socket, state, may_preview, user_agent)))
+    limited(ws).on_upgrade(move |socket| {
+        tracker.track_future(run(socket, state, may_preview, user_agent, ip))
+    })
 }
 
-async fn run(socket: WebSocket, state: AppState, may_preview: bool, user_agent: Option<String>) {
+async fn run(
+    socket: WebSocket,
+    state: AppState,
+    may_preview: bool,
+    user_agent: Option<String>,
+    ip: IpAddr,
+) {
     let (conn, mut inbox) = state.hub.connect(ConnKind::Visitor);
     let shutdown = state.shutdown.clone();
     let mut session = VisitorSession {
@@ -70,6 +79,7 @@ async fn run(socket: WebSocket, state: AppState, may_preview: bool, user_agent: 
         user_agent,
         ticket: None,
         may_preview,
+        ip,
     };
     drive(
         socket,
@@ -103,6 +113,8 @@ struct VisitorSession {
     ticket: Option<i64>,
     /// The socket belongs to a logged-in admin, who may preview any profile.
     may_preview: bool,
+    /// Where the socket comes from: new chats are counted per address.
+    ip: IpAddr,
 }
 
 pub(super) fn error(code: ErrorCode, message: &str) -> String {
