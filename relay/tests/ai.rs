@@ -98,8 +98,12 @@ async fn stand_in_handler(State(stand_in): State<StandIn>, request: Request) -> 
         .pop_front()
         .unwrap_or(Script::Text(vec!["[[90]] OK"]));
     if body["stream"] != true && !matches!(script, Script::Fail(_)) {
+        let content = match script {
+            Script::Text(pieces) => pieces.concat(),
+            _ => "OK".to_owned(),
+        };
         return axum::Json(
-            json!({"choices": [{"message": {"role": "assistant", "content": "OK"}}]}),
+            json!({"choices": [{"message": {"role": "assistant", "content": content}}]}),
         )
         .into_response();
     }
@@ -444,8 +448,8 @@ async fn openai_requests_are_shaped_right_and_answers_stream_with_citations() {
         }
     }
     assert_eq!(
-        streamed,
-        "Refunds take 5 to 10 working days [1]. <b>Thanks</b>"
+        streamed, "Refunds take 5 to 10 working days [1]. Thanks",
+        "the stream is sanitized as it goes"
     );
     assert!(
         !streamed.contains("[[90]]"),
@@ -656,6 +660,74 @@ async fn a_site_past_its_daily_model_calls_hands_over_without_calling_the_model(
     );
     other.next_status("queued").await;
     assert_eq!(stand_in.requests("/chat/completions").len(), 1);
+    relay.stop().await;
+}
+
+/// Whether a text shows a tag or a link that is not http(s).
+fn unsafe_text(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("script:")
+        || text.as_bytes().windows(2).any(|pair| {
+            pair[0] == b'<' && (pair[1].is_ascii_alphabetic() || b"/!?".contains(&pair[1]))
+        })
+}
+
+#[tokio::test]
+async fn model_output_is_sanitized_as_it_streams_when_stored_and_in_the_helpers() {
+    let attack = Script::Text(vec![
+        "[[90]] Refunds <scr",
+        "ipt>alert(1)</scr",
+        "ipt> take [x](java",
+        "script:alert(1)) <",
+        "<b>img src=x onerror=alert(1)>",
+    ]);
+    let helper = Script::Text(vec![
+        "<img src=x onerror=alert(1)>Try [this](javascript:alert(1))",
+    ]);
+    let (_stand_in, addr) =
+        serve_stand_in(vec![attack, helper.clone(), helper.clone(), helper]).await;
+    let relay = relay_with(openai(addr), "").await;
+    let (mut ws, id) = visitor(&relay).await;
+    ask(&mut ws, "q1", "How long do refunds take?").await;
+    let mut streamed = String::new();
+    let stored = loop {
+        let frame = ws.next_json().await;
+        match frame["type"].as_str().unwrap() {
+            "stream" => streamed.push_str(frame["text"].as_str().unwrap()),
+            "message" if frame["author"] == "bot" => {
+                break frame["body"].as_str().unwrap().to_owned();
+            }
+            _ => {}
+        }
+    };
+    assert!(!unsafe_text(&streamed), "streamed: {streamed}");
+    assert!(!unsafe_text(&stored), "stored: {stored}");
+    assert_eq!(
+        stored,
+        "Refunds alert(1) take [x]  < img src=x onerror=alert(1)>"
+    );
+    for helper in ["suggest", "summary"] {
+        let (status, answer) = call(
+            &relay,
+            "POST",
+            &format!("/api/conversations/{id}/ai/{helper}"),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (status, answer["text"].as_str()),
+            (200, Some("Try [this]")),
+            "{helper}"
+        );
+    }
+    let (_, translated) = call(
+        &relay,
+        "POST",
+        &format!("/api/conversations/{id}/ai/translate"),
+        json!({"text": "Hallo", "language": "en"}),
+    )
+    .await;
+    assert_eq!(translated["text"], "Try [this]");
     relay.stop().await;
 }
 

@@ -4,6 +4,7 @@
 pub mod prompt;
 pub mod provider;
 pub mod reply;
+pub mod sanitize;
 pub mod settings;
 
 use std::collections::HashMap;

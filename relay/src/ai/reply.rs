@@ -228,49 +228,6 @@ impl ConfidenceGate {
     }
 }
 
-/// Model output made safe to show: tags removed, links kept only when http(s), and
-/// stray confidence markers dropped. The widget shows it as text either way.
-pub fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let is_tag = after
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
-        match after.find('>') {
-            Some(close) if is_tag => rest = &after[close + 1..],
-            _ => {
-                out.push('<');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    let unsafe_link = regex_lite::Regex::new(r"\[([^\]]*)\]\(([^()\s]*(?:\([^()]*\)[^()\s]*)*)\)")
-        .map(|pattern| {
-            pattern
-                .replace_all(&out, |captures: &regex_lite::Captures<'_>| {
-                    let target = captures[2].to_ascii_lowercase();
-                    if target.starts_with("https://") || target.starts_with("http://") {
-                        captures[0].to_owned()
-                    } else {
-                        captures[1].to_owned()
-                    }
-                })
-                .into_owned()
-        });
-    let out = unsafe_link.unwrap_or(out);
-    let markers = regex_lite::Regex::new(r"\[\[\s*\d{1,3}\s*%?\s*\]\]");
-    markers
-        .map(|pattern| pattern.replace_all(&out, "").into_owned())
-        .unwrap_or(out)
-        .trim()
-        .to_owned()
-}
-
 /// The passage numbers an answer cites as `[n]` (1-based, in range).
 pub fn cited(text: &str, passages: usize) -> Vec<usize> {
     let mut found = Vec::new();
@@ -402,12 +359,6 @@ mod tests {
 
     #[test]
     fn model_output_loses_tags_unsafe_links_and_markers() {
-        assert_eq!(
-            sanitize(
-                "<script>alert(1)</script>See [docs](https://x.test/a) or [this](javascript:alert(1)) [[90]] <b>now</b> 2 < 3"
-            ),
-            "alert(1)See [docs](https://x.test/a) or this  now 2 < 3"
-        );
         assert_eq!(
             cited("As [2] and [1] say, not [9] or [x]; [2] again", 3),
             [2, 1]

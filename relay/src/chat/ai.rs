@@ -14,6 +14,7 @@ use super::bot::{self, Trigger};
 use super::events::announce_message;
 use crate::ai::prompt::{self, ContextSection};
 use crate::ai::reply::{self, ConfidenceGate};
+use crate::ai::sanitize::{Sanitizer, sanitize};
 use crate::ai::{AgentConfig, AiError, Piece, Provider, Signal};
 use crate::chat::context::describe_browser;
 use crate::flow::{Flow, FlowState};
@@ -224,6 +225,32 @@ fn stream_frame(id: ConversationId, number: u32, text: String, done: bool) -> Ar
     .into()
 }
 
+/// Does what the model's tool calls ask; `true` when one asks to hand over.
+async fn follow_tools(
+    state: &AppState,
+    flow: &Arc<Flow>,
+    config: &AgentConfig,
+    id: ConversationId,
+    calls: Vec<(String, String)>,
+) -> Result<bool, StoreError> {
+    let mut hand_over = false;
+    for (name, arguments) in calls {
+        match name.as_str() {
+            "escalate" => hand_over |= reply::hands_over(config, Signal::Tool, 0),
+            "create_ticket" => {
+                let subject = serde_json::from_str::<Value>(&arguments)
+                    .ok()
+                    .and_then(|arguments| arguments["subject"].as_str().map(str::to_owned))
+                    .filter(|subject| !subject.trim().is_empty())
+                    .unwrap_or_else(|| "Request from the chat".into());
+                open_ticket(state, flow, id, subject.chars().take(200).collect()).await?;
+            }
+            other => tracing::warn!(tool = other, "the model called an unknown tool"),
+        }
+    }
+    Ok(hand_over)
+}
+
 async fn model_answer(
     state: &AppState,
     flow: &Arc<Flow>,
@@ -252,6 +279,8 @@ async fn model_answer(
     };
     let mut pieces = std::pin::pin!(pieces);
     let mut gate = ConfidenceGate::default();
+    // What streams is sanitized as it goes; what is stored, once whole.
+    let mut shown = Sanitizer::default();
     let mut text = String::new();
     let mut calls: Vec<(String, String)> = Vec::new();
     // Decided at the first shown text: a low-confidence answer that hands over is
@@ -272,7 +301,10 @@ async fn model_answer(
                 }
                 if withheld != Some(true) && !visible.is_empty() {
                     text.push_str(&visible);
-                    publish(visible, false);
+                    let safe = shown.feed(&visible);
+                    if !safe.is_empty() {
+                        publish(safe, false);
+                    }
                 }
             }
             Ok(Piece::ToolCall { name, arguments }) => calls.push((name, arguments)),
@@ -285,6 +317,10 @@ async fn model_answer(
     let rest = gate.finish();
     if withheld != Some(true) {
         text.push_str(&rest);
+        let safe = shown.feed(&rest) + &shown.finish();
+        if !safe.is_empty() {
+            publish(safe, false);
+        }
     }
     if let Some(err) = failure
         && text.trim().is_empty()
@@ -293,7 +329,7 @@ async fn model_answer(
         publish(String::new(), true);
         return provider_down(state, id, config, &err).await;
     }
-    let body = reply::sanitize(&text);
+    let body = sanitize(&text);
     if !body.is_empty() {
         let sources = reply::sources(
             &reply::cited(&body, hits.len())
@@ -307,22 +343,8 @@ async fn model_answer(
         post(state, id, config, reply::no_answer(config), Vec::new()).await?;
     }
     publish(String::new(), true);
-    let mut hand_over = withheld == Some(true);
-    for (name, arguments) in calls {
-        match name.as_str() {
-            "escalate" => hand_over |= reply::hands_over(config, Signal::Tool, 0),
-            "create_ticket" => {
-                let subject = serde_json::from_str::<Value>(&arguments)
-                    .ok()
-                    .and_then(|arguments| arguments["subject"].as_str().map(str::to_owned))
-                    .filter(|subject| !subject.trim().is_empty())
-                    .unwrap_or_else(|| "Request from the chat".into());
-                open_ticket(state, flow, id, subject.chars().take(200).collect()).await?;
-            }
-            other => tracing::warn!(tool = other, "the model called an unknown tool"),
-        }
-    }
-    if hand_over {
+    let asked_to = follow_tools(state, flow, config, id, calls).await?;
+    if withheld == Some(true) || asked_to {
         state.ai.answer_done(id, generation);
         escalate(state, flow, id).await?;
     }

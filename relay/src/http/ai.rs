@@ -8,7 +8,7 @@ use porchlight_protocol::api::ApiCode;
 use serde_json::json;
 
 use super::conversations::visible_chat;
-use crate::ai::reply::sanitize;
+use crate::ai::sanitize::sanitize;
 use crate::ai::{AiError, Provider, SETTINGS_KEY, prompt};
 use crate::auth::{Admin, AdminWriting, LoggedIn, LoggedInWriting};
 use crate::error::{ApiError, ApiResult};
