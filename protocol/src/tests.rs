@@ -584,3 +584,21 @@ fn knowledge_bodies_have_pinned_json() {
     let extra: Result<Upload, _> = serde_json::from_str(r#"{"name":"a.md","text":"","path":"/"}"#);
     assert!(extra.is_err(), "unknown fields are refused");
 }
+
+#[test]
+fn a_new_password_is_long_enough_and_new() {
+    use crate::api::session::weak_password;
+    assert_eq!(
+        weak_password("short", "x"),
+        Some("Choose a password of at least 10 characters.")
+    );
+    assert_eq!(
+        weak_password("same-password-1", "same-password-1"),
+        Some("Choose a password other than the one-time password.")
+    );
+    assert_eq!(
+        weak_password(&"x".repeat(513), "y"),
+        Some("Choose a password of at most 512 characters.")
+    );
+    assert_eq!(weak_password("long-enough-1", "old"), None);
+}

@@ -6,6 +6,7 @@ mod cli;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use cli::agents::AgentsCommand;
 use cli::kb::KbCommand;
 use cli::profiles::ProfilesCommand;
 use cli::serve::ServeArgs;
@@ -30,6 +31,9 @@ enum Command {
     /// Import, crawl, search and delete the knowledge the AI agent answers from.
     #[command(subcommand)]
     Kb(KbCommand),
+    /// Agents' accounts: a new one-time password for one locked out.
+    #[command(subcommand)]
+    Agents(AgentsCommand),
 }
 
 #[tokio::main]
@@ -57,6 +61,7 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => cli::serve::run(args).await,
         Some(Command::Profiles(command)) => cli::profiles::run(command).await,
         Some(Command::Kb(command)) => cli::kb::run(command).await,
+        Some(Command::Agents(command)) => cli::agents::run(command).await,
         None => cli::serve::run(cli.serve).await,
     }
 }

@@ -19,6 +19,7 @@ use crate::chat::timers::{RelayWaiter, due};
 use crate::config::Config;
 use crate::flow::Format;
 use crate::http;
+use crate::http::ONE_TIME_PASSWORD_DAYS;
 use crate::hub::Hub;
 use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
@@ -106,6 +107,20 @@ async fn check_profiles(store: &dyn Store) -> Result<(), StartError> {
     Ok(())
 }
 
+/// The first admin's password is shown once at start: like every one-time password,
+/// it must be replaced at first login and expires unused.
+async fn first_password_is_one_time(store: &dyn Store) -> Result<(), StartError> {
+    let admin = store
+        .agent_by_email(DEMO_ADMIN_EMAIL)
+        .await?
+        .ok_or(crate::store::StoreError::NotFound)?;
+    let until = now_ms() + ONE_TIME_PASSWORD_DAYS * 24 * 3600 * 1000;
+    store
+        .set_password(admin.id, admin.password_hash, Some(until))
+        .await?;
+    Ok(())
+}
+
 /// The recent queue times `$WAITTIME` averages, as the store remembers them.
 async fn recent_waits(store: &dyn Store) -> Result<RecentWaits, StartError> {
     let mut recent = RecentWaits::default();
@@ -134,6 +149,9 @@ impl Relay {
                 admin_password_hash: hashes.admin,
             })
             .await?;
+        if seeded {
+            first_password_is_one_time(store.as_ref()).await?;
+        }
         check_profiles(store.as_ref()).await?;
         let swept = AttachmentsDir::new(&config.data_dir)
             .sweep(store.as_ref())

@@ -113,3 +113,58 @@ async fn import_makes_the_profile_the_sites_and_export_prints_it_back() {
     let still = porchlight(&["profiles", "export", "--data", &data_arg]);
     assert_eq!(text(&still.stdout), toml);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_password_gives_a_locked_out_admin_a_new_one_time_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let config = porchlight_relay::config::Config {
+        data_dir: data.clone(),
+        ..porchlight_relay::config::Config::default()
+    };
+    let (relay, first) = porchlight_relay::server::Relay::open(config.clone())
+        .await
+        .unwrap();
+    let first = first.unwrap();
+    drop(relay);
+
+    let unknown = porchlight(&[
+        "agents",
+        "reset-password",
+        "nobody@example.com",
+        "--data",
+        &data_arg,
+    ]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("there is no agent with the email nobody@example.com"));
+    let reset = porchlight(&[
+        "agents",
+        "reset-password",
+        &first.email,
+        "--data",
+        &data_arg,
+    ]);
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    let printed = text(&reset.stdout);
+    let password = printed
+        .split("one-time password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert_ne!(password, first.password);
+
+    let (relay, _) = porchlight_relay::server::Relay::open(config).await.unwrap();
+    let store = &relay.state().store;
+    let admin = store.agent_by_email(&first.email).await.unwrap().unwrap();
+    assert!(admin.must_change_password, "they choose their own at login");
+    assert!(porchlight_relay::auth::verify_password(
+        &admin.password_hash,
+        &password
+    ));
+    assert!(!porchlight_relay::auth::verify_password(
+        &admin.password_hash,
+        &first.password
+    ));
+}

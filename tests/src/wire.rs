@@ -59,12 +59,36 @@ pub async fn next_of_type(socket: &mut Socket, kind: &str) -> anyhow::Result<Val
 
 /// Logs in as the seeded admin over plain HTTP/1.1; returns the cookie pair.
 pub async fn login(addr: &str, password: &str) -> anyhow::Result<String> {
+    let body = json!({"email": porchlight_relay::server::DEMO_ADMIN_EMAIL, "password": password});
+    post_for_cookie(addr, "/api/login", None, &body).await
+}
+
+/// Replaces the one-time password a first login has to replace; returns the new
+/// session's cookie pair (every earlier session of the agent ended).
+pub async fn choose_password(
+    addr: &str,
+    cookie: &str,
+    current: &str,
+    new: &str,
+) -> anyhow::Result<String> {
+    let body = json!({"current": current, "new": new});
+    post_for_cookie(addr, "/api/password", Some(cookie), &body).await
+}
+
+async fn post_for_cookie(
+    addr: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: &Value,
+) -> anyhow::Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = json!({"email": porchlight_relay::server::DEMO_ADMIN_EMAIL, "password": password})
-        .to_string();
+    let body = body.to_string();
+    let cookie = cookie
+        .map(|pair| format!("Cookie: {pair}\r\n"))
+        .unwrap_or_default();
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let request = format!(
-        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await?;
@@ -75,7 +99,7 @@ pub async fn login(addr: &str, password: &str) -> anyhow::Result<String> {
         .find_map(|line| line.strip_prefix("set-cookie: "))
         .and_then(|cookie| cookie.split(';').next())
         .map(str::to_owned)
-        .context("login failed: no session cookie")
+        .with_context(|| format!("{path} failed: {}", response.lines().next().unwrap_or("")))
 }
 
 pub async fn health(addr: &str) -> anyhow::Result<(u64, u64)> {

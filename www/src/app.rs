@@ -1,5 +1,5 @@
-//! The console's frame: logging in, the agent socket (with reconnects), and the desk
-//! once logged in.
+//! The console's frame: logging in (and choosing a password after a one-time one),
+//! the agent socket (with reconnects), and the desk once logged in.
 
 use std::time::Duration;
 
@@ -13,12 +13,15 @@ use porchlight_widget::browser::{self, socket_url};
 use crate::alert;
 use crate::api;
 use crate::desk::Desk;
+use crate::password::PasswordForm;
 use crate::state::ConsoleState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
     Checking,
     LoggedOut,
+    /// Logged in with a one-time password: nothing works until they choose their own.
+    ChoosingPassword,
     LoggedIn,
 }
 
@@ -92,8 +95,14 @@ fn Console() -> impl IntoView {
     let state = RwSignal::new(ConsoleState::default());
     let admin = RwSignal::new(false);
     let attempt = StoredValue::new(0u32);
+    // The one-time password just typed, so the new-password form need not ask again.
+    let typed = StoredValue::new(None::<String>);
     let on_login = Callback::new(move |me: Me| {
         admin.set(me.is_admin());
+        if me.must_change_password {
+            phase.set(Phase::ChoosingPassword);
+            return;
+        }
         phase.set(Phase::LoggedIn);
         connect(state, phase, attempt);
     });
@@ -106,14 +115,19 @@ fn Console() -> impl IntoView {
     view! {
         {move || match phase.get() {
             Phase::Checking => view! { <p class="loading">"Loading…"</p> }.into_any(),
-            Phase::LoggedOut => view! { <LoginForm on_login=on_login/> }.into_any(),
+            Phase::LoggedOut => view! { <LoginForm on_login=on_login typed=typed/> }.into_any(),
+            Phase::ChoosingPassword => view! {
+                <main class="login">
+                    <PasswordForm heading="Choose your password" known=typed.get_value() on_done=on_login/>
+                </main>
+            }.into_any(),
             Phase::LoggedIn => view! { <Desk state=state phase=phase admin=admin/> }.into_any(),
         }}
     }
 }
 
 #[component]
-fn LoginForm(on_login: Callback<Me>) -> impl IntoView {
+fn LoginForm(on_login: Callback<Me>, typed: StoredValue<Option<String>>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -125,7 +139,10 @@ fn LoginForm(on_login: Callback<Me>) -> impl IntoView {
         };
         spawn_local(async move {
             match api::send::<Me>("POST", "/api/login", &login).await {
-                Ok(me) => on_login.run(me),
+                Ok(me) => {
+                    typed.set_value(Some(login.password));
+                    on_login.run(me);
+                }
                 Err(failure) => problem.set(Some(failure.message())),
             }
         });

@@ -13,6 +13,7 @@ use crate::api;
 use crate::app::{Phase, send_frame};
 use crate::canned_page::{self, CannedPage};
 use crate::chat_list::ChatsRoom;
+use crate::password::PasswordPage;
 use crate::people_page::PeoplePage;
 use crate::profiles_page::ProfilesPage;
 use crate::reports_page::ReportsPage;
@@ -28,6 +29,7 @@ enum Tab {
     People,
     Tickets,
     Reports,
+    Password,
 }
 
 #[component]
@@ -64,6 +66,7 @@ pub(crate) fn Desk(
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
                 Tab::People => view! { <PeoplePage/> }.into_any(),
                 Tab::Reports => view! { <ReportsPage/> }.into_any(),
+                Tab::Password => view! { <PasswordPage/> }.into_any(),
                 Tab::Ai => view! { <AiPage/> }.into_any(),
                 Tab::Tickets => view! { <TicketsPage state=state on_join=join_from_ticket/> }.into_any(),
             }}
@@ -127,6 +130,7 @@ fn TopBar(
         </label>
         <strong>{move || state.with(|s| s.me.as_ref().map(|me| me.name.clone()).unwrap_or_default())}</strong>
         <span class="link">{move || if state.with(|s| s.online) { "Online" } else { "Reconnecting…" }}</span>
+        <button class="ghost" class:current=move || tab.get() == Tab::Password on:click=move |_| tab.set(Tab::Password)>"Password"</button>
         <button class="ghost" on:click=logout>"Log out"</button>
     </nav>
     }

@@ -13,6 +13,8 @@ pub mod reports;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
+mod agents_table;
+#[cfg(target_arch = "wasm32")]
 mod ai_page;
 #[cfg(target_arch = "wasm32")]
 mod alert;
@@ -28,6 +30,8 @@ mod chat_list;
 mod conversation;
 #[cfg(target_arch = "wasm32")]
 mod desk;
+#[cfg(target_arch = "wasm32")]
+mod password;
 #[cfg(target_arch = "wasm32")]
 mod people_page;
 #[cfg(target_arch = "wasm32")]

@@ -18,6 +18,12 @@ pub enum ApiCode {
     LoginRequired,
     /// The email or password is wrong (401).
     BadCredentials,
+    /// The one-time password was not used in time; an admin makes a new one (401).
+    PasswordExpired,
+    /// The account is deactivated (403).
+    AccountInactive,
+    /// Logged in with a one-time password: choose your own first (403).
+    PasswordChangeRequired,
     /// Only admins may do that (403).
     AdminOnly,
     /// A change from a page that is not the relay's own console (403).
@@ -64,9 +70,12 @@ pub enum ApiCode {
 }
 
 impl ApiCode {
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 26] = [
         Self::LoginRequired,
         Self::BadCredentials,
+        Self::PasswordExpired,
+        Self::AccountInactive,
+        Self::PasswordChangeRequired,
         Self::AdminOnly,
         Self::BadOrigin,
         Self::UploadsOff,
@@ -94,6 +103,9 @@ impl ApiCode {
         match self {
             Self::LoginRequired => "login_required",
             Self::BadCredentials => "bad_credentials",
+            Self::PasswordExpired => "password_expired",
+            Self::AccountInactive => "account_inactive",
+            Self::PasswordChangeRequired => "password_change_required",
             Self::AdminOnly => "admin_only",
             Self::BadOrigin => "bad_origin",
             Self::UploadsOff => "uploads_off",
@@ -122,8 +134,13 @@ impl ApiCode {
     pub fn status(self) -> u16 {
         match self {
             Self::BadUpload => 400,
-            Self::LoginRequired | Self::BadCredentials => 401,
-            Self::AdminOnly | Self::BadOrigin | Self::UploadsOff | Self::NotJoined => 403,
+            Self::LoginRequired | Self::BadCredentials | Self::PasswordExpired => 401,
+            Self::AdminOnly
+            | Self::BadOrigin
+            | Self::UploadsOff
+            | Self::NotJoined
+            | Self::AccountInactive
+            | Self::PasswordChangeRequired => 403,
             Self::NotFound | Self::UnknownSite => 404,
             Self::NameTaken
             | Self::TitleTaken

@@ -28,6 +28,13 @@ pub struct AgentForm {
     /// One of `teams`: where a ticket they take without a team goes.
     #[serde(default)]
     pub default_team: Option<String>,
+    /// A deactivated agent cannot log in; saving `false` ends their sessions.
+    #[serde(default = "active")]
+    pub active: bool,
+}
+
+fn active() -> bool {
+    true
 }
 
 /// `POST /api/admin/agents`.
@@ -43,6 +50,14 @@ pub struct NewAgent {
 pub struct CreatedAgent {
     pub id: i64,
     pub password: String,
+}
+
+/// `POST /api/admin/agents/ID/password`: a new one-time password, shown once; the
+/// agent must choose their own at first login, before `expires_at` (Unix ms).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct OneTimePassword {
+    pub password: String,
+    pub expires_at: i64,
 }
 
 /// `POST /api/admin/teams`.

@@ -1,5 +1,6 @@
 //! Who may call a handler, said by its signature: a handler that takes [`Admin`] runs
-//! only for a logged-in admin; one that takes [`AdminWriting`] also only for a request
+//! only for a logged-in admin (who has chosen their own password; only [`SignedIn`]
+//! lets one who must still do so through); one that takes [`AdminWriting`] also only for a request
 //! from the relay's own console (a cross-site form or script cannot make changes with
 //! an admin's cookie). Each is checked before the handler runs; a refusal is an
 //! [`ApiError`].
@@ -12,6 +13,10 @@ use super::{current_agent, same_origin};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Agent, Role};
+
+/// Any agent with a session, also one who must first replace a one-time password
+/// (for `/api/me` and `/api/password` only).
+pub struct SignedIn(pub Agent);
 
 /// Any logged-in agent, reading.
 pub struct LoggedIn(pub Agent);
@@ -36,10 +41,22 @@ fn from_console(parts: &Parts) -> Result<(), ApiError> {
     }
 }
 
-async fn logged_in(parts: &Parts, state: &AppState) -> Result<Agent, ApiError> {
+async fn signed_in(parts: &Parts, state: &AppState) -> Result<Agent, ApiError> {
     current_agent(state, &parts.headers)
         .await
         .ok_or_else(|| ApiError::new(ApiCode::LoginRequired, "Log in first."))
+}
+
+/// Signed in, with a password of their own.
+async fn logged_in(parts: &Parts, state: &AppState) -> Result<Agent, ApiError> {
+    let agent = signed_in(parts, state).await?;
+    if agent.must_change_password {
+        return Err(ApiError::new(
+            ApiCode::PasswordChangeRequired,
+            "Choose your own password first.",
+        ));
+    }
+    Ok(agent)
 }
 
 fn admin(agent: Agent) -> Result<Agent, ApiError> {
@@ -50,6 +67,14 @@ fn admin(agent: Agent) -> Result<Agent, ApiError> {
             ApiCode::AdminOnly,
             "Only admins can do that.",
         ))
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        signed_in(parts, state).await.map(Self)
     }
 }
 

@@ -9,7 +9,7 @@ pub mod extract;
 pub mod ticket_link;
 
 pub use client_ip::{ClientIp, Https};
-pub use extract::{Admin, AdminWriting, LoggedIn, LoggedInWriting};
+pub use extract::{Admin, AdminWriting, LoggedIn, LoggedInWriting, SignedIn};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

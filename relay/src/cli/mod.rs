@@ -1,6 +1,7 @@
 //! The `porchlight` command's subcommands, one file each; `main.rs` parses and
 //! dispatches.
 
+pub(crate) mod agents;
 pub(crate) mod kb;
 pub(crate) mod profiles;
 pub(crate) mod serve;

@@ -52,7 +52,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("  Console:   http://{local}/console/");
     if let Some(admin) = admin {
         println!(
-            "  First start: log in as {} with the one-time password {}",
+            "  First start: log in as {} with the one-time password {} (you choose your own at once; unused, it expires in 7 days)",
             admin.email, admin.password
         );
     }

@@ -20,6 +20,8 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{delete, get, post, put};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use people::ONE_TIME_PASSWORD_DAYS;
+
 use crate::state::AppState;
 use crate::ws;
 
@@ -46,12 +48,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/login", post(session::login))
         .route("/api/logout", post(session::logout))
         .route("/api/me", get(session::whoami))
+        .route("/api/password", post(session::change_password))
         .route("/api/v1/sites/{key}/launcher", get(pages::launcher))
         .route(
             "/api/admin/agents",
             get(people::agents).post(people::create_agent),
         )
         .route("/api/admin/agents/{id}", put(people::update_agent))
+        .route(
+            "/api/admin/agents/{id}/password",
+            post(people::reset_password),
+        )
         .route(
             "/api/admin/teams",
             get(people::teams).post(people::create_team),

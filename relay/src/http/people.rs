@@ -1,21 +1,23 @@
-//! The People page's API: agents (create, name, role, teams, access level, capacity),
-//! teams, statuses, the live-chat settings and the sites' secrets. Admins only;
+//! The People page's API: agents (create, name, role, teams, access level, capacity,
+//! active or not, a new one-time password), teams, statuses, the live-chat settings and the sites' secrets. Admins only;
 //! changes only from the console's own origin.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::people::{
-    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, SiteKeys, StatusForm,
+    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, OneTimePassword, SiteKeys, StatusForm,
 };
 
 use crate::auth::{Admin, AdminWriting, hash_password, random_password};
 use crate::chat::ringing;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{AccessLevel, AgentAccount, ChatRules, Role, Status, StoreError};
+use crate::store::{AccessLevel, AgentAccount, ChatRules, Role, Status, StoreError, now_ms};
 
 const MAX_NAME_CHARS: usize = 80;
+/// A one-time password not used within a week stops working.
+pub const ONE_TIME_PASSWORD_DAYS: i64 = 7;
 
 /// A trimmed name of 1 to 80 characters.
 fn name_of(text: &str) -> ApiResult<String> {
@@ -53,6 +55,7 @@ fn agent_form(account: AgentAccount) -> AgentForm {
         max_chats: account.max_chats,
         can_toggle_uploads: account.can_toggle_uploads,
         default_team: account.default_team,
+        active: account.active,
     }
 }
 
@@ -79,14 +82,15 @@ pub(crate) async fn create_agent(
     }
     let name = name_of(&input.name)?;
     let role = role_of(&input.role)?;
-    let password = random_password();
-    let to_hash = password.clone();
-    // argon2 takes tens of milliseconds of CPU: off the async workers.
-    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash))
-        .await
-        .map_err(|err| ApiError::internal(&err))?
-        .map_err(|err| ApiError::internal(&err))?;
-    let agent = state.store.create_agent(&email, &name, role, hash).await?;
+    let (password, hash) = one_time_password().await?;
+    let agent = state
+        .store
+        .create_agent(&email, &name, role, hash.clone())
+        .await?;
+    state
+        .store
+        .set_password(agent.id, hash, Some(one_time_until()))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedAgent {
@@ -94,6 +98,45 @@ pub(crate) async fn create_agent(
             password,
         }),
     ))
+}
+
+/// A one-time password and its hash. argon2 takes tens of milliseconds of CPU: off
+/// the async workers.
+async fn one_time_password() -> ApiResult<(String, String)> {
+    let password = random_password();
+    let to_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash))
+        .await
+        .map_err(|err| ApiError::internal(&err))?
+        .map_err(|err| ApiError::internal(&err))?;
+    Ok((password, hash))
+}
+
+/// When a one-time password made now stops working unused.
+fn one_time_until() -> i64 {
+    now_ms() + ONE_TIME_PASSWORD_DAYS * 24 * 3600 * 1000
+}
+
+/// `POST /api/admin/agents/{id}/password`: a new one-time password, shown once. The
+/// agent's sessions and consoles end at once; they choose their own at next login.
+pub(crate) async fn reset_password(
+    State(state): State<AppState>,
+    _: AdminWriting,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OneTimePassword>> {
+    let (password, hash) = one_time_password().await?;
+    let expires_at = one_time_until();
+    state
+        .store
+        .set_password(id, hash, Some(expires_at))
+        .await
+        .map_err(missing("No such agent."))?;
+    state.hub.drop_agent(id);
+    tracing::info!(agent = id, "an admin reset an agent's password");
+    Ok(Json(OneTimePassword {
+        password,
+        expires_at,
+    }))
 }
 
 /// The account an admin's form describes, checked.
@@ -137,6 +180,7 @@ fn account_of(id: i64, input: AgentForm) -> ApiResult<AgentAccount> {
         max_chats: input.max_chats,
         can_toggle_uploads: input.can_toggle_uploads,
         default_team,
+        active: input.active,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Logging in and out of the console: `POST /api/login` sets an HttpOnly,
 //! SameSite=Strict session cookie; `POST /api/logout` ends the session; `GET /api/me`
-//! says who is logged in.
+//! says who is logged in; `POST /api/password` replaces the agent's password (a
+//! one-time password must be replaced before anything else works).
 
 use std::time::Instant;
 
@@ -9,11 +10,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::api::ApiCode;
-use porchlight_protocol::api::session::{Login, Me};
+use porchlight_protocol::api::session::{Login, Me, PasswordChange, weak_password};
 
 use crate::auth::{
-    ClientIp, Https, LoggedIn, SESSION_COOKIE, current_agent, random_token, same_origin,
-    session_token, token_hash, verify_password,
+    ClientIp, Https, SESSION_COOKIE, SignedIn, current_agent, hash_password, random_token,
+    same_origin, session_token, token_hash, verify_password,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -28,6 +29,7 @@ fn me(agent: &Agent) -> Json<Me> {
         name: agent.name.clone(),
         email: agent.email.clone(),
         role: agent.role.as_str().to_owned(),
+        must_change_password: agent.must_change_password,
     })
 }
 
@@ -82,23 +84,110 @@ pub(crate) async fn login(
         ));
     };
     throttles.logins_per_account.succeeded(&account);
+    usable(&agent)?;
+    tracing::info!(agent = agent.id, "agent logged in");
+    with_new_session(&state, &agent, https).await
+}
+
+/// The right password is not enough for a deactivated account, nor for a one-time
+/// password that was not used in time.
+fn usable(agent: &Agent) -> ApiResult<()> {
+    if !agent.active {
+        return Err(ApiError::new(
+            ApiCode::AccountInactive,
+            "This account is deactivated; an admin can turn it on again.",
+        ));
+    }
+    if agent.must_change_password
+        && agent
+            .password_expires_at
+            .is_some_and(|expires| expires < now_ms())
+    {
+        return Err(ApiError::new(
+            ApiCode::PasswordExpired,
+            "This one-time password has expired; ask an admin for a new one.",
+        ));
+    }
+    Ok(())
+}
+
+/// A new session for `agent`: the answer says who they are and sets its cookie.
+async fn with_new_session(state: &AppState, agent: &Agent, https: bool) -> ApiResult<Response> {
     let token = random_token();
     let expires = now_ms() + SESSION_DAYS * 24 * 3600 * 1000;
     state
         .store
         .create_session(agent.id, token_hash(&token), expires)
         .await?;
-    tracing::info!(agent = agent.id, "agent logged in");
     let secure = if https { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_DAYS * 24 * 3600
     );
-    let mut response = me(&agent).into_response();
+    let mut response = me(agent).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// `POST /api/password` with `{"current", "new"}`: the agent's own password. Every
+/// session and console of the agent ends; this browser gets a new session.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(agent): SignedIn,
+    Https(https): Https,
+    headers: HeaderMap,
+    Json(change): Json<PasswordChange>,
+) -> ApiResult<Response> {
+    if !same_origin(&headers) {
+        return Err(ApiError::new(
+            ApiCode::BadOrigin,
+            "Change your password from the relay's own console.",
+        ));
+    }
+    let account = agent.email.to_ascii_lowercase();
+    let throttles = &state.throttles;
+    if let Err(wait) = throttles.logins_per_account.check(&account, Instant::now()) {
+        return Err(ApiError::new(
+            ApiCode::RateLimited,
+            format!("Too many wrong passwords; try again {}.", retry_in(wait)),
+        ));
+    }
+    if let Some(problem) = weak_password(&change.new, &change.current) {
+        return Err(ApiError::invalid(problem));
+    }
+    let hash = agent.password_hash.clone();
+    let current = change.current;
+    let valid = tokio::task::spawn_blocking(move || verify_password(&hash, &current))
+        .await
+        .unwrap_or(false);
+    if !valid {
+        throttles
+            .logins_per_account
+            .failed(&account, Instant::now());
+        return Err(ApiError::new(
+            ApiCode::BadCredentials,
+            "The current password is wrong.",
+        ));
+    }
+    let new = change.new;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|err| ApiError::internal(&err))?
+        .map_err(|err| ApiError::internal(&err))?;
+    state.store.set_password(agent.id, hash, None).await?;
+    state.hub.drop_agent(agent.id);
+    tracing::info!(
+        agent = agent.id,
+        "agent chose a new password; their sessions ended"
+    );
+    let agent = Agent {
+        must_change_password: false,
+        password_expires_at: None,
+        ..agent
+    };
+    with_new_session(&state, &agent, https).await
 }
 
 /// The agent whose email and password these are.
@@ -140,6 +229,6 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
 }
 
 /// `GET /api/me`: the logged-in agent, or 401.
-pub(crate) async fn whoami(LoggedIn(agent): LoggedIn) -> Json<Me> {
+pub(crate) async fn whoami(SignedIn(agent): SignedIn) -> Json<Me> {
     me(&agent)
 }

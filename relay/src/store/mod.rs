@@ -13,44 +13,18 @@ use porchlight_protocol::{
 };
 
 mod durability;
+mod error;
 pub mod knowledge;
 pub mod model;
 pub mod settings;
 mod sqlite;
 
 pub use durability::Durability;
+pub use error::StoreError;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
 pub use settings::*;
 pub use sqlite::SqliteStore;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The backend failed (its own words, for the log).
-    #[error("database error: {0}")]
-    Backend(String),
-    #[error("the conversation does not exist")]
-    NotFound,
-    #[error("the conversation has ended")]
-    ConversationEnded,
-    #[error("the agent has not joined this conversation")]
-    NotJoined,
-    #[error("that name or email is already taken")]
-    Duplicate,
-    #[error("that would leave no admin")]
-    LastAdmin,
-    #[error("the conversation changed while this was being worked out")]
-    Conflict,
-    #[error("the write batch failed: {0}")]
-    Batch(String),
-    #[error("the store is closed")]
-    Closed,
-    #[error("cannot open the data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
-}
 
 /// Sites, their visitors, and the first start's seed.
 #[async_trait]
@@ -208,6 +182,17 @@ pub trait AgentStore: Send + Sync {
     /// Every agent, by name.
     async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError>;
 
+    async fn agent(&self, id: AgentId) -> Result<Option<Agent>, StoreError>;
+
+    /// A new password (a one-time one when `one_time_until` says until when); every
+    /// session of the agent ends.
+    async fn set_password(
+        &self,
+        agent: AgentId,
+        hash: String,
+        one_time_until: Option<i64>,
+    ) -> Result<(), StoreError>;
+
     /// Saves an agent's name, role, teams (which must exist), access level and
     /// capacity in one transaction; `NotFound` for no such agent or team, `LastAdmin`
     /// when it would leave no admin.
@@ -272,6 +257,9 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Option<Agent>, StoreError>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Every session of the agent ends.
+    async fn end_sessions(&self, agent: AgentId) -> Result<(), StoreError>;
 }
 
 /// Tickets, their categories and notes.

@@ -64,6 +64,12 @@ pub struct Agent {
     pub access: AccessLevel,
     /// May switch visitor uploads per chat (where the profile allows it).
     pub can_toggle_uploads: bool,
+    /// Logged in with a one-time password: must choose their own before anything else.
+    pub must_change_password: bool,
+    /// A one-time password is refused after this (Unix ms).
+    pub password_expires_at: Option<i64>,
+    /// A deactivated agent cannot log in; their sessions are gone.
+    pub active: bool,
 }
 
 impl Agent {
@@ -343,6 +349,8 @@ pub struct AgentAccount {
     pub can_toggle_uploads: bool,
     /// One of `teams`: where a ticket they take without a team goes.
     pub default_team: Option<String>,
+    /// Deactivated agents cannot log in.
+    pub active: bool,
 }
 
 /// One chat as reports and the CSV export see it. Times are Unix milliseconds.

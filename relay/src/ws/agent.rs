@@ -41,6 +41,9 @@ pub async fn upgrade(
     let Some(agent) = current_agent(&state, &headers).await else {
         return (StatusCode::UNAUTHORIZED, "Log in first.").into_response();
     };
+    if agent.must_change_password {
+        return (StatusCode::FORBIDDEN, "Choose your own password first.").into_response();
+    }
     let tracker = state.tracker.clone();
     limited(ws).on_upgrade(move |socket| tracker.track_future(run(socket, state, agent)))
 }

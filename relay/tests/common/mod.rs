@@ -42,6 +42,23 @@ pub(crate) async fn start_in(dir: tempfile::TempDir) -> TestRelay {
     start_configured(dir, |_| {}).await
 }
 
+/// Makes the first admin's one-time password their own, as if they had chosen it at
+/// first login: most tests are about what comes after (`sessions_end.rs` tests the
+/// first login itself).
+pub(crate) async fn keep_first_password(state: &porchlight_relay::state::AppState) {
+    let admin = state
+        .store
+        .agent_by_email(porchlight_relay::server::DEMO_ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    state
+        .store
+        .set_password(admin.id, admin.password_hash, None)
+        .await
+        .unwrap();
+}
+
 /// Starts a relay whose webhooks and crawler may call 127.0.0.1, where tests run
 /// their stand-in servers (a config's `outbound_allow` would say so).
 pub(crate) async fn start_allowing_loopback() -> TestRelay {
@@ -49,6 +66,17 @@ pub(crate) async fn start_allowing_loopback() -> TestRelay {
         config.outbound_allow = vec!["127.0.0.1".parse().unwrap()];
     })
     .await
+}
+
+/// Starts a relay as it ships: the first admin's password is one-time.
+pub(crate) async fn start_as_shipped() -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        assets_dir: dir.path().join("dist"),
+        ..Config::default()
+    };
+    serve_relay(dir, config).await
 }
 
 /// Starts a relay with settings changed by `edit` (an AI provider, say).
@@ -62,6 +90,15 @@ pub(crate) async fn start_configured(
         ..Config::default()
     };
     edit(&mut config);
+    let relay = serve_relay(dir, config).await;
+    if relay.admin.is_some() {
+        keep_first_password(&relay.state).await;
+    }
+    relay
+}
+
+/// Opens the relay in `dir` with `config` and serves it on a free port.
+async fn serve_relay(dir: tempfile::TempDir, config: Config) -> TestRelay {
     let (relay, admin) = Relay::open(config).await.unwrap();
     let state = relay.state().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -91,6 +128,12 @@ impl TestRelay {
         self.admin
             .as_ref()
             .expect("the relay was started on a fresh folder")
+    }
+
+    /// The seeded admin's agent id.
+    pub(crate) async fn admin_id(&self) -> i64 {
+        let admin = self.state.store.agent_by_email(&self.admin().email).await;
+        admin.unwrap().expect("the seeded admin exists").id
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

@@ -19,7 +19,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use porchlight_tests::wire::{Socket, connect, health, login, next_of_type, send_json};
+use porchlight_tests::wire::{
+    Socket, choose_password, connect, health, login, next_of_type, send_json,
+};
 
 #[derive(Parser)]
 struct Args {
@@ -378,7 +380,10 @@ async fn main() -> anyhow::Result<()> {
     let mut relay = start_relay(&args).await?;
     let rss_start = rss_kib(relay.pid);
     // Log in once; every agent socket uses the session.
-    let cookie = login(&relay.addr, &relay.password).await?;
+    // The first login replaces the one-time password, as the console would ask.
+    let first = login(&relay.addr, &relay.password).await?;
+    let cookie =
+        choose_password(&relay.addr, &first, &relay.password, "loadgen-password-1").await?;
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let (senders, conversations) = open_visitors(&relay.addr, args.visitors, &errors).await?;

@@ -292,10 +292,24 @@ async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
         "{export}"
     );
 
+    // Cy's first login: the one-time password must be replaced before anything else.
     let cy_profile = tempfile::tempdir().unwrap();
     let cy_browser = harness
         .log_in(&cy_profile, "cy@example.com", &password)
         .await;
+    wait_for(
+        &cy_browser,
+        Locator::XPath("//h2[.='Choose your password']"),
+    )
+    .await;
+    let fields = cy_browser
+        .find_all(Locator::Css("form.password-form input[type='password']"))
+        .await
+        .unwrap();
+    assert_eq!(fields.len(), 2, "the one-time password is not asked again");
+    fields[0].send_keys("cy-own-password").await.unwrap();
+    fields[1].send_keys("cy-own-password").await.unwrap();
+    click(&cy_browser, Locator::XPath("//button[.='Save password']")).await;
     wait_for(&cy_browser, Locator::XPath("//nav//strong[.='Cy']")).await;
     assert!(
         cy_browser
@@ -304,6 +318,16 @@ async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
             .is_err(),
         "agents do not see the admin pages"
     );
+
+    // An admin gives Cy a new one-time password: Cy's console is logged out at once.
+    click(&admin, Locator::XPath("//button[.='People']")).await;
+    click_when(&admin, Locator::XPath("//button[.='New password for Cy']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and starts-with(., 'Cy is logged out everywhere.')]"),
+    )
+    .await;
+    wait_for(&cy_browser, Locator::XPath("//button[.='Log in']")).await;
 
     cy_browser.close().await.unwrap();
     admin.close().await.unwrap();

@@ -195,6 +195,18 @@ impl Harness {
         };
         edit(&mut config);
         let (relay, admin) = Relay::open(config.clone()).await.unwrap();
+        // The first admin's one-time password kept as their own (the first login,
+        // where it is replaced, has its own test).
+        let store = &relay.state().store;
+        let first = store
+            .agent_by_email(porchlight_relay::server::DEMO_ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .set_password(first.id, first.password_hash, None)
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (state, stop, server) = serve(relay, listener);

@@ -1,5 +1,6 @@
-//! Agents, their teams, statuses, access levels and load. Plain functions over a connection;
-//! `mod.rs` runs them on the writer thread or a reader.
+//! Agents, their access levels, passwords and load (teams and statuses are in
+//! `teams.rs`; this file's `impl AgentStore` covers both). Plain functions over a
+//! connection; `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
 use porchlight_protocol::{AgentId, ConversationId};
@@ -10,6 +11,13 @@ use crate::store::settings::AccessLevel;
 use crate::store::{AgentStore, StoreError, now_ms};
 
 use super::SqliteStore;
+use super::teams::{
+    agents_in_teams, create_team, save_status, status_from_row, statuses, team_names,
+};
+
+/// The columns [`agent_from_row`] reads, of the agents table as `a`.
+pub(super) const AGENT_COLUMNS: &str = "a.id, a.email, a.name, a.role, a.password_hash, \
+    a.access_level, a.can_toggle_uploads, a.must_change_password, a.password_expires_at, a.active";
 
 pub(super) fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     let role: String = row.get(3)?;
@@ -22,14 +30,9 @@ pub(super) fn agent_from_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
         role: Role::parse(&role),
         password_hash: row.get(4)?,
         can_toggle_uploads: row.get(6)?,
-    })
-}
-
-pub(super) fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
-    Ok(Status {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        counts_online: row.get(2)?,
+        must_change_password: row.get(7)?,
+        password_expires_at: row.get(8)?,
+        active: row.get(9)?,
     })
 }
 
@@ -78,7 +81,7 @@ pub(super) fn agent_accounts(conn: &Connection) -> Result<Vec<AgentAccount>, Sto
         "SELECT a.id, a.email, a.name, a.role, a.access_level, a.max_chats, a.can_toggle_uploads, \
          a.default_team, \
          (SELECT json_group_array(t.name) FROM team_members m \
-          JOIN teams t ON t.id = m.team_id WHERE m.agent_id = a.id) \
+          JOIN teams t ON t.id = m.team_id WHERE m.agent_id = a.id), a.active \
          FROM agents a ORDER BY a.name COLLATE NOCASE, a.id",
     )?;
     let rows = statement.query_map([], |row| {
@@ -98,16 +101,28 @@ pub(super) fn agent_accounts(conn: &Connection) -> Result<Vec<AgentAccount>, Sto
             max_chats: max_chats.and_then(|max| usize::try_from(max).ok()),
             can_toggle_uploads: row.get(6)?,
             default_team: row.get(7)?,
+            active: row.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// Saves an admin's changes to an account. A changed role or a deactivation ends
+/// every session of the agent (they log in again, with their new rights or not at
+/// all); the last active admin can be neither demoted nor deactivated.
 pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(), StoreError> {
+    let (role, active): (String, bool) = conn
+        .query_row(
+            "SELECT role, active FROM agents WHERE id = ?1",
+            [account.id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
     let max = account.max_chats.and_then(|max| i64::try_from(max).ok());
-    let updated = conn.execute(
+    conn.execute(
         "UPDATE agents SET name = ?1, role = ?2, access_level = ?3, max_chats = ?4, \
-         can_toggle_uploads = ?5, default_team = ?6 WHERE id = ?7",
+         can_toggle_uploads = ?5, default_team = ?6, active = ?7 WHERE id = ?8",
         params![
             account.name,
             account.role.as_str(),
@@ -115,19 +130,20 @@ pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(
             max,
             account.can_toggle_uploads,
             account.default_team,
+            account.active,
             account.id
         ],
     )?;
-    if updated == 0 {
-        return Err(StoreError::NotFound);
-    }
     let admins: i64 = conn.query_row(
-        "SELECT count(*) FROM agents WHERE role = 'admin'",
+        "SELECT count(*) FROM agents WHERE role = 'admin' AND active = 1",
         [],
         |row| row.get(0),
     )?;
     if admins == 0 {
         return Err(StoreError::LastAdmin);
+    }
+    if role != account.role.as_str() || (active && !account.active) {
+        end_sessions(conn, account.id)?;
     }
     conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [account.id])?;
     for team in &account.teams {
@@ -170,92 +186,46 @@ pub(super) fn create_agent(
         role,
         password_hash,
         can_toggle_uploads: false,
+        must_change_password: false,
+        password_expires_at: None,
+        active: true,
     })
 }
 
 pub(super) fn agent_by_email(conn: &Connection, email: &str) -> Result<Option<Agent>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT id, email, name, role, password_hash, access_level, can_toggle_uploads \
-             FROM agents WHERE email = ?1",
+            &format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.email = ?1"),
             [email],
             agent_from_row,
         )
         .optional()?)
 }
 
-pub(super) fn team_names(conn: &Connection) -> Result<Vec<String>, StoreError> {
-    let mut statement = conn.prepare("SELECT name FROM teams ORDER BY name")?;
-    let rows = statement.query_map([], |row| row.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
-}
-
-pub(super) fn create_team(conn: &Connection, name: String) -> Result<(), StoreError> {
-    let inserted = conn.execute(
-        "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-        params![name, now_ms()],
-    )?;
-    if inserted == 0 {
-        return Err(StoreError::Duplicate);
-    }
+/// Every session of the agent ends.
+pub(super) fn end_sessions(conn: &Connection, agent: AgentId) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM agent_sessions WHERE agent_id = ?1", [agent])?;
     Ok(())
 }
 
-pub(super) fn agents_in_teams(
+/// A new password: the agent's own (`one_time_until` None), or a one-time one that
+/// must be changed at first login and is refused after `one_time_until`. Every
+/// session of the agent ends.
+pub(super) fn set_password(
     conn: &Connection,
-    teams: Vec<String>,
-) -> Result<Vec<AgentId>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT DISTINCT m.agent_id FROM team_members m JOIN teams t ON t.id = m.team_id \
-         WHERE t.name = ?1 COLLATE NOCASE",
-    )?;
-    let mut agents = Vec::new();
-    for team in &teams {
-        let rows = statement.query_map([team], |row| row.get::<_, AgentId>(0))?;
-        for agent in rows {
-            agents.push(agent?);
-        }
-    }
-    agents.sort_unstable();
-    agents.dedup();
-    Ok(agents)
-}
-
-pub(super) fn statuses(conn: &Connection) -> Result<Vec<Status>, StoreError> {
-    let mut statement = conn.prepare("SELECT id, name, counts_online FROM statuses ORDER BY id")?;
-    let rows = statement.query_map([], status_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-pub(super) fn save_status(conn: &Connection, status: Status) -> Result<Status, StoreError> {
-    let taken = conn
-        .query_row(
-            "SELECT 1 FROM statuses WHERE name = ?1 COLLATE NOCASE AND id <> ?2",
-            params![status.name, status.id],
-            |_| Ok(()),
-        )
-        .optional()?;
-    if taken.is_some() {
-        return Err(StoreError::Duplicate);
-    }
-    if status.id == 0 {
-        conn.execute(
-            "INSERT INTO statuses (name, counts_online) VALUES (?1, ?2)",
-            params![status.name, status.counts_online],
-        )?;
-        return Ok(Status {
-            id: conn.last_insert_rowid(),
-            ..status
-        });
-    }
+    agent: AgentId,
+    hash: &str,
+    one_time_until: Option<i64>,
+) -> Result<(), StoreError> {
     let updated = conn.execute(
-        "UPDATE statuses SET name = ?1, counts_online = ?2 WHERE id = ?3",
-        params![status.name, status.counts_online, status.id],
+        "UPDATE agents SET password_hash = ?1, must_change_password = ?2, \
+         password_expires_at = ?3 WHERE id = ?4",
+        params![hash, one_time_until.is_some(), one_time_until, agent],
     )?;
     if updated == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(status)
+    end_sessions(conn, agent)
 }
 
 pub(super) fn set_agent_access(
@@ -360,6 +330,29 @@ pub(super) fn agent_snapshots(conn: &Connection) -> Result<Vec<AgentSnapshot>, S
 impl AgentStore for SqliteStore {
     async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError> {
         self.read(agent_accounts).await
+    }
+
+    async fn set_password(
+        &self,
+        agent: AgentId,
+        hash: String,
+        one_time_until: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_password(conn, agent, &hash, one_time_until))
+            .await
+    }
+
+    async fn agent(&self, id: AgentId) -> Result<Option<Agent>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = ?1"),
+                    [id],
+                    agent_from_row,
+                )
+                .optional()?)
+        })
+        .await
     }
 
     async fn update_agent(&self, account: AgentAccount) -> Result<(), StoreError> {

@@ -25,6 +25,7 @@ mod schema;
 mod sessions;
 mod settings;
 mod sites;
+mod teams;
 mod tickets;
 mod turns;
 mod waiting;

@@ -273,6 +273,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (site_id, day)
     ) WITHOUT ROWID;
     "#,
+    // 14: accounts that end: a one-time password must be changed at first login and
+    // expires unused; an agent can be deactivated.
+    r#"
+    ALTER TABLE agents ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agents ADD COLUMN password_expires_at INTEGER;
+    ALTER TABLE agents ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX agent_sessions_by_agent ON agent_sessions (agent_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -9,7 +9,7 @@ use crate::store::model::Agent;
 use crate::store::{SessionStore, StoreError, now_ms};
 
 use super::SqliteStore;
-use super::agents::agent_from_row;
+use super::agents::{AGENT_COLUMNS, agent_from_row, end_sessions};
 
 pub(super) fn create_session(
     conn: &Connection,
@@ -34,10 +34,11 @@ pub(super) fn agent_by_session(
 ) -> Result<Option<Agent>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT a.id, a.email, a.name, a.role, a.password_hash, a.access_level, a.can_toggle_uploads \
-             FROM agent_sessions s \
-             JOIN agents a ON a.id = s.agent_id \
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            &format!(
+                "SELECT {AGENT_COLUMNS} FROM agent_sessions s \
+                 JOIN agents a ON a.id = s.agent_id \
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND a.active = 1"
+            ),
             params![token_hash, now],
             agent_from_row,
         )
@@ -72,6 +73,10 @@ impl SessionStore for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.read(move |conn| agent_by_session(conn, &token_hash, now))
             .await
+    }
+
+    async fn end_sessions(&self, agent: AgentId) -> Result<(), StoreError> {
+        self.write(move |conn| end_sessions(conn, agent)).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
