@@ -17,7 +17,7 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 WIDGET_SOURCES := $(shell find widget protocol -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) Cargo.toml Cargo.lock Trunk.toml
 CONSOLE_SOURCES := $(shell find www -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) $(WIDGET_SOURCES)
 
-.PHONY: run test lint size tools test-tools web
+.PHONY: run test lint size fuzz tools test-tools web
 
 ## Build everything and start the relay on http://127.0.0.1:8080 (data in ./data).
 run: tools web
@@ -33,6 +33,14 @@ lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p porchlight-widget -p porchlight-console --target wasm32-unknown-unknown --locked -- -D warnings
+
+## The parsers' fuzz targets, FUZZ_SCALE times as long as in `make test` (with a new
+## random stream each time unless FUZZ_SEED is given); one line per target.
+FUZZ_SCALE ?= 50
+FUZZ_SEED ?= $(shell date +%s)
+fuzz:
+	PORCHLIGHT_FUZZ_SCALE=$(FUZZ_SCALE) PORCHLIGHT_FUZZ_SEED=$(FUZZ_SEED) \
+		cargo test --locked -p porchlight-relay --test fuzz -- --nocapture --test-threads 1 2>&1 | grep -oE 'fuzz [a-z_]+: .*|panicked.*|test result.*'
 
 ## Sizes of the loader and the widget bundle: raw, gzip, brotli.
 size: tools web

@@ -56,9 +56,11 @@ fn parse_frame<T: serde::de::DeserializeOwned>(
         ));
     };
     if !known_types.contains(&kind) {
+        // Named, but not echoed at length: the type came from the peer.
+        let shown: String = kind.chars().take(40).collect();
         return Err(ProtocolError::new(
             ErrorCode::UnknownType,
-            format!("Unknown frame type \"{kind}\"."),
+            format!("Unknown frame type \"{shown}\"."),
         ));
     }
     let kind = kind.to_owned();

@@ -5,28 +5,13 @@
 
 mod common;
 
-use common::{BOUNDARY, PATIENCE, TestRelay, post_multipart, start, start_in, stored_files};
+use common::{
+    BOUNDARY, PATIENCE, TestRelay, multipart_body as body, multipart_field as field,
+    post_multipart, start, start_in, stored_files,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-
-fn field(name: &str, file_name: Option<&str>, bytes: &[u8]) -> Vec<u8> {
-    let disposition = match file_name {
-        Some(file) => format!("form-data; name=\"{name}\"; filename=\"{file}\""),
-        None => format!("form-data; name=\"{name}\""),
-    };
-    let mut part =
-        format!("--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n").into_bytes();
-    part.extend_from_slice(bytes);
-    part.extend_from_slice(b"\r\n");
-    part
-}
-
-fn body(fields: &[Vec<u8>]) -> Vec<u8> {
-    let mut body = fields.concat();
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
 
 /// A visitor with a chat that takes files: (token, chat id).
 async fn visitor_chat(relay: &TestRelay) -> (String, i64) {

@@ -14,6 +14,8 @@ use crate::store::AttachmentPolicy;
 
 /// A guard against runaway flows; validation already refuses loops without a wait.
 const MAX_STEPS_PER_TURN: usize = 64;
+/// The longest value a `set_variable` step stores (a visitor's answer is shorter).
+const MAX_VARIABLE_CHARS: usize = porchlight_protocol::MAX_BODY_CHARS;
 
 /// Where a conversation is in its flow.
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
@@ -317,7 +319,12 @@ impl Flow {
                             });
                         }
                         Action::SetVariable { name, value } => {
-                            let value = expand(value, &state.variables);
+                            // Bounded: a loop that feeds a variable into itself must not
+                            // grow it with every visitor answer.
+                            let value: String = expand(value, &state.variables)
+                                .chars()
+                                .take(MAX_VARIABLE_CHARS)
+                                .collect();
                             state.variables.insert(name.to_ascii_lowercase(), value);
                         }
                         Action::CallWebhook {

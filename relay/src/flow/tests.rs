@@ -393,6 +393,44 @@ text = "Bye $CUSTOMER ($PLAN)"
 }
 
 #[test]
+fn a_variable_fed_into_itself_in_a_loop_stays_bounded() {
+    let flow = ok(r#"
+[[steps]]
+id = "a"
+type = "input"
+input = "text"
+variable = "y"
+text = "Say something"
+next = "grow"
+[[steps]]
+id = "grow"
+type = "action"
+action = "set_variable"
+name = "x"
+value = "$X$X$Y"
+next = "a"
+"#);
+    let world = World::default();
+    let mut state = FlowState::default();
+    flow.start_at(&mut state, "a", &world);
+    flow.answer(&mut state, "ab", &world);
+    flow.answer(&mut state, "c", &world);
+    assert_eq!(
+        state.variables["x"], "$X$Xab$X$Xabc",
+        "unset at first, then doubled"
+    );
+    // Unbounded, forty answers would make it terabytes.
+    for _ in 0..40 {
+        let answered = flow.answer(&mut state, "abc", &world);
+        assert!(matches!(answered, Answer::Accepted { .. }));
+    }
+    assert_eq!(
+        state.variables["x"].chars().count(),
+        porchlight_protocol::MAX_BODY_CHARS
+    );
+}
+
+#[test]
 fn a_failed_webhook_leaves_its_variables_unset_and_goes_on() {
     let flow = ok(r#"
 [[steps]]

@@ -55,7 +55,7 @@ pub fn parse(format: DocFormat, text: &str, fallback_title: &str) -> Parsed {
         .or_else(|| {
             sections
                 .iter()
-                .find(|section| section.level == 1)
+                .find(|section| section.level == 1 && !section.heading.trim().is_empty())
                 .map(|section| section.heading.clone())
         })
         .unwrap_or_else(|| fallback_title.to_owned());

@@ -108,25 +108,29 @@ impl Robots {
 }
 
 /// A robots.txt path rule: a prefix, with `*` wildcards and an optional `$` end.
+/// The middle parts match leftmost (which leaves the most room); an anchored rule's
+/// last part must end the path.
 fn rule_matches(rule: &str, path: &str) -> bool {
     let (rule, anchored) = match rule.strip_suffix('$') {
         Some(rule) => (rule, true),
         None => (rule, false),
     };
-    let mut parts = rule.split('*');
-    let Some(first) = parts.next() else {
-        return true;
-    };
+    let mut parts: Vec<&str> = rule.split('*').collect();
+    let first = parts.remove(0);
     let Some(mut rest) = path.strip_prefix(first) else {
         return false;
     };
+    let last = if anchored { parts.pop() } else { None };
     for part in parts {
         match rest.find(part) {
             Some(at) => rest = &rest[at + part.len()..],
             None => return false,
         }
     }
-    !anchored || rest.is_empty()
+    match last {
+        Some(last) => rest.ends_with(last),
+        None => !anchored || rest.is_empty(),
+    }
 }
 
 /// `<loc>` entries of a sitemap or sitemap index.
@@ -349,6 +353,8 @@ mod tests {
         assert!(robots.allows("/private/faq/1"));
         assert!(!robots.allows("/docs/a.pdf"));
         assert!(robots.allows("/docs/a.pdf.html"));
+        // An anchored rule's end is the path's end, however often its last part occurs.
+        assert!(!robots.allows("/docs/a.pdf.pdf"));
         let everyone = Robots::parse("User-agent: *\nDisallow: /admin # staff\n");
         assert!(!everyone.allows("/admin/x"));
         assert!(everyone.allows("/"));

@@ -128,7 +128,8 @@ impl Reader {
     fn heading(&mut self, name: &str, tag: &str, closing: bool) {
         if !closing {
             let level = usize::from(name.as_bytes()[1] - b'0');
-            self.heading = Some((level, attribute(tag, "id")));
+            let id = attribute(tag, "id").filter(|id| !id.trim().is_empty());
+            self.heading = Some((level, id));
             self.heading_text.clear();
         } else if let Some((level, anchor)) = self.heading.take() {
             self.page.sections.push(HtmlSection {

@@ -397,6 +397,26 @@ impl TestRelay {
 /// The boundary [`post_multipart`] bodies are written with.
 pub(crate) const BOUNDARY: &str = "porchlight-test-boundary";
 
+/// One multipart field (`file_name` makes it a file), written with [`BOUNDARY`].
+pub(crate) fn multipart_field(name: &str, file_name: Option<&str>, bytes: &[u8]) -> Vec<u8> {
+    let disposition = match file_name {
+        Some(file) => format!("form-data; name=\"{name}\"; filename=\"{file}\""),
+        None => format!("form-data; name=\"{name}\""),
+    };
+    let mut part =
+        format!("--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n").into_bytes();
+    part.extend_from_slice(bytes);
+    part.extend_from_slice(b"\r\n");
+    part
+}
+
+/// Fields and the closing boundary.
+pub(crate) fn multipart_body(fields: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = fields.concat();
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
 /// Posts a multipart body (written with [`BOUNDARY`]) to a chat's attachments, with
 /// one auth header; returns the status and the JSON answer. The body is sent even
 /// if the relay answers early: what matters is its answer.
