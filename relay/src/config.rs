@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::ai::AiSettings;
+use crate::metrics::MetricsSettings;
 use crate::outbound::Network;
 use crate::store::Durability;
 use crate::throttle::Limits;
@@ -40,6 +41,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How many new chats and files one visitor or address may send.
     pub limits: Limits,
+    /// Whether and where `/metrics` is served.
+    pub metrics: MetricsSettings,
 }
 
 /// Socket keep-alive and give-up times.
@@ -84,6 +87,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             public_url: None,
             limits: Limits::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct ConfigFile {
     pub public_url: Option<String>,
     /// `[limits]`: new chats and files per visitor and address.
     pub limits: Option<Limits>,
+    /// `[metrics]`: Prometheus scraping.
+    pub metrics: Option<MetricsSettings>,
 }
 
 /// Values given on the command line or in `PORCHLIGHT_*` variables.
@@ -194,6 +200,7 @@ impl Config {
             trusted_proxies: file.trusted_proxies.unwrap_or(defaults.trusted_proxies),
             public_url: file.public_url.or(defaults.public_url),
             limits: file.limits.unwrap_or(defaults.limits),
+            metrics: file.metrics.unwrap_or(defaults.metrics),
         })
     }
 }
@@ -267,5 +274,12 @@ mod tests {
         );
         let missing = ConfigFile::load(&dir.path().join("missing.toml")).unwrap_err();
         assert!(matches!(missing, ConfigError::Read { .. }));
+    }
+
+    #[test]
+    fn the_commented_example_is_a_valid_config() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/porchlight.toml");
+        let file = ConfigFile::load(&example).unwrap();
+        assert_eq!(file.metrics, Some(MetricsSettings::default()));
     }
 }

@@ -22,6 +22,7 @@
 //! - [`outbound`]: requests to addresses others chose (webhooks, the crawler) reach
 //!   public addresses only.
 //! - [`throttle`]: how often one visitor, address or account may do a costly thing.
+//! - [`metrics`]: what the relay counts, and `/metrics` for Prometheus.
 //! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
 //!   [`config`]: settings from defaults, file, environment and flags.
 //! - [`attachments`]: the folder of chat files, where a file gets its name only once
@@ -49,6 +50,7 @@ pub mod flow;
 pub mod http;
 pub mod hub;
 pub mod knowledge;
+pub mod metrics;
 pub mod outbound;
 pub mod profiles;
 pub mod reports;

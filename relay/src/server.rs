@@ -21,6 +21,7 @@ use crate::flow::Format;
 use crate::http;
 use crate::http::ONE_TIME_PASSWORD_DAYS;
 use crate::hub::Hub;
+use crate::metrics::{self, Metrics};
 use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::state::AppState;
@@ -55,10 +56,17 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Attachments(#[from] SweepError),
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    MetricsListener {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 pub struct Relay {
     state: AppState,
+    /// `/metrics` on an address of its own, when the config asks for one.
+    metrics_listener: Option<TcpListener>,
 }
 
 /// Hashes made once at start: the first admin's password and the stand-in that
@@ -134,8 +142,9 @@ async fn recent_waits(store: &dyn Store) -> Result<RecentWaits, StartError> {
 impl Relay {
     /// Opens the store under `config.data_dir` and seeds it on first start.
     pub async fn open(config: Config) -> Result<(Self, Option<SeededAdmin>), StartError> {
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open_with(&config.data_dir, config.durability)?);
+        let sqlite = SqliteStore::open_with(&config.data_dir, config.durability)?;
+        let metrics = Arc::new(Metrics::new(sqlite.commit_stats()));
+        let store: Arc<dyn Store> = Arc::new(sqlite);
         let hashes = start_hashes().await?;
         let seeded = store
             .seed_if_empty(Seed {
@@ -187,15 +196,37 @@ impl Relay {
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             queue_changed: Arc::new(Notify::new()),
             queue_moved: Arc::new(Notify::new()),
+            metrics,
         };
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),
             password: hashes.admin_password,
         });
-        Ok((Self { state }, admin))
+        let metrics_listener = match state.config.metrics.addr {
+            Some(addr) if state.config.metrics.enabled => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::MetricsListener { addr, source })?,
+            ),
+            _ => None,
+        };
+        Ok((
+            Self {
+                state,
+                metrics_listener,
+            },
+            admin,
+        ))
     }
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Where `/metrics` is served when it has an address of its own.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves, closes every socket, and waits for pending
@@ -226,6 +257,9 @@ impl Relay {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
+        if let Some(listener) = self.metrics_listener {
+            state.tracker.spawn(metrics::serve(listener, state.clone()));
+        }
         let serve = axum::serve(
             listener,
             http::router(state.clone())

@@ -11,6 +11,7 @@ use crate::ai::Ai;
 use crate::chat::queue::estimate::RecentWaits;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::metrics::Metrics;
 use crate::outbound::{Outbound, OutboundPolicy};
 use crate::profiles::Flows;
 use crate::store::Store;
@@ -47,4 +48,6 @@ pub struct AppState {
     pub ai: Arc<Ai>,
     /// Notified when knowledge changes or the provider does: passages get vectors.
     pub knowledge_changed: Arc<Notify>,
+    /// What the relay counts, for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }

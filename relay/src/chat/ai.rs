@@ -387,7 +387,8 @@ async fn post(
             ..NewMessage::text(id, None, Author::Bot, None, Some(config.name.clone()), body)
         })
         .await?;
-    announce_message(&state.hub, &appended.message, None);
+    state.metrics.ai_answered();
+    announce_message(state, &appended.message, None);
     Ok(())
 }
 
@@ -417,6 +418,7 @@ async fn escalate(
     flow: &Arc<Flow>,
     id: ConversationId,
 ) -> Result<(), StoreError> {
+    state.metrics.ai_handed_over();
     agent_turn(state, flow, id, || Trigger::Escalate).await
 }
 

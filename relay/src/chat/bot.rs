@@ -304,6 +304,7 @@ async fn apply_outputs(
                 } => {
                     let response =
                         call_webhook(state, &url, timeout_ms, conversation, &variables).await;
+                    state.metrics.webhook_called(response.is_some());
                     next = flow.webhook_done(flow_state, response.as_ref(), world);
                 }
             }
@@ -405,10 +406,10 @@ async fn announce_turn(
     let mut acked = None;
     for message in messages {
         if message.author == Author::Visitor {
-            announce_message(&state.hub, message, Some(sender));
+            announce_message(state, message, Some(sender));
             acked = Some(message.clone());
         } else {
-            announce_message(&state.hub, message, None);
+            announce_message(state, message, None);
         }
     }
     announce_prompt(state, updated.id, prompt);

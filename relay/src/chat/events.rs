@@ -14,11 +14,14 @@ use crate::hub::{Audience, ConnId, Hub};
 use crate::state::AppState;
 use crate::store::Conversation;
 
-/// Sends a stored message to everyone following its conversation (but `skip`).
-/// The message frame has the same JSON in both directions.
-pub fn announce_message(hub: &Hub, message: &ChatMessage, skip: Option<ConnId>) {
+/// Sends a newly stored message to everyone following its conversation (but `skip`),
+/// and counts it. The message frame has the same JSON in both directions.
+pub fn announce_message(state: &AppState, message: &ChatMessage, skip: Option<ConnId>) {
+    state.metrics.message_stored(message.author);
     let frame: Arc<str> = to_text(&VisitorEvent::Message(message.clone())).into();
-    hub.publish(message.conversation_id, Audience::Everyone, skip, frame);
+    state
+        .hub
+        .publish(message.conversation_id, Audience::Everyone, skip, frame);
 }
 
 /// Tells the visitor's sockets the new status and every agent the new chat line.
@@ -69,7 +72,7 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
 /// agent who held it may take another, and the queue moves up.
 pub async fn ended(state: &AppState, conversation: &Conversation, event: &ChatMessage) {
     state.ai.forget(conversation.id);
-    announce_message(&state.hub, event, None);
+    announce_message(state, event, None);
     bot::announce_prompt(state, conversation.id, None);
     announce_conversation(&state.hub, conversation);
     state.hub.stop_ring(conversation.id);

@@ -115,6 +115,7 @@ pub fn router(state: AppState) -> Router {
             "/api/profiles/{id}",
             get(profiles::read).put(profiles::update),
         )
+        .merge(metrics_on_main_port(&state))
         .layer(axum::middleware::map_response(pages::unframed_by_default))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -125,4 +126,14 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .with_state(state)
+}
+
+/// `/metrics` on the main port, when it is on and has no address of its own.
+fn metrics_on_main_port(state: &AppState) -> Router<AppState> {
+    let settings = &state.config.metrics;
+    if settings.enabled && settings.addr.is_none() {
+        Router::new().route("/metrics", get(crate::metrics::scrape))
+    } else {
+        Router::new()
+    }
 }

@@ -187,7 +187,7 @@ pub(crate) async fn upload(
     }
     let appended = posted?;
     if !appended.duplicate {
-        announce_message(&state.hub, &appended.message, None);
+        announce_message(&state, &appended.message, None);
         if let Some(updated) = state.store.conversation(id).await? {
             announce_conversation(&state.hub, &updated);
         }

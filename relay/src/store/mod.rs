@@ -24,7 +24,7 @@ pub use error::StoreError;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
 pub use settings::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{CommitStats, SqliteStore};
 
 /// Sites, their visitors, and the first start's seed.
 #[async_trait]

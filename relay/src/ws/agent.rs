@@ -262,7 +262,7 @@ impl AgentSession {
                 self.state
                     .hub
                     .unfollow_unseeing(conversation.id, conversation.facts());
-                announce_message(&self.state.hub, &event, None);
+                announce_message(&self.state, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::ring_chat(&self.state, &conversation).await;
                 ringing::ring_waiting_for(&self.state, self.agent.id).await;
@@ -387,12 +387,13 @@ impl AgentSession {
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
                         .record(joined_at, queue_ms);
+                    self.state.metrics.chat_joined(queue_ms);
                 }
                 self.state.hub.follow(self.conn, id);
                 self.state
                     .hub
                     .unfollow_unseeing(conversation.id, conversation.facts());
-                announce_message(&self.state.hub, &event, None);
+                announce_message(&self.state, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
                 ringing::taken(&self.state, id, self.agent.id).await;
                 queue::announce(&self.state).await;
@@ -446,7 +447,7 @@ impl AgentSession {
         match appended {
             Ok(appended) => {
                 if !appended.duplicate {
-                    announce_message(&self.state.hub, &appended.message, Some(self.conn));
+                    announce_message(&self.state, &appended.message, Some(self.conn));
                 }
                 Outcome::reply(to_text(&AgentEvent::Ack(Ack {
                     conversation_id: id,

@@ -26,6 +26,8 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 pub(crate) struct TestRelay {
     pub(crate) addr: SocketAddr,
+    /// `/metrics` on its own address, when the config gave it one.
+    pub(crate) metrics_addr: Option<SocketAddr>,
     pub(crate) state: AppState,
     admin: Option<SeededAdmin>,
     stop: Option<oneshot::Sender<()>>,
@@ -101,6 +103,7 @@ pub(crate) async fn start_configured(
 async fn serve_relay(dir: tempfile::TempDir, config: Config) -> TestRelay {
     let (relay, admin) = Relay::open(config).await.unwrap();
     let state = relay.state().clone();
+    let metrics_addr = relay.metrics_addr();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -114,6 +117,7 @@ async fn serve_relay(dir: tempfile::TempDir, config: Config) -> TestRelay {
     });
     TestRelay {
         addr,
+        metrics_addr,
         state,
         admin,
         stop: Some(stop),

@@ -129,7 +129,7 @@ impl Waiter for RelayWaiter {
                     .await
                     .map(|posted| {
                         if let Some(message) = posted {
-                            announce_message(&state.hub, &message, None);
+                            announce_message(state, &message, None);
                         }
                     })
             }
@@ -139,7 +139,7 @@ impl Waiter for RelayWaiter {
                 .await
                 .map(|asked| {
                     if let Some(message) = asked {
-                        announce_message(&state.hub, &message, None);
+                        announce_message(state, &message, None);
                         announce_prompt(state, id, Some(still_there_prompt()));
                     }
                 }),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,8 +48,29 @@ const MAX_BATCH: usize = 512;
 const READ_POOL_SIZE: usize = 4;
 const DB_FILE: &str = "porchlight.sqlite3";
 
+/// What the writer thread observes of its batches, for the relay's metrics.
+#[derive(Clone)]
+pub struct CommitStats {
+    /// Jobs per transaction.
+    pub jobs: Histogram,
+    /// Each transaction, from BEGIN to the committed fsync.
+    pub seconds: Histogram,
+}
+
+impl Default for CommitStats {
+    fn default() -> Self {
+        Self {
+            // 1 to 512 (MAX_BATCH).
+            jobs: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
+            // 100 µs to about 3 s.
+            seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
+        }
+    }
+}
+
 pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
+    commit_stats: CommitStats,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
     path: PathBuf,
@@ -91,19 +113,27 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, rusqlite::Error>>()?;
 
         let (writer, jobs) = mpsc::channel::<Job>(4096);
+        let commit_stats = CommitStats::default();
+        let observed = commit_stats.clone();
         std::thread::Builder::new()
             .name("porchlight-writer".into())
-            .spawn(move || write_loop(write_conn, jobs))
+            .spawn(move || write_loop(write_conn, jobs, &observed))
             .map_err(|source| StoreError::DataDir {
                 path: path.display().to_string(),
                 source,
             })?;
         Ok(Self {
             writer,
+            commit_stats,
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
             path,
         })
+    }
+
+    /// The writer's batch sizes and times.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.commit_stats.clone()
     }
 
     /// The database file.
@@ -167,7 +197,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: &CommitStats) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -177,7 +207,10 @@ fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
+        stats.jobs.observe(batch.len() as f64);
         run_batch(&conn, &mut batch);
+        stats.seconds.observe(started.elapsed().as_secs_f64());
     }
 }
 

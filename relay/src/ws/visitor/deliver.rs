@@ -210,7 +210,7 @@ impl VisitorSession {
             ))
             .await?;
         if !appended.duplicate {
-            announce_message(&self.state.hub, &appended.message, Some(self.conn));
+            announce_message(&self.state, &appended.message, Some(self.conn));
         }
         Ok(appended.message)
     }
