@@ -83,6 +83,23 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The process's CPU time so far (user + system), in seconds: fields 14 and 15 of
+/// `/proc/PID/stat`, in clock ticks (100 per second on Linux).
+fn cpu_secs(pid: u32) -> f64 {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The command name (field 2) may hold spaces; count from after it.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -140,7 +157,11 @@ async fn start_relay(args: &Args) -> anyhow::Result<RunningRelay> {
             addr = rest.trim().to_owned();
         }
         if let Some(rest) = line.split("one-time password ").nth(1) {
-            password = rest.trim().to_owned();
+            password = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             break;
         }
     }
@@ -335,6 +356,8 @@ struct Figures {
     latencies: Vec<u64>,
     errors: u64,
     rss: (u64, u64, u64),
+    /// The relay's CPU seconds while the messages were sent and delivered.
+    load_cpu_secs: f64,
 }
 
 fn print_figures(figures: &Figures) {
@@ -369,6 +392,12 @@ fn print_figures(figures: &Figures) {
         (rss_idle.saturating_sub(rss_start)) as f64 / figures.visitors as f64,
         rss_end as f64 / 1024.0
     );
+    println!(
+        "  relay CPU under load   {:.2} s ({:.1} µs per message, {:.2} s per 1,000)",
+        figures.load_cpu_secs,
+        figures.load_cpu_secs * 1e6 / figures.total.max(1) as f64,
+        figures.load_cpu_secs * 1000.0 / figures.total.max(1) as f64
+    );
 }
 
 #[tokio::main]
@@ -402,6 +431,7 @@ async fn main() -> anyhow::Result<()> {
     drop(latency_tx);
     join_all(&mut sinks, &counts, &conversations).await?;
     let rss_idle = rss_kib(relay.pid);
+    let cpu_before = cpu_secs(relay.pid);
     let (total, send_secs) = send_load(&args, &senders, epoch, &errors).await;
     let mut latencies = Vec::with_capacity(total as usize);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -412,6 +442,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let rss_end = rss_kib(relay.pid);
+    let load_cpu_secs = cpu_secs(relay.pid) - cpu_before;
     latencies.sort_unstable();
     print_figures(&Figures {
         visitors: args.visitors,
@@ -422,6 +453,7 @@ async fn main() -> anyhow::Result<()> {
         latencies,
         errors: errors.load(Ordering::Relaxed),
         rss: (rss_start, rss_idle, rss_end),
+        load_cpu_secs,
     });
     drop(senders);
     relay.child.start_kill()?;

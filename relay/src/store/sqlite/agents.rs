@@ -10,10 +10,10 @@ use crate::store::model::{Agent, AgentAccount, AgentSnapshot, Role, Status};
 use crate::store::settings::AccessLevel;
 use crate::store::{AgentStore, StoreError, now_ms};
 
-use super::SqliteStore;
 use super::teams::{
     agents_in_teams, create_team, save_status, status_from_row, statuses, team_names,
 };
+use super::{Cached, SqliteStore};
 
 /// The columns [`agent_from_row`] reads, of the agents table as `a`.
 pub(super) const AGENT_COLUMNS: &str = "a.id, a.email, a.name, a.role, a.password_hash, \
@@ -42,7 +42,7 @@ pub(super) fn is_participant(
     agent: AgentId,
 ) -> rusqlite::Result<bool> {
     Ok(conn
-        .query_row(
+        .cached_row(
             "SELECT 1 FROM participants WHERE conversation_id = ?1 AND agent_id = ?2",
             params![id, agent],
             |_| Ok(()),
@@ -56,14 +56,14 @@ pub(super) fn agent_load(
     conn: &Connection,
     agent: AgentId,
 ) -> rusqlite::Result<(usize, Option<usize>)> {
-    let active: i64 = conn.query_row(
+    let active: i64 = conn.cached_row(
         "SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND (c.agent_id = ?1 \
          OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.agent_id = ?1))",
         [agent],
         |row| row.get(0),
     )?;
     let max: Option<i64> = conn
-        .query_row(
+        .cached_row(
             "SELECT max_chats FROM agents WHERE id = ?1",
             [agent],
             |row| row.get(0),
@@ -77,7 +77,7 @@ pub(super) fn agent_load(
 }
 
 pub(super) fn agent_accounts(conn: &Connection) -> Result<Vec<AgentAccount>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT a.id, a.email, a.name, a.role, a.access_level, a.max_chats, a.can_toggle_uploads, \
          a.default_team, \
          (SELECT json_group_array(t.name) FROM team_members m \
@@ -112,7 +112,7 @@ pub(super) fn agent_accounts(conn: &Connection) -> Result<Vec<AgentAccount>, Sto
 /// all); the last active admin can be neither demoted nor deactivated.
 pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(), StoreError> {
     let (role, active): (String, bool) = conn
-        .query_row(
+        .cached_row(
             "SELECT role, active FROM agents WHERE id = ?1",
             [account.id],
             |row| Ok((row.get(0)?, row.get(1)?)),
@@ -120,7 +120,7 @@ pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(
         .optional()?
         .ok_or(StoreError::NotFound)?;
     let max = account.max_chats.and_then(|max| i64::try_from(max).ok());
-    conn.execute(
+    conn.cached_execute(
         "UPDATE agents SET name = ?1, role = ?2, access_level = ?3, max_chats = ?4, \
          can_toggle_uploads = ?5, default_team = ?6, active = ?7 WHERE id = ?8",
         params![
@@ -134,7 +134,7 @@ pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(
             account.id
         ],
     )?;
-    let admins: i64 = conn.query_row(
+    let admins: i64 = conn.cached_row(
         "SELECT count(*) FROM agents WHERE role = 'admin' AND active = 1",
         [],
         |row| row.get(0),
@@ -145,15 +145,15 @@ pub(super) fn update_agent(conn: &Connection, account: AgentAccount) -> Result<(
     if role != account.role.as_str() || (active && !account.active) {
         end_sessions(conn, account.id)?;
     }
-    conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [account.id])?;
+    conn.cached_execute("DELETE FROM team_members WHERE agent_id = ?1", [account.id])?;
     for team in &account.teams {
-        let added = conn.execute(
+        let added = conn.cached_execute(
             "INSERT OR IGNORE INTO team_members (team_id, agent_id) \
              SELECT id, ?2 FROM teams WHERE name = ?1",
             params![team, account.id],
         )?;
         let exists = conn
-            .query_row("SELECT 1 FROM teams WHERE name = ?1", [team], |_| Ok(()))
+            .cached_row("SELECT 1 FROM teams WHERE name = ?1", [team], |_| Ok(()))
             .optional()?;
         if added == 0 && exists.is_none() {
             return Err(StoreError::NotFound);
@@ -169,7 +169,7 @@ pub(super) fn create_agent(
     role: Role,
     password_hash: String,
 ) -> Result<Agent, StoreError> {
-    let inserted = conn.execute(
+    let inserted = conn.cached_execute(
         "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, (SELECT MIN(id) FROM statuses WHERE counts_online = 1), ?5) \
          ON CONFLICT (email) DO NOTHING",
@@ -194,7 +194,7 @@ pub(super) fn create_agent(
 
 pub(super) fn agent_by_email(conn: &Connection, email: &str) -> Result<Option<Agent>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             &format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.email = ?1"),
             [email],
             agent_from_row,
@@ -204,7 +204,7 @@ pub(super) fn agent_by_email(conn: &Connection, email: &str) -> Result<Option<Ag
 
 /// Every session of the agent ends.
 pub(super) fn end_sessions(conn: &Connection, agent: AgentId) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM agent_sessions WHERE agent_id = ?1", [agent])?;
+    conn.cached_execute("DELETE FROM agent_sessions WHERE agent_id = ?1", [agent])?;
     Ok(())
 }
 
@@ -217,7 +217,7 @@ pub(super) fn set_password(
     hash: &str,
     one_time_until: Option<i64>,
 ) -> Result<(), StoreError> {
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE agents SET password_hash = ?1, must_change_password = ?2, \
          password_expires_at = ?3 WHERE id = ?4",
         params![hash, one_time_until.is_some(), one_time_until, agent],
@@ -233,7 +233,7 @@ pub(super) fn set_agent_access(
     agent: AgentId,
     access: AccessLevel,
 ) -> Result<(), StoreError> {
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE agents SET access_level = ?1 WHERE id = ?2",
         params![access.as_str(), agent],
     )?;
@@ -248,13 +248,13 @@ pub(super) fn set_agent_teams(
     agent: AgentId,
     teams: Vec<String>,
 ) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM team_members WHERE agent_id = ?1", [agent])?;
+    conn.cached_execute("DELETE FROM team_members WHERE agent_id = ?1", [agent])?;
     for team in &teams {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
             params![team, now_ms()],
         )?;
-        conn.execute(
+        conn.cached_execute(
             "INSERT OR IGNORE INTO team_members (team_id, agent_id) \
              SELECT id, ?2 FROM teams WHERE name = ?1",
             params![team, agent],
@@ -269,7 +269,7 @@ pub(super) fn set_agent_capacity(
     max_chats: Option<usize>,
 ) -> Result<(), StoreError> {
     let max = max_chats.and_then(|max| i64::try_from(max).ok());
-    if conn.execute(
+    if conn.cached_execute(
         "UPDATE agents SET max_chats = ?1 WHERE id = ?2",
         params![max, agent],
     )? == 0
@@ -285,14 +285,14 @@ pub(super) fn set_agent_status(
     status: i64,
 ) -> Result<Status, StoreError> {
     let found = conn
-        .query_row(
+        .cached_row(
             "SELECT id, name, counts_online FROM statuses WHERE id = ?1",
             [status],
             status_from_row,
         )
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    conn.execute(
+    conn.cached_execute(
         "UPDATE agents SET status_id = ?1 WHERE id = ?2",
         params![status, agent],
     )?;
@@ -300,7 +300,7 @@ pub(super) fn set_agent_status(
 }
 
 pub(super) fn agent_snapshots(conn: &Connection) -> Result<Vec<AgentSnapshot>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT a.id, a.name, a.status_id, COALESCE(s.counts_online, 1), a.max_chats, \
          (SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND \
             (c.agent_id = a.id OR EXISTS (SELECT 1 FROM participants p \
@@ -345,7 +345,7 @@ impl AgentStore for SqliteStore {
     async fn agent(&self, id: AgentId) -> Result<Option<Agent>, StoreError> {
         self.read(move |conn| {
             Ok(conn
-                .query_row(
+                .cached_row(
                     &format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = ?1"),
                     [id],
                     agent_from_row,

@@ -8,7 +8,7 @@ use rusqlite::{Connection, params};
 use crate::store::model::AiUsage;
 use crate::store::{AiUsageStore, StoreError};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 pub(super) fn record_ai_answer(
     conn: &Connection,
@@ -16,19 +16,19 @@ pub(super) fn record_ai_answer(
     day: i64,
     model_call: bool,
 ) -> Result<AiUsage, StoreError> {
-    let (chat, visitor, site): (u32, i64, i64) = conn.query_row(
+    let (chat, visitor, site): (u32, i64, i64) = conn.cached_row(
         "UPDATE conversations SET ai_answers = ai_answers + 1 WHERE id = ?1 \
          RETURNING ai_answers, visitor_id, site_id",
         [id],
         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
-    let visitor_today: u32 = conn.query_row(
+    let visitor_today: u32 = conn.cached_row(
         "INSERT INTO ai_visitor_usage (visitor_id, day, answers) VALUES (?1, ?2, 1) \
          ON CONFLICT (visitor_id, day) DO UPDATE SET answers = answers + 1 RETURNING answers",
         params![visitor, day],
         |row| row.get(0),
     )?;
-    let site_today: u32 = conn.query_row(
+    let site_today: u32 = conn.cached_row(
         "INSERT INTO ai_site_usage (site_id, day, model_calls) VALUES (?1, ?2, ?3) \
          ON CONFLICT (site_id, day) DO UPDATE SET model_calls = model_calls + ?3 \
          RETURNING model_calls",
@@ -43,7 +43,7 @@ pub(super) fn record_ai_answer(
 }
 
 pub(super) fn record_ai_failure(conn: &Connection, id: ConversationId) -> Result<u32, StoreError> {
-    Ok(conn.query_row(
+    Ok(conn.cached_row(
         "UPDATE conversations SET ai_failed = ai_failed + 1 WHERE id = ?1 RETURNING ai_failed",
         [id],
         |row| row.get(0),

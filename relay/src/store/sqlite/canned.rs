@@ -7,10 +7,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::{CannedStore, StoreError, now_ms};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 pub(super) fn canned_texts(conn: &Connection) -> Result<Vec<CannedText>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT id, group_name, title, body FROM canned_texts \
          ORDER BY group_name COLLATE NOCASE, title COLLATE NOCASE",
     )?;
@@ -28,7 +28,7 @@ pub(super) fn canned_texts(conn: &Connection) -> Result<Vec<CannedText>, StoreEr
 pub(super) fn save_canned(conn: &Connection, text: CannedText) -> Result<CannedText, StoreError> {
     let now = now_ms();
     let taken = conn
-        .query_row(
+        .cached_row(
             "SELECT 1 FROM canned_texts WHERE group_name = ?1 AND title = ?2 AND id <> ?3",
             params![text.group, text.title, text.id],
             |_| Ok(()),
@@ -38,7 +38,7 @@ pub(super) fn save_canned(conn: &Connection, text: CannedText) -> Result<CannedT
         return Err(StoreError::Duplicate);
     }
     if text.id == 0 {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO canned_texts (group_name, title, body, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?4)",
             params![text.group, text.title, text.body, now],
@@ -48,7 +48,7 @@ pub(super) fn save_canned(conn: &Connection, text: CannedText) -> Result<CannedT
             ..text
         });
     }
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE canned_texts SET group_name = ?1, title = ?2, body = ?3, updated_at = ?4 \
          WHERE id = ?5",
         params![text.group, text.title, text.body, now, text.id],
@@ -60,7 +60,7 @@ pub(super) fn save_canned(conn: &Connection, text: CannedText) -> Result<CannedT
 }
 
 pub(super) fn delete_canned(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    match conn.execute("DELETE FROM canned_texts WHERE id = ?1", [id])? {
+    match conn.cached_execute("DELETE FROM canned_texts WHERE id = ?1", [id])? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }

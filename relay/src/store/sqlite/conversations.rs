@@ -16,7 +16,7 @@ use crate::store::{ConversationStore, StoreError, now_ms};
 use super::agents::{agent_load, is_participant};
 use super::messages::{event, insert_message};
 use super::tickets::add_transcript;
-use super::{SqliteStore, turns};
+use super::{Cached, SqliteStore, turns};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
@@ -69,7 +69,7 @@ pub(super) fn load_conversation(
     conn: &Connection,
     id: ConversationId,
 ) -> rusqlite::Result<Option<Conversation>> {
-    conn.query_row(
+    conn.cached_row(
         &format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
              JOIN visitors v ON v.id = c.visitor_id WHERE c.id = ?1"
@@ -86,7 +86,7 @@ pub(super) fn open_or_start_conversation(
     status: ConversationStatus,
 ) -> Result<(Conversation, bool), StoreError> {
     let open: Option<ConversationId> = conn
-        .query_row(
+        .cached_row(
             "SELECT id FROM conversations WHERE visitor_id = ?1 AND status <> 'ended' \
              ORDER BY id DESC LIMIT 1",
             [new.visitor_id],
@@ -98,7 +98,7 @@ pub(super) fn open_or_start_conversation(
         None => {
             let now = now_ms();
             let queued_at = (status == ConversationStatus::Queued).then_some(now);
-            conn.execute(
+            conn.cached_execute(
                 "INSERT INTO conversations (site_id, visitor_id, profile_id, status, \
                  created_at, queued_at, page_url, referrer, user_agent, ticket_id) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -134,7 +134,7 @@ pub(super) fn latest_conversation(
     visitor_id: VisitorId,
 ) -> Result<Option<Conversation>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             &format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
                  JOIN visitors v ON v.id = c.visitor_id \
@@ -147,7 +147,7 @@ pub(super) fn latest_conversation(
 }
 
 pub(super) fn open_conversations(conn: &Connection) -> Result<Vec<Conversation>, StoreError> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
          JOIN visitors v ON v.id = c.visitor_id \
          WHERE c.status IN ('queued', 'active') ORDER BY c.id"
@@ -170,7 +170,7 @@ pub(super) fn recent_ended(
     conn: &Connection,
     limit: usize,
 ) -> Result<Vec<Conversation>, StoreError> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
          JOIN visitors v ON v.id = c.visitor_id \
          WHERE c.status = 'ended' AND c.queued_at IS NOT NULL \
@@ -206,7 +206,7 @@ pub(super) fn join(
     if rules.through_tickets && rules.ticket_agent_only {
         let assigned: Option<AgentId> = match current.ticket_id {
             Some(ticket) => conn
-                .query_row(
+                .cached_row(
                     "SELECT agent_id FROM tickets WHERE id = ?1",
                     [ticket],
                     |row| row.get(0),
@@ -227,13 +227,13 @@ pub(super) fn join(
     }
     let now = now_ms();
     if beside_holder {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO participants (conversation_id, agent_id, joined_at) VALUES (?1, ?2, ?3)",
             params![id, agent.id, now],
         )?;
     } else {
         // The status guard makes the claim atomic even if a second writer appears.
-        let claimed = conn.execute(
+        let claimed = conn.cached_execute(
             "UPDATE conversations SET status = 'active', agent_id = ?1, agent_name = ?2, \
              target_agent_id = NULL, agent_joined_at = COALESCE(agent_joined_at, ?3), \
              queue_ms = COALESCE(queue_ms, ?3 - COALESCE(queued_at, created_at)) \
@@ -272,7 +272,7 @@ pub(super) fn transfer(
         TransferTarget::Team(team) => (vec![team.clone()], None, team.clone()),
         TransferTarget::Agent(agent) => (current.teams.clone(), Some(agent.id), agent.name.clone()),
     };
-    conn.execute(
+    conn.cached_execute(
         "UPDATE conversations SET status = 'queued', agent_id = NULL, agent_name = NULL, \
          teams = ?1, target_agent_id = ?2 WHERE id = ?3",
         params![
@@ -281,7 +281,7 @@ pub(super) fn transfer(
             id
         ],
     )?;
-    conn.execute("DELETE FROM participants WHERE conversation_id = ?1", [id])?;
+    conn.cached_execute("DELETE FROM participants WHERE conversation_id = ?1", [id])?;
     let appended = insert_message(
         conn,
         &event(id, format!("{} transferred the chat to {to_name}", by.name)),
@@ -296,7 +296,7 @@ pub(super) fn end(
     by: Author,
     by_name: Option<String>,
 ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
-    let ended = conn.execute(
+    let ended = conn.cached_execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = ?2 \
          WHERE id = ?3 AND status <> 'ended'",
         params![now_ms(), by.as_str(), id],
@@ -320,7 +320,7 @@ pub(super) fn set_visitor_uploads(
     id: ConversationId,
     allowed: Option<bool>,
 ) -> Result<Conversation, StoreError> {
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE conversations SET visitor_uploads = ?1 WHERE id = ?2 AND status <> 'ended'",
         params![allowed, id],
     )?;

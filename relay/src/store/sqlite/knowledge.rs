@@ -9,7 +9,7 @@ use crate::store::knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 use crate::store::model::SiteId;
 use crate::store::{KnowledgeStore, StoreError, now_ms};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 /// Stores a document, replacing the one from the same source; an unchanged one is
 /// left alone (and keeps its vectors).
@@ -20,7 +20,7 @@ pub(super) fn put(
 ) -> Result<PutOutcome, StoreError> {
     let now = now_ms();
     let existing: Option<(i64, String)> = conn
-        .query_row(
+        .cached_row(
             "SELECT id, content_hash FROM kb_documents WHERE site_id = ?1 AND source = ?2",
             params![site, document.source],
             |row| Ok((row.get(0)?, row.get(1)?)),
@@ -29,8 +29,8 @@ pub(super) fn put(
     let (id, outcome) = match existing {
         Some((_, hash)) if hash == document.hash => return Ok(PutOutcome::Unchanged),
         Some((id, _)) => {
-            conn.execute("DELETE FROM kb_chunks WHERE document_id = ?1", [id])?;
-            conn.execute(
+            conn.cached_execute("DELETE FROM kb_chunks WHERE document_id = ?1", [id])?;
+            conn.cached_execute(
                 "UPDATE kb_documents SET title = ?2, format = ?3, content_hash = ?4, updated_at = ?5 \
                  WHERE id = ?1",
                 params![id, document.title, document.format.as_str(), document.hash, now],
@@ -38,7 +38,7 @@ pub(super) fn put(
             (id, PutOutcome::Updated)
         }
         None => {
-            conn.execute(
+            conn.cached_execute(
                 "INSERT INTO kb_documents (site_id, source, title, format, content_hash, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
                 params![site, document.source, document.title, document.format.as_str(), document.hash, now],
@@ -65,7 +65,7 @@ pub(super) fn put(
 }
 
 pub(super) fn documents(conn: &Connection, site: SiteId) -> Result<Vec<DocumentInfo>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT d.id, d.source, d.title, d.format, d.updated_at, \
                 (SELECT COUNT(*) FROM kb_chunks c WHERE c.document_id = d.id) \
          FROM kb_documents d WHERE d.site_id = ?1 ORDER BY d.title COLLATE NOCASE, d.id",
@@ -85,7 +85,7 @@ pub(super) fn documents(conn: &Connection, site: SiteId) -> Result<Vec<DocumentI
 
 pub(super) fn delete(conn: &Connection, site: SiteId, id: i64) -> Result<bool, StoreError> {
     let found: Option<i64> = conn
-        .query_row(
+        .cached_row(
             "SELECT id FROM kb_documents WHERE id = ?1 AND site_id = ?2",
             params![id, site],
             |row| row.get(0),
@@ -94,8 +94,8 @@ pub(super) fn delete(conn: &Connection, site: SiteId, id: i64) -> Result<bool, S
     if found.is_none() {
         return Ok(false);
     }
-    conn.execute("DELETE FROM kb_chunks WHERE document_id = ?1", [id])?;
-    conn.execute("DELETE FROM kb_documents WHERE id = ?1", [id])?;
+    conn.cached_execute("DELETE FROM kb_chunks WHERE document_id = ?1", [id])?;
+    conn.cached_execute("DELETE FROM kb_documents WHERE id = ?1", [id])?;
     Ok(true)
 }
 

@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
 use crate::store::{MessageStore, StoreError, now_ms};
 
-use super::SqliteStore;
 use super::agents::is_participant;
+use super::{Cached, SqliteStore};
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";
 
@@ -46,7 +46,7 @@ pub(super) fn insert_message(
         });
     }
     let state: Option<(String, Option<AgentId>)> = conn
-        .query_row(
+        .cached_row(
             "SELECT status, agent_id FROM conversations WHERE id = ?1",
             [message.conversation_id],
             |row| Ok((row.get(0)?, row.get(1)?)),
@@ -69,12 +69,12 @@ pub(super) fn insert_message(
         }
     }
     let now = now_ms();
-    let seq: i64 = conn.query_row(
+    let seq: i64 = conn.cached_row(
         "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
         [message.conversation_id],
         |row| row.get(0),
     )?;
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_id, author_name, kind, \
          body, value, step_id, client_msg_id, created_at, attachment, sources) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -132,7 +132,7 @@ pub(super) fn existing_message(
         return Ok(None);
     };
     let here = conn
-        .query_row(
+        .cached_row(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages \
                  WHERE conversation_id = ?1 AND client_msg_id = ?2"
@@ -144,7 +144,7 @@ pub(super) fn existing_message(
     if here.is_some() || message.author != Author::Visitor {
         return Ok(here);
     }
-    conn.query_row(
+    conn.cached_row(
         "SELECT m.conversation_id, m.seq, m.author_kind, m.author_name, m.body, \
          m.client_msg_id, m.created_at, m.attachment, m.sources FROM conversations c \
          JOIN conversations mine ON mine.id = ?1 AND mine.visitor_id = c.visitor_id \
@@ -179,7 +179,7 @@ pub(super) fn add_attachment(
 ) -> Result<Appended, StoreError> {
     let appended = insert_message(conn, &message)?;
     if !appended.duplicate {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO attachments (conversation_id, storage_key, name, content_type, \
              size, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -200,7 +200,7 @@ pub(super) fn attachment(
     storage_key: &str,
 ) -> Result<Option<StoredAttachment>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             "SELECT conversation_id, storage_key, name, content_type, size \
              FROM attachments WHERE storage_key = ?1",
             [storage_key],

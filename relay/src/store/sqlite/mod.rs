@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Params, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Durability, Store, StoreError};
@@ -42,6 +42,38 @@ type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// Runs on the writer thread inside a savepoint; says whether to keep its changes.
 /// Given no connection (its batch could not begin), it only hands back its reply.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
+
+/// Statements kept compiled per connection: every distinct one the store runs.
+const STATEMENT_CACHE: usize = 256;
+
+/// Runs SQL through the connection's statement cache: each statement is compiled once
+/// per connection, not on every call (parsing was a good share of the relay's CPU on
+/// the message path).
+pub(super) trait Cached {
+    fn cached_row<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        read: F,
+    ) -> rusqlite::Result<T>;
+
+    fn cached_execute<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn cached_row<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        read: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, read)
+    }
+
+    fn cached_execute<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
 
 /// How many queued jobs one transaction takes at most.
 const MAX_BATCH: usize = 512;
@@ -190,6 +222,7 @@ impl SqliteStore {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // FULL: an acknowledged message survives power loss, not only a crashed process.
     // Group commit keeps the fsync per batch, not per message.
@@ -215,7 +248,7 @@ fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: &CommitSta
 }
 
 fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = conn.cached_execute("BEGIN IMMEDIATE", []) {
         tracing::error!(error = %err, "cannot begin a write transaction");
         let reason = err.to_string();
         // Nothing runs outside a transaction: each job is answered without running.
@@ -227,22 +260,22 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
     }
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
-        let savepoint = conn.execute_batch("SAVEPOINT job");
+        let savepoint = conn.cached_execute("SAVEPOINT job", []);
         let (keep, reply) = job(Some(conn));
         if savepoint.is_ok() {
-            let end = if keep {
-                "RELEASE job"
+            let rolled_back = if keep {
+                Ok(0)
             } else {
-                "ROLLBACK TO job; RELEASE job"
+                conn.cached_execute("ROLLBACK TO job", [])
             };
-            if let Err(err) = conn.execute_batch(end) {
+            if let Err(err) = rolled_back.and_then(|_| conn.cached_execute("RELEASE job", [])) {
                 tracing::error!(error = %err, "cannot close a savepoint");
             }
         }
         replies.push(reply);
     }
-    match conn.execute_batch("COMMIT") {
-        Ok(()) => replies.into_iter().for_each(|reply| reply(Ok(()))),
+    match conn.cached_execute("COMMIT", []) {
+        Ok(_) => replies.into_iter().for_each(|reply| reply(Ok(()))),
         Err(err) => {
             tracing::error!(error = %err, "commit failed; the batch is rolled back");
             let _ = conn.execute_batch("ROLLBACK");

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::store::model::{SiteId, StoredProfile};
 use crate::store::{ProfileStore, StoreError, now_ms};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 pub(super) const PROFILE_COLUMNS: &str = "id, site_id, name, definition, updated_at";
 
@@ -23,7 +23,7 @@ pub(super) fn profile_from_row(row: &Row<'_>) -> rusqlite::Result<StoredProfile>
 
 pub(super) fn profile(conn: &Connection, id: i64) -> Result<Option<StoredProfile>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             &format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?1"),
             [id],
             profile_from_row,
@@ -32,7 +32,7 @@ pub(super) fn profile(conn: &Connection, id: i64) -> Result<Option<StoredProfile
 }
 
 pub(super) fn all_profiles(conn: &Connection) -> Result<Vec<StoredProfile>, StoreError> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {PROFILE_COLUMNS} FROM profiles ORDER BY id"
     ))?;
     let rows = statement.query_map([], profile_from_row)?;
@@ -44,7 +44,7 @@ pub(super) fn set_default_profile(
     site_id: SiteId,
     id: i64,
 ) -> Result<(), StoreError> {
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2 \
          AND EXISTS (SELECT 1 FROM profiles WHERE id = ?1 AND site_id = ?2)",
         params![id, site_id],
@@ -62,14 +62,14 @@ pub(super) fn update_profile(
     definition: String,
 ) -> Result<StoredProfile, StoreError> {
     let now = now_ms();
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE OR IGNORE profiles SET name = ?1, definition = ?2, updated_at = ?3 \
          WHERE id = ?4",
         params![name, definition, now, id],
     )?;
     if updated == 0 {
         let exists: bool = conn
-            .query_row("SELECT 1 FROM profiles WHERE id = ?1", [id], |_| Ok(true))
+            .cached_row("SELECT 1 FROM profiles WHERE id = ?1", [id], |_| Ok(true))
             .optional()?
             .unwrap_or(false);
         return Err(if exists {
@@ -78,7 +78,7 @@ pub(super) fn update_profile(
             StoreError::NotFound
         });
     }
-    Ok(conn.query_row(
+    Ok(conn.cached_row(
         &format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?1"),
         [id],
         profile_from_row,
@@ -93,7 +93,7 @@ pub(super) fn save_profile(
     make_default: bool,
 ) -> Result<StoredProfile, StoreError> {
     let now = now_ms();
-    let id: i64 = conn.query_row(
+    let id: i64 = conn.cached_row(
         "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?4) \
          ON CONFLICT (site_id, name) DO UPDATE SET definition = excluded.definition, \
@@ -102,7 +102,7 @@ pub(super) fn save_profile(
         |row| row.get(0),
     )?;
     if make_default {
-        conn.execute(
+        conn.cached_execute(
             "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
             params![id, site_id],
         )?;

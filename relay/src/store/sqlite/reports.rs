@@ -15,7 +15,7 @@ pub(super) fn chat_records(
     from: i64,
     to: i64,
 ) -> Result<Vec<ChatRecord>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT c.id, c.created_at, c.status, v.display_name, c.agent_name, c.teams, \
          c.queued_at, c.agent_joined_at, c.queue_ms, c.ended_at, c.ended_by, \
          (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id \
@@ -52,7 +52,7 @@ pub(super) fn message_records(
     from: i64,
     to: i64,
 ) -> Result<Vec<MessageRecord>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT m.conversation_id, m.seq, m.created_at, m.author_kind, m.author_name, \
          m.kind, m.body FROM messages m \
          WHERE m.conversation_id IN \

@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::model::Agent;
 use crate::store::{SessionStore, StoreError, now_ms};
 
-use super::SqliteStore;
 use super::agents::{AGENT_COLUMNS, agent_from_row, end_sessions};
+use super::{Cached, SqliteStore};
 
 pub(super) fn create_session(
     conn: &Connection,
@@ -18,8 +18,8 @@ pub(super) fn create_session(
     expires_at: i64,
 ) -> Result<(), StoreError> {
     let now = now_ms();
-    conn.execute("DELETE FROM agent_sessions WHERE expires_at < ?1", [now])?;
-    conn.execute(
+    conn.cached_execute("DELETE FROM agent_sessions WHERE expires_at < ?1", [now])?;
+    conn.cached_execute(
         "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4)",
         params![token_hash, agent_id, now, expires_at],
@@ -33,7 +33,7 @@ pub(super) fn agent_by_session(
     now: i64,
 ) -> Result<Option<Agent>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             &format!(
                 "SELECT {AGENT_COLUMNS} FROM agent_sessions s \
                  JOIN agents a ON a.id = s.agent_id \
@@ -46,7 +46,7 @@ pub(super) fn agent_by_session(
 }
 
 pub(super) fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
-    conn.execute(
+    conn.cached_execute(
         "DELETE FROM agent_sessions WHERE token_hash = ?1",
         [token_hash],
     )?;

@@ -7,12 +7,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::settings::{AbandonRules, ChatRules};
 use crate::store::{SettingStore, StoreError};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 pub(super) fn chat_rules(conn: &Connection) -> Result<ChatRules, StoreError> {
     let setting = |key: &str, default: bool| -> rusqlite::Result<bool> {
         Ok(conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+            .cached_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
                 row.get::<_, String>(0)
             })
             .optional()?
@@ -37,7 +37,7 @@ pub(super) fn set_chat_rules(conn: &Connection, rules: ChatRules) -> Result<(), 
         ("through_tickets", rules.through_tickets),
         ("ticket_agent_only", rules.ticket_agent_only),
     ] {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value.to_string()],
@@ -48,7 +48,7 @@ pub(super) fn set_chat_rules(conn: &Connection, rules: ChatRules) -> Result<(), 
 
 pub(super) fn abandon_rules(conn: &Connection) -> Result<AbandonRules, StoreError> {
     let text: Option<String> = conn
-        .query_row(
+        .cached_row(
             "SELECT value FROM settings WHERE key = 'abandon'",
             [],
             |row| row.get(0),
@@ -60,7 +60,7 @@ pub(super) fn abandon_rules(conn: &Connection) -> Result<AbandonRules, StoreErro
 }
 
 pub(super) fn set_abandon_rules(conn: &Connection, rules: AbandonRules) -> Result<(), StoreError> {
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO settings (key, value) VALUES ('abandon', ?1) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [serde_json::to_string(&rules).unwrap_or_default()],
@@ -70,7 +70,7 @@ pub(super) fn set_abandon_rules(conn: &Connection, rules: AbandonRules) -> Resul
 
 pub(super) fn setting(conn: &Connection, key: &'static str) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+        .cached_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
             row.get(0)
         })
         .optional()?)
@@ -81,7 +81,7 @@ pub(super) fn set_setting(
     key: &'static str,
     value: String,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO settings (key, value) VALUES (?1, ?2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],

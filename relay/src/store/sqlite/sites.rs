@@ -8,7 +8,7 @@ use crate::store::model::{Seed, Site, SiteId, Visitor};
 use crate::store::settings::AbandonRules;
 use crate::store::{SiteStore, StoreError, now_ms};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 pub(super) const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret";
 
@@ -25,28 +25,28 @@ pub(super) fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
 }
 
 pub(super) fn seed_if_empty(conn: &Connection, seed: Seed) -> Result<bool, StoreError> {
-    let sites: i64 = conn.query_row("SELECT COUNT(*) FROM sites", [], |row| row.get(0))?;
+    let sites: i64 = conn.cached_row("SELECT COUNT(*) FROM sites", [], |row| row.get(0))?;
     if sites > 0 {
         return Ok(false);
     }
     let now = now_ms();
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO sites (key, name, created_at, secret) \
          VALUES (?1, ?2, ?3, lower(hex(randomblob(32))))",
         params![seed.site_key, seed.site_name, now],
     )?;
     let site_id = conn.last_insert_rowid();
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?4)",
         params![site_id, seed.profile_name, seed.profile_definition, now],
     )?;
     let profile_id = conn.last_insert_rowid();
-    conn.execute(
+    conn.cached_execute(
         "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
         params![profile_id, site_id],
     )?;
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
         params![seed.team_name, now],
     )?;
@@ -62,11 +62,11 @@ pub(super) fn seed_if_empty(conn: &Connection, seed: Seed) -> Result<bool, Store
         close_ticket: true,
         ..AbandonRules::default()
     };
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO settings (key, value) VALUES ('abandon', ?1)",
         [serde_json::to_string(&abandon).unwrap_or_default()],
     )?;
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO agents (email, name, role, password_hash, status_id, created_at) \
          VALUES (?1, ?2, 'admin', ?3, \
          (SELECT MIN(id) FROM statuses WHERE counts_online = 1), ?4)",
@@ -78,7 +78,7 @@ pub(super) fn seed_if_empty(conn: &Connection, seed: Seed) -> Result<bool, Store
         ],
     )?;
     let agent_id = conn.last_insert_rowid();
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO team_members (team_id, agent_id) VALUES (?1, ?2)",
         params![team_id, agent_id],
     )?;
@@ -87,7 +87,7 @@ pub(super) fn seed_if_empty(conn: &Connection, seed: Seed) -> Result<bool, Store
 
 pub(super) fn site_by_key(conn: &Connection, key: &str) -> Result<Option<Site>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             &format!("SELECT {SITE_COLUMNS} FROM sites WHERE key = ?1"),
             [key],
             site_from_row,
@@ -96,7 +96,8 @@ pub(super) fn site_by_key(conn: &Connection, key: &str) -> Result<Option<Site>, 
 }
 
 pub(super) fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
-    let mut statement = conn.prepare(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY id"))?;
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY id"))?;
     let rows = statement.query_map([], site_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -107,14 +108,14 @@ pub(super) fn create_visitor(
     token_hash: String,
 ) -> Result<Visitor, StoreError> {
     let now = now_ms();
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO visitors (site_id, token_hash, display_name, created_at) \
          VALUES (?1, ?2, '', ?3)",
         params![site_id, token_hash, now],
     )?;
     let id = conn.last_insert_rowid();
     let display_name = format!("Visitor {id}");
-    conn.execute(
+    conn.cached_execute(
         "UPDATE visitors SET display_name = ?1 WHERE id = ?2",
         params![display_name, id],
     )?;
@@ -131,7 +132,7 @@ pub(super) fn visitor_by_token(
     token_hash: &str,
 ) -> Result<Option<Visitor>, StoreError> {
     Ok(conn
-        .query_row(
+        .cached_row(
             "SELECT id, site_id, display_name FROM visitors \
              WHERE token_hash = ?1 AND site_id = ?2",
             params![token_hash, site_id],

@@ -7,6 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::store::model::Status;
 use crate::store::{StoreError, now_ms};
 
+use super::Cached;
+
 pub(super) fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
     Ok(Status {
         id: row.get(0)?,
@@ -16,13 +18,13 @@ pub(super) fn status_from_row(row: &Row<'_>) -> rusqlite::Result<Status> {
 }
 
 pub(super) fn team_names(conn: &Connection) -> Result<Vec<String>, StoreError> {
-    let mut statement = conn.prepare("SELECT name FROM teams ORDER BY name")?;
+    let mut statement = conn.prepare_cached("SELECT name FROM teams ORDER BY name")?;
     let rows = statement.query_map([], |row| row.get(0))?;
     Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
 }
 
 pub(super) fn create_team(conn: &Connection, name: String) -> Result<(), StoreError> {
-    let inserted = conn.execute(
+    let inserted = conn.cached_execute(
         "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         params![name, now_ms()],
     )?;
@@ -53,14 +55,15 @@ pub(super) fn agents_in_teams(
 }
 
 pub(super) fn statuses(conn: &Connection) -> Result<Vec<Status>, StoreError> {
-    let mut statement = conn.prepare("SELECT id, name, counts_online FROM statuses ORDER BY id")?;
+    let mut statement =
+        conn.prepare_cached("SELECT id, name, counts_online FROM statuses ORDER BY id")?;
     let rows = statement.query_map([], status_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(super) fn save_status(conn: &Connection, status: Status) -> Result<Status, StoreError> {
     let taken = conn
-        .query_row(
+        .cached_row(
             "SELECT 1 FROM statuses WHERE name = ?1 COLLATE NOCASE AND id <> ?2",
             params![status.name, status.id],
             |_| Ok(()),
@@ -70,7 +73,7 @@ pub(super) fn save_status(conn: &Connection, status: Status) -> Result<Status, S
         return Err(StoreError::Duplicate);
     }
     if status.id == 0 {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO statuses (name, counts_online) VALUES (?1, ?2)",
             params![status.name, status.counts_online],
         )?;
@@ -79,7 +82,7 @@ pub(super) fn save_status(conn: &Connection, status: Status) -> Result<Status, S
             ..status
         });
     }
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE statuses SET name = ?1, counts_online = ?2 WHERE id = ?3",
         params![status.name, status.counts_online, status.id],
     )?;

@@ -11,12 +11,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::model::SiteId;
 use crate::store::{StoreError, TicketStore, now_ms};
 
-use super::SqliteStore;
+use super::{Cached, SqliteStore};
 
 /// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"
 /// lines, in order (UTC times).
 pub(super) fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite::Result<()> {
-    let ticket: Option<i64> = conn.query_row(
+    let ticket: Option<i64> = conn.cached_row(
         "SELECT ticket_id FROM conversations WHERE id = ?1",
         [id],
         |row| row.get(0),
@@ -24,7 +24,7 @@ pub(super) fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite:
     let Some(ticket) = ticket else {
         return Ok(());
     };
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT created_at, author_kind, author_name, body FROM messages \
          WHERE conversation_id = ?1 ORDER BY seq",
     )?;
@@ -46,7 +46,7 @@ pub(super) fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite:
         ))
     })?;
     let transcript = lines.collect::<rusqlite::Result<Vec<_>>>()?.join("\n");
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO ticket_notes (ticket_id, conversation_id, kind, body, created_at) \
          VALUES (?1, ?2, 'transcript', ?3, ?4)",
         params![ticket, id, transcript, now_ms()],
@@ -62,7 +62,7 @@ pub(super) fn set_categories(
 ) -> Result<(), StoreError> {
     for (name, value) in values {
         let category: Option<(i64, String)> = conn
-            .query_row(
+            .cached_row(
                 "SELECT id, choices FROM ticket_categories WHERE name = ?1",
                 [name],
                 |row| Ok((row.get(0)?, row.get(1)?)),
@@ -75,7 +75,7 @@ pub(super) fn set_categories(
         if !choices.contains(value) {
             return Err(StoreError::NotFound);
         }
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO ticket_category_values (ticket_id, category_id, value) VALUES (?1, ?2, ?3) \
              ON CONFLICT (ticket_id, category_id) DO UPDATE SET value = excluded.value",
             params![ticket, category, value],
@@ -89,7 +89,7 @@ pub(super) fn tickets(
     only: Option<i64>,
     limit: usize,
 ) -> Result<Vec<TicketLine>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT t.id, t.subject, t.status, COALESCE(v.display_name, ''), t.team, \
          t.agent_id, a.name, t.created_at, c.id, c.status \
          FROM tickets t \
@@ -130,7 +130,7 @@ pub(super) fn tickets(
 
 pub(super) fn ticket_categories(conn: &Connection) -> Result<Vec<TicketCategory>, StoreError> {
     let mut statement =
-        conn.prepare("SELECT name, choices FROM ticket_categories ORDER BY name")?;
+        conn.prepare_cached("SELECT name, choices FROM ticket_categories ORDER BY name")?;
     let rows = statement.query_map([], |row| {
         Ok(TicketCategory {
             name: row.get(0)?,
@@ -144,7 +144,7 @@ pub(super) fn create_ticket_category(
     conn: &Connection,
     category: TicketCategory,
 ) -> Result<(), StoreError> {
-    let added = conn.execute(
+    let added = conn.cached_execute(
         "INSERT INTO ticket_categories (name, choices) VALUES (?1, ?2) \
          ON CONFLICT (name) DO NOTHING",
         params![
@@ -162,7 +162,7 @@ pub(super) fn ticket_category_values(
     conn: &Connection,
     id: i64,
 ) -> Result<BTreeMap<String, String>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT c.name, v.value FROM ticket_category_values v \
          JOIN ticket_categories c ON c.id = v.category_id WHERE v.ticket_id = ?1",
     )?;
@@ -177,7 +177,7 @@ pub(super) fn create_ticket(
     team: Option<String>,
     agent: Option<AgentId>,
 ) -> Result<i64, StoreError> {
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO tickets (site_id, subject, team, agent_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![site_id, subject, team, agent, now_ms()],
@@ -190,7 +190,7 @@ pub(super) fn set_ticket_status(
     id: i64,
     status: &'static str,
 ) -> Result<(), StoreError> {
-    match conn.execute(
+    match conn.cached_execute(
         "UPDATE tickets SET status = ?1 WHERE id = ?2",
         params![status, id],
     )? {
@@ -201,7 +201,7 @@ pub(super) fn set_ticket_status(
 
 pub(super) fn ticket_site(conn: &Connection, id: i64) -> Result<Option<SiteId>, StoreError> {
     Ok(conn
-        .query_row("SELECT site_id FROM tickets WHERE id = ?1", [id], |row| {
+        .cached_row("SELECT site_id FROM tickets WHERE id = ?1", [id], |row| {
             row.get(0)
         })
         .optional()?)
@@ -211,7 +211,7 @@ pub(super) fn ticket_notes_and_chats(
     conn: &Connection,
     id: i64,
 ) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
-    let mut notes = conn.prepare(
+    let mut notes = conn.prepare_cached(
         "SELECT kind, body, created_at, conversation_id FROM ticket_notes \
          WHERE ticket_id = ?1 ORDER BY id",
     )?;
@@ -225,8 +225,8 @@ pub(super) fn ticket_notes_and_chats(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut chats =
-        conn.prepare("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
+    let mut chats = conn
+        .prepare_cached("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
     let chats = chats
         .query_map([id], |row| {
             let status: String = row.get(1)?;
@@ -244,7 +244,7 @@ pub(super) fn assign_ticket(
     id: i64,
     agent: Option<AgentId>,
 ) -> Result<(), StoreError> {
-    let updated = conn.execute(
+    let updated = conn.cached_execute(
         "UPDATE tickets SET agent_id = ?1, \
          team = COALESCE(team, (SELECT default_team FROM agents WHERE id = ?1)) \
          WHERE id = ?2",

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::model::{FlowTurn, NewMessage, TurnOutcome};
 use crate::store::{StoreError, now_ms};
 
+use super::Cached;
 use super::conversations::load_conversation;
 use super::messages::{event, existing_message, insert_message};
 use super::tickets::add_transcript;
@@ -49,16 +50,16 @@ pub(super) fn apply_turn(
         messages.push(insert_message(conn, &bot)?.message);
     }
     let now = now_ms();
-    conn.execute(
+    conn.cached_execute(
         "UPDATE conversations SET flow_state = ?1, current_step = ?2 WHERE id = ?3",
         params![turn.flow_state, turn.current_step, id],
     )?;
     if let Some(subject) = &turn.ticket_subject {
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO tickets (site_id, visitor_id, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![current.site_id, current.visitor_id, subject, now],
         )?;
-        conn.execute(
+        conn.cached_execute(
             "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
             params![conn.last_insert_rowid(), id],
         )?;
@@ -67,19 +68,19 @@ pub(super) fn apply_turn(
         // Through tickets, every waiting chat has a ticket to join it from.
         let subject = format!("Chat with {}", current.visitor_name);
         let team = turn.queue_teams.first().cloned();
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO tickets (site_id, visitor_id, subject, team, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![current.site_id, current.visitor_id, subject, team, now],
         )?;
-        conn.execute(
+        conn.cached_execute(
             "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
             params![conn.last_insert_rowid(), id],
         )?;
     }
     if turn.queue {
         let (policy, switchable) = turn.upload_policy;
-        conn.execute(
+        conn.cached_execute(
             "UPDATE conversations SET status = 'queued', queued_at = ?1, teams = ?2, \
              upload_policy = ?3, uploads_switchable = ?4 WHERE id = ?5",
             params![
@@ -91,7 +92,7 @@ pub(super) fn apply_turn(
             ],
         )?;
     } else if turn.end {
-        conn.execute(
+        conn.cached_execute(
             "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'bot' WHERE id = ?2",
             params![now, id],
         )?;
@@ -107,7 +108,7 @@ pub(super) fn apply_turn(
 
 fn through_tickets(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(conn
-        .query_row(
+        .cached_row(
             "SELECT value FROM settings WHERE key = 'through_tickets'",
             [],
             |row| row.get::<_, String>(0),

@@ -10,16 +10,16 @@ use rusqlite::{Connection, params};
 use crate::store::model::{Conversation, NewMessage};
 use crate::store::{StoreError, WaitingStore, now_ms};
 
-use super::SqliteStore;
 use super::conversations::load_conversation;
 use super::messages::{event, insert_message};
 use super::tickets::{add_transcript, set_categories};
+use super::{Cached, SqliteStore};
 
 pub(super) fn queue_times_since(
     conn: &Connection,
     since: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT agent_joined_at, queue_ms FROM conversations \
          WHERE agent_joined_at >= ?1 AND queue_ms IS NOT NULL ORDER BY agent_joined_at",
     )?;
@@ -34,7 +34,7 @@ pub(super) fn post_wait_message(
     body: String,
     sent_before: u32,
 ) -> Result<Option<ChatMessage>, StoreError> {
-    let counted = conn.execute(
+    let counted = conn.cached_execute(
         "UPDATE conversations SET wait_messages_sent = wait_messages_sent + 1 \
          WHERE id = ?1 AND status = 'queued' AND wait_messages_sent = ?2",
         params![id, sent_before],
@@ -52,7 +52,7 @@ pub(super) fn ask_still_there(
     bot_name: String,
     body: String,
 ) -> Result<Option<ChatMessage>, StoreError> {
-    let asked = conn.execute(
+    let asked = conn.cached_execute(
         "UPDATE conversations SET still_there_asked_at = ?1 \
          WHERE id = ?2 AND status = 'queued' AND still_there_asked_at IS NULL",
         params![now_ms(), id],
@@ -68,7 +68,7 @@ pub(super) fn confirm_still_there(
     conn: &Connection,
     id: ConversationId,
 ) -> Result<bool, StoreError> {
-    let confirmed = conn.execute(
+    let confirmed = conn.cached_execute(
         "UPDATE conversations SET still_there_at = ?1, still_there_asked_at = NULL \
          WHERE id = ?2 AND status = 'queued' AND still_there_asked_at IS NOT NULL",
         params![now_ms(), id],
@@ -82,7 +82,7 @@ pub(super) fn abandon(
     close_ticket: bool,
     categories: BTreeMap<String, String>,
 ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
-    let ended = conn.execute(
+    let ended = conn.cached_execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'abandoned', \
          abandoned = 1 WHERE id = ?2 AND status = 'queued'",
         params![now_ms(), id],
@@ -90,14 +90,14 @@ pub(super) fn abandon(
     if ended == 0 {
         return Ok(None);
     }
-    let ticket: Option<i64> = conn.query_row(
+    let ticket: Option<i64> = conn.cached_row(
         "SELECT ticket_id FROM conversations WHERE id = ?1",
         [id],
         |row| row.get(0),
     )?;
     if let Some(ticket) = ticket {
         if close_ticket {
-            conn.execute(
+            conn.cached_execute(
                 "UPDATE tickets SET status = 'closed' WHERE id = ?1",
                 [ticket],
             )?;
