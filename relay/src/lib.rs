@@ -26,7 +26,7 @@
 //! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
 //!   [`config`]: settings from defaults, file, environment and flags.
 //! - [`attachments`]: the folder of chat files, where a file gets its name only once
-//!   its row is committed.
+//!   its row is committed. [`backup`]: a copy of the data folder, and putting one back.
 //! - [`store`]: durable state behind a backend-neutral trait; `store/sqlite/` is the
 //!   embedded backend, one file per group of tables.
 //!
@@ -43,6 +43,7 @@
 pub mod ai;
 pub mod attachments;
 pub mod auth;
+pub mod backup;
 pub mod chat;
 pub mod config;
 pub mod error;

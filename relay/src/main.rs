@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use cli::agents::AgentsCommand;
+use cli::backup::{BackupArgs, RestoreArgs};
 use cli::kb::KbCommand;
 use cli::profiles::ProfilesCommand;
 use cli::serve::ServeArgs;
@@ -34,6 +35,10 @@ enum Command {
     /// Agents' accounts: a new one-time password for one locked out.
     #[command(subcommand)]
     Agents(AgentsCommand),
+    /// Copy the data folder (database and chat files) while the relay runs.
+    Backup(BackupArgs),
+    /// Put a backup back (the relay stopped).
+    Restore(RestoreArgs),
 }
 
 #[tokio::main]
@@ -62,6 +67,8 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Profiles(command)) => cli::profiles::run(command).await,
         Some(Command::Kb(command)) => cli::kb::run(command).await,
         Some(Command::Agents(command)) => cli::agents::run(command).await,
+        Some(Command::Backup(args)) => cli::backup::backup(args).await,
+        Some(Command::Restore(args)) => cli::backup::restore(args).await,
         None => cli::serve::run(cli.serve).await,
     }
 }

@@ -2,6 +2,7 @@
 //! dispatches.
 
 pub(crate) mod agents;
+pub(crate) mod backup;
 pub(crate) mod kb;
 pub(crate) mod profiles;
 pub(crate) mod serve;

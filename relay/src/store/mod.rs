@@ -24,7 +24,8 @@ pub use error::StoreError;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
 pub use settings::*;
-pub use sqlite::{CommitStats, SqliteStore};
+pub use sqlite::backup::{CopyCounts, check_copy, snapshot};
+pub use sqlite::{CommitStats, DB_FILE, SqliteStore};
 
 /// Sites, their visitors, and the first start's seed.
 #[async_trait]

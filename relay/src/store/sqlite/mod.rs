@@ -16,6 +16,7 @@ use super::{Durability, Store, StoreError};
 
 mod agents;
 mod ai_usage;
+pub(super) mod backup;
 mod canned;
 mod conversations;
 mod knowledge;
@@ -78,7 +79,8 @@ impl Cached for Connection {
 /// How many queued jobs one transaction takes at most.
 const MAX_BATCH: usize = 512;
 const READ_POOL_SIZE: usize = 4;
-const DB_FILE: &str = "porchlight.sqlite3";
+/// The database file in the data folder.
+pub const DB_FILE: &str = "porchlight.sqlite3";
 
 /// What the writer thread observes of its batches, for the relay's metrics.
 #[derive(Clone)]
