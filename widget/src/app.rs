@@ -12,6 +12,7 @@ use web_sys::MessageEvent;
 
 use crate::browser::{self, clock, new_client_msg_id, socket_url};
 use crate::files;
+use crate::menu::ChatMenu;
 use crate::state::{ChatState, Link};
 
 fn storage() -> Option<web_sys::Storage> {
@@ -182,9 +183,12 @@ fn Widget() -> impl IntoView {
                     <h1 class="title">{move || state.with(ChatState::title)}</h1>
                     <p class="status" role="status">{move || state.with(ChatState::status_line)}</p>
                 </div>
-                <button class="close" aria-label="Close chat" on:click=move |_| tell_parent("close", 1.0)>
-                    "×"
-                </button>
+                <div class="actions">
+                    <ChatMenu state=state/>
+                    <button class="close" aria-label="Close chat" on:click=move |_| tell_parent("close", 1.0)>
+                        "×"
+                    </button>
+                </div>
             </header>
             {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
             {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}

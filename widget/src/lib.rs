@@ -10,6 +10,11 @@ mod app;
 pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod files;
+// Leptos's #[component] re-emits a component as a `pub fn`, whatever its declared
+// visibility.
+#[cfg(target_arch = "wasm32")]
+#[allow(unreachable_pub)]
+mod menu;
 
 /// Mounts the widget into the page (the relay's `/widget/` iframe).
 #[cfg(target_arch = "wasm32")]

@@ -7,6 +7,7 @@ mod ai;
 mod alerts;
 mod chat;
 mod console;
+mod ending;
 mod framing;
 mod loader;
 mod pages;
