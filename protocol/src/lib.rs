@@ -13,6 +13,7 @@ pub mod api;
 pub mod chat;
 mod error;
 mod frames;
+pub mod links;
 pub mod sync;
 mod tag_first;
 pub mod visitor;

@@ -13,6 +13,7 @@ use web_sys::MessageEvent;
 use crate::browser::{self, clock, new_client_msg_id, socket_url};
 use crate::files;
 use crate::menu::ChatMenu;
+use crate::message_text::message_body;
 use crate::state::{ChatState, Link};
 
 fn storage() -> Option<web_sys::Storage> {
@@ -403,7 +404,7 @@ fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
     let who = entry.author_name.clone();
     let content = match &entry.attachment {
         Some(file) => files::attachment_view(file),
-        None => view! { <span class="body">{entry.body.clone()}</span> }.into_any(),
+        None => message_body(&entry.body),
     };
     let sources = (!entry.sources.is_empty()).then(|| {
         let links = entry.sources.iter().map(|source| match &source.url {

@@ -10,6 +10,8 @@ mod app;
 pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod files;
+#[cfg(target_arch = "wasm32")]
+pub mod message_text;
 // Leptos's #[component] re-emits a component as a `pub fn`, whatever its declared
 // visibility.
 #[cfg(target_arch = "wasm32")]

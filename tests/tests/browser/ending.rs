@@ -6,10 +6,7 @@ use super::*;
 async fn a_visitor_ends_the_chat_from_the_menu_once_they_confirm() {
     let harness = Harness::start().await;
     let visitor_profile = tempfile::tempdir().unwrap();
-    let visitor = browser(harness.port, &visitor_profile).await;
-    visitor.goto(&format!("{}/", harness.base)).await.unwrap();
-    click_launcher(&visitor).await;
-    enter_widget(&visitor).await;
+    let visitor = visitor_in_widget(&harness, &visitor_profile).await;
     let options = Locator::Css("button[aria-label='Chat options']");
     assert!(
         !shown(&visitor, options).await,

@@ -9,6 +9,7 @@ mod chat;
 mod console;
 mod ending;
 mod framing;
+mod links;
 mod loader;
 mod pages;
 mod sending;
@@ -122,6 +123,15 @@ pub(crate) async fn enter_widget(client: &Client) {
 }
 
 /// Waits for the element to appear, then clicks it.
+/// A visitor on the demo page with the widget open, the driver inside its frame.
+pub(crate) async fn visitor_in_widget(harness: &Harness, profile: &tempfile::TempDir) -> Client {
+    let visitor = browser(harness.port, profile).await;
+    visitor.goto(&format!("{}/", harness.base)).await.unwrap();
+    click_launcher(&visitor).await;
+    enter_widget(&visitor).await;
+    visitor
+}
+
 pub(crate) async fn click_when(client: &Client, locator: Locator<'_>) {
     wait_for(client, locator).await.click().await.unwrap();
 }

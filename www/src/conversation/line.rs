@@ -8,6 +8,7 @@ use porchlight_protocol::api::ai::{HelperText, TranslateRequest};
 use porchlight_protocol::sync::Entry;
 use porchlight_widget::browser::clock;
 use porchlight_widget::files;
+use porchlight_widget::message_text::message_body;
 
 use crate::api;
 
@@ -21,7 +22,7 @@ pub(super) fn Line(entry: Entry, chat: i64, helpers: RwSignal<bool>) -> impl Int
     let pending = entry.is_pending();
     let content = match &entry.attachment {
         Some(file) => files::attachment_view(file),
-        None => view! { <span class="body">{entry.body.clone()}</span> }.into_any(),
+        None => message_body(&entry.body),
     };
     let sources = (!entry.sources.is_empty()).then(|| {
         let titles: Vec<String> = entry
