@@ -20,8 +20,9 @@ enum Menu {
 #[component]
 pub(crate) fn ChatMenu(state: RwSignal<ChatState>) -> impl IntoView {
     let menu = RwSignal::new(Menu::Shut);
-    let shown = move |wanted: Menu| {
-        move || menu.get() != wanted || !state.with(ChatState::has_open_conversation)
+    // A part is hidden unless the menu is at its step and a chat is open.
+    let hidden_unless = move |step: Menu| {
+        move || menu.get() != step || !state.with(ChatState::has_open_conversation)
     };
     let end = move |_| {
         menu.set(Menu::Shut);
@@ -39,12 +40,12 @@ pub(crate) fn ChatMenu(state: RwSignal<ChatState>) -> impl IntoView {
             >
                 "⋯"
             </button>
-            <div class="menu-items" role="menu" hidden=shown(Menu::Open)>
+            <div class="menu-items" role="menu" hidden=hidden_unless(Menu::Open)>
                 <button type="button" role="menuitem" on:click=move |_| menu.set(Menu::Confirming)>
                     "End chat"
                 </button>
             </div>
-            <div class="menu-items" role="alertdialog" aria-label="End this chat?" hidden=shown(Menu::Confirming)>
+            <div class="menu-items" role="alertdialog" aria-label="End this chat?" hidden=hidden_unless(Menu::Confirming)>
                 <p>"End this chat? You can start a new one at any time."</p>
                 <button type="button" class="end" on:click=end>"End chat"</button>
                 <button type="button" on:click=move |_| menu.set(Menu::Shut)>"Keep chatting"</button>
