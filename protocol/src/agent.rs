@@ -34,6 +34,9 @@ pub struct ChatSummary {
     /// The chat's profile lets agents (with the permission) switch visitor uploads.
     #[serde(default, skip_serializing_if = "is_false")]
     pub uploads_switchable: bool,
+    /// The ticket the chat is linked to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<i64>,
 }
 
 /// An agent status; chats ring only for agents whose status is `online`.

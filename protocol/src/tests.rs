@@ -51,6 +51,7 @@ fn summary() -> ChatSummary {
         teams: vec!["Support".into()],
         visitor_uploads: true,
         uploads_switchable: true,
+        ticket_id: Some(31),
     }
 }
 
@@ -343,11 +344,11 @@ fn agent_events_have_pinned_json() {
             my_teams: vec!["Support".into()],
             can_toggle_uploads: true,
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
     );
     pins(
         AgentEvent::Chat(summary()),
-        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true}"#,
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31}"#,
     );
     pins(
         AgentEvent::Ring(ChatSummary {
@@ -358,6 +359,7 @@ fn agent_events_have_pinned_json() {
             browser: None,
             visitor_uploads: false,
             uploads_switchable: false,
+            ticket_id: None,
             ..summary()
         }),
         r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"]}"#,

@@ -64,6 +64,7 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
         teams: conversation.teams.clone(),
         visitor_uploads: conversation.uploads_allowed(),
         uploads_switchable: conversation.uploads_switchable,
+        ticket_id: conversation.ticket_id,
     }
 }
 

@@ -395,6 +395,12 @@ async fn through_tickets_an_agent_takes_the_ticket_and_joins_its_chat() {
     )
     .await;
     wait_for(&admin, Locator::XPath("//span[.='Where is my parcel?']")).await;
+    // The chat's header names its ticket.
+    wait_for(
+        &admin,
+        Locator::XPath("//dl[@aria-label='Visitor']/dt[.='Ticket']/following-sibling::dd[1][starts-with(., '#')]"),
+    )
+    .await;
     wait_for(&admin, Locator::XPath("//button[.='End chat']")).await;
     wait_for(
         &visitor,

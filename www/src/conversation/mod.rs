@@ -181,6 +181,7 @@ fn AiTools(
 /// The context panel's lines: where the visitor is and came from, and their browser.
 fn context_rows(chat: &ChatSummary) -> AnyView {
     let rows = [
+        ("Ticket", chat.ticket_id.map(|id| format!("#{id}"))),
         ("Page", chat.page_url.clone()),
         ("Came from", chat.referrer.clone()),
         ("Browser", chat.browser.clone()),

@@ -20,6 +20,7 @@ fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatS
         teams: Vec::new(),
         visitor_uploads: false,
         uploads_switchable: false,
+        ticket_id: None,
     }
 }
 
@@ -101,6 +102,7 @@ fn waiting_chats_come_first_oldest_first() {
 fn the_uploads_switch_needs_the_chat_the_permission_and_the_profile() {
     let switchable = |id, uploads| ChatSummary {
         uploads_switchable: true,
+        ticket_id: None,
         visitor_uploads: uploads,
         ..chat(id, ConversationStatus::Active, id)
     };
