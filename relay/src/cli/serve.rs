@@ -39,9 +39,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let addr = config.addr;
     let data_dir = config.data_dir.clone();
-    let (relay, admin) = Relay::open(config)
-        .await
-        .with_context(|| format!("cannot open the data folder {}", data_dir.display()))?;
+    let (relay, admin) = Relay::open(config).await.with_context(|| {
+        format!(
+            "cannot start the relay on the data folder {}",
+            data_dir.display()
+        )
+    })?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -50,6 +53,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("  Demo page: http://{local}/");
     println!("  AI demo:   http://{local}/ai");
     println!("  Console:   http://{local}/console/");
+    let metrics = &relay.state().config.metrics;
+    if metrics.enabled {
+        let at = relay.metrics_addr().unwrap_or(local);
+        println!("  Metrics:   http://{at}/metrics");
+    }
     if let Some(admin) = admin {
         println!(
             "  First start: log in as {} with the one-time password {} (you choose your own at once; unused, it expires in 7 days)",
