@@ -82,6 +82,18 @@ pub enum AgentRequest {
         conversation_id: ConversationId,
         allowed: bool,
     },
+    /// A private note in a chat this agent may see: other agents see it, the visitor
+    /// never does. Resent with the same `client_msg_id` after a reconnect, stored once.
+    Note {
+        conversation_id: ConversationId,
+        client_msg_id: String,
+        body: String,
+    },
+    /// The agent in the chat is typing (sent at most every few seconds while they do;
+    /// never stored).
+    Typing {
+        conversation_id: ConversationId,
+    },
     /// Hand a chat one holds to a team or an agent: it rings again there.
     Transfer {
         conversation_id: ConversationId,
@@ -137,5 +149,25 @@ pub enum AgentEvent {
     },
     Ack(Ack),
     Message(ChatMessage),
+    /// A private note, stored (the writer's own comes back with its `client_msg_id`).
+    Note(Note),
+    /// The visitor is typing in this chat: show it for a few seconds, or until their
+    /// message arrives.
+    Typing {
+        conversation_id: ConversationId,
+    },
     Error(ProtocolError),
+}
+
+/// A private note in a chat: for agents only, never on the visitor's socket, never in
+/// a transcript the visitor gets. Notes are not messages: they take no `seq`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub id: i64,
+    pub conversation_id: ConversationId,
+    pub client_msg_id: String,
+    pub author: AgentInfo,
+    pub body: String,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
 }

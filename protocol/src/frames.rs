@@ -11,7 +11,7 @@ use crate::{
 
 /// Parses one text frame from the widget.
 pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError> {
-    parse_frame(text, &["hello", "send", "end_chat"])
+    parse_frame(text, &["hello", "send", "end_chat", "typing"])
 }
 
 /// Parses one text frame from the console.
@@ -27,6 +27,8 @@ pub fn parse_agent_request(text: &str) -> Result<AgentRequest, ProtocolError> {
             "set_status",
             "set_visitor_uploads",
             "transfer",
+            "note",
+            "typing",
         ],
     )
 }

@@ -18,7 +18,7 @@ pub mod sync;
 mod tag_first;
 pub mod visitor;
 
-pub use agent::{AgentEvent, AgentRequest, ChatSummary, StatusInfo};
+pub use agent::{AgentEvent, AgentRequest, ChatSummary, Note, StatusInfo};
 pub use chat::{
     AgentInfo, AttachmentInfo, Author, ChatMessage, ConversationState, ConversationStatus,
     InputKind, PageInfo, ProfileView, Prompt, Resume, Source, TicketLink,
@@ -26,7 +26,7 @@ pub use chat::{
 pub use error::{ErrorCode, ProtocolError};
 pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
 pub use visitor::{
-    Ack, PromptChange, QueueInfo, StatusChange, StreamDelta, UploadsChange, VisitorEvent,
+    Ack, PromptChange, QueueInfo, StatusChange, StreamDelta, Typing, UploadsChange, VisitorEvent,
     VisitorRequest, Welcome,
 };
 

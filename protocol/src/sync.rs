@@ -186,6 +186,12 @@ pub fn reconnect_delay_ms(attempt: u32, jitter: f64) -> u32 {
     (f64::from(ceiling) * (0.5 + jitter / 2.0)) as u32
 }
 
+/// Typing pulses go out at most this often while someone types (ms); the relay passes
+/// on at most one a second, and the other side shows one for [`TYPING_SHOWN_MS`].
+pub const TYPING_PULSE_MS: f64 = 2500.0;
+/// How long one pulse from the other side shows "typing…" (ms).
+pub const TYPING_SHOWN_MS: u64 = 6000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,6 +110,7 @@ fn visitor_requests_have_pinned_json() {
         r#"{"type":"send","client_msg_id":"m-1","body":"hello"}"#,
     );
     pins(VisitorRequest::EndChat, r#"{"type":"end_chat"}"#);
+    pins(VisitorRequest::Typing, r#"{"type":"typing"}"#);
 }
 
 #[test]
@@ -260,6 +261,10 @@ fn visitor_answers_with_sources_and_streams_have_pinned_json() {
         r#"{"type":"message","conversation_id":7,"seq":3,"author":"visitor","author_name":"Ana","body":"receipt.pdf","client_msg_id":"m-1","at":1700000000000,"attachment":{"name":"receipt.pdf","content_type":"application/pdf","size":1234,"url":"/files/abc"}}"#,
     );
     pins(
+        VisitorEvent::Typing(Typing { conversation_id: 7 }),
+        r#"{"type":"typing","conversation_id":7}"#,
+    );
+    pins(
         VisitorEvent::Error(ProtocolError::new(ErrorCode::BadFrame, "Nope.")),
         r#"{"type":"error","code":"bad_frame","message":"Nope."}"#,
     );
@@ -317,6 +322,18 @@ fn agent_requests_have_pinned_json() {
             to_agent: Some(3),
         },
         r#"{"type":"transfer","conversation_id":7,"to_agent":3}"#,
+    );
+    pins(
+        AgentRequest::Note {
+            conversation_id: 7,
+            client_msg_id: "n-1".into(),
+            body: "VIP: be nice".into(),
+        },
+        r#"{"type":"note","conversation_id":7,"client_msg_id":"n-1","body":"VIP: be nice"}"#,
+    );
+    pins(
+        AgentRequest::Typing { conversation_id: 7 },
+        r#"{"type":"typing","conversation_id":7}"#,
     );
 }
 
@@ -393,6 +410,24 @@ fn agent_events_have_pinned_json() {
             ..message(Author::System)
         }),
         r#"{"type":"message","conversation_id":7,"seq":3,"author":"system","body":"Hi <b>there</b>","at":1700000000000}"#,
+    );
+    pins(
+        AgentEvent::Note(Note {
+            id: 4,
+            conversation_id: 7,
+            client_msg_id: "n-1".into(),
+            author: AgentInfo {
+                id: 2,
+                name: "Ana".into(),
+            },
+            body: "VIP: be nice".into(),
+            at: 1700000000000,
+        }),
+        r#"{"type":"note","id":4,"conversation_id":7,"client_msg_id":"n-1","author":{"id":2,"name":"Ana"},"body":"VIP: be nice","at":1700000000000}"#,
+    );
+    pins(
+        AgentEvent::Typing { conversation_id: 7 },
+        r#"{"type":"typing","conversation_id":7}"#,
     );
     pins(
         AgentEvent::Error(ProtocolError::new(ErrorCode::AlreadyTaken, "Taken.")),

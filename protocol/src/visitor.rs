@@ -39,6 +39,9 @@ pub enum VisitorRequest {
     Send { client_msg_id: String, body: String },
     /// The visitor ends the conversation.
     EndChat,
+    /// The visitor is typing (sent at most every few seconds while they do; never
+    /// stored).
+    Typing,
 }
 
 /// Frames the relay sends to the widget.
@@ -67,7 +70,16 @@ pub enum VisitorEvent {
     /// `id` starts a new answer). The stored answer follows as a `message`; `done`
     /// clears what was shown.
     Stream(StreamDelta),
+    /// The agent in the chat is typing: show it for a few seconds, or until their
+    /// message arrives.
+    Typing(Typing),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::Typing`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Typing {
+    pub conversation_id: ConversationId,
 }
 
 /// The body of [`VisitorEvent::Stream`].

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use porchlight_protocol::sync::{Entry, Outgoing, reconnect_delay_ms};
+use porchlight_protocol::sync::{Entry, Outgoing, TYPING_SHOWN_MS, reconnect_delay_ms};
 use porchlight_protocol::{Author, PageInfo, TicketLink, VisitorEvent, VisitorRequest, to_text};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -106,6 +106,7 @@ fn connect(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
             let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else {
                 return;
             };
+            let typing = matches!(event, VisitorEvent::Typing(_));
             let mut replies = Vec::new();
             state.update(|state| {
                 replies = state.apply(event);
@@ -114,6 +115,15 @@ fn connect(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
                 tell_parent("open", f64::from(u8::from(state.has_open_conversation())));
             });
             replies.iter().for_each(send_frame);
+            if let Some(pulse) = state
+                .with_untracked(|state| state.agent_typing)
+                .filter(|_| typing)
+            {
+                set_timeout(
+                    move || state.update(|state| state.typing_expired(pulse)),
+                    Duration::from_millis(TYPING_SHOWN_MS),
+                );
+            }
         },
         move || {
             state.update(ChatState::disconnected);
@@ -194,6 +204,9 @@ fn Widget() -> impl IntoView {
             {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
             {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}
             <Log state=state/>
+            <p class="typing-now" role="status" hidden=move || state.with(|state| state.typing_line().is_none())>
+                {move || state.with(ChatState::typing_line)}
+            </p>
             <Choices state=state send=send/>
             {move || state.with(|state| state.notice.clone()).map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
             <Composer state=state send=send/>
@@ -273,7 +286,19 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
             submit();
         }
     };
+    // While the visitor types, the agent sees it now and then.
+    let pulse = move || {
+        let mut frame = None;
+        state.update_untracked(|state| frame = state.typing_pulse(js_sys::Date::now()));
+        if let Some(frame) = frame {
+            send_frame(&frame);
+        }
+    };
     let sending_file = RwSignal::new(false);
+    // Redrawn only when these change, not on every frame: a redraw would take the
+    // focus from a visitor who is typing.
+    let can_upload = Memo::new(move |_| state.with(ChatState::can_upload));
+    let input_type = Memo::new(move |_| state.with(ChatState::input_type));
     let locked = move || state.with(|state| state.composer_lock().is_some());
     let placeholder =
         move || state.with(|state| state.composer_lock().unwrap_or("Write a message…"));
@@ -282,8 +307,8 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
         {move || sending_file.get().then(|| view! { <p class="hint" role="status">"Sending the file…"</p> })}
         // Our own hints replace the browser's validation bubbles.
         <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
-            {move || state.with(ChatState::can_upload).then(|| view! { <Attach state=state sending=sending_file/> })}
-            {move || match state.with(ChatState::input_type) {
+            {move || can_upload.get().then(|| view! { <Attach state=state sending=sending_file/> })}
+            {move || match input_type.get() {
                 Some(kind) => view! {
                     <input
                         type=kind
@@ -300,7 +325,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
                         placeholder=placeholder
                         disabled=locked
                         prop:value=move || draft.get()
-                        on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
+                        on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); pulse(); }
                         on:keydown=on_key
                     ></textarea>
                 }.into_any(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::api::session::{Login, Me};
-use porchlight_protocol::sync::reconnect_delay_ms;
+use porchlight_protocol::sync::{TYPING_SHOWN_MS, reconnect_delay_ms};
 use porchlight_protocol::{AgentEvent, AgentRequest, to_text};
 use porchlight_widget::browser::{self, socket_url};
 
@@ -47,9 +47,22 @@ fn connect(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>, attempt: Store
                     &format!("{} wants to chat", chat.visitor_name),
                 );
             }
+            let typing = match &event {
+                AgentEvent::Typing { conversation_id } => Some(*conversation_id),
+                _ => None,
+            };
             let mut replies = Vec::new();
             state.update(|state| replies = state.apply(event));
             replies.iter().for_each(send_frame);
+            // A pulse shows for a while unless a newer one comes.
+            if let Some((id, pulse)) = typing.and_then(|id| {
+                state.with_untracked(|state| state.typing.get(&id).map(|pulse| (id, *pulse)))
+            }) {
+                set_timeout(
+                    move || state.update(|state| state.typing_expired(id, pulse)),
+                    Duration::from_millis(TYPING_SHOWN_MS),
+                );
+            }
         },
         move || {
             state.update(ConsoleState::disconnected);

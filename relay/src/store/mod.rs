@@ -16,6 +16,7 @@ mod durability;
 mod error;
 pub mod knowledge;
 pub mod model;
+pub mod notes;
 pub mod settings;
 mod sqlite;
 
@@ -470,6 +471,7 @@ pub trait Store:
     + CannedStore
     + KnowledgeStore
     + AiUsageStore
+    + notes::NoteStore
     + Send
     + Sync
     + 'static

@@ -18,6 +18,9 @@ pub const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 /// Frames above this are cut off by the WebSocket layer itself (the connection ends);
 /// frames between [`porchlight_protocol::MAX_FRAME_BYTES`] and this get an error frame.
 pub const HARD_FRAME_LIMIT: usize = 64 * 1024;
+/// Typing pulses closer together than this (per socket and chat) are not passed on;
+/// the clients send one every few seconds while someone types.
+pub const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Messages per history page when a client resumes.
 const HISTORY_PAGE: usize = 500;
 

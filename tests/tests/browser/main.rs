@@ -11,6 +11,7 @@ mod ending;
 mod framing;
 mod links;
 mod loader;
+mod notes;
 mod pages;
 mod sending;
 

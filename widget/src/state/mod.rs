@@ -1,4 +1,7 @@
-//! Everything the widget knows, and how each relay frame changes it.
+//! Everything the widget knows, and how each relay frame changes it. Typing, both
+//! ways, is in `typing.rs`.
+
+mod typing;
 
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::{
@@ -46,6 +49,11 @@ pub struct ChatState {
     /// The relay refused this widget for good (unknown site, identity required…):
     /// reconnecting cannot help.
     pub stopped: bool,
+    /// The agent is typing: the latest pulse's number (see [`ChatState::typing_expired`]).
+    pub agent_typing: Option<u32>,
+    typing_pulses: u32,
+    /// When this visitor's last typing pulse went out (ms since the epoch).
+    typing_sent_at: f64,
     /// Messages up to here came with the welcome (history); later ones are live.
     history_until: Option<(ConversationId, Seq)>,
 }
@@ -74,6 +82,9 @@ impl ChatState {
             prompt: None,
             queue: None,
             streaming: None,
+            agent_typing: None,
+            typing_pulses: 0,
+            typing_sent_at: f64::NEG_INFINITY,
             history_until: None,
         }
     }
@@ -161,6 +172,12 @@ impl ChatState {
                     current.uploads = allowed;
                 }
             }
+            VisitorEvent::Typing(typing) => {
+                if self.conversation.as_ref().map(|c| c.id) == Some(typing.conversation_id) {
+                    self.typing_pulses = self.typing_pulses.wrapping_add(1);
+                    self.agent_typing = Some(self.typing_pulses);
+                }
+            }
             VisitorEvent::Error(error) => {
                 self.stopped |= error.code.is_final();
                 self.notice = Some(error.message);
@@ -194,6 +211,9 @@ impl ChatState {
             self.streaming = None;
         }
         let from_others = message.author != Author::Visitor;
+        if message.author == Author::Agent {
+            self.agent_typing = None;
+        }
         let conversation_id = message.conversation_id;
         if self.transcript.receive(message) && from_others && !self.visible {
             self.unread += 1;

@@ -1,6 +1,7 @@
 //! The widget state's rules, frame by frame.
 
 use super::*;
+use porchlight_protocol::sync::TYPING_PULSE_MS;
 use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
 fn agent_message(seq: u64) -> VisitorEvent {
@@ -362,4 +363,61 @@ fn status_and_errors_reach_the_visitor() {
         "Sign in first.",
     )));
     assert!(state.stopped);
+}
+
+#[test]
+fn the_agents_typing_shows_until_their_message_or_the_pulse_expires() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Active,
+        agent_name: Some("Ana".into()),
+        last_seq: 0,
+        uploads: false,
+    })));
+    let typing = |id| {
+        VisitorEvent::Typing(porchlight_protocol::Typing {
+            conversation_id: id,
+        })
+    };
+    state.apply(typing(9));
+    assert_eq!(state.typing_line(), None, "another chat's pulse");
+    state.apply(typing(4));
+    assert_eq!(state.typing_line().as_deref(), Some("Ana is typing…"));
+    let first = state.agent_typing.unwrap();
+    state.apply(typing(4));
+    state.typing_expired(first);
+    assert!(state.typing_line().is_some(), "a newer pulse keeps it");
+    state.typing_expired(state.agent_typing.unwrap());
+    assert_eq!(state.typing_line(), None, "the last pulse expired");
+    state.apply(typing(4));
+    state.apply(agent_message(1));
+    assert_eq!(state.typing_line(), None, "the message arrived");
+}
+
+#[test]
+fn the_visitors_typing_pulses_only_in_a_live_chat_and_not_too_often() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(None));
+    assert_eq!(state.typing_pulse(0.0), None, "no chat yet");
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Queued,
+        agent_name: None,
+    }));
+    assert_eq!(state.typing_pulse(10_000.0), Some(VisitorRequest::Typing));
+    assert_eq!(state.typing_pulse(10_000.0 + TYPING_PULSE_MS - 1.0), None);
+    assert_eq!(
+        state.typing_pulse(10_000.0 + TYPING_PULSE_MS),
+        Some(VisitorRequest::Typing)
+    );
+    state.disconnected();
+    assert_eq!(state.typing_pulse(60_000.0), None, "not while offline");
+    state.apply(welcome(None));
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Ended,
+        agent_name: None,
+    }));
+    assert_eq!(state.typing_pulse(90_000.0), None, "not once it ended");
 }

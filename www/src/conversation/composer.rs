@@ -1,5 +1,6 @@
 //! The reply box: Enter sends, `/` searches canned text (arrows pick, Enter posts it
-//! filled in), and the paperclip sends a file.
+//! filled in), and the paperclip sends a file. Switched to "Private note" (the only
+//! mode in a chat the agent does not hold), it writes notes only agents see.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,23 +22,19 @@ pub(super) fn Composer(
 ) -> impl IntoView {
     // The highlighted line of the canned-text picker.
     let pick = RwSignal::new(0_usize);
+    let note_mode = RwSignal::new(false);
+    let holds = move || state.with(ConsoleState::holds_selected);
+    let noting = move || note_mode.get() || !holds();
     let post = move |body: String| {
-        let Some(id) = state.with_untracked(|s| s.selected) else {
-            return;
-        };
-        if body.trim().is_empty() {
-            return;
-        }
-        draft.set(String::new());
-        let mut frame = None;
-        state.update(|s| frame = Some(s.write(id, new_client_msg_id('a'), body)));
-        if let Some(frame) = frame {
-            send_frame(&frame);
-        }
+        let as_note =
+            note_mode.get_untracked() || !state.with_untracked(ConsoleState::holds_selected);
+        post_draft(state, draft, as_note, body);
     };
+    let picking = move |draft: &str| !noting() && canned::query(draft).is_some();
     let matches = move || {
         let draft = draft.get();
-        canned::query(&draft).map_or_else(Vec::new, |query| {
+        let query = canned::query(&draft).filter(|_| !noting());
+        query.map_or_else(Vec::new, |query| {
             canned.with(|texts| canned::search(texts, query).into_iter().cloned().collect())
         })
     };
@@ -51,7 +48,7 @@ pub(super) fn Composer(
         }
     };
     let on_key = move |event: leptos::ev::KeyboardEvent| {
-        let picking = canned::query(&draft.get_untracked()).is_some();
+        let picking = picking(&draft.get_untracked());
         match event.key().as_str() {
             "Enter" if !event.shift_key() && !event.is_composing() => {
                 event.prevent_default();
@@ -70,54 +67,32 @@ pub(super) fn Composer(
             _ => {}
         }
     };
-    let on_file = move |event: leptos::ev::Event| {
-        let (Some(file), Some(id)) = (files::picked(&event), state.with_untracked(|s| s.selected))
-        else {
-            return;
-        };
-        spawn_local(async move {
-            if let Err(refused) = files::upload(id, &file, &new_client_msg_id('f'), None).await {
-                state.update(|s| s.notice = Some(refused));
-            }
-        });
-    };
     view! {
-        <Show when=move || canned::query(&draft.get()).is_some()>
-            <ul class="canned-pick" role="listbox" aria-label="Canned text">
-                {move || {
-                    let found = matches();
-                    if found.is_empty() {
-                        return view! { <li class="none">"No canned text matches."</li> }.into_any();
-                    }
-                    let current = pick.get().min(found.len() - 1);
-                    found.into_iter().enumerate().map(|(line, text)| {
-                        let label = format!("{} · {}", text.group, text.title);
-                        let preview = text.body.clone();
-                        view! {
-                            <li role="option" aria-selected=(line == current).to_string()>
-                                <button type="button" class:current=line == current
-                                    on:click=move |_| post_canned(text.clone())>
-                                    <strong>{label}</strong>
-                                    <span class="gist">{preview}</span>
-                                </button>
-                            </li>
-                        }
-                    }).collect_view().into_any()
-                }}
-            </ul>
+        <Show when=move || picking(&draft.get())>
+            <CannedList found=Signal::derive(matches) pick=pick on_pick=Callback::new(post_canned)/>
         </Show>
-        <form class="composer" on:submit=move |event| { event.prevent_default(); submit(); }>
-            <label class="attach" title="Send a file">
-                <input type="file" class="file-input" aria-label="Send a file" on:change=on_file/>
+        <div class="compose-mode" role="group" aria-label="Write">
+            <button type="button" class="ghost" hidden=move || !holds() aria-pressed=move || (!noting()).to_string()
+                on:click=move |_| note_mode.set(false)>"Reply"</button>
+            <button type="button" class="ghost" aria-pressed=move || noting().to_string()
+                on:click=move |_| note_mode.set(true)>"Private note"</button>
+        </div>
+        <form class="composer" class:note=noting on:submit=move |event| { event.prevent_default(); submit(); }>
+            <label class="attach" title="Send a file" hidden=noting>
+                <input type="file" class="file-input" aria-label="Send a file" on:change=move |event| upload_picked(state, &event)/>
                 <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                     <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"></path>
                 </svg>
             </label>
-            <textarea aria-label="Message" rows="2" placeholder="Reply… (/ for canned text)"
+            <textarea rows="2"
+                aria-label=move || if noting() { "Private note" } else { "Message" }
+                placeholder=move || if noting() { "A note only agents see…" } else { "Reply… (/ for canned text)" }
                 prop:value=move || draft.get()
-                on:input=move |event| { pick.set(0); draft.set(event_target_value(&event)); }
+                on:input=move |event| { pick.set(0); draft.set(event_target_value(&event)); pulse_typing(state, note_mode); }
                 on:keydown=on_key></textarea>
-            <button type="submit" aria-label="Send">"Send"</button>
+            <button type="submit" aria-label=move || if noting() { "Add note" } else { "Send" }>
+                {move || if noting() { "Add note" } else { "Send" }}
+            </button>
         </form>
     }
 }
@@ -143,5 +118,88 @@ fn post_filled(state: RwSignal<ConsoleState>, text: &CannedText, post: impl Fn(S
             post(canned::fill_queue(&body, wait.as_deref(), position));
         }),
         None => post(body),
+    }
+}
+
+/// Stores the reply or note and sends it; clears the draft.
+fn post_draft(state: RwSignal<ConsoleState>, draft: RwSignal<String>, as_note: bool, body: String) {
+    let Some(id) = state.with_untracked(|s| s.selected) else {
+        return;
+    };
+    if body.trim().is_empty() {
+        return;
+    }
+    draft.set(String::new());
+    let mut frame = None;
+    state.update(|s| {
+        frame = Some(if as_note {
+            s.write_note(id, new_client_msg_id('n'), body)
+        } else {
+            s.write(id, new_client_msg_id('a'), body)
+        });
+    });
+    if let Some(frame) = frame {
+        send_frame(&frame);
+    }
+}
+
+/// While the agent writes a reply (not a note), the visitor sees them typing.
+fn pulse_typing(state: RwSignal<ConsoleState>, note_mode: RwSignal<bool>) {
+    let Some(id) = state.with_untracked(|s| s.selected) else {
+        return;
+    };
+    if note_mode.get_untracked() {
+        return;
+    }
+    let mut frame = None;
+    state.update_untracked(|s| frame = s.typing_pulse(id, js_sys::Date::now()));
+    if let Some(frame) = frame {
+        send_frame(&frame);
+    }
+}
+
+/// Sends the picked file to the chat on screen; a refusal shows as the notice.
+fn upload_picked(state: RwSignal<ConsoleState>, event: &leptos::ev::Event) {
+    let (Some(file), Some(id)) = (files::picked(event), state.with_untracked(|s| s.selected))
+    else {
+        return;
+    };
+    spawn_local(async move {
+        if let Err(refused) = files::upload(id, &file, &new_client_msg_id('f'), None).await {
+            state.update(|s| s.notice = Some(refused));
+        }
+    });
+}
+
+/// The canned texts matching the draft's `/query`; `pick` is the highlighted one.
+#[component]
+fn CannedList(
+    found: Signal<Vec<CannedText>>,
+    pick: RwSignal<usize>,
+    on_pick: Callback<CannedText>,
+) -> impl IntoView {
+    view! {
+        <ul class="canned-pick" role="listbox" aria-label="Canned text">
+            {move || {
+                let found = found.get();
+                if found.is_empty() {
+                    return view! { <li class="none">"No canned text matches."</li> }.into_any();
+                }
+                let current = pick.get().min(found.len() - 1);
+                found.into_iter().enumerate().map(|(line, text)| {
+                    let label = format!("{} · {}", text.group, text.title);
+                    let preview = text.body.clone();
+                    view! {
+                        <li role="option" aria-selected=(line == current).to_string()>
+                            <button type="button" class:current=line == current
+                                on:click=move |_| on_pick.run(text.clone())>
+                                <strong>{label}</strong>
+                                <span class="gist">{preview}</span>
+                            </button>
+                        </li>
+                    }
+                }).collect_view().into_any()
+            }}
+        </ul>
     }
 }

@@ -1,11 +1,11 @@
 //! One line of the transcript as the agent sees it: who, what (text or a file), the
-//! AI's sources, a translation on request, and the time.
+//! AI's sources, a translation on request, and the time; or a private note.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::Author;
 use porchlight_protocol::api::ai::{HelperText, TranslateRequest};
 use porchlight_protocol::sync::Entry;
+use porchlight_protocol::{Author, Note};
 use porchlight_widget::browser::clock;
 use porchlight_widget::files;
 use porchlight_widget::message_text::message_body;
@@ -67,6 +67,19 @@ pub(super) fn Line(entry: Entry, chat: i64, helpers: RwSignal<bool>) -> impl Int
                 <button type="button" class="link-button" on:click=translate.clone()>"Translate"</button>
             </Show>
             <time class="at">{clock(entry.at)}</time>
+        </li>
+    }
+}
+
+/// A private note: marked as one, so no agent mistakes it for something the visitor saw.
+#[component]
+pub(super) fn NoteLine(note: Note, pending: bool) -> impl IntoView {
+    let at = (!pending).then_some(note.at);
+    view! {
+        <li class="line note" class:pending=pending>
+            <span class="who">"Private note · "{note.author.name}</span>
+            {message_body(&note.body)}
+            <time class="at">{clock(at)}</time>
         </li>
     }
 }

@@ -1,5 +1,5 @@
 //! The open chat: its header (who, where they are, transfer, uploads, end), the AI
-//! helpers, the transcript, and the composer.
+//! helpers, the transcript with its private notes, and the composer.
 
 mod composer;
 mod line;
@@ -13,10 +13,10 @@ use porchlight_protocol::api::canned::CannedText;
 use porchlight_protocol::{AgentRequest, ChatSummary};
 
 use self::composer::Composer;
-use self::line::Line;
+use self::line::{Line, NoteLine};
 use crate::api;
 use crate::app::send_frame;
-use crate::state::ConsoleState;
+use crate::state::{ConsoleState, Row};
 
 /// Asks the AI for a helper's answer about chat `id`: a suggested reply goes into the
 /// draft, anything else (a summary, a failure) shows above the transcript.
@@ -67,14 +67,7 @@ pub(crate) fn Conversation(
         });
         ask_ai(id, "summary", draft, summary);
     });
-    let entries = move || {
-        state.with(|s| {
-            s.selected
-                .and_then(|id| s.transcripts.get(&id))
-                .map(|transcript| transcript.entries().to_vec())
-                .unwrap_or_default()
-        })
-    };
+    let rows = move || state.with(|s| s.selected.map(|id| s.rows(id)).unwrap_or_default());
     view! {
         <main class="room">
             <Show when=move || state.with(|s| s.notice.is_some())>
@@ -87,14 +80,18 @@ pub(crate) fn Conversation(
                 <RoomHead state=state/>
                 <AiTools state=state helpers=helpers draft=draft summary=summary/>
                 <ol class="log" aria-live="polite">
-                    <For each=entries key=|entry| (entry.key(), entry.seq) children=move |entry| {
-                        let chat = state.with_untracked(|s| s.selected).unwrap_or_default();
-                        view! { <Line entry=entry chat=chat helpers=helpers/> }
+                    <For each=rows key=Row::key children=move |row| match row {
+                        Row::Message(entry) => {
+                            let chat = state.with_untracked(|s| s.selected).unwrap_or_default();
+                            view! { <Line entry=entry chat=chat helpers=helpers/> }.into_any()
+                        }
+                        Row::Note { note, pending } => view! { <NoteLine note=note pending=pending/> }.into_any(),
                     }/>
                 </ol>
-                <Show when=move || state.with(ConsoleState::holds_selected)>
-                    <Composer state=state canned=canned draft=draft/>
-                </Show>
+                <p class="typing-now" role="status" hidden=move || !state.with(ConsoleState::selected_is_typing)>
+                    {move || state.with(|s| s.selected_chat().map(|chat| format!("{} is typing…", chat.visitor_name)))}
+                </p>
+                <Composer state=state canned=canned draft=draft/>
             </Show>
         </main>
     }

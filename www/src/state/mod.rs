@@ -1,12 +1,16 @@
 //! What the console knows: the chat list, one transcript per opened chat, and which
-//! chat is on screen.
+//! chat is on screen. Notes and typing are in `notes.rs`.
+
+mod notes;
+
+pub use notes::Row;
 
 use std::collections::{BTreeMap, HashMap};
 
 use porchlight_protocol::sync::{Outgoing, Transcript};
 use porchlight_protocol::{
     AgentEvent, AgentInfo, AgentRequest, Author, ChatSummary, ConversationId, ConversationStatus,
-    PROTOCOL_VERSION, StatusInfo,
+    Note, PROTOCOL_VERSION, StatusInfo,
 };
 
 /// Which chats the list shows.
@@ -69,6 +73,15 @@ pub struct ConsoleState {
     pub can_toggle_uploads: bool,
     /// Counts the relay's "tickets changed" frames: the Tickets page reloads on each.
     pub tickets_changed: u64,
+    /// Private notes per chat, by id.
+    pub notes: HashMap<ConversationId, Vec<Note>>,
+    /// Notes written but not yet stored; resent after a reconnect.
+    pub note_outbox: Vec<(ConversationId, Outgoing)>,
+    /// Chats whose visitor is typing, with the latest pulse's number.
+    pub typing: HashMap<ConversationId, u32>,
+    typing_pulses: u32,
+    /// This agent's last typing pulse: to which chat, and when (ms since the epoch).
+    typing_sent: Option<(ConversationId, f64)>,
 }
 
 impl ConsoleState {
@@ -296,6 +309,7 @@ impl ConsoleState {
                     client_msg_id: outgoing.client_msg_id.clone(),
                     body: outgoing.body.clone(),
                 }));
+                frames.extend(self.unsent_notes());
                 frames
             }
             AgentEvent::Chat(chat) => {
@@ -336,10 +350,21 @@ impl ConsoleState {
             AgentEvent::Message(message) => {
                 let id = message.conversation_id;
                 let from_visitor = message.author == Author::Visitor;
+                if from_visitor {
+                    self.typing.remove(&id);
+                }
                 let new = self.transcripts.entry(id).or_default().receive(message);
                 if new && from_visitor && self.selected != Some(id) {
                     *self.unread.entry(id).or_default() += 1;
                 }
+                Vec::new()
+            }
+            AgentEvent::Note(note) => {
+                self.note_stored(note);
+                Vec::new()
+            }
+            AgentEvent::Typing { conversation_id } => {
+                self.visitor_typing(conversation_id);
                 Vec::new()
             }
             AgentEvent::Error(error) => {

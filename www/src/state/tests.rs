@@ -1,6 +1,7 @@
 //! The console state's rules, frame by frame.
 
 use super::*;
+use porchlight_protocol::sync::TYPING_PULSE_MS;
 use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
 fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatSummary {
@@ -358,4 +359,125 @@ fn each_tickets_changed_frame_is_counted_for_the_tickets_page_to_reload() {
     assert!(state.apply(AgentEvent::TicketsChanged).is_empty());
     state.apply(AgentEvent::TicketsChanged);
     assert_eq!(state.tickets_changed, before + 2);
+}
+
+fn note(id: i64, chat: ConversationId, client_msg_id: &str, at: i64) -> Note {
+    Note {
+        id,
+        conversation_id: chat,
+        client_msg_id: client_msg_id.into(),
+        author: AgentInfo {
+            id: 1,
+            name: "Ana".into(),
+        },
+        body: format!("note {id}"),
+        at,
+    }
+}
+
+fn said_at(id: ConversationId, seq: u64, at: i64) -> AgentEvent {
+    let AgentEvent::Message(message) = visitor_says(id, seq) else {
+        unreachable!()
+    };
+    AgentEvent::Message(ChatMessage { at, ..message })
+}
+
+/// What the rows of chat `id` are, in order: `m:SEQ`, `n:ID` or `p:CLIENT_MSG_ID`.
+fn row_names(state: &ConsoleState, id: ConversationId) -> Vec<String> {
+    state
+        .rows(id)
+        .iter()
+        .map(|row| match row {
+            Row::Message(entry) => match entry.seq {
+                Some(seq) => format!("m:{seq}"),
+                None => format!("m:{}", entry.client_msg_id.clone().unwrap_or_default()),
+            },
+            Row::Note {
+                note,
+                pending: false,
+            } => format!("n:{}", note.id),
+            Row::Note {
+                note,
+                pending: true,
+            } => format!("p:{}", note.client_msg_id),
+        })
+        .collect()
+}
+
+#[test]
+fn notes_sit_between_messages_by_time_and_pending_ones_last() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(7, ConversationStatus::Active, 1)]));
+    state.select(7);
+    state.apply(said_at(7, 1, 100));
+    state.apply(said_at(7, 2, 300));
+    // Out of order, and one twice (a colleague's, then again on opening the chat).
+    state.apply(AgentEvent::Note(note(5, 7, "n-5", 400)));
+    state.apply(AgentEvent::Note(note(4, 7, "n-4", 200)));
+    state.apply(AgentEvent::Note(note(4, 7, "n-4", 200)));
+    state.apply(AgentEvent::Note(note(9, 8, "n-9", 200)));
+    state.write(7, "a-1".into(), "reply".into());
+    state.write_note(7, "n-new".into(), "mine".into());
+    assert_eq!(
+        row_names(&state, 7),
+        ["m:1", "n:4", "m:2", "n:5", "m:a-1", "p:n-new"]
+    );
+
+    // After a reconnect the unsent note goes again, and once stored it is no longer pending.
+    let frames = state.apply(welcome(vec![chat(7, ConversationStatus::Active, 1)]));
+    assert!(frames.contains(&AgentRequest::Note {
+        conversation_id: 7,
+        client_msg_id: "n-new".into(),
+        body: "mine".into(),
+    }));
+    let pending_key = state.rows(7).last().map(Row::key);
+    state.apply(AgentEvent::Note(note(6, 7, "n-new", 500)));
+    assert!(state.note_outbox.is_empty());
+    let stored_key = state
+        .rows(7)
+        .iter()
+        .find(|row| matches!(row, Row::Note { note, .. } if note.id == 6))
+        .map(Row::key);
+    assert_ne!(stored_key, pending_key, "the stored note is drawn afresh");
+    assert_eq!(
+        row_names(&state, 7).last().map(String::as_str),
+        Some("m:a-1")
+    );
+    assert!(row_names(&state, 7).contains(&"n:6".to_owned()));
+}
+
+#[test]
+fn the_visitors_typing_shows_until_a_newer_pulse_expires_or_they_send() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![chat(7, ConversationStatus::Active, 1)]));
+    state.select(7);
+    state.apply(AgentEvent::Typing { conversation_id: 7 });
+    assert!(state.selected_is_typing());
+    let first = state.typing[&7];
+    state.apply(AgentEvent::Typing { conversation_id: 7 });
+    state.typing_expired(7, first);
+    assert!(state.selected_is_typing(), "a newer pulse keeps it");
+    state.typing_expired(7, state.typing[&7]);
+    assert!(!state.selected_is_typing());
+    state.apply(AgentEvent::Typing { conversation_id: 7 });
+    state.apply(visitor_says(7, 1));
+    assert!(!state.selected_is_typing(), "their message arrived");
+}
+
+#[test]
+fn the_agent_pulses_typing_only_in_a_chat_they_hold_and_not_too_often() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![
+        chat(7, ConversationStatus::Active, 1),
+        chat(8, ConversationStatus::Queued, 2),
+    ]));
+    state.select(8);
+    assert_eq!(state.typing_pulse(8, 0.0), None, "a waiting chat");
+    state.select(7);
+    let pulse = Some(AgentRequest::Typing { conversation_id: 7 });
+    assert_eq!(state.typing_pulse(7, 1_000.0), pulse);
+    assert_eq!(state.typing_pulse(7, 1_000.0 + TYPING_PULSE_MS - 1.0), None);
+    assert_eq!(state.typing_pulse(7, 1_000.0 + TYPING_PULSE_MS), pulse);
+    state.disconnected();
+    assert_eq!(state.typing_pulse(7, 60_000.0), None, "offline");
 }

@@ -21,6 +21,7 @@ mod canned;
 mod conversations;
 mod knowledge;
 mod messages;
+mod notes;
 mod profiles;
 mod reports;
 mod schema;

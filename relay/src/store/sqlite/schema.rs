@@ -281,6 +281,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE agents ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
     CREATE INDEX agent_sessions_by_agent ON agent_sessions (agent_id);
     "#,
+    // 15: private notes, apart from messages so no visitor-facing read can reach them.
+    r#"
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        client_msg_id TEXT NOT NULL,
+        agent_id INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+        agent_name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (conversation_id, client_msg_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,22 +6,23 @@ mod hello;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
-    ConversationId, ErrorCode, PageInfo, ProtocolError, VisitorEvent, VisitorRequest,
+    AgentEvent, ConversationId, ErrorCode, PageInfo, ProtocolError, VisitorEvent, VisitorRequest,
     parse_visitor_request, to_text,
 };
 
 use self::hello::Hello;
 use super::socket::{Handler, Outcome, RateLimit, drive};
-use super::{limited, store_failure};
+use super::{TYPING_EVERY, limited, store_failure};
 use crate::auth::{ClientIp, current_agent, same_origin};
 use crate::flow::Flow;
-use crate::hub::{ConnId, ConnKind};
+use crate::hub::{Audience, ConnId, ConnKind};
 use crate::state::AppState;
 use crate::store::{Role, Site, StoreError, Visitor};
 
@@ -80,6 +81,7 @@ async fn run(
         ticket: None,
         may_preview,
         ip,
+        last_typing: None,
     };
     drive(
         socket,
@@ -115,6 +117,8 @@ struct VisitorSession {
     may_preview: bool,
     /// Where the socket comes from: new chats are counted per address.
     ip: IpAddr,
+    /// When the last typing pulse was passed on.
+    last_typing: Option<Instant>,
 }
 
 pub(super) fn error(code: ErrorCode, message: &str) -> String {
@@ -166,6 +170,7 @@ impl Handler for VisitorSession {
                 body,
             } => self.send(client_msg_id, body).await,
             VisitorRequest::EndChat => self.end_chat().await,
+            VisitorRequest::Typing => self.typing(),
         }
     }
 
@@ -175,6 +180,25 @@ impl Handler for VisitorSession {
 }
 
 impl VisitorSession {
+    /// The visitor is typing: the consoles following their chat see it. Pulses closer
+    /// together than [`TYPING_EVERY`] are dropped, and nothing is stored.
+    fn typing(&mut self) -> Outcome {
+        let now = Instant::now();
+        let recent = self
+            .last_typing
+            .is_some_and(|at| now.duration_since(at) < TYPING_EVERY);
+        if let (Some(id), false) = (self.conversation, recent) {
+            self.last_typing = Some(now);
+            let frame = to_text(&AgentEvent::Typing {
+                conversation_id: id,
+            });
+            self.state
+                .hub
+                .publish(id, Audience::Agents, None, frame.into());
+        }
+        Outcome::default()
+    }
+
     fn fail(err: &StoreError) -> Outcome {
         Outcome::fatal(to_text(&VisitorEvent::Error(store_failure(err))))
     }
