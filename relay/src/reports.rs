@@ -49,13 +49,18 @@ impl Days {
 
     /// `[start, end)` in Unix milliseconds.
     pub fn millis(self) -> (i64, i64) {
-        let start = |date: Date| {
-            date.to_zoned(TimeZone::UTC)
-                .map(|zoned| zoned.timestamp().as_millisecond())
-                .unwrap_or(0)
-        };
-        (start(self.from), start(self.to.saturating_add(1.day())))
+        (
+            utc_day_start(self.from),
+            utc_day_start(self.to.saturating_add(1.day())),
+        )
     }
+}
+
+/// Midnight UTC at the start of `date`, in milliseconds since the Unix epoch.
+pub fn utc_day_start(date: Date) -> i64 {
+    date.to_zoned(TimeZone::UTC)
+        .map(|zoned| zoned.timestamp().as_millisecond())
+        .unwrap_or(0)
 }
 
 pub fn utc_date(ms: i64) -> Option<Date> {

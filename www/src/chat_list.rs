@@ -2,9 +2,11 @@
 
 use leptos::prelude::*;
 use porchlight_protocol::api::canned::CannedText;
+use porchlight_protocol::api::search::SearchResults;
 use porchlight_protocol::{AgentRequest, ChatSummary, ConversationStatus};
 
 use crate::app::send_frame;
+use crate::chat_search::SearchForm;
 use crate::conversation::Conversation;
 use crate::state::{ConsoleState, Filter};
 
@@ -13,11 +15,16 @@ pub(crate) fn ChatsRoom(
     state: RwSignal<ConsoleState>,
     canned: RwSignal<Vec<CannedText>>,
 ) -> impl IntoView {
+    // While a search is shown, its hits take the list's place.
+    let found = RwSignal::new(None::<SearchResults>);
+    let problem = RwSignal::new(None::<String>);
+    provide_context(state);
     view! {
         <div class="desk">
             <aside class="side">
                 <h2>"Chats"</h2>
-                <div class="filters" role="group" aria-label="Show">
+                <SearchForm found=found problem=problem/>
+                <div class="filters" role="group" aria-label="Show" hidden=move || found.with(Option::is_some)>
                     {Filter::ALL.into_iter().map(|filter| view! {
                         <button class="filter"
                             class:current=move || state.with(|s| s.filter == filter)
@@ -27,7 +34,7 @@ pub(crate) fn ChatsRoom(
                         </button>
                     }).collect_view()}
                 </div>
-                <ul class="chats">
+                <ul class="chats" hidden=move || found.with(Option::is_some)>
                     <For
                         each=move || state.with(ConsoleState::chat_list)
                         key=|chat| (chat.conversation_id, chat.status, chat.agent.as_ref().map(|a| a.id))

@@ -27,6 +27,8 @@ mod canned_page;
 #[cfg(target_arch = "wasm32")]
 mod chat_list;
 #[cfg(target_arch = "wasm32")]
+mod chat_search;
+#[cfg(target_arch = "wasm32")]
 mod conversation;
 #[cfg(target_arch = "wasm32")]
 mod desk;

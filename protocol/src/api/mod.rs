@@ -8,6 +8,7 @@ pub mod knowledge;
 pub mod people;
 pub mod profiles;
 pub mod reports;
+pub mod search;
 pub mod session;
 pub mod tickets;
 

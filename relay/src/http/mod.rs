@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tickets/{id}/categories", put(tickets::set_categories))
         .route("/api/tickets/{id}/status", put(tickets::set_status))
         .route("/api/ticket-categories", get(tickets::categories))
+        .route("/api/conversations/search", get(conversations::search))
         .route(
             "/api/conversations/{id}/estimate",
             get(conversations::estimate),

@@ -17,6 +17,7 @@ mod error;
 pub mod knowledge;
 pub mod model;
 pub mod notes;
+pub mod search;
 pub mod settings;
 mod sqlite;
 
@@ -472,6 +473,7 @@ pub trait Store:
     + KnowledgeStore
     + AiUsageStore
     + notes::NoteStore
+    + search::SearchStore
     + Send
     + Sync
     + 'static

@@ -13,6 +13,7 @@ mod links;
 mod loader;
 mod notes;
 mod pages;
+mod search;
 mod sending;
 
 use std::path::PathBuf;

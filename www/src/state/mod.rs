@@ -168,6 +168,14 @@ impl ConsoleState {
         }
     }
 
+    /// Shows a chat found by a search (the list may not hold it: it can be older than
+    /// the closed chats listed); returns the frame that subscribes to it.
+    pub fn open_found(&mut self, chat: ChatSummary) -> AgentRequest {
+        let id = chat.conversation_id;
+        self.chats.entry(id).or_insert(chat);
+        self.select(id)
+    }
+
     pub fn write(
         &mut self,
         id: ConversationId,

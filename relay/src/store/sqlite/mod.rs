@@ -25,6 +25,7 @@ mod notes;
 mod profiles;
 mod reports;
 mod schema;
+mod search;
 mod sessions;
 mod settings;
 mod sites;

@@ -294,6 +294,26 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (conversation_id, client_msg_id)
     );
     "#,
+    // 16: agents search every chat: messages in a full-text index (filled from the
+    // messages already stored), chats by when they started.
+    r#"
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        body, content='messages', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    CREATE TRIGGER messages_indexed AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_unindexed AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    CREATE TRIGGER messages_reindexed AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE INDEX conversations_by_start ON conversations (created_at);
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -332,7 +352,9 @@ mod tests {
              INSERT INTO visitors (site_id, token_hash, display_name, created_at)
                  VALUES (1, 'h', 'Visitor 1', 1);
              INSERT INTO conversations (site_id, visitor_id, status, created_at, page_url)
-                 VALUES (1, 1, 'queued', 1, 'https://example.com/');",
+                 VALUES (1, 1, 'queued', 1, 'https://example.com/');
+             INSERT INTO messages (conversation_id, seq, author_kind, kind, body, created_at)
+                 VALUES (1, 1, 'visitor', 'text', 'My sink is leaking', 1);",
         )
         .unwrap();
         tx.commit().unwrap();
@@ -354,5 +376,16 @@ mod tests {
             .query_row("SELECT count(*) FROM canned_texts", [], |row| row.get(0))
             .unwrap();
         assert_eq!(canned, 0);
+        let found: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'leak*'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            found, 1,
+            "messages stored before search came are searchable"
+        );
     }
 }
