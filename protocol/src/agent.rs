@@ -37,6 +37,11 @@ pub struct ChatSummary {
     /// The ticket the chat is linked to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<i64>,
+    /// The visitor's rating (1 to 5) and comment, once they gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_comment: Option<String>,
 }
 
 /// An agent status; chats ring only for agents whose status is `online`.

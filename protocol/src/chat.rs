@@ -132,6 +132,37 @@ pub struct ConversationState {
     /// The visitor may send files now.
     #[serde(default, skip_serializing_if = "is_false")]
     pub uploads: bool,
+    /// The visitor's rating of the chat, once they gave one (1 to 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+}
+
+/// How visitors rate a chat once it has ended (a profile's `rating`).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingScale {
+    /// No rating is asked for.
+    #[default]
+    Off,
+    /// One to five stars.
+    Stars,
+    /// Thumbs up (stored as 5) or down (stored as 1).
+    Thumbs,
+}
+
+impl RatingScale {
+    pub fn is_off(&self) -> bool {
+        *self == RatingScale::Off
+    }
+
+    /// Whether `score` is one this scale gives.
+    pub fn allows(self, score: u8) -> bool {
+        match self {
+            RatingScale::Off => false,
+            RatingScale::Stars => (1..=5).contains(&score),
+            RatingScale::Thumbs => score == 1 || score == 5,
+        }
+    }
 }
 
 pub(crate) fn is_false(value: &bool) -> bool {
@@ -164,6 +195,9 @@ pub struct ProfileView {
     pub colour: String,
     /// Inside working hours (always, when the profile has none).
     pub online: bool,
+    /// How the visitor may rate a chat once it has ended.
+    #[serde(default, skip_serializing_if = "RatingScale::is_off")]
+    pub rating: RatingScale,
 }
 
 /// The kind of answer an `input` step wants; the widget picks the HTML input type.

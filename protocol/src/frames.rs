@@ -11,7 +11,7 @@ use crate::{
 
 /// Parses one text frame from the widget.
 pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError> {
-    parse_frame(text, &["hello", "send", "end_chat", "typing"])
+    parse_frame(text, &["hello", "send", "end_chat", "typing", "rate"])
 }
 
 /// Parses one text frame from the console.

@@ -21,13 +21,13 @@ pub mod visitor;
 pub use agent::{AgentEvent, AgentRequest, ChatSummary, Note, StatusInfo};
 pub use chat::{
     AgentInfo, AttachmentInfo, Author, ChatMessage, ConversationState, ConversationStatus,
-    InputKind, PageInfo, ProfileView, Prompt, Resume, Source, TicketLink,
+    InputKind, PageInfo, ProfileView, Prompt, RatingScale, Resume, Source, TicketLink,
 };
 pub use error::{ErrorCode, ProtocolError};
 pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
 pub use visitor::{
-    Ack, PromptChange, QueueInfo, StatusChange, StreamDelta, Typing, UploadsChange, VisitorEvent,
-    VisitorRequest, Welcome,
+    Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, Typing, UploadsChange,
+    VisitorEvent, VisitorRequest, Welcome,
 };
 
 /// Bumped on any change to the frames that an older peer could not read.

@@ -11,13 +11,13 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, Visitor};
 
 use crate::{
-    Ack, ChatMessage, PromptChange, ProtocolError, QueueInfo, StatusChange, StreamDelta, Typing,
-    UploadsChange, VisitorEvent, Welcome,
+    Ack, ChatMessage, PromptChange, ProtocolError, QueueInfo, Rated, StatusChange, StreamDelta,
+    Typing, UploadsChange, VisitorEvent, Welcome,
 };
 
 const VARIANTS: &[&str] = &[
     "welcome", "ack", "message", "prompt", "status", "uploads", "queue", "stream", "typing",
-    "error",
+    "rated", "error",
 ];
 
 impl<'de> Deserialize<'de> for VisitorEvent {
@@ -50,6 +50,7 @@ impl<'de> Visitor<'de> for TagFirst {
             "uploads" => VisitorEvent::Uploads(UploadsChange::deserialize(body)?),
             "queue" => VisitorEvent::Queue(QueueInfo::deserialize(body)?),
             "stream" => VisitorEvent::Stream(StreamDelta::deserialize(body)?),
+            "rated" => VisitorEvent::Rated(Rated::deserialize(body)?),
             "typing" => VisitorEvent::Typing(Typing::deserialize(body)?),
             "error" => VisitorEvent::Error(ProtocolError::deserialize(body)?),
             other => return Err(A::Error::unknown_variant(other, VARIANTS)),

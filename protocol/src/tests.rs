@@ -23,6 +23,7 @@ fn profile_view() -> ProfileView {
         greeting: "Hi!".into(),
         colour: "#12355b".into(),
         online: true,
+        rating: RatingScale::Stars,
     }
 }
 
@@ -52,6 +53,8 @@ fn summary() -> ChatSummary {
         visitor_uploads: true,
         uploads_switchable: true,
         ticket_id: Some(31),
+        rating: Some(4),
+        rating_comment: Some("Quick".into()),
     }
 }
 
@@ -111,6 +114,20 @@ fn visitor_requests_have_pinned_json() {
     );
     pins(VisitorRequest::EndChat, r#"{"type":"end_chat"}"#);
     pins(VisitorRequest::Typing, r#"{"type":"typing"}"#);
+    pins(
+        VisitorRequest::Rate {
+            score: 4,
+            comment: Some("Quick and kind".into()),
+        },
+        r#"{"type":"rate","score":4,"comment":"Quick and kind"}"#,
+    );
+    pins(
+        VisitorRequest::Rate {
+            score: 5,
+            comment: None,
+        },
+        r#"{"type":"rate","score":5}"#,
+    );
 }
 
 #[test]
@@ -126,10 +143,11 @@ fn visitor_events_have_pinned_json() {
                 agent_name: None,
                 last_seq: 2,
                 uploads: false,
+                rating: None,
             }),
             prompt: Some(prompt()),
         }),
-        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true},"conversation":{"id":7,"status":"bot","last_seq":2},"prompt":{"step_id":"topic","choices":["Billing","Other"]}}"##,
+        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true,"rating":"stars"},"conversation":{"id":7,"status":"bot","last_seq":2},"prompt":{"step_id":"topic","choices":["Billing","Other"]}}"##,
     );
     pins(
         VisitorEvent::Welcome(Welcome {
@@ -138,6 +156,7 @@ fn visitor_events_have_pinned_json() {
             profile: ProfileView {
                 greeting: String::new(),
                 online: false,
+                rating: RatingScale::Off,
                 ..profile_view()
             },
             conversation: None,
@@ -261,6 +280,13 @@ fn visitor_answers_with_sources_and_streams_have_pinned_json() {
         r#"{"type":"message","conversation_id":7,"seq":3,"author":"visitor","author_name":"Ana","body":"receipt.pdf","client_msg_id":"m-1","at":1700000000000,"attachment":{"name":"receipt.pdf","content_type":"application/pdf","size":1234,"url":"/files/abc"}}"#,
     );
     pins(
+        VisitorEvent::Rated(Rated {
+            conversation_id: 7,
+            score: 4,
+        }),
+        r#"{"type":"rated","conversation_id":7,"score":4}"#,
+    );
+    pins(
         VisitorEvent::Typing(Typing { conversation_id: 7 }),
         r#"{"type":"typing","conversation_id":7}"#,
     );
@@ -361,11 +387,11 @@ fn agent_events_have_pinned_json() {
             my_teams: vec!["Support".into()],
             can_toggle_uploads: true,
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31,"rating":4,"rating_comment":"Quick"}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
     );
     pins(
         AgentEvent::Chat(summary()),
-        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31}"#,
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31,"rating":4,"rating_comment":"Quick"}"#,
     );
     pins(
         AgentEvent::Ring(ChatSummary {
@@ -377,6 +403,8 @@ fn agent_events_have_pinned_json() {
             visitor_uploads: false,
             uploads_switchable: false,
             ticket_id: None,
+            rating: None,
+            rating_comment: None,
             ..summary()
         }),
         r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"]}"#,

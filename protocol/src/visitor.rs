@@ -42,6 +42,13 @@ pub enum VisitorRequest {
     /// The visitor is typing (sent at most every few seconds while they do; never
     /// stored).
     Typing,
+    /// The visitor rates their chat after it ended (1 to 5; thumbs are 1 or 5), with
+    /// an optional comment. Rating again replaces the rating.
+    Rate {
+        score: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
 }
 
 /// Frames the relay sends to the widget.
@@ -73,7 +80,16 @@ pub enum VisitorEvent {
     /// The agent in the chat is typing: show it for a few seconds, or until their
     /// message arrives.
     Typing(Typing),
+    /// The rating is stored.
+    Rated(Rated),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::Rated`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Rated {
+    pub conversation_id: ConversationId,
+    pub score: u8,
 }
 
 /// The body of [`VisitorEvent::Typing`].

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use porchlight_protocol::ConversationStatus;
-use porchlight_protocol::api::reports::{AgentCount, DayCount, Report, Spread};
+use porchlight_protocol::api::reports::{AgentCount, DayCount, Ratings, Report, Spread, TeamCount};
 use serde::Deserialize;
 
 use crate::store::{ChatRecord, MessageRecord};
@@ -112,17 +112,32 @@ pub fn summarise(days: Days, chats: &[ChatRecord]) -> Report {
             per_hour[usize::from(at.to_zoned(TimeZone::UTC).hour().unsigned_abs())] += 1;
         }
     }
-    let mut per_agent: Vec<AgentCount> = Vec::new();
-    for name in chats.iter().filter_map(|chat| chat.agent_name.as_ref()) {
-        match per_agent.iter_mut().find(|count| &count.agent == name) {
-            Some(count) => count.chats += 1,
-            None => per_agent.push(AgentCount {
-                agent: name.clone(),
-                chats: 1,
-            }),
-        }
-    }
-    per_agent.sort_by(|a, b| b.chats.cmp(&a.chats).then_with(|| a.agent.cmp(&b.agent)));
+    let per_agent = tally(
+        chats
+            .iter()
+            .filter_map(|chat| Some((chat.agent_name.as_deref()?, chat.rating))),
+    )
+    .into_iter()
+    .map(|(agent, chats, ratings)| AgentCount {
+        agent,
+        chats,
+        ratings,
+    })
+    .collect();
+    let per_team = tally(
+        chats
+            .iter()
+            .flat_map(|chat| chat.teams.iter().map(|team| (team.as_str(), chat.rating))),
+    )
+    .into_iter()
+    .map(|(team, chats, ratings)| TeamCount {
+        team,
+        chats,
+        ratings,
+    })
+    .collect();
+    let mut ratings = Ratings::default();
+    chats.iter().for_each(|chat| ratings.add(chat.rating));
     Report {
         from: days.from.to_string(),
         to: days.to.to_string(),
@@ -139,7 +154,27 @@ pub fn summarise(days: Days, chats: &[ChatRecord]) -> Report {
                 .collect(),
         ),
         per_agent,
+        per_team,
+        ratings,
     }
+}
+
+/// Chats and ratings per name, most chats first (then by name).
+fn tally<'a>(rows: impl Iterator<Item = (&'a str, Option<u8>)>) -> Vec<(String, usize, Ratings)> {
+    let mut counts: Vec<(String, usize, Ratings)> = Vec::new();
+    for (name, rating) in rows {
+        let at = match counts.iter().position(|(known, ..)| known == name) {
+            Some(at) => at,
+            None => {
+                counts.push((name.to_owned(), 0, Ratings::default()));
+                counts.len() - 1
+            }
+        };
+        counts[at].1 += 1;
+        counts[at].2.add(rating);
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
 }
 
 /// One CSV field: quoted when it must be, and never read as a formula by a
@@ -259,6 +294,7 @@ mod tests {
             messages: 1,
             page_url: None,
             ticket_id: None,
+            rating: None,
         }
     }
 
@@ -291,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn a_report_counts_days_hours_waits_abandonment_and_agents() {
+    fn a_report_counts_days_hours_waits_abandonment_agents_teams_and_ratings() {
         let days = Days {
             from: "2026-11-01".parse().unwrap(),
             to: "2026-11-03".parse().unwrap(),
@@ -305,8 +341,15 @@ mod tests {
                 served(n as i64, at("2026-11-01", 9), agent, *wait)
             })
             .collect();
+        for chat in &mut chats {
+            chat.teams = vec!["Support".into()];
+        }
+        for (chat, score) in [(0, 5), (1, 2), (2, 4)] {
+            chats[chat].rating = Some(score);
+        }
         chats.push(ChatRecord {
             queued_at: Some(at("2026-11-03", 14)),
+            teams: vec!["Sales".into()],
             ..chat(10, at("2026-11-03", 14))
         });
         chats.push(chat(11, at("2026-11-03", 23)));
@@ -327,14 +370,39 @@ mod tests {
             [
                 AgentCount {
                     agent: "Ana".into(),
-                    chats: 3
+                    chats: 3,
+                    ratings: Ratings {
+                        rated: 2,
+                        score_sum: 9
+                    },
                 },
                 AgentCount {
                     agent: "Bo".into(),
-                    chats: 2
+                    chats: 2,
+                    ratings: Ratings {
+                        rated: 1,
+                        score_sum: 2
+                    },
                 },
             ]
         );
+        let teams: Vec<(&str, usize, Option<String>)> = report
+            .per_team
+            .iter()
+            .map(|team| (team.team.as_str(), team.chats, team.ratings.text()))
+            .collect();
+        assert_eq!(
+            teams,
+            [
+                ("Support", 5, Some("3.7 (3 ratings)".to_owned())),
+                ("Sales", 1, None)
+            ]
+        );
+        assert_eq!(
+            report.per_agent[1].ratings.text().as_deref(),
+            Some("2.0 (1 rating)")
+        );
+        assert_eq!(report.ratings.text().as_deref(), Some("3.7 (3 ratings)"));
         assert_eq!(summarise(days, &[]).queue_time, Spread::default());
     }
 

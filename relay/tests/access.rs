@@ -48,17 +48,6 @@ fn listed(welcome: &Value) -> Vec<i64> {
         .collect()
 }
 
-/// Sends `frame` and returns the first answer that is an error or `kind`.
-async fn answer(ws: &mut Ws, frame: Value, kind: &str) -> Value {
-    ws.send(frame).await;
-    loop {
-        let reply = ws.next_json().await;
-        if reply["type"] == "error" || reply["type"] == kind {
-            return reply;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_access_level_lists_opens_and_joins_only_what_it_may() {
     let relay = start().await;
@@ -82,62 +71,50 @@ async fn each_access_level_lists_opens_and_joins_only_what_it_may() {
 
     // Open (and so follow).
     for ws in [&mut own, &mut team] {
-        let refused = answer(
-            ws,
-            json!({"type": "open", "conversation_id": sales}),
-            "message",
-        )
-        .await;
+        let refused = ws
+            .answer(json!({"type": "open", "conversation_id": sales}), "message")
+            .await;
         assert_eq!(
             refused["code"], "not_found",
             "another team's chat does not exist for them"
         );
-        let opened = answer(
-            ws,
+        let opened = ws
+            .answer(
+                json!({"type": "open", "conversation_id": support}),
+                "message",
+            )
+            .await;
+        assert_eq!(opened["body"], "for Support");
+    }
+    let opened = all
+        .answer(json!({"type": "open", "conversation_id": sales}), "message")
+        .await;
+    assert_eq!(opened["body"], "for Sales");
+
+    // Join.
+    let refused = team
+        .answer(json!({"type": "join", "conversation_id": sales}), "joined")
+        .await;
+    assert_eq!(refused["code"], "not_found");
+    let joined = team
+        .answer(
+            json!({"type": "join", "conversation_id": support}),
+            "joined",
+        )
+        .await;
+    assert_eq!(joined["type"], "joined");
+
+    // Once a teammate holds it, an own-level agent no longer sees it; the team sees it.
+    let gone = own
+        .answer(
             json!({"type": "open", "conversation_id": support}),
             "message",
         )
         .await;
-        assert_eq!(opened["body"], "for Support");
-    }
-    let opened = answer(
-        &mut all,
-        json!({"type": "open", "conversation_id": sales}),
-        "message",
-    )
-    .await;
-    assert_eq!(opened["body"], "for Sales");
-
-    // Join.
-    let refused = answer(
-        &mut team,
-        json!({"type": "join", "conversation_id": sales}),
-        "joined",
-    )
-    .await;
-    assert_eq!(refused["code"], "not_found");
-    let joined = answer(
-        &mut team,
-        json!({"type": "join", "conversation_id": support}),
-        "joined",
-    )
-    .await;
-    assert_eq!(joined["type"], "joined");
-
-    // Once a teammate holds it, an own-level agent no longer sees it; the team sees it.
-    let gone = answer(
-        &mut own,
-        json!({"type": "open", "conversation_id": support}),
-        "message",
-    )
-    .await;
     assert_eq!(gone["code"], "not_found");
-    let joined = answer(
-        &mut all,
-        json!({"type": "join", "conversation_id": sales}),
-        "joined",
-    )
-    .await;
+    let joined = all
+        .answer(json!({"type": "join", "conversation_id": sales}), "joined")
+        .await;
     assert_eq!(joined["type"], "joined");
 
     // Chat-list updates follow the same rule: a fresh Sales chat reaches only `all`.

@@ -14,6 +14,7 @@ use crate::browser::{self, clock, new_client_msg_id, socket_url};
 use crate::files;
 use crate::menu::ChatMenu;
 use crate::message_text::message_body;
+use crate::rating::RatingCard;
 use crate::state::{ChatState, Link};
 
 fn storage() -> Option<web_sys::Storage> {
@@ -204,6 +205,7 @@ fn Widget() -> impl IntoView {
             {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
             {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}
             <Log state=state/>
+            <RatingCard state=state/>
             <p class="typing-now" role="status" hidden=move || state.with(|state| state.typing_line().is_none())>
                 {move || state.with(ChatState::typing_line)}
             </p>

@@ -17,6 +17,9 @@ pub mod message_text;
 #[cfg(target_arch = "wasm32")]
 #[allow(unreachable_pub)]
 mod menu;
+#[cfg(target_arch = "wasm32")]
+#[allow(unreachable_pub)]
+mod rating;
 
 /// Mounts the widget into the page (the relay's `/widget/` iframe).
 #[cfg(target_arch = "wasm32")]

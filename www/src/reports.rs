@@ -25,6 +25,18 @@ pub fn duration_text(ms: Option<i64>) -> String {
     }
 }
 
+/// A visitor's rating as the agent sees it: "★★★★☆ 4/5", then their comment.
+pub fn rating_text(score: u8, comment: Option<&str>) -> String {
+    let score = score.min(5);
+    let stars: String = (1..=5)
+        .map(|star| if star <= score { '★' } else { '☆' })
+        .collect();
+    match comment {
+        Some(comment) => format!("{stars} {score}/5 · “{comment}”"),
+        None => format!("{stars} {score}/5"),
+    }
+}
+
 /// One bar of a chart, in the SVG's user units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bar {
@@ -59,6 +71,12 @@ pub fn bars(values: &[usize], width: u32, height: u32) -> Vec<Bar> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ratings_read_as_stars_with_the_comment() {
+        assert_eq!(rating_text(4, None), "★★★★☆ 4/5");
+        assert_eq!(rating_text(1, Some("Slow")), "★☆☆☆☆ 1/5 · “Slow”");
+    }
 
     #[test]
     fn durations_read_naturally() {
@@ -96,6 +114,8 @@ mod tests {
             queue_time: Spread::default(),
             first_response: Spread::default(),
             per_agent: Vec::new(),
+            per_team: Vec::new(),
+            ratings: Default::default(),
         };
         assert_eq!(abandonment(&report), "1 of 4 (25%)");
         let quiet = Report {

@@ -94,8 +94,36 @@ pub(crate) fn ReportsPage() -> impl IntoView {
                     {chart("Chats per day", days, per_day)}
                     {chart("Chats by hour of day", hours, report.per_hour.clone())}
                     {(!agents.is_empty()).then(|| chart("Chats per agent", agents, per_agent))}
+                    <RatingsTable report=report.clone()/>
                 }
             })}
         </main>
+    }
+}
+
+/// Chats and ratings per agent and per team, and in all.
+#[component]
+fn RatingsTable(report: Report) -> impl IntoView {
+    let rows = report
+        .per_agent
+        .iter()
+        .map(|count| ("Agent", count.agent.clone(), count.chats, count.ratings))
+        .chain(
+            report
+                .per_team
+                .iter()
+                .map(|count| ("Team", count.team.clone(), count.chats, count.ratings)),
+        )
+        .map(|(kind, name, chats, ratings)| {
+            let rating = ratings.text().unwrap_or_else(|| "—".into());
+            view! { <tr><td>{kind}</td><td>{name}</td><td>{chats}</td><td>{rating}</td></tr> }
+        })
+        .collect_view();
+    view! {
+        <table class="ratings" aria-label="Ratings">
+            <caption>"Ratings: "{report.ratings.text().unwrap_or_else(|| "none yet".into())}</caption>
+            <thead><tr><th>""</th><th>"Name"</th><th>"Chats"</th><th>"Average rating"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
     }
 }

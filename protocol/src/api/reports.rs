@@ -21,6 +21,51 @@ pub struct DayCount {
 pub struct AgentCount {
     pub agent: String,
     pub chats: usize,
+    #[serde(flatten)]
+    pub ratings: Ratings,
+}
+
+/// Chats per team (a chat routed to two teams counts for both), with their ratings.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TeamCount {
+    pub team: String,
+    pub chats: usize,
+    #[serde(flatten)]
+    pub ratings: Ratings,
+}
+
+/// Visitors' ratings (1 to 5; thumbs count as 1 and 5): how many, and their sum.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ratings {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rated: usize,
+    #[serde(default, skip_serializing_if = "is_zero_sum")]
+    pub score_sum: u64,
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
+}
+
+fn is_zero_sum(value: &u64) -> bool {
+    *value == 0
+}
+
+impl Ratings {
+    pub fn add(&mut self, score: Option<u8>) {
+        if let Some(score) = score {
+            self.rated += 1;
+            self.score_sum += u64::from(score);
+        }
+    }
+
+    /// The average to one decimal, e.g. "4.3 (12 ratings)"; `None` with no rating.
+    pub fn text(self) -> Option<String> {
+        let rated = u64::try_from(self.rated).ok().filter(|rated| *rated > 0)?;
+        let tenths = (self.score_sum * 10 + rated / 2) / rated;
+        let noun = if rated == 1 { "rating" } else { "ratings" };
+        Some(format!("{}.{} ({rated} {noun})", tenths / 10, tenths % 10))
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -42,4 +87,10 @@ pub struct Report {
     pub first_response: Spread,
     /// Chats each agent took, most first.
     pub per_agent: Vec<AgentCount>,
+    /// Chats per team, most first.
+    #[serde(default)]
+    pub per_team: Vec<TeamCount>,
+    /// Every rating in the range.
+    #[serde(default, flatten)]
+    pub ratings: Ratings,
 }

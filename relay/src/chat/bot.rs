@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use porchlight_protocol::{
-    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent,
-    to_text,
+    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, RatingScale,
+    VisitorEvent, to_text,
 };
 
 use super::events::{announce_conversation, announce_message};
@@ -59,12 +59,14 @@ pub fn profile_view(flow: Option<&Flow>) -> ProfileView {
             greeting: flow.profile.appearance.greeting.clone(),
             colour: flow.profile.appearance.colour.clone(),
             online: is_open(flow),
+            rating: flow.profile.rating,
         },
         None => ProfileView {
             title: "Chat with us".into(),
             greeting: String::new(),
             colour: "#2554c7".into(),
             online: true,
+            rating: RatingScale::Off,
         },
     }
 }

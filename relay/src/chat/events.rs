@@ -65,6 +65,8 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
         visitor_uploads: conversation.uploads_allowed(),
         uploads_switchable: conversation.uploads_switchable,
         ticket_id: conversation.ticket_id,
+        rating: conversation.rating,
+        rating_comment: conversation.rating_comment.clone(),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use porchlight_protocol::RatingScale;
 use serde::{Deserialize, Serialize};
 
 use crate::chat::queue::estimate::WaitSettings;
@@ -34,6 +35,9 @@ pub struct Profile {
     /// visitor uploads on or off, whatever its start_live_chat step says.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub agents_can_toggle_uploads: bool,
+    /// Visitors rate a chat once it ended: `stars` (1 to 5) or `thumbs`; `off` by default.
+    #[serde(default, skip_serializing_if = "RatingScale::is_off")]
+    pub rating: RatingScale,
     #[serde(default)]
     pub steps: Vec<RawStep>,
 }

@@ -17,6 +17,7 @@ mod error;
 pub mod knowledge;
 pub mod model;
 pub mod notes;
+pub mod ratings;
 pub mod search;
 pub mod settings;
 mod sqlite;
@@ -473,6 +474,7 @@ pub trait Store:
     + KnowledgeStore
     + AiUsageStore
     + notes::NoteStore
+    + ratings::RatingStore
     + search::SearchStore
     + Send
     + Sync

@@ -120,6 +120,9 @@ pub struct Conversation {
     pub flow_state: Option<String>,
     /// The AI agent's answers below its confidence threshold in this chat.
     pub ai_failed: u32,
+    /// The visitor's rating once the chat ended (1 to 5), and their comment.
+    pub rating: Option<u8>,
+    pub rating_comment: Option<String>,
 }
 
 /// What the AI agent has answered, counted as an answer starts (see
@@ -373,6 +376,8 @@ pub struct ChatRecord {
     pub messages: i64,
     pub page_url: Option<String>,
     pub ticket_id: Option<i64>,
+    /// The visitor's rating (1 to 5).
+    pub rating: Option<u8>,
 }
 
 /// One message for the CSV export.

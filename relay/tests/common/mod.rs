@@ -275,6 +275,17 @@ impl Ws {
         }
     }
 
+    /// Sends `frame` and returns the first answer that is an error or `kind`.
+    pub(crate) async fn answer(&mut self, frame: Value, kind: &str) -> Value {
+        self.send(frame).await;
+        loop {
+            let reply = self.next_json().await;
+            if reply["type"] == "error" || reply["type"] == kind {
+                return reply;
+            }
+        }
+    }
+
     /// Says hello as a visitor of the demo site.
     pub(crate) async fn hello(&mut self, token: Option<&str>, resume: Option<(i64, u64)>) -> Value {
         let mut hello = json!({"type": "hello", "v": 1, "site": "demo"});

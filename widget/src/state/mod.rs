@@ -1,6 +1,7 @@
 //! Everything the widget knows, and how each relay frame changes it. Typing, both
 //! ways, is in `typing.rs`.
 
+mod rating;
 mod typing;
 
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
@@ -178,6 +179,7 @@ impl ChatState {
                     self.agent_typing = Some(self.typing_pulses);
                 }
             }
+            VisitorEvent::Rated(rated) => self.rated(&rated),
             VisitorEvent::Error(error) => {
                 self.stopped |= error.code.is_final();
                 self.notice = Some(error.message);
@@ -243,16 +245,19 @@ impl ChatState {
             self.queue = None;
         }
         // The relay follows every status with the uploads it allows.
-        let uploads = self
+        let same = self
             .conversation
             .as_ref()
-            .is_some_and(|current| current.id == conversation_id && current.uploads);
+            .filter(|current| current.id == conversation_id);
+        let uploads = same.is_some_and(|current| current.uploads);
+        let rating = same.and_then(|current| current.rating);
         self.conversation = Some(ConversationState {
             id: conversation_id,
             status,
             agent_name,
             last_seq: self.transcript.last_seq(conversation_id),
             uploads,
+            rating,
         });
     }
 
@@ -270,6 +275,7 @@ impl ChatState {
                 agent_name: None,
                 last_seq: self.transcript.last_seq(conversation_id),
                 uploads: false,
+                rating: None,
             });
         }
     }

@@ -1,6 +1,7 @@
 //! The widget state's rules, frame by frame.
 
 use super::*;
+use porchlight_protocol::RatingScale;
 use porchlight_protocol::sync::TYPING_PULSE_MS;
 use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
@@ -24,6 +25,7 @@ fn profile(online: bool) -> ProfileView {
         greeting: String::new(),
         colour: "#12355b".into(),
         online,
+        rating: RatingScale::Off,
     }
 }
 
@@ -89,6 +91,7 @@ fn hello_resumes_from_the_last_seq_seen() {
         agent_name: Some("Ana".into()),
         last_seq: 2,
         uploads: false,
+        rating: None,
     })));
     state.apply(agent_message(1));
     state.apply(agent_message(2));
@@ -237,6 +240,7 @@ fn only_messages_after_the_welcome_history_are_fresh() {
         agent_name: None,
         last_seq: 1,
         uploads: false,
+        rating: None,
     })));
     state.apply(agent_message(1));
     state.apply(agent_message(2));
@@ -258,6 +262,7 @@ fn the_paperclip_follows_the_relay_live() {
         agent_name: None,
         last_seq: 0,
         uploads: true,
+        rating: None,
     })));
     assert!(state.can_upload());
     let uploads = |allowed| {
@@ -298,6 +303,7 @@ fn the_queue_banner_shows_place_and_wait_until_an_agent_joins() {
         agent_name: None,
         last_seq: 0,
         uploads: false,
+        rating: None,
     })));
     let queue = |position, wait: Option<&str>| {
         VisitorEvent::Queue(QueueInfo {
@@ -374,6 +380,7 @@ fn the_agents_typing_shows_until_their_message_or_the_pulse_expires() {
         agent_name: Some("Ana".into()),
         last_seq: 0,
         uploads: false,
+        rating: None,
     })));
     let typing = |id| {
         VisitorEvent::Typing(porchlight_protocol::Typing {
@@ -420,4 +427,75 @@ fn the_visitors_typing_pulses_only_in_a_live_chat_and_not_too_often() {
         agent_name: None,
     }));
     assert_eq!(state.typing_pulse(90_000.0), None, "not once it ended");
+}
+
+#[test]
+fn a_rating_is_asked_once_the_chat_ends_and_only_once() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(VisitorEvent::Welcome(Welcome {
+        v: PROTOCOL_VERSION,
+        token: "tok".into(),
+        profile: ProfileView {
+            rating: RatingScale::Stars,
+            ..profile(true)
+        },
+        conversation: Some(ConversationState {
+            id: 4,
+            status: ConversationStatus::Active,
+            agent_name: Some("Ana".into()),
+            last_seq: 0,
+            uploads: false,
+            rating: None,
+        }),
+        prompt: None,
+    }));
+    assert_eq!(state.rating_asked(), None, "not while the chat is open");
+    assert_eq!(state.rate(5, ""), None);
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Ended,
+        agent_name: None,
+    }));
+    assert_eq!(state.rating_asked(), Some(RatingScale::Stars));
+    assert_eq!(state.rate(6, ""), None, "off the scale");
+    assert_eq!(
+        state.rate(4, "  Kind  "),
+        Some(VisitorRequest::Rate {
+            score: 4,
+            comment: Some("Kind".into())
+        })
+    );
+    assert_eq!(
+        state.rate(2, "   "),
+        Some(VisitorRequest::Rate {
+            score: 2,
+            comment: None
+        })
+    );
+    state.apply(VisitorEvent::Rated(porchlight_protocol::Rated {
+        conversation_id: 4,
+        score: 4,
+    }));
+    assert!(state.has_rated());
+    assert_eq!(state.rating_asked(), None, "asked once");
+    // A status frame for the same chat keeps the rating; a new chat asks afresh later.
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Ended,
+        agent_name: None,
+    }));
+    assert!(state.has_rated());
+    state.apply(agent_message_in(5));
+    assert!(!state.has_rated());
+    assert_eq!(state.rating_asked(), None);
+}
+
+fn agent_message_in(conversation_id: i64) -> VisitorEvent {
+    let VisitorEvent::Message(message) = agent_message(1) else {
+        unreachable!()
+    };
+    VisitorEvent::Message(ChatMessage {
+        conversation_id,
+        ..message
+    })
 }

@@ -16,6 +16,7 @@ use self::composer::Composer;
 use self::line::{Line, NoteLine};
 use crate::api;
 use crate::app::send_frame;
+use crate::reports::rating_text;
 use crate::state::{ConsoleState, Row};
 
 /// Asks the AI for a helper's answer about chat `id`: a suggested reply goes into the
@@ -182,6 +183,11 @@ fn context_rows(chat: &ChatSummary) -> AnyView {
         ("Page", chat.page_url.clone()),
         ("Came from", chat.referrer.clone()),
         ("Browser", chat.browser.clone()),
+        (
+            "Rating",
+            chat.rating
+                .map(|score| rating_text(score, chat.rating_comment.as_deref())),
+        ),
     ];
     rows.into_iter()
         .filter_map(|(label, value)| {

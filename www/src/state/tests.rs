@@ -22,6 +22,8 @@ fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatS
         visitor_uploads: false,
         uploads_switchable: false,
         ticket_id: None,
+        rating: None,
+        rating_comment: None,
     }
 }
 

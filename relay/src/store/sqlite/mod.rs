@@ -23,6 +23,7 @@ mod knowledge;
 mod messages;
 mod notes;
 mod profiles;
+mod ratings;
 mod reports;
 mod schema;
 mod search;

@@ -20,7 +20,7 @@ pub(super) fn chat_records(
          c.queued_at, c.agent_joined_at, c.queue_ms, c.ended_at, c.ended_by, \
          (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id \
           AND m.author_kind = 'agent' AND m.kind = 'text'), \
-         c.last_seq, c.page_url, c.ticket_id \
+         c.last_seq, c.page_url, c.ticket_id, c.rating \
          FROM conversations c JOIN visitors v ON v.id = c.visitor_id \
          WHERE c.created_at >= ?1 AND c.created_at < ?2 ORDER BY c.created_at, c.id",
     )?;
@@ -42,6 +42,7 @@ pub(super) fn chat_records(
             messages: row.get(12)?,
             page_url: row.get(13)?,
             ticket_id: row.get(14)?,
+            rating: row.get(15)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -314,6 +314,12 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE INDEX conversations_by_start ON conversations (created_at);
     "#,
+    // 17: visitors rate a chat once it ended.
+    r#"
+    ALTER TABLE conversations ADD COLUMN rating INTEGER CHECK (rating BETWEEN 1 AND 5);
+    ALTER TABLE conversations ADD COLUMN rating_comment TEXT;
+    ALTER TABLE conversations ADD COLUMN rated_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -259,6 +259,7 @@ impl VisitorSession {
             agent_name: latest.agent.as_ref().map(|agent| agent.name.clone()),
             last_seq: latest.last_seq,
             uploads: latest.uploads_allowed(),
+            rating: latest.rating,
         }
     }
 

@@ -1,8 +1,10 @@
 //! The widget's socket: `hello` (in `hello.rs`), `send` and `end_chat` (in
-//! `deliver.rs`). This file holds the socket's session and reads its frames.
+//! `deliver.rs`), `rate` (in `rating.rs`). This file holds the socket's session, reads
+//! its frames and passes on typing.
 
 mod deliver;
 mod hello;
+mod rating;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -171,6 +173,7 @@ impl Handler for VisitorSession {
             } => self.send(client_msg_id, body).await,
             VisitorRequest::EndChat => self.end_chat().await,
             VisitorRequest::Typing => self.typing(),
+            VisitorRequest::Rate { score, comment } => self.rate(score, comment).await,
         }
     }
 

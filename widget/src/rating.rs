@@ -1,0 +1,56 @@
+//! After a chat ends: "How was this chat?" with stars or thumbs, as the profile asks,
+//! and an optional comment; then a thank-you. Drawn once and shown or hidden.
+
+use leptos::prelude::*;
+use porchlight_protocol::{RatingScale, to_text};
+
+use crate::browser;
+use crate::state::ChatState;
+
+#[component]
+pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
+    let asked = Memo::new(move |_| state.with(ChatState::rating_asked));
+    let score = RwSignal::new(0_u8);
+    let comment = RwSignal::new(String::new());
+    let send = move |_| {
+        let frame = state
+            .with_untracked(|state| state.rate(score.get_untracked(), &comment.get_untracked()));
+        if let Some(frame) = frame {
+            browser::send(&to_text(&frame));
+        }
+    };
+    // Every scale's buttons, the other scale's hidden: (score, label, symbol, scale).
+    let choices: [(u8, &str, &str, RatingScale); 7] = [
+        (1, "1 star", "★", RatingScale::Stars),
+        (2, "2 stars", "★", RatingScale::Stars),
+        (3, "3 stars", "★", RatingScale::Stars),
+        (4, "4 stars", "★", RatingScale::Stars),
+        (5, "5 stars", "★", RatingScale::Stars),
+        (5, "Thumbs up", "👍", RatingScale::Thumbs),
+        (1, "Thumbs down", "👎", RatingScale::Thumbs),
+    ];
+    let buttons = choices.map(|(value, label, symbol, scale)| {
+        // Stars light up to the one chosen; a thumb only when chosen.
+        let lit = move || match scale {
+            _ if asked.get() != Some(scale) => false,
+            RatingScale::Stars => score.get() >= value,
+            _ => score.get() == value,
+        };
+        view! {
+            <button type="button" class="score" aria-label=label hidden=move || asked.get() != Some(scale)
+                aria-pressed=move || lit().to_string() class:lit=lit on:click=move |_| score.set(value)>
+                {symbol}
+            </button>
+        }
+    });
+    view! {
+        <section class="rating" aria-label="Rate this chat" hidden=move || asked.with(Option::is_none)>
+            <p>"How was this chat?"</p>
+            <div class="scores" role="group" aria-label="Rating">{buttons.into_iter().collect_view()}</div>
+            <textarea rows="2" aria-label="Comment" placeholder="Anything to add? (optional)"
+                prop:value=move || comment.get() on:input=move |event| comment.set(event_target_value(&event))></textarea>
+            <button type="button" class="send-rating" disabled=move || score.get() == 0 on:click=send>"Send rating"</button>
+        </section>
+        <p class="thanks" role="status" hidden=move || !state.with(ChatState::has_rated)>"Thanks for your feedback!"</p>
+    }
+}
