@@ -1,5 +1,6 @@
-//! How a ringing chat gets an agent's attention: a short chime and, with permission,
-//! a desktop notification. Both are best effort; the visual ring is always there.
+//! How a ringing chat (or a visitor's message while the console is hidden) gets an
+//! agent's attention: a short chime and, with permission, a desktop notification. Both
+//! are best effort; the visual ring and the unread count are always there.
 
 use wasm_bindgen::JsCast;
 use web_sys::{AudioContext, Notification, NotificationOptions, NotificationPermission};
@@ -38,14 +39,15 @@ pub(crate) fn chime() {
     });
 }
 
-/// A desktop notification, if the agent allowed them.
-pub(crate) fn notify(title: &str, body: &str) {
+/// A desktop notification, if the agent allowed them; a newer one with the same `tag`
+/// replaces it.
+pub(crate) fn notify(title: &str, body: &str, tag: &str) {
     if Notification::permission() != NotificationPermission::Granted {
         return;
     }
     let options = NotificationOptions::new();
     options.set_body(body);
-    options.set_tag("porchlight-ring");
+    options.set_tag(tag);
     let _ = Notification::new_with_options(title, &options);
 }
 

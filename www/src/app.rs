@@ -40,12 +40,30 @@ fn connect(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>, attempt: Store
             let Ok(event) = serde_json::from_str::<AgentEvent>(&text) else {
                 return;
             };
-            if let AgentEvent::Ring(chat) = &event {
-                alert::chime();
-                alert::notify(
-                    "A visitor is waiting",
-                    &format!("{} wants to chat", chat.visitor_name),
-                );
+            match &event {
+                AgentEvent::Ring(chat) => {
+                    alert::chime();
+                    alert::notify(
+                        "A visitor is waiting",
+                        &format!("{} wants to chat", chat.visitor_name),
+                        "porchlight-ring",
+                    );
+                }
+                // A visitor writes in a chat this agent holds while they look elsewhere.
+                AgentEvent::Message(message) if document().hidden() => {
+                    let now = js_sys::Date::now() as i64;
+                    if let Some((title, body)) =
+                        state.with_untracked(|state| state.message_alert(message, now))
+                    {
+                        alert::chime();
+                        alert::notify(
+                            &title,
+                            &body,
+                            &format!("porchlight-chat-{}", message.conversation_id),
+                        );
+                    }
+                }
+                _ => {}
             }
             let typing = match &event {
                 AgentEvent::Typing { conversation_id } => Some(*conversation_id),

@@ -1,5 +1,6 @@
 //! A ringing chat gets the agent's attention: a chime, a desktop notification once
-//! they are allowed, and the chat line shaking.
+//! they are allowed, and the chat line shaking; so does a visitor's message in a chat
+//! the agent holds while the console's tab is hidden.
 
 use fantoccini::wd::WebDriverCompatibleCommand;
 use porchlight_tests::wire::{connect, next_of_type, send_json};
@@ -49,7 +50,7 @@ const SPY: &str = r#"
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ringing_chat_chimes_notifies_once_allowed_and_shakes() {
+async fn a_ringing_chat_and_a_message_while_hidden_chime_and_notify() {
     let harness = Harness::start().await;
     let profile = tempfile::tempdir().unwrap();
     let agent = harness.agent(&profile).await;
@@ -101,6 +102,51 @@ async fn a_ringing_chat_chimes_notifies_once_allowed_and_shakes() {
     assert_eq!(
         heard[1],
         json!(["A visitor is waiting: Visitor 1 wants to chat"])
+    );
+
+    // In the chat, with the console's tab hidden, a visitor's message chimes and
+    // notifies too; with the tab in view it only shows.
+    click(&agent, Locator::XPath("//button[.='Join']")).await;
+    wait_for(&agent, Locator::Css("textarea[aria-label='Message']")).await;
+    let hidden = |on: bool| {
+        format!(
+            "Object.defineProperty(document, 'hidden', {{ configurable: true, get: () => {on} }})"
+        )
+    };
+    agent.execute(&hidden(true), vec![]).await.unwrap();
+    for (id, body) in [("v-2", "Are you still there?"), ("v-3", "Hello again")] {
+        if id == "v-3" {
+            agent.execute(&hidden(false), vec![]).await.unwrap();
+        }
+        send_json(
+            &mut visitor,
+            json!({"type": "send", "client_msg_id": id, "body": body}),
+        )
+        .await
+        .unwrap();
+        wait_for(
+            &agent,
+            Locator::XPath(&format!(
+                "//ol[@class='log']//span[@class='body' and .='{body}']"
+            )),
+        )
+        .await;
+    }
+    let heard = agent
+        .execute("return [window.notes, window.notified]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        heard[0],
+        json!(4),
+        "the ring's two notes and the message's: {heard}"
+    );
+    assert_eq!(
+        heard[1],
+        json!([
+            "A visitor is waiting: Visitor 1 wants to chat",
+            "Visitor 1: Are you still there?"
+        ])
     );
 
     agent.close().await.unwrap();

@@ -9,9 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use porchlight_protocol::sync::{Outgoing, Transcript};
 use porchlight_protocol::{
-    AgentEvent, AgentInfo, AgentRequest, Author, ChatSummary, ConversationId, ConversationStatus,
-    Note, PROTOCOL_VERSION, StatusInfo,
+    AgentEvent, AgentInfo, AgentRequest, Author, ChatMessage, ChatSummary, ConversationId,
+    ConversationStatus, Note, PROTOCOL_VERSION, StatusInfo,
 };
+
+/// A message older than this when it arrives (a replay after a reconnect) alerts no one.
+const ALERT_WITHIN_MS: i64 = 60_000;
+/// How much of a message a desktop notification shows.
+const ALERT_BODY_CHARS: usize = 80;
 
 /// Which chats the list shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -266,6 +271,32 @@ impl ConsoleState {
             conversation_id,
             to_team,
             to_agent,
+        })
+    }
+
+    /// What to say when `message` arrives at `now` (ms since the epoch) while the
+    /// console is hidden: a visitor's new, recent message in a chat this agent holds.
+    /// `(title, body)`, the body cut to a line.
+    pub fn message_alert(&self, message: &ChatMessage, now: i64) -> Option<(String, String)> {
+        let chat = self.chats.get(&message.conversation_id)?;
+        let mine = chat.status == ConversationStatus::Active
+            && chat.agent.as_ref().map(|agent| agent.id) == self.me.as_ref().map(|me| me.id);
+        let seen = self
+            .transcripts
+            .get(&message.conversation_id)
+            .is_some_and(|transcript| {
+                transcript
+                    .entries()
+                    .iter()
+                    .any(|entry| entry.seq == Some(message.seq))
+            });
+        let recent = now - message.at < ALERT_WITHIN_MS;
+        (mine && !seen && recent && message.author == Author::Visitor).then(|| {
+            let mut body: String = message.body.chars().take(ALERT_BODY_CHARS).collect();
+            if message.body.chars().count() > ALERT_BODY_CHARS {
+                body.push('…');
+            }
+            (chat.visitor_name.clone(), body)
         })
     }
 

@@ -483,3 +483,41 @@ fn the_agent_pulses_typing_only_in_a_chat_they_hold_and_not_too_often() {
     state.disconnected();
     assert_eq!(state.typing_pulse(7, 60_000.0), None, "offline");
 }
+
+#[test]
+fn a_hidden_console_is_alerted_only_for_new_recent_visitor_messages_in_held_chats() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![
+        chat(7, ConversationStatus::Active, 1),
+        chat(8, ConversationStatus::Queued, 2),
+    ]));
+    let at = |id, seq, at: i64| {
+        let AgentEvent::Message(message) = said_at(id, seq, at) else {
+            unreachable!()
+        };
+        message
+    };
+    let now = 100_000;
+    assert_eq!(
+        state.message_alert(&at(7, 1, now - 1_000), now),
+        Some(("Visitor 7".to_owned(), "help".to_owned()))
+    );
+    assert_eq!(state.message_alert(&at(8, 1, now), now), None, "not held");
+    assert_eq!(
+        state.message_alert(&at(7, 1, now - 120_000), now),
+        None,
+        "a replay of an old message"
+    );
+    state.apply(said_at(7, 1, now));
+    assert_eq!(
+        state.message_alert(&at(7, 1, now), now),
+        None,
+        "already shown"
+    );
+    let long = ChatMessage {
+        body: "x".repeat(100),
+        ..at(7, 2, now)
+    };
+    let (_, body) = state.message_alert(&long, now).unwrap();
+    assert_eq!(body.chars().count(), 81, "cut to a line with an ellipsis");
+}
