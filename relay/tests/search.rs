@@ -126,6 +126,17 @@ async fn agents_find_old_chats_by_words_name_number_and_date_a_page_at_a_time() 
     let (_, found) = find(format!("q=%23{old}")).await;
     assert_eq!(ids(&found), [old]);
 
+    // By an answer the visitor gave the flow; a variable's name is no answer.
+    db.execute(
+        r#"UPDATE conversations SET flow_state = '{"step":null,"variables":{"email":"zoe@example.com"},"waiting":null}' WHERE id = ?1"#,
+        [old],
+    )
+    .unwrap();
+    let (_, found) = find("q=zoe%40example".into()).await;
+    assert_eq!(ids(&found), [old]);
+    let (_, found) = find("q=variables".into()).await;
+    assert_eq!(found["total"], 0, "{found}");
+
     // By date: last spring holds only the old chat; today holds the others.
     let (_, found) = find("from=2025-03-01&to=2025-03-31".into()).await;
     assert_eq!(ids(&found), [old]);

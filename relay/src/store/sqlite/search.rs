@@ -35,16 +35,19 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Chats whose visitor name or answers (an email, say), ticket or number match; the
-/// visitor named exactly so first.
+/// Chats whose visitor name or answers to the flow (an email, say: the values of its
+/// variables, not their names), ticket or number match; the visitor named exactly so
+/// first.
 fn by_details(conn: &Connection, search: &ChatSearch) -> Result<Vec<ConversationId>, StoreError> {
     let text = search.text.trim();
     let number: Option<i64> = text.trim_start_matches('#').parse().ok();
     let mut statement = conn.prepare_cached(
         "SELECT c.id FROM conversations c JOIN visitors v ON v.id = c.visitor_id \
          WHERE c.created_at >= ?1 AND c.created_at < ?2 \
-         AND (v.display_name LIKE ?3 ESCAPE '\\' OR c.flow_state LIKE ?3 ESCAPE '\\' \
-              OR c.ticket_id = ?4 OR c.id = ?4) \
+         AND (v.display_name LIKE ?3 ESCAPE '\\' OR c.ticket_id = ?4 OR c.id = ?4 \
+              OR CASE WHEN json_valid(c.flow_state) THEN EXISTS (SELECT 1 FROM \
+                 json_each(c.flow_state, '$.variables') WHERE value LIKE ?3 ESCAPE '\\') \
+                 ELSE 0 END) \
          ORDER BY v.display_name = ?6 COLLATE NOCASE DESC, c.id DESC LIMIT ?5",
     )?;
     let rows = statement.query_map(
