@@ -17,6 +17,9 @@ pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
             .with_untracked(|state| state.rate(score.get_untracked(), &comment.get_untracked()));
         if let Some(frame) = frame {
             browser::send(&to_text(&frame));
+            // The next chat's card starts blank.
+            score.set(0);
+            comment.set(String::new());
         }
     };
     // Every scale's buttons, the other scale's hidden: (score, label, symbol, scale).
