@@ -44,24 +44,17 @@ impl ConsoleState {
             client_msg_id,
             body,
         };
-        self.note_outbox.push((id, outgoing.clone()));
+        let frame = note_frame(id, &outgoing);
+        self.note_outbox.push((id, outgoing));
         self.notice = None;
-        AgentRequest::Note {
-            conversation_id: id,
-            client_msg_id: outgoing.client_msg_id,
-            body: outgoing.body,
-        }
+        frame
     }
 
     /// The notes still to resend, as frames.
     pub(super) fn unsent_notes(&self) -> impl Iterator<Item = AgentRequest> + '_ {
         self.note_outbox
             .iter()
-            .map(|(id, outgoing)| AgentRequest::Note {
-                conversation_id: *id,
-                client_msg_id: outgoing.client_msg_id.clone(),
-                body: outgoing.body.clone(),
-            })
+            .map(|(id, outgoing)| note_frame(*id, outgoing))
     }
 
     /// A stored note (new, a colleague's, or one sent again on opening the chat).
@@ -153,5 +146,14 @@ impl ConsoleState {
     pub fn selected_is_typing(&self) -> bool {
         self.selected
             .is_some_and(|id| self.typing.contains_key(&id))
+    }
+}
+
+/// The frame that stores `outgoing` as a note in chat `id` (first sent or resent).
+fn note_frame(id: ConversationId, outgoing: &Outgoing) -> AgentRequest {
+    AgentRequest::Note {
+        conversation_id: id,
+        client_msg_id: outgoing.client_msg_id.clone(),
+        body: outgoing.body.clone(),
     }
 }
