@@ -17,6 +17,7 @@ use crate::password::PasswordPage;
 use crate::people_page::PeoplePage;
 use crate::profiles_page::ProfilesPage;
 use crate::reports_page::ReportsPage;
+use crate::sites_page::SitesPage;
 use crate::state::ConsoleState;
 use crate::tickets_page::TicketsPage;
 
@@ -27,6 +28,7 @@ enum Tab {
     Profiles,
     Canned,
     People,
+    Sites,
     Tickets,
     Reports,
     Password,
@@ -65,6 +67,7 @@ pub(crate) fn Desk(
                 Tab::Profiles => view! { <ProfilesPage/> }.into_any(),
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
                 Tab::People => view! { <PeoplePage/> }.into_any(),
+                Tab::Sites => view! { <SitesPage/> }.into_any(),
                 Tab::Reports => view! { <ReportsPage/> }.into_any(),
                 Tab::Password => view! { <PasswordPage/> }.into_any(),
                 Tab::Ai => view! { <AiPage/> }.into_any(),
@@ -98,6 +101,7 @@ fn TopBar(
             <button class="tab" class:current=move || tab.get() == Tab::Profiles on:click=move |_| tab.set(Tab::Profiles)>"Profiles"</button>
             <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
             <button class="tab" class:current=move || tab.get() == Tab::People on:click=move |_| tab.set(Tab::People)>"People"</button>
+            <button class="tab" class:current=move || tab.get() == Tab::Sites on:click=move |_| tab.set(Tab::Sites)>"Sites"</button>
             <button class="tab" class:current=move || tab.get() == Tab::Reports on:click=move |_| tab.set(Tab::Reports)>"Reports"</button>
             <button class="tab" class:current=move || tab.get() == Tab::Ai on:click=move |_| tab.set(Tab::Ai)>"AI"</button>
         </Show>

@@ -41,6 +41,8 @@ mod profiles_page;
 #[cfg(target_arch = "wasm32")]
 mod reports_page;
 #[cfg(target_arch = "wasm32")]
+mod sites_page;
+#[cfg(target_arch = "wasm32")]
 mod tickets_page;
 
 /// Mounts the console into `/console/`.

@@ -1,10 +1,10 @@
 //! The admins' People page: agents (in `agents_table`), teams, statuses, ticket
-//! categories, the live-chat settings and the sites' secrets.
+//! categories and the live-chat settings.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::api::people::{
-    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, SiteKeys, StatusForm,
+    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, StatusForm,
 };
 use porchlight_protocol::api::tickets::TicketCategory;
 use serde::Serialize;
@@ -97,7 +97,6 @@ pub(crate) fn PeoplePage() -> impl IntoView {
             <Statuses lists=lists/>
             <ChatRulesForm lists=lists/>
             <Categories lists=lists/>
-            <Sites/>
         </main>
     }
 }
@@ -221,31 +220,6 @@ fn Categories(lists: Lists) -> impl IntoView {
                 <input aria-label="Its values" placeholder="values, comma-separated" prop:value=move || values.get() on:input=move |event| values.set(event_target_value(&event))/>
                 <button type="submit">"Add category"</button>
             </form>
-        </section>
-    }
-}
-
-/// Each site's secret, for its server to sign links to tickets.
-#[component]
-fn Sites() -> impl IntoView {
-    let sites = RwSignal::new(Vec::<SiteKeys>::new());
-    spawn_local(async move {
-        if let Some(list) = get("/api/admin/sites").await {
-            sites.set(list);
-        }
-    });
-    view! {
-        <section aria-label="Sites">
-            <h3>"Sites"</h3>
-            <p class="hint">"A page opens the chat about a ticket with data-ticket=\"ID\" and data-ticket-token=\"hex(HMAC-SHA256(secret, 'ticket:ID'))\", computed by the site's server. Keep the secret on the server."</p>
-            <table class="canned-list">
-                <thead><tr><th>"Key"</th><th>"Name"</th><th>"Secret"</th></tr></thead>
-                <tbody>
-                    {move || sites.get().into_iter().map(|site| view! {
-                        <tr><td>{site.key}</td><td>{site.name}</td><td><code>{site.secret}</code></td></tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
         </section>
     }
 }

@@ -10,6 +10,7 @@ pub mod profiles;
 pub mod reports;
 pub mod search;
 pub mod session;
+pub mod sites;
 pub mod tickets;
 
 pub use error::{ApiCode, ApiError};

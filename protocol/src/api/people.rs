@@ -135,11 +135,3 @@ impl Default for AbandonRules {
         }
     }
 }
-
-/// A site's key, name and secret, for its server to sign links (`GET /api/admin/sites`).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct SiteKeys {
-    pub key: String,
-    pub name: String,
-    pub secret: String,
-}

@@ -11,6 +11,7 @@ mod people;
 mod profiles;
 mod reports;
 mod session;
+mod sites;
 mod tickets;
 mod uploads;
 
@@ -72,7 +73,8 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/settings",
             get(people::settings).put(people::update_settings),
         )
-        .route("/api/admin/sites", get(people::sites))
+        .route("/api/admin/sites", get(sites::list).post(sites::create))
+        .route("/api/admin/sites/{key}", put(sites::update))
         .route(
             "/api/v1/conversations/{id}/attachments",
             post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),

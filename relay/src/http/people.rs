@@ -1,12 +1,12 @@
 //! The People page's API: agents (create, name, role, teams, access level, capacity,
-//! active or not, a new one-time password), teams, statuses, the live-chat settings and the sites' secrets. Admins only;
-//! changes only from the console's own origin.
+//! active or not, a new one-time password), teams, statuses and the live-chat settings.
+//! Admins only; changes only from the console's own origin.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::people::{
-    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, OneTimePassword, SiteKeys, StatusForm,
+    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, OneTimePassword, StatusForm,
 };
 
 use crate::auth::{Admin, AdminWriting, hash_password, random_password};
@@ -20,7 +20,7 @@ const MAX_NAME_CHARS: usize = 80;
 pub const ONE_TIME_PASSWORD_DAYS: i64 = 7;
 
 /// A trimmed name of 1 to 80 characters.
-fn name_of(text: &str) -> ApiResult<String> {
+pub(super) fn name_of(text: &str) -> ApiResult<String> {
     let name = text.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::invalid("Names need 1 to 80 characters."));
@@ -273,24 +273,6 @@ async fn save_status(state: &AppState, id: i64, input: StatusForm) -> ApiResult<
         ringing::ring_waiting_for(state, agent).await;
     }
     Ok(status_form(saved))
-}
-
-/// `GET /api/admin/sites`: each site's key, name and secret (for signing ticket links).
-pub(crate) async fn sites(
-    State(state): State<AppState>,
-    _: Admin,
-) -> ApiResult<Json<Vec<SiteKeys>>> {
-    let sites = state.store.sites().await?;
-    Ok(Json(
-        sites
-            .into_iter()
-            .map(|site| SiteKeys {
-                key: site.key,
-                name: site.name,
-                secret: site.secret,
-            })
-            .collect(),
-    ))
 }
 
 /// `GET /api/admin/settings`: the live-chat rules.

@@ -40,6 +40,12 @@ pub trait SiteStore: Send + Sync {
 
     async fn sites(&self) -> Result<Vec<Site>, StoreError>;
 
+    /// Adds a site with its first profile as its default; `Duplicate` if the key is taken.
+    async fn create_site(&self, new: NewSiteRow) -> Result<Site, StoreError>;
+
+    /// `NotFound` if the site does not exist or the profile is not the site's.
+    async fn update_site(&self, id: SiteId, change: SiteChange) -> Result<Site, StoreError>;
+
     async fn create_visitor(
         &self,
         site_id: SiteId,

@@ -21,6 +21,28 @@ pub struct Site {
     pub default_profile_id: Option<i64>,
     /// Signs links to tickets (`data-ticket-token`); known to the site's server only.
     pub secret: String,
+    /// Days after which ended chats and their files are deleted; `None` keeps them.
+    pub retention_days: Option<u32>,
+}
+
+/// A site an admin adds, with its first chat profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSiteRow {
+    pub key: String,
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    pub profile_name: String,
+    pub profile_definition: String,
+}
+
+/// What an admin may change on a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteChange {
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    /// Must be one of the site's own profiles.
+    pub default_profile_id: Option<i64>,
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

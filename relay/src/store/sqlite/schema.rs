@@ -320,6 +320,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN rating_comment TEXT;
     ALTER TABLE conversations ADD COLUMN rated_at INTEGER;
     "#,
+    // 18: each site may delete its ended chats after some days.
+    r#"
+    ALTER TABLE sites ADD COLUMN retention_days INTEGER CHECK (retention_days > 0);
+    "#,
 ];
 
 /// The schema version this build writes.

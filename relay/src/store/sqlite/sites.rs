@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::store::model::{Seed, Site, SiteId, Visitor};
+use crate::store::model::{NewSiteRow, Seed, Site, SiteChange, SiteId, Visitor};
 use crate::store::settings::AbandonRules;
 use crate::store::{SiteStore, StoreError, now_ms};
 
 use super::{Cached, SqliteStore};
 
-pub(super) const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret";
+pub(super) const SITE_COLUMNS: &str =
+    "id, key, name, allowed_origins, default_profile_id, secret, retention_days";
 
 pub(super) fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
     let origins: String = row.get(3)?;
@@ -21,6 +22,7 @@ pub(super) fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
         allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
         default_profile_id: row.get(4)?,
         secret: row.get(5)?,
+        retention_days: row.get(6)?,
     })
 }
 
@@ -102,6 +104,63 @@ pub(super) fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+pub(super) fn create_site(conn: &Connection, new: NewSiteRow) -> Result<Site, StoreError> {
+    let now = now_ms();
+    let origins = serde_json::to_string(&new.allowed_origins).unwrap_or_else(|_| "[]".into());
+    let inserted = conn.cached_execute(
+        "INSERT INTO sites (key, name, allowed_origins, created_at, secret) \
+         VALUES (?1, ?2, ?3, ?4, lower(hex(randomblob(32)))) ON CONFLICT (key) DO NOTHING",
+        params![new.key, new.name, origins, now],
+    )?;
+    if inserted == 0 {
+        return Err(StoreError::Duplicate);
+    }
+    let site_id = conn.last_insert_rowid();
+    conn.cached_execute(
+        "INSERT INTO profiles (site_id, name, definition, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![site_id, new.profile_name, new.profile_definition, now],
+    )?;
+    conn.cached_execute(
+        "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
+        params![conn.last_insert_rowid(), site_id],
+    )?;
+    site_by_id(conn, site_id)
+}
+
+/// `NotFound` when the site does not exist or the profile is not one of its own.
+pub(super) fn update_site(
+    conn: &Connection,
+    id: SiteId,
+    change: SiteChange,
+) -> Result<Site, StoreError> {
+    let origins = serde_json::to_string(&change.allowed_origins).unwrap_or_else(|_| "[]".into());
+    let updated = conn.cached_execute(
+        "UPDATE sites SET name = ?1, allowed_origins = ?2, default_profile_id = ?3, \
+         retention_days = ?4 WHERE id = ?5 \
+         AND (?3 IS NULL OR EXISTS (SELECT 1 FROM profiles WHERE id = ?3 AND site_id = ?5))",
+        params![
+            change.name,
+            origins,
+            change.default_profile_id,
+            change.retention_days,
+            id
+        ],
+    )?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    site_by_id(conn, id)
+}
+
+fn site_by_id(conn: &Connection, id: SiteId) -> Result<Site, StoreError> {
+    Ok(conn.cached_row(
+        &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"),
+        [id],
+        site_from_row,
+    )?)
+}
+
 pub(super) fn create_visitor(
     conn: &Connection,
     site_id: SiteId,
@@ -160,6 +219,14 @@ impl SiteStore for SqliteStore {
 
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
         self.read(sites).await
+    }
+
+    async fn create_site(&self, new: NewSiteRow) -> Result<Site, StoreError> {
+        self.write(move |conn| create_site(conn, new)).await
+    }
+
+    async fn update_site(&self, id: SiteId, change: SiteChange) -> Result<Site, StoreError> {
+        self.write(move |conn| update_site(conn, id, change)).await
     }
 
     async fn create_visitor(
