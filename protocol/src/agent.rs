@@ -12,6 +12,8 @@ use crate::{AgentId, ConversationId, ConversationStatus, ProtocolError, Seq};
 pub struct ChatSummary {
     pub conversation_id: ConversationId,
     pub status: ConversationStatus,
+    /// Who the visitor is to the relay (for an admin's export or erasure of their data).
+    pub visitor_id: i64,
     pub visitor_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentInfo>,

@@ -86,6 +86,24 @@ impl AttachmentsDir {
         }
         Ok(swept)
     }
+
+    /// Removes the files whose rows were deleted (by an erasure or retention), then
+    /// forgets them; a file already gone counts as removed. Says how many.
+    pub async fn remove_deleted(&self, store: &dyn Store) -> Result<usize, SweepError> {
+        let mut removed = Vec::new();
+        for key in store.files_to_delete().await? {
+            match tokio::fs::remove_file(self.path(&key)).await {
+                Ok(()) => removed.push(key),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => removed.push(key),
+                Err(err) => tracing::warn!(error = %err, "cannot remove a deleted chat's file"),
+            }
+        }
+        let count = removed.len();
+        if count > 0 {
+            store.files_deleted(removed).await?;
+        }
+        Ok(count)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -55,6 +55,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod profiles;
 pub mod reports;
+pub mod retention;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -24,6 +24,7 @@ use crate::hub::Hub;
 use crate::metrics::{self, Metrics};
 use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
+use crate::retention;
 use crate::state::AppState;
 use crate::store::{Seed, SqliteStore, Store, now_ms};
 use crate::throttle::Throttles;
@@ -250,6 +251,21 @@ impl Relay {
             .tracker
             .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
         state.tracker.spawn(ai::run_embedder(state.clone()));
+        state.tracker.spawn(retention::run(
+            Arc::clone(&state.store),
+            AttachmentsDir::new(&state.config.data_dir),
+            state.shutdown.clone(),
+            |done| {
+                if done != retention::Pass::default() {
+                    tracing::info!(
+                        chats = done.conversations,
+                        messages = done.messages,
+                        files = done.files,
+                        "retention deleted expired chats"
+                    );
+                }
+            },
+        ));
         // Chat frames are small and latency matters: without TCP_NODELAY a frame can
         // wait for the peer's delayed ACK (up to 40 ms on Linux).
         let listener = listener.tap_io(|stream| {

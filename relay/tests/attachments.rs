@@ -3,32 +3,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{BOUNDARY, TestRelay, Ws, header, http, post_multipart, start, stored_files};
+use common::{TestRelay, Ws, header, http, start, stored_files, upload};
 use porchlight_relay::flow::{Format, Profile};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-
-/// Posts one file as multipart; returns the status and the JSON answer.
-async fn upload(
-    addr: SocketAddr,
-    conversation: i64,
-    auth: (&str, &str),
-    name: &str,
-    bytes: &[u8],
-) -> (u16, Value) {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"client_msg_id\"\r\n\r\nup-{name}\r\n\
-         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    post_multipart(addr, conversation, auth, &body).await
-}
 
 /// A visitor with a waiting chat under the current profile: socket, token, chat id.
 async fn waiting_visitor(relay: &TestRelay) -> (Ws, String, i64) {

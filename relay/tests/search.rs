@@ -3,32 +3,16 @@
 
 mod common;
 
-use common::{TestRelay, json_call, start};
-use porchlight_protocol::{Author, ConversationStatus};
-use porchlight_relay::store::{AccessLevel, DB_FILE, NewConversation, NewMessage};
+use common::{TestRelay, json_call, queued_chat, start};
+use porchlight_protocol::Author;
+use porchlight_relay::store::{AccessLevel, DB_FILE, NewMessage};
 use serde_json::Value;
 
 /// An ended chat whose visitor wrote `body`; returns its id.
 async fn ended_chat(relay: &TestRelay, visitor: usize, body: &str) -> i64 {
     let store = &relay.state.store;
     let site = store.site_by_key("demo").await.unwrap().unwrap();
-    let person = store
-        .create_visitor(site.id, format!("visitor-{visitor}"))
-        .await
-        .unwrap();
-    let new = NewConversation {
-        site_id: site.id,
-        visitor_id: person.id,
-        profile_id: None,
-        page_url: None,
-        referrer: None,
-        user_agent: None,
-        ticket_id: None,
-    };
-    let (chat, _) = store
-        .open_or_start_conversation(new, ConversationStatus::Queued)
-        .await
-        .unwrap();
+    let chat = queued_chat(store.as_ref(), site.id, &format!("visitor-{visitor}")).await;
     store
         .append_message(NewMessage::text(
             chat.id,

@@ -21,6 +21,10 @@ use crate::sites_page::SitesPage;
 use crate::state::ConsoleState;
 use crate::tickets_page::TicketsPage;
 
+/// Whether the agent is an admin, for the pages' admin-only parts.
+#[derive(Clone, Copy)]
+pub(crate) struct IsAdmin(pub(crate) RwSignal<bool>);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
     Chats,
@@ -40,6 +44,7 @@ pub(crate) fn Desk(
     phase: RwSignal<Phase>,
     admin: RwSignal<bool>,
 ) -> impl IntoView {
+    provide_context(IsAdmin(admin));
     let tab = RwSignal::new(Tab::Chats);
     let help = RwSignal::new(false);
     let canned = RwSignal::new(Vec::<CannedText>::new());

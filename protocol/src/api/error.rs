@@ -46,6 +46,8 @@ pub enum ApiCode {
     NoSite,
     /// The conversation has ended (409).
     ConversationEnded,
+    /// The visitor has a chat that has not ended yet (409).
+    ChatOpen,
     /// The body is not what the endpoint takes (422).
     BadRequest,
     /// A multipart upload that is not one file and an optional message id (400).
@@ -70,7 +72,7 @@ pub enum ApiCode {
 }
 
 impl ApiCode {
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::LoginRequired,
         Self::BadCredentials,
         Self::PasswordExpired,
@@ -87,6 +89,7 @@ impl ApiCode {
         Self::LastAdmin,
         Self::NoSite,
         Self::ConversationEnded,
+        Self::ChatOpen,
         Self::BadRequest,
         Self::BadUpload,
         Self::Invalid,
@@ -117,6 +120,7 @@ impl ApiCode {
             Self::LastAdmin => "last_admin",
             Self::NoSite => "no_site",
             Self::ConversationEnded => "conversation_ended",
+            Self::ChatOpen => "chat_open",
             Self::BadRequest => "bad_request",
             Self::BadUpload => "bad_upload",
             Self::Invalid => "invalid",
@@ -146,7 +150,8 @@ impl ApiCode {
             | Self::TitleTaken
             | Self::LastAdmin
             | Self::NoSite
-            | Self::ConversationEnded => 409,
+            | Self::ConversationEnded
+            | Self::ChatOpen => 409,
             Self::TooLarge => 413,
             Self::FileType => 415,
             Self::BadRequest | Self::Invalid | Self::Unsupported | Self::CrawlFailed => 422,

@@ -12,5 +12,6 @@ pub mod search;
 pub mod session;
 pub mod sites;
 pub mod tickets;
+pub mod visitors;
 
 pub use error::{ApiCode, ApiError};

@@ -51,6 +51,7 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
     ChatSummary {
         conversation_id: conversation.id,
         status: conversation.status,
+        visitor_id: conversation.visitor_id,
         visitor_name: conversation.visitor_name.clone(),
         agent: conversation.agent.clone(),
         queued_at: conversation.queued_at.unwrap_or(conversation.created_at),

@@ -14,6 +14,7 @@ mod session;
 mod sites;
 mod tickets;
 mod uploads;
+mod visitors;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -51,6 +52,57 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(session::whoami))
         .route("/api/password", post(session::change_password))
         .route("/api/v1/sites/{key}/launcher", get(pages::launcher))
+        .merge(admin_routes())
+        .route(
+            "/api/v1/conversations/{id}/attachments",
+            post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route("/files/{key}", get(uploads::download))
+        .route("/api/reports", get(reports::report))
+        .route("/api/reports/chats.csv", get(reports::chats_export))
+        .route("/api/reports/messages.csv", get(reports::messages_export))
+        .route("/api/tickets", get(tickets::list).post(tickets::create))
+        .route("/api/tickets/{id}", get(tickets::detail))
+        .route("/api/tickets/{id}/categories", put(tickets::set_categories))
+        .route("/api/tickets/{id}/status", put(tickets::set_status))
+        .route("/api/ticket-categories", get(tickets::categories))
+        .route("/api/conversations/search", get(conversations::search))
+        .route(
+            "/api/conversations/{id}/estimate",
+            get(conversations::estimate),
+        )
+        .route("/api/tickets/{id}/agent", put(tickets::assign))
+        .route("/api/canned", get(canned::list).post(canned::create))
+        .route(
+            "/api/canned/{id}",
+            put(canned::update).delete(canned::delete),
+        )
+        .route("/api/ai", get(ai::helpers))
+        .route("/api/conversations/{id}/ai/suggest", post(ai::suggest))
+        .route("/api/conversations/{id}/ai/summary", post(ai::summary))
+        .route("/api/conversations/{id}/ai/translate", post(ai::translate))
+        .route("/api/profiles", get(profiles::list).post(profiles::create))
+        .route("/api/profiles/check", post(profiles::check))
+        .route(
+            "/api/profiles/{id}",
+            get(profiles::read).put(profiles::update),
+        )
+        .merge(metrics_on_main_port(&state))
+        .layer(axum::middleware::map_response(pages::unframed_by_default))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .with_state(state)
+}
+
+/// The admins' pages: people, sites, visitors' data, categories, AI and knowledge.
+fn admin_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/api/admin/agents",
             get(people::agents).post(people::create_agent),
@@ -75,60 +127,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/admin/sites", get(sites::list).post(sites::create))
         .route("/api/admin/sites/{key}", put(sites::update))
-        .route(
-            "/api/v1/conversations/{id}/attachments",
-            post(uploads::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
-        )
-        .route("/files/{key}", get(uploads::download))
-        .route("/api/reports", get(reports::report))
-        .route("/api/reports/chats.csv", get(reports::chats_export))
-        .route("/api/reports/messages.csv", get(reports::messages_export))
-        .route("/api/tickets", get(tickets::list).post(tickets::create))
-        .route("/api/tickets/{id}", get(tickets::detail))
-        .route("/api/tickets/{id}/categories", put(tickets::set_categories))
-        .route("/api/tickets/{id}/status", put(tickets::set_status))
-        .route("/api/ticket-categories", get(tickets::categories))
-        .route("/api/conversations/search", get(conversations::search))
-        .route(
-            "/api/conversations/{id}/estimate",
-            get(conversations::estimate),
-        )
+        .route("/api/admin/visitors/{id}", delete(visitors::erase))
+        .route("/api/admin/visitors/{id}/export", get(visitors::export))
+        .route("/api/admin/erasures", get(visitors::erasures))
         .route("/api/admin/categories", post(tickets::create_category))
-        .route("/api/tickets/{id}/agent", put(tickets::assign))
-        .route("/api/canned", get(canned::list).post(canned::create))
-        .route(
-            "/api/canned/{id}",
-            put(canned::update).delete(canned::delete),
-        )
         .route("/api/admin/ai", get(ai::settings).put(ai::update))
         .route("/api/admin/ai/test", post(ai::test))
-        .route("/api/ai", get(ai::helpers))
         .route(
             "/api/admin/knowledge",
             get(knowledge::list).post(knowledge::upload),
         )
         .route("/api/admin/knowledge/crawl", post(knowledge::crawl))
         .route("/api/admin/knowledge/{id}", delete(knowledge::delete))
-        .route("/api/conversations/{id}/ai/suggest", post(ai::suggest))
-        .route("/api/conversations/{id}/ai/summary", post(ai::summary))
-        .route("/api/conversations/{id}/ai/translate", post(ai::translate))
-        .route("/api/profiles", get(profiles::list).post(profiles::create))
-        .route("/api/profiles/check", post(profiles::check))
-        .route(
-            "/api/profiles/{id}",
-            get(profiles::read).put(profiles::update),
-        )
-        .merge(metrics_on_main_port(&state))
-        .layer(axum::middleware::map_response(pages::unframed_by_default))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .with_state(state)
 }
 
 /// `/metrics` on the main port, when it is on and has no address of its own.

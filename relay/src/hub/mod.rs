@@ -117,6 +117,27 @@ impl Hub {
         }
     }
 
+    /// Drops the visitor sockets following any of `conversations` (whose visitor was
+    /// erased): each closes, and the widget starts again as a new visitor.
+    pub fn drop_visitors_of(&self, conversations: &[ConversationId]) {
+        let mut state = self.lock();
+        let ids: Vec<ConnId> = conversations
+            .iter()
+            .filter_map(|conversation| state.followers.get(conversation))
+            .flatten()
+            .copied()
+            .filter(|id| {
+                state
+                    .conns
+                    .get(id)
+                    .is_some_and(|conn| conn.kind == ConnKind::Visitor)
+            })
+            .collect();
+        for id in ids {
+            remove(&mut state, id);
+        }
+    }
+
     /// Sends the socket every later frame about the conversation.
     pub fn follow(&self, id: ConnId, conversation: ConversationId) {
         let mut state = self.lock();

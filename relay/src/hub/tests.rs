@@ -172,3 +172,22 @@ fn disconnect_and_unfollow_stop_delivery() {
     assert_eq!(&*a_rx.try_next().unwrap(), "list");
     assert_eq!(hub.counts(), (0, 1));
 }
+
+#[test]
+fn an_erased_visitors_sockets_are_dropped_and_no_one_elses() {
+    let hub = Hub::default();
+    let (erased, erased_rx) = hub.connect(ConnKind::Visitor);
+    let (other, other_rx) = hub.connect(ConnKind::Visitor);
+    let (agent, agent_rx) = hub.connect(ConnKind::Agent(1));
+    hub.follow(erased, 7);
+    hub.follow(other, 8);
+    hub.follow(agent, 7);
+    hub.drop_visitors_of(&[7]);
+    assert!(erased_rx.is_dropped());
+    assert!(!other_rx.is_dropped());
+    assert!(
+        !agent_rx.is_dropped(),
+        "the console following the chat stays"
+    );
+    assert_eq!(hub.counts(), (1, 1));
+}

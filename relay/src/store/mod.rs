@@ -13,6 +13,7 @@ use porchlight_protocol::{
 };
 
 mod durability;
+pub mod erasure;
 mod error;
 pub mod knowledge;
 pub mod model;
@@ -479,6 +480,7 @@ pub trait Store:
     + CannedStore
     + KnowledgeStore
     + AiUsageStore
+    + erasure::ErasureStore
     + notes::NoteStore
     + ratings::RatingStore
     + search::SearchStore

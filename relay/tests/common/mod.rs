@@ -8,11 +8,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use porchlight_protocol::ConversationStatus;
 use porchlight_relay::auth::{random_token, token_hash};
 use porchlight_relay::config::Config;
 use porchlight_relay::server::{Relay, SeededAdmin};
 use porchlight_relay::state::AppState;
-use porchlight_relay::store::{Role, now_ms};
+use porchlight_relay::store::{Conversation, NewConversation, Role, Store, now_ms};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -432,6 +433,25 @@ pub(crate) fn multipart_body(fields: &[Vec<u8>]) -> Vec<u8> {
     body
 }
 
+/// Posts one file as multipart; returns the status and the JSON answer.
+pub(crate) async fn upload(
+    addr: SocketAddr,
+    conversation: i64,
+    auth: (&str, &str),
+    name: &str,
+    bytes: &[u8],
+) -> (u16, Value) {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"client_msg_id\"\r\n\r\nup-{name}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    post_multipart(addr, conversation, auth, &body).await
+}
+
 /// Posts a multipart body (written with [`BOUNDARY`]) to a chat's attachments, with
 /// one auth header; returns the status and the JSON answer. The body is sent even
 /// if the relay answers early: what matters is its answer.
@@ -480,4 +500,23 @@ pub(crate) fn stored_files(relay: &TestRelay) -> usize {
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
         .count()
+}
+
+/// A new visitor of `site` (under `token_hash`) with a waiting chat, made through the store.
+pub(crate) async fn queued_chat(store: &dyn Store, site: i64, token_hash: &str) -> Conversation {
+    let visitor = store.create_visitor(site, token_hash.into()).await.unwrap();
+    let new = NewConversation {
+        site_id: site,
+        visitor_id: visitor.id,
+        profile_id: None,
+        page_url: None,
+        referrer: None,
+        user_agent: None,
+        ticket_id: None,
+    };
+    let (chat, _) = store
+        .open_or_start_conversation(new, ConversationStatus::Queued)
+        .await
+        .unwrap();
+    chat
 }

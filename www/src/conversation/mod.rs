@@ -3,6 +3,7 @@
 
 mod composer;
 mod line;
+mod visitor_data;
 
 use std::collections::HashSet;
 
@@ -14,6 +15,7 @@ use porchlight_protocol::{AgentRequest, ChatSummary};
 
 use self::composer::Composer;
 use self::line::{Line, NoteLine};
+use self::visitor_data::VisitorData;
 use crate::api;
 use crate::app::send_frame;
 use crate::reports::rating_text;
@@ -115,6 +117,7 @@ fn RoomHead(state: RwSignal<ConsoleState>) -> impl IntoView {
                 <dl class="context" aria-label="Visitor">
                     {move || state.with(|s| s.selected_chat().map(context_rows))}
                 </dl>
+                <VisitorData state=state/>
             </div>
             <Show when=move || state.with(ConsoleState::holds_selected)>
                 <div class="actions">

@@ -1,6 +1,7 @@
 //! What the console knows: the chat list, one transcript per opened chat, and which
 //! chat is on screen. Notes and typing are in `notes.rs`.
 
+mod erasure;
 mod notes;
 
 pub use notes::Row;

@@ -8,6 +8,7 @@ fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatS
     ChatSummary {
         conversation_id: id,
         status,
+        visitor_id: id,
         visitor_name: format!("Visitor {id}"),
         agent: (status == ConversationStatus::Active).then(|| AgentInfo {
             id: 1,
@@ -520,4 +521,31 @@ fn a_hidden_console_is_alerted_only_for_new_recent_visitor_messages_in_held_chat
     };
     let (_, body) = state.message_alert(&long, now).unwrap();
     assert_eq!(body.chars().count(), 81, "cut to a line with an ellipsis");
+}
+
+#[test]
+fn an_erased_visitors_chats_leave_the_console_and_only_theirs() {
+    let mut state = ConsoleState::default();
+    let of_visitor = |id, visitor, status| ChatSummary {
+        visitor_id: visitor,
+        ..chat(id, status, id)
+    };
+    state.apply(welcome(vec![
+        of_visitor(1, 7, ConversationStatus::Ended),
+        of_visitor(2, 7, ConversationStatus::Ended),
+        of_visitor(3, 8, ConversationStatus::Ended),
+        of_visitor(4, 7, ConversationStatus::Active),
+    ]));
+    state.select(4);
+    assert_eq!(
+        state.erasable_visitor(),
+        None,
+        "an open chat cannot be erased"
+    );
+    state.select(2);
+    assert_eq!(state.erasable_visitor(), Some(7));
+    state.forget_visitor(7);
+    assert_eq!(state.chats.keys().copied().collect::<Vec<_>>(), [3]);
+    assert_eq!(state.selected, None);
+    assert_eq!(state.erasable_visitor(), None);
 }

@@ -19,6 +19,7 @@ mod ai_usage;
 pub(super) mod backup;
 mod canned;
 mod conversations;
+mod erasure;
 mod knowledge;
 mod messages;
 mod notes;

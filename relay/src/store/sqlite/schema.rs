@@ -320,9 +320,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE conversations ADD COLUMN rating_comment TEXT;
     ALTER TABLE conversations ADD COLUMN rated_at INTEGER;
     "#,
-    // 18: each site may delete its ended chats after some days.
+    // 18: data rights: each site may delete its ended chats after some days; a visitor's
+    // data can be erased, with a record that it was; files whose rows are gone wait in
+    // a list until they are off the disk.
     r#"
     ALTER TABLE sites ADD COLUMN retention_days INTEGER CHECK (retention_days > 0);
+    CREATE INDEX conversations_ended ON conversations(site_id, ended_at) WHERE status = 'ended';
+    CREATE INDEX tickets_by_visitor ON tickets(visitor_id);
+    CREATE INDEX attachments_by_conversation ON attachments(conversation_id);
+    CREATE INDEX ticket_notes_by_conversation ON ticket_notes(conversation_id);
+    CREATE TABLE erasures (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        visitor_id INTEGER NOT NULL,
+        by_name TEXT NOT NULL,
+        conversations INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        files INTEGER NOT NULL,
+        tickets INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE files_to_delete (storage_key TEXT PRIMARY KEY) WITHOUT ROWID;
     "#,
 ];
 

@@ -207,10 +207,8 @@ pub(super) fn ticket_site(conn: &Connection, id: i64) -> Result<Option<SiteId>, 
         .optional()?)
 }
 
-pub(super) fn ticket_notes_and_chats(
-    conn: &Connection,
-    id: i64,
-) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
+/// A ticket's notes, oldest first.
+pub(super) fn ticket_notes(conn: &Connection, id: i64) -> Result<Vec<TicketNote>, StoreError> {
     let mut notes = conn.prepare_cached(
         "SELECT kind, body, created_at, conversation_id FROM ticket_notes \
          WHERE ticket_id = ?1 ORDER BY id",
@@ -225,6 +223,14 @@ pub(super) fn ticket_notes_and_chats(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(notes)
+}
+
+pub(super) fn ticket_notes_and_chats(
+    conn: &Connection,
+    id: i64,
+) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
+    let notes = ticket_notes(conn, id)?;
     let mut chats = conn
         .prepare_cached("SELECT id, status FROM conversations WHERE ticket_id = ?1 ORDER BY id")?;
     let chats = chats
