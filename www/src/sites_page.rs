@@ -188,7 +188,7 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
                 <input type="number" min="1" max="3650" class="narrow" aria-label="Retention days" placeholder="keep"
                     prop:value=move || retention.get() on:input=move |event| retention.set(event_target_value(&event))/>
                 " days (empty: keep them)"</label>
-            <button on:click=save>"Save site"</button>
+            <button class="save-site" on:click=save>"Save site"</button>
             <label class="setting embed">"Embed tag"
                 <textarea id=snippet_id readonly rows="2" aria-label="Embed tag">{site.embed.clone()}</textarea></label>
             <button class="ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy tag" }}</button>

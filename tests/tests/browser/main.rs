@@ -15,6 +15,7 @@ mod notes;
 mod pages;
 mod search;
 mod sending;
+mod sites;
 
 use std::path::PathBuf;
 use std::process::Stdio;

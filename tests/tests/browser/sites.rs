@@ -1,0 +1,152 @@
+//! The admin's side of sites and data rights: a new site with its tag to copy and its
+//! retention, and a visitor's data erased from under their ended chat.
+
+use porchlight_protocol::Author;
+use porchlight_relay::store::{NewConversation, NewMessage};
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_a_site_sees_its_tag_and_sets_its_retention() {
+    let harness = Harness::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&profile).await;
+    click_when(&admin, Locator::XPath("//nav//button[.='Sites']")).await;
+    wait_for(&admin, Locator::Css("section[aria-label='Site demo']")).await;
+    for (field, text) in [
+        ("New site's key", "shop"),
+        ("New site's name", "Shop"),
+        ("New site's origins", "https://shop.example.com"),
+    ] {
+        admin
+            .find(Locator::Css(&format!("input[aria-label=\"{field}\"]")))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    click(&admin, Locator::XPath("//button[.='Add site']")).await;
+    let tag = wait_for(
+        &admin,
+        Locator::Css("section[aria-label='Site shop'] textarea[aria-label='Embed tag']"),
+    )
+    .await
+    .prop("value")
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        tag,
+        format!(
+            "<script src=\"{}/embed.js\" data-site=\"shop\" async></script>",
+            harness.base
+        )
+    );
+
+    let card = "section[aria-label='Site shop']";
+    admin
+        .find(Locator::Css(&format!(
+            "{card} input[aria-label='Retention days']"
+        )))
+        .await
+        .unwrap()
+        .send_keys("30")
+        .await
+        .unwrap();
+    click(&admin, Locator::Css(&format!("{card} button.save-site"))).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and .='Site \"shop\" saved.']"),
+    )
+    .await;
+    let site = harness
+        .state
+        .store
+        .site_by_key("shop")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(site.retention_days, Some(30));
+    assert_eq!(site.allowed_origins, ["https://shop.example.com"]);
+    admin.close().await.unwrap();
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_erases_the_visitor_of_an_ended_chat_after_confirming() {
+    let harness = Harness::start().await;
+    let store = &harness.state.store;
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    let visitor = store
+        .create_visitor(site.id, "erase-me".into())
+        .await
+        .unwrap();
+    let new = NewConversation {
+        site_id: site.id,
+        visitor_id: visitor.id,
+        profile_id: None,
+        page_url: None,
+        referrer: None,
+        user_agent: None,
+        ticket_id: None,
+    };
+    let (chat, _) = store
+        .open_or_start_conversation(new, porchlight_protocol::ConversationStatus::Queued)
+        .await
+        .unwrap();
+    store
+        .append_message(NewMessage::text(
+            chat.id,
+            Some("v-1".into()),
+            Author::Visitor,
+            None,
+            None,
+            "Please forget me".into(),
+        ))
+        .await
+        .unwrap();
+    store.end(chat.id, Author::Visitor, None).await.unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&profile).await;
+    click_when(&admin, Locator::XPath("//button[.='Closed']")).await;
+    let name = &visitor.display_name;
+    click_when(
+        &admin,
+        Locator::XPath(&format!(
+            "//ul[@class='chats']//button[contains(., '{name}')]"
+        )),
+    )
+    .await;
+    let export = wait_for(&admin, Locator::XPath("//a[.=\"Export visitor's data\"]")).await;
+    assert_eq!(
+        export.attr("href").await.unwrap().as_deref(),
+        Some(format!("/api/admin/visitors/{}/export", visitor.id).as_str())
+    );
+    click(
+        &admin,
+        Locator::XPath("//button[.=\"Erase visitor's data…\"]"),
+    )
+    .await;
+    admin.accept_alert().await.unwrap();
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='alert' and starts-with(., \"The visitor's data was erased\")]"),
+    )
+    .await;
+    assert!(
+        admin
+            .find_all(Locator::XPath(&format!(
+                "//ul[@class='chats']//button[contains(., '{name}')]"
+            )))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the erased chat left the list"
+    );
+    assert!(store.conversation(chat.id).await.unwrap().is_none());
+    assert_eq!(store.erasures().await.unwrap().len(), 1);
+    admin.close().await.unwrap();
+    harness.stop().await;
+}
