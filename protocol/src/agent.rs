@@ -154,6 +154,10 @@ pub enum AgentEvent {
     Joined {
         conversation_id: ConversationId,
     },
+    /// The team's automatic assignment gave this agent the conversation: they are in it.
+    Assigned {
+        conversation_id: ConversationId,
+    },
     Ack(Ack),
     Message(ChatMessage),
     /// A private note, stored (the writer's own comes back with its `client_msg_id`).

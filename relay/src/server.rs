@@ -195,6 +195,7 @@ impl Relay {
             throttles,
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
+            turns: Arc::default(),
             queue_changed: Arc::new(Notify::new()),
             queue_moved: Arc::new(Notify::new()),
             metrics,

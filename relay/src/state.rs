@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::ai::Ai;
 use crate::chat::queue::estimate::RecentWaits;
+use crate::chat::ringing::assign::Turns;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub login_permits: Arc<tokio::sync::Semaphore>,
     /// Queue times of recently joined chats, for `$WAITTIME`.
     pub recent_waits: Arc<Mutex<RecentWaits>>,
+    /// Who was last given a chat by automatic assignment (round robin takes turns).
+    pub turns: Arc<Turns>,
     /// Notified whenever the queue changes, so the waiting timers look again...
     pub queue_changed: Arc<Notify>,
     /// ...and the announcer tells waiting visitors where they stand.

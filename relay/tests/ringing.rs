@@ -3,42 +3,8 @@
 
 mod common;
 
-use common::{TestRelay, Ws, start};
-use serde_json::{Value, json};
-
-async fn agent_in(relay: &TestRelay, email: &str, name: &str, teams: &[&str]) -> (Ws, Value) {
-    let cookie = relay.agent_cookie(email, name).await;
-    let agent = relay
-        .state
-        .store
-        .agent_by_email(email)
-        .await
-        .unwrap()
-        .unwrap();
-    relay
-        .state
-        .store
-        .set_agent_teams(
-            agent.id,
-            teams.iter().map(|team| (*team).to_owned()).collect(),
-        )
-        .await
-        .unwrap();
-    let mut ws = Ws::connect(&relay.url("/ws/agent"), &[("cookie", &cookie)]).await;
-    ws.send(json!({"type": "hello", "v": 1})).await;
-    let welcome = ws.next_of_type("welcome").await;
-    (ws, welcome)
-}
-
-/// A visitor whose message queued a chat; keep the socket to keep the visitor online.
-async fn waiting_chat(relay: &TestRelay, text: &str) -> (i64, Ws) {
-    let mut visitor = relay.visitor().await;
-    visitor.hello(None, None).await;
-    let conversation = visitor.say("v-1", text).await["conversation_id"]
-        .as_i64()
-        .unwrap();
-    (conversation, visitor)
-}
+use common::{agent_in, start, waiting_chat};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_rings_for_its_team_and_stops_for_everyone_when_one_joins() {

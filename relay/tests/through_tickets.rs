@@ -4,29 +4,15 @@
 
 mod common;
 
-use common::{TestRelay, Ws, http, json_call, start};
+use common::{TestRelay, Ws, agent_in, http, json_call, start};
 use porchlight_relay::store::ChatRules;
 use serde_json::{Value, json};
 
+/// An agent of Support with a console open: the socket, a session cookie and their id.
 async fn agent_in_support(relay: &TestRelay, email: &str, name: &str) -> (Ws, String, i64) {
+    let (ws, welcome) = agent_in(relay, email, name, &["Support"]).await;
     let cookie = relay.agent_cookie(email, name).await;
-    let agent = relay
-        .state
-        .store
-        .agent_by_email(email)
-        .await
-        .unwrap()
-        .unwrap();
-    relay
-        .state
-        .store
-        .set_agent_teams(agent.id, vec!["Support".into()])
-        .await
-        .unwrap();
-    let mut ws = Ws::connect(&relay.url("/ws/agent"), &[("cookie", &cookie)]).await;
-    ws.send(json!({"type": "hello", "v": 1})).await;
-    ws.next_of_type("welcome").await;
-    (ws, cookie, agent.id)
+    (ws, cookie, welcome["agent"]["id"].as_i64().unwrap())
 }
 
 /// Frames an agent got before the relay answered a status request (which it reads

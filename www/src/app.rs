@@ -49,6 +49,20 @@ fn connect(state: RwSignal<ConsoleState>, phase: RwSignal<Phase>, attempt: Store
                         "porchlight-ring",
                     );
                 }
+                AgentEvent::Assigned { conversation_id } => {
+                    let name = state.with_untracked(|state| {
+                        state
+                            .chats
+                            .get(conversation_id)
+                            .map(|chat| chat.visitor_name.clone())
+                    });
+                    alert::chime();
+                    alert::notify(
+                        "A chat was assigned to you",
+                        &format!("{} is yours", name.unwrap_or_else(|| "A visitor".into())),
+                        &format!("porchlight-chat-{conversation_id}"),
+                    );
+                }
                 // A visitor writes in a chat this agent holds while they look elsewhere.
                 AgentEvent::Message(message) if document().hidden() => {
                     let now = js_sys::Date::now() as i64;

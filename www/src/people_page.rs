@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::api::people::{
-    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, StatusForm,
+    AgentForm, Assignment, AssignmentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam,
+    StatusForm, TeamAssignment,
 };
 use porchlight_protocol::api::tickets::TicketCategory;
 use serde::Serialize;
@@ -18,6 +19,7 @@ use crate::api;
 pub(crate) struct Lists {
     pub(crate) agents: RwSignal<Vec<AgentForm>>,
     pub(crate) teams: RwSignal<Vec<String>>,
+    assignments: RwSignal<Vec<TeamAssignment>>,
     statuses: RwSignal<Vec<StatusForm>>,
     settings: RwSignal<ChatSettings>,
     pub(crate) note: RwSignal<Option<String>>,
@@ -34,6 +36,9 @@ impl Lists {
         }
         if let Some(teams) = get("/api/admin/teams").await {
             self.teams.set(teams);
+        }
+        if let Some(assignments) = get("/api/admin/assignment").await {
+            self.assignments.set(assignments);
         }
         if let Some(statuses) = get("/api/admin/statuses").await {
             self.statuses.set(statuses);
@@ -81,6 +86,7 @@ pub(crate) fn PeoplePage() -> impl IntoView {
     let lists = Lists {
         agents: RwSignal::new(Vec::new()),
         teams: RwSignal::new(Vec::new()),
+        assignments: RwSignal::new(Vec::new()),
         statuses: RwSignal::new(Vec::new()),
         settings: RwSignal::new(ChatSettings::default()),
         note: RwSignal::new(None),
@@ -118,12 +124,53 @@ fn Teams(lists: Lists) -> impl IntoView {
     view! {
         <section aria-label="Teams">
             <h3>"Teams"</h3>
-            <ul class="chips">{move || lists.teams.get().into_iter().map(|team| view! { <li>{team}</li> }).collect_view()}</ul>
+            <p class="hint">"How a team's waiting chats reach its agents: they ring for everyone available, or each is given to one agent (in turn, or to whoever has the fewest chats), within capacity and status."</p>
+            <table class="canned-list">
+                <thead><tr><th>"Team"</th><th>"New chats"</th></tr></thead>
+                <tbody>
+                    {move || lists.assignments.get().into_iter().map(|row| view! {
+                        <TeamRow lists=lists row=row/>
+                    }).collect_view()}
+                </tbody>
+            </table>
             <form class="inline-form" on:submit=move |event| { event.prevent_default(); add(); }>
                 <input aria-label="New team" placeholder="team name" prop:value=move || name.get() on:input=move |event| name.set(event_target_value(&event))/>
                 <button type="submit">"Add team"</button>
             </form>
         </section>
+    }
+}
+
+#[component]
+fn TeamRow(lists: Lists, row: TeamAssignment) -> impl IntoView {
+    let team = row.team.clone();
+    let change = move |event: leptos::ev::Event| {
+        let assignment = Assignment::parse(&event_target_value(&event));
+        let path = format!(
+            "/api/admin/assignment/{}",
+            String::from(js_sys::encode_uri_component(&team))
+        );
+        lists.change(
+            "PUT",
+            path,
+            AssignmentForm { assignment },
+            "Assignment saved.",
+        );
+    };
+    let choices = [
+        (Assignment::Ring, "Ring every available agent"),
+        (Assignment::RoundRobin, "Assign in turn (round robin)"),
+        (Assignment::LeastBusy, "Assign to the least busy"),
+    ];
+    view! {
+        <tr>
+            <td>{row.team.clone()}</td>
+            <td><select aria-label=format!("New chats for {}", row.team) on:change=change>
+                {choices.into_iter().map(|(value, label)| view! {
+                    <option value=value.as_str() selected=value == row.assignment>{label}</option>
+                }).collect_view()}
+            </select></td>
+        </tr>
     }
 }
 

@@ -66,6 +66,49 @@ pub struct NewTeam {
     pub name: String,
 }
 
+/// How a team's waiting chats reach its agents: they ring for every available agent,
+/// or each is given to one of them (taking turns, or to the one with fewest chats).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    #[default]
+    Ring,
+    RoundRobin,
+    LeastBusy,
+}
+
+impl Assignment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ring => "ring",
+            Self::RoundRobin => "round_robin",
+            Self::LeastBusy => "least_busy",
+        }
+    }
+
+    /// Reads `as_str`'s words; anything else is `Ring`.
+    pub fn parse(word: &str) -> Self {
+        match word {
+            "round_robin" => Self::RoundRobin,
+            "least_busy" => Self::LeastBusy,
+            _ => Self::Ring,
+        }
+    }
+}
+
+/// A team and how its chats are assigned (`GET /api/admin/assignment`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TeamAssignment {
+    pub team: String,
+    pub assignment: Assignment,
+}
+
+/// `PUT /api/admin/assignment/{team}`.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssignmentForm {
+    pub assignment: Assignment,
+}
+
 /// An agent status; chats ring for agents whose status counts as `online`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct StatusForm {

@@ -71,6 +71,36 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
     }
 }
 
+/// An agent joined a waiting chat (`event` is its "… joined" message), by their own
+/// click or by assignment; their consoles already follow it. The first join ends the
+/// chat's queue time; everyone hears it, the rings stop and the queue moves up.
+pub async fn joined(
+    state: &AppState,
+    conversation: &Conversation,
+    event: &ChatMessage,
+    agent: porchlight_protocol::AgentId,
+    asked_at: i64,
+) {
+    // A transfer keeps the first join's queue time.
+    if let (Some(joined_at), Some(queue_ms)) = (conversation.agent_joined_at, conversation.queue_ms)
+        && joined_at >= asked_at
+    {
+        state
+            .recent_waits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .record(joined_at, queue_ms);
+        state.metrics.chat_joined(queue_ms);
+    }
+    state
+        .hub
+        .unfollow_unseeing(conversation.id, conversation.facts());
+    announce_message(state, event, None);
+    announce_conversation(&state.hub, conversation);
+    ringing::taken(state, conversation.id, agent).await;
+    queue::announce(state).await;
+}
+
 /// A chat ended (`event` is its "… ended the chat" message): everyone hears it, the
 /// AI agent forgets the chat, any button the visitor had goes, its rings stop, the
 /// agent who held it may take another, and the queue moves up.

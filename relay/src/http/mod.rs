@@ -116,6 +116,8 @@ fn admin_routes() -> Router<AppState> {
             "/api/admin/teams",
             get(people::teams).post(people::create_team),
         )
+        .route("/api/admin/assignment", get(people::assignments))
+        .route("/api/admin/assignment/{team}", put(people::set_assignment))
         .route(
             "/api/admin/statuses",
             get(people::statuses).post(people::create_status),

@@ -6,7 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::people::{
-    AgentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, OneTimePassword, StatusForm,
+    AgentForm, AssignmentForm, ChatSettings, CreatedAgent, NewAgent, NewTeam, OneTimePassword,
+    StatusForm, TeamAssignment,
 };
 
 use crate::auth::{Admin, AdminWriting, hash_password, random_password};
@@ -216,6 +217,33 @@ pub(crate) async fn create_team(
 ) -> ApiResult<StatusCode> {
     state.store.create_team(name_of(&input.name)?).await?;
     Ok(StatusCode::CREATED)
+}
+
+/// `GET /api/admin/assignment`: each team and how its chats reach its agents.
+pub(crate) async fn assignments(
+    State(state): State<AppState>,
+    _: Admin,
+) -> ApiResult<Json<Vec<TeamAssignment>>> {
+    Ok(Json(state.store.team_assignments().await?))
+}
+
+/// `PUT /api/admin/assignment/{team}`: ring, round robin or least busy. Chats already
+/// waiting for the team are given out at once when it starts assigning.
+pub(crate) async fn set_assignment(
+    State(state): State<AppState>,
+    _: AdminWriting,
+    Path(team): Path<String>,
+    Json(input): Json<AssignmentForm>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .set_team_assignment(team, input.assignment)
+        .await
+        .map_err(missing("No such team."))?;
+    for agent in state.hub.online_agents() {
+        ringing::ring_waiting_for(&state, agent).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn status_form(status: Status) -> StatusForm {

@@ -106,14 +106,20 @@ impl Hub {
     /// picking up changed teams, access or capacity.
     pub fn drop_agent(&self, agent: AgentId) {
         let mut state = self.lock();
-        let ids: Vec<ConnId> = state
-            .conns
-            .iter()
-            .filter(|(_, conn)| conn.kind == ConnKind::Agent(agent))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
+        for id in consoles_of(&state, agent) {
             remove(&mut state, id);
+        }
+    }
+
+    /// Makes every console socket of `agent` follow the conversation (it was assigned
+    /// to them).
+    pub fn follow_agent(&self, agent: AgentId, conversation: ConversationId) {
+        let mut state = self.lock();
+        for id in consoles_of(&state, agent) {
+            if let Some(conn) = state.conns.get_mut(&id) {
+                conn.following.insert(conversation);
+            }
+            state.followers.entry(conversation).or_default().insert(id);
         }
     }
 
@@ -380,6 +386,16 @@ fn unlink(state: &mut HubState, id: ConnId, conversation: ConversationId) {
             state.followers.remove(&conversation);
         }
     }
+}
+
+/// The console sockets of `agent`.
+fn consoles_of(state: &HubState, agent: AgentId) -> Vec<ConnId> {
+    state
+        .conns
+        .iter()
+        .filter(|(_, conn)| conn.kind == ConnKind::Agent(agent))
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 #[cfg(test)]

@@ -520,3 +520,43 @@ pub(crate) async fn queued_chat(store: &dyn Store, site: i64, token_hash: &str) 
         .unwrap();
     chat
 }
+
+/// An agent of `teams` with a console that said hello; returns it and the welcome.
+pub(crate) async fn agent_in(
+    relay: &TestRelay,
+    email: &str,
+    name: &str,
+    teams: &[&str],
+) -> (Ws, Value) {
+    let cookie = relay.agent_cookie(email, name).await;
+    let agent = relay
+        .state
+        .store
+        .agent_by_email(email)
+        .await
+        .unwrap()
+        .unwrap();
+    relay
+        .state
+        .store
+        .set_agent_teams(
+            agent.id,
+            teams.iter().map(|team| (*team).to_owned()).collect(),
+        )
+        .await
+        .unwrap();
+    let mut ws = Ws::connect(&relay.url("/ws/agent"), &[("cookie", &cookie)]).await;
+    ws.send(json!({"type": "hello", "v": 1})).await;
+    let welcome = ws.next_of_type("welcome").await;
+    (ws, welcome)
+}
+
+/// A visitor whose message queued a chat; keep the socket to keep the visitor online.
+pub(crate) async fn waiting_chat(relay: &TestRelay, text: &str) -> (i64, Ws) {
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let conversation = visitor.say("v-1", text).await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    (conversation, visitor)
+}

@@ -199,9 +199,28 @@ async fn an_admin_adds_a_team_and_an_agent_who_then_logs_in() {
     click(&admin, Locator::XPath("//button[.='Add team']")).await;
     wait_for(
         &admin,
-        Locator::XPath("//ul[@class='chips']/li[.='Billing']"),
+        Locator::XPath("//section[@aria-label='Teams']//td[.='Billing']"),
     )
     .await;
+    // Billing's new chats are given out in turn instead of ringing.
+    admin
+        .find(Locator::Css("select[aria-label='New chats for Billing']"))
+        .await
+        .unwrap()
+        .select_by_value("round_robin")
+        .await
+        .unwrap();
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and .='Assignment saved.']"),
+    )
+    .await;
+    let teams = harness.state.store.team_assignments().await.unwrap();
+    assert!(
+        teams.iter().any(|team| team.team == "Billing"
+            && team.assignment == porchlight_protocol::api::people::Assignment::RoundRobin),
+        "{teams:?}"
+    );
 
     admin
         .find(Locator::Css("input[aria-label=\"New agent's email\"]"))

@@ -1,6 +1,7 @@
 //! What the console knows: the chat list, one transcript per opened chat, and which
 //! chat is on screen. Notes and typing are in `notes.rs`.
 
+mod assigned;
 mod erasure;
 mod notes;
 
@@ -310,6 +311,26 @@ impl ConsoleState {
     }
 
     /// Applies a relay frame; returns frames to send in answer.
+    /// After a (re)connect: each open transcript resumes from its first gap, and what
+    /// was not yet stored is sent again.
+    fn resume_frames(&self) -> Vec<AgentRequest> {
+        let mut frames: Vec<AgentRequest> = self
+            .transcripts
+            .iter()
+            .map(|(id, transcript)| AgentRequest::Open {
+                conversation_id: *id,
+                last_seq: transcript.last_seq(*id),
+            })
+            .collect();
+        frames.extend(self.outbox.iter().map(|(id, outgoing)| AgentRequest::Send {
+            conversation_id: *id,
+            client_msg_id: outgoing.client_msg_id.clone(),
+            body: outgoing.body.clone(),
+        }));
+        frames.extend(self.unsent_notes());
+        frames
+    }
+
     pub fn apply(&mut self, event: AgentEvent) -> Vec<AgentRequest> {
         match event {
             AgentEvent::Welcome {
@@ -336,21 +357,7 @@ impl ConsoleState {
                     .into_iter()
                     .map(|chat| (chat.conversation_id, chat))
                     .collect();
-                let mut frames: Vec<AgentRequest> = self
-                    .transcripts
-                    .iter()
-                    .map(|(id, transcript)| AgentRequest::Open {
-                        conversation_id: *id,
-                        last_seq: transcript.last_seq(*id),
-                    })
-                    .collect();
-                frames.extend(self.outbox.iter().map(|(id, outgoing)| AgentRequest::Send {
-                    conversation_id: *id,
-                    client_msg_id: outgoing.client_msg_id.clone(),
-                    body: outgoing.body.clone(),
-                }));
-                frames.extend(self.unsent_notes());
-                frames
+                self.resume_frames()
             }
             AgentEvent::Chat(chat) => {
                 if chat.status != ConversationStatus::Queued {
@@ -378,6 +385,7 @@ impl ConsoleState {
             }
             // The chat just joined goes on screen, with its history.
             AgentEvent::Joined { conversation_id } => vec![self.select(conversation_id)],
+            AgentEvent::Assigned { conversation_id } => self.assigned(conversation_id),
             AgentEvent::Ack(ack) => {
                 self.outbox
                     .retain(|(_, outgoing)| outgoing.client_msg_id != ack.client_msg_id);

@@ -549,3 +549,32 @@ fn an_erased_visitors_chats_leave_the_console_and_only_theirs() {
     assert_eq!(state.selected, None);
     assert_eq!(state.erasable_visitor(), None);
 }
+
+#[test]
+fn an_assigned_chat_opens_only_when_the_agent_has_none_open() {
+    let mut state = ConsoleState::default();
+    state.apply(welcome(vec![
+        chat(1, ConversationStatus::Active, 1),
+        chat(2, ConversationStatus::Active, 2),
+    ]));
+    let opened = state.apply(AgentEvent::Assigned { conversation_id: 1 });
+    assert_eq!(
+        opened,
+        [AgentRequest::Open {
+            conversation_id: 1,
+            last_seq: 0
+        }]
+    );
+    assert_eq!(state.selected, Some(1));
+    assert!(
+        state
+            .apply(AgentEvent::Assigned { conversation_id: 2 })
+            .is_empty()
+    );
+    assert_eq!(
+        state.selected,
+        Some(1),
+        "the agent stays in the chat they are in"
+    );
+    assert_eq!(state.unread.get(&2), Some(&1));
+}

@@ -2,8 +2,10 @@
 //! chat is taken or an agent can no longer take one. The decisions are
 //! [`crate::routing`]'s; this applies them to the live sockets.
 
+pub mod assign;
 pub mod rules;
 
+use porchlight_protocol::api::people::Assignment;
 use porchlight_protocol::{AgentEvent, AgentId, ConversationStatus, to_text};
 
 use self::rules::{AgentLoad, ring_targets};
@@ -14,6 +16,7 @@ use crate::store::{AgentSnapshot, ChatRules, Conversation, StoreError};
 fn load(snapshot: &AgentSnapshot, connected: bool) -> AgentLoad {
     AgentLoad {
         id: snapshot.id,
+        name: snapshot.name.clone(),
         teams: snapshot
             .teams
             .iter()
@@ -26,7 +29,7 @@ fn load(snapshot: &AgentSnapshot, connected: bool) -> AgentLoad {
     }
 }
 
-async fn loads(state: &AppState) -> Result<(Vec<AgentLoad>, ChatRules), StoreError> {
+pub(super) async fn loads(state: &AppState) -> Result<(Vec<AgentLoad>, ChatRules), StoreError> {
     let online = state.hub.online_agents();
     let snapshots = state.store.agent_snapshots().await?;
     let rules = state.store.chat_rules().await?;
@@ -41,11 +44,20 @@ fn ring_frame(conversation: &Conversation) -> std::sync::Arc<str> {
     to_text(&AgentEvent::Ring(chat_line(conversation))).into()
 }
 
-/// A chat entered the queue: ring every agent who can take it now. With nobody
-/// available it waits, and rings when someone becomes available.
+/// A chat entered the queue: ring every agent who can take it now, or, when its team
+/// assigns, give it to one of them. With nobody available it waits, and rings (or is
+/// given) when someone becomes available.
 pub async fn ring_chat(state: &AppState, conversation: &Conversation) {
     if conversation.status != ConversationStatus::Queued {
         return;
+    }
+    if conversation.target_agent.is_none() {
+        let settings = assign::team_settings(state).await;
+        let assignment = assign::assignment_for(&settings, &conversation.teams);
+        if assignment != Assignment::Ring {
+            assign::assign(state, conversation, assignment).await;
+            return;
+        }
     }
     match loads(state).await {
         Ok((loads, rules)) => {
@@ -91,17 +103,37 @@ pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
             return;
         }
     };
-    for conversation in waiting
+    // Oldest first, so assigned chats go in the order they came.
+    let mut waiting: Vec<&Conversation> = waiting
         .iter()
         .filter(|conversation| conversation.status == ConversationStatus::Queued)
         .filter(|conversation| match conversation.target_agent {
             Some(target) => target == agent,
             None => me.serves(&conversation.teams),
         })
-    {
-        state
-            .hub
-            .ring(conversation.id, &[agent], ring_frame(conversation));
+        .collect();
+    waiting.sort_by_key(|conversation| (conversation.queued_at, conversation.id));
+    let settings = assign::team_settings(state).await;
+    let mut full_teams = std::collections::HashSet::new();
+    for conversation in waiting {
+        let assignment = match conversation.target_agent {
+            Some(_) => Assignment::Ring,
+            None => assign::assignment_for(&settings, &conversation.teams),
+        };
+        let team = conversation
+            .teams
+            .first()
+            .map(|team| team.to_ascii_lowercase());
+        if assignment == Assignment::Ring {
+            state
+                .hub
+                .ring(conversation.id, &[agent], ring_frame(conversation));
+        } else if !full_teams.contains(&team)
+            && !assign::assign(state, conversation, assignment).await
+        {
+            // Nobody in that team can take more now: its later chats wait too.
+            full_teams.insert(team);
+        }
     }
 }
 

@@ -2,9 +2,10 @@
 //! the agents, so every rule is unit-tested; the store re-checks the rules inside the
 //! join transaction, so racing agents never both get a chat.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use porchlight_protocol::AgentId;
+use porchlight_protocol::api::people::Assignment;
 
 use crate::store::{AccessLevel, ChatFacts, ChatRules};
 
@@ -12,6 +13,7 @@ use crate::store::{AccessLevel, ChatFacts, ChatRules};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentLoad {
     pub id: AgentId,
+    pub name: String,
     /// Team names, lower-case.
     pub teams: BTreeSet<String>,
     /// Has a console open.
@@ -37,21 +39,49 @@ impl AgentLoad {
                 .iter()
                 .any(|team| self.teams.contains(&team.to_ascii_lowercase()))
     }
+
+    /// Can take a chat for `teams` now: connected, online by status, in one of the
+    /// teams, with room for another chat.
+    fn can_take(&self, teams: &[String], rules: ChatRules) -> bool {
+        self.connected && self.status_online && self.serves(teams) && self.has_room(rules)
+    }
 }
 
-/// The agents a chat for `teams` rings for now: connected, online by status, in one
-/// of the teams, with room for another chat.
+/// The agents a chat for `teams` rings for now: those who can take it.
 pub fn ring_targets(agents: &[AgentLoad], teams: &[String], rules: ChatRules) -> Vec<AgentId> {
     if rules.through_tickets {
         return Vec::new();
     }
     agents
         .iter()
-        .filter(|agent| {
-            agent.connected && agent.status_online && agent.serves(teams) && agent.has_room(rules)
-        })
+        .filter(|agent| agent.can_take(teams, rules))
         .map(|agent| agent.id)
         .collect()
+}
+
+/// The one agent a chat for `teams` is given to, among those who can take it: taking
+/// turns (whoever was given one longest ago, or never, by `last_given`), or the one
+/// with the fewest chats (then taking turns). `None` when the team rings instead, or
+/// nobody can take it now.
+pub fn assignee<'a>(
+    agents: &'a [AgentLoad],
+    teams: &[String],
+    rules: ChatRules,
+    assignment: Assignment,
+    last_given: &HashMap<AgentId, u64>,
+) -> Option<&'a AgentLoad> {
+    if rules.through_tickets {
+        return None;
+    }
+    let turn = |agent: &AgentLoad| last_given.get(&agent.id).copied().unwrap_or(0);
+    let able = agents.iter().filter(|agent| agent.can_take(teams, rules));
+    match assignment {
+        Assignment::Ring => None,
+        Assignment::RoundRobin => able.min_by_key(|agent| (turn(agent), agent.id)),
+        Assignment::LeastBusy => {
+            able.min_by_key(|agent| (agent.active_chats, turn(agent), agent.id))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -61,6 +91,7 @@ mod tests {
     fn agent(id: AgentId, teams: &[&str]) -> AgentLoad {
         AgentLoad {
             id,
+            name: format!("Agent {id}"),
             teams: teams.iter().map(|team| team.to_ascii_lowercase()).collect(),
             connected: true,
             status_online: true,
@@ -141,6 +172,60 @@ mod tests {
             ring_targets(&[full, room], &support(), ChatRules::default()),
             [2]
         );
+    }
+
+    #[test]
+    fn round_robin_gives_chats_in_turn_and_least_busy_to_the_emptiest() {
+        let mut agents = vec![
+            agent(1, &["Support"]),
+            agent(2, &["Support"]),
+            agent(3, &["Sales"]),
+        ];
+        let rules = ChatRules::default();
+        let mut given = HashMap::new();
+        let mut order = Vec::new();
+        for stamp in 1..=4 {
+            let next = assignee(&agents, &support(), rules, Assignment::RoundRobin, &given)
+                .unwrap()
+                .id;
+            given.insert(next, stamp);
+            order.push(next);
+        }
+        assert_eq!(order, [1, 2, 1, 2], "turns, within the team");
+        agents[0].active_chats = 3;
+        agents[1].active_chats = 1;
+        let least = assignee(&agents, &support(), rules, Assignment::LeastBusy, &given);
+        assert_eq!(least.map(|agent| agent.id), Some(2));
+        assert!(assignee(&agents, &support(), rules, Assignment::Ring, &given).is_none());
+    }
+
+    #[test]
+    fn assignment_respects_capacity_status_and_through_tickets() {
+        let mut full = agent(1, &["Support"]);
+        full.capacity = Some(2);
+        full.active_chats = 2;
+        let mut away = agent(2, &["Support"]);
+        away.status_online = false;
+        let agents = [full, away];
+        let given = HashMap::new();
+        for assignment in [Assignment::RoundRobin, Assignment::LeastBusy] {
+            assert!(
+                assignee(
+                    &agents,
+                    &support(),
+                    ChatRules::default(),
+                    assignment,
+                    &given
+                )
+                .is_none()
+            );
+        }
+        let tickets = ChatRules {
+            through_tickets: true,
+            ..ChatRules::default()
+        };
+        let free = [agent(3, &["Support"])];
+        assert!(assignee(&free, &support(), tickets, Assignment::RoundRobin, &given).is_none());
     }
 }
 

@@ -3,6 +3,7 @@
 //! connection; `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
+use porchlight_protocol::api::people::{Assignment, TeamAssignment};
 use porchlight_protocol::{AgentId, ConversationId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -11,7 +12,8 @@ use crate::store::settings::AccessLevel;
 use crate::store::{AgentStore, StoreError, now_ms};
 
 use super::teams::{
-    agents_in_teams, create_team, save_status, status_from_row, statuses, team_names,
+    agents_in_teams, create_team, save_status, set_team_assignment, status_from_row, statuses,
+    team_assignments, team_names,
 };
 use super::{Cached, SqliteStore};
 
@@ -382,6 +384,19 @@ impl AgentStore for SqliteStore {
 
     async fn create_team(&self, name: String) -> Result<(), StoreError> {
         self.write(move |conn| create_team(conn, name)).await
+    }
+
+    async fn team_assignments(&self) -> Result<Vec<TeamAssignment>, StoreError> {
+        self.read(team_assignments).await
+    }
+
+    async fn set_team_assignment(
+        &self,
+        team: String,
+        assignment: Assignment,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| set_team_assignment(conn, &team, assignment))
+            .await
     }
 
     async fn agents_in_teams(&self, teams: Vec<String>) -> Result<Vec<AgentId>, StoreError> {

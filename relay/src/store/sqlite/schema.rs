@@ -342,6 +342,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE files_to_delete (storage_key TEXT PRIMARY KEY) WITHOUT ROWID;
     "#,
+    // 19: a team may assign its waiting chats instead of ringing them.
+    r#"
+    ALTER TABLE teams ADD COLUMN assignment TEXT NOT NULL DEFAULT 'ring'
+        CHECK (assignment IN ('ring', 'round_robin', 'least_busy'));
+    "#,
 ];
 
 /// The schema version this build writes.

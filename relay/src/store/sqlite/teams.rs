@@ -2,6 +2,7 @@
 //! `impl AgentStore` runs them.
 
 use porchlight_protocol::AgentId;
+use porchlight_protocol::api::people::{Assignment, TeamAssignment};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::store::model::Status;
@@ -21,6 +22,33 @@ pub(super) fn team_names(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut statement = conn.prepare_cached("SELECT name FROM teams ORDER BY name")?;
     let rows = statement.query_map([], |row| row.get(0))?;
     Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+}
+
+pub(super) fn team_assignments(conn: &Connection) -> Result<Vec<TeamAssignment>, StoreError> {
+    let mut statement = conn.prepare_cached("SELECT name, assignment FROM teams ORDER BY name")?;
+    let rows = statement.query_map([], |row| {
+        let assignment: String = row.get(1)?;
+        Ok(TeamAssignment {
+            team: row.get(0)?,
+            assignment: Assignment::parse(&assignment),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn set_team_assignment(
+    conn: &Connection,
+    team: &str,
+    assignment: Assignment,
+) -> Result<(), StoreError> {
+    let updated = conn.cached_execute(
+        "UPDATE teams SET assignment = ?1 WHERE name = ?2 COLLATE NOCASE",
+        params![assignment.as_str(), team],
+    )?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 pub(super) fn create_team(conn: &Connection, name: String) -> Result<(), StoreError> {

@@ -23,26 +23,8 @@ impl AgentSession {
             Ok(JoinOutcome::Joined(joined)) => {
                 let (conversation, event) = *joined;
                 tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
-                // The first join ends the chat's queue time (a transfer keeps the first).
-                if let (Some(joined_at), Some(queue_ms)) =
-                    (conversation.agent_joined_at, conversation.queue_ms)
-                    && joined_at >= asked_at
-                {
-                    self.state
-                        .recent_waits
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .record(joined_at, queue_ms);
-                    self.state.metrics.chat_joined(queue_ms);
-                }
                 self.state.hub.follow(self.conn, id);
-                self.state
-                    .hub
-                    .unfollow_unseeing(conversation.id, conversation.facts());
-                announce_message(&self.state, &event, None);
-                announce_conversation(&self.state.hub, &conversation);
-                ringing::taken(&self.state, id, self.agent.id).await;
-                queue::announce(&self.state).await;
+                events::joined(&self.state, &conversation, &event, self.agent.id, asked_at).await;
                 Outcome::reply(to_text(&AgentEvent::Joined {
                     conversation_id: id,
                 }))

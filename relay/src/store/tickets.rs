@@ -1,0 +1,61 @@
+//! Tickets: the store's side of the ticket inbox and through-tickets live chat.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use porchlight_protocol::AgentId;
+use porchlight_protocol::api::tickets::{TicketCategory, TicketChat, TicketLine, TicketNote};
+
+use super::{SiteId, StoreError};
+
+/// Tickets, their categories and notes.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// The latest tickets (or just ticket `only`), newest first, with their requester,
+    /// agent and latest chat.
+    async fn tickets(&self, only: Option<i64>, limit: usize)
+    -> Result<Vec<TicketLine>, StoreError>;
+
+    /// The ticket category fields, by name.
+    async fn ticket_categories(&self) -> Result<Vec<TicketCategory>, StoreError>;
+
+    /// Adds a category field; `Duplicate` for a name in use.
+    async fn create_ticket_category(&self, category: TicketCategory) -> Result<(), StoreError>;
+
+    /// A ticket's category values, by category name.
+    async fn ticket_category_values(&self, id: i64)
+    -> Result<BTreeMap<String, String>, StoreError>;
+
+    /// Sets category values on a ticket; `NotFound` for an unknown category or a value
+    /// it does not have.
+    async fn set_ticket_categories(
+        &self,
+        id: i64,
+        values: BTreeMap<String, String>,
+    ) -> Result<(), StoreError>;
+
+    /// Opens a ticket (`requester` none: made by an agent).
+    async fn create_ticket(
+        &self,
+        site_id: SiteId,
+        subject: String,
+        team: Option<String>,
+        agent: Option<AgentId>,
+    ) -> Result<i64, StoreError>;
+
+    /// `open` or `closed`; `NotFound` for no such ticket.
+    async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError>;
+
+    /// The site a ticket belongs to.
+    async fn ticket_site(&self, id: i64) -> Result<Option<SiteId>, StoreError>;
+
+    /// A ticket's notes and linked chats (oldest first).
+    async fn ticket_notes_and_chats(
+        &self,
+        id: i64,
+    ) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError>;
+
+    /// Assigns the ticket to `agent` (or no one); a ticket without a team takes the
+    /// agent's default team. `NotFound` for no such ticket.
+    async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;
+}
