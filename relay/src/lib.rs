@@ -46,6 +46,7 @@ pub mod auth;
 pub mod backup;
 pub mod chat;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod flow;
 pub mod http;

@@ -17,6 +17,7 @@ use crate::chat::queue;
 use crate::chat::queue::estimate::{MAX_WINDOW_MINUTES, RecentWaits};
 use crate::chat::timers::{RelayWaiter, due};
 use crate::config::Config;
+use crate::email;
 use crate::flow::Format;
 use crate::http;
 use crate::http::ONE_TIME_PASSWORD_DAYS;
@@ -196,6 +197,7 @@ impl Relay {
             login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             turns: Arc::default(),
+            email_queued: Arc::default(),
             queue_changed: Arc::new(Notify::new()),
             queue_moved: Arc::new(Notify::new()),
             metrics,
@@ -252,6 +254,7 @@ impl Relay {
             .tracker
             .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
         state.tracker.spawn(ai::run_embedder(state.clone()));
+        state.tracker.spawn(email::sender::run(state.clone()));
         state.tracker.spawn(retention::run(
             Arc::clone(&state.store),
             AttachmentsDir::new(&state.config.data_dir),

@@ -41,6 +41,8 @@ pub struct AppState {
     pub login_permits: Arc<tokio::sync::Semaphore>,
     /// Queue times of recently joined chats, for `$WAITTIME`.
     pub recent_waits: Arc<Mutex<RecentWaits>>,
+    /// Notified when an email is queued (a new ticket) or an admin retries the outbox.
+    pub email_queued: Arc<Notify>,
     /// Who was last given a chat by automatic assignment (round robin takes turns).
     pub turns: Arc<Turns>,
     /// Notified whenever the queue changes, so the waiting timers look again...

@@ -13,6 +13,7 @@ use crate::api;
 use crate::app::{Phase, send_frame};
 use crate::canned_page::{self, CannedPage};
 use crate::chat_list::ChatsRoom;
+use crate::email_page::EmailPage;
 use crate::password::PasswordPage;
 use crate::people_page::PeoplePage;
 use crate::profiles_page::ProfilesPage;
@@ -33,6 +34,7 @@ enum Tab {
     Canned,
     People,
     Sites,
+    Email,
     Tickets,
     Reports,
     Password,
@@ -73,6 +75,7 @@ pub(crate) fn Desk(
                 Tab::Canned => view! { <CannedPage texts=canned/> }.into_any(),
                 Tab::People => view! { <PeoplePage/> }.into_any(),
                 Tab::Sites => view! { <SitesPage/> }.into_any(),
+                Tab::Email => view! { <EmailPage/> }.into_any(),
                 Tab::Reports => view! { <ReportsPage/> }.into_any(),
                 Tab::Password => view! { <PasswordPage/> }.into_any(),
                 Tab::Ai => view! { <AiPage/> }.into_any(),
@@ -107,6 +110,7 @@ fn TopBar(
             <button class="tab" class:current=move || tab.get() == Tab::Canned on:click=move |_| tab.set(Tab::Canned)>"Canned text"</button>
             <button class="tab" class:current=move || tab.get() == Tab::People on:click=move |_| tab.set(Tab::People)>"People"</button>
             <button class="tab" class:current=move || tab.get() == Tab::Sites on:click=move |_| tab.set(Tab::Sites)>"Sites"</button>
+            <button class="tab" class:current=move || tab.get() == Tab::Email on:click=move |_| tab.set(Tab::Email)>"Email"</button>
             <button class="tab" class:current=move || tab.get() == Tab::Reports on:click=move |_| tab.set(Tab::Reports)>"Reports"</button>
             <button class="tab" class:current=move || tab.get() == Tab::Ai on:click=move |_| tab.set(Tab::Ai)>"AI"</button>
         </Show>

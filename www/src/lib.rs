@@ -33,6 +33,8 @@ mod conversation;
 #[cfg(target_arch = "wasm32")]
 mod desk;
 #[cfg(target_arch = "wasm32")]
+mod email_page;
+#[cfg(target_arch = "wasm32")]
 mod password;
 #[cfg(target_arch = "wasm32")]
 mod people_page;

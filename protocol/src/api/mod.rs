@@ -3,6 +3,7 @@
 
 pub mod ai;
 pub mod canned;
+pub mod email;
 mod error;
 pub mod knowledge;
 pub mod people;

@@ -1,9 +1,8 @@
 //! Runs a conversation's bot flow against the world: gathers the facts it branches on,
 //! turns its outputs into one atomic [`FlowTurn`], stores it and tells every socket.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use porchlight_protocol::{
     Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, RatingScale,
@@ -12,6 +11,7 @@ use porchlight_protocol::{
 
 use super::events::{announce_conversation, announce_message};
 use super::queue;
+use super::webhook::call_webhook;
 use crate::ai::reply;
 use crate::flow::{Answer, Facts, Flow, FlowState, Output};
 use crate::hub::{Audience, ConnId};
@@ -379,11 +379,16 @@ pub async fn run_turn(
     turn.current_step = flow_state.step.clone();
     turn.flow_state = serde_json::to_string(&flow_state).unwrap_or_default();
     let prompt = flow.current_prompt(&flow_state);
+    let makes_ticket = turn.ticket_subject.is_some();
     match state.store.flow_turn(conversation.id, turn).await? {
         TurnOutcome::Applied {
             conversation: updated,
             messages,
         } => {
+            if makes_ticket {
+                // The ticket's email to the team was queued with it.
+                state.email_queued.notify_one();
+            }
             let acked = announce_turn(state, &updated, &messages, prompt, sender).await;
             if opening.ask_ai {
                 super::ai::answer_later(state, Arc::clone(flow), conversation.id);
@@ -423,68 +428,6 @@ async fn announce_turn(
         queue::announce(state).await;
     }
     acked
-}
-
-/// The largest webhook response read.
-const MAX_WEBHOOK_RESPONSE: usize = 64 * 1024;
-
-/// POSTs the chat's variables as JSON; returns the JSON answer, or `None` when the call
-/// fails, times out, answers non-2xx or not with JSON (the flow then goes on without).
-async fn call_webhook(
-    state: &AppState,
-    url: &str,
-    timeout_ms: u64,
-    conversation: &Conversation,
-    variables: &BTreeMap<String, String>,
-) -> Option<serde_json::Value> {
-    let body = serde_json::json!({
-        "conversation_id": conversation.id,
-        "visitor_id": conversation.visitor_id,
-        "variables": variables,
-    });
-    let request = reqwest::Url::parse(url)
-        .map_err(|err| err.to_string())
-        .and_then(|parsed| {
-            state
-                .webhooks
-                .post(&parsed)
-                .map_err(|refused| refused.to_string())
-        });
-    let request = match request {
-        Ok(request) => request,
-        Err(reason) => {
-            tracing::warn!(%url, %reason, "flow webhook refused before sending");
-            return None;
-        }
-    };
-    let sent = request
-        .timeout(Duration::from_millis(timeout_ms))
-        .json(&body)
-        .send()
-        .await;
-    // Only the URL and outcome are logged: the variables are the visitor's data.
-    let response = match sent {
-        Ok(response) if response.status().is_success() => response,
-        Ok(response) => {
-            tracing::warn!(%url, status = %response.status(), "flow webhook refused");
-            return None;
-        }
-        Err(err) => {
-            let error = crate::outbound::error_chain(&err);
-            tracing::warn!(%url, %error, "flow webhook failed");
-            return None;
-        }
-    };
-    let mut response = response;
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        if body.len() + chunk.len() > MAX_WEBHOOK_RESPONSE {
-            tracing::warn!(%url, "flow webhook answer too large");
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    serde_json::from_slice(&body).ok()
 }
 
 pub fn announce_prompt(state: &AppState, conversation_id: i64, prompt: Option<Prompt>) {

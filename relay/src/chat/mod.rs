@@ -12,3 +12,4 @@ pub mod files;
 pub mod queue;
 pub mod ringing;
 pub mod timers;
+mod webhook;

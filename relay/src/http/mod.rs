@@ -5,6 +5,7 @@
 mod ai;
 mod canned;
 mod conversations;
+mod email;
 mod knowledge;
 mod pages;
 mod people;
@@ -133,6 +134,10 @@ fn admin_routes() -> Router<AppState> {
         .route("/api/admin/visitors/{id}/export", get(visitors::export))
         .route("/api/admin/erasures", get(visitors::erasures))
         .route("/api/admin/categories", post(tickets::create_category))
+        .route("/api/admin/email", get(email::settings).put(email::update))
+        .route("/api/admin/email/test", post(email::test))
+        .route("/api/admin/email/outbox", get(email::outbox))
+        .route("/api/admin/email/retry", post(email::retry))
         .route("/api/admin/ai", get(ai::settings).put(ai::update))
         .route("/api/admin/ai/test", post(ai::test))
         .route(

@@ -13,6 +13,7 @@ use porchlight_protocol::{
 };
 
 mod durability;
+pub mod emails;
 pub mod erasure;
 mod error;
 pub mod knowledge;
@@ -440,6 +441,7 @@ pub trait Store:
     + CannedStore
     + KnowledgeStore
     + AiUsageStore
+    + emails::EmailStore
     + erasure::ErasureStore
     + notes::NoteStore
     + ratings::RatingStore

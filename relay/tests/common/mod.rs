@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod raw;
+pub(crate) mod smtp;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -150,3 +150,49 @@ async fn an_admin_erases_the_visitor_of_an_ended_chat_after_confirming() {
     admin.close().await.unwrap();
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_saves_the_smtp_server_and_its_password_is_not_shown_back() {
+    let harness = Harness::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&profile).await;
+    click_when(&admin, Locator::XPath("//nav//button[.='Email']")).await;
+    for (field, text) in [
+        ("SMTP host", "smtp.example.com"),
+        ("User", "relay"),
+        ("Password", "hunter2"),
+        ("From", "Support <support@example.com>"),
+        ("Team's address", "team@example.com"),
+    ] {
+        wait_for(
+            &admin,
+            Locator::Css(&format!("input[aria-label=\"{field}\"]")),
+        )
+        .await
+        .send_keys(text)
+        .await
+        .unwrap();
+    }
+    click(&admin, Locator::XPath("//button[.='Save email settings']")).await;
+    wait_for(
+        &admin,
+        Locator::XPath("//p[@role='status' and .='Email settings saved.']"),
+    )
+    .await;
+    let password = admin
+        .find(Locator::Css("input[aria-label='Password']"))
+        .await
+        .unwrap();
+    assert_eq!(password.prop("value").await.unwrap().as_deref(), Some(""));
+    assert_eq!(
+        password.attr("placeholder").await.unwrap().as_deref(),
+        Some("saved (type to replace)")
+    );
+    let saved = harness.state.store.setting("email").await.unwrap().unwrap();
+    assert!(
+        saved.contains("smtp.example.com") && saved.contains("\"port\":587"),
+        "{saved}"
+    );
+    admin.close().await.unwrap();
+    harness.stop().await;
+}

@@ -19,6 +19,7 @@ mod ai_usage;
 pub(super) mod backup;
 mod canned;
 mod conversations;
+mod emails;
 mod erasure;
 mod knowledge;
 mod messages;

@@ -347,6 +347,25 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE teams ADD COLUMN assignment TEXT NOT NULL DEFAULT 'ring'
         CHECK (assignment IN ('ring', 'round_robin', 'least_busy'));
     "#,
+    // 20: the email outbox: queued in the same transaction as what it announces, sent
+    // (and retried) by the relay afterwards.
+    r#"
+    CREATE TABLE emails (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ticket_id INTEGER,
+        to_addr TEXT,
+        subject TEXT,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sent', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX emails_due ON emails(next_at) WHERE status = 'pending';
+    "#,
 ];
 
 /// The schema version this build writes.

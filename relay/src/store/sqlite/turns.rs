@@ -10,6 +10,7 @@ use crate::store::{StoreError, now_ms};
 
 use super::Cached;
 use super::conversations::load_conversation;
+use super::emails::queue_ticket_email;
 use super::messages::{event, existing_message, insert_message};
 use super::tickets::add_transcript;
 
@@ -59,10 +60,13 @@ pub(super) fn apply_turn(
             "INSERT INTO tickets (site_id, visitor_id, subject, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![current.site_id, current.visitor_id, subject, now],
         )?;
+        let ticket = conn.last_insert_rowid();
         conn.cached_execute(
             "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
-            params![conn.last_insert_rowid(), id],
+            params![ticket, id],
         )?;
+        // The team hears of it by email; queued with the ticket, so neither is lost.
+        queue_ticket_email(conn, ticket, now)?;
     }
     if turn.queue && current.ticket_id.is_none() && through_tickets(conn)? {
         // Through tickets, every waiting chat has a ticket to join it from.

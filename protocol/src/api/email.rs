@@ -1,0 +1,85 @@
+//! The Email settings page (`/api/admin/email`): the SMTP server (its password is
+//! never shown back), a test email, and the outbox.
+
+use serde::{Deserialize, Serialize};
+
+/// How the connection to the SMTP server is secured.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (usually port 587); refused without it.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or network.
+    None,
+}
+
+/// The settings as the page shows them.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailSettingsView {
+    /// A host is set: emails are sent.
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub user: String,
+    pub password_set: bool,
+    /// The sender, `Support <support@example.com>` or a bare address.
+    pub from: String,
+    /// Where new tickets (offline messages, chats handed over) are announced.
+    pub team_to: String,
+}
+
+/// `PUT /api/admin/email`; an empty `host` turns email off.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailSettingsForm {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    #[serde(default)]
+    pub user: String,
+    /// Empty keeps the saved password.
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub clear_password: bool,
+    pub from: String,
+    #[serde(default)]
+    pub team_to: String,
+}
+
+/// `POST /api/admin/email/test`: sends one email now with the saved settings.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TestEmail {
+    pub to: String,
+}
+
+/// What the test did, in words.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct EmailTest {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// One email in the outbox (`GET /api/admin/email/outbox`), newest first.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct OutboxLine {
+    pub id: i64,
+    /// `new_ticket`.
+    pub kind: String,
+    /// `pending`, `sent`, `failed` (gave up after the retries) or `skipped` (no SMTP
+    /// server, or nobody to send it to).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+}

@@ -1,0 +1,165 @@
+//! Works through the outbox: each due email is composed from what it announces, sent,
+//! and marked. A failure is tried again after 1, 2, 4 … minutes (at most an hour
+//! apart) and given up after eight tries. Wakes when an email is queued or falls due.
+
+use std::time::Duration;
+
+use porchlight_protocol::api::email::SmtpSecurity;
+
+use super::compose::{NewTicket, new_ticket};
+use super::{EmailSettings, smtp};
+use crate::flow::FlowState;
+use crate::state::AppState;
+use crate::store::emails::{Attempt, DueEmail};
+use crate::store::now_ms;
+
+/// Emails taken per look.
+const BATCH: usize = 20;
+/// Tries before an email is given up.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The longest wait between looks, whatever is due.
+const LOOK_AGAIN: Duration = Duration::from_secs(60);
+
+/// How long after its `attempts`-th failed try an email is tried again; `None` once
+/// it has had its tries.
+pub fn retry_after(attempts: u32) -> Option<Duration> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let minutes = 1u64 << attempts.saturating_sub(1).min(6);
+    Some(Duration::from_secs(60 * minutes.min(60)))
+}
+
+/// Runs until shutdown.
+pub async fn run(state: AppState) {
+    loop {
+        let due = match state.store.due_emails(now_ms(), BATCH).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the email outbox");
+                Vec::new()
+            }
+        };
+        for email in &due {
+            let attempt = tokio::select! {
+                attempt = attempt(&state, email) => attempt,
+                () = state.shutdown.cancelled() => return,
+            };
+            if let Attempt::Failed { error, .. } = &attempt {
+                tracing::warn!(email = email.id, error = %error, "an email could not be sent");
+            }
+            if let Err(err) = state
+                .store
+                .record_attempt(email.id, attempt, now_ms())
+                .await
+            {
+                tracing::error!(error = %err, "cannot record an email's attempt");
+            }
+        }
+        if due.len() == BATCH {
+            continue;
+        }
+        let wait = match state.store.next_email_at().await {
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+            _ => LOOK_AGAIN,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait.min(LOOK_AGAIN)) => {}
+            () = state.email_queued.notified() => {}
+            () = state.shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn attempt(state: &AppState, email: &DueEmail) -> Attempt {
+    let settings = EmailSettings::load(state.store.as_ref()).await;
+    if !settings.enabled() {
+        return Attempt::Skipped("No SMTP server is set up (Email settings).".into());
+    }
+    let (to, composed) = match (email.kind.as_str(), email.ticket_id) {
+        ("new_ticket", Some(ticket)) => {
+            if settings.team_to.is_empty() {
+                return Attempt::Skipped("No address for the team's emails is set.".into());
+            }
+            match ticket_email(state, ticket).await {
+                Some(composed) => (settings.team_to.clone(), composed),
+                None => return Attempt::Skipped("The ticket no longer exists.".into()),
+            }
+        }
+        (kind, _) => return Attempt::Skipped(format!("Nothing composes a \"{kind}\" email.")),
+    };
+    match smtp::send(&settings, &state.outbound, &to, &composed).await {
+        Ok(()) => Attempt::Sent {
+            to,
+            subject: composed.subject,
+        },
+        Err(error) => Attempt::Failed {
+            error,
+            retry_at: retry_after(email.attempts + 1)
+                .map(|wait| now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+        },
+    }
+}
+
+/// The team's email about ticket `id`, with its notes and the visitor's address.
+async fn ticket_email(state: &AppState, id: i64) -> Option<super::compose::Composed> {
+    let store = &state.store;
+    let ticket = store.tickets(Some(id), 1).await.ok()?.into_iter().next()?;
+    let (notes, _) = store.ticket_notes_and_chats(id).await.ok()?;
+    let visitor_email = match &ticket.chat {
+        Some(chat) => store
+            .conversation(chat.conversation_id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|conversation| conversation.flow_state)
+            .and_then(|json| serde_json::from_str::<FlowState>(&json).ok())
+            .and_then(|flow| flow.variables.get("email").cloned()),
+        None => None,
+    };
+    Some(new_ticket(NewTicket {
+        ticket: &ticket,
+        notes: &notes,
+        visitor_email: visitor_email.as_deref(),
+        public_url: state.config.public_url.as_deref(),
+    }))
+}
+
+/// Whether a test email's failure is worth a hint about the security setting.
+pub fn hint(settings: &EmailSettings, error: &str) -> Option<&'static str> {
+    let lower = error.to_ascii_lowercase();
+    match settings.security {
+        SmtpSecurity::Starttls if lower.contains("starttls") => {
+            Some("The server does not offer STARTTLS: try TLS (port 465).")
+        }
+        SmtpSecurity::Tls if lower.contains("tls") || lower.contains("handshake") => {
+            Some("The server does not speak TLS on this port: try STARTTLS (port 587).")
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour_then_stop() {
+        let minutes: Vec<Option<u64>> = (1..=MAX_ATTEMPTS)
+            .map(|attempts| retry_after(attempts).map(|wait| wait.as_secs() / 60))
+            .collect();
+        assert_eq!(
+            minutes,
+            [
+                Some(1),
+                Some(2),
+                Some(4),
+                Some(8),
+                Some(16),
+                Some(32),
+                Some(60),
+                None
+            ]
+        );
+    }
+}

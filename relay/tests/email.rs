@@ -1,0 +1,274 @@
+//! Email against an SMTP sink inside the test: the settings (the password never shown
+//! back), a test email, an offline message's ticket emailed to the team (after a server
+//! that refused, then accepted), and an email queued but not sent when the relay
+//! stopped, sent after the restart.
+
+mod common;
+
+use std::future::Future;
+
+use common::smtp::{Mode, SmtpSink};
+use common::{
+    PATIENCE, TestRelay, Ws, json_call as call, start_allowing_loopback, start_configured,
+};
+use porchlight_relay::flow::{Format, Profile};
+use porchlight_relay::server::DEMO_ADMIN_EMAIL;
+use serde_json::{Value, json};
+
+const OFFLINE: &str = r#"
+name = "Offline"
+start = "email"
+
+[[steps]]
+id = "email"
+type = "input"
+input = "email"
+variable = "email"
+text = "What email address can we reach you at?"
+next = "question"
+
+[[steps]]
+id = "question"
+type = "input"
+input = "text"
+variable = "question"
+text = "What would you like to ask?"
+next = "ticket"
+
+[[steps]]
+id = "ticket"
+type = "action"
+action = "create_ticket"
+subject = "Chat question: $QUESTION"
+next = "thanks"
+
+[[steps]]
+id = "thanks"
+type = "action"
+action = "end_chat"
+text = "Thanks, we will reply to $EMAIL."
+"#;
+
+fn settings(port: u16) -> Value {
+    json!({
+        "host": "127.0.0.1", "port": port, "security": "none", "user": "", "password": "hunter2",
+        "from": "Acme Support <support@example.com>", "team_to": "team@example.com"
+    })
+}
+
+async fn admin_of(relay: &TestRelay) -> String {
+    relay.agent_cookie(DEMO_ADMIN_EMAIL, "Admin").await
+}
+
+/// A visitor leaves a message through the offline profile; returns their socket.
+async fn leave_a_message(relay: &TestRelay, question: &str) -> Ws {
+    let mut visitor = relay.visitor().await;
+    let welcome = visitor.hello(None, None).await;
+    assert_eq!(welcome["prompt"]["step_id"], "email");
+    visitor.say("v-1", "ana@example.com").await;
+    visitor.say("v-2", question).await;
+    visitor.next_status("ended").await;
+    visitor
+}
+
+/// Waits, without a fixed sleep, until `check` holds.
+async fn until<F: Future<Output = bool>>(mut check: impl FnMut() -> F) {
+    tokio::time::timeout(PATIENCE, async {
+        while !check().await {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the outbox got there in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_keep_the_password_to_themselves_and_a_test_email_arrives() {
+    let relay = start_allowing_loopback().await;
+    let addr = relay.addr;
+    let admin = admin_of(&relay).await;
+    let agent = relay.agent_cookie("bo@example.com", "Bo").await;
+    let mut sink = SmtpSink::start(Mode::Accept).await;
+
+    let (status, off) = call(addr, "GET", "/api/admin/email", &admin, Value::Null).await;
+    assert_eq!((status, &off["enabled"]), (200, &json!(false)));
+    let (status, _) = call(addr, "PUT", "/api/admin/email", &agent, settings(sink.port)).await;
+    assert_eq!(status, 403);
+    let (status, saved) = call(addr, "PUT", "/api/admin/email", &admin, settings(sink.port)).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        (&saved["enabled"], &saved["password_set"]),
+        (&json!(true), &json!(true))
+    );
+    assert!(!saved.to_string().contains("hunter2"));
+    let mut bad = settings(sink.port);
+    bad["from"] = json!("support at example");
+    let (status, body) = call(addr, "PUT", "/api/admin/email", &admin, bad).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
+
+    let send_test = || {
+        call(
+            addr,
+            "POST",
+            "/api/admin/email/test",
+            &admin,
+            json!({"to": "ana@example.com"}),
+        )
+    };
+    let (status, test) = send_test().await;
+    assert_eq!((status, &test["ok"]), (200, &json!(true)), "{test}");
+    let email = sink.next().await;
+    assert_eq!(email.to, ["ana@example.com"]);
+    assert!(
+        email.data.contains("Subject: Porchlight test email"),
+        "{}",
+        email.data
+    );
+    assert!(
+        email
+            .data
+            .contains("From: \"Acme Support\" <support@example.com>"),
+        "{}",
+        email.data
+    );
+
+    // A server that is not there: the test says so plainly.
+    call(addr, "PUT", "/api/admin/email", &admin, settings(1)).await;
+    let (_, test) = send_test().await;
+    assert_eq!(test["ok"], false);
+    assert!(
+        test["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not sent: 127.0.0.1:1"),
+        "{test}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_message_reaches_the_team_by_email_after_the_server_refused_once() {
+    let relay = start_allowing_loopback().await;
+    let addr = relay.addr;
+    let admin = admin_of(&relay).await;
+    relay
+        .use_profile(&Profile::parse(OFFLINE, Format::Toml).unwrap(), true)
+        .await;
+    let mut sink = SmtpSink::start(Mode::Refuse).await;
+    call(addr, "PUT", "/api/admin/email", &admin, settings(sink.port)).await;
+
+    let _visitor = leave_a_message(&relay, "Do you fix boilers on Sundays?").await;
+    let outbox = || async {
+        call(addr, "GET", "/api/admin/email/outbox", &admin, Value::Null)
+            .await
+            .1
+    };
+    until(|| async { outbox().await[0]["attempts"] == 1 }).await;
+    let refused = outbox().await;
+    assert_eq!(refused[0]["status"], "pending", "{refused}");
+    assert!(
+        refused[0]["last_error"].as_str().unwrap().contains("451"),
+        "{refused}"
+    );
+    assert!(sink.is_empty());
+
+    sink.set_mode(Mode::Accept);
+    let (status, _) = call(addr, "POST", "/api/admin/email/retry", &admin, Value::Null).await;
+    assert_eq!(status, 204);
+    let email = sink.next().await;
+    assert_eq!(email.to, ["team@example.com"]);
+    assert!(
+        email
+            .data
+            .contains("New ticket #1: Chat question: Do you fix boilers on Sundays?"),
+        "{}",
+        email.data
+    );
+    assert!(
+        email.data.contains("Reply-To: ana@example.com"),
+        "{}",
+        email.data
+    );
+    assert!(
+        email.data.contains("Content-Type: text/html"),
+        "plain text and HTML"
+    );
+    assert!(
+        email.data.contains("Do you fix boilers on Sundays?"),
+        "the transcript is in it"
+    );
+    until(|| async { outbox().await[0]["status"] == "sent" }).await;
+    let sent = outbox().await;
+    assert_eq!(
+        (&sent[0]["attempts"], &sent[0]["to"]),
+        (&json!(2), &json!("team@example.com"))
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_queued_when_the_relay_stopped_mid_send_is_sent_after_the_restart() {
+    let relay = start_allowing_loopback().await;
+    let admin = admin_of(&relay).await;
+    relay
+        .use_profile(&Profile::parse(OFFLINE, Format::Toml).unwrap(), true)
+        .await;
+    // A server that takes the connection and never answers: the send hangs...
+    let silent = SmtpSink::start(Mode::Silent).await;
+    call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        settings(silent.port),
+    )
+    .await;
+    drop(leave_a_message(&relay, "Is my boiler under warranty?").await);
+    // ...while the settings move to a server that works, and the relay stops.
+    let mut sink = SmtpSink::start(Mode::Accept).await;
+    call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        settings(sink.port),
+    )
+    .await;
+    let dir = relay.stop().await;
+    assert!(sink.is_empty());
+
+    let relay = start_configured(dir, |config| {
+        config.outbound_allow = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let email = sink.next().await;
+    assert!(
+        email.data.contains("Is my boiler under warranty?"),
+        "{}",
+        email.data
+    );
+    let admin = admin_of(&relay).await;
+    let outbox = || async {
+        call(
+            relay.addr,
+            "GET",
+            "/api/admin/email/outbox",
+            &admin,
+            Value::Null,
+        )
+        .await
+        .1
+    };
+    until(|| async { outbox().await[0]["status"] == "sent" }).await;
+    assert_eq!(
+        outbox().await[0]["attempts"],
+        1,
+        "the interrupted try never counted"
+    );
+    assert!(sink.is_empty(), "sent once");
+    relay.stop().await;
+}
