@@ -211,6 +211,57 @@ async fn an_offline_message_reaches_the_team_by_email_after_the_server_refused_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_who_gave_an_email_gets_the_transcript_when_the_chat_ends() {
+    let relay = start_allowing_loopback().await;
+    let admin = admin_of(&relay).await;
+    relay
+        .use_profile(&Profile::parse(OFFLINE, Format::Toml).unwrap(), true)
+        .await;
+    let mut sink = SmtpSink::start(Mode::Accept).await;
+    let mut with_transcripts = settings(sink.port);
+    with_transcripts["transcript_at_end"] = json!(true);
+    let (_, saved) = call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        with_transcripts,
+    )
+    .await;
+    assert_eq!(saved["transcript_at_end"], true);
+
+    let _visitor = leave_a_message(&relay, "Can you come on Monday?").await;
+    let mut emails = [sink.next().await, sink.next().await];
+    emails.sort_by(|a, b| a.to.cmp(&b.to));
+    let (to_visitor, to_team) = (&emails[0], &emails[1]);
+    assert_eq!(
+        (to_visitor.to.as_slice(), to_team.to.as_slice()),
+        (
+            &["ana@example.com".to_owned()][..],
+            &["team@example.com".to_owned()][..]
+        )
+    );
+    assert!(
+        to_visitor.data.contains("Subject: Your chat with"),
+        "{}",
+        to_visitor.data
+    );
+    assert!(
+        to_visitor.data.contains("You: Can you come on Monday?"),
+        "{}",
+        to_visitor.data
+    );
+    assert!(
+        to_visitor
+            .data
+            .contains("Thanks, we will reply to ana@example.com."),
+        "{}",
+        to_visitor.data
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_email_queued_when_the_relay_stopped_mid_send_is_sent_after_the_restart() {
     let relay = start_allowing_loopback().await;
     let admin = admin_of(&relay).await;

@@ -20,6 +20,7 @@ struct Form {
     password_set: RwSignal<bool>,
     from: RwSignal<String>,
     team_to: RwSignal<String>,
+    transcript_at_end: RwSignal<bool>,
 }
 
 impl Form {
@@ -37,6 +38,7 @@ impl Form {
         self.password_set.set(view.password_set);
         self.from.set(view.from);
         self.team_to.set(view.team_to);
+        self.transcript_at_end.set(view.transcript_at_end);
     }
 
     fn read(self) -> EmailSettingsForm {
@@ -49,6 +51,7 @@ impl Form {
             clear_password: false,
             from: self.from.get_untracked(),
             team_to: self.team_to.get_untracked(),
+            transcript_at_end: self.transcript_at_end.get_untracked(),
         }
     }
 }
@@ -67,7 +70,7 @@ pub(crate) fn EmailPage() -> impl IntoView {
     view! {
         <main class="admin-page">
             <h2>"Email"</h2>
-            <p class="hint">"New tickets (messages left out of hours, chats handed over) are emailed to the team through your SMTP server. Leave the host empty to send nothing."</p>
+            <p class="hint">"New tickets (messages left out of hours, chats handed over) are emailed to the team through your SMTP server, and, if you choose, each chat's transcript to its visitor. Leave the host empty to send nothing."</p>
             <Show when=move || note.with(Option::is_some)>
                 <p class="notice" role="status">{move || note.get().unwrap_or_default()}</p>
             </Show>
@@ -89,6 +92,7 @@ fn SmtpServer(note: RwSignal<Option<String>>) -> impl IntoView {
         password_set: RwSignal::new(false),
         from: RwSignal::new(String::new()),
         team_to: RwSignal::new(String::new()),
+        transcript_at_end: RwSignal::new(false),
     };
     spawn_local(async move {
         if let Ok(view) = api::get::<EmailSettingsView>("/api/admin/email").await {
@@ -134,6 +138,10 @@ fn SmtpServer(note: RwSignal<Option<String>>) -> impl IntoView {
                     prop:value=move || form.password.get() on:input=move |event| form.password.set(event_target_value(&event))/></label>
             {text_field("From", form.from, "text")}
             {text_field("Team's address", form.team_to, "email")}
+            <label class="setting"><input type="checkbox"
+                prop:checked=move || form.transcript_at_end.get()
+                on:change=move |event| form.transcript_at_end.set(event_target_checked(&event))/>
+                "Email each chat's transcript to its visitor when it ends (when they gave an email)"</label>
             <button on:click=save>"Save email settings"</button>
         </section>
     }

@@ -30,6 +30,8 @@ pub struct EmailSettingsView {
     pub from: String,
     /// Where new tickets (offline messages, chats handed over) are announced.
     pub team_to: String,
+    /// Every chat's transcript goes to its visitor when it ends, if they gave an email.
+    pub transcript_at_end: bool,
 }
 
 /// `PUT /api/admin/email`; an empty `host` turns email off.
@@ -48,6 +50,8 @@ pub struct EmailSettingsForm {
     pub from: String,
     #[serde(default)]
     pub team_to: String,
+    #[serde(default)]
+    pub transcript_at_end: bool,
 }
 
 /// `POST /api/admin/email/test`: sends one email now with the saved settings.
@@ -67,7 +71,7 @@ pub struct EmailTest {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct OutboxLine {
     pub id: i64,
-    /// `new_ticket`.
+    /// `new_ticket` or `transcript`.
     pub kind: String,
     /// `pending`, `sent`, `failed` (gave up after the retries) or `skipped` (no SMTP
     /// server, or nobody to send it to).

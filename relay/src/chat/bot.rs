@@ -427,6 +427,9 @@ async fn announce_turn(
         super::ringing::ring_chat(state, updated).await;
         queue::announce(state).await;
     }
+    if updated.status == ConversationStatus::Ended {
+        crate::email::sender::queue_transcript(state, updated).await;
+    }
     acked
 }
 

@@ -114,4 +114,5 @@ pub async fn ended(state: &AppState, conversation: &Conversation, event: &ChatMe
         ringing::ring_waiting_for(state, holder.id).await;
     }
     queue::announce(state).await;
+    crate::email::sender::queue_transcript(state, conversation).await;
 }

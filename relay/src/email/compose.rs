@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use porchlight_protocol::api::tickets::{TicketLine, TicketNote};
+use porchlight_protocol::{Author, ChatMessage};
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,41 @@ pub fn new_ticket(new: NewTicket<'_>) -> Composed {
         text,
         html,
         reply_to: new.visitor_email.map(str::to_owned),
+    }
+}
+
+/// A chat's transcript for its visitor: who said what, when (UTC).
+pub fn transcript(title: &str, chat: i64, messages: &[ChatMessage]) -> Composed {
+    let subject = format!("Your chat with {title} (#{chat})");
+    let mut text = format!("Here is your chat with {title}.\n\n");
+    let mut html = format!(
+        "<p>Here is your chat with {}.</p>\n<table>\n",
+        escape(title)
+    );
+    for message in messages {
+        let when = jiff::Timestamp::from_millisecond(message.at)
+            .map(|at| at.strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let who = match (message.author, message.author_name.as_deref()) {
+            (Author::Visitor, _) => "You",
+            (_, Some(name)) => name,
+            (_, None) => title,
+        };
+        let _ = writeln!(text, "[{when}] {who}: {}", message.body);
+        let _ = writeln!(
+            html,
+            "<tr><td style=\"color:#666;vertical-align:top\">{when}</td><td><strong>{}</strong>: {}</td></tr>",
+            escape(who),
+            escape(&message.body).replace('\n', "<br>")
+        );
+    }
+    html.push_str("</table>\n");
+    text.push_str("\nTimes are UTC.\n");
+    Composed {
+        subject,
+        text,
+        html,
+        reply_to: None,
     }
 }
 
@@ -133,5 +169,53 @@ mod tests {
         assert!(!email.html.contains("<script>"), "{}", email.html);
         assert!(email.html.contains("&lt;script&gt;"));
         assert_eq!(email.reply_to.as_deref(), Some("ana@example.com"));
+    }
+
+    #[test]
+    fn a_transcript_says_who_said_what_and_when() {
+        let message = |author, name: Option<&str>, body: &str, at| ChatMessage {
+            conversation_id: 9,
+            seq: 1,
+            author,
+            author_name: name.map(str::to_owned),
+            body: body.into(),
+            client_msg_id: None,
+            at,
+            attachment: None,
+            sources: Vec::new(),
+        };
+        let email = transcript(
+            "Acme",
+            9,
+            &[
+                message(
+                    Author::Visitor,
+                    Some("Visitor 3"),
+                    "Is it <b>on</b>?",
+                    1_764_556_200_000,
+                ),
+                message(
+                    Author::Agent,
+                    Some("Ana"),
+                    "Yes!\nIt is.",
+                    1_764_556_260_000,
+                ),
+            ],
+        );
+        assert_eq!(email.subject, "Your chat with Acme (#9)");
+        assert!(
+            email
+                .text
+                .contains("[2025-12-01 02:30] You: Is it <b>on</b>?"),
+            "{}",
+            email.text
+        );
+        assert!(
+            email.text.contains("[2025-12-01 02:31] Ana: Yes!"),
+            "{}",
+            email.text
+        );
+        assert!(email.html.contains("Is it &lt;b&gt;on&lt;/b&gt;?"));
+        assert!(email.html.contains("Yes!<br>It is."));
     }
 }

@@ -24,6 +24,8 @@ pub struct EmailSettings {
     pub password: String,
     pub from: String,
     pub team_to: String,
+    #[serde(default)]
+    pub transcript_at_end: bool,
 }
 
 impl EmailSettings {
@@ -53,6 +55,7 @@ impl EmailSettings {
             password_set: !self.password.is_empty(),
             from: self.from.clone(),
             team_to: self.team_to.clone(),
+            transcript_at_end: self.transcript_at_end,
         }
     }
 
@@ -75,6 +78,7 @@ impl EmailSettings {
             password,
             from: form.from.trim().to_owned(),
             team_to: form.team_to.trim().to_owned(),
+            transcript_at_end: form.transcript_at_end,
         };
         if !settings.enabled() {
             return Ok(Self::default());
@@ -120,6 +124,7 @@ mod tests {
             clear_password: false,
             from: "Support <support@example.com>".into(),
             team_to: "team@example.com".into(),
+            transcript_at_end: true,
         }
     }
 

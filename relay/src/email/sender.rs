@@ -6,17 +6,19 @@ use std::time::Duration;
 
 use porchlight_protocol::api::email::SmtpSecurity;
 
-use super::compose::{NewTicket, new_ticket};
+use super::compose::{Composed, NewTicket, new_ticket, transcript};
 use super::{EmailSettings, smtp};
 use crate::flow::FlowState;
 use crate::state::AppState;
 use crate::store::emails::{Attempt, DueEmail};
-use crate::store::now_ms;
+use crate::store::{Conversation, now_ms};
 
 /// Emails taken per look.
 const BATCH: usize = 20;
 /// Tries before an email is given up.
 pub const MAX_ATTEMPTS: u32 = 8;
+/// The most messages a transcript holds.
+const TRANSCRIPT_MESSAGES: usize = 2000;
 /// The longest wait between looks, whatever is due.
 const LOOK_AGAIN: Duration = Duration::from_secs(60);
 
@@ -86,6 +88,13 @@ async fn attempt(state: &AppState, email: &DueEmail) -> Attempt {
                 None => return Attempt::Skipped("The ticket no longer exists.".into()),
             }
         }
+        ("transcript", _) => match (email.conversation_id, &email.to) {
+            (Some(chat), Some(to)) => match transcript_email(state, chat).await {
+                Some(composed) => (to.clone(), composed),
+                None => return Attempt::Skipped("The chat no longer exists.".into()),
+            },
+            _ => return Attempt::Skipped("A transcript with no chat or address.".into()),
+        },
         (kind, _) => return Attempt::Skipped(format!("Nothing composes a \"{kind}\" email.")),
     };
     match smtp::send(&settings, &state.outbound, &to, &composed).await {
@@ -102,7 +111,7 @@ async fn attempt(state: &AppState, email: &DueEmail) -> Attempt {
 }
 
 /// The team's email about ticket `id`, with its notes and the visitor's address.
-async fn ticket_email(state: &AppState, id: i64) -> Option<super::compose::Composed> {
+async fn ticket_email(state: &AppState, id: i64) -> Option<Composed> {
     let store = &state.store;
     let ticket = store.tickets(Some(id), 1).await.ok()?.into_iter().next()?;
     let (notes, _) = store.ticket_notes_and_chats(id).await.ok()?;
@@ -112,9 +121,8 @@ async fn ticket_email(state: &AppState, id: i64) -> Option<super::compose::Compo
             .await
             .ok()
             .flatten()
-            .and_then(|conversation| conversation.flow_state)
-            .and_then(|json| serde_json::from_str::<FlowState>(&json).ok())
-            .and_then(|flow| flow.variables.get("email").cloned()),
+            .as_ref()
+            .and_then(visitor_email),
         None => None,
     };
     Some(new_ticket(NewTicket {
@@ -123,6 +131,59 @@ async fn ticket_email(state: &AppState, id: i64) -> Option<super::compose::Compo
         visitor_email: visitor_email.as_deref(),
         public_url: state.config.public_url.as_deref(),
     }))
+}
+
+/// The transcript of chat `id`, titled with its profile's title.
+async fn transcript_email(state: &AppState, id: i64) -> Option<Composed> {
+    let store = &state.store;
+    let conversation = store.conversation(id).await.ok()??;
+    let messages = store
+        .messages_after(id, 0, TRANSCRIPT_MESSAGES)
+        .await
+        .ok()?;
+    let title = match conversation.profile_id {
+        Some(profile) => state
+            .flows
+            .get(store.as_ref(), profile)
+            .await
+            .ok()
+            .flatten()
+            .map(|flow| flow.profile.appearance.title.clone()),
+        None => None,
+    };
+    Some(transcript(title.as_deref().unwrap_or("us"), id, &messages))
+}
+
+/// Queues the chat's transcript for its visitor when the settings say so and the
+/// visitor gave an email (the profile's `email` variable).
+pub async fn queue_transcript(state: &AppState, conversation: &Conversation) {
+    let Some(to) = visitor_email(conversation) else {
+        return;
+    };
+    if !EmailSettings::load(state.store.as_ref())
+        .await
+        .transcript_at_end
+    {
+        return;
+    }
+    match state
+        .store
+        .queue_transcript_email(conversation.id, to)
+        .await
+    {
+        Ok(()) => state.email_queued.notify_one(),
+        Err(err) => tracing::error!(error = %err, "cannot queue a transcript email"),
+    }
+}
+
+/// The address the visitor gave the chat profile, if any.
+fn visitor_email(conversation: &Conversation) -> Option<String> {
+    conversation
+        .flow_state
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<FlowState>(json).ok())
+        .and_then(|flow| flow.variables.get("email").cloned())
+        .filter(|email| !email.is_empty())
 }
 
 /// Whether a test email's failure is worth a hint about the security setting.

@@ -2,6 +2,7 @@
 //! by the relay's sender when due, and marked sent, retried later, or given up.
 
 use async_trait::async_trait;
+use porchlight_protocol::ConversationId;
 use porchlight_protocol::api::email::OutboxLine;
 
 use super::StoreError;
@@ -10,9 +11,12 @@ use super::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueEmail {
     pub id: i64,
-    /// `new_ticket`.
+    /// `new_ticket` or `transcript`.
     pub kind: String,
     pub ticket_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
+    /// Set when queued (a transcript); a new ticket's goes to the team's address.
+    pub to: Option<String>,
     pub attempts: u32,
 }
 
@@ -34,6 +38,13 @@ pub enum Attempt {
 
 #[async_trait]
 pub trait EmailStore: Send + Sync {
+    /// Queues the chat's transcript for its visitor at `to`.
+    async fn queue_transcript_email(
+        &self,
+        conversation: ConversationId,
+        to: String,
+    ) -> Result<(), StoreError>;
+
     /// Pending emails whose time has come, oldest first.
     async fn due_emails(&self, now: i64, limit: usize) -> Result<Vec<DueEmail>, StoreError>;
 

@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use porchlight_protocol::api::email::OutboxLine;
 use rusqlite::{Connection, params};
 
-use crate::store::StoreError;
+use porchlight_protocol::ConversationId;
+
 use crate::store::emails::{Attempt, DueEmail, EmailStore};
+use crate::store::{StoreError, now_ms};
 
 use super::{Cached, SqliteStore};
 
@@ -19,9 +21,23 @@ pub(super) fn queue_ticket_email(conn: &Connection, ticket: i64, now: i64) -> ru
     Ok(())
 }
 
+fn queue_transcript_email(
+    conn: &Connection,
+    conversation: i64,
+    to: &str,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    conn.cached_execute(
+        "INSERT INTO emails (kind, conversation_id, to_addr, next_at, created_at) \
+         VALUES ('transcript', ?1, ?2, ?3, ?3)",
+        params![conversation, to, now],
+    )?;
+    Ok(())
+}
+
 fn due_emails(conn: &Connection, now: i64, limit: usize) -> Result<Vec<DueEmail>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT id, kind, ticket_id, attempts FROM emails \
+        "SELECT id, kind, ticket_id, conversation_id, to_addr, attempts FROM emails \
          WHERE status = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -30,7 +46,9 @@ fn due_emails(conn: &Connection, now: i64, limit: usize) -> Result<Vec<DueEmail>
             id: row.get(0)?,
             kind: row.get(1)?,
             ticket_id: row.get(2)?,
-            attempts: row.get(3)?,
+            conversation_id: row.get(3)?,
+            to: row.get(4)?,
+            attempts: row.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -102,6 +120,15 @@ fn outbox(conn: &Connection, limit: usize) -> Result<Vec<OutboxLine>, StoreError
 
 #[async_trait]
 impl EmailStore for SqliteStore {
+    async fn queue_transcript_email(
+        &self,
+        conversation: ConversationId,
+        to: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| queue_transcript_email(conn, conversation, &to))
+            .await
+    }
+
     async fn due_emails(&self, now: i64, limit: usize) -> Result<Vec<DueEmail>, StoreError> {
         self.read(move |conn| due_emails(conn, now, limit)).await
     }

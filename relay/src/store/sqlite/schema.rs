@@ -366,6 +366,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX emails_due ON emails(next_at) WHERE status = 'pending';
     "#,
+    // 21: a chat's transcript emailed to its visitor.
+    r#"
+    ALTER TABLE emails ADD COLUMN conversation_id INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.
