@@ -63,6 +63,7 @@ fn rows_left(relay: &TestRelay, visitor: i64, chat: i64, words: &str) -> i64 {
          + (SELECT count(*) FROM notes WHERE conversation_id = ?1) \
          + (SELECT count(*) FROM attachments WHERE conversation_id = ?1) \
          + (SELECT count(*) FROM participants WHERE conversation_id = ?1) \
+         + (SELECT count(*) FROM emails WHERE conversation_id = ?1) \
          + (SELECT count(*) FROM conversations WHERE id = ?1) \
          + (SELECT count(*) FROM ticket_notes WHERE conversation_id = ?1 OR body LIKE ?2) \
          + (SELECT count(*) FROM tickets WHERE subject LIKE ?2 OR visitor_id = ?4) \
@@ -263,5 +264,51 @@ async fn an_admin_exports_a_visitors_data_then_erases_it_and_nothing_of_theirs_i
     assert_eq!(pass.files, 1);
     assert_eq!(stored_files(&relay), 0);
     assert!(store.files_to_delete().await.unwrap().is_empty());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_still_with_the_bot_is_erased_with_its_visitor() {
+    let relay = start().await;
+    let mut profile = common::helpdesk();
+    profile.working_hours = None;
+    relay.use_profile(&profile, true).await;
+    let mut visitor = relay.visitor().await;
+    let welcome = visitor.hello(None, None).await;
+    assert_eq!(welcome["conversation"]["status"], "bot");
+    let chat = welcome["conversation"]["id"].as_i64().unwrap();
+    let visitor_id = relay
+        .state
+        .store
+        .conversation(chat)
+        .await
+        .unwrap()
+        .unwrap()
+        .visitor_id;
+    let admin = relay
+        .agent_cookie(&relay.admin().email.clone(), "Admin")
+        .await;
+    let (status, erased) = call(
+        relay.addr,
+        "DELETE",
+        &format!("/api/admin/visitors/{visitor_id}"),
+        &admin,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, &erased["conversations"]),
+        (200, &json!(1)),
+        "{erased}"
+    );
+    assert!(
+        relay
+            .state
+            .store
+            .conversation(chat)
+            .await
+            .unwrap()
+            .is_none()
+    );
     relay.stop().await;
 }

@@ -46,7 +46,7 @@ pub enum ApiCode {
     NoSite,
     /// The conversation has ended (409).
     ConversationEnded,
-    /// The visitor has a chat that has not ended yet (409).
+    /// The visitor has a chat waiting for or with an agent (409).
     ChatOpen,
     /// The body is not what the endpoint takes (422).
     BadRequest,

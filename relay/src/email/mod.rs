@@ -10,7 +10,7 @@ use lettre::message::Mailbox;
 use porchlight_protocol::api::email::{EmailSettingsForm, EmailSettingsView, SmtpSecurity};
 use serde::{Deserialize, Serialize};
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// The settings row's key.
 pub const SETTINGS_KEY: &str = "email";
@@ -29,16 +29,22 @@ pub struct EmailSettings {
 }
 
 impl EmailSettings {
-    /// The saved settings, or none (email off).
+    /// The saved settings (none saved: email off).
+    pub async fn read(store: &dyn Store) -> Result<Self, StoreError> {
+        Ok(match store.setting(SETTINGS_KEY).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|err| StoreError::Backend(format!("the email settings: {err}")))?,
+            None => Self::default(),
+        })
+    }
+
+    /// The saved settings for a page or a check, email off when they cannot be read
+    /// (logged).
     pub async fn load(store: &dyn Store) -> Self {
-        match store.setting(SETTINGS_KEY).await {
-            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
-            Ok(None) => Self::default(),
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the email settings");
-                Self::default()
-            }
-        }
+        Self::read(store).await.unwrap_or_else(|err| {
+            tracing::error!(error = %err, "cannot read the email settings");
+            Self::default()
+        })
     }
 
     pub fn enabled(&self) -> bool {

@@ -7,11 +7,12 @@ use std::time::Duration;
 use porchlight_protocol::api::email::SmtpSecurity;
 
 use super::compose::{Composed, NewTicket, new_ticket, transcript};
+use super::smtp::NotSent;
 use super::{EmailSettings, smtp};
 use crate::flow::FlowState;
 use crate::state::AppState;
 use crate::store::emails::{Attempt, DueEmail};
-use crate::store::{Conversation, now_ms};
+use crate::store::{Conversation, StoreError, now_ms};
 
 /// Emails taken per look.
 const BATCH: usize = 20;
@@ -42,6 +43,7 @@ pub async fn run(state: AppState) {
                 Vec::new()
             }
         };
+        let mut recorded = true;
         for email in &due {
             let attempt = tokio::select! {
                 attempt = attempt(&state, email) => attempt,
@@ -55,14 +57,18 @@ pub async fn run(state: AppState) {
                 .record_attempt(email.id, attempt, now_ms())
                 .await
             {
+                // Not marked: look again later rather than send it again at once.
                 tracing::error!(error = %err, "cannot record an email's attempt");
+                recorded = false;
             }
         }
-        if due.len() == BATCH {
+        if recorded && due.len() == BATCH {
             continue;
         }
         let wait = match state.store.next_email_at().await {
-            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+            Ok(Some(at)) if recorded => {
+                Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
+            }
             _ => LOOK_AGAIN,
         };
         tokio::select! {
@@ -73,85 +79,100 @@ pub async fn run(state: AppState) {
     }
 }
 
+/// A failure worth trying again, after the email's tries so far.
+fn try_again(email: &DueEmail, error: String) -> Attempt {
+    Attempt::Failed {
+        error,
+        retry_at: retry_after(email.attempts + 1)
+            .map(|wait| now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+    }
+}
+
 async fn attempt(state: &AppState, email: &DueEmail) -> Attempt {
-    let settings = EmailSettings::load(state.store.as_ref()).await;
+    let settings = match EmailSettings::read(state.store.as_ref()).await {
+        Ok(settings) => settings,
+        Err(err) => return try_again(email, err.to_string()),
+    };
     if !settings.enabled() {
         return Attempt::Skipped("No SMTP server is set up (Email settings).".into());
     }
-    let (to, composed) = match (email.kind.as_str(), email.ticket_id) {
-        ("new_ticket", Some(ticket)) => {
+    let composed = match (email.kind.as_str(), email.ticket_id, email.conversation_id) {
+        ("new_ticket", Some(ticket), _) => {
             if settings.team_to.is_empty() {
                 return Attempt::Skipped("No address for the team's emails is set.".into());
             }
-            match ticket_email(state, ticket).await {
-                Some(composed) => (settings.team_to.clone(), composed),
-                None => return Attempt::Skipped("The ticket no longer exists.".into()),
-            }
+            ticket_email(state, ticket)
+                .await
+                .map(|found| found.map(|composed| (settings.team_to.clone(), composed)))
         }
-        ("transcript", _) => match (email.conversation_id, &email.to) {
-            (Some(chat), Some(to)) => match transcript_email(state, chat).await {
-                Some(composed) => (to.clone(), composed),
-                None => return Attempt::Skipped("The chat no longer exists.".into()),
-            },
-            _ => return Attempt::Skipped("A transcript with no chat or address.".into()),
+        ("transcript", _, Some(chat)) => match &email.to {
+            Some(to) => transcript_email(state, chat)
+                .await
+                .map(|found| found.map(|composed| (to.clone(), composed))),
+            None => return Attempt::Skipped("A transcript with no address.".into()),
         },
-        (kind, _) => return Attempt::Skipped(format!("Nothing composes a \"{kind}\" email.")),
+        (kind, _, _) => return Attempt::Skipped(format!("Nothing composes a \"{kind}\" email.")),
+    };
+    let (to, composed) = match composed {
+        Ok(Some(found)) => found,
+        Ok(None) => return Attempt::Skipped("What it was about no longer exists.".into()),
+        Err(err) => return try_again(email, err.to_string()),
     };
     match smtp::send(&settings, &state.outbound, &to, &composed).await {
         Ok(()) => Attempt::Sent {
             to,
             subject: composed.subject,
         },
-        Err(error) => Attempt::Failed {
-            error,
-            retry_at: retry_after(email.attempts + 1)
-                .map(|wait| now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
-        },
+        Err(NotSent::Email(why)) => Attempt::Skipped(why),
+        Err(NotSent::Server(error)) => try_again(email, error),
     }
 }
 
-/// The team's email about ticket `id`, with its notes and the visitor's address.
-async fn ticket_email(state: &AppState, id: i64) -> Option<Composed> {
+/// The team's email about ticket `id`, with its notes and the visitor's address;
+/// `None` when the ticket is gone.
+async fn ticket_email(state: &AppState, id: i64) -> Result<Option<Composed>, StoreError> {
     let store = &state.store;
-    let ticket = store.tickets(Some(id), 1).await.ok()?.into_iter().next()?;
-    let (notes, _) = store.ticket_notes_and_chats(id).await.ok()?;
+    let Some(ticket) = store.tickets(Some(id), 1).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let (notes, _) = store.ticket_notes_and_chats(id).await?;
     let visitor_email = match &ticket.chat {
         Some(chat) => store
             .conversation(chat.conversation_id)
-            .await
-            .ok()
-            .flatten()
+            .await?
             .as_ref()
             .and_then(visitor_email),
         None => None,
     };
-    Some(new_ticket(NewTicket {
+    Ok(Some(new_ticket(NewTicket {
         ticket: &ticket,
         notes: &notes,
         visitor_email: visitor_email.as_deref(),
         public_url: state.config.public_url.as_deref(),
-    }))
+    })))
 }
 
-/// The transcript of chat `id`, titled with its profile's title.
-async fn transcript_email(state: &AppState, id: i64) -> Option<Composed> {
+/// The transcript of chat `id`, titled with its profile's title; `None` when the chat
+/// is gone.
+async fn transcript_email(state: &AppState, id: i64) -> Result<Option<Composed>, StoreError> {
     let store = &state.store;
-    let conversation = store.conversation(id).await.ok()??;
-    let messages = store
-        .messages_after(id, 0, TRANSCRIPT_MESSAGES)
-        .await
-        .ok()?;
+    let Some(conversation) = store.conversation(id).await? else {
+        return Ok(None);
+    };
+    let messages = store.messages_after(id, 0, TRANSCRIPT_MESSAGES).await?;
     let title = match conversation.profile_id {
         Some(profile) => state
             .flows
             .get(store.as_ref(), profile)
-            .await
-            .ok()
-            .flatten()
+            .await?
             .map(|flow| flow.profile.appearance.title.clone()),
         None => None,
     };
-    Some(transcript(title.as_deref().unwrap_or("us"), id, &messages))
+    Ok(Some(transcript(
+        title.as_deref().unwrap_or("us"),
+        id,
+        &messages,
+    )))
 }
 
 /// Queues the chat's transcript for its visitor when the settings say so and the
@@ -164,6 +185,20 @@ pub async fn queue_transcript(state: &AppState, conversation: &Conversation) {
         .await
         .transcript_at_end
     {
+        return;
+    }
+    // The visitor typed the address: a stranger's inbox gets only so many.
+    let address = to.to_ascii_lowercase();
+    if state
+        .throttles
+        .transcripts_per_address
+        .take(&address, std::time::Instant::now())
+        .is_err()
+    {
+        tracing::info!(
+            conversation = conversation.id,
+            "transcript not emailed: that address had its share today"
+        );
         return;
     }
     match state

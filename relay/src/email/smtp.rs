@@ -16,14 +16,41 @@ use crate::outbound::{OutboundPolicy, error_chain};
 /// How long one SMTP exchange may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Sends `email` to `to`; the error says in words what failed.
+/// Why an email was not sent, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotSent {
+    /// The email itself cannot be sent (a bad address): trying again will not help.
+    Email(String),
+    /// The server, or the way to it: worth trying again.
+    Server(String),
+}
+
+impl std::fmt::Display for NotSent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Email(why) | Self::Server(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Sends `email` to `to`.
 pub async fn send(
     settings: &EmailSettings,
     policy: &OutboundPolicy,
     to: &str,
     email: &Composed,
+) -> Result<(), NotSent> {
+    let message = message(settings, to, email).map_err(NotSent::Email)?;
+    deliver(settings, policy, message)
+        .await
+        .map_err(NotSent::Server)
+}
+
+async fn deliver(
+    settings: &EmailSettings,
+    policy: &OutboundPolicy,
+    message: Message,
 ) -> Result<(), String> {
-    let message = message(settings, to, email)?;
     let addrs = policy
         .check_host(&settings.host, settings.port)
         .await

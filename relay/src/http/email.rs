@@ -60,7 +60,8 @@ pub(crate) async fn test(
                 ok: true,
                 message: format!("Sent to {to}."),
             },
-            Err(error) => {
+            Err(not_sent) => {
+                let error = not_sent.to_string();
                 let message = match hint(&settings, &error) {
                     Some(hint) => format!("Not sent: {error}. {hint}"),
                     None => format!("Not sent: {error}."),

@@ -101,16 +101,22 @@ pub(crate) async fn erase(
         .map_err(|err| match err {
             StoreError::Conflict => ApiError::new(
                 ApiCode::ChatOpen,
-                "The visitor has a chat that has not ended; end it first.",
+                "The visitor has a chat waiting for or with an agent; end it first.",
             ),
             other => other.into(),
         })?
         .ok_or_else(no_visitor)?;
+    for chat in &erased.chats {
+        state.ai.forget(*chat);
+    }
     state.hub.drop_visitors_of(&erased.chats);
-    AttachmentsDir::new(&state.config.data_dir)
+    // The rows are gone; a file left on disk is removed by the next retention pass.
+    if let Err(err) = AttachmentsDir::new(&state.config.data_dir)
         .remove_deleted(state.store.as_ref())
         .await
-        .map_err(|err| ApiError::internal(&err))?;
+    {
+        tracing::warn!(error = %err, "an erased visitor's files wait for the next pass");
+    }
     tracing::info!(visitor = id, by = %admin.name, "a visitor's data was erased");
     Ok(Json(erased.record))
 }

@@ -42,7 +42,8 @@ pub trait ErasureStore: Send + Sync {
 
     /// Deletes the visitor, their chats (messages, notes, files, AI state) and the
     /// personal fields of their tickets, and records that `by` did it. `None` when there
-    /// is no such visitor; `Conflict` while one of their chats has not ended.
+    /// is no such visitor; `Conflict` while one of their chats waits for or is with an
+    /// agent (a chat still with the bot goes with the rest).
     async fn erase_visitor(&self, id: VisitorId, by: String) -> Result<Option<Erased>, StoreError>;
 
     /// Every erasure done, newest first.

@@ -6,10 +6,15 @@ use super::ConsoleState;
 
 impl ConsoleState {
     /// The selected chat's visitor, when an admin may export or erase their data now:
-    /// once the chat has ended (erasure refuses an open chat).
+    /// unless the chat waits for or is with an agent (erasure refuses those).
     pub fn erasable_visitor(&self) -> Option<i64> {
         self.selected_chat()
-            .filter(|chat| chat.status == ConversationStatus::Ended)
+            .filter(|chat| {
+                !matches!(
+                    chat.status,
+                    ConversationStatus::Queued | ConversationStatus::Active
+                )
+            })
             .map(|chat| chat.visitor_id)
     }
 

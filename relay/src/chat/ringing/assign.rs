@@ -61,11 +61,16 @@ pub fn assignment_for(settings: &[TeamAssignment], teams: &[String]) -> Assignme
         .unwrap_or_default()
 }
 
-/// Gives the waiting chat to one agent under `assignment`, trying the next one if the
-/// store refuses the first (capacity changed meanwhile). Says whether the chat is no
-/// longer waiting for someone to be given it.
-pub async fn assign(state: &AppState, conversation: &Conversation, assignment: Assignment) -> bool {
-    let mut refused = HashSet::new();
+/// Gives the waiting chat to one agent under `assignment` (never `not_to`), trying the
+/// next one if the store refuses the first (capacity changed meanwhile). Says whether
+/// the chat is no longer waiting for someone to be given it.
+pub async fn assign(
+    state: &AppState,
+    conversation: &Conversation,
+    assignment: Assignment,
+    not_to: Option<AgentId>,
+) -> bool {
+    let mut refused: HashSet<AgentId> = not_to.into_iter().collect();
     loop {
         let (mut agents, rules) = match loads(state).await {
             Ok(found) => found,

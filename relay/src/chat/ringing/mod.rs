@@ -6,7 +6,7 @@ pub mod assign;
 pub mod rules;
 
 use porchlight_protocol::api::people::Assignment;
-use porchlight_protocol::{AgentEvent, AgentId, ConversationStatus, to_text};
+use porchlight_protocol::{AgentEvent, AgentId, ConversationId, ConversationStatus, to_text};
 
 use self::rules::{AgentLoad, ring_targets};
 use super::events::chat_line;
@@ -48,6 +48,17 @@ fn ring_frame(conversation: &Conversation) -> std::sync::Arc<str> {
 /// assigns, give it to one of them. With nobody available it waits, and rings (or is
 /// given) when someone becomes available.
 pub async fn ring_chat(state: &AppState, conversation: &Conversation) {
+    ring_chat_without(state, conversation, None).await;
+}
+
+/// A chat `from` transferred to a team: it rings or is given out as any waiting chat,
+/// but is never given straight back to them.
+pub async fn ring_transferred(state: &AppState, conversation: &Conversation, from: AgentId) {
+    ring_chat_without(state, conversation, Some(from)).await;
+    ring_waiting_without(state, from, Some(conversation.id)).await;
+}
+
+async fn ring_chat_without(state: &AppState, conversation: &Conversation, not_to: Option<AgentId>) {
     if conversation.status != ConversationStatus::Queued {
         return;
     }
@@ -55,7 +66,7 @@ pub async fn ring_chat(state: &AppState, conversation: &Conversation) {
         let settings = assign::team_settings(state).await;
         let assignment = assign::assignment_for(&settings, &conversation.teams);
         if assignment != Assignment::Ring {
-            assign::assign(state, conversation, assignment).await;
+            assign::assign(state, conversation, assignment, not_to).await;
             return;
         }
     }
@@ -82,6 +93,11 @@ pub async fn ring_chat(state: &AppState, conversation: &Conversation) {
 /// chat) or unable to (went offline, took a chat): ring them for every waiting chat
 /// they can take, or stop all their rings.
 pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
+    ring_waiting_without(state, agent, None).await;
+}
+
+/// As [`ring_waiting_for`], leaving out chat `skip` (one the agent just passed on).
+async fn ring_waiting_without(state: &AppState, agent: AgentId, skip: Option<ConversationId>) {
     let (loads, rules) = match loads(state).await {
         Ok(found) => found,
         Err(err) => {
@@ -107,6 +123,7 @@ pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
     let mut waiting: Vec<&Conversation> = waiting
         .iter()
         .filter(|conversation| conversation.status == ConversationStatus::Queued)
+        .filter(|conversation| Some(conversation.id) != skip)
         .filter(|conversation| match conversation.target_agent {
             Some(target) => target == agent,
             None => me.serves(&conversation.teams),
@@ -129,7 +146,7 @@ pub async fn ring_waiting_for(state: &AppState, agent: AgentId) {
                 .hub
                 .ring(conversation.id, &[agent], ring_frame(conversation));
         } else if !full_teams.contains(&team)
-            && !assign::assign(state, conversation, assignment).await
+            && !assign::assign(state, conversation, assignment, None).await
         {
             // Nobody in that team can take more now: its later chats wait too.
             full_teams.insert(team);

@@ -99,8 +99,8 @@ fn files_of(conn: &Connection, visitor: VisitorId) -> Result<Vec<StoredAttachmen
     Ok(files)
 }
 
-/// Deletes chats with their messages, notes and files' rows; queues the files for
-/// removal. Tickets keep their notes, without the link to the chat.
+/// Deletes chats with their messages, notes, transcripts on tickets, emails and files'
+/// rows; queues the files for removal. The tickets themselves stay.
 fn delete_conversations(conn: &Connection, ids: &[ConversationId]) -> Result<Expired, StoreError> {
     let mut deleted = Expired::default();
     let mut keys =
@@ -122,10 +122,10 @@ fn delete_conversations(conn: &Connection, ids: &[ConversationId]) -> Result<Exp
         deleted.messages += u64::try_from(messages).unwrap_or(0);
         conn.cached_execute("DELETE FROM notes WHERE conversation_id = ?1", [id])?;
         conn.cached_execute("DELETE FROM participants WHERE conversation_id = ?1", [id])?;
-        conn.cached_execute(
-            "UPDATE ticket_notes SET conversation_id = NULL WHERE conversation_id = ?1",
-            [id],
-        )?;
+        // A transcript email names the visitor's address.
+        conn.cached_execute("DELETE FROM emails WHERE conversation_id = ?1", [id])?;
+        // The chat's transcript on its ticket is the chat's words too; the ticket stays.
+        conn.cached_execute("DELETE FROM ticket_notes WHERE conversation_id = ?1", [id])?;
         deleted.conversations +=
             u64::try_from(conn.cached_execute("DELETE FROM conversations WHERE id = ?1", [id])?)
                 .unwrap_or(0);
@@ -149,7 +149,8 @@ fn erase_visitor(
         return Ok(None);
     };
     let open: bool = conn.cached_row(
-        "SELECT EXISTS (SELECT 1 FROM conversations WHERE visitor_id = ?1 AND status <> 'ended')",
+        "SELECT EXISTS (SELECT 1 FROM conversations WHERE visitor_id = ?1 \
+         AND status IN ('queued', 'active'))",
         [id],
         |row| row.get(0),
     )?;
@@ -161,15 +162,14 @@ fn erase_visitor(
     let chats = statement
         .query_map([id], |row| row.get::<_, ConversationId>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    // Their words on tickets: the transcripts of their chats and their tickets' notes.
-    for &chat in &chats {
-        conn.cached_execute(
-            "DELETE FROM ticket_notes WHERE conversation_id = ?1",
-            [chat],
-        )?;
-    }
+    // Their words on their tickets (their chats' transcripts go with the chats).
     conn.cached_execute(
         "DELETE FROM ticket_notes WHERE ticket_id IN (SELECT id FROM tickets WHERE visitor_id = ?1)",
+        [id],
+    )?;
+    // A ticket's email carries its subject, which may hold their words.
+    conn.cached_execute(
+        "DELETE FROM emails WHERE ticket_id IN (SELECT id FROM tickets WHERE visitor_id = ?1)",
         [id],
     )?;
     let tickets = conn.cached_execute(

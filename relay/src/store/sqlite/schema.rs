@@ -366,9 +366,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX emails_due ON emails(next_at) WHERE status = 'pending';
     "#,
-    // 21: a chat's transcript emailed to its visitor.
+    // 21: a chat's transcript emailed to its visitor; an erasure or retention finds a
+    // chat's or ticket's emails by index.
     r#"
     ALTER TABLE emails ADD COLUMN conversation_id INTEGER;
+    CREATE INDEX emails_by_conversation ON emails(conversation_id);
+    CREATE INDEX emails_by_ticket ON emails(ticket_id);
     "#,
 ];
 

@@ -98,8 +98,7 @@ impl AgentSession {
                     .unfollow_unseeing(conversation.id, conversation.facts());
                 announce_message(&self.state, &event, None);
                 announce_conversation(&self.state.hub, &conversation);
-                ringing::ring_chat(&self.state, &conversation).await;
-                ringing::ring_waiting_for(&self.state, self.agent.id).await;
+                ringing::ring_transferred(&self.state, &conversation, self.agent.id).await;
                 queue::announce(&self.state).await;
                 Outcome::default()
             }
