@@ -60,6 +60,17 @@ async fn admin_of(relay: &TestRelay) -> String {
     relay.agent_cookie(DEMO_ADMIN_EMAIL, "Admin").await
 }
 
+/// The offline profile, acknowledging each ticket to the visitor by email.
+fn acknowledging() -> Profile {
+    let text = OFFLINE.replace(
+        "next = \"thanks\"",
+        "acknowledgement = \"\"\"Thanks for your message: \"$QUESTION\".\n\n\
+         Your ticket is $TICKETID. We usually reply within $WAITTIME minutes.\"\"\"\n\
+         next = \"thanks\"",
+    );
+    Profile::parse(&text, Format::Toml).unwrap()
+}
+
 /// A visitor leaves a message through the offline profile; returns their socket.
 async fn leave_a_message(relay: &TestRelay, question: &str) -> Ws {
     let mut visitor = relay.visitor().await;
@@ -211,12 +222,10 @@ async fn an_offline_message_reaches_the_team_by_email_after_the_server_refused_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_visitor_who_gave_an_email_gets_the_transcript_when_the_chat_ends() {
+async fn a_visitor_who_gave_an_email_gets_an_acknowledgement_and_the_transcript() {
     let relay = start_allowing_loopback().await;
     let admin = admin_of(&relay).await;
-    relay
-        .use_profile(&Profile::parse(OFFLINE, Format::Toml).unwrap(), true)
-        .await;
+    relay.use_profile(&acknowledging(), true).await;
     let mut sink = SmtpSink::start(Mode::Accept).await;
     let mut with_transcripts = settings(sink.port);
     with_transcripts["transcript_at_end"] = json!(true);
@@ -231,9 +240,31 @@ async fn a_visitor_who_gave_an_email_gets_the_transcript_when_the_chat_ends() {
     assert_eq!(saved["transcript_at_end"], true);
 
     let _visitor = leave_a_message(&relay, "Can you come on Monday?").await;
-    let mut emails = [sink.next().await, sink.next().await];
+    let mut emails = [sink.next().await, sink.next().await, sink.next().await];
     emails.sort_by(|a, b| a.to.cmp(&b.to));
-    let (to_visitor, to_team) = (&emails[0], &emails[1]);
+    let (acknowledged, to_visitor, to_team) = if emails[0].data.contains("Subject: We got") {
+        (&emails[0], &emails[1], &emails[2])
+    } else {
+        (&emails[1], &emails[0], &emails[2])
+    };
+    assert_eq!(acknowledged.to, ["ana@example.com"]);
+    assert!(
+        acknowledged
+            .data
+            .contains("Subject: We got your message (ticket #1)"),
+        "{}",
+        acknowledged.data
+    );
+    assert!(
+        acknowledged.data.contains("Your ticket is 1."),
+        "{}",
+        acknowledged.data
+    );
+    assert!(
+        !acknowledged.data.contains('$'),
+        "every variable filled: {}",
+        acknowledged.data
+    );
     assert_eq!(
         (to_visitor.to.as_slice(), to_team.to.as_slice()),
         (

@@ -71,7 +71,7 @@ pub struct EmailTest {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct OutboxLine {
     pub id: i64,
-    /// `new_ticket` or `transcript`.
+    /// `new_ticket`, `acknowledgement` or `transcript`.
     pub kind: String,
     /// `pending`, `sent`, `failed` (gave up after the retries) or `skipped` (no SMTP
     /// server, or nobody to send it to).

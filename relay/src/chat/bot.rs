@@ -220,9 +220,13 @@ fn open_turn(
             }
         }
         Trigger::Escalate => Opening::outputs(None, flow.escalate(flow_state, world)),
-        Trigger::AiTicket(subject) => {
-            Opening::outputs(None, vec![Output::CreateTicket { subject }])
-        }
+        Trigger::AiTicket(subject) => Opening::outputs(
+            None,
+            vec![Output::CreateTicket {
+                subject,
+                acknowledgement: None,
+            }],
+        ),
         Trigger::Visitor {
             client_msg_id,
             body,
@@ -298,7 +302,25 @@ async fn apply_outputs(
                     turn.upload_policy.0 = attachments;
                 }
                 Output::EndChat => turn.end = true,
-                Output::CreateTicket { subject } => turn.ticket_subject = Some(subject),
+                Output::CreateTicket {
+                    subject,
+                    acknowledgement,
+                } => {
+                    turn.ticket_subject = Some(subject);
+                    if let Some((to, text)) = acknowledgement {
+                        let mut text = [text];
+                        queue::fill_messages(
+                            state,
+                            conversation.id,
+                            conversation.profile_id,
+                            &[],
+                            &mut text,
+                        )
+                        .await;
+                        let [text] = text;
+                        turn.ticket_acknowledgement = Some((to, text));
+                    }
+                }
                 Output::CallWebhook {
                     url,
                     timeout_ms,
@@ -351,6 +373,7 @@ pub async fn run_turn(
         ),
         end: false,
         ticket_subject: None,
+        ticket_acknowledgement: None,
     };
     let outputs = opening.outputs;
     apply_outputs(

@@ -104,6 +104,22 @@ pub fn transcript(title: &str, chat: i64, messages: &[ChatMessage]) -> Composed 
     }
 }
 
+/// A ticket's acknowledgement to the visitor, as the profile wrote it (`$TICKETID`
+/// filled now the ticket has its number).
+pub fn acknowledgement(ticket: i64, text: &str) -> Composed {
+    let text = text.replace("$TICKETID", &ticket.to_string());
+    let html = text
+        .split("\n\n")
+        .map(|paragraph| format!("<p>{}</p>\n", escape(paragraph).replace('\n', "<br>")))
+        .collect();
+    Composed {
+        subject: format!("We got your message (ticket #{ticket})"),
+        text: format!("{text}\n"),
+        html,
+        reply_to: None,
+    }
+}
+
 /// The settings page's test email.
 pub fn test_email() -> Composed {
     let line = "Porchlight can send email with these settings.";

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use porchlight_protocol::api::email::SmtpSecurity;
 
-use super::compose::{Composed, NewTicket, new_ticket, transcript};
+use super::compose::{Composed, NewTicket, acknowledgement, new_ticket, transcript};
 use super::smtp::NotSent;
 use super::{EmailSettings, smtp};
 use crate::flow::FlowState;
@@ -105,6 +105,10 @@ async fn attempt(state: &AppState, email: &DueEmail) -> Attempt {
                 .await
                 .map(|found| found.map(|composed| (settings.team_to.clone(), composed)))
         }
+        ("acknowledgement", Some(ticket), _) => match (&email.to, &email.body) {
+            (Some(to), Some(body)) => Ok(Some((to.clone(), acknowledgement(ticket, body)))),
+            _ => return Attempt::Skipped("An acknowledgement with no address.".into()),
+        },
         ("transcript", _, Some(chat)) => match &email.to {
             Some(to) => transcript_email(state, chat)
                 .await

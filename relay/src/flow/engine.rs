@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use porchlight_protocol::{InputKind, Prompt};
 use serde::{Deserialize, Serialize};
 
+use super::input::{check_input, default_hint};
 use super::{Action, Condition, Flow, InputType, Step, VariableTest};
 use crate::ai::AgentConfig;
 use crate::store::AttachmentPolicy;
@@ -48,6 +49,9 @@ pub enum Output {
     },
     CreateTicket {
         subject: String,
+        /// The visitor's address and the acknowledgement to email them, when the
+        /// profile sends one and they gave an address.
+        acknowledgement: Option<(String, String)>,
     },
     /// POST the variables; then call [`Flow::webhook_done`] with the response.
     CallWebhook {
@@ -138,6 +142,7 @@ impl Flow {
                 )),
                 Output::CreateTicket {
                     subject: "Chat handed over by the AI agent".into(),
+                    acknowledgement: None,
                 },
                 Output::EndChat,
             ]
@@ -313,9 +318,16 @@ impl Flow {
                             outputs.push(Output::EndChat);
                             return;
                         }
-                        Action::CreateTicket { subject } => {
+                        Action::CreateTicket {
+                            subject,
+                            acknowledgement,
+                        } => {
+                            let to = state.variables.get("email").filter(|to| !to.is_empty());
                             outputs.push(Output::CreateTicket {
                                 subject: expand(subject, &state.variables),
+                                acknowledgement: to
+                                    .zip(acknowledgement.as_ref())
+                                    .map(|(to, text)| (to.clone(), expand(text, &state.variables))),
                             });
                         }
                         Action::SetVariable { name, value } => {
@@ -393,55 +405,6 @@ fn reask(id: &str, step: &Step, hint: &str) -> Vec<Output> {
     let mut outputs = vec![Output::Say(hint.to_owned())];
     outputs.extend(prompt(id, step).map(Output::Ask));
     outputs
-}
-
-fn default_hint(input: InputType) -> &'static str {
-    match input {
-        InputType::Text => "Please type an answer.",
-        InputType::Email => "That does not look like an email address. Please try again.",
-        InputType::Number => "Please enter a number.",
-        InputType::Date => "Please enter a date like 2026-12-24.",
-        InputType::YesNo => "Please answer yes or no.",
-        InputType::Choice => "Please pick one of the options.",
-    }
-}
-
-/// The answer in its typed, normalised form, or `None` if it is not valid.
-pub fn check_input(input: InputType, text: &str, options: &[String]) -> Option<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    match input {
-        InputType::Text => Some(text.to_owned()),
-        InputType::Email => {
-            let (local, domain) = text.split_once('@')?;
-            let valid = !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !text.contains(char::is_whitespace)
-                && !domain.contains('@');
-            valid.then(|| text.to_owned())
-        }
-        InputType::Number => {
-            let number: f64 = text.replace(',', ".").parse().ok()?;
-            number.is_finite().then(|| number.to_string())
-        }
-        InputType::Date => text
-            .parse::<jiff::civil::Date>()
-            .ok()
-            .map(|date| date.to_string()),
-        InputType::YesNo => match text.to_ascii_lowercase().as_str() {
-            "yes" | "y" | "true" | "1" => Some("yes".into()),
-            "no" | "n" | "false" | "0" => Some("no".into()),
-            _ => None,
-        },
-        InputType::Choice => options
-            .iter()
-            .find(|option| option.eq_ignore_ascii_case(text))
-            .cloned(),
-    }
 }
 
 fn holds(condition: &Condition, state: &FlowState, facts: &dyn Facts) -> bool {

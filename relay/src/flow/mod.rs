@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 pub mod engine;
+pub mod input;
 pub mod profile;
 pub mod validate;
 
@@ -169,6 +170,8 @@ pub enum Action {
     },
     CreateTicket {
         subject: String,
+        /// The email acknowledging it to the visitor, if the profile sends one.
+        acknowledgement: Option<String>,
     },
     CallWebhook {
         url: String,

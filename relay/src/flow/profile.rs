@@ -193,6 +193,10 @@ pub struct RawStep {
     /// `create_ticket`: the ticket's subject (variables expand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// `create_ticket`: an email acknowledging the ticket, to the visitor's `email`
+    /// variable when they gave one (variables, `$TICKETID` and `$WAITTIME` expand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<String>,
     /// `call_webhook`: where to POST the chat's variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use porchlight_protocol::{InputKind, Prompt};
 
-use super::engine::{Waiting, check_input, expand};
+use super::engine::{Waiting, expand};
+use super::input::check_input;
 use super::*;
 
 #[derive(Default)]
@@ -161,7 +162,8 @@ fn out_of_hours_the_example_takes_a_message_into_a_ticket() {
         outputs,
         vec![
             Output::CreateTicket {
-                subject: "Chat question: Do you fix boilers?".into()
+                subject: "Chat question: Do you fix boilers?".into(),
+                acknowledgement: None,
             },
             Output::Say("Thanks, we've got it and will reply to bo@example.com.".into()),
             Output::EndChat,

@@ -11,13 +11,16 @@ use super::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueEmail {
     pub id: i64,
-    /// `new_ticket` or `transcript`.
+    /// `new_ticket`, `acknowledgement` or `transcript`.
     pub kind: String,
     pub ticket_id: Option<i64>,
     pub conversation_id: Option<ConversationId>,
-    /// Set when queued (a transcript); a new ticket's goes to the team's address.
+    /// Set when queued (a transcript, an acknowledgement); a new ticket's goes to the
+    /// team's address.
     pub to: Option<String>,
     pub attempts: u32,
+    /// Written when queued (an acknowledgement).
+    pub body: Option<String>,
 }
 
 /// What became of one attempt.

@@ -278,8 +278,10 @@ pub struct FlowTurn {
     pub upload_policy: (AttachmentPolicy, bool),
     /// End the conversation.
     pub end: bool,
-    /// Create a ticket with this subject and link it.
+    /// Create a ticket with this subject and link it...
     pub ticket_subject: Option<String>,
+    /// ...and email the visitor (address, text; `$TICKETID` filled when sent).
+    pub ticket_acknowledgement: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,6 +31,7 @@ fn set_fields(raw: &RawStep) -> Vec<&'static str> {
     note(!raw.teams.is_empty(), "teams");
     note(raw.attachments.is_some(), "attachments");
     note(raw.subject.is_some(), "subject");
+    note(raw.acknowledgement.is_some(), "acknowledgement");
     note(raw.url.is_some(), "url");
     note(raw.timeout_ms.is_some(), "timeout_ms");
     note(!raw.save.is_empty(), "save");
@@ -50,7 +51,7 @@ fn allowed_fields(raw: &RawStep) -> &'static [&'static str] {
         ("condition", _) => &["when", "then", "else"],
         ("action", Some("start_live_chat")) => &["action", "text", "teams", "attachments"],
         ("action", Some("ai_agent")) => &["action", "text", "teams", "agent"],
-        ("action", Some("create_ticket")) => &["action", "subject", "next"],
+        ("action", Some("create_ticket")) => &["action", "subject", "acknowledgement", "next"],
         ("action", Some("call_webhook")) => &["action", "url", "timeout_ms", "save", "next"],
         ("action", Some("set_variable")) => &["action", "name", "value", "next"],
         ("action", Some("end_chat")) => &["action", "text"],
@@ -371,6 +372,10 @@ fn compile_action(raw: &RawStep, ids: &BTreeSet<String>, report: &mut Report) ->
         }
         Some("create_ticket") => Action::CreateTicket {
             subject: required_text(raw, "subject", &raw.subject, report)?,
+            acknowledgement: raw
+                .acknowledgement
+                .clone()
+                .filter(|text| !text.trim().is_empty()),
         },
         Some("call_webhook") => {
             let url = required_text(raw, "url", &raw.url, report)?;

@@ -21,6 +21,22 @@ pub(super) fn queue_ticket_email(conn: &Connection, ticket: i64, now: i64) -> ru
     Ok(())
 }
 
+/// Queues a ticket's acknowledgement to the visitor, written now.
+pub(super) fn queue_acknowledgement(
+    conn: &Connection,
+    ticket: i64,
+    to: &str,
+    body: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.cached_execute(
+        "INSERT INTO emails (kind, ticket_id, to_addr, body, next_at, created_at) \
+         VALUES ('acknowledgement', ?1, ?2, ?3, ?4, ?4)",
+        params![ticket, to, body, now],
+    )?;
+    Ok(())
+}
+
 fn queue_transcript_email(
     conn: &Connection,
     conversation: i64,
@@ -37,7 +53,7 @@ fn queue_transcript_email(
 
 fn due_emails(conn: &Connection, now: i64, limit: usize) -> Result<Vec<DueEmail>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT id, kind, ticket_id, conversation_id, to_addr, attempts FROM emails \
+        "SELECT id, kind, ticket_id, conversation_id, to_addr, attempts, body FROM emails \
          WHERE status = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -49,6 +65,7 @@ fn due_emails(conn: &Connection, now: i64, limit: usize) -> Result<Vec<DueEmail>
             conversation_id: row.get(3)?,
             to: row.get(4)?,
             attempts: row.get(5)?,
+            body: row.get(6)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -373,6 +373,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX emails_by_conversation ON emails(conversation_id);
     CREATE INDEX emails_by_ticket ON emails(ticket_id);
     "#,
+    // 22: an email written when it was queued (a ticket's acknowledgement to the visitor).
+    r#"
+    ALTER TABLE emails ADD COLUMN body TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -10,7 +10,7 @@ use crate::store::{StoreError, now_ms};
 
 use super::Cached;
 use super::conversations::load_conversation;
-use super::emails::queue_ticket_email;
+use super::emails::{queue_acknowledgement, queue_ticket_email};
 use super::messages::{event, existing_message, insert_message};
 use super::tickets::add_transcript;
 
@@ -65,8 +65,12 @@ pub(super) fn apply_turn(
             "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
             params![ticket, id],
         )?;
-        // The team hears of it by email; queued with the ticket, so neither is lost.
+        // The team hears of it by email (and the visitor, if the profile says so);
+        // queued with the ticket, so neither is lost.
         queue_ticket_email(conn, ticket, now)?;
+        if let Some((to, body)) = &turn.ticket_acknowledgement {
+            queue_acknowledgement(conn, ticket, to, body, now)?;
+        }
     }
     if turn.queue && current.ticket_id.is_none() && through_tickets(conn)? {
         // Through tickets, every waiting chat has a ticket to join it from.
