@@ -128,9 +128,9 @@ pub struct Throttles {
     pub chats_per_ip: Throttle<IpAddr>,
     pub uploads_per_visitor: Throttle<i64>,
     pub uploads_per_ip: Throttle<IpAddr>,
-    /// Transcripts emailed to one address: the visitor types it, so a stranger's inbox
-    /// gets at most 3 a day from the site.
-    pub transcripts_per_address: Throttle<String>,
+    /// Emails to an address a visitor typed (acknowledgements, transcripts): a
+    /// stranger's inbox gets at most 3 a day from the site.
+    pub emails_per_visitor_address: Throttle<String>,
 }
 
 impl Throttles {
@@ -141,7 +141,7 @@ impl Throttles {
             logins_per_account: Backoff::new(5, quarter_hour),
             logins_per_ip: Backoff::new(20, quarter_hour),
             chats_per_ip: Throttle::new(limits.chats_per_address, ten_minutes),
-            transcripts_per_address: Throttle::new(3, Duration::from_secs(86_400)),
+            emails_per_visitor_address: Throttle::new(3, Duration::from_secs(86_400)),
             uploads_per_visitor: Throttle::new(limits.files_per_visitor, ten_minutes),
             uploads_per_ip: Throttle::new(limits.files_per_address, ten_minutes),
         }

@@ -307,7 +307,9 @@ async fn apply_outputs(
                     acknowledgement,
                 } => {
                     turn.ticket_subject = Some(subject);
-                    if let Some((to, text)) = acknowledgement {
+                    if let Some((to, text)) = acknowledgement
+                        .filter(|(to, _)| crate::email::sender::may_email_visitor(state, to))
+                    {
                         let mut text = [text];
                         queue::fill_messages(
                             state,

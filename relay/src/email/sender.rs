@@ -191,14 +191,7 @@ pub async fn queue_transcript(state: &AppState, conversation: &Conversation) {
     {
         return;
     }
-    // The visitor typed the address: a stranger's inbox gets only so many.
-    let address = to.to_ascii_lowercase();
-    if state
-        .throttles
-        .transcripts_per_address
-        .take(&address, std::time::Instant::now())
-        .is_err()
-    {
+    if !may_email_visitor(state, &to) {
         tracing::info!(
             conversation = conversation.id,
             "transcript not emailed: that address had its share today"
@@ -213,6 +206,16 @@ pub async fn queue_transcript(state: &AppState, conversation: &Conversation) {
         Ok(()) => state.email_queued.notify_one(),
         Err(err) => tracing::error!(error = %err, "cannot queue a transcript email"),
     }
+}
+
+/// Takes one of the address's emails for today: the visitor typed it, so a stranger's
+/// inbox gets only so many from the site.
+pub fn may_email_visitor(state: &AppState, address: &str) -> bool {
+    state
+        .throttles
+        .emails_per_visitor_address
+        .take(&address.to_ascii_lowercase(), std::time::Instant::now())
+        .is_ok()
 }
 
 /// The address the visitor gave the chat profile, if any.
