@@ -141,3 +141,50 @@ async fn round_robin_spreads_ten_chats_five_and_five_and_least_busy_respects_cap
     assert_eq!(stored.agent.map(|holder| holder.id), Some(ana_id));
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_passed_to_an_assigning_team_goes_to_someone_else_never_straight_back() {
+    let relay = start().await;
+    let admin = relay
+        .agent_cookie(&relay.admin().email.clone(), "Admin")
+        .await;
+    let (mut ana, _) = agent_in(&relay, "ana@example.com", "Ana", &["Support", "Sales"]).await;
+    let (status, _) = call(
+        relay.addr,
+        "PUT",
+        "/api/admin/assignment/Sales",
+        &admin,
+        json!({"assignment": "round_robin"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (chat, _visitor) = waiting_chat(&relay, "Can I get a quote?").await;
+    assert_eq!(ana.next_of_type("ring").await["conversation_id"], chat);
+    ana.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    ana.next_of_type("joined").await;
+
+    // Ana passes it to Sales, where she is the only one with room: it waits.
+    ana.send(json!({"type": "transfer", "conversation_id": chat, "to_team": "Sales"}))
+        .await;
+    // A note's echo comes once the transfer is handled (frames go in order).
+    ana.send(json!({"type": "note", "conversation_id": chat, "client_msg_id": "n-1", "body": "Over to Sales"}))
+        .await;
+    loop {
+        let frame = ana.next_json().await;
+        assert_ne!(frame["type"], "assigned", "given straight back: {frame}");
+        if frame["type"] == "note" {
+            break;
+        }
+    }
+    let waiting = relay.state.store.conversation(chat).await.unwrap().unwrap();
+    assert_eq!(
+        waiting.status,
+        porchlight_protocol::ConversationStatus::Queued
+    );
+
+    // The next Sales agent with room is given it.
+    let (mut bo, _) = agent_in(&relay, "bo@example.com", "Bo", &["Sales"]).await;
+    assert_eq!(assigned(&mut bo, 1).await, [chat]);
+    relay.stop().await;
+}

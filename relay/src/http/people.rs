@@ -240,9 +240,7 @@ pub(crate) async fn set_assignment(
         .set_team_assignment(team, input.assignment)
         .await
         .map_err(missing("No such team."))?;
-    for agent in state.hub.online_agents() {
-        ringing::ring_waiting_for(&state, agent).await;
-    }
+    ringing::ring_all_waiting(&state).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

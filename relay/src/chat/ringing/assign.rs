@@ -61,16 +61,28 @@ pub fn assignment_for(settings: &[TeamAssignment], teams: &[String]) -> Assignme
         .unwrap_or_default()
 }
 
-/// Gives the waiting chat to one agent under `assignment` (never `not_to`), trying the
+/// Whom a waiting chat may be given to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Among {
+    /// Any agent who can take it, but this one (who just passed it on).
+    AllBut(Option<AgentId>),
+    /// Only this agent, who just got room.
+    Only(AgentId),
+}
+
+/// Gives the waiting chat to one agent under `assignment`, among `among`, trying the
 /// next one if the store refuses the first (capacity changed meanwhile). Says whether
 /// the chat is no longer waiting for someone to be given it.
 pub async fn assign(
     state: &AppState,
     conversation: &Conversation,
     assignment: Assignment,
-    not_to: Option<AgentId>,
+    among: Among,
 ) -> bool {
-    let mut refused: HashSet<AgentId> = not_to.into_iter().collect();
+    let mut refused: HashSet<AgentId> = match among {
+        Among::AllBut(agent) => agent.into_iter().collect(),
+        Among::Only(_) => HashSet::new(),
+    };
     loop {
         let (mut agents, rules) = match loads(state).await {
             Ok(found) => found,
@@ -79,7 +91,13 @@ pub async fn assign(
                 return false;
             }
         };
-        agents.retain(|agent| !refused.contains(&agent.id));
+        agents.retain(|agent| {
+            !refused.contains(&agent.id)
+                && match among {
+                    Among::AllBut(_) => true,
+                    Among::Only(only) => agent.id == only,
+                }
+        });
         let last_given = state.turns.last_given();
         let Some(agent) = assignee(&agents, &conversation.teams, rules, assignment, &last_given)
         else {

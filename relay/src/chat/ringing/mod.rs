@@ -8,6 +8,7 @@ pub mod rules;
 use porchlight_protocol::api::people::Assignment;
 use porchlight_protocol::{AgentEvent, AgentId, ConversationId, ConversationStatus, to_text};
 
+use self::assign::Among;
 use self::rules::{AgentLoad, ring_targets};
 use super::events::chat_line;
 use crate::state::AppState;
@@ -66,7 +67,7 @@ async fn ring_chat_without(state: &AppState, conversation: &Conversation, not_to
         let settings = assign::team_settings(state).await;
         let assignment = assign::assignment_for(&settings, &conversation.teams);
         if assignment != Assignment::Ring {
-            assign::assign(state, conversation, assignment, not_to).await;
+            assign::assign(state, conversation, assignment, Among::AllBut(not_to)).await;
             return;
         }
     }
@@ -131,26 +132,39 @@ async fn ring_waiting_without(state: &AppState, agent: AgentId, skip: Option<Con
         .collect();
     waiting.sort_by_key(|conversation| (conversation.queued_at, conversation.id));
     let settings = assign::team_settings(state).await;
-    let mut full_teams = std::collections::HashSet::new();
+    let mut full = false;
     for conversation in waiting {
         let assignment = match conversation.target_agent {
             Some(_) => Assignment::Ring,
             None => assign::assignment_for(&settings, &conversation.teams),
         };
-        let team = conversation
-            .teams
-            .first()
-            .map(|team| team.to_ascii_lowercase());
         if assignment == Assignment::Ring {
             state
                 .hub
                 .ring(conversation.id, &[agent], ring_frame(conversation));
-        } else if !full_teams.contains(&team)
-            && !assign::assign(state, conversation, assignment, None).await
+        } else if !full
+            && !assign::assign(state, conversation, assignment, Among::Only(agent)).await
         {
-            // Nobody in that team can take more now: its later chats wait too.
-            full_teams.insert(team);
+            // The agent has no room for more: later chats wait for someone else.
+            full = true;
         }
+    }
+}
+
+/// Every waiting chat, oldest first, rings or is given out again as its team now says
+/// (after an admin changed a team's assignment).
+pub async fn ring_all_waiting(state: &AppState) {
+    let mut waiting = match state.store.waiting_conversations().await {
+        Ok(waiting) => waiting,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot list waiting chats");
+            return;
+        }
+    };
+    waiting.retain(|conversation| conversation.status == ConversationStatus::Queued);
+    waiting.sort_by_key(|conversation| (conversation.queued_at, conversation.id));
+    for conversation in &waiting {
+        ring_chat(state, conversation).await;
     }
 }
 
