@@ -132,7 +132,6 @@ async fn ring_waiting_without(state: &AppState, agent: AgentId, skip: Option<Con
         .collect();
     waiting.sort_by_key(|conversation| (conversation.queued_at, conversation.id));
     let settings = assign::team_settings(state).await;
-    let mut full = false;
     for conversation in waiting {
         let assignment = match conversation.target_agent {
             Some(_) => Assignment::Ring,
@@ -142,11 +141,9 @@ async fn ring_waiting_without(state: &AppState, agent: AgentId, skip: Option<Con
             state
                 .hub
                 .ring(conversation.id, &[agent], ring_frame(conversation));
-        } else if !full
-            && !assign::assign(state, conversation, assignment, Among::Only(agent)).await
-        {
-            // The agent has no room for more: later chats wait for someone else.
-            full = true;
+        } else if !assign::assign(state, conversation, assignment, Among::Only(agent)).await {
+            // No room for more: later chats neither ring for nor go to this agent.
+            break;
         }
     }
 }
