@@ -233,7 +233,7 @@ fn erasures(conn: &Connection) -> Result<Vec<Erasure>, StoreError> {
 
 const DAY_MS: i64 = 86_400_000;
 
-fn delete_expired(conn: &Connection, now: i64, limit: usize) -> Result<Expired, StoreError> {
+fn expired(conn: &Connection, now: i64, limit: usize) -> Result<Vec<ConversationId>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT c.id FROM sites s JOIN conversations c \
          ON c.site_id = s.id AND c.status = 'ended' AND c.ended_at < ?1 - s.retention_days * ?2 \
@@ -245,7 +245,7 @@ fn delete_expired(conn: &Connection, now: i64, limit: usize) -> Result<Expired, 
             row.get::<_, ConversationId>(0)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    delete_conversations(conn, &ids)
+    Ok(ids)
 }
 
 fn files_to_delete(conn: &Connection) -> Result<Vec<String>, StoreError> {
@@ -276,8 +276,20 @@ impl ErasureStore for SqliteStore {
     }
 
     async fn delete_expired(&self, now: i64, limit: usize) -> Result<Expired, StoreError> {
-        self.write(move |conn| delete_expired(conn, now, limit))
-            .await
+        // Looked up on a reader first: most hourly passes find nothing, and then take
+        // no write transaction at all.
+        if self
+            .read(move |conn| expired(conn, now, limit))
+            .await?
+            .is_empty()
+        {
+            return Ok(Expired::default());
+        }
+        self.write(move |conn| {
+            let ids = expired(conn, now, limit)?;
+            delete_conversations(conn, &ids)
+        })
+        .await
     }
 
     async fn files_to_delete(&self) -> Result<Vec<String>, StoreError> {
