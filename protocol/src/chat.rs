@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::words::{Language, Overrides};
 use crate::{AgentId, ConversationId, Seq};
 
 /// Where the conversation stands.
@@ -186,7 +187,7 @@ pub struct PageInfo {
 }
 
 /// How the widget looks and whether the chat is open, from the site's chat profile.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileView {
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -198,6 +199,15 @@ pub struct ProfileView {
     /// How the visitor may rate a chat once it has ended.
     #[serde(default, skip_serializing_if = "RatingScale::is_off")]
     pub rating: RatingScale,
+    /// The widget's language; none: the browser's, if the widget speaks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// The profile's own lines for the widget, per language and text key.
+    #[serde(default, skip_serializing_if = "Overrides::is_empty")]
+    pub strings: Overrides,
+    /// The visitor may ask for the chat's transcript by email (email is set up).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub email_transcript: bool,
 }
 
 /// The kind of answer an `input` step wants; the widget picks the HTML input type.

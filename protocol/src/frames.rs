@@ -11,7 +11,14 @@ use crate::{
 
 /// Parses one text frame from the widget.
 pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError> {
-    parse_frame(text, &["hello", "send", "end_chat", "typing", "rate"])
+    parse_frame(text, &[
+            "hello",
+            "send",
+            "end_chat",
+            "typing",
+            "rate",
+            "email_transcript",
+        ])
 }
 
 /// Parses one text frame from the console.

@@ -17,6 +17,7 @@ pub mod links;
 pub mod sync;
 mod tag_first;
 pub mod visitor;
+pub mod words;
 
 pub use agent::{AgentEvent, AgentRequest, ChatSummary, Note, StatusInfo};
 pub use chat::{
@@ -26,7 +27,8 @@ pub use chat::{
 pub use error::{ErrorCode, ProtocolError};
 pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
 pub use visitor::{
-    Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, Typing, UploadsChange,
+    Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, TranscriptQueued, Typing,
+    UploadsChange,
     VisitorEvent, VisitorRequest, Welcome,
 };
 

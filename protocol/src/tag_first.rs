@@ -12,12 +12,12 @@ use serde::de::{Deserialize, Deserializer, Error, MapAccess, Visitor};
 
 use crate::{
     Ack, ChatMessage, PromptChange, ProtocolError, QueueInfo, Rated, StatusChange, StreamDelta,
-    Typing, UploadsChange, VisitorEvent, Welcome,
+    TranscriptQueued, Typing, UploadsChange, VisitorEvent, Welcome,
 };
 
 const VARIANTS: &[&str] = &[
     "welcome", "ack", "message", "prompt", "status", "uploads", "queue", "stream", "typing",
-    "rated", "error",
+    "rated", "transcript_queued", "error",
 ];
 
 impl<'de> Deserialize<'de> for VisitorEvent {
@@ -52,6 +52,9 @@ impl<'de> Visitor<'de> for TagFirst {
             "stream" => VisitorEvent::Stream(StreamDelta::deserialize(body)?),
             "rated" => VisitorEvent::Rated(Rated::deserialize(body)?),
             "typing" => VisitorEvent::Typing(Typing::deserialize(body)?),
+            "transcript_queued" => {
+                VisitorEvent::TranscriptQueued(TranscriptQueued::deserialize(body)?)
+            }
             "error" => VisitorEvent::Error(ProtocolError::deserialize(body)?),
             other => return Err(A::Error::unknown_variant(other, VARIANTS)),
         })

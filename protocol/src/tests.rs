@@ -3,6 +3,8 @@
 use super::*;
 use serde::Serialize;
 
+use crate::words::Language;
+
 fn message(author: Author) -> ChatMessage {
     ChatMessage {
         conversation_id: 7,
@@ -24,6 +26,7 @@ fn profile_view() -> ProfileView {
         colour: "#12355b".into(),
         online: true,
         rating: RatingScale::Stars,
+        ..ProfileView::default()
     }
 }
 
@@ -128,6 +131,12 @@ fn visitor_requests_have_pinned_json() {
             comment: None,
         },
         r#"{"type":"rate","score":5}"#,
+    );
+    pins(
+        VisitorRequest::EmailTranscript {
+            email: "ana@example.com".into(),
+        },
+        r#"{"type":"email_transcript","email":"ana@example.com"}"#,
     );
 }
 
@@ -286,6 +295,28 @@ fn visitor_answers_with_sources_and_streams_have_pinned_json() {
             score: 4,
         }),
         r#"{"type":"rated","conversation_id":7,"score":4}"#,
+    );
+    pins(
+        VisitorEvent::TranscriptQueued(TranscriptQueued {
+            conversation_id: 7,
+            email: "ana@example.com".into(),
+        }),
+        r#"{"type":"transcript_queued","conversation_id":7,"email":"ana@example.com"}"#,
+    );
+    pins(
+        VisitorEvent::Welcome(Welcome {
+            v: 1,
+            token: "tok".into(),
+            profile: ProfileView {
+                language: Some(Language::Ar),
+                strings: [(Language::Ar, [("send".to_owned(), "أرسل".to_owned())].into())].into(),
+                email_transcript: true,
+                ..profile_view()
+            },
+            conversation: None,
+            prompt: None,
+        }),
+        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true,"rating":"stars","language":"ar","strings":{"ar":{"send":"أرسل"}},"email_transcript":true}}"##,
     );
     pins(
         VisitorEvent::Typing(Typing { conversation_id: 7 }),

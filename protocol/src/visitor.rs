@@ -49,6 +49,9 @@ pub enum VisitorRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// Email the current (or just ended) chat's transcript to `email`. Only where the
+    /// profile view says `email_transcript`; an address gets a few such emails a day.
+    EmailTranscript { email: String },
 }
 
 /// Frames the relay sends to the widget.
@@ -82,7 +85,16 @@ pub enum VisitorEvent {
     Typing(Typing),
     /// The rating is stored.
     Rated(Rated),
+    /// The transcript is queued for sending to `email`.
+    TranscriptQueued(TranscriptQueued),
     Error(ProtocolError),
+}
+
+/// The body of [`VisitorEvent::TranscriptQueued`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptQueued {
+    pub conversation_id: ConversationId,
+    pub email: String,
 }
 
 /// The body of [`VisitorEvent::Rated`].

@@ -1,6 +1,7 @@
 //! The relay as a value a test can start: open the store, seed it, serve a listener
 //! until a shutdown future resolves, then finish pending writes.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use axum::serve::ListenerExt;
@@ -177,6 +178,7 @@ impl Relay {
         let recent_waits = recent_waits(store.as_ref()).await?;
         let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
         let throttles = Arc::new(Throttles::new(config.limits));
+        let email_on = email::EmailSettings::load(store.as_ref()).await.enabled();
         let outbound = Arc::new(OutboundPolicy {
             allowed: config.outbound_allow.clone(),
         });
@@ -198,6 +200,7 @@ impl Relay {
             recent_waits: Arc::new(Mutex::new(recent_waits)),
             turns: Arc::default(),
             email_queued: Arc::default(),
+            email_on: Arc::new(AtomicBool::new(email_on)),
             queue_changed: Arc::new(Notify::new()),
             queue_moved: Arc::new(Notify::new()),
             metrics,

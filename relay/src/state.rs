@@ -1,6 +1,7 @@
 //! What every handler, socket and background task shares: the store, the hub of live
 //! sockets, the settings, and the runtime's caches and signals.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub recent_waits: Arc<Mutex<RecentWaits>>,
     /// Notified when an email is queued (a new ticket) or an admin retries the outbox.
     pub email_queued: Arc<Notify>,
+    /// An SMTP server is saved: visitors may ask for a chat's transcript by email.
+    pub email_on: Arc<AtomicBool>,
     /// Who was last given a chat by automatic assignment (round robin takes turns).
     pub turns: Arc<Turns>,
     /// Notified whenever the queue changes, so the waiting timers look again...

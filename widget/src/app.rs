@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use porchlight_protocol::sync::{Entry, Outgoing, TYPING_SHOWN_MS, reconnect_delay_ms};
+use porchlight_protocol::words::Text;
 use porchlight_protocol::{Author, PageInfo, TicketLink, VisitorEvent, VisitorRequest, to_text};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -165,6 +166,7 @@ fn Widget() -> impl IntoView {
     let mut initial = ChatState::new(site, stored(&keys.token()), outbox);
     initial.start_step = query_param("step").filter(|step| !step.is_empty());
     initial.preview_profile = keys.preview;
+    initial.languages = browser::languages();
     initial.ticket = query_param("ticket")
         .and_then(|id| id.parse().ok())
         .zip(query_param("tt").filter(|token| !token.is_empty()))
@@ -184,10 +186,14 @@ fn Widget() -> impl IntoView {
             send_frame(&frame);
         }
     });
+    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
+    let language = Memo::new(move |_| state.with(|state| state.words().language));
     view! {
         <section
             class="panel"
-            aria-label="Chat"
+            lang=move || language.get().code()
+            dir=move || if language.get().is_rtl() { "rtl" } else { "ltr" }
+            aria-label=move || say(Text::Chat)
             style=move || state.with(|state| state.profile.as_ref().map(|p| format!("--accent: {}", p.colour)).unwrap_or_default())
         >
             <header class="head">
@@ -197,12 +203,12 @@ fn Widget() -> impl IntoView {
                 </div>
                 <div class="actions">
                     <ChatMenu state=state/>
-                    <button class="close" aria-label="Close chat" on:click=move |_| tell_parent("close", 1.0)>
+                    <button class="close" aria-label=move || say(Text::CloseChat) on:click=move |_| tell_parent("close", 1.0)>
                         "×"
                     </button>
                 </div>
             </header>
-            {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">"Reconnecting…"</p> })}
+            {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">{say(Text::Reconnecting)}</p> })}
             {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}
             <Log state=state/>
             <RatingCard state=state/>
@@ -211,6 +217,10 @@ fn Widget() -> impl IntoView {
             </p>
             <Choices state=state send=send/>
             {move || state.with(|state| state.notice.clone()).map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
+            {move || state.with(|state| {
+                let sent = state.emailed.as_deref()?;
+                Some(state.words().fill(Text::TranscriptQueued, &[("email", sent)]))
+            }).map(|line| view! { <p class="banner sent" role="status">{line}</p> })}
             <Composer state=state send=send/>
         </section>
     }
@@ -238,7 +248,7 @@ fn Log(state: RwSignal<ChatState>) -> impl IntoView {
                         .collect::<Vec<_>>()
                 })
                 key=|(entry, _)| (entry.key(), entry.seq)
-                children=move |(entry, fresh): (Entry, bool)| line(&entry, fresh)
+                children=move |(entry, fresh): (Entry, bool)| line(&entry, fresh, state)
             />
             {move || state.with(|state| state.streaming.as_ref().map(|(_, text)| text.clone())).map(|text| view! {
                 <li class="line theirs bot streaming"><span class="body">{text}</span></li>
@@ -253,7 +263,7 @@ fn Choices(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView 
     move || {
         let buttons = state.with(ChatState::buttons);
         (!buttons.is_empty()).then(|| view! {
-            <div class="choices" role="group" aria-label="Choices">
+            <div class="choices" role="group" aria-label=state.with(|state| state.words().get(Text::Choices).to_owned())>
                 {buttons.into_iter().map(|label| {
                     let answer = label.clone();
                     view! { <button type="button" class="choice" on:click=move |_| send.run(answer.clone())>{label}</button> }
@@ -268,13 +278,16 @@ fn Choices(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView 
 #[component]
 fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    let hint = RwSignal::new(None::<&'static str>);
+    let hint = RwSignal::new(None::<String>);
+    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() || state.with_untracked(|state| state.composer_lock().is_some()) {
             return;
         }
-        if let Some(problem) = state.with_untracked(|state| state.draft_problem(&body)) {
+        if let Some(problem) =
+            state.with_untracked(|state| state.draft_problem(&body).map(str::to_owned))
+        {
             hint.set(Some(problem));
             return;
         }
@@ -302,19 +315,26 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
     let can_upload = Memo::new(move |_| state.with(ChatState::can_upload));
     let input_type = Memo::new(move |_| state.with(ChatState::input_type));
     let locked = move || state.with(|state| state.composer_lock().is_some());
-    let placeholder =
-        move || state.with(|state| state.composer_lock().unwrap_or("Write a message…"));
+    let placeholder = move || {
+        state.with(|state| {
+            state
+                .composer_lock()
+                .unwrap_or_else(|| state.words().get(Text::WriteMessage))
+                .to_owned()
+        })
+    };
     view! {
         {move || hint.get().map(|hint| view! { <p class="hint" role="alert">{hint}</p> })}
-        {move || sending_file.get().then(|| view! { <p class="hint" role="status">"Sending the file…"</p> })}
+        {move || sending_file.get().then(|| view! { <p class="hint" role="status">{say(Text::SendingFile)}</p> })}
         // Our own hints replace the browser's validation bubbles.
         <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
             {move || can_upload.get().then(|| view! { <Attach state=state sending=sending_file/> })}
             {move || match input_type.get() {
                 Some(kind) => view! {
                     <input
+                        class="answer"
                         type=kind
-                        aria-label="Message"
+                        aria-label=move || say(Text::Message)
                         placeholder=placeholder
                         prop:value=move || draft.get()
                         on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
@@ -322,7 +342,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
                 }.into_any(),
                 None => view! {
                     <textarea
-                        aria-label="Message"
+                        aria-label=move || say(Text::Message)
                         rows="1"
                         placeholder=placeholder
                         disabled=locked
@@ -332,7 +352,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
                     ></textarea>
                 }.into_any(),
             }}
-            <button type="submit" class="send" aria-label="Send" disabled=locked>
+            <button type="submit" class="send" aria-label=move || say(Text::Send) disabled=locked>
                 <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                     <path d="M3 20l18-8L3 4v6l12 2-12 2z" fill="currentColor"></path>
                 </svg>
@@ -358,6 +378,7 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
         let Some(conversation) = conversation else {
             return;
         };
+        let offline = state.with_untracked(|state| state.words().get(Text::FileNotSent).to_owned());
         sending.set(true);
         leptos::task::spawn_local(async move {
             let sent = files::upload(
@@ -365,15 +386,17 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
                 &file,
                 &new_client_msg_id('f'),
                 token.as_deref(),
+                &offline,
             )
             .await;
             sending.set(false);
             state.update(|state| state.notice = sent.err());
         });
     };
+    let attach = move || state.with(|state| state.words().get(Text::Attach).to_owned());
     view! {
-        <label class="attach" title="Attach a file">
-            <input type="file" class="file-input" aria-label="Attach a file" on:change=on_file
+        <label class="attach" title=attach>
+            <input type="file" class="file-input" aria-label=attach on:change=on_file
                 accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.zip,.docx,.xlsx,.pptx,.txt,.log,.csv"/>
             <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                 <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"></path>
@@ -416,8 +439,9 @@ fn listen_to_parent(state: RwSignal<ChatState>) {
     on_message.forget();
 }
 
-/// One message. A bot message that just arrived shows a brief typing indicator first.
-fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
+/// One message. A bot message that just arrived shows a brief typing indicator first;
+/// the relay's chat events are shown in the visitor's language.
+fn line(entry: &Entry, fresh: bool, state: RwSignal<ChatState>) -> impl IntoView + use<> {
     let class = match (entry.author, fresh, entry.is_pending()) {
         (Author::Visitor, _, true) => "line mine pending",
         (Author::Visitor, _, false) => "line mine",
@@ -429,9 +453,12 @@ fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
         (Author::Bot, false, _) => "line theirs bot",
     };
     let who = entry.author_name.clone();
-    let content = match &entry.attachment {
-        Some(file) => files::attachment_view(file),
-        None => message_body(&entry.body),
+    let content = match (&entry.attachment, entry.author) {
+        (Some(file), _) => files::attachment_view(file),
+        (None, Author::System) => {
+            message_body(&state.with_untracked(|state| state.words().event(&entry.body)))
+        }
+        (None, _) => message_body(&entry.body),
     };
     let sources = (!entry.sources.is_empty()).then(|| {
         let links = entry.sources.iter().map(|source| match &source.url {
@@ -441,7 +468,8 @@ fn line(entry: &Entry, fresh: bool) -> impl IntoView + use<> {
             }.into_any(),
             _ => view! { <span>{source.title.clone()}</span> }.into_any(),
         }).collect_view();
-        view! { <span class="sources">"Sources: "{links}</span> }
+        let label = state.with_untracked(|state| state.words().get(Text::Sources).to_owned());
+        view! { <span class="sources">{label}" "{links}</span> }
     });
     view! {
         <li class=class>

@@ -89,3 +89,19 @@ pub fn clock(at: Option<i64>) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
+
+/// The browser's languages, most preferred first (`navigator.languages`).
+pub fn languages() -> Vec<String> {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into());
+    navigator
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"languages".into()))
+        .ok()
+        .filter(js_sys::Array::is_array)
+        .map(|languages| {
+            js_sys::Array::from(&languages)
+                .iter()
+                .filter_map(|tag| tag.as_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

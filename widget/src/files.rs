@@ -10,14 +10,15 @@ use web_sys::{FormData, Request, RequestCredentials, RequestInit, Response};
 
 /// Posts `file` to the chat as multipart (`file`, `client_msg_id`). The visitor passes
 /// their token as `bearer`; the console sends its session cookie. On refusal, the
-/// relay's sentence.
+/// relay's sentence; `offline` when the relay cannot be reached.
 pub async fn upload(
     conversation_id: i64,
     file: &web_sys::File,
     client_msg_id: &str,
     bearer: Option<&str>,
+    offline: &str,
 ) -> Result<(), String> {
-    let unreachable = || "The file could not be sent; check the connection.".to_owned();
+    let unreachable = || offline.to_owned();
     let form = FormData::new().map_err(|_| unreachable())?;
     form.append_with_str("client_msg_id", client_msg_id)
         .map_err(|_| unreachable())?;

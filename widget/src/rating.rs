@@ -2,6 +2,7 @@
 //! and an optional comment; then a thank-you. Drawn once and shown or hidden.
 
 use leptos::prelude::*;
+use porchlight_protocol::words::Text;
 use porchlight_protocol::{RatingScale, to_text};
 
 use crate::browser;
@@ -22,17 +23,24 @@ pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
             comment.set(String::new());
         }
     };
+    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
     // Every scale's buttons, the other scale's hidden: (score, label, symbol, scale).
-    let choices: [(u8, &str, &str, RatingScale); 7] = [
-        (1, "1 star", "★", RatingScale::Stars),
-        (2, "2 stars", "★", RatingScale::Stars),
-        (3, "3 stars", "★", RatingScale::Stars),
-        (4, "4 stars", "★", RatingScale::Stars),
-        (5, "5 stars", "★", RatingScale::Stars),
-        (5, "Thumbs up", "👍", RatingScale::Thumbs),
-        (1, "Thumbs down", "👎", RatingScale::Thumbs),
+    let choices: [(u8, Option<Text>, &str, RatingScale); 7] = [
+        (1, None, "★", RatingScale::Stars),
+        (2, None, "★", RatingScale::Stars),
+        (3, None, "★", RatingScale::Stars),
+        (4, None, "★", RatingScale::Stars),
+        (5, None, "★", RatingScale::Stars),
+        (5, Some(Text::ThumbsUp), "👍", RatingScale::Thumbs),
+        (1, Some(Text::ThumbsDown), "👎", RatingScale::Thumbs),
     ];
-    let buttons = choices.map(|(value, label, symbol, scale)| {
+    let buttons = choices.map(|(value, thumb, symbol, scale)| {
+        let label = move || match thumb {
+            Some(text) => say(text),
+            None => state.with(|state| {
+                state.words().fill(Text::Stars, &[("count", &value.to_string())])
+            }),
+        };
         // Stars light up to the one chosen; a thumb only when chosen.
         let lit = move || match scale {
             _ if asked.get() != Some(scale) => false,
@@ -47,13 +55,13 @@ pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
         }
     });
     view! {
-        <section class="rating" aria-label="Rate this chat" hidden=move || asked.with(Option::is_none)>
-            <p>"How was this chat?"</p>
-            <div class="scores" role="group" aria-label="Rating">{buttons.into_iter().collect_view()}</div>
-            <textarea rows="2" aria-label="Comment" placeholder="Anything to add? (optional)"
+        <section class="rating" aria-label=move || say(Text::RateChat) hidden=move || asked.with(Option::is_none)>
+            <p>{move || say(Text::HowWasIt)}</p>
+            <div class="scores" role="group" aria-label=move || say(Text::Rating)>{buttons.into_iter().collect_view()}</div>
+            <textarea rows="2" aria-label=move || say(Text::Comment) placeholder=move || say(Text::CommentHint)
                 prop:value=move || comment.get() on:input=move |event| comment.set(event_target_value(&event))></textarea>
-            <button type="button" class="send-rating" disabled=move || score.get() == 0 on:click=send>"Send rating"</button>
+            <button type="button" class="send-rating" disabled=move || score.get() == 0 on:click=send>{move || say(Text::SendRating)}</button>
         </section>
-        <p class="thanks" role="status" hidden=move || !state.with(ChatState::has_rated)>"Thanks for your feedback!"</p>
+        <p class="thanks" role="status" hidden=move || !state.with(ChatState::has_rated)>{move || say(Text::Thanks)}</p>
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use porchlight_protocol::{
-    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, RatingScale,
+    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange,
     VisitorEvent, to_text,
 };
 
@@ -60,13 +60,15 @@ pub fn profile_view(flow: Option<&Flow>) -> ProfileView {
             colour: flow.profile.appearance.colour.clone(),
             online: is_open(flow),
             rating: flow.profile.rating,
+            language: flow.profile.appearance.language,
+            strings: flow.profile.appearance.strings.clone(),
+            email_transcript: false,
         },
         None => ProfileView {
-            title: "Chat with us".into(),
-            greeting: String::new(),
+            title: String::new(),
             colour: "#2554c7".into(),
             online: true,
-            rating: RatingScale::Off,
+            ..ProfileView::default()
         },
     }
 }

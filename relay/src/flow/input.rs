@@ -40,9 +40,12 @@ pub fn check_input(input: InputType, text: &str, options: &[String]) -> Option<S
             .parse::<jiff::civil::Date>()
             .ok()
             .map(|date| date.to_string()),
-        InputType::YesNo => match text.to_ascii_lowercase().as_str() {
-            "yes" | "y" | "true" | "1" => Some("yes".into()),
-            "no" | "n" | "false" | "0" => Some("no".into()),
+        // The widget's yes and no buttons in each of its languages.
+        InputType::YesNo => match text.to_lowercase().as_str() {
+            "yes" | "y" | "true" | "1" | "ja" | "oui" | "sí" | "si" | "نعم" => {
+                Some("yes".into())
+            }
+            "no" | "n" | "false" | "0" | "nein" | "non" | "لا" => Some("no".into()),
             _ => None,
         },
         InputType::Choice => options

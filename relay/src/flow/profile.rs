@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use porchlight_protocol::RatingScale;
+use porchlight_protocol::words::{Language, Overrides};
 use serde::{Deserialize, Serialize};
 
 use crate::chat::queue::estimate::WaitSettings;
@@ -65,6 +66,12 @@ pub struct Appearance {
     pub greeting: String,
     pub title: String,
     pub launcher_icon: LauncherIcon,
+    /// The widget's language; none: the visitor's browser's, if the widget speaks it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// The profile's own widget lines: `[appearance.strings.de] end_chat = "…"`.
+    #[serde(skip_serializing_if = "Overrides::is_empty")]
+    pub strings: Overrides,
 }
 
 impl Default for Appearance {
@@ -75,6 +82,8 @@ impl Default for Appearance {
             greeting: String::new(),
             title: "Chat with us".into(),
             launcher_icon: LauncherIcon::Chat,
+            language: None,
+            strings: Overrides::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use porchlight_protocol::words::Language;
 use porchlight_protocol::{InputKind, Prompt};
 
 use super::engine::{Waiting, expand};
@@ -234,6 +235,13 @@ fn inputs_validate_each_type() {
         Some("yes")
     );
     assert_eq!(check_input(InputType::YesNo, "nope", none), None);
+    // The widget's yes and no buttons in each of its languages.
+    for (button, meaning) in [("Ja", "yes"), ("Sí", "yes"), ("Oui", "yes"), ("نعم", "yes")]
+        .into_iter()
+        .chain([("Nein", "no"), ("Non", "no"), ("No", "no"), ("لا", "no")])
+    {
+        assert_eq!(check_input(InputType::YesNo, button, none).as_deref(), Some(meaning));
+    }
     let options = ["Small".to_owned(), "Large".to_owned()];
     assert_eq!(
         check_input(InputType::Choice, "large", &options).as_deref(),
@@ -731,4 +739,42 @@ fn ai_agent_settings_are_checked() {
         found.len() >= 2 && extra.iter().any(|p| p.contains("next")),
         "{extra:?}"
     );
+}
+
+#[test]
+fn a_profile_picks_the_widgets_language_and_overrides_its_lines_with_known_placeholders() {
+    let profile = |appearance: &str| {
+        format!(
+            "name = \"t\"\nstart = \"a\"\n{appearance}\n[[steps]]\nid = \"a\"\ntype = \"message\"\ntext = \"x\"\n"
+        )
+    };
+    let good = profile(
+        "[appearance]\nlanguage = \"de\"\n[appearance.strings.de]\nend_chat = \"Tschüss\"\nchatting_with = \"Hier ist {name}\"",
+    );
+    let (flow, _) = compile(Profile::parse(&good, Format::Toml).unwrap()).unwrap();
+    assert_eq!(flow.profile.appearance.language, Some(Language::De));
+    assert_eq!(flow.profile.appearance.strings[&Language::De]["end_chat"], "Tschüss");
+
+    let bad = profile(
+        "[appearance.strings.fr]\nend_chat = \" \"\nbye = \"Salut\"\nchatting_with = \"Avec {agent}\"",
+    );
+    let found: Vec<String> = compile(Profile::parse(&bad, Format::Toml).unwrap())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for expected in [
+        "\"fr.bye\": \"bye\" is not one of the widget's texts",
+        "\"fr.end_chat\" must have 1 to 300 characters",
+        "\"fr.chatting_with\" names {agent}, but this line may use {name}",
+    ] {
+        assert!(
+            found.iter().any(|p| p.contains(expected)),
+            "missing {expected:?} in {found:#?}"
+        );
+    }
+    let unknown = Profile::parse(&profile("[appearance]\nlanguage = \"xx\""), Format::Toml)
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("unknown variant `xx`"), "{unknown}");
 }

@@ -35,6 +35,9 @@ pub(crate) async fn update(
     let settings = saved.updated(form).map_err(ApiError::invalid)?;
     let json = serde_json::to_string(&settings).map_err(|err| ApiError::internal(&err))?;
     state.store.set_setting(SETTINGS_KEY, json).await?;
+    state
+        .email_on
+        .store(settings.enabled(), std::sync::atomic::Ordering::Relaxed);
     state.email_queued.notify_one();
     Ok(Json(settings.view()))
 }

@@ -124,7 +124,7 @@ async fn a_visitor_ends_a_chat_and_rates_it_and_the_agent_sees_the_rating() {
         Locator::XPath("//section[@aria-label='Rate this chat' and not(@hidden)]"),
     )
     .await;
-    click(&visitor, Locator::Css("button[aria-label='4 stars']")).await;
+    click(&visitor, Locator::Css("button[aria-label='4 of 5 stars']")).await;
     let lit = visitor
         .find_all(Locator::Css("button.score.lit"))
         .await

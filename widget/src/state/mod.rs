@@ -5,8 +5,9 @@ mod rating;
 mod typing;
 
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
+use porchlight_protocol::words::{Language, Text, Words};
 use porchlight_protocol::{
-    Author, ChatMessage, ConversationId, ConversationState, ConversationStatus, InputKind,
+    Author, ChatMessage, ConversationId, ConversationState, ConversationStatus, ErrorCode, InputKind,
     PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume, Seq,
     StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
@@ -37,6 +38,12 @@ pub struct ChatState {
     pub start_step: Option<String>,
     /// The profile an admin is trying out in the console.
     pub preview_profile: Option<i64>,
+    /// The browser's languages, most preferred first (`navigator.languages`).
+    pub languages: Vec<String>,
+    /// The address the visitor gave the bot, offered for "Email me the transcript".
+    pub known_email: Option<String>,
+    /// Where the relay said the transcript is going.
+    pub emailed: Option<String>,
     /// The ticket the page links the chat to (`data-ticket`, `data-ticket-token`).
     pub ticket: Option<TicketLink>,
     /// Title, colour, greeting and whether the chat is open, from the chat profile.
@@ -78,6 +85,9 @@ impl ChatState {
             start_step: None,
             preview_profile: None,
             ticket: None,
+            languages: Vec::new(),
+            known_email: None,
+            emailed: None,
             stopped: false,
             profile: None,
             prompt: None,
@@ -114,6 +124,9 @@ impl ChatState {
             client_msg_id,
             body,
         };
+        if self.input_type() == Some("email") {
+            self.known_email = Some(outgoing.body.trim().to_owned());
+        }
         self.transcript.push_pending(Author::Visitor, &outgoing);
         self.outbox.push(outgoing.clone());
         self.notice = None;
@@ -180,9 +193,20 @@ impl ChatState {
                 }
             }
             VisitorEvent::Rated(rated) => self.rated(&rated),
+            VisitorEvent::TranscriptQueued(queued) => self.emailed = Some(queued.email),
             VisitorEvent::Error(error) => {
                 self.stopped |= error.code.is_final();
-                self.notice = Some(error.message);
+                // The relay's own words for what a visitor can cause; the rest as sent.
+                let ours = match error.code {
+                    ErrorCode::RateLimited => Some(Text::TooFast),
+                    ErrorCode::MessageTooLong => Some(Text::TooLong),
+                    ErrorCode::Internal => Some(Text::WentWrong),
+                    _ => None,
+                };
+                self.notice = Some(match ours {
+                    Some(text) => self.words().get(text).to_owned(),
+                    None => error.message,
+                });
             }
         }
         Vec::new()
@@ -280,6 +304,16 @@ impl ChatState {
         }
     }
 
+    /// The widget's words: the profile's language, else the browser's, with the
+    /// profile's own lines.
+    pub fn words(&self) -> Words<'_> {
+        let profile = self.profile.as_ref();
+        Words::new(
+            Language::pick(profile.and_then(|p| p.language), &self.languages),
+            profile.map(|p| &p.strings),
+        )
+    }
+
     /// The waiting banner: place in line and estimated wait, as the profile shows them.
     pub fn queue_line(&self) -> Option<String> {
         let waiting = self
@@ -287,17 +321,22 @@ impl ChatState {
             .as_ref()
             .is_some_and(|c| c.status == ConversationStatus::Queued);
         let info = self.queue.as_ref().filter(|_| waiting)?;
+        let words = self.words();
         let wait = info.wait.as_deref().map(|minutes| match minutes {
-            "< 1" => "under a minute".to_owned(),
-            "1" => "about 1 minute".to_owned(),
-            minutes => format!("about {minutes} minutes"),
+            "< 1" => words.get(Text::WaitUnderMinute).to_owned(),
+            "1" => words.get(Text::WaitOneMinute).to_owned(),
+            minutes => words.fill(Text::WaitMinutes, &[("minutes", minutes)]),
         });
-        match (info.position, wait) {
-            (Some(position), Some(wait)) => Some(format!(
-                "You're number {position} in the queue · wait {wait}"
+        let position = info.position.map(|position| position.to_string());
+        match (position, wait) {
+            (Some(position), Some(wait)) => Some(words.fill(
+                Text::QueuePositionWait,
+                &[("position", &position), ("wait", &wait)],
             )),
-            (Some(position), None) => Some(format!("You're number {position} in the queue")),
-            (None, Some(wait)) => Some(format!("Estimated wait: {wait}")),
+            (Some(position), None) => {
+                Some(words.fill(Text::QueuePosition, &[("position", &position)]))
+            }
+            (None, Some(wait)) => Some(words.fill(Text::QueueWait, &[("wait", &wait)])),
             (None, None) => None,
         }
     }
@@ -316,37 +355,43 @@ impl ChatState {
 
     /// The line under the title.
     pub fn status_line(&self) -> String {
+        let words = self.words();
         if self.link == Link::Reconnecting {
-            return "Reconnecting…".into();
+            return words.get(Text::Reconnecting).to_owned();
         }
-        match &self.conversation {
+        let text = match &self.conversation {
             None => self.idle_line(),
             Some(conversation) => match conversation.status {
                 ConversationStatus::Bot => self.idle_line(),
-                ConversationStatus::Queued => "Waiting for an agent…".into(),
+                ConversationStatus::Queued => Text::Waiting,
                 ConversationStatus::Active => match &conversation.agent_name {
-                    Some(name) => format!("You are chatting with {name}"),
-                    None => "An agent joined".into(),
+                    Some(name) => return words.fill(Text::ChattingWith, &[("name", name)]),
+                    None => Text::AgentJoined,
                 },
-                ConversationStatus::Ended => "Chat ended. Write to start a new one.".into(),
+                ConversationStatus::Ended => Text::ChatEnded,
             },
-        }
+        };
+        words.get(text).to_owned()
     }
 
-    fn idle_line(&self) -> String {
+    fn idle_line(&self) -> Text {
         match &self.profile {
-            Some(profile) if !profile.online => {
-                "We're offline right now. Leave a message and we'll get back to you.".into()
-            }
-            _ => "Ask us anything. We usually reply in a few minutes.".into(),
+            Some(profile) if !profile.online => Text::Offline,
+            _ => Text::Online,
         }
     }
 
-    /// The header title.
+    /// The header title: the profile's, unless it left the widget's own.
     pub fn title(&self) -> String {
-        self.profile
-            .as_ref()
-            .map_or_else(|| "Chat with us".into(), |profile| profile.title.clone())
+        match &self.profile {
+            Some(profile)
+                if !profile.title.is_empty()
+                    && profile.title != Words::english().get(Text::Title) =>
+            {
+                profile.title.clone()
+            }
+            _ => self.words().get(Text::Title).to_owned(),
+        }
     }
 
     /// The buttons to show: a question's choices, an input's options, or yes/no;
@@ -354,7 +399,8 @@ impl ChatState {
     pub fn buttons(&self) -> Vec<String> {
         match &self.prompt {
             Some(prompt) if prompt.input == Some(InputKind::YesNo) => {
-                vec!["Yes".into(), "No".into()]
+                let words = self.words();
+                vec![words.get(Text::Yes).into(), words.get(Text::No).into()]
             }
             Some(prompt)
                 if matches!(
@@ -369,12 +415,12 @@ impl ChatState {
     }
 
     /// Why the composer is disabled, when the bot wants a click rather than text.
-    pub fn composer_lock(&self) -> Option<&'static str> {
+    pub fn composer_lock(&self) -> Option<&str> {
         let free_text = self
             .prompt
             .as_ref()
             .is_some_and(|prompt| prompt.input == Some(InputKind::Text));
-        (!free_text && !self.buttons().is_empty()).then_some("Choose one of the options above.")
+        (!free_text && !self.buttons().is_empty()).then(|| self.words().get(Text::ChooseOption))
     }
 
     /// The HTML input type for the composer (`None`: a multi-line text box).
@@ -389,24 +435,25 @@ impl ChatState {
 
     /// An inline hint when the draft cannot be a valid answer to the prompt. The
     /// relay checks again; this only saves a round trip.
-    pub fn draft_problem(&self, draft: &str) -> Option<&'static str> {
+    pub fn draft_problem(&self, draft: &str) -> Option<&str> {
         let draft = draft.trim();
+        let words = self.words();
         match self.prompt.as_ref().and_then(|prompt| prompt.input) {
             Some(InputKind::Email) => {
                 let valid = draft.split_once('@').is_some_and(|(local, domain)| {
                     !local.is_empty() && domain.contains('.') && !draft.contains(' ')
                 });
-                (!valid).then_some("Please enter an email address like name@example.com.")
+                (!valid).then(|| words.get(Text::EnterEmail))
             }
             Some(InputKind::Number) => {
-                (!looks_like_number(draft)).then_some("Please enter a number.")
+                (!looks_like_number(draft)).then(|| words.get(Text::EnterNumber))
             }
             Some(InputKind::Date) => {
                 let parts: Vec<&str> = draft.split('-').collect();
                 let valid = parts.len() == 3
                     && parts[0].len() == 4
                     && parts.iter().all(|part| part.parse::<u32>().is_ok());
-                (!valid).then_some("Please enter a date.")
+                (!valid).then(|| words.get(Text::EnterDate))
             }
             _ => None,
         }
@@ -421,6 +468,24 @@ impl ChatState {
             }
             (Some(_), Some(_), None) => true,
             _ => false,
+        }
+    }
+
+    /// "Email me the transcript" is offered: the site sends email and there is a chat.
+    pub fn can_email_transcript(&self) -> bool {
+        self.conversation.is_some()
+            && self
+                .profile
+                .as_ref()
+                .is_some_and(|profile| profile.email_transcript)
+    }
+
+    /// The frame asking for the transcript by email.
+    pub fn email_transcript(&mut self, email: &str) -> VisitorRequest {
+        self.emailed = None;
+        self.notice = None;
+        VisitorRequest::EmailTranscript {
+            email: email.trim().to_owned(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use porchlight_protocol::RatingScale;
+use porchlight_protocol::words::{Language, Overrides};
 use porchlight_protocol::sync::TYPING_PULSE_MS;
 use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
@@ -25,7 +26,7 @@ fn profile(online: bool) -> ProfileView {
         greeting: String::new(),
         colour: "#12355b".into(),
         online,
-        rating: RatingScale::Off,
+        ..ProfileView::default()
     }
 }
 
@@ -362,13 +363,76 @@ fn status_and_errors_reach_the_visitor() {
         ErrorCode::MessageTooLong,
         "Too long.",
     )));
-    assert_eq!(state.notice.as_deref(), Some("Too long."));
+    assert_eq!(
+        state.notice.as_deref(),
+        Some("That message is too long."),
+        "the widget's own words for what the visitor caused"
+    );
     assert!(!state.stopped, "a passing error does not stop reconnecting");
     state.apply(VisitorEvent::Error(ProtocolError::new(
         ErrorCode::IdentityRequired,
         "Sign in first.",
     )));
     assert!(state.stopped);
+    assert_eq!(state.notice.as_deref(), Some("Sign in first."));
+}
+
+#[test]
+fn the_widget_speaks_the_profiles_language_else_the_browsers_with_the_profiles_own_lines() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.languages = vec!["fr-CA".into(), "en".into()];
+    assert_eq!(state.title(), "Discutez avec nous", "the browser's, before the profile");
+    let mut strings = Overrides::new();
+    strings.insert(
+        Language::De,
+        [("chatting_with".to_owned(), "Hallo, hier ist {name}".to_owned())].into(),
+    );
+    state.apply(VisitorEvent::Welcome(Welcome {
+        v: PROTOCOL_VERSION,
+        token: "tok".into(),
+        profile: ProfileView {
+            title: "Chat with us".into(),
+            language: Some(Language::De),
+            strings,
+            ..profile(true)
+        },
+        conversation: Some(ConversationState {
+            id: 4,
+            status: ConversationStatus::Queued,
+            agent_name: None,
+            last_seq: 0,
+            uploads: false,
+            rating: None,
+        }),
+        prompt: Some(Prompt {
+            step_id: "ok".into(),
+            choices: Vec::new(),
+            input: Some(InputKind::YesNo),
+        }),
+    }));
+    assert_eq!(state.title(), "Chatten Sie mit uns", "the default title is translated");
+    assert_eq!(state.status_line(), "Warten auf einen Mitarbeiter…");
+    assert_eq!(state.buttons(), ["Ja", "Nein"]);
+    assert_eq!(state.draft_problem("x"), None);
+    state.apply(VisitorEvent::Queue(QueueInfo {
+        conversation_id: 4,
+        position: Some(2),
+        wait: Some("< 1".into()),
+    }));
+    assert_eq!(
+        state.queue_line().as_deref(),
+        Some("Sie sind Nummer 2 in der Warteschlange · Wartezeit unter einer Minute")
+    );
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Active,
+        agent_name: Some("Ana".into()),
+    }));
+    assert_eq!(state.status_line(), "Hallo, hier ist Ana", "the profile's own line");
+    assert_eq!(state.words().event("Ana joined the chat"), "Ana ist dem Chat beigetreten");
+    state.profile.as_mut().unwrap().language = Some(Language::Ar);
+    assert!(state.words().language.is_rtl());
+    assert_eq!(state.status_line(), "أنت تتحدث مع Ana", "overrides are per language");
 }
 
 #[test]

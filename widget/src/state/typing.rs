@@ -2,6 +2,7 @@
 //! and then while they type. Nothing here is stored anywhere.
 
 use porchlight_protocol::sync::TYPING_PULSE_MS;
+use porchlight_protocol::words::Text;
 use porchlight_protocol::{ConversationStatus, VisitorRequest};
 
 use super::{ChatState, Link};
@@ -19,9 +20,10 @@ impl ChatState {
         self.agent_typing?;
         let conversation = self.conversation.as_ref()?;
         (conversation.status == ConversationStatus::Active).then(|| {
+            let words = self.words();
             match &conversation.agent_name {
-                Some(name) => format!("{name} is typing…"),
-                None => "Typing…".into(),
+                Some(name) => words.fill(Text::IsTyping, &[("name", name)]),
+                None => words.get(Text::Typing).to_owned(),
             }
         })
     }

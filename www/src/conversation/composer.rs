@@ -165,7 +165,14 @@ fn upload_picked(state: RwSignal<ConsoleState>, event: &leptos::ev::Event) {
         return;
     };
     spawn_local(async move {
-        if let Err(refused) = files::upload(id, &file, &new_client_msg_id('f'), None).await {
+        if let Err(refused) = files::upload(
+            id,
+            &file,
+            &new_client_msg_id('f'),
+            None,
+            "The file could not be sent; check the connection.",
+        )
+        .await {
             state.update(|s| s.notice = Some(refused));
         }
     });

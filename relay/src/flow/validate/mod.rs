@@ -8,6 +8,7 @@ mod steps;
 use self::steps::compile_step;
 use super::profile::{Profile, WEEKDAYS, parse_range};
 use super::{Flow, Step};
+use porchlight_protocol::words::{Overrides, Text, placeholders};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -129,6 +130,54 @@ pub fn compile(profile: Profile) -> Result<(Flow, Vec<Problem>), Vec<Problem>> {
     Ok((Flow { profile, steps }, warnings))
 }
 
+/// The longest line a profile may give the widget, in characters.
+const MAX_LINE_CHARS: usize = 300;
+
+/// A profile's own widget lines: known keys, not empty, and only the placeholders
+/// the widget fills for that line.
+fn check_strings(strings: &Overrides, report: &mut Report) {
+    let field = Some("appearance.strings");
+    for (language, lines) in strings {
+        for (key, line) in lines {
+            let at = format!("{}.{key}", language.code());
+            let Some(text) = Text::from_key(key) else {
+                report.error(
+                    None,
+                    field,
+                    format!("\"{at}\": \"{key}\" is not one of the widget's texts"),
+                );
+                continue;
+            };
+            let allowed = text.placeholders();
+            let unknown: Vec<&str> = placeholders(line)
+                .into_iter()
+                .filter(|name| !allowed.contains(name))
+                .collect();
+            if line.trim().is_empty() || line.chars().count() > MAX_LINE_CHARS {
+                report.error(
+                    None,
+                    field,
+                    format!("\"{at}\" must have 1 to {MAX_LINE_CHARS} characters"),
+                );
+            } else if !unknown.is_empty() {
+                let may = if allowed.is_empty() {
+                    "no placeholders".to_owned()
+                } else {
+                    format!("{{{}}}", allowed.join("}, {"))
+                };
+                report.error(
+                    None,
+                    field,
+                    format!(
+                        "\"{at}\" names {{{}}}, but this line may use {may}",
+                        unknown.join("}, {")
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn check_profile_fields(profile: &Profile, report: &mut Report) {
     if profile.name.trim().is_empty() {
         report.error(None, Some("name"), "the profile needs a name".into());
@@ -144,6 +193,7 @@ fn check_profile_fields(profile: &Profile, report: &mut Report) {
             format!("\"{colour}\" is not a colour like #2554c7"),
         );
     }
+    check_strings(&profile.appearance.strings, report);
     let window = profile.waiting.window_minutes;
     if !(1..=crate::chat::queue::estimate::MAX_WINDOW_MINUTES).contains(&window) {
         report.error(

@@ -2,6 +2,7 @@
 //! `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
+use porchlight_protocol::words::Text;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
 };
@@ -14,7 +15,7 @@ use crate::store::settings::{AttachmentPolicy, ChatRules};
 use crate::store::{ConversationStore, StoreError, now_ms};
 
 use super::agents::{agent_load, is_participant};
-use super::messages::{event, insert_message};
+use super::messages::{event, insert_message, said};
 use super::tickets::add_transcript;
 use super::{Cached, SqliteStore, turns};
 
@@ -246,7 +247,7 @@ pub(super) fn join(
             return Ok(JoinOutcome::Taken);
         }
     }
-    let appended = insert_message(conn, &event(id, format!("{} joined the chat", agent.name)))?;
+    let appended = insert_message(conn, &event(id, said(Text::Joined, &[("name", &agent.name)])))?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     Ok(JoinOutcome::Joined(Box::new((
         conversation,
@@ -286,7 +287,10 @@ pub(super) fn transfer(
     conn.cached_execute("DELETE FROM participants WHERE conversation_id = ?1", [id])?;
     let appended = insert_message(
         conn,
-        &event(id, format!("{} transferred the chat to {to_name}", by.name)),
+        &event(
+            id,
+            said(Text::Transferred, &[("name", &by.name), ("to", &to_name)]),
+        ),
     )?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     Ok((conversation, appended.message))
@@ -307,9 +311,9 @@ pub(super) fn end(
         return Ok(None);
     }
     let body = match (by, by_name) {
-        (Author::Visitor, _) => "The visitor ended the chat".to_owned(),
-        (_, Some(name)) => format!("{name} ended the chat"),
-        (_, None) => "Chat ended".to_owned(),
+        (Author::Visitor, _) => said(Text::VisitorEnded, &[]),
+        (_, Some(name)) => said(Text::EndedBy, &[("name", &name)]),
+        (_, None) => said(Text::Ended, &[]),
     };
     let appended = insert_message(conn, &event(id, body))?;
     add_transcript(conn, id)?;

@@ -2,6 +2,7 @@
 //! `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
+use porchlight_protocol::words::{Text, Words};
 use porchlight_protocol::{AgentId, Author, ChatMessage, ConversationId, Seq};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -113,6 +114,12 @@ pub(super) fn insert_message(
         },
         duplicate: false,
     })
+}
+
+/// A chat event's words, in English: the widget shows them in the visitor's language
+/// (see `porchlight_protocol::words`).
+pub(super) fn said(text: Text, values: &[(&str, &str)]) -> String {
+    Words::english().fill(text, values)
 }
 
 pub(super) fn event(conversation_id: ConversationId, body: String) -> NewMessage {

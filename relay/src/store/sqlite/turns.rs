@@ -2,6 +2,7 @@
 //! answer, the bot's messages, the new flow state, and any hand-over (queue, ticket,
 //! end). A turn computed from a state another turn has changed writes nothing.
 
+use porchlight_protocol::words::Text;
 use porchlight_protocol::{Author, ConversationId, ConversationStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -11,7 +12,7 @@ use crate::store::{StoreError, now_ms};
 use super::Cached;
 use super::conversations::load_conversation;
 use super::emails::{queue_acknowledgement, queue_ticket_email};
-use super::messages::{event, existing_message, insert_message};
+use super::messages::{event, existing_message, insert_message, said};
 use super::tickets::add_transcript;
 
 pub(super) fn apply_turn(
@@ -104,7 +105,7 @@ pub(super) fn apply_turn(
             "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'bot' WHERE id = ?2",
             params![now, id],
         )?;
-        messages.push(insert_message(conn, &event(id, "Chat ended".into()))?.message);
+        messages.push(insert_message(conn, &event(id, said(Text::Ended, &[])))?.message);
         add_transcript(conn, id)?;
     }
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;

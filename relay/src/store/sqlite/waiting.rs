@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use porchlight_protocol::words::Text;
 use porchlight_protocol::{Author, ChatMessage, ConversationId};
 use rusqlite::{Connection, params};
 
@@ -11,7 +12,7 @@ use crate::store::model::{Conversation, NewMessage};
 use crate::store::{StoreError, WaitingStore, now_ms};
 
 use super::conversations::load_conversation;
-use super::messages::{event, insert_message};
+use super::messages::{event, insert_message, said};
 use super::tickets::{add_transcript, set_categories};
 use super::{Cached, SqliteStore};
 
@@ -111,7 +112,7 @@ pub(super) fn abandon(
             }
         }
     }
-    let event = event(id, "The chat ended: nobody was there to answer".to_owned());
+    let event = event(id, said(Text::NobodyAnswered, &[]));
     let appended = insert_message(conn, &event)?;
     add_transcript(conn, id)?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;

@@ -3,9 +3,11 @@
 //! its history from the `seq` the widget last saw.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use porchlight_protocol::{
-    ConversationState, ConversationStatus, ErrorCode, PROTOCOL_VERSION, PageInfo, Prompt, Resume,
+    ConversationState, ConversationStatus, ErrorCode, PROTOCOL_VERSION, PageInfo, ProfileView,
+    Prompt, Resume,
     TicketLink, VisitorEvent, Welcome, to_text,
 };
 
@@ -223,7 +225,10 @@ impl VisitorSession {
         let mut replies = vec![to_text(&VisitorEvent::Welcome(Welcome {
             v: PROTOCOL_VERSION,
             token,
-            profile: bot::profile_view(flow.as_deref()),
+            profile: ProfileView {
+                email_transcript: self.state.email_on.load(Ordering::Relaxed),
+                ..bot::profile_view(flow.as_deref())
+            },
             conversation,
             prompt,
         }))];

@@ -1,10 +1,11 @@
 //! The widget's socket: `hello` (in `hello.rs`), `send` and `end_chat` (in
-//! `deliver.rs`), `rate` (in `rating.rs`). This file holds the socket's session, reads
+//! `deliver.rs`), `rate` (in `rating.rs`), `email_transcript` (in `transcript.rs`). This file holds the socket's session, reads
 //! its frames and passes on typing.
 
 mod deliver;
 mod hello;
 mod rating;
+mod transcript;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -174,6 +175,7 @@ impl Handler for VisitorSession {
             VisitorRequest::EndChat => self.end_chat().await,
             VisitorRequest::Typing => self.typing(),
             VisitorRequest::Rate { score, comment } => self.rate(score, comment).await,
+            VisitorRequest::EmailTranscript { email } => self.email_transcript(&email).await,
         }
     }
 
