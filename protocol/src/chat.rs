@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::words::{Language, Overrides};
+use crate::words::Language;
 use crate::{AgentId, ConversationId, Seq};
 
 /// Where the conversation stands.
@@ -199,12 +199,14 @@ pub struct ProfileView {
     /// How the visitor may rate a chat once it has ended.
     #[serde(default, skip_serializing_if = "RatingScale::is_off")]
     pub rating: RatingScale,
-    /// The widget's language; none: the browser's, if the widget speaks it.
+    /// The widget's language: the profile's, else the first of the hello's
+    /// `languages` the widget speaks; none: English.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
-    /// The profile's own lines for the widget, per language and text key.
-    #[serde(default, skip_serializing_if = "Overrides::is_empty")]
-    pub strings: Overrides,
+    /// Every line of the widget in `language`, with the profile's own, in the order of
+    /// `words::Text`; empty: the English built into the widget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
     /// The visitor may ask for the chat's transcript by email (email is set up).
     #[serde(default, skip_serializing_if = "is_false")]
     pub email_transcript: bool,

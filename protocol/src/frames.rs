@@ -11,14 +11,17 @@ use crate::{
 
 /// Parses one text frame from the widget.
 pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError> {
-    parse_frame(text, &[
+    parse_frame(
+        text,
+        &[
             "hello",
             "send",
             "end_chat",
             "typing",
             "rate",
             "email_transcript",
-        ])
+        ],
+    )
 }
 
 /// Parses one text frame from the console.

@@ -28,8 +28,7 @@ pub use error::{ErrorCode, ProtocolError};
 pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
 pub use visitor::{
     Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, TranscriptQueued, Typing,
-    UploadsChange,
-    VisitorEvent, VisitorRequest, Welcome,
+    UploadsChange, VisitorEvent, VisitorRequest, Welcome,
 };
 
 /// Bumped on any change to the frames that an older peer could not read.

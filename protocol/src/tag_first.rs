@@ -16,8 +16,18 @@ use crate::{
 };
 
 const VARIANTS: &[&str] = &[
-    "welcome", "ack", "message", "prompt", "status", "uploads", "queue", "stream", "typing",
-    "rated", "transcript_queued", "error",
+    "welcome",
+    "ack",
+    "message",
+    "prompt",
+    "status",
+    "uploads",
+    "queue",
+    "stream",
+    "typing",
+    "rated",
+    "transcript_queued",
+    "error",
 ];
 
 impl<'de> Deserialize<'de> for VisitorEvent {

@@ -93,8 +93,9 @@ fn visitor_requests_have_pinned_json() {
                 id: 42,
                 token: "ab12".into(),
             }),
+            languages: vec!["de-AT".into(), "en".into()],
         },
-        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic","preview_profile":3,"ticket":{"id":42,"token":"ab12"}}"#,
+        r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic","preview_profile":3,"ticket":{"id":42,"token":"ab12"},"languages":["de-AT","en"]}"#,
     );
     pins(
         VisitorRequest::Hello {
@@ -106,6 +107,7 @@ fn visitor_requests_have_pinned_json() {
             start_step: None,
             preview_profile: None,
             ticket: None,
+            languages: Vec::new(),
         },
         r#"{"type":"hello","v":1,"site":"demo"}"#,
     );
@@ -309,14 +311,14 @@ fn visitor_answers_with_sources_and_streams_have_pinned_json() {
             token: "tok".into(),
             profile: ProfileView {
                 language: Some(Language::Ar),
-                strings: [(Language::Ar, [("send".to_owned(), "أرسل".to_owned())].into())].into(),
+                lines: vec!["تحدث معنا".into()],
                 email_transcript: true,
                 ..profile_view()
             },
             conversation: None,
             prompt: None,
         }),
-        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true,"rating":"stars","language":"ar","strings":{"ar":{"send":"أرسل"}},"email_transcript":true}}"##,
+        r##"{"type":"welcome","v":1,"token":"tok","profile":{"title":"Acme","greeting":"Hi!","colour":"#12355b","online":true,"rating":"stars","language":"ar","lines":["تحدث معنا"],"email_transcript":true}}"##,
     );
     pins(
         VisitorEvent::Typing(Typing { conversation_id: 7 }),

@@ -33,6 +33,10 @@ pub enum VisitorRequest {
         /// site's server).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ticket: Option<TicketLink>,
+        /// The browser's languages, most preferred first (`navigator.languages`):
+        /// the widget speaks the first it can, unless the profile picks one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        languages: Vec<String>,
     },
     /// A message, or the answer to the bot's prompt; starts a new conversation when the
     /// visitor has none open.

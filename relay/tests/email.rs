@@ -366,11 +366,20 @@ async fn a_visitor_asks_for_the_transcript_by_email_a_few_times_a_day_at_most() 
 
     // No SMTP server saved: the widget is not offered it, and the relay refuses it.
     let mut visitor = leave_a_message(&relay, "Where is my parcel?").await;
-    let refused = visitor.answer(ask("bo@example.com"), "transcript_queued").await;
+    let refused = visitor
+        .answer(ask("bo@example.com"), "transcript_queued")
+        .await;
     assert_eq!(refused["code"], "not_allowed", "{refused}");
 
     let mut sink = SmtpSink::start(Mode::Accept).await;
-    call(relay.addr, "PUT", "/api/admin/email", &admin, settings(sink.port)).await;
+    call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        settings(sink.port),
+    )
+    .await;
     let mut visitor = relay.visitor().await;
     let welcome = visitor.hello(None, None).await;
     assert_eq!(welcome["profile"]["email_transcript"], true);
@@ -379,10 +388,14 @@ async fn a_visitor_asks_for_the_transcript_by_email_a_few_times_a_day_at_most() 
     let mut visitor = leave_a_message(&relay, "Where is my parcel?").await;
     let team = sink.next().await;
     assert_eq!(team.to, ["team@example.com"], "the ticket's email first");
-    let bad = visitor.answer(ask("bo at example"), "transcript_queued").await;
+    let bad = visitor
+        .answer(ask("bo at example"), "transcript_queued")
+        .await;
     assert_eq!(bad["code"], "bad_frame", "{bad}");
     for _ in 0..3 {
-        let queued = visitor.answer(ask(" bo@example.com "), "transcript_queued").await;
+        let queued = visitor
+            .answer(ask(" bo@example.com "), "transcript_queued")
+            .await;
         assert_eq!(queued["email"], "bo@example.com", "{queued}");
         let email = sink.next().await;
         assert_eq!(email.to, ["bo@example.com"]);
@@ -392,7 +405,9 @@ async fn a_visitor_asks_for_the_transcript_by_email_a_few_times_a_day_at_most() 
             email.data
         );
     }
-    let capped = visitor.answer(ask("BO@example.com"), "transcript_queued").await;
+    let capped = visitor
+        .answer(ask("BO@example.com"), "transcript_queued")
+        .await;
     assert_eq!(capped["code"], "not_allowed", "a fourth in a day: {capped}");
     relay.stop().await;
 }

@@ -2,9 +2,13 @@
 //!
 //! Each [`Text`] has a key (what a profile's `[appearance.strings.LANG]` overrides)
 //! and one line per [`Language`]. A line may name placeholders such as `{name}`;
-//! every language's line names the same ones. The relay writes its chat events
-//! ("Ana joined the chat") with the English lines, and the widget reads them back
-//! with [`Words::event`] to show them in the visitor's language.
+//! every language's line names the same ones.
+//!
+//! Only English is built into the widget. For any other language, or a profile's own
+//! lines, the relay sends the whole table in the welcome ([`Language::table`]), so the
+//! widget's download does not grow with each language. The relay writes its chat
+//! events ("Ana joined the chat") in English, and the widget reads them back with
+//! [`Words::event`] to show them in the visitor's language.
 
 mod ar;
 mod de;
@@ -167,7 +171,7 @@ impl Text {
 
     /// The placeholders its lines name, such as `name` for `{name}`.
     pub fn placeholders(self) -> Vec<&'static str> {
-        placeholders(Language::En.lines()[self as usize])
+        placeholders(english(self))
     }
 }
 
@@ -182,32 +186,56 @@ pub fn placeholders(line: &str) -> Vec<&str> {
 /// A profile's own lines, per language and key.
 pub type Overrides = BTreeMap<Language, BTreeMap<String, String>>;
 
-/// The lines of one language, with a profile's own where it has them.
+/// The most browser languages a hello may list.
+pub const MAX_BROWSER_LANGUAGES: usize = 10;
+
+impl Language {
+    /// What the relay sends the widget: every line in this language with the profile's
+    /// own in their place; nothing for English as built in.
+    pub fn table(self, overrides: &Overrides) -> Vec<String> {
+        let own = overrides.get(&self);
+        if self == Self::En && own.is_none_or(BTreeMap::is_empty) {
+            return Vec::new();
+        }
+        Text::ALL
+            .iter()
+            .map(|&text| {
+                own.and_then(|own| own.get(text.key()))
+                    .map_or(self.lines()[text as usize], String::as_str)
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+/// The English line, as built into the widget.
+pub fn english(text: Text) -> &'static str {
+    en::LINES[text as usize]
+}
+
+/// The lines the widget shows: the table the relay sent, else English.
 #[derive(Debug, Clone, Copy)]
 pub struct Words<'a> {
     pub language: Language,
-    overrides: Option<&'a BTreeMap<String, String>>,
+    lines: &'a [String],
 }
 
 impl<'a> Words<'a> {
-    pub fn new(language: Language, overrides: Option<&'a Overrides>) -> Self {
-        Self {
-            language,
-            overrides: overrides.and_then(|all| all.get(&language)),
-        }
+    pub fn new(language: Language, lines: &'a [String]) -> Self {
+        Self { language, lines }
     }
 
     pub const fn english() -> Words<'static> {
         Words {
             language: Language::En,
-            overrides: None,
+            lines: &[],
         }
     }
 
     pub fn get(&self, text: Text) -> &'a str {
-        self.overrides
-            .and_then(|own| own.get(text.key()))
-            .map_or(self.language.lines()[text as usize], String::as_str)
+        self.lines
+            .get(text as usize)
+            .map_or(english(text), String::as_str)
     }
 
     /// The line with its placeholders filled.
@@ -229,7 +257,7 @@ impl<'a> Words<'a> {
         EVENTS
             .iter()
             .find_map(|&text| {
-                let values = read_back(Language::En.lines()[text as usize], body)?;
+                let values = read_back(english(text), body)?;
                 Some(self.fill(text, &values))
             })
             .unwrap_or_else(|| body.to_owned())

@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use porchlight_protocol::words::{Language, MAX_BROWSER_LANGUAGES, Overrides};
 use porchlight_protocol::{
-    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange,
-    VisitorEvent, to_text,
+    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent,
+    to_text,
 };
 
 use super::events::{announce_conversation, announce_message};
@@ -52,24 +53,31 @@ pub fn is_open(flow: &Flow) -> bool {
     })
 }
 
-pub fn profile_view(flow: Option<&Flow>) -> ProfileView {
-    match flow {
-        Some(flow) => ProfileView {
-            title: flow.profile.appearance.title.clone(),
-            greeting: flow.profile.appearance.greeting.clone(),
-            colour: flow.profile.appearance.colour.clone(),
-            online: is_open(flow),
-            rating: flow.profile.rating,
-            language: flow.profile.appearance.language,
-            strings: flow.profile.appearance.strings.clone(),
-            email_transcript: false,
-        },
-        None => ProfileView {
-            title: String::new(),
+/// What the widget shows of the profile, in the profile's language or else the first
+/// of the browser's `languages` the widget speaks.
+pub fn profile_view(flow: Option<&Flow>, languages: &[String]) -> ProfileView {
+    let browser = &languages[..languages.len().min(MAX_BROWSER_LANGUAGES)];
+    let Some(flow) = flow else {
+        let language = Language::pick(None, browser);
+        return ProfileView {
             colour: "#2554c7".into(),
             online: true,
+            language: (language != Language::En).then_some(language),
+            lines: language.table(&Overrides::new()),
             ..ProfileView::default()
-        },
+        };
+    };
+    let appearance = &flow.profile.appearance;
+    let language = Language::pick(appearance.language, browser);
+    ProfileView {
+        title: appearance.title.clone(),
+        greeting: appearance.greeting.clone(),
+        colour: appearance.colour.clone(),
+        online: is_open(flow),
+        rating: flow.profile.rating,
+        language: (language != Language::En).then_some(language),
+        lines: language.table(&appearance.strings),
+        email_transcript: false,
     }
 }
 

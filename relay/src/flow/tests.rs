@@ -240,7 +240,10 @@ fn inputs_validate_each_type() {
         .into_iter()
         .chain([("Nein", "no"), ("Non", "no"), ("No", "no"), ("لا", "no")])
     {
-        assert_eq!(check_input(InputType::YesNo, button, none).as_deref(), Some(meaning));
+        assert_eq!(
+            check_input(InputType::YesNo, button, none).as_deref(),
+            Some(meaning)
+        );
     }
     let options = ["Small".to_owned(), "Large".to_owned()];
     assert_eq!(
@@ -753,7 +756,10 @@ fn a_profile_picks_the_widgets_language_and_overrides_its_lines_with_known_place
     );
     let (flow, _) = compile(Profile::parse(&good, Format::Toml).unwrap()).unwrap();
     assert_eq!(flow.profile.appearance.language, Some(Language::De));
-    assert_eq!(flow.profile.appearance.strings[&Language::De]["end_chat"], "Tschüss");
+    assert_eq!(
+        flow.profile.appearance.strings[&Language::De]["end_chat"],
+        "Tschüss"
+    );
 
     let bad = profile(
         "[appearance.strings.fr]\nend_chat = \" \"\nbye = \"Salut\"\nchatting_with = \"Avec {agent}\"",

@@ -9,6 +9,7 @@ mod chat;
 mod console;
 mod ending;
 mod framing;
+mod languages;
 mod links;
 mod loader;
 mod notes;
@@ -73,6 +74,15 @@ pub(crate) async fn chromedriver() -> (Child, u16) {
 }
 
 pub(crate) async fn browser(port: u16, profile: &tempfile::TempDir) -> Client {
+    browser_speaking(port, profile, "en-US").await
+}
+
+/// A browser whose visitor prefers `language` (a BCP 47 tag, `navigator.languages`).
+pub(crate) async fn browser_speaking(
+    port: u16,
+    profile: &tempfile::TempDir,
+    language: &str,
+) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -83,7 +93,9 @@ pub(crate) async fn browser(port: u16, profile: &tempfile::TempDir) -> Client {
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run", "--window-size=1200,900",
                 format!("--user-data-dir={}", profile.path().display()),
-            ]
+                format!("--lang={language}"), format!("--accept-lang={language}"),
+            ],
+            "prefs": { "intl.accept_languages": language },
         }),
     );
     ClientBuilder::new(HttpConnector::new())

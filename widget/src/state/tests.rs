@@ -1,9 +1,10 @@
 //! The widget state's rules, frame by frame.
 
+use super::lines::looks_like_number;
 use super::*;
 use porchlight_protocol::RatingScale;
-use porchlight_protocol::words::{Language, Overrides};
 use porchlight_protocol::sync::TYPING_PULSE_MS;
+use porchlight_protocol::words::{Language, Overrides};
 use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
 
 fn agent_message(seq: u64) -> VisitorEvent {
@@ -378,14 +379,22 @@ fn status_and_errors_reach_the_visitor() {
 }
 
 #[test]
-fn the_widget_speaks_the_profiles_language_else_the_browsers_with_the_profiles_own_lines() {
+fn the_widget_speaks_the_language_the_relay_picked_with_the_profiles_own_lines() {
     let mut state = ChatState::new("demo".into(), None, Vec::new());
-    state.languages = vec!["fr-CA".into(), "en".into()];
-    assert_eq!(state.title(), "Discutez avec nous", "the browser's, before the profile");
+    state.languages = vec!["de-AT".into(), "en".into()];
+    assert!(
+        matches!(state.hello(None), VisitorRequest::Hello { languages, .. } if languages == ["de-AT", "en"]),
+        "the hello says which languages the browser prefers"
+    );
+    assert_eq!(state.title(), "Chat with us", "English until the welcome");
     let mut strings = Overrides::new();
     strings.insert(
         Language::De,
-        [("chatting_with".to_owned(), "Hallo, hier ist {name}".to_owned())].into(),
+        [(
+            "chatting_with".to_owned(),
+            "Hallo, hier ist {name}".to_owned(),
+        )]
+        .into(),
     );
     state.apply(VisitorEvent::Welcome(Welcome {
         v: PROTOCOL_VERSION,
@@ -393,7 +402,7 @@ fn the_widget_speaks_the_profiles_language_else_the_browsers_with_the_profiles_o
         profile: ProfileView {
             title: "Chat with us".into(),
             language: Some(Language::De),
-            strings,
+            lines: Language::De.table(&strings),
             ..profile(true)
         },
         conversation: Some(ConversationState {
@@ -410,10 +419,13 @@ fn the_widget_speaks_the_profiles_language_else_the_browsers_with_the_profiles_o
             input: Some(InputKind::YesNo),
         }),
     }));
-    assert_eq!(state.title(), "Chatten Sie mit uns", "the default title is translated");
+    assert_eq!(
+        state.title(),
+        "Chatten Sie mit uns",
+        "the default title is translated"
+    );
     assert_eq!(state.status_line(), "Warten auf einen Mitarbeiter…");
     assert_eq!(state.buttons(), ["Ja", "Nein"]);
-    assert_eq!(state.draft_problem("x"), None);
     state.apply(VisitorEvent::Queue(QueueInfo {
         conversation_id: 4,
         position: Some(2),
@@ -428,11 +440,24 @@ fn the_widget_speaks_the_profiles_language_else_the_browsers_with_the_profiles_o
         status: ConversationStatus::Active,
         agent_name: Some("Ana".into()),
     }));
-    assert_eq!(state.status_line(), "Hallo, hier ist Ana", "the profile's own line");
-    assert_eq!(state.words().event("Ana joined the chat"), "Ana ist dem Chat beigetreten");
-    state.profile.as_mut().unwrap().language = Some(Language::Ar);
+    assert_eq!(
+        state.status_line(),
+        "Hallo, hier ist Ana",
+        "the profile's own line"
+    );
+    assert_eq!(
+        state.words().event("Ana joined the chat"),
+        "Ana ist dem Chat beigetreten"
+    );
+    let profile = state.profile.as_mut().unwrap();
+    profile.language = Some(Language::Ar);
+    profile.lines = Language::Ar.table(&strings);
     assert!(state.words().language.is_rtl());
-    assert_eq!(state.status_line(), "أنت تتحدث مع Ana", "overrides are per language");
+    assert_eq!(
+        state.status_line(),
+        "أنت تتحدث مع Ana",
+        "overrides are per language"
+    );
 }
 
 #[test]

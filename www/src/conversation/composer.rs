@@ -172,7 +172,8 @@ fn upload_picked(state: RwSignal<ConsoleState>, event: &leptos::ev::Event) {
             None,
             "The file could not be sent; check the connection.",
         )
-        .await {
+        .await
+        {
             state.update(|s| s.notice = Some(refused));
         }
     });

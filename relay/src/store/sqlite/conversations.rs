@@ -247,7 +247,10 @@ pub(super) fn join(
             return Ok(JoinOutcome::Taken);
         }
     }
-    let appended = insert_message(conn, &event(id, said(Text::Joined, &[("name", &agent.name)])))?;
+    let appended = insert_message(
+        conn,
+        &event(id, said(Text::Joined, &[("name", &agent.name)])),
+    )?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     Ok(JoinOutcome::Joined(Box::new((
         conversation,

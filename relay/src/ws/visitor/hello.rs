@@ -7,8 +7,7 @@ use std::sync::atomic::Ordering;
 
 use porchlight_protocol::{
     ConversationState, ConversationStatus, ErrorCode, PROTOCOL_VERSION, PageInfo, ProfileView,
-    Prompt, Resume,
-    TicketLink, VisitorEvent, Welcome, to_text,
+    Prompt, Resume, TicketLink, VisitorEvent, Welcome, to_text,
 };
 
 use super::{VisitorSession, clip, error};
@@ -31,6 +30,7 @@ pub(super) struct Hello {
     pub(super) start_step: Option<String>,
     pub(super) preview_profile: Option<i64>,
     pub(super) ticket: Option<TicketLink>,
+    pub(super) languages: Vec<String>,
 }
 
 /// A hello that cannot go on: the frame that says why, and the socket closes.
@@ -63,6 +63,10 @@ impl VisitorSession {
             url: clip(page.url),
             referrer: clip(page.referrer),
         });
+        let profile = ProfileView {
+            email_transcript: self.state.email_on.load(Ordering::Relaxed),
+            ..bot::profile_view(flow.as_deref(), &hello.languages)
+        };
         let mut replies = Vec::new();
         if let Some(link) = hello.ticket
             && !self.link_ticket(&site, &link).await
@@ -88,7 +92,10 @@ impl VisitorSession {
             .latest(&visitor, hello.resume)
             .await
             .map_err(|err| Self::fail(&err))?;
-        replies.extend(self.shown(latest, flow, token, hello.resume).await?);
+        replies.extend(
+            self.shown(latest, flow, profile, token, hello.resume)
+                .await?,
+        );
         Ok(Outcome {
             replies,
             close: false,
@@ -203,6 +210,7 @@ impl VisitorSession {
         &mut self,
         latest: Option<Conversation>,
         flow: Option<Arc<Flow>>,
+        profile: ProfileView,
         token: String,
         resume: Option<Resume>,
     ) -> Result<Vec<String>, Refused> {
@@ -225,10 +233,7 @@ impl VisitorSession {
         let mut replies = vec![to_text(&VisitorEvent::Welcome(Welcome {
             v: PROTOCOL_VERSION,
             token,
-            profile: ProfileView {
-                email_transcript: self.state.email_on.load(Ordering::Relaxed),
-                ..bot::profile_view(flow.as_deref())
-            },
+            profile,
             conversation,
             prompt,
         }))];

@@ -155,6 +155,7 @@ impl Handler for VisitorSession {
                 start_step,
                 preview_profile,
                 ticket,
+                languages,
             } => {
                 self.hello(Hello {
                     v,
@@ -165,6 +166,7 @@ impl Handler for VisitorSession {
                     start_step,
                     preview_profile,
                     ticket,
+                    languages,
                 })
                 .await
             }

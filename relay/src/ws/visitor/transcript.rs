@@ -39,7 +39,12 @@ impl VisitorSession {
                 "That address has had its share of emails today.",
             ));
         }
-        match self.state.store.queue_transcript_email(id, to.clone()).await {
+        match self
+            .state
+            .store
+            .queue_transcript_email(id, to.clone())
+            .await
+        {
             Ok(()) => {
                 self.state.email_queued.notify_one();
                 tracing::info!(conversation = id, "transcript emailed on request");
