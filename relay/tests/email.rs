@@ -411,3 +411,142 @@ async fn a_visitor_asks_for_the_transcript_by_email_a_few_times_a_day_at_most() 
     assert_eq!(capped["code"], "not_allowed", "a fourth in a day: {capped}");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_reply_on_a_ticket_is_kept_and_emailed_to_its_requester() {
+    let relay = start_allowing_loopback().await;
+    let admin = admin_of(&relay).await;
+    relay
+        .use_profile(&Profile::parse(OFFLINE, Format::Toml).unwrap(), true)
+        .await;
+    let reply = |body: &str| json!({ "body": body });
+
+    // Email off: the reply stays on the ticket.
+    let _visitor = leave_a_message(&relay, "Can you fix a tap?").await;
+    let (status, kept) = call(
+        relay.addr,
+        "POST",
+        "/api/tickets/1/replies",
+        &admin,
+        reply("Noted."),
+    )
+    .await;
+    assert_eq!(status, 201, "{kept}");
+    assert!(kept.get("emailed_to").is_none(), "{kept}");
+
+    let mut sink = SmtpSink::start(Mode::Accept).await;
+    call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        settings(sink.port),
+    )
+    .await;
+    let (_, detail) = call(relay.addr, "GET", "/api/tickets/1", &admin, Value::Null).await;
+    assert_eq!(
+        detail["requester_email"], "ana@example.com",
+        "the chat's address"
+    );
+    let (status, empty) = call(
+        relay.addr,
+        "POST",
+        "/api/tickets/1/replies",
+        &admin,
+        reply("  "),
+    )
+    .await;
+    assert_eq!(
+        (status, empty["code"].as_str()),
+        (422, Some("invalid")),
+        "{empty}"
+    );
+    let (status, queued) = call(
+        relay.addr,
+        "POST",
+        "/api/tickets/1/replies",
+        &admin,
+        reply("We can come on Monday at 9.\n\nPlease leave <the key> with a neighbour."),
+    )
+    .await;
+    assert_eq!(status, 201, "{queued}");
+    assert_eq!(queued["emailed_to"], "ana@example.com");
+    assert_eq!(queued["note"]["kind"], "reply");
+    assert_eq!(queued["note"]["author"], "Admin");
+    let email = sink.next().await;
+    assert_eq!(email.to, ["ana@example.com"]);
+    for expected in [
+        "Subject: Re: Chat question: Can you fix a tap? (ticket #1)",
+        "Reply-To: team@example.com",
+        "We can come on Monday at 9.",
+        "&lt;the key&gt;",
+    ] {
+        assert!(
+            email.data.contains(expected),
+            "{expected:?} in {}",
+            email.data
+        );
+    }
+    let (_, detail) = call(relay.addr, "GET", "/api/tickets/1", &admin, Value::Null).await;
+    let replies: Vec<&Value> = detail["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|note| note["kind"] == "reply")
+        .collect();
+    assert_eq!(replies.len(), 2, "both replies are on the ticket: {detail}");
+
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_opened_for_someone_emails_its_replies_to_the_address_given() {
+    let relay = start_allowing_loopback().await;
+    let admin = admin_of(&relay).await;
+    let reply = |body: &str| json!({ "body": body });
+    let mut sink = SmtpSink::start(Mode::Accept).await;
+    call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        settings(sink.port),
+    )
+    .await;
+    // Someone who wrote in another way, say by phone.
+    let (status, bad) = call(
+        relay.addr,
+        "POST",
+        "/api/tickets",
+        &admin,
+        json!({"subject": "Phone call", "requester_email": "bo at example"}),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["code"].as_str()),
+        (422, Some("invalid")),
+        "{bad}"
+    );
+    let (_, opened) = call(
+        relay.addr,
+        "POST",
+        "/api/tickets",
+        &admin,
+        json!({"subject": "Phone call", "requester_email": "bo@example.com"}),
+    )
+    .await;
+    let path = format!("/api/tickets/{}/replies", opened["id"]);
+    let (_, queued) = call(relay.addr, "POST", &path, &admin, reply("Called you back.")).await;
+    assert_eq!(queued["emailed_to"], "bo@example.com");
+    assert_eq!(sink.next().await.to, ["bo@example.com"]);
+    let (status, _) = call(
+        relay.addr,
+        "POST",
+        "/api/tickets/99/replies",
+        &admin,
+        reply("?"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    relay.stop().await;
+}

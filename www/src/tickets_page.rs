@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::ConversationStatus;
 use porchlight_protocol::api::tickets::{
-    Assignment, NewTicket, TicketCategory, TicketDetail, TicketLine, TicketStatus,
+    Assignment, NewTicket, ReplyQueued, TicketCategory, TicketDetail, TicketLine, TicketReply,
+    TicketStatus,
 };
 
 use crate::api;
@@ -97,6 +98,7 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
     };
     let filter = RwSignal::new("open");
     let subject = RwSignal::new(String::new());
+    let requester = RwSignal::new(String::new());
     spawn_local(async move {
         if let Ok(list) = api::get("/api/ticket-categories").await {
             desk.categories.set(list);
@@ -136,10 +138,14 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
             <h2>"Tickets"</h2>
             <form class="inline-form" on:submit=move |event| {
                 event.prevent_default();
-                desk.change("POST", "/api/tickets".to_owned(), typed(&NewTicket { subject: subject.get_untracked(), team: None }));
+                let email = requester.get_untracked();
+                let requester_email = (!email.trim().is_empty()).then_some(email);
+                desk.change("POST", "/api/tickets".to_owned(), typed(&NewTicket { subject: subject.get_untracked(), team: None, requester_email }));
                 subject.set(String::new());
+                requester.set(String::new());
             }>
                 <input aria-label="New ticket subject" placeholder="subject" prop:value=move || subject.get() on:input=move |event| subject.set(event_target_value(&event))/>
+                <input type="email" aria-label="Requester's email" placeholder="requester's email (optional)" prop:value=move || requester.get() on:input=move |event| requester.set(event_target_value(&event))/>
                 <button type="submit">"New ticket"</button>
             </form>
             <div class="filters" role="group" aria-label="Show tickets">
@@ -259,11 +265,58 @@ fn OpenTicket(desk: Desk, detail: TicketDetail) -> impl IntoView {
                 view! {
                     <ol class="notes">
                         {detail.notes.iter().map(|note| view! {
-                            <li><pre class="transcript">{note.body.clone()}</pre></li>
+                            <li>
+                                {note.author.clone().map(|author| view! { <p class="hint">{format!("Reply by {author}")}</p> })}
+                                <pre class="transcript">{note.body.clone()}</pre>
+                            </li>
                         }).collect_view()}
                     </ol>
                 }.into_any()
             }}
+            <ReplyForm desk=desk id=id requester_email=detail.requester_email.clone()/>
         </section>
+    }
+}
+
+/// "Reply to the requester": kept on the ticket, and emailed when an address is known.
+#[component]
+fn ReplyForm(desk: Desk, id: i64, requester_email: Option<String>) -> impl IntoView {
+    let body = RwSignal::new(String::new());
+    let sent = RwSignal::new(None::<String>);
+    let to = requester_email.map_or_else(
+        || "No address is known: a reply stays on the ticket.".to_owned(),
+        |email| format!("Emailed to {email}."),
+    );
+    let send = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let reply = TicketReply {
+            body: body.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::send::<ReplyQueued>("POST", &format!("/api/tickets/{id}/replies"), &reply)
+                .await
+            {
+                Ok(queued) => {
+                    body.set(String::new());
+                    sent.set(Some(queued.emailed_to.map_or_else(
+                        || "Reply kept on the ticket (not emailed).".to_owned(),
+                        |email| format!("Reply sent to {email}."),
+                    )));
+                    desk.open(id);
+                }
+                Err(failure) => desk.note.set(Some(failure.message())),
+            }
+        });
+    };
+    view! {
+        <form class="reply" on:submit=send>
+            <label>"Reply to the requester"
+                <textarea rows="4" aria-label="Reply to the requester" prop:value=move || body.get()
+                    on:input=move |event| body.set(event_target_value(&event))></textarea>
+            </label>
+            <p class="hint">{to}</p>
+            <button type="submit" disabled=move || body.with(|body| body.trim().is_empty())>"Send reply"</button>
+            {move || sent.get().map(|line| view! { <p class="hint" role="status">{line}</p> })}
+        </form>
     }
 }

@@ -25,6 +25,9 @@ pub struct NewTicket {
     pub subject: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
+    /// Where replies on the ticket are emailed (else the linked chat's address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_email: Option<String>,
 }
 
 /// The answer to [`NewTicket`].
@@ -68,9 +71,30 @@ pub struct TicketDetail {
     pub notes: Vec<TicketNote>,
     /// The chats linked to the ticket, oldest first.
     pub chats: Vec<TicketChat>,
+    /// Where a reply is emailed: the address given with the ticket, else the one the
+    /// visitor gave in its chat; none: replies stay on the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_email: Option<String>,
 }
 
-/// A note on a ticket; `transcript` notes are a linked chat's messages.
+/// `POST /api/tickets/ID/replies`: an agent's reply to the requester, kept on the
+/// ticket and emailed to them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TicketReply {
+    pub body: String,
+}
+
+/// The answer to [`TicketReply`]: the note, and the address the email is queued for
+/// (none: no address is known, or email is not set up).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ReplyQueued {
+    pub note: TicketNote,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emailed_to: Option<String>,
+}
+
+/// A note on a ticket: `transcript` notes are a linked chat's messages, `reply` notes
+/// an agent's reply to the requester (with its author).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct TicketNote {
     pub kind: String,
@@ -78,6 +102,8 @@ pub struct TicketNote {
     pub created_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<ConversationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

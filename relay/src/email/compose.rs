@@ -108,16 +108,40 @@ pub fn transcript(title: &str, chat: i64, messages: &[ChatMessage]) -> Composed 
 /// filled now the ticket has its number).
 pub fn acknowledgement(ticket: i64, text: &str) -> Composed {
     let text = text.replace("$TICKETID", &ticket.to_string());
-    let html = text
-        .split("\n\n")
-        .map(|paragraph| format!("<p>{}</p>\n", escape(paragraph).replace('\n', "<br>")))
-        .collect();
+    let html = paragraphs(&text);
     Composed {
         subject: format!("We got your message (ticket #{ticket})"),
         text: format!("{text}\n"),
         html,
         reply_to: None,
     }
+}
+
+/// An agent's reply on a ticket, to its requester; their answer goes to the team.
+pub fn ticket_reply(ticket: &TicketLine, reply: &str, team: Option<&str>) -> Composed {
+    let text = format!(
+        "{reply}\n\n-- \nTicket #{} \u{b7} {}\n",
+        ticket.id, ticket.subject
+    );
+    let html = paragraphs(reply)
+        + &format!(
+            "<p style=\"color:#5f6b7a\">Ticket #{} &middot; {}</p>\n",
+            ticket.id,
+            escape(&ticket.subject)
+        );
+    Composed {
+        subject: format!("Re: {} (ticket #{})", ticket.subject, ticket.id),
+        text,
+        html,
+        reply_to: team.filter(|team| !team.is_empty()).map(str::to_owned),
+    }
+}
+
+/// Blank-line separated paragraphs as HTML, every value escaped.
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| format!("<p>{}</p>\n", escape(paragraph).replace('\n', "<br>")))
+        .collect()
 }
 
 /// The settings page's test email.
@@ -167,6 +191,7 @@ mod tests {
             body: "Visitor 7: my order <script>alert(1)</script> is late".into(),
             created_at: 0,
             conversation_id: Some(3),
+            author: None,
         }];
         let email = new_ticket(NewTicket {
             ticket: &ticket,

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use porchlight_protocol::api::email::SmtpSecurity;
 
-use super::compose::{Composed, NewTicket, acknowledgement, new_ticket, transcript};
+use porchlight_protocol::api::tickets::TicketLine;
+
+use super::compose::{Composed, NewTicket, acknowledgement, new_ticket, ticket_reply, transcript};
 use super::smtp::NotSent;
 use super::{EmailSettings, smtp};
 use crate::flow::FlowState;
@@ -109,6 +111,12 @@ async fn attempt(state: &AppState, email: &DueEmail) -> Attempt {
             (Some(to), Some(body)) => Ok(Some((to.clone(), acknowledgement(ticket, body)))),
             _ => return Attempt::Skipped("An acknowledgement with no address.".into()),
         },
+        ("ticket_reply", Some(ticket), _) => match (&email.to, &email.body) {
+            (Some(to), Some(body)) => reply_email(state, ticket, body, &settings.team_to)
+                .await
+                .map(|found| found.map(|composed| (to.clone(), composed))),
+            _ => return Attempt::Skipped("A reply with no address.".into()),
+        },
         ("transcript", _, Some(chat)) => match &email.to {
             Some(to) => transcript_email(state, chat)
                 .await
@@ -154,6 +162,17 @@ async fn ticket_email(state: &AppState, id: i64) -> Result<Option<Composed>, Sto
         visitor_email: visitor_email.as_deref(),
         public_url: state.config.public_url.as_deref(),
     })))
+}
+
+/// An agent's reply on ticket `id`; `None` when the ticket is gone.
+async fn reply_email(
+    state: &AppState,
+    id: i64,
+    reply: &str,
+    team: &str,
+) -> Result<Option<Composed>, StoreError> {
+    let ticket = state.store.tickets(Some(id), 1).await?.into_iter().next();
+    Ok(ticket.map(|ticket| ticket_reply(&ticket, reply, Some(team))))
 }
 
 /// The transcript of chat `id`, titled with its profile's title; `None` when the chat
@@ -216,6 +235,26 @@ pub fn may_email_visitor(state: &AppState, address: &str) -> bool {
         .emails_per_visitor_address
         .take(&address.to_ascii_lowercase(), std::time::Instant::now())
         .is_ok()
+}
+
+/// Where replies on `ticket` are emailed: the address it was opened with, else the
+/// one the visitor gave its chat.
+pub async fn requester_email(
+    state: &AppState,
+    ticket: &TicketLine,
+) -> Result<Option<String>, StoreError> {
+    if let Some(email) = state.store.ticket_requester_email(ticket.id).await? {
+        return Ok(Some(email));
+    }
+    Ok(match &ticket.chat {
+        Some(chat) => state
+            .store
+            .conversation(chat.conversation_id)
+            .await?
+            .as_ref()
+            .and_then(visitor_email),
+        None => None,
+    })
 }
 
 /// The address the visitor gave the chat profile, if any.

@@ -13,6 +13,7 @@ mod profiles;
 mod reports;
 mod session;
 mod sites;
+mod ticket_replies;
 mod tickets;
 mod uploads;
 mod visitors;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tickets/{id}", get(tickets::detail))
         .route("/api/tickets/{id}/categories", put(tickets::set_categories))
         .route("/api/tickets/{id}/status", put(tickets::set_status))
+        .route("/api/tickets/{id}/replies", post(ticket_replies::reply))
         .route("/api/ticket-categories", get(tickets::categories))
         .route("/api/conversations/search", get(conversations::search))
         .route(

@@ -14,7 +14,10 @@ use porchlight_protocol::api::tickets::{TicketCategory, TicketDetail, TicketLine
 
 use super::conversations::teams_of;
 use crate::auth::{AdminWriting, LoggedIn, LoggedInWriting};
+use crate::email::sender::requester_email;
 use crate::error::{ApiError, ApiResult};
+use crate::flow::InputType;
+use crate::flow::input::check_input;
 use crate::state::AppState;
 use crate::store::{AccessLevel, Agent, Role, StoreError};
 
@@ -39,7 +42,11 @@ pub(crate) fn may_see(agent: &Agent, teams: &[String], ticket: &TicketLine) -> b
 
 /// The ticket if `agent` may see it; `404` for one they may not see, as for one that
 /// does not exist.
-async fn visible_ticket(state: &AppState, agent: &Agent, id: i64) -> ApiResult<TicketLine> {
+pub(crate) async fn visible_ticket(
+    state: &AppState,
+    agent: &Agent,
+    id: i64,
+) -> ApiResult<TicketLine> {
     let tickets = state.store.tickets(Some(id), 1).await?;
     let teams = teams_of(state, agent.id).await?;
     tickets
@@ -72,11 +79,13 @@ pub(crate) async fn detail(
     let ticket = visible_ticket(&state, &agent, id).await?;
     let (notes, chats) = state.store.ticket_notes_and_chats(id).await?;
     let categories = state.store.ticket_category_values(id).await?;
+    let requester_email = requester_email(&state, &ticket).await?;
     Ok(Json(TicketDetail {
         ticket,
         categories,
         notes,
         chats,
+        requester_email,
     }))
 }
 
@@ -216,6 +225,12 @@ pub(crate) async fn create(
             "A ticket needs a subject of 1 to 200 characters.",
         ));
     }
+    let requester_email = match input.requester_email.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(email) => Some(check_input(InputType::Email, email, &[]).ok_or_else(|| {
+            ApiError::invalid("The requester's email must be an address like name@example.com.")
+        })?),
+    };
     let accounts = state.store.agent_accounts().await?;
     let team = input
         .team
@@ -236,7 +251,7 @@ pub(crate) async fn create(
         .ok_or_else(|| ApiError::new(ApiCode::NoSite, "There is no site yet."))?;
     let id = state
         .store
-        .create_ticket(site.id, subject, team, Some(agent.id))
+        .create_ticket(site.id, subject, team, Some(agent.id), requester_email)
         .await?;
     Ok((StatusCode::CREATED, Json(TicketCreated { id })))
 }

@@ -34,14 +34,28 @@ pub trait TicketStore: Send + Sync {
         values: BTreeMap<String, String>,
     ) -> Result<(), StoreError>;
 
-    /// Opens a ticket (`requester` none: made by an agent).
+    /// Opens a ticket (made by an agent), with the address replies go to if given.
     async fn create_ticket(
         &self,
         site_id: SiteId,
         subject: String,
         team: Option<String>,
         agent: Option<AgentId>,
+        requester_email: Option<String>,
     ) -> Result<i64, StoreError>;
+
+    /// The address the ticket was opened with, if any.
+    async fn ticket_requester_email(&self, id: i64) -> Result<Option<String>, StoreError>;
+
+    /// Keeps an agent's reply on the ticket and, with an address, queues its email in
+    /// the same transaction.
+    async fn reply_on_ticket(
+        &self,
+        id: i64,
+        agent: AgentId,
+        body: String,
+        to: Option<String>,
+    ) -> Result<TicketNote, StoreError>;
 
     /// `open` or `closed`; `NotFound` for no such ticket.
     async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError>;

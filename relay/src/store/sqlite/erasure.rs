@@ -173,7 +173,8 @@ fn erase_visitor(
         [id],
     )?;
     let tickets = conn.cached_execute(
-        "UPDATE tickets SET subject = ?1, visitor_id = NULL WHERE visitor_id = ?2",
+        "UPDATE tickets SET subject = ?1, visitor_id = NULL, requester_email = NULL \
+         WHERE visitor_id = ?2",
         params![ERASED_SUBJECT, id],
     )?;
     let deleted = delete_conversations(conn, &chats)?;

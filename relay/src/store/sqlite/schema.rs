@@ -377,6 +377,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE emails ADD COLUMN body TEXT;
     "#,
+    // 23: agents reply on tickets by email: the requester's address when the ticket was
+    // opened with one, and who wrote each reply.
+    r#"
+    ALTER TABLE tickets ADD COLUMN requester_email TEXT;
+    ALTER TABLE ticket_notes ADD COLUMN agent_id INTEGER REFERENCES agents(id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -208,20 +208,54 @@ pub(super) fn ticket_site(conn: &Connection, id: i64) -> Result<Option<SiteId>, 
 }
 
 /// A ticket's notes, oldest first.
-pub(super) fn ticket_notes(conn: &Connection, id: i64) -> Result<Vec<TicketNote>, StoreError> {
-    let mut notes = conn.prepare_cached(
-        "SELECT kind, body, created_at, conversation_id FROM ticket_notes \
-         WHERE ticket_id = ?1 ORDER BY id",
+fn reply_on_ticket(
+    conn: &Connection,
+    id: i64,
+    agent: AgentId,
+    body: &str,
+    to: Option<&str>,
+) -> Result<TicketNote, StoreError> {
+    let now = now_ms();
+    let added = conn.cached_execute(
+        "INSERT INTO ticket_notes (ticket_id, kind, body, agent_id, created_at) \
+         SELECT id, 'reply', ?2, ?3, ?4 FROM tickets WHERE id = ?1",
+        params![id, body, agent, now],
     )?;
+    if added == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let note = conn.last_insert_rowid();
+    if let Some(to) = to {
+        conn.cached_execute(
+            "INSERT INTO emails (kind, ticket_id, to_addr, body, next_at, created_at) \
+             VALUES ('ticket_reply', ?1, ?2, ?3, ?4, ?4)",
+            params![id, to, body, now],
+        )?;
+    }
+    conn.prepare_cached(&format!("{NOTES} WHERE n.id = ?1"))?
+        .query_row([note], note_of)
+        .map_err(Into::into)
+}
+
+/// Ticket notes with their authors' names.
+const NOTES: &str = "SELECT n.kind, n.body, n.created_at, n.conversation_id, a.name \
+     FROM ticket_notes n LEFT JOIN agents a ON a.id = n.agent_id";
+
+fn note_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketNote> {
+    Ok(TicketNote {
+        kind: row.get(0)?,
+        body: row.get(1)?,
+        created_at: row.get(2)?,
+        conversation_id: row.get(3)?,
+        author: row.get(4)?,
+    })
+}
+
+pub(super) fn ticket_notes(conn: &Connection, id: i64) -> Result<Vec<TicketNote>, StoreError> {
+    let mut notes =
+        conn.prepare_cached(&format!("{NOTES} WHERE n.ticket_id = ?1 ORDER BY n.id"))?;
     let notes = notes
-        .query_map([id], |row| {
-            Ok(TicketNote {
-                kind: row.get(0)?,
-                body: row.get(1)?,
-                created_at: row.get(2)?,
-                conversation_id: row.get(3)?,
-            })
-        })?
+        .query_map([id], note_of)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(notes)
 }
@@ -304,8 +338,38 @@ impl TicketStore for SqliteStore {
         subject: String,
         team: Option<String>,
         agent: Option<AgentId>,
+        requester_email: Option<String>,
     ) -> Result<i64, StoreError> {
-        self.write(move |conn| create_ticket(conn, site_id, subject, team, agent))
+        self.write(move |conn| {
+            let id = create_ticket(conn, site_id, subject, team, agent)?;
+            conn.cached_execute(
+                "UPDATE tickets SET requester_email = ?1 WHERE id = ?2",
+                params![requester_email, id],
+            )?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn ticket_requester_email(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT requester_email FROM tickets WHERE id = ?1")?
+                .query_row([id], |row| row.get(0))
+                .optional()?
+                .flatten())
+        })
+        .await
+    }
+
+    async fn reply_on_ticket(
+        &self,
+        id: i64,
+        agent: AgentId,
+        body: String,
+        to: Option<String>,
+    ) -> Result<TicketNote, StoreError> {
+        self.write(move |conn| reply_on_ticket(conn, id, agent, &body, to.as_deref()))
             .await
     }
 
