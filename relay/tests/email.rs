@@ -550,3 +550,103 @@ async fn a_ticket_opened_for_someone_emails_its_replies_to_the_address_given() {
     assert_eq!(status, 404);
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_writes_its_own_transcript_email_with_the_variables_named() {
+    let relay = start_allowing_loopback().await;
+    let admin = admin_of(&relay).await;
+    relay
+        .use_profile(&Profile::parse(OFFLINE, Format::Toml).unwrap(), true)
+        .await;
+    let mut sink = SmtpSink::start(Mode::Accept).await;
+    call(
+        relay.addr,
+        "PUT",
+        "/api/admin/email",
+        &admin,
+        settings(sink.port),
+    )
+    .await;
+    let path = "/api/admin/sites/demo/email-templates";
+    let (status, listed) = call(relay.addr, "GET", path, &admin, Value::Null).await;
+    assert_eq!(status, 200, "{listed}");
+    let kinds: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["new_ticket", "transcript", "ticket_reply"]);
+    assert_eq!(listed[1]["subject"], "Your chat with $TITLE (#$CHATID)");
+    assert_eq!(listed[1]["custom"], false);
+    assert_eq!(listed[1]["variables"][2][0], "$TRANSCRIPT");
+
+    let save = |body: Value| {
+        call(
+            relay.addr,
+            "PUT",
+            "/api/admin/sites/demo/email-templates/transcript",
+            &admin,
+            body,
+        )
+    };
+    let (status, wrong) =
+        save(json!({"subject": "Chat $CHATID", "body": "$TRANSCRIPT by $AGENT"})).await;
+    assert_eq!(status, 422);
+    assert!(
+        wrong["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("$AGENT is not filled"),
+        "{wrong}"
+    );
+    let (status, _) =
+        save(json!({"subject": "Chat\nBcc: x@example.com", "body": "$TRANSCRIPT"})).await;
+    assert_eq!(status, 422, "a subject is one line");
+    let (status, _) = call(
+        relay.addr,
+        "PUT",
+        "/api/admin/sites/demo/email-templates/invoice",
+        &admin,
+        json!({"subject": "x", "body": "y"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, saved) = save(json!({
+        "subject": "Acme Plumbing: your chat #$CHATID",
+        "body": "Hello from Acme!\n\n$TRANSCRIPT\n\nCall us on 0123 456 789."
+    }))
+    .await;
+    assert_eq!((status, &saved["custom"]), (200, &json!(true)), "{saved}");
+
+    let mut visitor = leave_a_message(&relay, "Is the tap fixed?").await;
+    assert_eq!(sink.next().await.to, ["team@example.com"]);
+    visitor
+        .answer(
+            json!({"type": "email_transcript", "email": "ana@example.com"}),
+            "transcript_queued",
+        )
+        .await;
+    let email = sink.next().await;
+    for expected in [
+        "Subject: Acme Plumbing: your chat #",
+        "Hello from Acme!",
+        "You: Is the tap fixed?",
+        "Call us on 0123 456 789.",
+    ] {
+        assert!(
+            email.data.contains(expected),
+            "{expected:?} in {}",
+            email.data
+        );
+    }
+
+    // Both fields empty: back to the default.
+    let (_, reset) = save(json!({"subject": "", "body": ""})).await;
+    assert_eq!(reset["custom"], false);
+    assert_eq!(reset["subject"], "Your chat with $TITLE (#$CHATID)");
+    let agent = relay.agent_cookie("bo@example.com", "Bo").await;
+    let (status, _) = call(relay.addr, "GET", path, &agent, Value::Null).await;
+    assert_eq!(status, 403, "admins only");
+    relay.stop().await;
+}

@@ -1,5 +1,5 @@
 //! The admins' Email page: the SMTP server (the password is write-only), a test email,
-//! and the outbox with "Retry now".
+//! each site's templates (`email_templates.rs`), and the outbox with "Retry now".
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,6 +8,7 @@ use porchlight_protocol::api::email::{
 };
 
 use crate::api;
+use crate::email_templates::EmailTemplates;
 
 /// The form as typed: every field a string, read when saved.
 #[derive(Clone, Copy)]
@@ -76,6 +77,7 @@ pub(crate) fn EmailPage() -> impl IntoView {
             </Show>
             <SmtpServer note=note/>
             <TestSend note=note/>
+            <EmailTemplates note=note/>
             <Outbox note=note/>
         </main>
     }

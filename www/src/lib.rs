@@ -34,6 +34,7 @@ mod conversation;
 mod desk;
 #[cfg(target_arch = "wasm32")]
 mod email_page;
+mod email_templates;
 #[cfg(target_arch = "wasm32")]
 mod password;
 #[cfg(target_arch = "wasm32")]

@@ -87,3 +87,47 @@ pub struct OutboxLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
 }
+
+/// The emails whose wording a site can change (an acknowledgement's is its profile's).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateKind {
+    /// A new ticket, to the team.
+    NewTicket,
+    /// A chat's transcript, to its visitor.
+    Transcript,
+    /// An agent's reply on a ticket, to its requester.
+    TicketReply,
+}
+
+impl TemplateKind {
+    pub const ALL: [TemplateKind; 3] = [Self::NewTicket, Self::Transcript, Self::TicketReply];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "new_ticket" => Some(Self::NewTicket),
+            "transcript" => Some(Self::Transcript),
+            "ticket_reply" => Some(Self::TicketReply),
+            _ => None,
+        }
+    }
+}
+
+/// A site's email template as `GET /api/admin/sites/KEY/email-templates` lists it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct EmailTemplateView {
+    pub kind: TemplateKind,
+    pub subject: String,
+    pub body: String,
+    /// The site wrote its own (else this is the default).
+    pub custom: bool,
+    /// Each variable it may use (`$TICKETID`) and what it holds.
+    pub variables: Vec<(String, String)>,
+}
+
+/// `PUT /api/admin/sites/KEY/email-templates/KIND`; both empty: back to the default.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailTemplateForm {
+    pub subject: String,
+    pub body: String,
+}

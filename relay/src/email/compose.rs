@@ -5,6 +5,8 @@ use std::fmt::Write;
 use porchlight_protocol::api::tickets::{TicketLine, TicketNote};
 use porchlight_protocol::{Author, ChatMessage};
 
+use super::templates::{Template, fill};
+
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Composed {
@@ -27,56 +29,35 @@ pub struct NewTicket<'a> {
     pub public_url: Option<&'a str>,
 }
 
-pub fn new_ticket(new: NewTicket<'_>) -> Composed {
+pub fn new_ticket(new: NewTicket<'_>, template: &Template) -> Composed {
     let ticket = new.ticket;
-    let subject = format!("New ticket #{}: {}", ticket.id, ticket.subject);
-    let mut text = format!(
-        "{} left a message.\n\nTicket #{}: {}\n",
-        ticket.requester, ticket.id, ticket.subject
-    );
-    let mut html = format!(
-        "<p>{} left a message.</p>\n<p><strong>Ticket #{}:</strong> {}</p>\n",
-        escape(&ticket.requester),
-        ticket.id,
-        escape(&ticket.subject)
-    );
-    if let Some(email) = new.visitor_email {
-        let _ = writeln!(text, "Reply to: {email}");
-        let _ = writeln!(html, "<p>Reply to: {}</p>", escape(email));
-    }
-    for note in new.notes {
-        let _ = write!(text, "\n{}\n", note.body);
-        let _ = writeln!(
-            html,
-            "<pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>",
-            escape(&note.body)
-        );
-    }
-    if let Some(url) = new.public_url {
-        let console = format!("{}/console/", url.trim_end_matches('/'));
-        let _ = write!(text, "\nOpen it in the console: {console}\n");
-        let _ = writeln!(
-            html,
-            "<p><a href=\"{}\">Open it in the console</a></p>",
-            escape(&console)
-        );
-    }
-    Composed {
-        subject,
-        text,
-        html,
-        reply_to: new.visitor_email.map(str::to_owned),
-    }
+    let transcript: Vec<&str> = new.notes.iter().map(|note| note.body.as_str()).collect();
+    let link = new
+        .public_url
+        .map(|url| format!("{}/console/", url.trim_end_matches('/')))
+        .unwrap_or_default();
+    let values = [
+        ("TICKETID", ticket.id.to_string()),
+        ("SUBJECT", ticket.subject.clone()),
+        ("REQUESTER", ticket.requester.clone()),
+        (
+            "VISITOREMAIL",
+            new.visitor_email.unwrap_or_default().to_owned(),
+        ),
+        ("TRANSCRIPT", transcript.join("\n\n")),
+        ("LINK", link),
+    ];
+    rendered(template, &values, new.visitor_email.map(str::to_owned))
 }
 
 /// A chat's transcript for its visitor: who said what, when (UTC).
-pub fn transcript(title: &str, chat: i64, messages: &[ChatMessage]) -> Composed {
-    let subject = format!("Your chat with {title} (#{chat})");
-    let mut text = format!("Here is your chat with {title}.\n\n");
-    let mut html = format!(
-        "<p>Here is your chat with {}.</p>\n<table>\n",
-        escape(title)
-    );
+pub fn transcript(
+    title: &str,
+    chat: i64,
+    messages: &[ChatMessage],
+    template: &Template,
+) -> Composed {
+    let mut lines = String::new();
     for message in messages {
         let when = jiff::Timestamp::from_millisecond(message.at)
             .map(|at| at.strftime("%Y-%m-%d %H:%M").to_string())
@@ -86,21 +67,48 @@ pub fn transcript(title: &str, chat: i64, messages: &[ChatMessage]) -> Composed 
             (_, Some(name)) => name,
             (_, None) => title,
         };
-        let _ = writeln!(text, "[{when}] {who}: {}", message.body);
-        let _ = writeln!(
-            html,
-            "<tr><td style=\"color:#666;vertical-align:top\">{when}</td><td><strong>{}</strong>: {}</td></tr>",
-            escape(who),
-            escape(&message.body).replace('\n', "<br>")
-        );
+        let _ = writeln!(lines, "[{when}] {who}: {}", message.body);
     }
-    html.push_str("</table>\n");
-    text.push_str("\nTimes are UTC.\n");
+    let values = [
+        ("TITLE", title.to_owned()),
+        ("CHATID", chat.to_string()),
+        ("TRANSCRIPT", lines.trim_end().to_owned()),
+    ];
+    rendered(template, &values, None)
+}
+
+/// An agent's reply on a ticket, to its requester; their answer goes to the team.
+pub fn ticket_reply(
+    ticket: &TicketLine,
+    reply: &str,
+    team: Option<&str>,
+    template: &Template,
+) -> Composed {
+    let values = [
+        ("TICKETID", ticket.id.to_string()),
+        ("SUBJECT", ticket.subject.clone()),
+        ("REPLY", reply.to_owned()),
+    ];
+    let team = team.filter(|team| !team.is_empty()).map(str::to_owned);
+    rendered(template, &values, team)
+}
+
+/// The template filled in: a one-line subject, the text, and the text as HTML.
+fn rendered(template: &Template, values: &[(&str, String)], reply_to: Option<String>) -> Composed {
+    let values: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let subject = fill(&template.subject, &values)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = fill(&template.body, &values);
     Composed {
         subject,
+        html: paragraphs(&text),
         text,
-        html,
-        reply_to: None,
+        reply_to,
     }
 }
 
@@ -114,26 +122,6 @@ pub fn acknowledgement(ticket: i64, text: &str) -> Composed {
         text: format!("{text}\n"),
         html,
         reply_to: None,
-    }
-}
-
-/// An agent's reply on a ticket, to its requester; their answer goes to the team.
-pub fn ticket_reply(ticket: &TicketLine, reply: &str, team: Option<&str>) -> Composed {
-    let text = format!(
-        "{reply}\n\n-- \nTicket #{} \u{b7} {}\n",
-        ticket.id, ticket.subject
-    );
-    let html = paragraphs(reply)
-        + &format!(
-            "<p style=\"color:#5f6b7a\">Ticket #{} &middot; {}</p>\n",
-            ticket.id,
-            escape(&ticket.subject)
-        );
-    Composed {
-        subject: format!("Re: {} (ticket #{})", ticket.subject, ticket.id),
-        text,
-        html,
-        reply_to: team.filter(|team| !team.is_empty()).map(str::to_owned),
     }
 }
 
@@ -172,6 +160,9 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use porchlight_protocol::api::email::TemplateKind;
+
+    use super::super::templates::default_template;
     use super::*;
 
     #[test]
@@ -193,12 +184,15 @@ mod tests {
             conversation_id: Some(3),
             author: None,
         }];
-        let email = new_ticket(NewTicket {
-            ticket: &ticket,
-            notes: &notes,
-            visitor_email: Some("ana@example.com"),
-            public_url: Some("https://chat.example.com/"),
-        });
+        let email = new_ticket(
+            NewTicket {
+                ticket: &ticket,
+                notes: &notes,
+                visitor_email: Some("ana@example.com"),
+                public_url: Some("https://chat.example.com/"),
+            },
+            &default_template(TemplateKind::NewTicket),
+        );
         assert_eq!(email.subject, "New ticket #42: Message from <b>Ana</b>");
         assert!(
             email
@@ -242,6 +236,7 @@ mod tests {
                     1_764_556_260_000,
                 ),
             ],
+            &default_template(TemplateKind::Transcript),
         );
         assert_eq!(email.subject, "Your chat with Acme (#9)");
         assert!(

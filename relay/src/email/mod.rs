@@ -5,6 +5,7 @@
 pub mod compose;
 pub mod sender;
 pub mod smtp;
+pub mod templates;
 
 use lettre::message::Mailbox;
 use porchlight_protocol::api::email::{EmailSettingsForm, EmailSettingsView, SmtpSecurity};

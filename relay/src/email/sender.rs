@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use porchlight_protocol::api::email::SmtpSecurity;
+use porchlight_protocol::api::email::{SmtpSecurity, TemplateKind};
 
 use porchlight_protocol::api::tickets::TicketLine;
 
 use super::compose::{Composed, NewTicket, acknowledgement, new_ticket, ticket_reply, transcript};
 use super::smtp::NotSent;
+use super::templates;
 use super::{EmailSettings, smtp};
 use crate::flow::FlowState;
 use crate::state::AppState;
@@ -156,12 +157,17 @@ async fn ticket_email(state: &AppState, id: i64) -> Result<Option<Composed>, Sto
             .and_then(visitor_email),
         None => None,
     };
-    Ok(Some(new_ticket(NewTicket {
-        ticket: &ticket,
-        notes: &notes,
-        visitor_email: visitor_email.as_deref(),
-        public_url: state.config.public_url.as_deref(),
-    })))
+    let site = store.ticket_site(id).await?;
+    let template = templates::template(store.as_ref(), site, TemplateKind::NewTicket).await?;
+    Ok(Some(new_ticket(
+        NewTicket {
+            ticket: &ticket,
+            notes: &notes,
+            visitor_email: visitor_email.as_deref(),
+            public_url: state.config.public_url.as_deref(),
+        },
+        &template,
+    )))
 }
 
 /// An agent's reply on ticket `id`; `None` when the ticket is gone.
@@ -171,8 +177,13 @@ async fn reply_email(
     reply: &str,
     team: &str,
 ) -> Result<Option<Composed>, StoreError> {
-    let ticket = state.store.tickets(Some(id), 1).await?.into_iter().next();
-    Ok(ticket.map(|ticket| ticket_reply(&ticket, reply, Some(team))))
+    let store = state.store.as_ref();
+    let Some(ticket) = store.tickets(Some(id), 1).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let site = store.ticket_site(id).await?;
+    let template = templates::template(store, site, TemplateKind::TicketReply).await?;
+    Ok(Some(ticket_reply(&ticket, reply, Some(team), &template)))
 }
 
 /// The transcript of chat `id`, titled with its profile's title; `None` when the chat
@@ -191,10 +202,17 @@ async fn transcript_email(state: &AppState, id: i64) -> Result<Option<Composed>,
             .map(|flow| flow.profile.appearance.title.clone()),
         None => None,
     };
+    let template = templates::template(
+        store.as_ref(),
+        Some(conversation.site_id),
+        TemplateKind::Transcript,
+    )
+    .await?;
     Ok(Some(transcript(
         title.as_deref().unwrap_or("us"),
         id,
         &messages,
+        &template,
     )))
 }
 

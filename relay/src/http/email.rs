@@ -1,21 +1,22 @@
 //! The Email settings page's API: the SMTP settings (the password is never shown
-//! back), a test email sent at once, the outbox, and "retry now". Admins only; changes
-//! only from the console's own origin.
+//! back), a test email sent at once, the outbox, "retry now", and each site's wording
+//! of its emails. Admins only; changes only from the console's own origin.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use porchlight_protocol::api::email::{
-    EmailSettingsForm, EmailSettingsView, EmailTest, OutboxLine, TestEmail,
+    EmailSettingsForm, EmailSettingsView, EmailTemplateForm, EmailTemplateView, EmailTest,
+    OutboxLine, TemplateKind, TestEmail,
 };
 
 use crate::auth::{Admin, AdminWriting};
 use crate::email::compose::test_email;
 use crate::email::sender::hint;
-use crate::email::{EmailSettings, SETTINGS_KEY, smtp};
+use crate::email::{EmailSettings, SETTINGS_KEY, smtp, templates};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::now_ms;
+use crate::store::{SiteId, now_ms};
 
 /// Outbox lines shown.
 const OUTBOX_LINES: usize = 100;
@@ -88,4 +89,42 @@ pub(crate) async fn retry(State(state): State<AppState>, _: AdminWriting) -> Api
     state.store.retry_emails(now_ms()).await?;
     state.email_queued.notify_one();
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn site_id(state: &AppState, key: &str) -> ApiResult<SiteId> {
+    state
+        .store
+        .site_by_key(key)
+        .await?
+        .map(|site| site.id)
+        .ok_or_else(|| ApiError::not_found("No site has that key."))
+}
+
+/// `GET /api/admin/sites/{key}/email-templates`: the site's wording of each email,
+/// with the variables each may use.
+pub(crate) async fn list_templates(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<EmailTemplateView>>> {
+    let site = site_id(&state, &key).await?;
+    Ok(Json(templates::views(state.store.as_ref(), site).await?))
+}
+
+/// `PUT /api/admin/sites/{key}/email-templates/{kind}`: the site's own wording; both
+/// fields empty goes back to the default.
+pub(crate) async fn save_template(
+    State(state): State<AppState>,
+    _: AdminWriting,
+    Path((key, kind)): Path<(String, String)>,
+    Json(form): Json<EmailTemplateForm>,
+) -> ApiResult<Json<EmailTemplateView>> {
+    let kind = TemplateKind::parse(&kind).ok_or_else(|| {
+        ApiError::not_found("The emails are new_ticket, transcript and ticket_reply.")
+    })?;
+    let site = site_id(&state, &key).await?;
+    templates::save(state.store.as_ref(), site, kind, form)
+        .await?
+        .map(Json)
+        .map_err(ApiError::invalid)
 }

@@ -132,6 +132,14 @@ fn admin_routes() -> Router<AppState> {
         )
         .route("/api/admin/sites", get(sites::list).post(sites::create))
         .route("/api/admin/sites/{key}", put(sites::update))
+        .route(
+            "/api/admin/sites/{key}/email-templates",
+            get(email::list_templates),
+        )
+        .route(
+            "/api/admin/sites/{key}/email-templates/{kind}",
+            put(email::save_template),
+        )
         .route("/api/admin/visitors/{id}", delete(visitors::erase))
         .route("/api/admin/visitors/{id}/export", get(visitors::export))
         .route("/api/admin/erasures", get(visitors::erasures))
