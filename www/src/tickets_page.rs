@@ -42,6 +42,8 @@ struct Desk {
     categories: RwSignal<Vec<TicketCategory>>,
     /// The open ticket shows its chats (else its notes); kept as tickets reload.
     show_chats: RwSignal<bool>,
+    /// What became of the last reply: the ticket and a line saying so.
+    replied: RwSignal<Option<(i64, String)>>,
     on_join: Callback<i64>,
 }
 
@@ -94,6 +96,7 @@ pub(crate) fn TicketsPage(state: RwSignal<ConsoleState>, on_join: Callback<i64>)
         opened: RwSignal::new(None),
         categories: RwSignal::new(Vec::new()),
         show_chats: RwSignal::new(false),
+        replied: RwSignal::new(None),
         on_join,
     };
     let filter = RwSignal::new("open");
@@ -282,7 +285,6 @@ fn OpenTicket(desk: Desk, detail: TicketDetail) -> impl IntoView {
 #[component]
 fn ReplyForm(desk: Desk, id: i64, requester_email: Option<String>) -> impl IntoView {
     let body = RwSignal::new(String::new());
-    let sent = RwSignal::new(None::<String>);
     let to = requester_email.map_or_else(
         || "No address is known: a reply stays on the ticket.".to_owned(),
         |email| format!("Emailed to {email}."),
@@ -298,10 +300,11 @@ fn ReplyForm(desk: Desk, id: i64, requester_email: Option<String>) -> impl IntoV
             {
                 Ok(queued) => {
                     body.set(String::new());
-                    sent.set(Some(queued.emailed_to.map_or_else(
+                    let line = queued.emailed_to.map_or_else(
                         || "Reply kept on the ticket (not emailed).".to_owned(),
                         |email| format!("Reply sent to {email}."),
-                    )));
+                    );
+                    desk.replied.set(Some((id, line)));
                     desk.open(id);
                 }
                 Err(failure) => desk.note.set(Some(failure.message())),
@@ -316,7 +319,7 @@ fn ReplyForm(desk: Desk, id: i64, requester_email: Option<String>) -> impl IntoV
             </label>
             <p class="hint">{to}</p>
             <button type="submit" disabled=move || body.with(|body| body.trim().is_empty())>"Send reply"</button>
-            {move || sent.get().map(|line| view! { <p class="hint" role="status">{line}</p> })}
+            {move || desk.replied.get().filter(|(ticket, _)| *ticket == id).map(|(_, line)| view! { <p class="hint" role="status">{line}</p> })}
         </form>
     }
 }

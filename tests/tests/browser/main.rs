@@ -14,6 +14,7 @@ mod links;
 mod loader;
 mod notes;
 mod pages;
+mod replies;
 mod search;
 mod sending;
 mod sites;
