@@ -44,6 +44,9 @@ pub struct ChatSummary {
     pub rating: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating_comment: Option<String>,
+    /// The visitor's browser language (`de-AT`), for a reply sent in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_language: Option<String>,
 }
 
 /// An agent status; chats ring only for agents whose status is `online`.

@@ -59,6 +59,7 @@ fn summary() -> ChatSummary {
         ticket_id: Some(31),
         rating: Some(4),
         rating_comment: Some("Quick".into()),
+        visitor_language: Some("de-AT".into()),
     }
 }
 
@@ -421,11 +422,11 @@ fn agent_events_have_pinned_json() {
             my_teams: vec!["Support".into()],
             can_toggle_uploads: true,
         },
-        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_id":12,"visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31,"rating":4,"rating_comment":"Quick"}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
+        r#"{"type":"welcome","v":1,"agent":{"id":2,"name":"Ana"},"chats":[{"conversation_id":7,"status":"active","visitor_id":12,"visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31,"rating":4,"rating_comment":"Quick","visitor_language":"de-AT"}],"statuses":[{"id":1,"name":"Available","online":true}],"status_id":1,"teams":["Support"],"agents":[{"id":3,"name":"Bo"}],"my_teams":["Support"],"can_toggle_uploads":true}"#,
     );
     pins(
         AgentEvent::Chat(summary()),
-        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_id":12,"visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31,"rating":4,"rating_comment":"Quick"}"#,
+        r#"{"type":"chat","conversation_id":7,"status":"active","visitor_id":12,"visitor_name":"Visitor 12","agent":{"id":2,"name":"Ana"},"queued_at":1700000000000,"last_seq":4,"page_url":"https://example.com/pricing","referrer":"https://search.example/","browser":"Firefox 128 on Linux","teams":["Support"],"visitor_uploads":true,"uploads_switchable":true,"ticket_id":31,"rating":4,"rating_comment":"Quick","visitor_language":"de-AT"}"#,
     );
     pins(
         AgentEvent::Ring(ChatSummary {
@@ -441,7 +442,7 @@ fn agent_events_have_pinned_json() {
             rating_comment: None,
             ..summary()
         }),
-        r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_id":12,"visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"]}"#,
+        r#"{"type":"ring","conversation_id":7,"status":"queued","visitor_id":12,"visitor_name":"Visitor 12","queued_at":1700000000000,"last_seq":4,"teams":["Support"],"visitor_language":"de-AT"}"#,
     );
     pins(
         AgentEvent::RingStop { conversation_id: 7 },

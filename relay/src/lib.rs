@@ -21,6 +21,9 @@
 //!   stored profiles as compiled flows).
 //! - [`outbound`]: requests to addresses others chose (webhooks, the crawler) reach
 //!   public addresses only.
+//! - [`email`]: SMTP settings, each site's templates and the outbox's sender;
+//!   [`translation`]: through the AI provider or a translation service;
+//!   [`retention`]: deleting ended chats a site keeps no longer.
 //! - [`throttle`]: how often one visitor, address or account may do a costly thing.
 //! - [`metrics`]: what the relay counts, and `/metrics` for Prometheus.
 //! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
@@ -61,4 +64,5 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod translation;
 pub mod ws;

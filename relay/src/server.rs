@@ -30,6 +30,8 @@ use crate::retention;
 use crate::state::AppState;
 use crate::store::{Seed, SqliteStore, Store, now_ms};
 use crate::throttle::Throttles;
+use crate::translation::TranslationSettings;
+use porchlight_protocol::api::ai::TranslationService;
 
 /// The admin account made on first start; the password is shown once.
 #[derive(Debug, Clone)]
@@ -179,6 +181,13 @@ impl Relay {
         let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
         let throttles = Arc::new(Throttles::new(config.limits));
         let email_on = email::EmailSettings::load(store.as_ref()).await.enabled();
+        let translation_on = match TranslationSettings::read(store.as_ref()).await {
+            Ok(settings) => settings.service != TranslationService::None,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the translation settings");
+                false
+            }
+        };
         let outbound = Arc::new(OutboundPolicy {
             allowed: config.outbound_allow.clone(),
         });
@@ -201,6 +210,7 @@ impl Relay {
             turns: Arc::default(),
             email_queued: Arc::default(),
             email_on: Arc::new(AtomicBool::new(email_on)),
+            translation_on: Arc::new(AtomicBool::new(translation_on)),
             queue_changed: Arc::new(Notify::new()),
             queue_moved: Arc::new(Notify::new()),
             metrics,

@@ -46,6 +46,8 @@ pub struct AppState {
     pub email_queued: Arc<Notify>,
     /// An SMTP server is saved: visitors may ask for a chat's transcript by email.
     pub email_on: Arc<AtomicBool>,
+    /// A translation service is saved: agents translate without an AI provider.
+    pub translation_on: Arc<AtomicBool>,
     /// Who was last given a chat by automatic assignment (round robin takes turns).
     pub turns: Arc<Turns>,
     /// Notified whenever the queue changes, so the waiting timers look again...

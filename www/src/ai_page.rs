@@ -13,6 +13,7 @@ use porchlight_protocol::api::knowledge::{
 };
 
 use crate::api;
+use crate::translation_page::TranslationSettings;
 
 /// The provider form's fields, by name, as the relay's settings call them.
 const FIELDS: [(&str, &str, &[&str]); 9] = [
@@ -48,6 +49,7 @@ pub(crate) fn AiPage() -> impl IntoView {
     view! {
         <main class="admin-page">
             <ProviderSettings/>
+            <TranslationSettings/>
             <Knowledge/>
         </main>
     }

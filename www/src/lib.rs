@@ -34,6 +34,7 @@ mod conversation;
 mod desk;
 #[cfg(target_arch = "wasm32")]
 mod email_page;
+#[cfg(target_arch = "wasm32")]
 mod email_templates;
 #[cfg(target_arch = "wasm32")]
 mod password;
@@ -47,6 +48,8 @@ mod reports_page;
 mod sites_page;
 #[cfg(target_arch = "wasm32")]
 mod tickets_page;
+#[cfg(target_arch = "wasm32")]
+mod translation_page;
 
 /// Mounts the console into `/console/`.
 #[cfg(target_arch = "wasm32")]

@@ -88,6 +88,43 @@ pub struct ConnectionTest {
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Helpers {
     pub helpers: bool,
+    /// Translation works: through the AI provider, or a translation service.
+    #[serde(default)]
+    pub translation: bool,
+}
+
+/// A translation service for when no AI provider is set.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TranslationService {
+    #[default]
+    None,
+    /// LibreTranslate (self-hostable): `url` is the server, `key` its API key if any.
+    Libretranslate,
+    /// Azure Translator: `url` is the endpoint (the global one when empty), `key` and
+    /// `region` the resource's.
+    Azure,
+}
+
+/// `GET /api/admin/translation`: the service, without its key.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranslationView {
+    pub service: TranslationService,
+    pub url: String,
+    pub region: String,
+    pub key_set: bool,
+}
+
+/// `PUT /api/admin/translation`; an empty `key` keeps the saved one.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranslationForm {
+    pub service: TranslationService,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub key: String,
 }
 
 /// A helper's answer: a suggested reply, a summary or a translation.

@@ -68,6 +68,7 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
         ticket_id: conversation.ticket_id,
         rating: conversation.rating,
         rating_comment: conversation.rating_comment.clone(),
+        visitor_language: conversation.visitor_language.clone(),
     }
 }
 

@@ -149,6 +149,10 @@ fn admin_routes() -> Router<AppState> {
         .route("/api/admin/email/outbox", get(email::outbox))
         .route("/api/admin/email/retry", post(email::retry))
         .route("/api/admin/ai", get(ai::settings).put(ai::update))
+        .route(
+            "/api/admin/translation",
+            get(ai::translation_settings).put(ai::update_translation),
+        )
         .route("/api/admin/ai/test", post(ai::test))
         .route(
             "/api/admin/knowledge",

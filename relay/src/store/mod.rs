@@ -61,6 +61,13 @@ pub trait SiteStore: Send + Sync {
         site_id: SiteId,
         token_hash: &str,
     ) -> Result<Option<Visitor>, StoreError>;
+
+    /// The visitor's browser language, as the widget says it.
+    async fn set_visitor_language(
+        &self,
+        id: VisitorId,
+        language: Option<String>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Conversations: starting one, the bot flow's turns, joining, transferring, ending.

@@ -50,6 +50,8 @@ pub struct Visitor {
     pub id: VisitorId,
     pub site_id: SiteId,
     pub display_name: String,
+    /// Their browser's preferred language (a BCP 47 tag), as the widget last said.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +147,8 @@ pub struct Conversation {
     /// The visitor's rating once the chat ended (1 to 5), and their comment.
     pub rating: Option<u8>,
     pub rating_comment: Option<String>,
+    /// The visitor's browser language, for replies in it.
+    pub visitor_language: Option<String>,
 }
 
 /// What the AI agent has answered, counted as an answer starts (see

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::QueueInfo;
+use porchlight_protocol::api::ai::{HelperText, TranslateRequest};
 use porchlight_protocol::api::canned::CannedText;
 use porchlight_widget::browser::new_client_msg_id;
 use porchlight_widget::files;
@@ -19,16 +20,30 @@ pub(super) fn Composer(
     state: RwSignal<ConsoleState>,
     canned: RwSignal<Vec<CannedText>>,
     draft: RwSignal<String>,
+    translation: RwSignal<bool>,
 ) -> impl IntoView {
     // The highlighted line of the canned-text picker.
     let pick = RwSignal::new(0_usize);
     let note_mode = RwSignal::new(false);
+    // Replies go out in the visitor's language (the original stays as a note).
+    let in_their_language = RwSignal::new(false);
     let holds = move || state.with(ConsoleState::holds_selected);
     let noting = move || note_mode.get() || !holds();
+    let their_language = move || {
+        state
+            .with(|s| {
+                s.selected_chat()
+                    .and_then(|chat| chat.visitor_language.clone())
+            })
+            .filter(|language| translation.get() && !same_language(language))
+    };
     let post = move |body: String| {
         let as_note =
             note_mode.get_untracked() || !state.with_untracked(ConsoleState::holds_selected);
-        post_draft(state, draft, as_note, body);
+        match their_language().filter(|_| !as_note && in_their_language.get_untracked()) {
+            Some(language) => post_translated(state, draft, body, language),
+            None => post_draft(state, draft, as_note, body),
+        }
     };
     let picking = move |draft: &str| !noting() && canned::query(draft).is_some();
     let matches = move || {
@@ -76,6 +91,11 @@ pub(super) fn Composer(
                 on:click=move |_| note_mode.set(false)>"Reply"</button>
             <button type="button" class="ghost" aria-pressed=move || noting().to_string()
                 on:click=move |_| note_mode.set(true)>"Private note"</button>
+            {move || their_language().filter(|_| !noting()).map(|language| view! {
+                <label class="in-language"><input type="checkbox" prop:checked=move || in_their_language.get()
+                    on:change=move |event| in_their_language.set(event_target_checked(&event))/>
+                    {format!("Send in the visitor's language ({language})")}</label>
+            })}
         </div>
         <form class="composer" class:note=noting on:submit=move |event| { event.prevent_default(); submit(); }>
             <label class="attach" title="Send a file" hidden=noting>
@@ -130,6 +150,11 @@ fn post_draft(state: RwSignal<ConsoleState>, draft: RwSignal<String>, as_note: b
         return;
     }
     draft.set(String::new());
+    post_to(state, id, as_note, body);
+}
+
+/// Stores the reply or note for chat `id` and sends it.
+fn post_to(state: RwSignal<ConsoleState>, id: i64, as_note: bool, body: String) {
     let mut frame = None;
     state.update(|s| {
         frame = Some(if as_note {
@@ -141,6 +166,59 @@ fn post_draft(state: RwSignal<ConsoleState>, draft: RwSignal<String>, as_note: b
     if let Some(frame) = frame {
         send_frame(&frame);
     }
+}
+
+/// Whether `language` is the agent's own (by the browser's language, `de` for `de-AT`).
+fn same_language(language: &str) -> bool {
+    let primary = |tag: &str| {
+        tag.split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    window()
+        .navigator()
+        .language()
+        .is_some_and(|own| primary(&own) == primary(language))
+}
+
+/// Translates the reply into `language`, sends the translation, and keeps the
+/// original as a private note; on failure the draft stays and the notice says why.
+fn post_translated(
+    state: RwSignal<ConsoleState>,
+    draft: RwSignal<String>,
+    body: String,
+    language: String,
+) {
+    let Some(id) = state.with_untracked(|s| s.selected) else {
+        return;
+    };
+    if body.trim().is_empty() {
+        return;
+    }
+    let request = TranslateRequest {
+        text: body.clone(),
+        language: language.clone(),
+    };
+    spawn_local(async move {
+        let path = format!("/api/conversations/{id}/ai/translate");
+        match api::send::<HelperText>("POST", &path, &request).await {
+            Ok(translated) => {
+                // The agent may have moved to another chat meanwhile.
+                if state.with_untracked(|s| s.selected) == Some(id) {
+                    draft.set(String::new());
+                }
+                post_to(state, id, false, translated.text);
+                post_to(
+                    state,
+                    id,
+                    true,
+                    format!("Sent in {language}. The original: {body}"),
+                );
+            }
+            Err(failure) => state.update(|s| s.notice = Some(failure.message())),
+        }
+    });
 }
 
 /// While the agent writes a reply (not a note), the visitor sees them typing.

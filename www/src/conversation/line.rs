@@ -13,7 +13,7 @@ use porchlight_widget::message_text::message_body;
 use crate::api;
 
 #[component]
-pub(super) fn Line(entry: Entry, chat: i64, helpers: RwSignal<bool>) -> impl IntoView {
+pub(super) fn Line(entry: Entry, chat: i64, translation_on: RwSignal<bool>) -> impl IntoView {
     let class = match entry.author {
         Author::Agent | Author::Bot => "line mine",
         Author::System => "line system",
@@ -63,7 +63,7 @@ pub(super) fn Line(entry: Entry, chat: i64, helpers: RwSignal<bool>) -> impl Int
             <Show when=move || translation.with(Option::is_some)>
                 <span class="translation">{move || translation.get().unwrap_or_default()}</span>
             </Show>
-            <Show when=move || translatable && helpers.get() && translation.with(Option::is_none)>
+            <Show when=move || translatable && translation_on.get() && translation.with(Option::is_none)>
                 <button type="button" class="link-button" on:click=translate.clone()>"Translate"</button>
             </Show>
             <time class="at">{clock(entry.at)}</time>

@@ -44,12 +44,15 @@ pub(crate) fn Conversation(
     canned: RwSignal<Vec<CannedText>>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    // With an AI provider: the suggested reply, summary and translation helpers.
+    // With an AI provider: the suggested reply and summary helpers; with it or a
+    // translation service: translation.
     let helpers = RwSignal::new(false);
+    let translation = RwSignal::new(false);
     let summary = RwSignal::new(None::<String>);
     spawn_local(async move {
         if let Ok(answer) = api::get::<Helpers>("/api/ai").await {
             helpers.set(answer.helpers);
+            translation.set(answer.translation);
         }
     });
     // A chat that reaches people from the bot or the AI agent is summarised once,
@@ -86,7 +89,7 @@ pub(crate) fn Conversation(
                     <For each=rows key=Row::key children=move |row| match row {
                         Row::Message(entry) => {
                             let chat = state.with_untracked(|s| s.selected).unwrap_or_default();
-                            view! { <Line entry=entry chat=chat helpers=helpers/> }.into_any()
+                            view! { <Line entry=entry chat=chat translation_on=translation/> }.into_any()
                         }
                         Row::Note { note, pending } => view! { <NoteLine note=note pending=pending/> }.into_any(),
                     }/>
@@ -94,7 +97,7 @@ pub(crate) fn Conversation(
                 <p class="typing-now" role="status" hidden=move || !state.with(ConsoleState::selected_is_typing)>
                     {move || state.with(|s| s.selected_chat().map(|chat| format!("{} is typing…", chat.visitor_name)))}
                 </p>
-                <Composer state=state canned=canned draft=draft/>
+                <Composer state=state canned=canned draft=draft translation=translation/>
             </Show>
         </main>
     }
@@ -179,13 +182,15 @@ fn AiTools(
     }
 }
 
-/// The context panel's lines: where the visitor is and came from, and their browser.
+/// The context panel's lines: where the visitor is and came from, their browser and
+/// its language.
 fn context_rows(chat: &ChatSummary) -> AnyView {
     let rows = [
         ("Ticket", chat.ticket_id.map(|id| format!("#{id}"))),
         ("Page", chat.page_url.clone()),
         ("Came from", chat.referrer.clone()),
         ("Browser", chat.browser.clone()),
+        ("Language", chat.visitor_language.clone()),
         (
             "Rating",
             chat.rating

@@ -25,6 +25,7 @@ fn chat(id: ConversationId, status: ConversationStatus, queued_at: i64) -> ChatS
         ticket_id: None,
         rating: None,
         rating_comment: None,
+        visitor_language: None,
     }
 }
 

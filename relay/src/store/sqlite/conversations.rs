@@ -24,7 +24,7 @@ pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
      c.teams, c.target_agent_id, c.referrer, c.user_agent, c.upload_policy, c.uploads_switchable, \
      c.visitor_uploads, c.wait_messages_sent, c.still_there_asked_at, c.still_there_at, \
-     c.ai_failed, c.rating, c.rating_comment";
+     c.ai_failed, c.rating, c.rating_comment, v.language";
 
 pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -65,6 +65,7 @@ pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversat
         ai_failed: row.get(28)?,
         rating: row.get(29)?,
         rating_comment: row.get(30)?,
+        visitor_language: row.get(31)?,
     })
 }
 

@@ -383,6 +383,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN requester_email TEXT;
     ALTER TABLE ticket_notes ADD COLUMN agent_id INTEGER REFERENCES agents(id);
     "#,
+    // 24: the visitor's browser language, so an agent can reply in it.
+    r#"
+    ALTER TABLE visitors ADD COLUMN language TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::store::model::{NewSiteRow, Seed, Site, SiteChange, SiteId, Visitor};
+use crate::store::model::{NewSiteRow, Seed, Site, SiteChange, SiteId, Visitor, VisitorId};
 use crate::store::settings::AbandonRules;
 use crate::store::{SiteStore, StoreError, now_ms};
 
@@ -182,6 +182,7 @@ pub(super) fn create_visitor(
         id,
         site_id,
         display_name,
+        language: None,
     })
 }
 
@@ -192,7 +193,7 @@ pub(super) fn visitor_by_token(
 ) -> Result<Option<Visitor>, StoreError> {
     Ok(conn
         .cached_row(
-            "SELECT id, site_id, display_name FROM visitors \
+            "SELECT id, site_id, display_name, language FROM visitors \
              WHERE token_hash = ?1 AND site_id = ?2",
             params![token_hash, site_id],
             |row| {
@@ -200,6 +201,7 @@ pub(super) fn visitor_by_token(
                     id: row.get(0)?,
                     site_id: row.get(1)?,
                     display_name: row.get(2)?,
+                    language: row.get(3)?,
                 })
             },
         )
@@ -236,6 +238,21 @@ impl SiteStore for SqliteStore {
     ) -> Result<Visitor, StoreError> {
         self.write(move |conn| create_visitor(conn, site_id, token_hash))
             .await
+    }
+
+    async fn set_visitor_language(
+        &self,
+        id: VisitorId,
+        language: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.cached_execute(
+                "UPDATE visitors SET language = ?1 WHERE id = ?2",
+                params![language, id],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn visitor_by_token(

@@ -59,6 +59,18 @@ impl VisitorSession {
         let site = self.site(&hello.site).await?;
         let flow = self.profile(&site, hello.preview_profile).await?;
         let (token, visitor) = self.visitor_of(&site, hello.token.as_deref()).await?;
+        let language = browser_language(&hello.languages);
+        if language.is_some() && language != visitor.language {
+            // Only for an agent's reply in it: a failure here does not stop the chat.
+            if let Err(err) = self
+                .state
+                .store
+                .set_visitor_language(visitor.id, language)
+                .await
+            {
+                tracing::warn!(error = %err, "cannot keep the visitor's language");
+            }
+        }
         self.page = hello.page.map(|page| PageInfo {
             url: clip(page.url),
             referrer: clip(page.referrer),
@@ -345,4 +357,17 @@ fn prompt_of(flow: Option<&Flow>, latest: Option<&Conversation>) -> Option<Promp
         }
         _ => None,
     }
+}
+
+/// The browser's first language as a plain BCP 47 tag (`de-AT`), if it is one.
+fn browser_language(languages: &[String]) -> Option<String> {
+    languages
+        .first()
+        .filter(|tag| {
+            (2..=35).contains(&tag.len())
+                && tag
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        })
+        .cloned()
 }
