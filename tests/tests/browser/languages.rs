@@ -175,3 +175,90 @@ async fn a_profile_in_arabic_turns_the_widget_right_to_left_with_its_own_lines()
     visitor.close().await.unwrap();
     harness.stop().await;
 }
+
+/// A LibreTranslate stand-in: every text comes back as `[target] text`.
+async fn stand_in_libretranslate() -> String {
+    async fn translate(
+        axum::Json(body): axum::Json<serde_json::Value>,
+    ) -> axum::Json<serde_json::Value> {
+        let said = format!(
+            "[{}] {}",
+            body["target"].as_str().unwrap_or_default(),
+            body["q"].as_str().unwrap_or_default()
+        );
+        axum::Json(json!({ "translatedText": said }))
+    }
+    let app = axum::Router::new().route("/translate", axum::routing::post(translate));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_replies_in_the_visitors_language_and_keeps_the_original_as_a_note() {
+    let service = stand_in_libretranslate().await;
+    let harness = Harness::start_with(|config| {
+        config.outbound_allow = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let settings = json!({"service": "libretranslate", "url": service, "region": "", "key": ""});
+    harness
+        .state
+        .store
+        .set_setting("translation", settings.to_string())
+        .await
+        .unwrap();
+    harness.state.translation_on.store(true, Ordering::Relaxed);
+
+    let visitor_profile = tempfile::tempdir().unwrap();
+    let visitor = browser_speaking(harness.port, &visitor_profile, "de-DE").await;
+    visitor.goto(&format!("{}/", harness.base)).await.unwrap();
+    click_launcher(&visitor).await;
+    enter_widget(&visitor).await;
+    wait_for(&visitor, Locator::Css("textarea[aria-label='Nachricht']"))
+        .await
+        .send_keys("Hallo, mein Paket fehlt")
+        .await
+        .unwrap();
+    click(&visitor, Locator::Css("button[aria-label='Senden']")).await;
+
+    let agent_profile = tempfile::tempdir().unwrap();
+    let agent = harness.agent(&agent_profile).await;
+    click_when(&agent, Locator::XPath("//button[.='Join']")).await;
+    wait_for(&agent, Locator::XPath("//dd[.='de-DE']")).await;
+    click_when(
+        &agent,
+        Locator::XPath("//li[contains(@class, 'theirs')]//button[.='Translate']"),
+    )
+    .await;
+    wait_for(
+        &agent,
+        Locator::XPath("//span[@class='translation' and .='[en] Hallo, mein Paket fehlt']"),
+    )
+    .await;
+    click_when(
+        &agent,
+        Locator::XPath("//label[.=\"Send in the visitor's language (de-DE)\"]/input"),
+    )
+    .await;
+    wait_for(&agent, Locator::Css("textarea[aria-label='Message']"))
+        .await
+        .send_keys("We will send a new one today.")
+        .await
+        .unwrap();
+    click(&agent, Locator::Css("button[aria-label='Send']")).await;
+    wait_for(
+        &visitor,
+        Locator::XPath("//span[.='[de] We will send a new one today.']"),
+    )
+    .await;
+    wait_for(
+        &agent,
+        Locator::XPath("//li[contains(@class, 'note')]//*[contains(., 'Sent in de-DE. The original: We will send a new one today.')]"),
+    )
+    .await;
+    visitor.close().await.unwrap();
+    agent.close().await.unwrap();
+    harness.stop().await;
+}
