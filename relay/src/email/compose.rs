@@ -5,7 +5,9 @@ use std::fmt::Write;
 use porchlight_protocol::api::tickets::{TicketLine, TicketNote};
 use porchlight_protocol::{Author, ChatMessage};
 
-use super::templates::{Template, fill};
+use porchlight_protocol::words::{Language, Overrides, Words};
+
+use super::templates::{Template, fill, transcript_words};
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,24 +52,32 @@ pub fn new_ticket(new: NewTicket<'_>, template: &Template) -> Composed {
     rendered(template, &values, new.visitor_email.map(str::to_owned))
 }
 
-/// A chat's transcript for its visitor: who said what, when (UTC).
+/// A chat's transcript for its visitor: who said what, when (UTC), with the visitor
+/// and the chat's events named in `language`.
 pub fn transcript(
     title: &str,
     chat: i64,
     messages: &[ChatMessage],
     template: &Template,
+    language: Language,
 ) -> Composed {
+    let (_, _, you) = transcript_words(language);
+    let table = language.table(&Overrides::new());
+    let words = Words::new(language, &table);
     let mut lines = String::new();
     for message in messages {
         let when = jiff::Timestamp::from_millisecond(message.at)
             .map(|at| at.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
         let who = match (message.author, message.author_name.as_deref()) {
-            (Author::Visitor, _) => "You",
+            (Author::Visitor, _) => you,
             (_, Some(name)) => name,
             (_, None) => title,
         };
-        let _ = writeln!(lines, "[{when}] {who}: {}", message.body);
+        let _ = match message.author {
+            Author::System => writeln!(lines, "[{when}] {}", words.event(&message.body)),
+            _ => writeln!(lines, "[{when}] {who}: {}", message.body),
+        };
     }
     let values = [
         ("TITLE", title.to_owned()),
@@ -237,6 +247,7 @@ mod tests {
                 ),
             ],
             &default_template(TemplateKind::Transcript),
+            Language::En,
         );
         assert_eq!(email.subject, "Your chat with Acme (#9)");
         assert!(
@@ -253,5 +264,47 @@ mod tests {
         );
         assert!(email.html.contains("Is it &lt;b&gt;on&lt;/b&gt;?"));
         assert!(email.html.contains("Yes!<br>It is."));
+    }
+
+    #[test]
+    fn a_german_visitors_transcript_is_in_german_events_included() {
+        let said = |author, name: Option<&str>, body: &str| ChatMessage {
+            conversation_id: 9,
+            seq: 1,
+            author,
+            author_name: name.map(str::to_owned),
+            body: body.into(),
+            client_msg_id: None,
+            at: 1_764_556_200_000,
+            attachment: None,
+            sources: Vec::new(),
+        };
+        let (subject, body, _) = transcript_words(Language::De);
+        let template = Template {
+            subject: subject.into(),
+            body: body.into(),
+        };
+        let email = transcript(
+            "Acme",
+            9,
+            &[
+                said(Author::Visitor, None, "Wo ist mein Paket?"),
+                said(Author::System, None, "Ana joined the chat"),
+            ],
+            &template,
+            Language::De,
+        );
+        assert_eq!(email.subject, "Ihr Chat mit Acme (#9)");
+        assert!(
+            email.text.contains("] Sie: Wo ist mein Paket?"),
+            "{}",
+            email.text
+        );
+        assert!(
+            email.text.contains("] Ana ist dem Chat beigetreten"),
+            "{}",
+            email.text
+        );
+        assert!(email.text.ends_with("Zeiten in UTC.\n"), "{}", email.text);
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use porchlight_protocol::api::email::{SmtpSecurity, TemplateKind};
 
 use porchlight_protocol::api::tickets::TicketLine;
+use porchlight_protocol::words::Language;
 
 use super::compose::{Composed, NewTicket, acknowledgement, new_ticket, ticket_reply, transcript};
 use super::smtp::NotSent;
@@ -158,7 +159,8 @@ async fn ticket_email(state: &AppState, id: i64) -> Result<Option<Composed>, Sto
         None => None,
     };
     let site = store.ticket_site(id).await?;
-    let template = templates::template(store.as_ref(), site, TemplateKind::NewTicket).await?;
+    let template =
+        templates::template(store.as_ref(), site, TemplateKind::NewTicket, Language::En).await?;
     Ok(Some(new_ticket(
         NewTicket {
             ticket: &ticket,
@@ -182,37 +184,39 @@ async fn reply_email(
         return Ok(None);
     };
     let site = store.ticket_site(id).await?;
-    let template = templates::template(store, site, TemplateKind::TicketReply).await?;
+    let template =
+        templates::template(store, site, TemplateKind::TicketReply, Language::En).await?;
     Ok(Some(ticket_reply(&ticket, reply, Some(team), &template)))
 }
 
-/// The transcript of chat `id`, titled with its profile's title; `None` when the chat
-/// is gone.
+/// The transcript of chat `id`, titled with its profile's title, in the language the
+/// widget spoke to the visitor; `None` when the chat is gone.
 async fn transcript_email(state: &AppState, id: i64) -> Result<Option<Composed>, StoreError> {
     let store = &state.store;
     let Some(conversation) = store.conversation(id).await? else {
         return Ok(None);
     };
     let messages = store.messages_after(id, 0, TRANSCRIPT_MESSAGES).await?;
-    let title = match conversation.profile_id {
-        Some(profile) => state
-            .flows
-            .get(store.as_ref(), profile)
-            .await?
-            .map(|flow| flow.profile.appearance.title.clone()),
+    let flow = match conversation.profile_id {
+        Some(profile) => state.flows.get(store.as_ref(), profile).await?,
         None => None,
     };
+    let appearance = flow.as_ref().map(|flow| &flow.profile.appearance);
+    let browser: Vec<String> = conversation.visitor_language.iter().cloned().collect();
+    let language = Language::pick(appearance.and_then(|a| a.language), &browser);
     let template = templates::template(
         store.as_ref(),
         Some(conversation.site_id),
         TemplateKind::Transcript,
+        language,
     )
     .await?;
     Ok(Some(transcript(
-        title.as_deref().unwrap_or("us"),
+        appearance.map_or("us", |a| a.title.as_str()),
         id,
         &messages,
         &template,
+        language,
     )))
 }
 

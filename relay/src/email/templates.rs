@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use porchlight_protocol::api::email::{EmailTemplateForm, EmailTemplateView, TemplateKind};
+use porchlight_protocol::words::Language;
 use serde::{Deserialize, Serialize};
 
 use crate::store::{SiteId, Store, StoreError};
@@ -57,10 +58,10 @@ pub fn default_template(kind: TemplateKind) -> Template {
             "$REQUESTER left a message.\n\nTicket #$TICKETID: $SUBJECT\nReply to: $VISITOREMAIL\n\n\
              $TRANSCRIPT\n\nOpen it in the console: $LINK",
         ),
-        TemplateKind::Transcript => (
-            "Your chat with $TITLE (#$CHATID)",
-            "Here is your chat with $TITLE.\n\n$TRANSCRIPT\n\nTimes are UTC.",
-        ),
+        TemplateKind::Transcript => {
+            let (subject, body, _) = transcript_words(Language::En);
+            (subject, body)
+        }
         TemplateKind::TicketReply => (
             "Re: $SUBJECT (ticket #$TICKETID)",
             "$REPLY\n\n-- \nTicket #$TICKETID \u{b7} $SUBJECT",
@@ -69,6 +70,38 @@ pub fn default_template(kind: TemplateKind) -> Template {
     Template {
         subject: subject.into(),
         body: body.into(),
+    }
+}
+
+/// The transcript's default subject, body and name for the visitor, in the visitor's
+/// language (the widget's languages); the other emails' defaults are in English.
+pub fn transcript_words(language: Language) -> (&'static str, &'static str, &'static str) {
+    match language {
+        Language::En => (
+            "Your chat with $TITLE (#$CHATID)",
+            "Here is your chat with $TITLE.\n\n$TRANSCRIPT\n\nTimes are UTC.",
+            "You",
+        ),
+        Language::De => (
+            "Ihr Chat mit $TITLE (#$CHATID)",
+            "Hier ist Ihr Chat mit $TITLE.\n\n$TRANSCRIPT\n\nZeiten in UTC.",
+            "Sie",
+        ),
+        Language::Fr => (
+            "Votre conversation avec $TITLE (n° $CHATID)",
+            "Voici votre conversation avec $TITLE.\n\n$TRANSCRIPT\n\nHeures en UTC.",
+            "Vous",
+        ),
+        Language::Es => (
+            "Tu chat con $TITLE (n.º $CHATID)",
+            "Aquí tienes tu chat con $TITLE.\n\n$TRANSCRIPT\n\nHoras en UTC.",
+            "Tú",
+        ),
+        Language::Ar => (
+            "محادثتك مع $TITLE (#$CHATID)",
+            "إليك محادثتك مع $TITLE.\n\n$TRANSCRIPT\n\nالأوقات بتوقيت UTC.",
+            "أنت",
+        ),
     }
 }
 
@@ -83,11 +116,13 @@ async fn saved(store: &dyn Store) -> Result<Saved, StoreError> {
     })
 }
 
-/// The template `site` uses for `kind`: its own, else the default.
+/// The template `site` uses for `kind`: its own, else the default (a transcript's in
+/// the visitor's `language`).
 pub async fn template(
     store: &dyn Store,
     site: Option<SiteId>,
     kind: TemplateKind,
+    language: Language,
 ) -> Result<Template, StoreError> {
     let own = match site {
         Some(site) => saved(store)
@@ -97,7 +132,16 @@ pub async fn template(
             .cloned(),
         None => None,
     };
-    Ok(own.unwrap_or_else(|| default_template(kind)))
+    Ok(own.unwrap_or_else(|| match kind {
+        TemplateKind::Transcript => {
+            let (subject, body, _) = transcript_words(language);
+            Template {
+                subject: subject.into(),
+                body: body.into(),
+            }
+        }
+        _ => default_template(kind),
+    }))
 }
 
 /// The site's three templates as the console shows them.
