@@ -131,6 +131,9 @@ pub struct Throttles {
     /// Emails to an address a visitor typed (acknowledgements, transcripts): a
     /// stranger's inbox gets at most 3 a day from the site.
     pub emails_per_visitor_address: Throttle<String>,
+    /// "Email me the transcript" requests per network address: 5 an hour, whatever
+    /// the addresses asked for.
+    pub transcripts_per_ip: Throttle<IpAddr>,
 }
 
 impl Throttles {
@@ -142,6 +145,7 @@ impl Throttles {
             logins_per_ip: Backoff::new(20, quarter_hour),
             chats_per_ip: Throttle::new(limits.chats_per_address, ten_minutes),
             emails_per_visitor_address: Throttle::new(3, Duration::from_secs(86_400)),
+            transcripts_per_ip: Throttle::new(5, Duration::from_secs(3600)),
             uploads_per_visitor: Throttle::new(limits.files_per_visitor, ten_minutes),
             uploads_per_ip: Throttle::new(limits.files_per_address, ten_minutes),
         }

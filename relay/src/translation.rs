@@ -55,11 +55,13 @@ impl TranslationSettings {
         }
     }
 
-    /// The settings after `form`, checked; the key is kept when left empty.
+    /// The settings after `form`, checked. The key is kept when left empty, but only
+    /// for the same service at the same address: a saved key never goes to another.
     pub fn updated(&self, form: TranslationForm) -> Result<Self, String> {
         let url = form.url.trim().trim_end_matches('/').to_owned();
+        let same_place = form.service == self.service && url == self.url;
         let key = match form.key.trim() {
-            "" => self.key.clone(),
+            "" if same_place => self.key.clone(),
             key => key.to_owned(),
         };
         let region = form.region.trim().to_owned();
@@ -110,11 +112,7 @@ pub async fn translate(
     let settings = TranslationSettings::read(state.store.as_ref())
         .await
         .map_err(|err| TranslateError::Failed(err.to_string()))?;
-    let target = language
-        .split('-')
-        .next()
-        .unwrap_or(language)
-        .to_ascii_lowercase();
+    let target = service_language(language);
     let answer = match settings.service {
         TranslationService::None => return Err(TranslateError::NotConfigured),
         TranslationService::Libretranslate => {
@@ -123,6 +121,21 @@ pub async fn translate(
         TranslationService::Azure => azure(state, &settings, text, &target).await?,
     };
     Ok(sanitize(&answer))
+}
+
+/// The language as the services name it: the primary tag (`de` for `de-AT`), with a
+/// script where there is one (`zh-Hans`).
+fn service_language(tag: &str) -> String {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default().to_ascii_lowercase();
+    match parts.next() {
+        Some(script) if script.len() == 4 && script.is_ascii() => format!(
+            "{primary}-{}{}",
+            script[..1].to_ascii_uppercase(),
+            script[1..].to_ascii_lowercase()
+        ),
+        _ => primary,
+    }
 }
 
 /// Sends a JSON request to the service and reads its JSON answer.
@@ -190,7 +203,10 @@ async fn azure(
     } else {
         &settings.url
     };
-    let target: String = target.chars().filter(char::is_ascii_alphanumeric).collect();
+    let target: String = target
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     let url = format!("{endpoint}/translate?api-version=3.0&to={target}");
     let mut headers = vec![("Ocp-Apim-Subscription-Key", settings.key.as_str())];
     if !settings.region.is_empty() {
@@ -233,6 +249,21 @@ mod tests {
             .unwrap();
         assert_eq!(kept.key, "k1", "an empty key keeps the saved one");
         assert!(!kept.view().url.is_empty() && kept.view().key_set);
+        let moved = kept
+            .updated(form(
+                TranslationService::Libretranslate,
+                "https://other.example.com",
+                "",
+            ))
+            .unwrap();
+        assert_eq!(moved.key, "", "a saved key never goes to another address");
+        assert!(
+            kept.updated(form(TranslationService::Azure, "", ""))
+                .is_err(),
+            "nor service"
+        );
+        assert_eq!(service_language("de-AT"), "de");
+        assert_eq!(service_language("zh-hans-CN"), "zh-Hans");
         assert!(
             saved
                 .updated(form(TranslationService::Libretranslate, "", ""))

@@ -409,6 +409,21 @@ async fn a_visitor_asks_for_the_transcript_by_email_a_few_times_a_day_at_most() 
         .answer(ask("BO@example.com"), "transcript_queued")
         .await;
     assert_eq!(capped["code"], "not_allowed", "a fourth in a day: {capped}");
+    // One network asks five times an hour, whatever addresses it names.
+    let fifth = visitor
+        .answer(ask("cy@example.com"), "transcript_queued")
+        .await;
+    assert_eq!(fifth["email"], "cy@example.com", "{fifth}");
+    assert_eq!(sink.next().await.to, ["cy@example.com"]);
+    let sixth = visitor
+        .answer(ask("di@example.com"), "transcript_queued")
+        .await;
+    assert!(
+        sixth["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("Too many transcripts")),
+        "{sixth}"
+    );
     relay.stop().await;
 }
 
@@ -645,6 +660,11 @@ async fn a_site_writes_its_own_transcript_email_with_the_variables_named() {
     let (_, reset) = save(json!({"subject": "", "body": ""})).await;
     assert_eq!(reset["custom"], false);
     assert_eq!(reset["subject"], "Your chat with $TITLE (#$CHATID)");
+    let (_, as_shown) = save(json!({"subject": reset["subject"], "body": reset["body"]})).await;
+    assert_eq!(
+        as_shown["custom"], false,
+        "the default saved as shown stays the default"
+    );
     let agent = relay.agent_cookie("bo@example.com", "Bo").await;
     let (status, _) = call(relay.addr, "GET", path, &agent, Value::Null).await;
     assert_eq!(status, 403, "admins only");

@@ -30,9 +30,15 @@ pub(crate) fn EmailTemplates(note: RwSignal<Option<String>>) -> impl IntoView {
     let site = RwSignal::new(String::new());
     let templates = RwSignal::new(Vec::<EmailTemplateView>::new());
     let load = move |key: String| {
+        site.set(key.clone());
         spawn_local(async move {
             let path = format!("/api/admin/sites/{key}/email-templates");
-            match api::get(&path).await {
+            let answer = api::get(&path).await;
+            // A late answer for a site no longer picked is not shown.
+            if site.get_untracked() != key {
+                return;
+            }
+            match answer {
                 Ok(list) => templates.set(list),
                 Err(failure) => note.set(Some(failure.message())),
             }
@@ -41,7 +47,6 @@ pub(crate) fn EmailTemplates(note: RwSignal<Option<String>>) -> impl IntoView {
     spawn_local(async move {
         if let Ok(list) = api::get::<Vec<SiteView>>("/api/admin/sites").await {
             if let Some(first) = list.first() {
-                site.set(first.key.clone());
                 load(first.key.clone());
             }
             sites.set(list);
@@ -53,9 +58,7 @@ pub(crate) fn EmailTemplates(note: RwSignal<Option<String>>) -> impl IntoView {
             <p class="hint">"Each site's wording. A line whose variables are all empty is left out; leave both fields empty to go back to the default."</p>
             <label class="setting">"Site"
                 <select aria-label="Templates of site" on:change=move |event| {
-                    let key = event_target_value(&event);
-                    site.set(key.clone());
-                    load(key);
+                    load(event_target_value(&event));
                 }>
                     {move || sites.get().into_iter().map(|one| {
                         let key = one.key.clone();

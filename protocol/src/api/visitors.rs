@@ -26,6 +26,9 @@ pub struct ExportedVisitor {
     pub site: String,
     pub name: String,
     pub created_at: i64,
+    /// Their browser's languages, as the widget said them (`de-AT,en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

@@ -68,7 +68,11 @@ pub fn chat_line(conversation: &Conversation) -> ChatSummary {
         ticket_id: conversation.ticket_id,
         rating: conversation.rating,
         rating_comment: conversation.rating_comment.clone(),
-        visitor_language: conversation.visitor_language.clone(),
+        visitor_language: conversation
+            .visitor_languages
+            .as_deref()
+            .and_then(|tags| tags.split(',').next())
+            .map(str::to_owned),
     }
 }
 

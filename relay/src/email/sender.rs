@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use porchlight_protocol::api::email::{SmtpSecurity, TemplateKind};
 
+use porchlight_protocol::ConversationId;
 use porchlight_protocol::api::tickets::TicketLine;
 use porchlight_protocol::words::Language;
 
@@ -202,7 +203,12 @@ async fn transcript_email(state: &AppState, id: i64) -> Result<Option<Composed>,
         None => None,
     };
     let appearance = flow.as_ref().map(|flow| &flow.profile.appearance);
-    let browser: Vec<String> = conversation.visitor_language.iter().cloned().collect();
+    let browser: Vec<String> = conversation
+        .visitor_languages
+        .iter()
+        .flat_map(|tags| tags.split(','))
+        .map(str::to_owned)
+        .collect();
     let language = Language::pick(appearance.and_then(|a| a.language), &browser);
     let template = templates::template(
         store.as_ref(),
@@ -259,24 +265,33 @@ pub fn may_email_visitor(state: &AppState, address: &str) -> bool {
         .is_ok()
 }
 
+/// Where replies on a ticket are emailed, and the chat the address came from (an
+/// erasure of that chat's visitor then finds the email).
+pub struct Requester {
+    pub email: String,
+    pub chat: Option<ConversationId>,
+}
+
 /// Where replies on `ticket` are emailed: the address it was opened with, else the
 /// one the visitor gave its chat.
-pub async fn requester_email(
+pub async fn requester(
     state: &AppState,
     ticket: &TicketLine,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<Requester>, StoreError> {
     if let Some(email) = state.store.ticket_requester_email(ticket.id).await? {
-        return Ok(Some(email));
+        return Ok(Some(Requester { email, chat: None }));
     }
-    Ok(match &ticket.chat {
-        Some(chat) => state
-            .store
-            .conversation(chat.conversation_id)
-            .await?
-            .as_ref()
-            .and_then(visitor_email),
-        None => None,
-    })
+    let Some(chat) = &ticket.chat else {
+        return Ok(None);
+    };
+    let conversation = state.store.conversation(chat.conversation_id).await?;
+    Ok(conversation
+        .as_ref()
+        .and_then(visitor_email)
+        .map(|email| Requester {
+            email,
+            chat: Some(chat.conversation_id),
+        }))
 }
 
 /// The address the visitor gave the chat profile, if any.

@@ -180,7 +180,11 @@ pub async fn save(
 ) -> Result<Result<EmailTemplateView, String>, StoreError> {
     let subject = form.subject.trim().to_owned();
     let body = form.body.trim_end().to_owned();
-    let own = if subject.is_empty() && body.trim().is_empty() {
+    let default = default_template(kind);
+    let unchanged = subject == default.subject && body == default.body;
+    // The default saved as it stands stays the default (and a transcript's stays in
+    // the visitor's language).
+    let own = if unchanged || (subject.is_empty() && body.trim().is_empty()) {
         None
     } else {
         match check(kind, &subject, &body) {

@@ -762,7 +762,7 @@ fn a_profile_picks_the_widgets_language_and_overrides_its_lines_with_known_place
     );
 
     let bad = profile(
-        "[appearance.strings.fr]\nend_chat = \" \"\nbye = \"Salut\"\nchatting_with = \"Avec {agent}\"",
+        "[appearance.strings.fr]\nend_chat = \" \"\nbye = \"Salut\"\nchatting_with = \"Avec {agent}\"\nyes = \"Ouais\"",
     );
     let found: Vec<String> = compile(Profile::parse(&bad, Format::Toml).unwrap())
         .unwrap_err()
@@ -773,6 +773,7 @@ fn a_profile_picks_the_widgets_language_and_overrides_its_lines_with_known_place
         "\"fr.bye\": \"bye\" is not one of the widget's texts",
         "\"fr.end_chat\" must have 1 to 300 characters",
         "\"fr.chatting_with\" names {agent}, but this line may use {name}",
+        "\"fr.yes\": the yes and no buttons keep the widget's words",
     ] {
         assert!(
             found.iter().any(|p| p.contains(expected)),

@@ -11,7 +11,7 @@ use porchlight_protocol::api::tickets::{ReplyQueued, TicketReply};
 
 use super::tickets::visible_ticket;
 use crate::auth::LoggedInWriting;
-use crate::email::sender::requester_email;
+use crate::email::sender::requester;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -32,14 +32,16 @@ pub(crate) async fn reply(
         )));
     }
     let ticket = visible_ticket(&state, &agent, id).await?;
-    let to = if state.email_on.load(Ordering::Relaxed) {
-        requester_email(&state, &ticket).await?
+    let requester = if state.email_on.load(Ordering::Relaxed) {
+        requester(&state, &ticket).await?
     } else {
         None
     };
+    let chat = requester.as_ref().and_then(|requester| requester.chat);
+    let to = requester.map(|requester| requester.email);
     let note = state
         .store
-        .reply_on_ticket(id, agent.id, body, to.clone())
+        .reply_on_ticket(id, agent.id, body, to.clone(), chat)
         .await?;
     if to.is_some() {
         state.email_queued.notify_one();

@@ -14,7 +14,7 @@ use porchlight_protocol::api::tickets::{TicketCategory, TicketDetail, TicketLine
 
 use super::conversations::teams_of;
 use crate::auth::{AdminWriting, LoggedIn, LoggedInWriting};
-use crate::email::sender::requester_email;
+use crate::email::sender::requester;
 use crate::error::{ApiError, ApiResult};
 use crate::flow::InputType;
 use crate::flow::input::check_input;
@@ -79,7 +79,9 @@ pub(crate) async fn detail(
     let ticket = visible_ticket(&state, &agent, id).await?;
     let (notes, chats) = state.store.ticket_notes_and_chats(id).await?;
     let categories = state.store.ticket_category_values(id).await?;
-    let requester_email = requester_email(&state, &ticket).await?;
+    let requester_email = requester(&state, &ticket)
+        .await?
+        .map(|requester| requester.email);
     Ok(Json(TicketDetail {
         ticket,
         categories,

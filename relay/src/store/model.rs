@@ -50,7 +50,8 @@ pub struct Visitor {
     pub id: VisitorId,
     pub site_id: SiteId,
     pub display_name: String,
-    /// Their browser's preferred language (a BCP 47 tag), as the widget last said.
+    /// Their browser's languages (BCP 47 tags, comma-separated, most preferred first),
+    /// as the widget last said.
     pub language: Option<String>,
 }
 
@@ -147,8 +148,9 @@ pub struct Conversation {
     /// The visitor's rating once the chat ended (1 to 5), and their comment.
     pub rating: Option<u8>,
     pub rating_comment: Option<String>,
-    /// The visitor's browser language, for replies in it.
-    pub visitor_language: Option<String>,
+    /// The visitor's browser languages, most preferred first, comma-separated
+    /// (`pt-BR,es`): for replies in the first, and the transcript in the widget's.
+    pub visitor_languages: Option<String>,
 }
 
 /// What the AI agent has answered, counted as an answer starts (see

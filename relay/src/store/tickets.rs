@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use porchlight_protocol::AgentId;
 use porchlight_protocol::api::tickets::{TicketCategory, TicketChat, TicketLine, TicketNote};
+use porchlight_protocol::{AgentId, ConversationId};
 
 use super::{SiteId, StoreError};
 
@@ -48,13 +48,14 @@ pub trait TicketStore: Send + Sync {
     async fn ticket_requester_email(&self, id: i64) -> Result<Option<String>, StoreError>;
 
     /// Keeps an agent's reply on the ticket and, with an address, queues its email in
-    /// the same transaction.
+    /// the same transaction (with the chat the address came from, if it did).
     async fn reply_on_ticket(
         &self,
         id: i64,
         agent: AgentId,
         body: String,
         to: Option<String>,
+        chat: Option<ConversationId>,
     ) -> Result<TicketNote, StoreError>;
 
     /// `open` or `closed`; `NotFound` for no such ticket.

@@ -25,8 +25,10 @@ pub(super) fn Composer(
     // The highlighted line of the canned-text picker.
     let pick = RwSignal::new(0_usize);
     let note_mode = RwSignal::new(false);
-    // Replies go out in the visitor's language (the original stays as a note).
+    // Replies go out in the visitor's language (the original stays as a note); one
+    // at a time, so a second Enter cannot send it twice.
     let in_their_language = RwSignal::new(false);
+    let translating = RwSignal::new(false);
     let holds = move || state.with(ConsoleState::holds_selected);
     let noting = move || note_mode.get() || !holds();
     let their_language = move || {
@@ -41,7 +43,8 @@ pub(super) fn Composer(
         let as_note =
             note_mode.get_untracked() || !state.with_untracked(ConsoleState::holds_selected);
         match their_language().filter(|_| !as_note && in_their_language.get_untracked()) {
-            Some(language) => post_translated(state, draft, body, language),
+            Some(_) if translating.get_untracked() => {}
+            Some(language) => post_translated(state, draft, translating, body, language),
             None => post_draft(state, draft, as_note, body),
         }
     };
@@ -183,10 +186,11 @@ fn same_language(language: &str) -> bool {
 }
 
 /// Translates the reply into `language`, sends the translation, and keeps the
-/// original as a private note; on failure the draft stays and the notice says why.
+/// original as a private note; on failure the draft comes back and the notice says why.
 fn post_translated(
     state: RwSignal<ConsoleState>,
     draft: RwSignal<String>,
+    translating: RwSignal<bool>,
     body: String,
     language: String,
 ) {
@@ -200,14 +204,14 @@ fn post_translated(
         text: body.clone(),
         language: language.clone(),
     };
+    translating.set(true);
+    draft.set(String::new());
     spawn_local(async move {
         let path = format!("/api/conversations/{id}/ai/translate");
-        match api::send::<HelperText>("POST", &path, &request).await {
+        let answer = api::send::<HelperText>("POST", &path, &request).await;
+        translating.set(false);
+        match answer {
             Ok(translated) => {
-                // The agent may have moved to another chat meanwhile.
-                if state.with_untracked(|s| s.selected) == Some(id) {
-                    draft.set(String::new());
-                }
                 post_to(state, id, false, translated.text);
                 post_to(
                     state,
@@ -216,7 +220,15 @@ fn post_translated(
                     format!("Sent in {language}. The original: {body}"),
                 );
             }
-            Err(failure) => state.update(|s| s.notice = Some(failure.message())),
+            Err(failure) => {
+                // Back in the box, unless the agent moved on or wrote something else.
+                if state.with_untracked(|s| s.selected) == Some(id)
+                    && draft.with_untracked(String::is_empty)
+                {
+                    draft.set(body);
+                }
+                state.update(|s| s.notice = Some(failure.message()));
+            }
         }
     });
 }

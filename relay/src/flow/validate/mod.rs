@@ -148,6 +148,16 @@ fn check_strings(strings: &Overrides, report: &mut Report) {
                 );
                 continue;
             };
+            // The buttons are sent as the answer, and the relay reads yes and no in the
+            // widget's own words only.
+            if matches!(text, Text::Yes | Text::No) {
+                report.error(
+                    None,
+                    field,
+                    format!("\"{at}\": the yes and no buttons keep the widget's words"),
+                );
+                continue;
+            }
             let allowed = text.placeholders();
             let unknown: Vec<&str> = placeholders(line)
                 .into_iter()

@@ -65,7 +65,7 @@ pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversat
         ai_failed: row.get(28)?,
         rating: row.get(29)?,
         rating_comment: row.get(30)?,
-        visitor_language: row.get(31)?,
+        visitor_languages: row.get(31)?,
     })
 }
 

@@ -20,7 +20,7 @@ const ERASED_SUBJECT: &str = "(erased)";
 fn visitor_records(conn: &Connection, id: VisitorId) -> Result<Option<VisitorRecords>, StoreError> {
     let visitor = conn
         .cached_row(
-            "SELECT v.id, s.key, v.display_name, v.created_at FROM visitors v \
+            "SELECT v.id, s.key, v.display_name, v.created_at, v.language FROM visitors v \
              JOIN sites s ON s.id = v.site_id WHERE v.id = ?1",
             [id],
             |row| {
@@ -29,6 +29,7 @@ fn visitor_records(conn: &Connection, id: VisitorId) -> Result<Option<VisitorRec
                     site: row.get(1)?,
                     name: row.get(2)?,
                     created_at: row.get(3)?,
+                    languages: row.get(4)?,
                 })
             },
         )

@@ -214,6 +214,7 @@ fn reply_on_ticket(
     agent: AgentId,
     body: &str,
     to: Option<&str>,
+    chat: Option<ConversationId>,
 ) -> Result<TicketNote, StoreError> {
     let now = now_ms();
     let added = conn.cached_execute(
@@ -227,9 +228,9 @@ fn reply_on_ticket(
     let note = conn.last_insert_rowid();
     if let Some(to) = to {
         conn.cached_execute(
-            "INSERT INTO emails (kind, ticket_id, to_addr, body, next_at, created_at) \
-             VALUES ('ticket_reply', ?1, ?2, ?3, ?4, ?4)",
-            params![id, to, body, now],
+            "INSERT INTO emails (kind, ticket_id, conversation_id, to_addr, body, next_at, \
+             created_at) VALUES ('ticket_reply', ?1, ?2, ?3, ?4, ?5, ?5)",
+            params![id, chat, to, body, now],
         )?;
     }
     conn.prepare_cached(&format!("{NOTES} WHERE n.id = ?1"))?
@@ -368,8 +369,9 @@ impl TicketStore for SqliteStore {
         agent: AgentId,
         body: String,
         to: Option<String>,
+        chat: Option<ConversationId>,
     ) -> Result<TicketNote, StoreError> {
-        self.write(move |conn| reply_on_ticket(conn, id, agent, &body, to.as_deref()))
+        self.write(move |conn| reply_on_ticket(conn, id, agent, &body, to.as_deref(), chat))
             .await
     }
 

@@ -59,7 +59,7 @@ impl VisitorSession {
         let site = self.site(&hello.site).await?;
         let flow = self.profile(&site, hello.preview_profile).await?;
         let (token, visitor) = self.visitor_of(&site, hello.token.as_deref()).await?;
-        let language = browser_language(&hello.languages);
+        let language = browser_languages(&hello.languages);
         if language.is_some() && language != visitor.language {
             // Only for an agent's reply in it: a failure here does not stop the chat.
             if let Err(err) = self
@@ -359,15 +359,18 @@ fn prompt_of(flow: Option<&Flow>, latest: Option<&Conversation>) -> Option<Promp
     }
 }
 
-/// The browser's first language as a plain BCP 47 tag (`de-AT`), if it is one.
-fn browser_language(languages: &[String]) -> Option<String> {
-    languages
-        .first()
+/// The browser's first few languages as plain BCP 47 tags, comma-separated.
+fn browser_languages(languages: &[String]) -> Option<String> {
+    let tags: Vec<&str> = languages
+        .iter()
+        .map(String::as_str)
         .filter(|tag| {
             (2..=35).contains(&tag.len())
                 && tag
                     .bytes()
                     .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
         })
-        .cloned()
+        .take(5)
+        .collect();
+    (!tags.is_empty()).then(|| tags.join(","))
 }

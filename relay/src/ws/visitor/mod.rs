@@ -1,6 +1,6 @@
 //! The widget's socket: `hello` (in `hello.rs`), `send` and `end_chat` (in
-//! `deliver.rs`), `rate` (in `rating.rs`), `email_transcript` (in `transcript.rs`). This file holds the socket's session, reads
-//! its frames and passes on typing.
+//! `deliver.rs`), `rate` (in `rating.rs`), `email_transcript` (in `transcript.rs`).
+//! This file holds the socket's session, reads its frames and passes on typing.
 
 mod deliver;
 mod hello;

@@ -32,7 +32,21 @@ impl VisitorSession {
                 "Give an email address like name@example.com.",
             ));
         };
-        // The visitor can type any address: a stranger's inbox gets only so many.
+        // The visitor can type any address: one network asks only so often, and a
+        // stranger's inbox gets only so many.
+        let now = std::time::Instant::now();
+        if self
+            .state
+            .throttles
+            .transcripts_per_ip
+            .take(&self.ip, now)
+            .is_err()
+        {
+            return Outcome::reply(error(
+                ErrorCode::NotAllowed,
+                "Too many transcripts asked for from here; try again later.",
+            ));
+        }
         if !may_email_visitor(&self.state, &to) {
             return Outcome::reply(error(
                 ErrorCode::NotAllowed,
