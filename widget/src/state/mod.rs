@@ -279,6 +279,10 @@ impl ChatState {
             .filter(|current| current.id == conversation_id);
         let uploads = same.is_some_and(|current| current.uploads);
         let rating = same.and_then(|current| current.rating);
+        if same.is_none() {
+            // "On its way" was about the chat before.
+            self.emailed = None;
+        }
         self.conversation = Some(ConversationState {
             id: conversation_id,
             status,

@@ -5,7 +5,7 @@ use super::*;
 use porchlight_protocol::RatingScale;
 use porchlight_protocol::sync::TYPING_PULSE_MS;
 use porchlight_protocol::words::{Language, Overrides};
-use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError};
+use porchlight_protocol::{Ack, ChatMessage, ErrorCode, ProtocolError, TranscriptQueued};
 
 fn agent_message(seq: u64) -> VisitorEvent {
     VisitorEvent::Message(ChatMessage {
@@ -587,4 +587,44 @@ fn agent_message_in(conversation_id: i64) -> VisitorEvent {
         conversation_id,
         ..message
     })
+}
+
+#[test]
+fn the_transcript_is_offered_with_the_address_the_visitor_gave_and_confirmed_for_that_chat() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Bot,
+        agent_name: None,
+        last_seq: 0,
+        uploads: false,
+        rating: None,
+    })));
+    assert!(!state.can_email_transcript(), "the site sends no email");
+    state.profile.as_mut().unwrap().email_transcript = true;
+    assert!(state.can_email_transcript());
+    state.prompt = Some(Prompt {
+        step_id: "email".into(),
+        choices: Vec::new(),
+        input: Some(InputKind::Email),
+    });
+    state.write("v-1".into(), " ana@example.com ".into());
+    assert_eq!(state.known_email.as_deref(), Some("ana@example.com"));
+    assert_eq!(
+        state.email_transcript(" ana@example.com"),
+        VisitorRequest::EmailTranscript {
+            email: "ana@example.com".into()
+        }
+    );
+    state.apply(VisitorEvent::TranscriptQueued(TranscriptQueued {
+        conversation_id: 4,
+        email: "ana@example.com".into(),
+    }));
+    assert_eq!(state.emailed.as_deref(), Some("ana@example.com"));
+    state.apply(VisitorEvent::Status(StatusChange {
+        conversation_id: 5,
+        status: ConversationStatus::Bot,
+        agent_name: None,
+    }));
+    assert_eq!(state.emailed, None, "a new chat starts without it");
 }
