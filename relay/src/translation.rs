@@ -31,7 +31,7 @@ pub struct TranslationSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranslateError {
-    #[error("no AI provider or translation service is set up")]
+    #[error("no AI provider or translation service is set up (an admin sets one on the AI page)")]
     NotConfigured,
     #[error("the translation failed: {0}")]
     Failed(String),

@@ -56,6 +56,11 @@ fn tell_parent(kind: &str, value: f64) {
     }
 }
 
+/// One of the widget's lines, in the language it speaks now.
+pub(crate) fn say(state: RwSignal<ChatState>, text: Text) -> String {
+    state.with(|state| state.words().get(text).to_owned())
+}
+
 /// Where the visitor's token and outbox live; a console preview keeps its own, so
 /// trying a profile never touches the admin's own chats as a visitor.
 #[derive(Clone, Copy)]
@@ -186,14 +191,13 @@ fn Widget() -> impl IntoView {
             send_frame(&frame);
         }
     });
-    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
     let language = Memo::new(move |_| state.with(|state| state.words().language));
     view! {
         <section
             class="panel"
             lang=move || language.get().code()
             dir=move || if language.get().is_rtl() { "rtl" } else { "ltr" }
-            aria-label=move || say(Text::Chat)
+            aria-label=move || say(state, Text::Chat)
             style=move || state.with(|state| state.profile.as_ref().map(|p| format!("--accent: {}", p.colour)).unwrap_or_default())
         >
             <header class="head">
@@ -203,12 +207,12 @@ fn Widget() -> impl IntoView {
                 </div>
                 <div class="actions">
                     <ChatMenu state=state/>
-                    <button class="close" aria-label=move || say(Text::CloseChat) on:click=move |_| tell_parent("close", 1.0)>
+                    <button class="close" aria-label=move || say(state, Text::CloseChat) on:click=move |_| tell_parent("close", 1.0)>
                         "×"
                     </button>
                 </div>
             </header>
-            {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">{say(Text::Reconnecting)}</p> })}
+            {move || state.with(|state| state.link == Link::Reconnecting).then(|| view! { <p class="banner">{say(state, Text::Reconnecting)}</p> })}
             {move || state.with(ChatState::queue_line).map(|line| view! { <p class="banner queue" role="status">{line}</p> })}
             <Log state=state/>
             <RatingCard state=state/>
@@ -263,7 +267,7 @@ fn Choices(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView 
     move || {
         let buttons = state.with(ChatState::buttons);
         (!buttons.is_empty()).then(|| view! {
-            <div class="choices" role="group" aria-label=state.with(|state| state.words().get(Text::Choices).to_owned())>
+            <div class="choices" role="group" aria-label=say(state, Text::Choices)>
                 {buttons.into_iter().map(|label| {
                     let answer = label.clone();
                     view! { <button type="button" class="choice" on:click=move |_| send.run(answer.clone())>{label}</button> }
@@ -279,7 +283,6 @@ fn Choices(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView 
 fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let hint = RwSignal::new(None::<String>);
-    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() || state.with_untracked(|state| state.composer_lock().is_some()) {
@@ -325,7 +328,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
     };
     view! {
         {move || hint.get().map(|hint| view! { <p class="hint" role="alert">{hint}</p> })}
-        {move || sending_file.get().then(|| view! { <p class="hint" role="status">{say(Text::SendingFile)}</p> })}
+        {move || sending_file.get().then(|| view! { <p class="hint" role="status">{say(state, Text::SendingFile)}</p> })}
         // Our own hints replace the browser's validation bubbles.
         <form class="composer" novalidate=true on:submit=move |event| { event.prevent_default(); submit(); }>
             {move || can_upload.get().then(|| view! { <Attach state=state sending=sending_file/> })}
@@ -334,7 +337,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
                     <input
                         class="answer"
                         type=kind
-                        aria-label=move || say(Text::Message)
+                        aria-label=move || say(state, Text::Message)
                         placeholder=placeholder
                         prop:value=move || draft.get()
                         on:input=move |event| { hint.set(None); draft.set(event_target_value(&event)); }
@@ -342,7 +345,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
                 }.into_any(),
                 None => view! {
                     <textarea
-                        aria-label=move || say(Text::Message)
+                        aria-label=move || say(state, Text::Message)
                         rows="1"
                         placeholder=placeholder
                         disabled=locked
@@ -352,7 +355,7 @@ fn Composer(state: RwSignal<ChatState>, send: Callback<String>) -> impl IntoView
                     ></textarea>
                 }.into_any(),
             }}
-            <button type="submit" class="send" aria-label=move || say(Text::Send) disabled=locked>
+            <button type="submit" class="send" aria-label=move || say(state, Text::Send) disabled=locked>
                 <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                     <path d="M3 20l18-8L3 4v6l12 2-12 2z" fill="currentColor"></path>
                 </svg>
@@ -393,7 +396,7 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
             state.update(|state| state.notice = sent.err());
         });
     };
-    let attach = move || state.with(|state| state.words().get(Text::Attach).to_owned());
+    let attach = move || say(state, Text::Attach);
     view! {
         <label class="attach" title=attach>
             <input type="file" class="file-input" aria-label=attach on:change=on_file

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use porchlight_protocol::words::Text;
 use porchlight_protocol::{VisitorRequest, to_text};
 
+use crate::app::say;
 use crate::browser;
 use crate::state::ChatState;
 
@@ -23,7 +24,6 @@ enum Menu {
 #[component]
 pub(crate) fn ChatMenu(state: RwSignal<ChatState>) -> impl IntoView {
     let menu = RwSignal::new(Menu::Shut);
-    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
     let open = move || state.with(ChatState::has_open_conversation);
     let can_email = move || state.with(ChatState::can_email_transcript);
     let hidden_unless = move |step: Menu| move || menu.get() != step || !(open() || can_email());
@@ -54,7 +54,7 @@ pub(crate) fn ChatMenu(state: RwSignal<ChatState>) -> impl IntoView {
             <button
                 type="button"
                 class="menu-button"
-                aria-label=move || say(Text::ChatOptions)
+                aria-label=move || say(state, Text::ChatOptions)
                 aria-haspopup="menu"
                 aria-expanded=move || if menu.get() == Menu::Shut { "false" } else { "true" }
                 on:click=move |_| menu.update(|menu| *menu = if *menu == Menu::Shut { Menu::Open } else { Menu::Shut })
@@ -63,24 +63,24 @@ pub(crate) fn ChatMenu(state: RwSignal<ChatState>) -> impl IntoView {
             </button>
             <div class="menu-items" role="menu" hidden=hidden_unless(Menu::Open)>
                 <button type="button" role="menuitem" hidden=move || !can_email() on:click=ask_address>
-                    {move || say(Text::EmailTranscript)}
+                    {move || say(state, Text::EmailTranscript)}
                 </button>
                 <button type="button" role="menuitem" hidden=move || !open() on:click=move |_| menu.set(Menu::Confirming)>
-                    {move || say(Text::EndChat)}
+                    {move || say(state, Text::EndChat)}
                 </button>
             </div>
-            <div class="menu-items" role="alertdialog" aria-label=move || say(Text::EndQuestion) hidden=hidden_unless(Menu::Confirming)>
-                <p>{move || say(Text::EndExplained)}</p>
-                <button type="button" class="end" on:click=end>{move || say(Text::EndChat)}</button>
-                <button type="button" on:click=move |_| menu.set(Menu::Shut)>{move || say(Text::KeepChatting)}</button>
+            <div class="menu-items" role="alertdialog" aria-label=move || say(state, Text::EndQuestion) hidden=hidden_unless(Menu::Confirming)>
+                <p>{move || say(state, Text::EndExplained)}</p>
+                <button type="button" class="end" on:click=end>{move || say(state, Text::EndChat)}</button>
+                <button type="button" on:click=move |_| menu.set(Menu::Shut)>{move || say(state, Text::KeepChatting)}</button>
             </div>
-            <form class="menu-items" role="dialog" aria-label=move || say(Text::EmailTranscript)
+            <form class="menu-items" role="dialog" aria-label=move || say(state, Text::EmailTranscript)
                 hidden=hidden_unless(Menu::Emailing) on:submit=send_transcript>
-                <input type="email" class="email" required=true aria-label=move || say(Text::YourEmail)
-                    placeholder=move || say(Text::YourEmail)
+                <input type="email" class="email" required=true aria-label=move || say(state, Text::YourEmail)
+                    placeholder=move || say(state, Text::YourEmail)
                     prop:value=move || email.get() on:input=move |event| email.set(event_target_value(&event))/>
-                <button type="submit">{move || say(Text::Send)}</button>
-                <button type="button" on:click=move |_| menu.set(Menu::Shut)>{move || say(Text::Cancel)}</button>
+                <button type="submit">{move || say(state, Text::Send)}</button>
+                <button type="button" on:click=move |_| menu.set(Menu::Shut)>{move || say(state, Text::Cancel)}</button>
             </form>
         </div>
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use porchlight_protocol::words::Text;
 use porchlight_protocol::{RatingScale, to_text};
 
+use crate::app::say;
 use crate::browser;
 use crate::state::ChatState;
 
@@ -23,7 +24,6 @@ pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
             comment.set(String::new());
         }
     };
-    let say = move |text: Text| state.with(|state| state.words().get(text).to_owned());
     // Every scale's buttons, the other scale's hidden: (score, label, symbol, scale).
     let choices: [(u8, Option<Text>, &str, RatingScale); 7] = [
         (1, None, "★", RatingScale::Stars),
@@ -36,7 +36,7 @@ pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
     ];
     let buttons = choices.map(|(value, thumb, symbol, scale)| {
         let label = move || match thumb {
-            Some(text) => say(text),
+            Some(text) => say(state, text),
             None => state.with(|state| {
                 state.words().fill(Text::Stars, &[("count", &value.to_string())])
             }),
@@ -55,13 +55,13 @@ pub(crate) fn RatingCard(state: RwSignal<ChatState>) -> impl IntoView {
         }
     });
     view! {
-        <section class="rating" aria-label=move || say(Text::RateChat) hidden=move || asked.with(Option::is_none)>
-            <p>{move || say(Text::HowWasIt)}</p>
-            <div class="scores" role="group" aria-label=move || say(Text::Rating)>{buttons.into_iter().collect_view()}</div>
-            <textarea rows="2" aria-label=move || say(Text::Comment) placeholder=move || say(Text::CommentHint)
+        <section class="rating" aria-label=move || say(state, Text::RateChat) hidden=move || asked.with(Option::is_none)>
+            <p>{move || say(state, Text::HowWasIt)}</p>
+            <div class="scores" role="group" aria-label=move || say(state, Text::Rating)>{buttons.into_iter().collect_view()}</div>
+            <textarea rows="2" aria-label=move || say(state, Text::Comment) placeholder=move || say(state, Text::CommentHint)
                 prop:value=move || comment.get() on:input=move |event| comment.set(event_target_value(&event))></textarea>
-            <button type="button" class="send-rating" disabled=move || score.get() == 0 on:click=send>{move || say(Text::SendRating)}</button>
+            <button type="button" class="send-rating" disabled=move || score.get() == 0 on:click=send>{move || say(state, Text::SendRating)}</button>
         </section>
-        <p class="thanks" role="status" hidden=move || !state.with(ChatState::has_rated)>{move || say(Text::Thanks)}</p>
+        <p class="thanks" role="status" hidden=move || !state.with(ChatState::has_rated)>{move || say(state, Text::Thanks)}</p>
     }
 }

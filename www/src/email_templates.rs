@@ -8,14 +8,6 @@ use porchlight_protocol::api::sites::SiteView;
 
 use crate::api;
 
-fn kind_word(kind: TemplateKind) -> &'static str {
-    match kind {
-        TemplateKind::NewTicket => "new_ticket",
-        TemplateKind::Transcript => "transcript",
-        TemplateKind::TicketReply => "ticket_reply",
-    }
-}
-
 fn kind_title(kind: TemplateKind) -> &'static str {
     match kind {
         TemplateKind::NewTicket => "New ticket (to the team)",
@@ -87,7 +79,7 @@ fn TemplateEditor(
         let path = format!(
             "/api/admin/sites/{}/email-templates/{}",
             site.get_value(),
-            kind_word(kind)
+            kind.as_str()
         );
         spawn_local(async move {
             match api::send::<EmailTemplateView>("PUT", &path, &form).await {

@@ -103,13 +103,17 @@ pub enum TemplateKind {
 impl TemplateKind {
     pub const ALL: [TemplateKind; 3] = [Self::NewTicket, Self::Transcript, Self::TicketReply];
 
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "new_ticket" => Some(Self::NewTicket),
-            "transcript" => Some(Self::Transcript),
-            "ticket_reply" => Some(Self::TicketReply),
-            _ => None,
+    /// The name in paths and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NewTicket => "new_ticket",
+            Self::Transcript => "transcript",
+            Self::TicketReply => "ticket_reply",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 

@@ -4,16 +4,17 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use porchlight_protocol::words::{Language, MAX_BROWSER_LANGUAGES, Overrides};
+use porchlight_protocol::words::{Language, MAX_BROWSER_LANGUAGES};
 use porchlight_protocol::{
-    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, VisitorEvent,
-    to_text,
+    Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, RatingScale,
+    VisitorEvent, to_text,
 };
 
 use super::events::{announce_conversation, announce_message};
 use super::queue;
 use super::webhook::call_webhook;
 use crate::ai::reply;
+use crate::flow::profile::Appearance;
 use crate::flow::{Answer, Facts, Flow, FlowState, Output};
 use crate::hub::{Audience, ConnId};
 use crate::state::AppState;
@@ -53,28 +54,19 @@ pub fn is_open(flow: &Flow) -> bool {
     })
 }
 
-/// What the widget shows of the profile, in the profile's language or else the first
-/// of the browser's `languages` the widget speaks.
+/// What the widget shows of the profile (the defaults without one), in the profile's
+/// language or else the first of the browser's `languages` the widget speaks.
 pub fn profile_view(flow: Option<&Flow>, languages: &[String]) -> ProfileView {
     let browser = &languages[..languages.len().min(MAX_BROWSER_LANGUAGES)];
-    let Some(flow) = flow else {
-        let language = Language::pick(None, browser);
-        return ProfileView {
-            colour: "#2554c7".into(),
-            online: true,
-            language: (language != Language::En).then_some(language),
-            lines: language.table(&Overrides::new()),
-            ..ProfileView::default()
-        };
-    };
-    let appearance = &flow.profile.appearance;
+    let defaults = Appearance::default();
+    let appearance = flow.map_or(&defaults, |flow| &flow.profile.appearance);
     let language = Language::pick(appearance.language, browser);
     ProfileView {
         title: appearance.title.clone(),
         greeting: appearance.greeting.clone(),
         colour: appearance.colour.clone(),
-        online: is_open(flow),
-        rating: flow.profile.rating,
+        online: flow.is_none_or(is_open),
+        rating: flow.map_or(RatingScale::Off, |flow| flow.profile.rating),
         language: (language != Language::En).then_some(language),
         lines: language.table(&appearance.strings),
         email_transcript: false,

@@ -216,9 +216,9 @@ mod tests {
         assert_eq!(email.reply_to.as_deref(), Some("ana@example.com"));
     }
 
-    #[test]
-    fn a_transcript_says_who_said_what_and_when() {
-        let message = |author, name: Option<&str>, body: &str, at| ChatMessage {
+    /// A message of chat 9, as the transcript reads it.
+    fn message(author: Author, name: Option<&str>, body: &str, at: i64) -> ChatMessage {
+        ChatMessage {
             conversation_id: 9,
             seq: 1,
             author,
@@ -228,7 +228,11 @@ mod tests {
             at,
             attachment: None,
             sources: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_transcript_says_who_said_what_and_when() {
         let email = transcript(
             "Acme",
             9,
@@ -268,17 +272,6 @@ mod tests {
 
     #[test]
     fn a_german_visitors_transcript_is_in_german_events_included() {
-        let said = |author, name: Option<&str>, body: &str| ChatMessage {
-            conversation_id: 9,
-            seq: 1,
-            author,
-            author_name: name.map(str::to_owned),
-            body: body.into(),
-            client_msg_id: None,
-            at: 1_764_556_200_000,
-            attachment: None,
-            sources: Vec::new(),
-        };
         let (subject, body, _) = transcript_words(Language::De);
         let template = Template {
             subject: subject.into(),
@@ -288,8 +281,18 @@ mod tests {
             "Acme",
             9,
             &[
-                said(Author::Visitor, None, "Wo ist mein Paket?"),
-                said(Author::System, None, "Ana joined the chat"),
+                message(
+                    Author::Visitor,
+                    None,
+                    "Wo ist mein Paket?",
+                    1_764_556_200_000,
+                ),
+                message(
+                    Author::System,
+                    None,
+                    "Ana joined the chat",
+                    1_764_556_200_000,
+                ),
             ],
             &template,
             Language::De,

@@ -151,14 +151,9 @@ async fn ticket_email(state: &AppState, id: i64) -> Result<Option<Composed>, Sto
         return Ok(None);
     };
     let (notes, _) = store.ticket_notes_and_chats(id).await?;
-    let visitor_email = match &ticket.chat {
-        Some(chat) => store
-            .conversation(chat.conversation_id)
-            .await?
-            .as_ref()
-            .and_then(visitor_email),
-        None => None,
-    };
+    let visitor_email = requester(state, &ticket)
+        .await?
+        .map(|requester| requester.email);
     let site = store.ticket_site(id).await?;
     let template =
         templates::template(store.as_ref(), site, TemplateKind::NewTicket, Language::En).await?;
