@@ -19,6 +19,12 @@ pub enum ErrorCode {
     UnknownSite,
     /// The chat profile is for identified visitors only.
     IdentityRequired,
+    /// The identity's token is not valid: forged, for another user, or malformed
+    /// (or the site requires a token and there was none).
+    IdentityRefused,
+    /// The identity's token has expired: the page should identify again with a
+    /// fresh one.
+    IdentityExpired,
     /// The conversation does not exist or is not yours.
     NotFound,
     /// Another agent joined first.

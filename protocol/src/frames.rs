@@ -20,6 +20,7 @@ pub fn parse_visitor_request(text: &str) -> Result<VisitorRequest, ProtocolError
             "typing",
             "rate",
             "email_transcript",
+            "identify",
         ],
     )
 }

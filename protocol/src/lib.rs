@@ -13,6 +13,7 @@ pub mod api;
 pub mod chat;
 mod error;
 mod frames;
+pub mod identity;
 pub mod links;
 pub mod sync;
 mod tag_first;
@@ -26,6 +27,7 @@ pub use chat::{
 };
 pub use error::{ErrorCode, ProtocolError};
 pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
+pub use identity::{ContextEntry, Identity, KnownVisitor};
 pub use visitor::{
     Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, TranscriptQueued, Typing,
     UploadsChange, VisitorEvent, VisitorRequest, Welcome,

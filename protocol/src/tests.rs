@@ -95,6 +95,7 @@ fn visitor_requests_have_pinned_json() {
                 token: "ab12".into(),
             }),
             languages: vec!["de-AT".into(), "en".into()],
+            identity: None,
         },
         r#"{"type":"hello","v":1,"site":"demo","token":"tok","resume":{"conversation_id":7,"last_seq":3},"page":{"url":"https://example.com/","referrer":"https://search.example/"},"start_step":"topic","preview_profile":3,"ticket":{"id":42,"token":"ab12"},"languages":["de-AT","en"]}"#,
     );
@@ -109,8 +110,28 @@ fn visitor_requests_have_pinned_json() {
             preview_profile: None,
             ticket: None,
             languages: Vec::new(),
+            identity: None,
         },
         r#"{"type":"hello","v":1,"site":"demo"}"#,
+    );
+    pins(
+        VisitorRequest::Identify {
+            identity: crate::Identity {
+                user_id: "u-7".into(),
+                name: Some("Ana".into()),
+                context: [(
+                    "plan".to_owned(),
+                    crate::ContextEntry {
+                        label: "Current plan".into(),
+                        value: "Pro".into(),
+                    },
+                )]
+                .into(),
+                token: Some("abc".into()),
+                ..crate::Identity::default()
+            },
+        },
+        r#"{"type":"identify","identity":{"user_id":"u-7","name":"Ana","context":{"plan":{"label":"Current plan","value":"Pro"}},"token":"abc"}}"#,
     );
     pins(
         VisitorRequest::Send {

@@ -507,6 +507,33 @@ async fn openai_requests_are_shaped_right_and_answers_stream_with_citations() {
 }
 
 #[tokio::test]
+async fn the_model_knows_what_the_site_said_about_the_visitor() {
+    let (stand_in, addr) = serve_stand_in(vec![Script::Text(vec![
+        "[[90]] Your Pro plan renews on 1 May [1].",
+    ])])
+    .await;
+    let relay = relay_with(openai(addr), "").await;
+    let (mut ws, _) = visitor(&relay).await;
+    let identity = json!({"user_id": "u-1", "name": "Ana Lima", "email": "ana@example.com",
+        "company": "Lima & Co", "traits": {"plan": "Pro"},
+        "context": {"renewal": {"label": "Renewal", "value": "Renews 1 May\nCard ending 4242"}}});
+    ws.send(json!({"type": "identify", "identity": identity}))
+        .await;
+    ask(&mut ws, "q1", "When does my plan renew?").await;
+    answer(&mut ws).await;
+
+    let chats = stand_in.requests("/chat/completions");
+    let data = chats[0].body["messages"][1]["content"].as_str().unwrap();
+    for line in [
+        "[Visitor]\n- display name: \"Ana Lima\"\n- user id: \"u-1\"\n- email: \"ana@example.com\"\n- company: \"Lima & Co\"\n- plan: \"Pro\"\n",
+        "[Renewal]\n- renewal: \"Renews 1 May\"\n- renewal: \"Card ending 4242\"\n",
+    ] {
+        assert!(data.contains(line), "{line} in {data}");
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn azure_uses_deployments_and_the_api_version_and_embeds_knowledge() {
     let (stand_in, addr) =
         serve_stand_in(vec![Script::Text(vec!["[[80]] Two to four days [1]."])]).await;

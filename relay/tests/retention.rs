@@ -37,6 +37,7 @@ async fn site(store: &dyn Store, key: &str, retention_days: Option<u32>) -> i64 
                 allowed_origins: Vec::new(),
                 default_profile_id: site.default_profile_id,
                 retention_days,
+                require_verified_identity: false,
             },
         )
         .await

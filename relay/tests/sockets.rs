@@ -5,6 +5,7 @@ mod common;
 use common::start;
 use futures_util::SinkExt;
 use porchlight_relay::auth::token_hash;
+use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{ConversationStore, SiteStore, SqliteStore};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;

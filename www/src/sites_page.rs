@@ -123,6 +123,7 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
             .map(|days| days.to_string())
             .unwrap_or_default(),
     );
+    let verified_only = RwSignal::new(site.require_verified_identity);
     let copied = RwSignal::new(false);
     let own_profiles = {
         let key = key.clone();
@@ -155,6 +156,7 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
                 allowed_origins: origins_from(&origins.get_untracked()),
                 profile_id: profile.get_untracked(),
                 retention_days,
+                require_verified_identity: verified_only.get_untracked(),
             };
             page.change(
                 "PUT",
@@ -188,11 +190,15 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
                 <input type="number" min="1" max="3650" class="narrow" aria-label="Retention days" placeholder="keep"
                     prop:value=move || retention.get() on:input=move |event| retention.set(event_target_value(&event))/>
                 " days (empty: keep them)"</label>
+            <label class="setting check">
+                <input type="checkbox" aria-label="Require verified identity"
+                    prop:checked=move || verified_only.get() on:change=move |event| verified_only.set(event_target_checked(&event))/>
+                " Require verified identity: Porchlight.identify needs a token signed with the secret"</label>
             <button class="save-site" on:click=save>"Save site"</button>
             <label class="setting embed">"Embed tag"
                 <textarea id=snippet_id readonly rows="2" aria-label="Embed tag">{site.embed.clone()}</textarea></label>
             <button class="ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy tag" }}</button>
-            <p class="hint">"Secret, for the site's server to sign links to tickets (data-ticket-token = hex(HMAC-SHA256(secret, 'ticket:ID'))): "
+            <p class="hint">"Secret, for the site's server to sign visitors' identity tokens (an HS256 JWT) and links to tickets (data-ticket-token = hex(HMAC-SHA256(secret, 'ticket:ID'))): "
                 <code>{site.secret.clone()}</code></p>
         </section>
     }

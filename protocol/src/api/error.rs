@@ -30,6 +30,9 @@ pub enum ApiCode {
     BadOrigin,
     /// The visitor may not send files in this chat now (403).
     UploadsOff,
+    /// The chat belongs to a visitor the site identified with a token, and the
+    /// request has no live proof of them (`Porchlight-Identity`) (403).
+    IdentityRefused,
     /// Only an agent in the chat may do that (403).
     NotJoined,
     /// No such thing, or one the caller may not see (404).
@@ -72,7 +75,7 @@ pub enum ApiCode {
 }
 
 impl ApiCode {
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 28] = [
         Self::LoginRequired,
         Self::BadCredentials,
         Self::PasswordExpired,
@@ -81,6 +84,7 @@ impl ApiCode {
         Self::AdminOnly,
         Self::BadOrigin,
         Self::UploadsOff,
+        Self::IdentityRefused,
         Self::NotJoined,
         Self::NotFound,
         Self::UnknownSite,
@@ -112,6 +116,7 @@ impl ApiCode {
             Self::AdminOnly => "admin_only",
             Self::BadOrigin => "bad_origin",
             Self::UploadsOff => "uploads_off",
+            Self::IdentityRefused => "identity_refused",
             Self::NotJoined => "not_joined",
             Self::NotFound => "not_found",
             Self::UnknownSite => "unknown_site",
@@ -142,6 +147,7 @@ impl ApiCode {
             Self::AdminOnly
             | Self::BadOrigin
             | Self::UploadsOff
+            | Self::IdentityRefused
             | Self::NotJoined
             | Self::AccountInactive
             | Self::PasswordChangeRequired => 403,

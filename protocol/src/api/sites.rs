@@ -15,8 +15,12 @@ pub struct SiteView {
     pub profile_id: Option<i64>,
     /// Days after which ended chats and their files are deleted; `None` keeps them.
     pub retention_days: Option<u32>,
-    /// Signs the site's links to tickets; for the site's server only.
+    /// Signs the site's links to tickets and its visitors' identity tokens; for the
+    /// site's server only.
     pub secret: String,
+    /// A visitor's user id counts only with a token made with `secret`.
+    #[serde(default)]
+    pub require_verified_identity: bool,
     /// The `<script>` tag to paste into the site's pages.
     pub embed: String,
 }
@@ -40,4 +44,7 @@ pub struct SiteForm {
     pub profile_id: Option<i64>,
     /// 1 to 3650 days, or `None` to keep ended chats.
     pub retention_days: Option<u32>,
+    /// Refuse `Porchlight.identify` without a token signed with the site's secret.
+    #[serde(default)]
+    pub require_verified_identity: bool,
 }

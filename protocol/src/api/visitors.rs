@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::tickets::TicketNote;
-use crate::{ChatMessage, ConversationId, ConversationStatus};
+use crate::{ChatMessage, ConversationId, ConversationStatus, KnownVisitor};
 
 /// `GET /api/admin/visitors/{id}/export`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,35 @@ pub struct ExportedVisitor {
     /// Their browser's languages, as the widget said them (`de-AT,en`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<String>,
+    /// What the site said about them (`Porchlight.identify`).
+    #[serde(flatten)]
+    pub known: KnownVisitor,
+}
+
+/// `GET /api/conversations/{id}/contact`: who the visitor is, as the site said, and
+/// their other chats the agent may see (newest first).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ContactView {
+    pub visitor_id: i64,
+    pub name: String,
+    /// The user id was proven with the site's secret.
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(flatten)]
+    pub known: KnownVisitor,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub past: Vec<PastChat>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PastChat {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+    pub started_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

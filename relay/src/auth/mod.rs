@@ -2,10 +2,12 @@
 //! behind a session cookie, the console's own origin, and (in [`extract`]) the
 //! extractors that let a handler's signature say who may call it, and (in
 //! [`client_ip`]) the address a request comes from. Signed links from a
-//! site's server are checked in [`ticket_link`].
+//! site's server are checked in [`ticket_link`], the host page's claims about the
+//! visitor in [`identity`].
 
 pub mod client_ip;
 pub mod extract;
+pub mod identity;
 pub mod ticket_link;
 
 pub use client_ip::{ClientIp, Https};

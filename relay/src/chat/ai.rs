@@ -12,17 +12,17 @@ use serde_json::Value;
 
 use super::bot::{self, Trigger};
 use super::events::announce_message;
-use crate::ai::prompt::{self, ContextSection};
+use crate::ai::prompt;
 use crate::ai::reply::{self, ConfidenceGate};
 use crate::ai::sanitize::{Sanitizer, sanitize};
 use crate::ai::{AgentConfig, AiError, Piece, Provider, Signal};
-use crate::chat::context::describe_browser;
-use crate::flow::{Flow, FlowState};
+use crate::chat::context::visitor_context;
+use crate::flow::Flow;
 use crate::hub::{Audience, NOBODY};
 use crate::knowledge::{self, QueryVector};
 use crate::state::AppState;
 use crate::store::knowledge::Hit;
-use crate::store::{Conversation, MessageKind, NewMessage, StoreError, now_ms};
+use crate::store::{MessageKind, NewMessage, StoreError, now_ms};
 
 /// Passages retrieved for each question.
 const PASSAGES: usize = 4;
@@ -118,7 +118,14 @@ async fn answer(
             post(state, id, &config, body, sources).await
         }
         Some(provider) => {
-            let context = visitor_context(&conversation, &flow_state);
+            let contact = match state.store.contact(conversation.visitor_id).await {
+                Ok(contact) => contact,
+                Err(err) => {
+                    tracing::warn!(error = %err, "the visitor's contact is not in the context");
+                    None
+                }
+            };
+            let context = visitor_context(&conversation, &flow_state, contact.as_ref());
             let messages = prompt::messages(&config, &hits, &context, &history);
             let answer = ModelAnswer {
                 id,
@@ -158,42 +165,6 @@ async fn retrieve(
             tracing::warn!(error = %err, "knowledge search failed");
             Vec::new()
         })
-}
-
-/// What the model may know about this visitor: the flow's answers and the page.
-fn visitor_context(conversation: &Conversation, flow_state: &FlowState) -> Vec<ContextSection> {
-    let mut sections = Vec::new();
-    let mut visitor: Vec<(String, String)> = flow_state
-        .variables
-        .iter()
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    if !conversation.visitor_name.is_empty() {
-        visitor.insert(
-            0,
-            ("display name".into(), conversation.visitor_name.clone()),
-        );
-    }
-    if !visitor.is_empty() {
-        sections.push(ContextSection {
-            label: "Visitor".into(),
-            entries: visitor,
-        });
-    }
-    let mut page = Vec::new();
-    if let Some(url) = &conversation.page_url {
-        page.push(("url".into(), url.clone()));
-    }
-    if let Some(user_agent) = &conversation.user_agent {
-        page.push(("browser".into(), describe_browser(user_agent)));
-    }
-    if !page.is_empty() {
-        sections.push(ContextSection {
-            label: "Page".into(),
-            entries: page,
-        });
-    }
-    sections
 }
 
 /// Counts a low-confidence answer; says whether the chat now goes to a person.

@@ -11,8 +11,8 @@ use porchlight_protocol::{
 };
 
 use super::events::{announce_conversation, announce_message};
-use super::queue;
 use super::webhook::call_webhook;
+use super::{context, queue};
 use crate::ai::reply;
 use crate::flow::profile::Appearance;
 use crate::flow::{Answer, Facts, Flow, FlowState, Output};
@@ -25,6 +25,7 @@ use crate::store::{
 /// What the world looks like to a flow, gathered before it runs.
 struct World {
     linked_to_ticket: bool,
+    identified: bool,
     open: bool,
     staffed: HashSet<String>,
 }
@@ -34,8 +35,7 @@ impl Facts for World {
         self.linked_to_ticket
     }
     fn identified(&self) -> bool {
-        // Identity comes with the identify API (a later issue): nobody is identified yet.
-        false
+        self.identified
     }
     fn in_working_hours(&self) -> bool {
         self.open
@@ -93,8 +93,14 @@ pub fn start_step(flow: &Flow, requested: Option<&str>) -> (String, bool) {
 /// Whether the flow, run from `step` with the world as it is now, would ask the
 /// visitor something before handing over; if not, nothing is stored until the visitor
 /// writes. The dry run takes every webhook as failed, so it calls nothing.
-pub async fn engages(state: &AppState, flow: &Flow, step: &str, linked_to_ticket: bool) -> bool {
-    let world = gather(state, flow, linked_to_ticket).await;
+pub async fn engages(
+    state: &AppState,
+    flow: &Flow,
+    step: &str,
+    linked_to_ticket: bool,
+    identified: bool,
+) -> bool {
+    let world = gather(state, flow, linked_to_ticket, identified).await;
     let mut dry = FlowState::default();
     let mut outputs = flow.start_at(&mut dry, step, &world);
     // Bounded: validation refuses loops that never wait, so each pass moves on.
@@ -116,7 +122,7 @@ pub async fn engages(state: &AppState, flow: &Flow, step: &str, linked_to_ticket
     false
 }
 
-async fn gather(state: &AppState, flow: &Flow, linked_to_ticket: bool) -> World {
+async fn gather(state: &AppState, flow: &Flow, linked_to_ticket: bool, identified: bool) -> World {
     let teams = flow.condition_teams();
     let staffed = if teams.is_empty() {
         HashSet::new()
@@ -137,6 +143,7 @@ async fn gather(state: &AppState, flow: &Flow, linked_to_ticket: bool) -> World 
     };
     World {
         linked_to_ticket,
+        identified,
         open: is_open(flow),
         staffed,
     }
@@ -351,9 +358,16 @@ pub async fn run_turn(
     first_message: Option<(String, String)>,
     sender: ConnId,
 ) -> Result<TurnResult, StoreError> {
-    let world = gather(state, flow, conversation.ticket_id.is_some()).await;
+    let world = gather(
+        state,
+        flow,
+        conversation.ticket_id.is_some(),
+        conversation.visitor_user_id.is_some(),
+    )
+    .await;
     let expected_state = conversation.flow_state.clone();
     let mut flow_state = flow_state_of(conversation);
+    context::known_visitor(conversation, &mut flow_state);
     let opening = open_turn(
         flow,
         conversation,

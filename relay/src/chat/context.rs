@@ -1,4 +1,96 @@
-//! What the agent's context panel says about the visitor's browser.
+//! What is known about the visitor: what the site said about them, for the AI agent's
+//! context and the flow's `$NAME`/`$EMAIL`, and (for the agent's context panel) a
+//! description of their browser.
+
+use crate::ai::prompt::ContextSection;
+use crate::flow::FlowState;
+use crate::store::{ContactRow, Conversation};
+
+/// What the model may know about this visitor: what the site said about them (their
+/// traits, and each context entry as a section of its own), the flow's answers and
+/// the page.
+pub fn visitor_context(
+    conversation: &Conversation,
+    flow_state: &FlowState,
+    contact: Option<&ContactRow>,
+) -> Vec<ContextSection> {
+    let mut sections = Vec::new();
+    let mut visitor: Vec<(String, String)> = Vec::new();
+    if !conversation.visitor_name.is_empty() {
+        visitor.push(("display name".into(), conversation.visitor_name.clone()));
+    }
+    if let Some(known) = contact.map(|contact| &contact.known) {
+        let facts = [
+            ("user id", known.user_id.as_ref()),
+            ("email", known.email.as_ref()),
+            ("company", known.company.as_ref()),
+        ];
+        for (key, value) in facts {
+            if let Some(value) = value {
+                visitor.push((key.into(), value.clone()));
+            }
+        }
+        visitor.extend(known.traits.clone());
+    }
+    visitor.extend(
+        flow_state
+            .variables
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone())),
+    );
+    if !visitor.is_empty() {
+        sections.push(ContextSection {
+            label: "Visitor".into(),
+            entries: visitor,
+        });
+    }
+    for (key, entry) in contact
+        .map(|contact| &contact.known.context)
+        .into_iter()
+        .flatten()
+    {
+        sections.push(ContextSection {
+            label: entry.label.clone(),
+            entries: entry
+                .value
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| (key.clone(), line.trim().to_owned()))
+                .collect(),
+        });
+    }
+    let mut page = Vec::new();
+    if let Some(url) = &conversation.page_url {
+        page.push(("url".into(), url.clone()));
+    }
+    if let Some(user_agent) = &conversation.user_agent {
+        page.push(("browser".into(), describe_browser(user_agent)));
+    }
+    if !page.is_empty() {
+        sections.push(ContextSection {
+            label: "Page".into(),
+            entries: page,
+        });
+    }
+    sections
+}
+
+/// What the site said about an identified visitor fills `$NAME` and `$EMAIL` until
+/// the flow asks for them itself.
+pub fn known_visitor(conversation: &Conversation, flow_state: &mut FlowState) {
+    if conversation.visitor_user_id.is_none() {
+        return;
+    }
+    let variables = &mut flow_state.variables;
+    variables
+        .entry("name".into())
+        .or_insert_with(|| conversation.visitor_name.clone());
+    if let Some(email) = &conversation.visitor_email {
+        variables
+            .entry("email".into())
+            .or_insert_with(|| email.clone());
+    }
+}
 
 /// A short, human description of a `User-Agent` header: "Chrome 131 on Windows".
 /// Order matters: Edge and Opera also say "Chrome", and Chrome also says "Safari".

@@ -1,11 +1,12 @@
-//! Agent-facing endpoints about conversations: finding them, and one chat's
-//! estimate; and the one place that decides whether an agent may see a chat over
+//! Agent-facing endpoints about conversations: finding them, one chat's estimate and
+//! its visitor's contact panel; and the one place that decides whether an agent may see a chat over
 //! HTTP ([`visible_chat`]).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use jiff::civil::Date;
 use porchlight_protocol::api::search::{SearchHit, SearchResults};
+use porchlight_protocol::api::visitors::{ContactView, PastChat};
 use porchlight_protocol::{AgentId, QueueInfo};
 use serde::Deserialize;
 
@@ -70,6 +71,41 @@ pub(crate) async fn estimate(
 ) -> ApiResult<Json<QueueInfo>> {
     let conversation = visible_chat(&state, &agent, id).await?;
     Ok(Json(queue::estimate_for(&state, &conversation).await))
+}
+
+/// `GET /api/conversations/{id}/contact`: who the chat's visitor is, as the site
+/// said, and their other chats this agent may see.
+pub(crate) async fn contact(
+    State(state): State<AppState>,
+    LoggedIn(agent): LoggedIn,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ContactView>> {
+    let conversation = visible_chat(&state, &agent, id).await?;
+    let row = state
+        .store
+        .contact(conversation.visitor_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such visitor."))?;
+    let viewer = viewer_of(&state, &agent).await?;
+    let past = row
+        .past
+        .iter()
+        .filter(|chat| chat.id != id && viewer.can_see(chat.facts()))
+        .map(|chat| PastChat {
+            conversation_id: chat.id,
+            status: chat.status,
+            started_at: chat.created_at,
+            agent_name: chat.agent.as_ref().map(|agent| agent.name.clone()),
+            ticket_id: chat.ticket_id,
+        })
+        .collect();
+    Ok(Json(ContactView {
+        visitor_id: row.visitor_id,
+        name: row.name,
+        verified: row.verified,
+        known: row.known,
+        past,
+    }))
 }
 
 /// The query of `GET /api/conversations/search`.

@@ -71,6 +71,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ticket-categories", get(tickets::categories))
         .route("/api/conversations/search", get(conversations::search))
         .route(
+            "/api/conversations/{id}/contact",
+            get(conversations::contact),
+        )
+        .route(
             "/api/conversations/{id}/estimate",
             get(conversations::estimate),
         )

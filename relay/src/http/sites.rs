@@ -89,6 +89,7 @@ pub(crate) async fn update(
         allowed_origins: origins_of(&input.allowed_origins)?,
         default_profile_id: input.profile_id,
         retention_days: input.retention_days,
+        require_verified_identity: input.require_verified_identity,
     };
     let saved = state
         .store
@@ -113,6 +114,7 @@ fn view_of(site: Site, base: &str) -> SiteView {
         profile_id: site.default_profile_id,
         retention_days: site.retention_days,
         secret: site.secret,
+        require_verified_identity: site.require_verified_identity,
     }
 }
 

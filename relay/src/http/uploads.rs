@@ -16,17 +16,70 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::api::ApiCode;
-use porchlight_protocol::{AttachmentInfo, Author, ChatMessage, ConversationStatus};
+use porchlight_protocol::{AttachmentInfo, Author, ChatMessage, ConversationStatus, Identity};
 use tokio::io::AsyncWriteExt;
 
 use crate::attachments::{AttachmentsDir, Incoming};
+use crate::auth::identity;
 use crate::auth::{ClientIp, current_agent, is_token, same_origin, token_hash};
 use crate::chat::events::{announce_conversation, announce_message};
 use crate::chat::files::{classify, clean_name};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{Appended, Conversation, NewMessage, Role, StoreError, StoredAttachment};
+use crate::store::{
+    Appended, Conversation, NewMessage, Role, StoreError, StoredAttachment, Visitor, now_ms,
+};
 use crate::throttle::retry_in;
+
+/// The chat is this visitor's: their own, or (from any browser) the chat of the
+/// user the site proved they are, with a live proof in `Porchlight-Identity` (the
+/// JWT, or the hex HMAC of the user id). A proven user's chat takes nothing without
+/// one.
+async fn visitors_chat(
+    state: &AppState,
+    headers: &HeaderMap,
+    visitor: &Visitor,
+    conversation: &Conversation,
+) -> ApiResult<bool> {
+    let owner = state.store.contact(conversation.visitor_id).await?;
+    let Some(user_id) = owner
+        .filter(|owner| owner.verified)
+        .and_then(|owner| owner.known.user_id)
+    else {
+        return Ok(visitor.id == conversation.visitor_id);
+    };
+    let proof = headers
+        .get(IDENTITY_HEADER)
+        .and_then(|value| value.to_str().ok());
+    let site = state
+        .store
+        .sites()
+        .await?
+        .into_iter()
+        .find(|site| site.id == conversation.site_id);
+    let (Some(proof), Some(site)) = (proof, site) else {
+        return Err(identity_refused());
+    };
+    let claim = Identity {
+        user_id,
+        token: Some(proof.to_owned()),
+        ..Identity::default()
+    };
+    match identity::check(&site.secret, &claim, true, now_ms()) {
+        Ok(_) => Ok(true),
+        Err(_) => Err(identity_refused()),
+    }
+}
+
+/// Carries the proof of who a visitor is, for a file in their proven chat.
+const IDENTITY_HEADER: &str = "porchlight-identity";
+
+fn identity_refused() -> ApiError {
+    ApiError::new(
+        ApiCode::IdentityRefused,
+        "This chat belongs to an identified visitor: send a live identity token in Porchlight-Identity.",
+    )
+}
 
 /// Who is sending a file.
 enum Sender {
@@ -66,18 +119,19 @@ async fn sender(
         } else {
             None
         };
-        return match visitor {
-            Some(visitor) if visitor.id == conversation.visitor_id => {
-                if conversation.uploads_allowed() {
-                    Ok(Sender::Visitor { id: visitor.id })
-                } else {
-                    Err(ApiError::new(
-                        ApiCode::UploadsOff,
-                        "Files cannot be sent in this chat.",
-                    ))
-                }
-            }
-            _ => Err(no_such_chat()),
+        let Some(visitor) = visitor else {
+            return Err(no_such_chat());
+        };
+        if !visitors_chat(state, headers, &visitor, conversation).await? {
+            return Err(no_such_chat());
+        }
+        return if conversation.uploads_allowed() {
+            Ok(Sender::Visitor { id: visitor.id })
+        } else {
+            Err(ApiError::new(
+                ApiCode::UploadsOff,
+                "Files cannot be sent in this chat.",
+            ))
         };
     }
     if !same_origin(headers) {

@@ -24,6 +24,7 @@ pub mod search;
 pub mod settings;
 mod sqlite;
 mod tickets;
+pub mod visitors;
 
 pub use durability::Durability;
 pub use error::StoreError;
@@ -33,8 +34,9 @@ pub use settings::*;
 pub use sqlite::backup::{CopyCounts, check_copy, snapshot};
 pub use sqlite::{CommitStats, DB_FILE, SqliteStore};
 pub use tickets::TicketStore;
+pub use visitors::{ContactRow, IdentityUpdate};
 
-/// Sites, their visitors, and the first start's seed.
+/// Sites and the first start's seed.
 #[async_trait]
 pub trait SiteStore: Send + Sync {
     /// Creates the seed when the store has no site yet; says whether it did.
@@ -49,25 +51,6 @@ pub trait SiteStore: Send + Sync {
 
     /// `NotFound` if the site does not exist or the profile is not the site's.
     async fn update_site(&self, id: SiteId, change: SiteChange) -> Result<Site, StoreError>;
-
-    async fn create_visitor(
-        &self,
-        site_id: SiteId,
-        token_hash: String,
-    ) -> Result<Visitor, StoreError>;
-
-    async fn visitor_by_token(
-        &self,
-        site_id: SiteId,
-        token_hash: &str,
-    ) -> Result<Option<Visitor>, StoreError>;
-
-    /// The visitor's browser language, as the widget says it.
-    async fn set_visitor_language(
-        &self,
-        id: VisitorId,
-        language: Option<String>,
-    ) -> Result<(), StoreError>;
 }
 
 /// Conversations: starting one, the bot flow's turns, joining, transferring, ending.
@@ -453,6 +436,7 @@ pub trait Store:
     + notes::NoteStore
     + ratings::RatingStore
     + search::SearchStore
+    + visitors::VisitorStore
     + Send
     + Sync
     + 'static

@@ -23,6 +23,8 @@ pub struct Site {
     pub secret: String,
     /// Days after which ended chats and their files are deleted; `None` keeps them.
     pub retention_days: Option<u32>,
+    /// A visitor's user id counts only with a token made with `secret`.
+    pub require_verified_identity: bool,
 }
 
 /// A site an admin adds, with its first chat profile.
@@ -43,6 +45,7 @@ pub struct SiteChange {
     /// Must be one of the site's own profiles.
     pub default_profile_id: Option<i64>,
     pub retention_days: Option<u32>,
+    pub require_verified_identity: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +56,11 @@ pub struct Visitor {
     /// Their browser's languages (BCP 47 tags, comma-separated, most preferred first),
     /// as the widget last said.
     pub language: Option<String>,
+    /// The site's id for the person, once identified.
+    pub user_id: Option<String>,
+    /// `user_id` was proven with the site's secret: this visitor's chats are theirs
+    /// on any browser, and shown only with a proof.
+    pub verified: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +159,11 @@ pub struct Conversation {
     /// The visitor's browser languages, most preferred first, comma-separated
     /// (`pt-BR,es`): for replies in the first, and the transcript in the widget's.
     pub visitor_languages: Option<String>,
+    /// The site's id for the visitor, once identified (proven or, where the site
+    /// allows it, not).
+    pub visitor_user_id: Option<String>,
+    /// The address the site gave for the visitor.
+    pub visitor_email: Option<String>,
 }
 
 /// What the AI agent has answered, counted as an answer starts (see
@@ -167,15 +180,17 @@ pub struct AiUsage {
 
 impl Conversation {
     /// The visitor may send files now: only in live chat, by the agent's override or
-    /// else the policy. (No visitor is identified until the identify API exists.)
+    /// else the policy (`identified`: once the site has said who they are).
     pub fn uploads_allowed(&self) -> bool {
         let live = matches!(
             self.status,
             ConversationStatus::Queued | ConversationStatus::Active
         );
-        live && self
-            .visitor_uploads
-            .unwrap_or(self.upload_policy == AttachmentPolicy::Allow)
+        live && self.visitor_uploads.unwrap_or(match self.upload_policy {
+            AttachmentPolicy::Allow => true,
+            AttachmentPolicy::Identified => self.visitor_user_id.is_some(),
+            AttachmentPolicy::Prevent => false,
+        })
     }
 
     /// What visibility needs to know about the chat.

@@ -9,9 +9,9 @@ use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::words::{Language, Text, Words};
 use porchlight_protocol::{
     Author, ChatMessage, ConversationId, ConversationState, ConversationStatus, ErrorCode,
-    InputKind, PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo, Resume,
-    Seq, StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent, VisitorRequest,
-    Welcome,
+    Identity, InputKind, PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo,
+    Resume, Seq, StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent,
+    VisitorRequest, Welcome,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct ChatState {
     pub emailed: Option<String>,
     /// The ticket the page links the chat to (`data-ticket`, `data-ticket-token`).
     pub ticket: Option<TicketLink>,
+    /// Who the host page says the visitor is (`Porchlight.identify`).
+    pub identity: Option<Box<Identity>>,
     /// Title, colour, greeting and whether the chat is open, from the chat profile.
     pub profile: Option<ProfileView>,
     /// What the bot waits for.
@@ -88,6 +90,7 @@ impl ChatState {
             start_step: None,
             preview_profile: None,
             ticket: None,
+            identity: None,
             languages: Vec::new(),
             known_email: None,
             emailed: None,
@@ -118,6 +121,7 @@ impl ChatState {
             preview_profile: self.preview_profile,
             ticket: self.ticket.clone(),
             languages: self.languages.clone(),
+            identity: self.identity.clone(),
         }
     }
 

@@ -17,10 +17,18 @@ use super::{Cached, SqliteStore};
 /// The subject an erased visitor's ticket keeps.
 const ERASED_SUBJECT: &str = "(erased)";
 
+/// A JSON column as its value; empty when unset.
+pub(super) fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
+    text.as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
+}
+
 fn visitor_records(conn: &Connection, id: VisitorId) -> Result<Option<VisitorRecords>, StoreError> {
     let visitor = conn
         .cached_row(
-            "SELECT v.id, s.key, v.display_name, v.created_at, v.language FROM visitors v \
+            "SELECT v.id, s.key, v.display_name, v.created_at, v.language, v.user_id, v.email, \
+             v.company, v.traits, v.context FROM visitors v \
              JOIN sites s ON s.id = v.site_id WHERE v.id = ?1",
             [id],
             |row| {
@@ -30,6 +38,7 @@ fn visitor_records(conn: &Connection, id: VisitorId) -> Result<Option<VisitorRec
                     name: row.get(2)?,
                     created_at: row.get(3)?,
                     languages: row.get(4)?,
+                    known: super::visitors::known_from(row, 5)?,
                 })
             },
         )

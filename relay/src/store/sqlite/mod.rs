@@ -35,6 +35,7 @@ mod sites;
 mod teams;
 mod tickets;
 mod turns;
+mod visitors;
 mod waiting;
 
 impl From<rusqlite::Error> for StoreError {

@@ -387,6 +387,19 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE visitors ADD COLUMN language TEXT;
     "#,
+    // 25: who the site says the visitor is (the identify API). A proven user id is one
+    // visitor per site, whichever browser they come from.
+    r#"
+    ALTER TABLE visitors ADD COLUMN user_id TEXT;
+    ALTER TABLE visitors ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE visitors ADD COLUMN email TEXT;
+    ALTER TABLE visitors ADD COLUMN company TEXT;
+    ALTER TABLE visitors ADD COLUMN traits TEXT;
+    ALTER TABLE visitors ADD COLUMN context TEXT;
+    ALTER TABLE visitors ADD COLUMN identified_at INTEGER;
+    CREATE UNIQUE INDEX visitors_verified_user ON visitors (site_id, user_id) WHERE verified = 1;
+    ALTER TABLE sites ADD COLUMN require_verified_identity INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

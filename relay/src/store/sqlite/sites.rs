@@ -1,17 +1,17 @@
-//! Sites and their visitors, and the first start's seed. Plain functions over a connection;
+//! Sites and the first start's seed. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::store::model::{NewSiteRow, Seed, Site, SiteChange, SiteId, Visitor, VisitorId};
+use crate::store::model::{NewSiteRow, Seed, Site, SiteChange, SiteId};
 use crate::store::settings::AbandonRules;
 use crate::store::{SiteStore, StoreError, now_ms};
 
 use super::{Cached, SqliteStore};
 
-pub(super) const SITE_COLUMNS: &str =
-    "id, key, name, allowed_origins, default_profile_id, secret, retention_days";
+pub(super) const SITE_COLUMNS: &str = "id, key, name, allowed_origins, default_profile_id, secret, retention_days, \
+     require_verified_identity";
 
 pub(super) fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
     let origins: String = row.get(3)?;
@@ -23,6 +23,7 @@ pub(super) fn site_from_row(row: &Row<'_>) -> rusqlite::Result<Site> {
         default_profile_id: row.get(4)?,
         secret: row.get(5)?,
         retention_days: row.get(6)?,
+        require_verified_identity: row.get(7)?,
     })
 }
 
@@ -137,14 +138,15 @@ pub(super) fn update_site(
     let origins = serde_json::to_string(&change.allowed_origins).unwrap_or_else(|_| "[]".into());
     let updated = conn.cached_execute(
         "UPDATE sites SET name = ?1, allowed_origins = ?2, default_profile_id = ?3, \
-         retention_days = ?4 WHERE id = ?5 \
+         retention_days = ?4, require_verified_identity = ?6 WHERE id = ?5 \
          AND (?3 IS NULL OR EXISTS (SELECT 1 FROM profiles WHERE id = ?3 AND site_id = ?5))",
         params![
             change.name,
             origins,
             change.default_profile_id,
             change.retention_days,
-            id
+            id,
+            change.require_verified_identity
         ],
     )?;
     if updated == 0 {
@@ -159,53 +161,6 @@ fn site_by_id(conn: &Connection, id: SiteId) -> Result<Site, StoreError> {
         [id],
         site_from_row,
     )?)
-}
-
-pub(super) fn create_visitor(
-    conn: &Connection,
-    site_id: SiteId,
-    token_hash: String,
-) -> Result<Visitor, StoreError> {
-    let now = now_ms();
-    conn.cached_execute(
-        "INSERT INTO visitors (site_id, token_hash, display_name, created_at) \
-         VALUES (?1, ?2, '', ?3)",
-        params![site_id, token_hash, now],
-    )?;
-    let id = conn.last_insert_rowid();
-    let display_name = format!("Visitor {id}");
-    conn.cached_execute(
-        "UPDATE visitors SET display_name = ?1 WHERE id = ?2",
-        params![display_name, id],
-    )?;
-    Ok(Visitor {
-        id,
-        site_id,
-        display_name,
-        language: None,
-    })
-}
-
-pub(super) fn visitor_by_token(
-    conn: &Connection,
-    site_id: SiteId,
-    token_hash: &str,
-) -> Result<Option<Visitor>, StoreError> {
-    Ok(conn
-        .cached_row(
-            "SELECT id, site_id, display_name, language FROM visitors \
-             WHERE token_hash = ?1 AND site_id = ?2",
-            params![token_hash, site_id],
-            |row| {
-                Ok(Visitor {
-                    id: row.get(0)?,
-                    site_id: row.get(1)?,
-                    display_name: row.get(2)?,
-                    language: row.get(3)?,
-                })
-            },
-        )
-        .optional()?)
 }
 
 #[async_trait]
@@ -229,39 +184,5 @@ impl SiteStore for SqliteStore {
 
     async fn update_site(&self, id: SiteId, change: SiteChange) -> Result<Site, StoreError> {
         self.write(move |conn| update_site(conn, id, change)).await
-    }
-
-    async fn create_visitor(
-        &self,
-        site_id: SiteId,
-        token_hash: String,
-    ) -> Result<Visitor, StoreError> {
-        self.write(move |conn| create_visitor(conn, site_id, token_hash))
-            .await
-    }
-
-    async fn set_visitor_language(
-        &self,
-        id: VisitorId,
-        language: Option<String>,
-    ) -> Result<(), StoreError> {
-        self.write(move |conn| {
-            conn.cached_execute(
-                "UPDATE visitors SET language = ?1 WHERE id = ?2",
-                params![language, id],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn visitor_by_token(
-        &self,
-        site_id: SiteId,
-        token_hash: &str,
-    ) -> Result<Option<Visitor>, StoreError> {
-        let token_hash = token_hash.to_owned();
-        self.read(move |conn| visitor_by_token(conn, site_id, &token_hash))
-            .await
     }
 }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use porchlight_protocol::{AgentInfo, Author, ConversationId, ConversationStatus};
 
 use super::*;
+use crate::store::visitors::VisitorStore;
 use crate::store::*;
 
 fn seed() -> Seed {

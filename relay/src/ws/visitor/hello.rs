@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use porchlight_protocol::{
-    ConversationState, ConversationStatus, ErrorCode, PROTOCOL_VERSION, PageInfo, ProfileView,
-    Prompt, Resume, TicketLink, VisitorEvent, Welcome, to_text,
+    ConversationState, ConversationStatus, ErrorCode, Identity, PROTOCOL_VERSION, PageInfo,
+    ProfileView, Prompt, Resume, TicketLink, VisitorEvent, Welcome, to_text,
 };
 
 use super::{VisitorSession, clip, error};
@@ -31,6 +31,7 @@ pub(super) struct Hello {
     pub(super) preview_profile: Option<i64>,
     pub(super) ticket: Option<TicketLink>,
     pub(super) languages: Vec<String>,
+    pub(super) identity: Option<Box<Identity>>,
 }
 
 /// A hello that cannot go on: the frame that says why, and the socket closes.
@@ -59,6 +60,18 @@ impl VisitorSession {
         let site = self.site(&hello.site).await?;
         let flow = self.profile(&site, hello.preview_profile).await?;
         let (token, visitor) = self.visitor_of(&site, hello.token.as_deref()).await?;
+        let (token, visitor) = self
+            .identity_at_hello(&site, token, visitor, hello.identity)
+            .await?;
+        let identified_only = flow
+            .as_ref()
+            .is_some_and(|flow| flow.profile.access == Access::Identified);
+        if identified_only && visitor.user_id.is_none() && !self.may_preview {
+            return Err(Outcome::fatal(error(
+                ErrorCode::IdentityRequired,
+                "This chat is for signed-in customers. Sign in on the site, then open the chat again.",
+            )));
+        }
         let language = browser_languages(&hello.languages);
         if language.is_some() && language != visitor.language {
             // Only for an agent's reply in it: a failure here does not stop the chat.
@@ -104,6 +117,8 @@ impl VisitorSession {
             .latest(&visitor, hello.resume)
             .await
             .map_err(|err| Self::fail(&err))?;
+        self.token.clone_from(&token);
+        self.profile_view = Some(profile.clone());
         replies.extend(
             self.shown(latest, flow, profile, token, hello.resume)
                 .await?,
@@ -151,17 +166,6 @@ impl VisitorSession {
             None => None,
         };
         self.profile_id = profile_id;
-        let identified_only = flow
-            .as_ref()
-            .is_some_and(|flow| flow.profile.access == Access::Identified);
-        // Visitors are identified by the site through the identify API (a later
-        // issue); until then such a profile admits only an admin's preview.
-        if identified_only && !self.may_preview {
-            return Err(Outcome::fatal(error(
-                ErrorCode::IdentityRequired,
-                "This chat is for signed-in customers. Sign in on the site, then open the chat again.",
-            )));
-        }
         Ok(flow)
     }
 
@@ -186,6 +190,21 @@ impl VisitorSession {
             .await
             .map_err(|err| Self::fail(&err))?;
         Ok((token, visitor))
+    }
+
+    /// A new welcome for the visitor the socket now speaks for (identified mid-session
+    /// as a user with chats of their own).
+    pub(super) async fn rewelcome(&mut self, visitor: &Visitor) -> Result<Vec<String>, Refused> {
+        let latest = self
+            .latest(visitor, None)
+            .await
+            .map_err(|err| Self::fail(&err))?;
+        let profile = self
+            .profile_view
+            .clone()
+            .unwrap_or_else(|| bot::profile_view(self.flow.as_deref(), &[]));
+        self.shown(latest, self.flow.clone(), profile, self.token.clone(), None)
+            .await
     }
 
     /// A new chat from this page is about the ticket, if the site's server signed the
@@ -303,7 +322,14 @@ impl VisitorSession {
             // visitor's first message hears why.
             None if !resuming_ended
                 && self.may_start_chat().is_ok()
-                && bot::engages(&self.state, &flow, &step, self.ticket.is_some()).await =>
+                && bot::engages(
+                    &self.state,
+                    &flow,
+                    &step,
+                    self.ticket.is_some(),
+                    self.identified(),
+                )
+                .await =>
             {
                 let (conversation, started) =
                     self.open_conversation(ConversationStatus::Bot).await?;

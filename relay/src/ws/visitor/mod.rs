@@ -1,9 +1,11 @@
-//! The widget's socket: `hello` (in `hello.rs`), `send` and `end_chat` (in
-//! `deliver.rs`), `rate` (in `rating.rs`), `email_transcript` (in `transcript.rs`).
+//! The widget's socket: `hello` (in `hello.rs`), `identify` (in `identify.rs`),
+//! `send` and `end_chat` (in `deliver.rs`), `rate` (in `rating.rs`),
+//! `email_transcript` (in `transcript.rs`).
 //! This file holds the socket's session, reads its frames and passes on typing.
 
 mod deliver;
 mod hello;
+mod identify;
 mod rating;
 mod transcript;
 
@@ -16,13 +18,14 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
-    AgentEvent, ConversationId, ErrorCode, PageInfo, ProtocolError, VisitorEvent, VisitorRequest,
-    parse_visitor_request, to_text,
+    AgentEvent, ConversationId, ErrorCode, PageInfo, ProfileView, ProtocolError, VisitorEvent,
+    VisitorRequest, parse_visitor_request, to_text,
 };
 
 use self::hello::Hello;
 use super::socket::{Handler, Outcome, RateLimit, drive};
 use super::{TYPING_EVERY, limited, store_failure};
+use crate::auth::identity::Claim;
 use crate::auth::{ClientIp, current_agent, same_origin};
 use crate::flow::Flow;
 use crate::hub::{Audience, ConnId, ConnKind};
@@ -85,6 +88,9 @@ async fn run(
         may_preview,
         ip,
         last_typing: None,
+        claim: None,
+        token: String::new(),
+        profile_view: None,
     };
     drive(
         socket,
@@ -122,6 +128,12 @@ struct VisitorSession {
     ip: IpAddr,
     /// When the last typing pulse was passed on.
     last_typing: Option<Instant>,
+    /// What the page proved (or said) about who the visitor is.
+    claim: Option<Claim>,
+    /// The browser's token, and what the welcome showed of the profile (for a new
+    /// welcome when an identify switches the visitor).
+    token: String,
+    profile_view: Option<ProfileView>,
 }
 
 pub(super) fn error(code: ErrorCode, message: &str) -> String {
@@ -145,6 +157,13 @@ impl Handler for VisitorSession {
             Ok(request) => request,
             Err(err) => return Outcome::reply(to_text(&VisitorEvent::Error(err))),
         };
+        let needs_proof = !matches!(
+            request,
+            VisitorRequest::Hello { .. } | VisitorRequest::Identify { .. }
+        );
+        if needs_proof && let Err(frame) = self.claim_still_good() {
+            return Outcome::reply(frame);
+        }
         match request {
             VisitorRequest::Hello {
                 v,
@@ -156,6 +175,7 @@ impl Handler for VisitorSession {
                 preview_profile,
                 ticket,
                 languages,
+                identity,
             } => {
                 self.hello(Hello {
                     v,
@@ -167,6 +187,7 @@ impl Handler for VisitorSession {
                     preview_profile,
                     ticket,
                     languages,
+                    identity,
                 })
                 .await
             }
@@ -178,6 +199,7 @@ impl Handler for VisitorSession {
             VisitorRequest::Typing => self.typing(),
             VisitorRequest::Rate { score, comment } => self.rate(score, comment).await,
             VisitorRequest::EmailTranscript { email } => self.email_transcript(&email).await,
+            VisitorRequest::Identify { identity } => self.identify(identity).await,
         }
     }
 
@@ -187,6 +209,14 @@ impl Handler for VisitorSession {
 }
 
 impl VisitorSession {
+    /// The site has said who the visitor is (a user id, proven or, where the site
+    /// allows it, not).
+    fn identified(&self) -> bool {
+        self.visitor
+            .as_ref()
+            .is_some_and(|(_, visitor)| visitor.user_id.is_some())
+    }
+
     /// The visitor is typing: the consoles following their chat see it. Pulses closer
     /// together than [`TYPING_EVERY`] are dropped, and nothing is stored.
     fn typing(&mut self) -> Outcome {
