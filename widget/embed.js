@@ -1,12 +1,11 @@
-/* Porchlight embed loader. Draws the launcher with no wasm; loads the widget iframe on
-   first open, or at once when the visitor has a chat going. */
+/* Porchlight loader: the launcher now, the chat on first open; embed-api.js when the page has window.Porchlight. */
 (function () {
-  var s = document.currentScript, site = s && s.getAttribute("data-site");
-  if (!site || window.__porchlight) return;
-  window.__porchlight = 1;
-  var base = new URL(s.src).origin, key = "porchlight.open." + site, step = s.getAttribute("data-start-step") || "",
-    a = function (n) { return encodeURIComponent(s.getAttribute("data-" + n) || ""); };
-  var host = document.createElement("div"), root = host.attachShadow({ mode: "open" });
+  var w = window, s = document.currentScript, site = s && s.getAttribute("data-site");
+  if (!site || w.__porchlight) return;
+  var api = w.Porchlight, base = new URL(s.src).origin, key = "porchlight.open." + site,
+    a = function (n) { return encodeURIComponent(s.getAttribute("data-" + n) || ""); },
+    host = document.createElement("div"), root = host.attachShadow({ mode: "open" }), frame, open = false, title = "Chat",
+    h = w.__porchlight = { b: base, s: show, h: host, f: function () { return frame; }, o: function () { return open; } };
   host.id = "porchlight";
   root.innerHTML = "<style>" +
     ".l{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
@@ -20,16 +19,16 @@
     "[hidden]{display:none!important}</style>" +
     "<button class=l aria-label='Open chat' aria-expanded=false><svg width=26 height=26 viewBox='0 0 24 24' " +
     "aria-hidden=true><path fill=currentColor d='M4 4h16v12H7l-3 3z'/></svg><span class=b hidden></span></button>";
-  var btn = root.querySelector(".l"), badge = root.querySelector(".b"), frame, open = false, title = "Chat";
+  var btn = root.querySelector(".l"), badge = root.querySelector(".b");
   function load() {
     if (frame) return;
     frame = document.createElement("iframe");
     frame.className = "p";
     frame.title = title;
     frame.hidden = true;
-    frame.src = base + "/widget/?site=" + encodeURIComponent(site) + "&step=" + encodeURIComponent(step) +
+    frame.src = base + "/widget/?site=" + encodeURIComponent(site) + "&step=" + a("start-step") +
       "&page=" + encodeURIComponent(location.href) + "&ref=" + encodeURIComponent(document.referrer) +
-      "&ticket=" + a("ticket") + "&tt=" + a("ticket-token");
+      "&ticket=" + a("ticket") + "&tt=" + a("ticket-token") + "&id=" + (api ? 1 : "");
     frame.addEventListener("load", tell);
     root.appendChild(frame);
   }
@@ -42,31 +41,37 @@
     btn.setAttribute("aria-expanded", String(v));
     tell();
     if (v) frame.focus();
+    h.v && h.v(v);
   }
   btn.onclick = function () { show(!open); };
-  window.addEventListener("message", function (e) {
+  w.addEventListener("message", function (e) {
     if (!frame || e.source !== frame.contentWindow || e.origin !== base || !e.data) return;
     var k = e.data.porchlight, v = e.data.value;
     if (k === "close") { show(false); btn.focus(); }
     else if (k === "unread") { badge.hidden = !v; badge.textContent = v > 9 ? "9+" : v; }
     else if (k === "open") { try { v ? localStorage.setItem(key, "1") : localStorage.removeItem(key); } catch (_) {} }
     if (k === "unread" || k === "open") tell();
+    h.m && h.m(k, v);
   });
   (document.body || document.documentElement).appendChild(host);
   // The profile's look; out of hours the page learns it (data-hide-offline hides us).
   fetch(base + "/api/v1/sites/" + encodeURIComponent(site) + "/launcher").then(function (r) {
     return r.json();
   }).then(function (a) {
-    var css = "", icons = { help: "M11 18h2v-2h-2zm1-16a10 10 0 100 20 10 10 0 000-20zm0 4a4 4 0 00-4 4h2a2 2 0 114 0c0 2-3 2-3 5h2c0-2 3-3 3-5a4 4 0 00-4-4z",
-      mail: "M3 5h18v14H3zm2 2v1l7 5 7-5V7l-7 5z" };
+    var css = "";
     if (/^#[0-9a-fA-F]{6}$/.test(a.colour)) css += ".l{background:" + a.colour + "}";
     if (a.position === "left") css += ".l{right:auto;left:20px}@media (min-width:481px){.p{right:auto;left:20px}}";
     root.querySelector("style").textContent += css;
-    if (icons[a.launcher_icon]) root.querySelector("path").setAttribute("d", icons[a.launcher_icon]);
+    if (a.icon) root.querySelector("path").setAttribute("d", a.icon);
     if (a.title) { title = a.title; if (frame) frame.title = title; }
-    host.setAttribute("data-online", String(a.online));
+    host.setAttribute("data-online", h.n = a.online);
     if (!a.online && s.hasAttribute("data-hide-offline") && !frame) host.hidden = true;
-    window.dispatchEvent(new CustomEvent("porchlight:availability", { detail: { online: a.online } }));
+    w.dispatchEvent(new CustomEvent("porchlight:availability", { detail: { online: a.online } }));
   }, function () {});
   try { if (localStorage.getItem(key)) load(); } catch (_) {}
+  if (api) {
+    var x = document.createElement("script");
+    x.src = base + "/embed-api.js";
+    document.head.appendChild(x);
+  }
 })();

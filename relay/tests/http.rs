@@ -155,7 +155,7 @@ async fn the_launcher_follows_the_profiles_working_hours_look_and_origins() {
         (status, body.as_str()),
         (
             200,
-            r##"{"online":true,"colour":"#2554c7","position":"right","launcher_icon":"chat","title":"Chat with us"}"##
+            r##"{"online":true,"colour":"#2554c7","position":"right","launcher_icon":"chat","icon":"M4 4h16v12H7l-3 3z","title":"Chat with us"}"##
         )
     );
     assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
@@ -169,7 +169,7 @@ async fn the_launcher_follows_the_profiles_working_hours_look_and_origins() {
     let (_, _, body) = http(relay.addr, "GET", path, &[], "").await;
     assert_eq!(
         body,
-        r##"{"online":false,"colour":"#12355b","position":"left","launcher_icon":"help","title":"Chat with us"}"##
+        r##"{"online":false,"colour":"#12355b","position":"left","launcher_icon":"help","icon":"M11 18h2v-2h-2zm1-16a10 10 0 100 20 10 10 0 000-20zm0 4a4 4 0 00-4 4h2a2 2 0 114 0c0 2-3 2-3 5h2c0-2 3-3 3-5a4 4 0 00-4-4z","title":"Chat with us"}"##
     );
 
     // The profile's allowed origins may frame the widget.

@@ -3,20 +3,17 @@
 
 use std::time::Duration;
 
-use leptos::prelude::*;
-use porchlight_protocol::sync::{Entry, Outgoing, TYPING_SHOWN_MS, reconnect_delay_ms};
-use porchlight_protocol::words::Text;
-use porchlight_protocol::{Author, PageInfo, TicketLink, VisitorEvent, VisitorRequest, to_text};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
-use web_sys::MessageEvent;
-
 use crate::browser::{self, clock, new_client_msg_id, socket_url};
 use crate::files;
+use crate::host::{self, tell_parent};
 use crate::menu::ChatMenu;
 use crate::message_text::message_body;
 use crate::rating::RatingCard;
 use crate::state::{ChatState, Link};
+use leptos::prelude::*;
+use porchlight_protocol::sync::{Entry, Outgoing, TYPING_SHOWN_MS, reconnect_delay_ms};
+use porchlight_protocol::words::Text;
+use porchlight_protocol::{Author, PageInfo, TicketLink, VisitorEvent, VisitorRequest, to_text};
 
 fn storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
@@ -33,7 +30,7 @@ fn store(key: &str, value: &str) {
 }
 
 /// A query parameter of the iframe's URL (the loader sets `site`, `page`, `ref`).
-fn query_param(name: &str) -> Option<String> {
+pub(crate) fn query_param(name: &str) -> Option<String> {
     let search = window().location().search().ok()?;
     search
         .trim_start_matches('?')
@@ -42,18 +39,6 @@ fn query_param(name: &str) -> Option<String> {
         .find(|(key, _)| *key == name)
         .and_then(|(_, value)| js_sys::decode_uri_component(value).ok())
         .and_then(|value| value.as_string())
-}
-
-/// Tells the loader on the host page something (unread count, close, open chat).
-fn tell_parent(kind: &str, value: f64) {
-    let message = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&message, &"porchlight".into(), &kind.into());
-    let _ = js_sys::Reflect::set(&message, &"value".into(), &value.into());
-    if let Ok(Some(parent)) = window().parent() {
-        // Only counts and flags cross, never message text; and only origins the site
-        // allows can frame the widget at all (frame-ancestors).
-        let _ = parent.post_message(&message, "*");
-    }
 }
 
 /// One of the widget's lines, in the language it speaks now.
@@ -84,7 +69,10 @@ impl Keys {
     }
 }
 
-fn send_frame(request: &VisitorRequest) {
+/// How long the widget waits for the page's identity before it connects anyway.
+const IDENTITY_PATIENCE: Duration = Duration::from_secs(3);
+
+pub(crate) fn send_frame(request: &VisitorRequest) {
     browser::send(&to_text(request));
 }
 
@@ -115,13 +103,16 @@ fn connect(state: RwSignal<ChatState>, keys: Keys, attempt: StoredValue<u32>) {
             };
             let typing = matches!(event, VisitorEvent::Typing(_));
             let mut replies = Vec::new();
+            let mut heard = Vec::new();
             state.update(|state| {
                 replies = state.apply(event);
+                heard = state.take_page_events();
                 persist(keys, state);
                 tell_parent("unread", f64::from(state.unread));
                 tell_parent("open", f64::from(u8::from(state.has_open_conversation())));
             });
             replies.iter().for_each(send_frame);
+            host::tell_page(heard);
             if let Some(pulse) = state
                 .with_untracked(|state| state.agent_typing)
                 .filter(|_| typing)
@@ -178,8 +169,29 @@ fn Widget() -> impl IntoView {
         .map(|(id, token)| TicketLink { id, token });
     let state = RwSignal::new(initial);
     let attempt = StoredValue::new(0u32);
-    connect(state, keys, attempt);
-    listen_to_parent(state);
+    let started = StoredValue::new(false);
+    let start = move || {
+        if !started.get_value() {
+            started.set_value(true);
+            connect(state, keys, attempt);
+        }
+    };
+    // A page that uses the page API says who the visitor is before the first hello
+    // (or, if its API never loads, the chat starts without it).
+    if query_param("id").as_deref() == Some("1") {
+        set_timeout(start, IDENTITY_PATIENCE);
+    } else {
+        start();
+    }
+    host::listen_to_parent(state, move |identity| {
+        if let Some(frame) = identity
+            .and_then(|identity| state.try_update(|state| state.identify(identity)).flatten())
+        {
+            send_frame(&frame);
+        }
+        start();
+    });
+    tell_parent("ready", 1.0);
     // What the visitor writes (or picks) goes into the outbox, then on the socket.
     let send = Callback::new(move |body: String| {
         let mut frame = None;
@@ -372,10 +384,14 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
         let Some(file) = files::picked(&event) else {
             return;
         };
-        let (conversation, token) = state.with_untracked(|state| {
+        let (conversation, token, proof) = state.with_untracked(|state| {
             (
                 state.conversation.as_ref().map(|c| c.id),
                 state.token.clone(),
+                state
+                    .identity
+                    .as_ref()
+                    .and_then(|identity| identity.token.clone()),
             )
         });
         let Some(conversation) = conversation else {
@@ -389,6 +405,7 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
                 &file,
                 &new_client_msg_id('f'),
                 token.as_deref(),
+                proof.as_deref(),
                 &offline,
             )
             .await;
@@ -406,40 +423,6 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
             </svg>
         </label>
     }
-}
-
-/// The loader says when the panel opens or closes (for the unread count).
-fn listen_to_parent(state: RwSignal<ChatState>) {
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let from_parent = window()
-            .parent()
-            .ok()
-            .flatten()
-            .zip(event.source())
-            .is_some_and(|(parent, source)| {
-                let source: &wasm_bindgen::JsValue = source.as_ref();
-                let parent: &wasm_bindgen::JsValue = parent.as_ref();
-                source == parent
-            });
-        if !from_parent {
-            return;
-        }
-        let data = event.data();
-        let kind = js_sys::Reflect::get(&data, &"porchlight".into()).ok();
-        if kind.and_then(|kind| kind.as_string()).as_deref() == Some("visible") {
-            let visible = js_sys::Reflect::get(&data, &"value".into())
-                .ok()
-                .is_some_and(|value| value.is_truthy());
-            state.update(|state| {
-                state.set_visible(visible);
-                tell_parent("unread", f64::from(state.unread));
-            });
-        }
-    });
-    let _ =
-        window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
-    // Listens for the page's whole life.
-    on_message.forget();
 }
 
 /// One message. A bot message that just arrived shows a brief typing indicator first;

@@ -9,13 +9,15 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{FormData, Request, RequestCredentials, RequestInit, Response};
 
 /// Posts `file` to the chat as multipart (`file`, `client_msg_id`). The visitor passes
-/// their token as `bearer`; the console sends its session cookie. On refusal, the
+/// their token as `bearer`, and the page's proof of who they are as `proof`; the
+/// console sends its session cookie. On refusal, the
 /// relay's sentence; `offline` when the relay cannot be reached.
 pub async fn upload(
     conversation_id: i64,
     file: &web_sys::File,
     client_msg_id: &str,
     bearer: Option<&str>,
+    proof: Option<&str>,
     offline: &str,
 ) -> Result<(), String> {
     let unreachable = || offline.to_owned();
@@ -34,6 +36,12 @@ pub async fn upload(
         request
             .headers()
             .set("Authorization", &format!("Bearer {token}"))
+            .map_err(|_| unreachable())?;
+    }
+    if let Some(proof) = proof {
+        request
+            .headers()
+            .set("Porchlight-Identity", proof)
             .map_err(|_| unreachable())?;
     }
     let window = web_sys::window().ok_or_else(unreachable)?;

@@ -11,6 +11,8 @@ pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod files;
 #[cfg(target_arch = "wasm32")]
+mod host;
+#[cfg(target_arch = "wasm32")]
 pub mod message_text;
 // Leptos's #[component] re-emits a component as a `pub fn`, whatever its declared
 // visibility.

@@ -105,6 +105,19 @@ pub enum LauncherIcon {
     Mail,
 }
 
+impl LauncherIcon {
+    /// The icon as an SVG path on a 24×24 grid, for the loader to draw.
+    pub fn svg_path(self) -> &'static str {
+        match self {
+            Self::Chat => "M4 4h16v12H7l-3 3z",
+            Self::Help => {
+                "M11 18h2v-2h-2zm1-16a10 10 0 100 20 10 10 0 000-20zm0 4a4 4 0 00-4 4h2a2 2 0 114 0c0 2-3 2-3 5h2c0-2 3-3 3-5a4 4 0 00-4-4z"
+            }
+            Self::Mail => "M3 5h18v14H3zm2 2v1l7 5 7-5V7l-7 5z",
+        }
+    }
+}
+
 /// Opening hours in a time zone: per weekday a list of `"HH:MM-HH:MM"` ranges, plus
 /// closed dates (`"YYYY-MM-DD"`). A weekday that is not listed is closed.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ai", get(pages::ai_demo_page))
         .route("/healthz", get(pages::healthz))
         .route("/embed.js", get(pages::embed_js))
+        .route("/embed-api.js", get(pages::embed_api_js))
         .route("/widget/", get(pages::widget_page))
         .route("/widget/index.html", get(pages::widget_page))
         .route("/widget/{*file}", get(pages::asset))

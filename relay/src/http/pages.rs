@@ -19,6 +19,8 @@ const DEMO_PAGE: &str = include_str!("../../../examples/demo.html");
 const AI_DEMO_PAGE: &str = include_str!("../../../examples/ai-demo.html");
 /// The loader a site owner's `<script>` tag fetches.
 const EMBED_JS: &str = include_str!("../../../widget/embed.js");
+/// The page API the loader fetches when the page uses `window.Porchlight`.
+const EMBED_API_JS: &str = include_str!("../../../widget/embed-api.js");
 
 pub(crate) async fn demo_page() -> Response {
     html_page(DEMO_PAGE)
@@ -40,12 +42,20 @@ fn html_page(page: &'static str) -> Response {
 }
 
 pub(crate) async fn embed_js() -> Response {
+    script(EMBED_JS)
+}
+
+pub(crate) async fn embed_api_js() -> Response {
+    script(EMBED_API_JS)
+}
+
+fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        EMBED_JS,
+        body,
     )
         .into_response()
 }
@@ -79,6 +89,8 @@ pub(crate) struct Launcher {
     colour: String,
     position: Position,
     launcher_icon: LauncherIcon,
+    /// That icon as an SVG path (24×24), so the loader carries no drawings.
+    icon: &'static str,
     title: String,
 }
 
@@ -112,6 +124,7 @@ pub(crate) async fn launcher(
         colour: appearance.colour,
         position: appearance.position,
         launcher_icon: appearance.launcher_icon,
+        icon: appearance.launcher_icon.svg_path(),
         title: appearance.title,
     })
     .into_response();

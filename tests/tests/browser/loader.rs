@@ -10,12 +10,17 @@ use super::*;
 /// A site's page on its own origin (another port of 127.0.0.1), embedding the relay's
 /// loader with `attributes`; it records every `porchlight:availability` it hears.
 async fn host_page(relay: &str, attributes: &str) -> String {
-    let page = format!(
+    serve_page(format!(
         "<!doctype html><html><head><meta name=viewport content='width=device-width'><title>Site</title></head>\
          <body><h1>A site</h1><script>window.availability = [];\
          addEventListener('porchlight:availability', (e) => availability.push(e.detail.online));</script>\
          <script src='{relay}/embed.js' data-site='demo' {attributes} async></script></body></html>"
-    );
+    ))
+    .await
+}
+
+/// Serves `page` at `/` on an origin of its own (another port of 127.0.0.1).
+pub(super) async fn serve_page(page: String) -> String {
     let app = axum::Router::new().route(
         "/",
         axum::routing::get(move || {
@@ -30,7 +35,7 @@ async fn host_page(relay: &str, attributes: &str) -> String {
 }
 
 /// Makes `toml` (a profile) the demo site's chat profile.
-async fn use_profile(harness: &Harness, toml: &str) {
+pub(super) async fn use_profile(harness: &Harness, toml: &str) {
     let profile = Profile::parse(toml, Format::Toml).unwrap();
     let store = &harness.state.store;
     let site = store.site_by_key("demo").await.unwrap().unwrap();
@@ -42,7 +47,7 @@ async fn use_profile(harness: &Harness, toml: &str) {
 
 /// Runs `script` in the page until it returns `true` (as fantoccini's waits do for
 /// elements: the page changes on its own, after a fetch or a socket frame).
-async fn until(client: &Client, script: &str) {
+pub(super) async fn until(client: &Client, script: &str) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let done = client.execute(script, vec![]).await.unwrap();
@@ -67,8 +72,9 @@ async fn shadow(client: &Client, expression: &str) -> Value {
         .unwrap()
 }
 
-/// The admin joins the waiting chat over the agent socket and answers it.
-async fn join_and_reply(harness: &Harness, body: &str) {
+/// The admin joins the waiting chat over the agent socket and answers it; returns
+/// the chat as the console saw it.
+pub(super) async fn join_and_reply(harness: &Harness, body: &str) -> Value {
     let cookie = login(
         harness.base.trim_start_matches("http://"),
         &harness.admin.password,
@@ -81,7 +87,8 @@ async fn join_and_reply(harness: &Harness, body: &str) {
         .await
         .unwrap();
     let welcome = next_of_type(&mut agent, "welcome").await.unwrap();
-    let chat = welcome["chats"][0]["conversation_id"].as_i64().unwrap();
+    let summary = welcome["chats"][0].clone();
+    let chat = summary["conversation_id"].as_i64().unwrap();
     send_json(&mut agent, json!({"type": "join", "conversation_id": chat}))
         .await
         .unwrap();
@@ -90,6 +97,7 @@ async fn join_and_reply(harness: &Harness, body: &str) {
         json!({"type": "send", "conversation_id": chat, "client_msg_id": "a-1", "body": body});
     send_json(&mut agent, reply).await.unwrap();
     next_of_type(&mut agent, "ack").await.unwrap();
+    summary
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,7 @@ mod languages;
 mod links;
 mod loader;
 mod notes;
+mod page_api;
 mod pages;
 mod replies;
 mod search;

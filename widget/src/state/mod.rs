@@ -1,10 +1,12 @@
 //! Everything the widget knows, and how each relay frame changes it. Typing, both
 //! ways, is in `typing.rs`.
 
+mod host;
 mod lines;
 mod rating;
 mod typing;
 
+pub use self::host::PageEvent;
 use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::words::{Language, Text, Words};
 use porchlight_protocol::{
@@ -69,6 +71,8 @@ pub struct ChatState {
     typing_sent_at: f64,
     /// Messages up to here came with the welcome (history); later ones are live.
     history_until: Option<(ConversationId, Seq)>,
+    /// What the host page has yet to hear (see [`ChatState::take_page_events`]).
+    page_events: Vec<PageEvent>,
 }
 
 impl ChatState {
@@ -103,6 +107,7 @@ impl ChatState {
             typing_pulses: 0,
             typing_sent_at: f64::NEG_INFINITY,
             history_until: None,
+            page_events: Vec::new(),
         }
     }
 
@@ -249,8 +254,18 @@ impl ChatState {
             self.agent_typing = None;
         }
         let conversation_id = message.conversation_id;
-        if self.transcript.receive(message) && from_others && !self.visible {
-            self.unread += 1;
+        let live = self.is_live(conversation_id, message.seq);
+        let heard = PageEvent::Message {
+            author: message.author,
+            text: message.body.clone(),
+        };
+        if self.transcript.receive(message) {
+            if from_others && !self.visible {
+                self.unread += 1;
+            }
+            if live {
+                self.page_events.push(heard);
+            }
         }
         self.follow(conversation_id);
     }
@@ -286,6 +301,11 @@ impl ChatState {
         if same.is_none() {
             // "On its way" was about the chat before.
             self.emailed = None;
+        }
+        if status == ConversationStatus::Ended
+            && same.is_some_and(|current| current.status != ConversationStatus::Ended)
+        {
+            self.page_events.push(PageEvent::ChatEnded);
         }
         self.conversation = Some(ConversationState {
             id: conversation_id,
@@ -378,14 +398,19 @@ impl ChatState {
 
     /// A bot message that arrived live (not with the history) gets a typing indicator.
     pub fn is_fresh(&self, entry: &Entry) -> bool {
-        match (entry.conversation_id, entry.seq, self.history_until) {
-            (Some(conversation), Some(seq), Some((until_conversation, until_seq))) => {
+        entry
+            .conversation_id
+            .zip(entry.seq)
+            .is_some_and(|(conversation, seq)| self.is_live(conversation, seq))
+    }
+
+    /// The message came after the welcome's history.
+    fn is_live(&self, conversation: ConversationId, seq: Seq) -> bool {
+        self.history_until
+            .is_none_or(|(until_conversation, until_seq)| {
                 conversation > until_conversation
                     || (conversation == until_conversation && seq > until_seq)
-            }
-            (Some(_), Some(_), None) => true,
-            _ => false,
-        }
+            })
     }
 
     /// "Email me the transcript" is offered: the site sends email and there is a chat.

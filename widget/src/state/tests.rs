@@ -628,3 +628,69 @@ fn the_transcript_is_offered_with_the_address_the_visitor_gave_and_confirmed_for
     }));
     assert_eq!(state.emailed, None, "a new chat starts without it");
 }
+
+#[test]
+fn the_pages_identity_goes_with_every_hello_and_at_once_when_online() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    let ana = Identity {
+        user_id: "42".into(),
+        token: Some("jwt".into()),
+        ..Identity::default()
+    };
+    assert_eq!(
+        state.identify(ana.clone()),
+        None,
+        "not online: the hello carries it"
+    );
+    assert!(
+        matches!(state.hello(None), VisitorRequest::Hello { identity: Some(sent), .. } if *sent == ana)
+    );
+    state.apply(welcome(None));
+    let renewed = Identity {
+        token: Some("fresh".into()),
+        ..ana
+    };
+    assert_eq!(
+        state.identify(renewed.clone()),
+        Some(VisitorRequest::Identify {
+            identity: renewed.clone()
+        })
+    );
+    assert!(
+        matches!(state.hello(None), VisitorRequest::Hello { identity: Some(sent), .. } if *sent == renewed)
+    );
+}
+
+#[test]
+fn the_page_hears_live_messages_and_the_end_but_not_the_history() {
+    let mut state = ChatState::new("demo".into(), Some("tok".into()), Vec::new());
+    state.apply(welcome(Some(ConversationState {
+        id: 4,
+        status: ConversationStatus::Active,
+        agent_name: Some("Ana".into()),
+        last_seq: 2,
+        uploads: false,
+        rating: None,
+    })));
+    state.apply(agent_message(1));
+    state.apply(agent_message(2));
+    assert!(state.take_page_events().is_empty(), "history is not news");
+    state.apply(agent_message(3));
+    state.apply(agent_message(3));
+    assert_eq!(
+        state.take_page_events(),
+        vec![PageEvent::Message {
+            author: Author::Agent,
+            text: "Hello!".into()
+        }],
+        "once, even when it arrives twice"
+    );
+    let ended = StatusChange {
+        conversation_id: 4,
+        status: ConversationStatus::Ended,
+        agent_name: None,
+    };
+    state.apply(VisitorEvent::Status(ended.clone()));
+    state.apply(VisitorEvent::Status(ended));
+    assert_eq!(state.take_page_events(), vec![PageEvent::ChatEnded]);
+}

@@ -260,6 +260,7 @@ fn upload_picked(state: RwSignal<ConsoleState>, event: &leptos::ev::Event) {
             &file,
             &new_client_msg_id('f'),
             None,
+            None,
             "The file could not be sent; check the connection.",
         )
         .await

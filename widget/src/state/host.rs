@@ -1,0 +1,31 @@
+//! The host page's side (its page API, `embed-api.js`): the identity it gives, and
+//! the messages and chat ends it hears about. Never the visitor's token.
+
+use porchlight_protocol::{Author, Identity, VisitorRequest};
+
+use super::{ChatState, Link};
+
+/// Something the host page is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageEvent {
+    /// A message that arrived live (not with the history).
+    Message {
+        author: Author,
+        text: String,
+    },
+    ChatEnded,
+}
+
+impl ChatState {
+    /// The page identified the visitor, or changed their context: every later hello
+    /// carries it, and a socket that is up hears it now.
+    pub fn identify(&mut self, identity: Identity) -> Option<VisitorRequest> {
+        self.identity = Some(Box::new(identity.clone()));
+        (self.link == Link::Online).then_some(VisitorRequest::Identify { identity })
+    }
+
+    /// What the page has yet to hear, oldest first.
+    pub fn take_page_events(&mut self) -> Vec<PageEvent> {
+        std::mem::take(&mut self.page_events)
+    }
+}
