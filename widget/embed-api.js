@@ -17,7 +17,9 @@
     var frame = h.f();
     if (frame && frame.contentWindow) frame.contentWindow.postMessage({ porchlight: kind, value: value }, h.b);
   }
-  function sendIdentity() { post("identify", identity ? JSON.stringify(identity) : null); }
+  function sendIdentity() {
+    post("identify", identity ? { identity: JSON.stringify(identity), token: identity.token } : null);
+  }
   // A context value as text: a list becomes lines, an object "key: value" lines.
   function text(value) {
     if (Array.isArray(value)) return value.map(String).join("\n");

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 /// The most traits or context entries one visitor keeps.
 pub const MAX_IDENTITY_ENTRIES: usize = 50;
@@ -37,6 +38,52 @@ pub struct Identity {
     /// The proof made by the site's server: a JWT, or the hex HMAC of `user_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+/// An [`Identity`] on the wire, as JSON text: the widget passes on what the page
+/// wrote without reading it (which keeps the identity's parsing out of the wasm), and
+/// the relay reads it with [`IdentityText::read`].
+#[derive(Debug, Clone)]
+pub struct IdentityText(Box<RawValue>);
+
+impl IdentityText {
+    /// The page's JSON, if it is an object.
+    pub fn from_json(json: String) -> Option<Self> {
+        RawValue::from_string(json)
+            .ok()
+            .filter(|raw| raw.get().starts_with('{'))
+            .map(Self)
+    }
+
+    /// The identity, or why it is not one.
+    pub fn read(&self) -> Result<Identity, String> {
+        serde_json::from_str(self.0.get())
+            .map_err(|err| format!("The identity is not valid: {err}."))
+    }
+}
+
+impl PartialEq for IdentityText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Eq for IdentityText {}
+
+impl Serialize for IdentityText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// Through a `Value`: frames are internally tagged, and serde buffers those in a way
+/// a `RawValue` cannot be read from. (Only the relay reads identities.)
+impl<'de> Deserialize<'de> for IdentityText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Self::from_json(value.to_string())
+            .ok_or_else(|| serde::de::Error::custom("an identity is a JSON object"))
+    }
 }
 
 /// What the site has said about a visitor, as kept (the contact panel and the

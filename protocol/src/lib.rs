@@ -27,7 +27,7 @@ pub use chat::{
 };
 pub use error::{ErrorCode, ProtocolError};
 pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
-pub use identity::{ContextEntry, Identity, KnownVisitor};
+pub use identity::{ContextEntry, Identity, IdentityText, KnownVisitor};
 pub use visitor::{
     Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, TranscriptQueued, Typing,
     UploadsChange, VisitorEvent, VisitorRequest, Welcome,

@@ -114,25 +114,20 @@ fn visitor_requests_have_pinned_json() {
         },
         r#"{"type":"hello","v":1,"site":"demo"}"#,
     );
+    // The relay reads an identity through a `Value`, whose keys are sorted.
+    let identity = r#"{"context":{"plan":{"label":"Current plan","value":"Pro"}},"name":"Ana","token":"abc","user_id":"u-7"}"#;
     pins(
         VisitorRequest::Identify {
-            identity: crate::Identity {
-                user_id: "u-7".into(),
-                name: Some("Ana".into()),
-                context: [(
-                    "plan".to_owned(),
-                    crate::ContextEntry {
-                        label: "Current plan".into(),
-                        value: "Pro".into(),
-                    },
-                )]
-                .into(),
-                token: Some("abc".into()),
-                ..crate::Identity::default()
-            },
+            identity: crate::IdentityText::from_json(identity.into()).unwrap(),
         },
-        r#"{"type":"identify","identity":{"user_id":"u-7","name":"Ana","context":{"plan":{"label":"Current plan","value":"Pro"}},"token":"abc"}}"#,
+        &format!(r#"{{"type":"identify","identity":{identity}}}"#),
     );
+    let read = crate::IdentityText::from_json(identity.into())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(read.user_id, "u-7");
+    assert_eq!(read.context["plan"].label, "Current plan");
     pins(
         VisitorRequest::Send {
             client_msg_id: "m-1".into(),

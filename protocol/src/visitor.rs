@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::chat::{
     ChatMessage, ConversationState, PageInfo, ProfileView, Prompt, Resume, TicketLink,
 };
-use crate::{ConversationId, ConversationStatus, Identity, ProtocolError, Seq};
+use crate::{ConversationId, ConversationStatus, IdentityText, ProtocolError, Seq};
 
 /// Frames the widget sends to the relay.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -39,12 +39,12 @@ pub enum VisitorRequest {
         languages: Vec<String>,
         /// Who the host page says the visitor is (`Porchlight.identify`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        identity: Option<Box<Identity>>,
+        identity: Option<IdentityText>,
     },
     /// The host page identified the visitor, or changed their context, mid-session:
     /// an anonymous chat is upgraded in place. Answered with a new `welcome` when the
     /// visitor turns out to be someone with a chat of their own.
-    Identify { identity: Identity },
+    Identify { identity: IdentityText },
     /// A message, or the answer to the bot's prompt; starts a new conversation when the
     /// visitor has none open.
     Send { client_msg_id: String, body: String },

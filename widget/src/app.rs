@@ -184,9 +184,11 @@ fn Widget() -> impl IntoView {
         start();
     }
     host::listen_to_parent(state, move |identity| {
-        if let Some(frame) = identity
-            .and_then(|identity| state.try_update(|state| state.identify(identity)).flatten())
-        {
+        if let Some(frame) = identity.and_then(|(identity, proof)| {
+            state
+                .try_update(|state| state.identify(identity, proof))
+                .flatten()
+        }) {
             send_frame(&frame);
         }
         start();
@@ -388,10 +390,7 @@ fn Attach(state: RwSignal<ChatState>, sending: RwSignal<bool>) -> impl IntoView 
             (
                 state.conversation.as_ref().map(|c| c.id),
                 state.token.clone(),
-                state
-                    .identity
-                    .as_ref()
-                    .and_then(|identity| identity.token.clone()),
+                state.proof.clone(),
             )
         });
         let Some(conversation) = conversation else {

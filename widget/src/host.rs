@@ -4,7 +4,7 @@
 //! is taken only from it; the visitor's token never crosses.
 
 use leptos::prelude::*;
-use porchlight_protocol::Identity;
+use porchlight_protocol::IdentityText;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
@@ -57,10 +57,11 @@ pub(crate) fn tell_page(events: Vec<PageEvent>) {
 }
 
 /// Listens to the loader: the panel opened or closed (for the unread count), and
-/// the page's identity (JSON text, or null for none), which `on_identity` gets.
+/// the page's identity (`{identity: JSON text, token}`, or null for none), which
+/// `on_identity` gets with its token.
 pub(crate) fn listen_to_parent(
     state: RwSignal<ChatState>,
-    on_identity: impl Fn(Option<Identity>) + 'static,
+    on_identity: impl Fn(Option<(IdentityText, Option<String>)>) + 'static,
 ) {
     let origin = page_origin();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -88,10 +89,15 @@ pub(crate) fn listen_to_parent(
                 tell_parent("unread", f64::from(state.unread));
             }),
             Some("identify") if origin.as_deref() == Some(event.origin().as_str()) => {
+                let field = |name: &str| {
+                    js_sys::Reflect::get(&value, &name.into())
+                        .ok()
+                        .and_then(|field| field.as_string())
+                };
                 on_identity(
-                    value
-                        .as_string()
-                        .and_then(|text| serde_json::from_str(&text).ok()),
+                    field("identity")
+                        .and_then(IdentityText::from_json)
+                        .map(|identity| (identity, field("token"))),
                 );
             }
             _ => {}

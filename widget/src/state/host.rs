@@ -1,7 +1,7 @@
 //! The host page's side (its page API, `embed-api.js`): the identity it gives, and
 //! the messages and chat ends it hears about. Never the visitor's token.
 
-use porchlight_protocol::{Author, Identity, VisitorRequest};
+use porchlight_protocol::{Author, IdentityText, VisitorRequest};
 
 use super::{ChatState, Link};
 
@@ -18,9 +18,14 @@ pub enum PageEvent {
 
 impl ChatState {
     /// The page identified the visitor, or changed their context: every later hello
-    /// carries it, and a socket that is up hears it now.
-    pub fn identify(&mut self, identity: Identity) -> Option<VisitorRequest> {
-        self.identity = Some(Box::new(identity.clone()));
+    /// carries it, and a socket that is up hears it now. `proof` is its token.
+    pub fn identify(
+        &mut self,
+        identity: IdentityText,
+        proof: Option<String>,
+    ) -> Option<VisitorRequest> {
+        self.identity = Some(identity.clone());
+        self.proof = proof;
         (self.link == Link::Online).then_some(VisitorRequest::Identify { identity })
     }
 

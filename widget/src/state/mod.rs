@@ -11,8 +11,8 @@ use porchlight_protocol::sync::{Entry, Outgoing, Transcript};
 use porchlight_protocol::words::{Language, Text, Words};
 use porchlight_protocol::{
     Author, ChatMessage, ConversationId, ConversationState, ConversationStatus, ErrorCode,
-    Identity, InputKind, PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange, QueueInfo,
-    Resume, Seq, StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent,
+    IdentityText, InputKind, PROTOCOL_VERSION, PageInfo, ProfileView, Prompt, PromptChange,
+    QueueInfo, Resume, Seq, StatusChange, StreamDelta, TicketLink, UploadsChange, VisitorEvent,
     VisitorRequest, Welcome,
 };
 
@@ -51,8 +51,10 @@ pub struct ChatState {
     pub emailed: Option<String>,
     /// The ticket the page links the chat to (`data-ticket`, `data-ticket-token`).
     pub ticket: Option<TicketLink>,
-    /// Who the host page says the visitor is (`Porchlight.identify`).
-    pub identity: Option<Box<Identity>>,
+    /// Who the host page says the visitor is (`Porchlight.identify`), passed on as
+    /// the page wrote it, and the proof in it (for file uploads).
+    pub identity: Option<IdentityText>,
+    pub proof: Option<String>,
     /// Title, colour, greeting and whether the chat is open, from the chat profile.
     pub profile: Option<ProfileView>,
     /// What the bot waits for.
@@ -95,6 +97,7 @@ impl ChatState {
             preview_profile: None,
             ticket: None,
             identity: None,
+            proof: None,
             languages: Vec::new(),
             known_email: None,
             emailed: None,

@@ -632,32 +632,31 @@ fn the_transcript_is_offered_with_the_address_the_visitor_gave_and_confirmed_for
 #[test]
 fn the_pages_identity_goes_with_every_hello_and_at_once_when_online() {
     let mut state = ChatState::new("demo".into(), None, Vec::new());
-    let ana = Identity {
-        user_id: "42".into(),
-        token: Some("jwt".into()),
-        ..Identity::default()
-    };
+    let ana = IdentityText::from_json(r#"{"user_id":"42","token":"jwt"}"#.into()).unwrap();
     assert_eq!(
-        state.identify(ana.clone()),
+        state.identify(ana.clone(), Some("jwt".into())),
         None,
         "not online: the hello carries it"
     );
     assert!(
-        matches!(state.hello(None), VisitorRequest::Hello { identity: Some(sent), .. } if *sent == ana)
+        matches!(state.hello(None), VisitorRequest::Hello { identity: Some(sent), .. } if sent == ana)
     );
     state.apply(welcome(None));
-    let renewed = Identity {
-        token: Some("fresh".into()),
-        ..ana
-    };
+    let renewed = IdentityText::from_json(r#"{"user_id":"42","token":"fresh"}"#.into()).unwrap();
     assert_eq!(
-        state.identify(renewed.clone()),
+        state.identify(renewed.clone(), Some("fresh".into())),
         Some(VisitorRequest::Identify {
             identity: renewed.clone()
         })
     );
+    assert_eq!(state.proof.as_deref(), Some("fresh"));
     assert!(
-        matches!(state.hello(None), VisitorRequest::Hello { identity: Some(sent), .. } if *sent == renewed)
+        matches!(state.hello(None), VisitorRequest::Hello { identity: Some(sent), .. } if sent == renewed)
+    );
+    assert!(
+        IdentityText::from_json("[1]".into()).is_none()
+            && IdentityText::from_json("{nope".into()).is_none(),
+        "only a JSON object passes"
     );
 }
 

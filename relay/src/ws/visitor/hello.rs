@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use porchlight_protocol::{
-    ConversationState, ConversationStatus, ErrorCode, Identity, PROTOCOL_VERSION, PageInfo,
+    ConversationState, ConversationStatus, ErrorCode, IdentityText, PROTOCOL_VERSION, PageInfo,
     ProfileView, Prompt, Resume, TicketLink, VisitorEvent, Welcome, to_text,
 };
 
@@ -31,7 +31,7 @@ pub(super) struct Hello {
     pub(super) preview_profile: Option<i64>,
     pub(super) ticket: Option<TicketLink>,
     pub(super) languages: Vec<String>,
-    pub(super) identity: Option<Box<Identity>>,
+    pub(super) identity: Option<IdentityText>,
 }
 
 /// A hello that cannot go on: the frame that says why, and the socket closes.

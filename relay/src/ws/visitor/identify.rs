@@ -3,7 +3,7 @@
 //! visitor's chats are shown only with a live proof: the claim is kept and checked
 //! again before every later action on the socket.
 
-use porchlight_protocol::{ErrorCode, Identity};
+use porchlight_protocol::{ErrorCode, Identity, IdentityText};
 
 use super::{VisitorSession, error};
 use crate::auth::identity::{self, Claim, Refusal};
@@ -20,15 +20,15 @@ impl VisitorSession {
         site: &Site,
         token: String,
         visitor: Visitor,
-        identity: Option<Box<Identity>>,
+        identity: Option<IdentityText>,
     ) -> Result<(String, Visitor), Outcome> {
-        let claim = match &identity {
+        let checked = match &identity {
             Some(identity) => Some(
                 check(site, identity).map_err(|refusal| Outcome::fatal(refusal_frame(&refusal)))?,
             ),
             None => None,
         };
-        let proven = matches!(claim, Some(Claim::Verified(_)));
+        let proven = matches!(checked, Some((_, Claim::Verified(_))));
         let (token, visitor) = if visitor.verified && !proven {
             let token = random_token();
             let visitor = self
@@ -41,12 +41,14 @@ impl VisitorSession {
         } else {
             (token, visitor)
         };
-        let visitor = match (identity, &claim) {
-            (Some(identity), Some(claim)) => self
-                .apply(&visitor, *identity, claim)
-                .await
-                .map_err(|err| Self::fail(&err))?,
-            _ => visitor,
+        let (visitor, claim) = match checked {
+            Some((identity, claim)) => (
+                self.apply(&visitor, identity, &claim)
+                    .await
+                    .map_err(|err| Self::fail(&err))?,
+                Some(claim),
+            ),
+            None => (visitor, None),
         };
         self.claim = claim;
         Ok((token, visitor))
@@ -54,15 +56,15 @@ impl VisitorSession {
 
     /// The `identify` frame: upgrades this visitor in place, or (for a proven user
     /// the site already knows) switches the socket to them with a new welcome.
-    pub(super) async fn identify(&mut self, identity: Identity) -> Outcome {
+    pub(super) async fn identify(&mut self, identity: IdentityText) -> Outcome {
         let Some((site, visitor)) = self.visitor.clone() else {
             return Outcome::reply(error(
                 ErrorCode::HelloRequired,
                 "Send hello before identify.",
             ));
         };
-        let claim = match check(&site, &identity) {
-            Ok(claim) => claim,
+        let (identity, claim) = match check(&site, &identity) {
+            Ok(checked) => checked,
             Err(refusal) => return Outcome::reply(refusal_frame(&refusal)),
         };
         if visitor.verified && !matches!(claim, Claim::Verified(_)) {
@@ -152,13 +154,16 @@ impl VisitorSession {
     }
 }
 
-fn check(site: &Site, identity: &Identity) -> Result<Claim, Refusal> {
-    identity::check(
+/// The page's identity, read and checked against the site's secret.
+fn check(site: &Site, text: &IdentityText) -> Result<(Identity, Claim), Refusal> {
+    let identity = text.read().map_err(identity::refused)?;
+    let claim = identity::check(
         &site.secret,
-        identity,
+        &identity,
         site.require_verified_identity,
         now_ms(),
-    )
+    )?;
+    Ok((identity, claim))
 }
 
 fn refusal_frame(refusal: &Refusal) -> String {
