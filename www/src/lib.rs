@@ -1,5 +1,5 @@
-//! The agent console. [`state`], [`canned`], [`profiles`] and [`reports`] are its
-//! logic in plain Rust (tested natively); the Leptos UI draws them: `app` (log in and
+//! The agent console. [`state`], [`canned`], [`contact`], [`profiles`] and [`reports`]
+//! are its logic in plain Rust (tested natively); the Leptos UI draws them: `app` (log in and
 //! the socket), `desk` (pages and shortcuts), `chat_list` and `conversation` (the
 //! chats room), one file per admin page, and `api`, the one HTTP client.
 
@@ -8,6 +8,7 @@
 #![cfg_attr(target_arch = "wasm32", allow(unreachable_pub))]
 
 pub mod canned;
+pub mod contact;
 pub mod profiles;
 pub mod reports;
 pub mod state;

@@ -62,7 +62,7 @@ async fn a_visitor_ends_the_chat_from_the_menu_once_they_confirm() {
 }
 
 /// Ends the chat from the widget's menu, confirming it.
-async fn end_from_menu(visitor: &Client) {
+pub(super) async fn end_from_menu(visitor: &Client) {
     click(visitor, Locator::Css("button[aria-label='Chat options']")).await;
     click_when(
         visitor,

@@ -1,8 +1,10 @@
 //! The page API on a site's own page: calls made through the stub before the loader
 //! has finished are replayed in order (the visitor is identified before the first
-//! hello), the page's own button opens the chat, and the page hears `ready`, `open`,
-//! `message` (author and text, nothing else) and `chat-ended`.
+//! hello), the page's own button opens the chat, the page hears `ready`, `open`,
+//! `message` (author and text, nothing else) and `chat-ended`, and the agent's console
+//! shows who the visitor is.
 
+use super::ending::end_from_menu;
 use super::loader::{join_and_reply, serve_page, until, use_profile};
 use super::*;
 
@@ -14,20 +16,7 @@ const STUB: &str = "!function(w,p){p=w.Porchlight=w.Porchlight||function(){(p.q=
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_identifies_the_visitor_opens_the_chat_and_hears_its_messages() {
     let harness = Harness::start().await;
-    let page = format!(
-        "<!doctype html><html><head><title>Shop</title><script>{STUB}\
-         window.heard = [];\
-         Porchlight.on('ready', function (r) {{ window.ready = r; }});\
-         Porchlight.on('open', function () {{ heard.push('open'); }});\
-         Porchlight.on('message', function (m) {{ heard.push(m); }});\
-         Porchlight.on('chat-ended', function () {{ heard.push('ended'); }});\
-         Porchlight.identify({{user_id: 42, name: 'Ana Lima', email: 'ana@example.com', traits: {{plan: 'Pro'}}}});\
-         Porchlight('setContext', 'order', {{label: 'Last order', value: ['#1042', 'shipped']}});\
-         </script></head><body><h1>Shop</h1><button id=help onclick='Porchlight.open()'>Help</button>\
-         <script src='{}/embed.js' data-site='demo' async></script></body></html>",
-        harness.base
-    );
-    let host = serve_page(page).await;
+    let host = serve_page(shop_page(&harness.base)).await;
     use_profile(
         &harness,
         &format!(
@@ -91,6 +80,14 @@ async fn a_page_identifies_the_visitor_opens_the_chat_and_hears_its_messages() {
         "author and text, nothing else"
     );
 
+    console_shows_the_contact(&harness).await;
+
+    // The visitor ends the chat; the page hears it.
+    enter_widget(&visitor).await;
+    end_from_menu(&visitor).await;
+    visitor.enter_parent_frame().await.unwrap();
+    until(&visitor, "return heard.includes('ended')").await;
+
     // The page closes the chat it opened, then takes the widget away.
     visitor
         .execute("Porchlight.toggle(); Porchlight.destroy()", vec![])
@@ -103,4 +100,47 @@ async fn a_page_identifies_the_visitor_opens_the_chat_and_hears_its_messages() {
     .await;
     visitor.close().await.unwrap();
     harness.stop().await;
+}
+
+/// The agent's console shows who the visitor is, as the page said.
+async fn console_shows_the_contact(harness: &Harness) {
+    let console_profile = tempfile::tempdir().unwrap();
+    let agent = harness.agent(&console_profile).await;
+    click_when(
+        &agent,
+        Locator::XPath("//li[contains(@class,'chat')]//button[.//span[.='Ana Lima']]"),
+    )
+    .await;
+    let panel = wait_for(&agent, Locator::Css("section[aria-label='Contact']")).await;
+    let shown = panel.text().await.unwrap();
+    for line in [
+        "42 (not verified)",
+        "ana@example.com",
+        "plan",
+        "Pro",
+        "Last order",
+        "#1042",
+        "shipped",
+    ] {
+        assert!(shown.contains(line), "{line} in {shown}");
+    }
+    agent.close().await.unwrap();
+}
+
+/// A shop's page that uses the API before the loader has loaded: it identifies the
+/// visitor, adds context, listens, and has its own Help button.
+fn shop_page(relay: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>Shop</title><script>{STUB}\
+         window.heard = [];\
+         Porchlight.on('ready', function (r) {{ window.ready = r; }});\
+         Porchlight.on('open', function () {{ heard.push('open'); }});\
+         Porchlight.on('message', function (m) {{ heard.push(m); }});\
+         Porchlight.on('chat-ended', function () {{ heard.push('ended'); }});\
+         Porchlight.identify({{user_id: 42, name: 'Ana Lima', email: 'ana@example.com', traits: {{plan: 'Pro'}}}});\
+         Porchlight('setContext', 'order', {{label: 'Last order', value: ['#1042', 'shipped']}});\
+         </script></head><body><h1>Shop</h1><button id=help onclick='Porchlight.open()'>Help</button>\
+         <script src='{}/embed.js' data-site='demo' async></script></body></html>",
+        relay
+    )
 }

@@ -2,6 +2,7 @@
 //! helpers, the transcript with its private notes, and the composer.
 
 mod composer;
+mod contact_panel;
 mod line;
 mod visitor_data;
 
@@ -14,6 +15,7 @@ use porchlight_protocol::api::canned::CannedText;
 use porchlight_protocol::{AgentRequest, ChatSummary};
 
 use self::composer::Composer;
+use self::contact_panel::ContactPanel;
 use self::line::{Line, NoteLine};
 use self::visitor_data::VisitorData;
 use crate::api;
@@ -120,6 +122,7 @@ fn RoomHead(state: RwSignal<ConsoleState>) -> impl IntoView {
                 <dl class="context" aria-label="Visitor">
                     {move || state.with(|s| s.selected_chat().map(context_rows))}
                 </dl>
+                <ContactPanel state=state/>
                 <VisitorData state=state/>
             </div>
             <Show when=move || state.with(ConsoleState::holds_selected)>
