@@ -8,6 +8,7 @@ use crate::{AgentId, ConversationId, Seq};
 
 /// Where the conversation stands.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// Talking with the profile's bot flow.
@@ -43,6 +44,7 @@ impl ConversationStatus {
 
 /// Who wrote a message.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Author {
     Visitor,
@@ -75,6 +77,7 @@ impl Author {
 
 /// One stored message, as both sides see it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     pub conversation_id: ConversationId,
     pub seq: Seq,
@@ -99,6 +102,7 @@ pub struct ChatMessage {
 /// A knowledge passage an answer cites. `url` is only ever http(s); a document
 /// imported from a file has none.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Source {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +112,7 @@ pub struct Source {
 /// A file in a chat. `url` is unguessable; the relay serves it as a download (images
 /// may show inline, sandboxed).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentInfo {
     pub name: String,
     pub content_type: String,

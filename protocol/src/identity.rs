@@ -104,6 +104,7 @@ pub struct KnownVisitor {
 
 /// One labelled section of context. A value of several lines is a list.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextEntry {
     pub label: String,
     pub value: String,

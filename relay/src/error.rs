@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::api::ApiCode;
 
@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     code: ApiCode,
     message: Cow<'static, str>,
+    /// Seconds to wait, sent as `Retry-After` (with `rate_limited`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,7 +27,14 @@ impl ApiError {
             status: StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error telling the client when to try again.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs().max(1));
+        self
     }
 
     /// The same error with another status (an AI failure that is the caller's setup).
@@ -76,7 +85,13 @@ impl IntoResponse for ApiError {
             code: self.code.as_str().to_owned(),
             message: self.message.into_owned(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

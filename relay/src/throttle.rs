@@ -119,6 +119,9 @@ impl Default for Limits {
 }
 
 /// The relay's limits on what callers may do, one throttle each.
+/// How many REST API requests one key may make a minute.
+pub const API_REQUESTS_PER_MINUTE: u32 = 600;
+
 #[derive(Debug)]
 pub struct Throttles {
     /// Wrong passwords per account: 5 free, then waits that double, up to 15 minutes.
@@ -134,6 +137,8 @@ pub struct Throttles {
     /// "Email me the transcript" requests per network address: 5 an hour, whatever
     /// the addresses asked for.
     pub transcripts_per_ip: Throttle<IpAddr>,
+    /// REST API requests per key: 600 a minute.
+    pub api_per_key: Throttle<i64>,
 }
 
 impl Throttles {
@@ -146,6 +151,7 @@ impl Throttles {
             chats_per_ip: Throttle::new(limits.chats_per_address, ten_minutes),
             emails_per_visitor_address: Throttle::new(3, Duration::from_secs(86_400)),
             transcripts_per_ip: Throttle::new(5, Duration::from_secs(3600)),
+            api_per_key: Throttle::new(API_REQUESTS_PER_MINUTE, Duration::from_secs(60)),
             uploads_per_visitor: Throttle::new(limits.files_per_visitor, ten_minutes),
             uploads_per_ip: Throttle::new(limits.files_per_address, ten_minutes),
         }

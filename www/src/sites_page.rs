@@ -8,6 +8,7 @@ use porchlight_protocol::api::sites::{NewSite, SiteForm, SiteView};
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::api_keys::ApiKeys;
 
 /// What the page shows, and what the last change did.
 #[derive(Clone, Copy)]
@@ -200,6 +201,7 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
             <button class="ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy tag" }}</button>
             <p class="hint">"Secret, for the site's server to sign visitors' identity tokens (an HS256 JWT) and links to tickets (data-ticket-token = hex(HMAC-SHA256(secret, 'ticket:ID'))): "
                 <code>{site.secret.clone()}</code></p>
+            <ApiKeys site=key.clone()/>
         </section>
     }
 }

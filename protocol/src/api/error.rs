@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// for people. Clients match on `code` and show `message`; a code they do not know is
 /// still an error with a message.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: String,
     pub message: String,
@@ -72,10 +73,18 @@ pub enum ApiCode {
     AiFailed,
     /// The relay failed; details are in its log (500).
     Internal,
+    /// No API key (`Authorization: Bearer plk_…`) (401).
+    ApiKeyRequired,
+    /// The API key is unknown or revoked (401).
+    ApiKeyInvalid,
+    /// A read key cannot change anything (403).
+    ReadOnlyKey,
+    /// The request names another site than the key's (403).
+    WrongSite,
 }
 
 impl ApiCode {
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 32] = [
         Self::LoginRequired,
         Self::BadCredentials,
         Self::PasswordExpired,
@@ -104,6 +113,10 @@ impl ApiCode {
         Self::CrawlFailed,
         Self::AiFailed,
         Self::Internal,
+        Self::ApiKeyRequired,
+        Self::ApiKeyInvalid,
+        Self::ReadOnlyKey,
+        Self::WrongSite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +149,10 @@ impl ApiCode {
             Self::CrawlFailed => "crawl_failed",
             Self::AiFailed => "ai_failed",
             Self::Internal => "internal",
+            Self::ApiKeyRequired => "api_key_required",
+            Self::ApiKeyInvalid => "api_key_invalid",
+            Self::ReadOnlyKey => "read_only_key",
+            Self::WrongSite => "wrong_site",
         }
     }
 
@@ -143,11 +160,17 @@ impl ApiCode {
     pub fn status(self) -> u16 {
         match self {
             Self::BadUpload => 400,
-            Self::LoginRequired | Self::BadCredentials | Self::PasswordExpired => 401,
+            Self::LoginRequired
+            | Self::BadCredentials
+            | Self::PasswordExpired
+            | Self::ApiKeyRequired
+            | Self::ApiKeyInvalid => 401,
             Self::AdminOnly
             | Self::BadOrigin
             | Self::UploadsOff
             | Self::IdentityRefused
+            | Self::ReadOnlyKey
+            | Self::WrongSite
             | Self::NotJoined
             | Self::AccountInactive
             | Self::PasswordChangeRequired => 403,

@@ -13,6 +13,7 @@ pub mod search;
 pub mod session;
 pub mod sites;
 pub mod tickets;
+pub mod v1;
 pub mod visitors;
 
 pub use error::{ApiCode, ApiError};

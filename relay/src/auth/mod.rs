@@ -5,11 +5,13 @@
 //! site's server are checked in [`ticket_link`], the host page's claims about the
 //! visitor in [`identity`].
 
+pub mod api_key;
 pub mod client_ip;
 pub mod extract;
 pub mod identity;
 pub mod ticket_link;
 
+pub use api_key::{ApiCaller, ApiReader, ApiWriter};
 pub use client_ip::{ClientIp, Https};
 pub use extract::{Admin, AdminWriting, LoggedIn, LoggedInWriting, SignedIn};
 

@@ -3,6 +3,7 @@
 //! extractors in `crate::auth`), and its errors are [`crate::error::ApiError`]s.
 
 mod ai;
+mod api_keys;
 mod canned;
 mod conversations;
 mod email;
@@ -16,6 +17,7 @@ mod sites;
 mod ticket_replies;
 mod tickets;
 mod uploads;
+mod v1;
 mod visitors;
 
 use axum::Router;
@@ -55,6 +57,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(session::whoami))
         .route("/api/password", post(session::change_password))
         .route("/api/v1/sites/{key}/launcher", get(pages::launcher))
+        .route("/api/v1/openapi.json", get(v1::document))
+        .route("/api/v1/docs", get(v1::page))
+        .merge(
+            v1::routes()
+                .0
+                .layer(DefaultBodyLimit::max(v1::MAX_BODY_BYTES)),
+        )
         .merge(admin_routes())
         .route(
             "/api/v1/conversations/{id}/attachments",
@@ -137,6 +146,14 @@ fn admin_routes() -> Router<AppState> {
         )
         .route("/api/admin/sites", get(sites::list).post(sites::create))
         .route("/api/admin/sites/{key}", put(sites::update))
+        .route(
+            "/api/admin/sites/{key}/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            "/api/admin/sites/{key}/api-keys/{id}",
+            delete(api_keys::revoke),
+        )
         .route(
             "/api/admin/sites/{key}/email-templates",
             get(email::list_templates),

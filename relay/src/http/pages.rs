@@ -97,6 +97,16 @@ pub(crate) struct Launcher {
 /// `GET /api/v1/sites/{key}/launcher`: whether the chat is open and how the launcher
 /// looks, for the loader (and any page, e.g. to hide its own chat link out of hours).
 /// Public and readable cross-origin: it holds nothing private.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{key}/launcher",
+    tag = "public",
+    params(("key" = String, Path, description = "The site's key (data-site)")),
+    responses(
+        (status = 200, description = "`{online, colour, position, launcher_icon, icon, title}`; no key needed", content_type = "application/json"),
+        (status = 404, description = "No site has this key", body = porchlight_protocol::api::ApiError),
+    )
+)]
 pub(crate) async fn launcher(
     State(state): State<AppState>,
     Path(key): Path<String>,

@@ -212,7 +212,24 @@ async fn receive(
     })
 }
 
-/// `POST /api/v1/conversations/{id}/attachments`.
+/// `POST /api/v1/conversations/{id}/attachments`: the widget's and the console's file
+/// uploads (a visitor's token or an agent's session, not an API key).
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/attachments",
+    tag = "public",
+    params(("id" = i64, Path, description = "The conversation's id")),
+    request_body(content_type = "multipart/form-data", description = "`file`, and optionally `client_msg_id`"),
+    responses(
+        (status = 201, description = "The file, posted as a message", body = ChatMessage),
+        (status = 400, body = porchlight_protocol::api::ApiError),
+        (status = 403, body = porchlight_protocol::api::ApiError),
+        (status = 404, body = porchlight_protocol::api::ApiError),
+        (status = 413, body = porchlight_protocol::api::ApiError),
+        (status = 415, body = porchlight_protocol::api::ApiError),
+        (status = 429, body = porchlight_protocol::api::ApiError),
+    )
+)]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

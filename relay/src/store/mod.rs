@@ -12,11 +12,13 @@ use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus, Seq,
 };
 
+pub mod api_keys;
 mod durability;
 pub mod emails;
 pub mod erasure;
 mod error;
 pub mod knowledge;
+pub mod listing;
 pub mod model;
 pub mod notes;
 pub mod ratings;
@@ -437,6 +439,8 @@ pub trait Store:
     + ratings::RatingStore
     + search::SearchStore
     + visitors::VisitorStore
+    + api_keys::ApiKeyStore
+    + listing::ListingStore
     + Send
     + Sync
     + 'static

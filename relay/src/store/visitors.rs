@@ -18,8 +18,8 @@ pub struct IdentityUpdate {
     pub company: Option<String>,
     /// Merged into the visitor's traits.
     pub traits: BTreeMap<String, String>,
-    /// Replaces the visitor's context (the page sends all of it).
-    pub context: BTreeMap<String, ContextEntry>,
+    /// Replaces the visitor's context (the page sends all of it); `None` keeps it.
+    pub context: Option<BTreeMap<String, ContextEntry>>,
     /// A proven user new to the site, on a browser that belongs to another proven
     /// user, gets a visitor of their own under this (never handed out) token hash.
     pub spare_token_hash: String,
@@ -65,6 +65,14 @@ pub trait VisitorStore: Send + Sync {
     async fn identify_visitor(
         &self,
         id: VisitorId,
+        update: IdentityUpdate,
+    ) -> Result<Visitor, StoreError>;
+
+    /// The site's server identifies a user (the REST API): their proven visitor,
+    /// made if the site has none yet, with `update` applied.
+    async fn identify_user(
+        &self,
+        site_id: SiteId,
         update: IdentityUpdate,
     ) -> Result<Visitor, StoreError>;
 

@@ -1,5 +1,6 @@
 //! The admin's side of sites and data rights: a new site with its tag to copy and its
-//! retention, and a visitor's data erased from under their ended chat.
+//! retention, an API key made and revoked, and a visitor's data erased from under their
+//! ended chat.
 
 use porchlight_protocol::Author;
 use porchlight_relay::store::{NewConversation, NewMessage};
@@ -69,6 +70,76 @@ async fn an_admin_adds_a_site_sees_its_tag_and_sets_its_retention() {
         .unwrap();
     assert_eq!(site.retention_days, Some(30));
     assert_eq!(site.allowed_origins, ["https://shop.example.com"]);
+    admin.close().await.unwrap();
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_makes_an_api_key_sees_it_once_and_revokes_it() {
+    let harness = Harness::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let admin = harness.agent(&profile).await;
+    click_when(&admin, Locator::XPath("//nav//button[.='Sites']")).await;
+    let keys = "section[aria-label='Site demo'] section[aria-label='API keys']";
+    wait_for(
+        &admin,
+        Locator::Css(&format!("{keys} input[aria-label=\"New key's name\"]")),
+    )
+    .await
+    .send_keys("CRM sync")
+    .await
+    .unwrap();
+    click(
+        &admin,
+        Locator::Css(&format!("{keys} input[aria-label='Key may write']")),
+    )
+    .await;
+    click(
+        &admin,
+        Locator::Css(&format!("{keys} button[type='submit']")),
+    )
+    .await;
+    let shown = wait_for(&admin, Locator::Css(&format!("{keys} p.made-key code")))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.starts_with("plk_") && shown.len() > 60, "{shown}");
+    let line = wait_for(
+        &admin,
+        Locator::XPath("//section[@aria-label='API keys']//li[contains(., 'CRM sync')]"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        line.contains("read and write") && line.contains("never used"),
+        "{line}"
+    );
+    assert!(!line.contains(&shown[12..]), "the list never shows the key");
+
+    click(
+        &admin,
+        Locator::XPath(
+            "//section[@aria-label='API keys']//li[contains(., 'CRM sync')]//button[.='Revoke']",
+        ),
+    )
+    .await;
+    wait_for(
+        &admin,
+        Locator::XPath("//section[@aria-label='API keys']//li[contains(@class,'revoked')]"),
+    )
+    .await;
+    let site = harness
+        .state
+        .store
+        .site_by_key("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = harness.state.store.api_keys(site.id).await.unwrap();
+    assert!(stored[0].revoked_at.is_some());
     admin.close().await.unwrap();
     harness.stop().await;
 }

@@ -16,12 +16,14 @@ use super::{Durability, Store, StoreError};
 
 mod agents;
 mod ai_usage;
+mod api_keys;
 pub(super) mod backup;
 mod canned;
 mod conversations;
 mod emails;
 mod erasure;
 mod knowledge;
+mod listing;
 mod messages;
 mod notes;
 mod profiles;

@@ -400,6 +400,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX visitors_verified_user ON visitors (site_id, user_id) WHERE verified = 1;
     ALTER TABLE sites ADD COLUMN require_verified_identity INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 26: keys for the site's own servers (the REST API under /api/v1), stored hashed.
+    r#"
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'read_write')),
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+    );
+    CREATE INDEX api_keys_site ON api_keys (site_id);
+    "#,
 ];
 
 /// The schema version this build writes.

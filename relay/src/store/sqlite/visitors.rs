@@ -104,6 +104,27 @@ fn open_conversation(conn: &Connection, visitor: VisitorId) -> rusqlite::Result<
     .optional()
 }
 
+/// The site's visitor proven to be `user_id`.
+fn proven_user(
+    conn: &Connection,
+    site_id: SiteId,
+    user_id: Option<&str>,
+) -> Result<Option<Visitor>, StoreError> {
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    Ok(conn
+        .cached_row(
+            &format!(
+                "SELECT {VISITOR_COLUMNS} FROM visitors \
+                 WHERE site_id = ?1 AND user_id = ?2 AND verified = 1"
+            ),
+            params![site_id, user_id],
+            visitor_from_row,
+        )
+        .optional()?)
+}
+
 /// Who the identify is about: the proven user's visitor if the site knows them,
 /// else this browser's (a new one if it belongs to another proven user).
 fn target_of(
@@ -111,20 +132,10 @@ fn target_of(
     here: &Visitor,
     update: &IdentityUpdate,
 ) -> Result<Visitor, StoreError> {
-    let Some(user_id) = update.user_id.as_deref().filter(|_| update.verified) else {
+    if !update.verified {
         return Ok(here.clone());
-    };
-    let known = conn
-        .cached_row(
-            &format!(
-                "SELECT {VISITOR_COLUMNS} FROM visitors \
-                 WHERE site_id = ?1 AND user_id = ?2 AND verified = 1"
-            ),
-            params![here.site_id, user_id],
-            visitor_from_row,
-        )
-        .optional()?;
-    match known {
+    }
+    match proven_user(conn, here.site_id, update.user_id.as_deref())? {
         Some(known) if known.id == here.id => Ok(known),
         Some(known) => {
             // The anonymous chat on this browser becomes the user's, unless they
@@ -159,7 +170,10 @@ fn identify_visitor(
         |row| row.get(0),
     )?);
     merged.extend(update.traits.clone());
-    let context = serde_json::to_string(&update.context).unwrap_or_else(|_| "{}".into());
+    let context = update
+        .context
+        .as_ref()
+        .map(|context| serde_json::to_string(context).unwrap_or_else(|_| "{}".into()));
     let traits = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
     // A proven user id is never replaced by an unproven one.
     tx.cached_execute(
@@ -167,7 +181,8 @@ fn identify_visitor(
          user_id = CASE WHEN verified = 1 THEN user_id ELSE coalesce(?2, user_id) END, \
          verified = max(verified, ?3), \
          display_name = coalesce(?4, display_name), email = coalesce(?5, email), \
-         company = coalesce(?6, company), traits = ?7, context = ?8, identified_at = ?9 \
+         company = coalesce(?6, company), traits = ?7, context = coalesce(?8, context), \
+         identified_at = ?9 \
          WHERE id = ?1",
         params![
             target.id,
@@ -257,6 +272,21 @@ impl VisitorStore for SqliteStore {
     ) -> Result<Visitor, StoreError> {
         self.write(move |conn| identify_visitor(conn, id, &update))
             .await
+    }
+
+    async fn identify_user(
+        &self,
+        site_id: SiteId,
+        update: IdentityUpdate,
+    ) -> Result<Visitor, StoreError> {
+        self.write(move |conn| {
+            let visitor = match proven_user(conn, site_id, update.user_id.as_deref())? {
+                Some(known) => known,
+                None => create_visitor(conn, site_id, &update.spare_token_hash)?,
+            };
+            identify_visitor(conn, visitor.id, &update)
+        })
+        .await
     }
 
     async fn contact(&self, id: VisitorId) -> Result<Option<ContactRow>, StoreError> {

@@ -146,7 +146,7 @@ impl VisitorSession {
                     email: non_blank(email),
                     company: non_blank(identity.company),
                     traits: identity.traits,
-                    context: identity.context,
+                    context: Some(identity.context),
                     spare_token_hash: token_hash(&random_token()),
                 },
             )

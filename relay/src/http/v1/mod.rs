@@ -1,0 +1,101 @@
+//! The REST API for the site's own servers, under `/api/v1`, with an API key. Each
+//! handler documents itself (`#[utoipa::path]`), and [`routes`] builds the routes and
+//! the OpenAPI document from the same list, so that neither can miss one. Bodies and
+//! queries that do not parse get the one error shape (`bad_request`).
+
+mod conversations;
+mod docs;
+mod users;
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::{Json, Router};
+use porchlight_protocol::api::ApiCode;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) use docs::{document, page};
+
+/// The largest JSON body the API reads.
+pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Porchlight REST API",
+        version = "1",
+        description = "For the site's own servers. Authenticate with an API key made in the console (Sites → API keys) as `Authorization: Bearer plk_…`. Errors are `{code, message}`; a key's requests are limited (429 with Retry-After)."
+    ),
+    modifiers(&ApiKeyScheme),
+    components(schemas(porchlight_protocol::api::ApiError)),
+    paths(crate::http::pages::launcher, crate::http::uploads::upload)
+)]
+struct ApiDoc;
+
+struct ApiKeyScheme;
+
+impl Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_default()
+            .add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
+
+/// The key-authenticated routes, and the OpenAPI document of every `/api/v1` route.
+pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::identify))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::one))
+        .routes(routes!(
+            conversations::messages,
+            conversations::post_message
+        ))
+        .split_for_parts()
+}
+
+/// A JSON body, refused in the API's own error shape.
+pub(crate) struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    ApiCode::TooLarge,
+                    format!("Bodies are at most {MAX_BODY_BYTES} bytes."),
+                ))
+            }
+            Err(rejection) => Err(ApiError::new(ApiCode::BadRequest, rejection.body_text())),
+        }
+    }
+}
+
+/// A query string, refused in the API's own error shape.
+pub(crate) struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| ApiError::new(ApiCode::BadRequest, rejection.body_text()))
+    }
+}
