@@ -249,6 +249,7 @@ pub struct TicketLink {
 
 /// An agent as the console shows them.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentInfo {
     pub id: AgentId,
     pub name: String,

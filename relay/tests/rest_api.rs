@@ -569,3 +569,161 @@ async fn the_openapi_document_names_every_route_the_router_serves_under_api_v1()
     );
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_opens_a_ticket_a_page_links_a_chat_to_and_works_it() {
+    let relay = start().await;
+    let (key, _) = make_key(&relay, "demo", "read_write").await;
+    let (reader, _) = make_key(&relay, "demo", "read").await;
+    let ticket = json!({"subject": "Refund for order #1042", "requester_email": "ana@example.com"});
+    answers(
+        &relay,
+        Some(&reader),
+        "POST",
+        "/api/v1/tickets",
+        ticket.clone(),
+        (403, "read_only_key"),
+    )
+    .await;
+    let (status, _, made) = call(&relay, Some(&key), "POST", "/api/v1/tickets", &ticket).await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_i64().unwrap();
+
+    // The page links the visitor's chat to it with the token.
+    let mut visitor = relay.visitor().await;
+    let link = json!({"id": id, "token": made["link_token"]});
+    visitor
+        .send(json!({"type": "hello", "v": 1, "site": "demo", "ticket": link}))
+        .await;
+    assert_eq!(
+        visitor.next_json().await["type"],
+        "welcome",
+        "the link is good"
+    );
+    let chat = visitor.say("t1", "About my refund").await["conversation_id"].clone();
+
+    let path = format!("/api/v1/tickets/{id}");
+    let (_, _, detail) = call(&relay, Some(&reader), "GET", &path, &Value::Null).await;
+    assert_eq!(detail["ticket"]["subject"], "Refund for order #1042");
+    assert_eq!(detail["chats"][0]["conversation_id"], chat);
+    assert_eq!(detail["requester_email"], "ana@example.com");
+
+    let change = json!({"subject": "Refund sent", "status": "closed"});
+    assert_eq!(
+        call(&relay, Some(&key), "PATCH", &path, &change).await.0,
+        204
+    );
+    answers(
+        &relay,
+        Some(&key),
+        "PATCH",
+        &path,
+        json!({"status": "lost"}),
+        (422, "invalid"),
+    )
+    .await;
+    let note = json!({"body": "Refunded 42 EUR.", "author": "Billing system"});
+    let (status, _, stored) =
+        call(&relay, Some(&key), "POST", &format!("{path}/notes"), &note).await;
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!(
+        (stored["kind"].as_str(), stored["author"].as_str()),
+        (Some("note"), Some("Billing system"))
+    );
+
+    let (_, _, closed) = call(
+        &relay,
+        Some(&reader),
+        "GET",
+        "/api/v1/tickets?status=closed",
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(closed["items"][0]["id"], id);
+    assert_eq!(closed["items"][0]["subject"], "Refund sent");
+    let (_, _, open) = call(
+        &relay,
+        Some(&reader),
+        "GET",
+        "/api/v1/tickets?status=open",
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(open["items"], json!([]));
+    let (_, _, detail) = call(&relay, Some(&reader), "GET", &path, &Value::Null).await;
+    assert!(
+        detail["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["body"] == "Refunded 42 EUR.")
+    );
+
+    another_site_cannot_touch(&relay, &path, note).await;
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_reads_the_sites_profiles_and_knowledge() {
+    let relay = start().await;
+    let (key, _) = make_key(&relay, "demo", "read").await;
+    let (_, _, profiles) = call(&relay, Some(&key), "GET", "/api/v1/profiles", &Value::Null).await;
+    let profiles = profiles.as_array().unwrap();
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(
+        (
+            profiles[0]["site"].as_str(),
+            profiles[0]["default"].as_bool()
+        ),
+        (Some("demo"), Some(true))
+    );
+
+    let admin = relay.agent_cookie(&relay.admin().email, "Admin").await;
+    let document =
+        json!({"name": "refunds.md", "text": "# Refunds\n\nRefunds take 5 to 10 working days."});
+    let (status, _) = json_call(
+        relay.addr,
+        "POST",
+        "/api/admin/knowledge?site=demo",
+        &admin,
+        document,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, _, knowledge) =
+        call(&relay, Some(&key), "GET", "/api/v1/knowledge", &Value::Null).await;
+    assert_eq!(knowledge[0]["title"], "Refunds", "{knowledge}");
+    relay.stop().await;
+}
+
+/// A second site's key finds none of the demo site's ticket at `path`.
+async fn another_site_cannot_touch(relay: &TestRelay, path: &str, note: Value) {
+    let admin = relay.agent_cookie(&relay.admin().email, "Admin").await;
+    json_call(
+        relay.addr,
+        "POST",
+        "/api/admin/sites",
+        &admin,
+        json!({"key": "shop", "name": "Shop"}),
+    )
+    .await;
+    let (shop_key, _) = make_key(relay, "shop", "read_write").await;
+    answers(
+        relay,
+        Some(&shop_key),
+        "GET",
+        path,
+        Value::Null,
+        (404, "not_found"),
+    )
+    .await;
+    answers(
+        relay,
+        Some(&shop_key),
+        "POST",
+        &format!("{path}/notes"),
+        note,
+        (404, "not_found"),
+    )
+    .await;
+}

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One document of a site's knowledge, as the list shows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentInfo {
     pub id: i64,
     /// Where it came from: `upload:NAME`, a file path, or the page's URL.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A profile as the list shows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileLine {
     pub id: i64,
     pub name: String,

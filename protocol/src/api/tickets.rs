@@ -21,6 +21,7 @@ pub struct TicketStatus {
 
 /// `POST /api/tickets`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTicket {
     pub subject: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +39,7 @@ pub struct TicketCreated {
 
 /// A ticket as `GET /api/tickets` lists it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketLine {
     pub id: i64,
     pub subject: String,
@@ -63,6 +65,7 @@ pub struct TicketCategory {
 
 /// A ticket with its notes and every linked chat, as `GET /api/tickets/ID` shows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketDetail {
     pub ticket: TicketLine,
     /// Category name → the ticket's value.
@@ -96,6 +99,7 @@ pub struct ReplyQueued {
 /// A note on a ticket: `transcript` notes are a linked chat's messages, `reply` notes
 /// an agent's reply to the requester (with its author).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketNote {
     pub kind: String,
     pub body: String,
@@ -107,6 +111,7 @@ pub struct TicketNote {
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketChat {
     pub conversation_id: ConversationId,
     pub status: ConversationStatus,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::tickets::TicketLine;
 use crate::{ChatMessage, ContextEntry, ConversationId, ConversationStatus, Seq};
 
 /// What a key may do: `read`, or `read_write`.
@@ -145,4 +146,42 @@ pub struct PostMessage {
     /// The caller's id for the message: a retry with the same id is stored once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
+}
+
+/// The answer to `POST /api/v1/tickets`: the ticket, and the token a page links a chat
+/// to it with (`data-ticket="ID" data-ticket-token="…"`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiTicketCreated {
+    pub id: i64,
+    pub link_token: String,
+}
+
+/// One page of tickets, newest first (see [`ConversationPage`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketPage {
+    pub items: Vec<TicketLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `PATCH /api/v1/tickets/{id}`: what to change.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// `open` or `closed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// `POST /api/v1/tickets/{id}/notes`: a note on the ticket, under the name given.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewTicketNote {
+    pub body: String,
+    /// Who wrote it, as agents see it ("Billing system").
+    pub author: String,
 }

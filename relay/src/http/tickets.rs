@@ -216,23 +216,37 @@ pub(crate) async fn set_status(
 
 /// `POST /api/tickets`: an agent opens a ticket; it is theirs, in the team given or
 /// their default team.
+/// A ticket's subject: 1 to 200 characters once trimmed.
+pub(crate) fn subject_of(text: &str) -> ApiResult<String> {
+    let subject = text.trim();
+    if (1..=200).contains(&subject.chars().count()) {
+        Ok(subject.to_owned())
+    } else {
+        Err(ApiError::invalid(
+            "A ticket needs a subject of 1 to 200 characters.",
+        ))
+    }
+}
+
+/// The address replies go to, if one is given: it must look like one.
+pub(crate) fn requester_email_of(text: Option<&str>) -> ApiResult<Option<String>> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(email) => check_input(InputType::Email, email, &[])
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::invalid("The requester's email must be an address like name@example.com.")
+            }),
+    }
+}
+
 pub(crate) async fn create(
     State(state): State<AppState>,
     LoggedInWriting(agent): LoggedInWriting,
     Json(input): Json<NewTicket>,
 ) -> ApiResult<(StatusCode, Json<TicketCreated>)> {
-    let subject = input.subject.trim().to_owned();
-    if !(1..=200).contains(&subject.chars().count()) {
-        return Err(ApiError::invalid(
-            "A ticket needs a subject of 1 to 200 characters.",
-        ));
-    }
-    let requester_email = match input.requester_email.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(email) => Some(check_input(InputType::Email, email, &[]).ok_or_else(|| {
-            ApiError::invalid("The requester's email must be an address like name@example.com.")
-        })?),
-    };
+    let subject = subject_of(&input.subject)?;
+    let requester_email = requester_email_of(input.requester_email.as_deref())?;
     let accounts = state.store.agent_accounts().await?;
     let team = input
         .team

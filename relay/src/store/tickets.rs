@@ -58,6 +58,18 @@ pub trait TicketStore: Send + Sync {
         chat: Option<ConversationId>,
     ) -> Result<TicketNote, StoreError>;
 
+    /// Adds a note by `author` (a name the site's server gives); `NotFound` for no
+    /// such ticket.
+    async fn add_ticket_note(
+        &self,
+        id: i64,
+        body: String,
+        author: String,
+    ) -> Result<TicketNote, StoreError>;
+
+    /// `NotFound` for no such ticket.
+    async fn set_ticket_subject(&self, id: i64, subject: String) -> Result<(), StoreError>;
+
     /// `open` or `closed`; `NotFound` for no such ticket.
     async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError>;
 

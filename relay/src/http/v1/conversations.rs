@@ -13,17 +13,13 @@ use porchlight_protocol::{Author, ChatMessage, ConversationStatus, validate_outg
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{Body, Params};
+use super::{Body, Params, cursor_of, page_size};
 use crate::auth::{ApiCaller, ApiReader, ApiWriter};
 use crate::chat::events::{announce_conversation, announce_message};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::listing::ConversationFilter;
 use crate::store::{Conversation, NewMessage};
-
-/// A page's size unless asked, and at most.
-const PAGE: usize = 50;
-const MAX_PAGE: usize = 200;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,14 +49,6 @@ pub(crate) struct MessagesQuery {
     after: Option<u64>,
     /// 1 to 200 (default 50).
     limit: Option<usize>,
-}
-
-fn page_size(limit: Option<usize>) -> ApiResult<usize> {
-    match limit {
-        None => Ok(PAGE),
-        Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
-        Some(_) => Err(ApiError::invalid(format!("limit is 1 to {MAX_PAGE}."))),
-    }
 }
 
 fn shown(chat: Conversation) -> ApiConversation {
@@ -127,13 +115,7 @@ pub(crate) async fn list(
                 .ok_or_else(|| ApiError::invalid("status is bot, queued, active or ended."))?,
         ),
     };
-    let before_id =
-        match query.cursor.as_deref() {
-            None => None,
-            Some(text) => Some(text.parse::<i64>().map_err(|_| {
-                ApiError::new(ApiCode::BadRequest, "That cursor is not one of ours.")
-            })?),
-        };
+    let before_id = cursor_of(query.cursor.as_deref())?;
     let limit = page_size(query.limit)?;
     let chats = state
         .store

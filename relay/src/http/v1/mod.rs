@@ -5,6 +5,8 @@
 
 mod conversations;
 mod docs;
+mod setup;
+mod tickets;
 mod users;
 
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
@@ -63,7 +65,34 @@ pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             conversations::messages,
             conversations::post_message
         ))
+        .routes(routes!(tickets::create, tickets::list))
+        .routes(routes!(tickets::one, tickets::update))
+        .routes(routes!(tickets::note))
+        .routes(routes!(setup::profiles))
+        .routes(routes!(setup::knowledge))
         .split_for_parts()
+}
+
+/// A page's size unless asked, and at most.
+const PAGE: usize = 50;
+const MAX_PAGE: usize = 200;
+
+fn page_size(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(PAGE),
+        Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
+        Some(_) => Err(ApiError::invalid(format!("limit is 1 to {MAX_PAGE}."))),
+    }
+}
+
+/// A `cursor` as the id below which the next page starts.
+fn cursor_of(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|text| {
+            text.parse::<i64>()
+                .map_err(|_| ApiError::new(ApiCode::BadRequest, "That cursor is not one of ours."))
+        })
+        .transpose()
 }
 
 /// A JSON body, refused in the API's own error shape.

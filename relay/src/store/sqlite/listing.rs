@@ -1,9 +1,12 @@
-//! Conversations listed for the REST API. Plain functions over a connection.
+//! Conversations and tickets listed for the REST API. Plain functions over a
+//! connection.
 
 use async_trait::async_trait;
 use rusqlite::params;
 
-use crate::store::listing::{ConversationFilter, ListingStore};
+use porchlight_protocol::api::tickets::TicketLine;
+
+use crate::store::listing::{ConversationFilter, ListingStore, TicketFilter};
 use crate::store::{Conversation, StoreError};
 
 use super::SqliteStore;
@@ -40,5 +43,10 @@ impl ListingStore for SqliteStore {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
+    }
+
+    async fn list_tickets(&self, filter: TicketFilter) -> Result<Vec<TicketLine>, StoreError> {
+        self.read(move |conn| super::tickets::ticket_lines(conn, &filter))
+            .await
     }
 }

@@ -415,6 +415,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX api_keys_site ON api_keys (site_id);
     "#,
+    // 27: notes a site's server adds to a ticket, under the name it gives.
+    r#"
+    ALTER TABLE ticket_notes ADD COLUMN author_name TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

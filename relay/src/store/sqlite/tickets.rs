@@ -8,6 +8,7 @@ use porchlight_protocol::api::tickets::{TicketCategory, TicketChat, TicketLine, 
 use porchlight_protocol::{AgentId, AgentInfo, ConversationId, ConversationStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::store::listing::TicketFilter;
 use crate::store::model::SiteId;
 use crate::store::{StoreError, TicketStore, now_ms};
 
@@ -89,6 +90,21 @@ pub(super) fn tickets(
     only: Option<i64>,
     limit: usize,
 ) -> Result<Vec<TicketLine>, StoreError> {
+    ticket_lines(
+        conn,
+        &TicketFilter {
+            only,
+            limit,
+            ..TicketFilter::default()
+        },
+    )
+}
+
+/// Tickets as listed, newest first.
+pub(super) fn ticket_lines(
+    conn: &Connection,
+    filter: &TicketFilter,
+) -> Result<Vec<TicketLine>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT t.id, t.subject, t.status, COALESCE(v.display_name, ''), t.team, \
          t.agent_id, a.name, t.created_at, c.id, c.status \
@@ -97,11 +113,19 @@ pub(super) fn tickets(
          LEFT JOIN agents a ON a.id = t.agent_id \
          LEFT JOIN conversations c ON c.id = \
              (SELECT MAX(id) FROM conversations WHERE ticket_id = t.id) \
-         WHERE ?2 IS NULL OR t.id = ?2 \
+         WHERE (?2 IS NULL OR t.id = ?2) AND (?3 IS NULL OR t.site_id = ?3) \
+         AND (?4 IS NULL OR t.status = ?4) AND (?5 IS NULL OR t.id < ?5) \
          ORDER BY t.id DESC LIMIT ?1",
     )?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![limit, only], |row| {
+    let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+    let arguments = params![
+        limit,
+        filter.only,
+        filter.site_id,
+        filter.status,
+        filter.before_id
+    ];
+    let rows = statement.query_map(arguments, |row| {
         let agent_id: Option<AgentId> = row.get(5)?;
         let agent_name: Option<String> = row.get(6)?;
         let chat_id: Option<ConversationId> = row.get(8)?;
@@ -239,7 +263,8 @@ fn reply_on_ticket(
 }
 
 /// Ticket notes with their authors' names.
-const NOTES: &str = "SELECT n.kind, n.body, n.created_at, n.conversation_id, a.name \
+const NOTES: &str = "SELECT n.kind, n.body, n.created_at, n.conversation_id, \
+     coalesce(a.name, n.author_name) \
      FROM ticket_notes n LEFT JOIN agents a ON a.id = n.agent_id";
 
 fn note_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketNote> {
@@ -373,6 +398,43 @@ impl TicketStore for SqliteStore {
     ) -> Result<TicketNote, StoreError> {
         self.write(move |conn| reply_on_ticket(conn, id, agent, &body, to.as_deref(), chat))
             .await
+    }
+
+    async fn add_ticket_note(
+        &self,
+        id: i64,
+        body: String,
+        author: String,
+    ) -> Result<TicketNote, StoreError> {
+        self.write(move |conn| {
+            let added = conn.cached_execute(
+                "INSERT INTO ticket_notes (ticket_id, kind, body, created_at, author_name) \
+                 SELECT id, 'note', ?2, ?3, ?4 FROM tickets WHERE id = ?1",
+                params![id, body, now_ms(), author],
+            )?;
+            if added == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(conn.cached_row(
+                &format!("{NOTES} WHERE n.id = ?1"),
+                [conn.last_insert_rowid()],
+                note_of,
+            )?)
+        })
+        .await
+    }
+
+    async fn set_ticket_subject(&self, id: i64, subject: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            match conn.cached_execute(
+                "UPDATE tickets SET subject = ?1 WHERE id = ?2",
+                params![subject, id],
+            )? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
+        .await
     }
 
     async fn set_ticket_status(&self, id: i64, status: &'static str) -> Result<(), StoreError> {
