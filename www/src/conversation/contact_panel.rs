@@ -13,11 +13,15 @@ use crate::state::ConsoleState;
 #[component]
 pub(super) fn ContactPanel(state: RwSignal<ConsoleState>) -> impl IntoView {
     let contact = RwSignal::new(None::<ContactView>);
-    Effect::new(move |_| {
-        let chat = state.with(|s| {
+    // Only a change of chat or of the visitor's name refetches, not every message.
+    let chat = Memo::new(move |_| {
+        state.with(|s| {
             s.selected_chat()
                 .map(|chat| (chat.conversation_id, chat.visitor_name.clone()))
-        });
+        })
+    });
+    Effect::new(move |_| {
+        let chat = chat.get();
         contact.set(None);
         let Some((id, _)) = chat else {
             return;
