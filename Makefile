@@ -9,6 +9,8 @@ TRUNK_VERSION := 0.21.14
 # Debian's binaryen 108 writes wasm-bindgen's externref table export against the wrong
 # table (the widget then fails at start-up); npm's build of binaryen is current.
 BINARYEN_VERSION := 132
+# The REST API is checked against its OpenAPI document by schemathesis (from PyPI).
+SCHEMATHESIS_VERSION := 4.32.5
 # wasm-bindgen-cli must match the wasm-bindgen library exactly (pinned in Cargo.toml).
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -61,6 +63,9 @@ tools:
 
 test-tools: tools
 	@{ command -v chromium && command -v chromedriver; } >/dev/null || { $(APT_INSTALL) chromium chromium-driver; }
+	@.tools/venv/bin/schemathesis --version 2>/dev/null | grep -qF "$(SCHEMATHESIS_VERSION)" || { \
+		python3 -c 'import ensurepip' 2>/dev/null || { $(APT_INSTALL) python3 python3-venv; }; \
+		python3 -m venv .tools/venv && .tools/venv/bin/pip install -q schemathesis==$(SCHEMATHESIS_VERSION); }
 
 web: dist/widget/index.html dist/console/index.html
 

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,7 @@ use porchlight_protocol::api::ApiCode;
 use porchlight_protocol::{AttachmentInfo, Author, ChatMessage, ConversationStatus, Identity};
 use tokio::io::AsyncWriteExt;
 
+use super::v1::Id;
 use crate::attachments::{AttachmentsDir, Incoming};
 use crate::auth::identity;
 use crate::auth::{ClientIp, current_agent, is_token, same_origin, token_hash};
@@ -234,9 +236,11 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Path(id): Path<i64>,
-    multipart: Multipart,
+    Id(id): Id,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
+    let multipart = multipart
+        .map_err(|_| bad_upload("Send the file as multipart/form-data, in a field named file."))?;
     let conversation = state
         .store
         .conversation(id)

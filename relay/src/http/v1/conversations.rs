@@ -2,7 +2,7 @@
 //! its messages after a `seq`, and posting a bot's or the system's message into it.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use porchlight_protocol::api::ApiCode;
 use porchlight_protocol::api::ApiError as ErrorBody;
@@ -13,7 +13,7 @@ use porchlight_protocol::{Author, ChatMessage, ConversationStatus, validate_outg
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{Body, Params, cursor_of, page_size};
+use super::{Body, Id, Params, cursor_of, page_size};
 use crate::auth::{ApiCaller, ApiReader, ApiWriter};
 use crate::chat::events::{announce_conversation, announce_message};
 use crate::error::{ApiError, ApiResult};
@@ -27,6 +27,7 @@ pub(crate) struct ListQuery {
     /// A site key; it must be the key's own site (`403 wrong_site` otherwise).
     site: Option<String>,
     /// `bot`, `queued`, `active` or `ended`.
+    #[param(pattern = "^(bot|queued|active|ended)$")]
     status: Option<String>,
     /// A chat profile's id.
     profile: Option<i64>,
@@ -37,8 +38,10 @@ pub(crate) struct ListQuery {
     /// Started before (ms since the Unix epoch).
     to: Option<i64>,
     /// The previous page's `next_cursor`.
+    #[param(pattern = "^[0-9]+$")]
     cursor: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<usize>,
 }
 
@@ -48,6 +51,7 @@ pub(crate) struct MessagesQuery {
     /// Messages with a greater `seq` (default 0: from the start).
     after: Option<u64>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<usize>,
 }
 
@@ -156,7 +160,7 @@ pub(crate) async fn list(
 pub(crate) async fn one(
     State(state): State<AppState>,
     ApiReader(caller): ApiReader,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> ApiResult<Json<ApiConversation>> {
     Ok(Json(shown(own_chat(&state, &caller, id).await?)))
 }
@@ -179,7 +183,7 @@ pub(crate) async fn one(
 pub(crate) async fn messages(
     State(state): State<AppState>,
     ApiReader(caller): ApiReader,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Params(query): Params<MessagesQuery>,
 ) -> ApiResult<Json<MessagePage>> {
     let chat = own_chat(&state, &caller, id).await?;
@@ -216,7 +220,7 @@ pub(crate) async fn messages(
 pub(crate) async fn post_message(
     State(state): State<AppState>,
     ApiWriter(caller): ApiWriter,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(post): Body<PostMessage>,
 ) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
     let chat = own_chat(&state, &caller, id).await?;

@@ -9,7 +9,7 @@ mod setup;
 mod tickets;
 mod users;
 
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::{Json, Router};
@@ -112,6 +112,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             }
             Err(rejection) => Err(ApiError::new(ApiCode::BadRequest, rejection.body_text())),
         }
+    }
+}
+
+/// An id in the path; one that is not a number (or too big to be one of ours) is
+/// simply not found.
+pub(crate) struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Self(id))
+            .map_err(|_| ApiError::not_found("No such thing."))
     }
 }
 

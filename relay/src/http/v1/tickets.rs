@@ -3,7 +3,7 @@
 //! subject or status, and add a note.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use porchlight_protocol::api::ApiError as ErrorBody;
 use porchlight_protocol::api::tickets::{NewTicket, TicketDetail, TicketNote};
@@ -12,7 +12,7 @@ use porchlight_protocol::{AgentEvent, to_text};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{Body, Params, cursor_of, page_size};
+use super::{Body, Id, Params, cursor_of, page_size};
 use crate::auth::{ApiCaller, ApiReader, ApiWriter, ticket_link};
 use crate::error::{ApiError, ApiResult};
 use crate::http::tickets::{requester_email_of, subject_of};
@@ -23,10 +23,13 @@ use crate::store::listing::TicketFilter;
 #[into_params(parameter_in = Query)]
 pub(crate) struct TicketQuery {
     /// `open` or `closed`.
+    #[param(pattern = "^(open|closed)$")]
     status: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(pattern = "^[0-9]+$")]
     cursor: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<usize>,
 }
 
@@ -148,7 +151,7 @@ pub(crate) async fn list(
 pub(crate) async fn one(
     State(state): State<AppState>,
     ApiReader(caller): ApiReader,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> ApiResult<Json<TicketDetail>> {
     own_ticket(&state, &caller, id).await?;
     let ticket = state
@@ -187,7 +190,7 @@ pub(crate) async fn one(
 pub(crate) async fn update(
     State(state): State<AppState>,
     ApiWriter(caller): ApiWriter,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(change): Body<TicketChange>,
 ) -> ApiResult<StatusCode> {
     own_ticket(&state, &caller, id).await?;
@@ -223,7 +226,7 @@ pub(crate) async fn update(
 pub(crate) async fn note(
     State(state): State<AppState>,
     ApiWriter(caller): ApiWriter,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(note): Body<NewTicketNote>,
 ) -> ApiResult<(StatusCode, Json<TicketNote>)> {
     own_ticket(&state, &caller, id).await?;
