@@ -184,14 +184,24 @@ fn Widget() -> impl IntoView {
         start();
     }
     host::listen_to_parent(state, move |identity| {
-        if let Some(frame) = identity.and_then(|(identity, proof)| {
-            state
-                .try_update(|state| state.identify(identity, proof))
-                .flatten()
-        }) {
+        let Some((identity, proof)) = identity else {
+            start();
+            return;
+        };
+        let mut restart = false;
+        let mut frame = None;
+        state.update(|state| {
+            restart = state.retry_with_new_identity();
+            frame = state.identify(identity, proof);
+        });
+        if let Some(frame) = frame {
             send_frame(&frame);
         }
-        start();
+        if restart {
+            connect(state, keys, attempt);
+        } else {
+            start();
+        }
     });
     tell_parent("ready", 1.0);
     // What the visitor writes (or picks) goes into the outbox, then on the socket.

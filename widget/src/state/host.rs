@@ -17,6 +17,18 @@ pub enum PageEvent {
 }
 
 impl ChatState {
+    /// A new identity from the page after the relay refused the last one at hello:
+    /// the widget may try again. Says whether it had stopped.
+    pub fn retry_with_new_identity(&mut self) -> bool {
+        let stopped = self.stopped;
+        if stopped {
+            self.stopped = false;
+            self.notice = None;
+            self.link = Link::Reconnecting;
+        }
+        stopped
+    }
+
     /// The page identified the visitor, or changed their context: every later hello
     /// carries it, and a socket that is up hears it now. `proof` is its token.
     pub fn identify(

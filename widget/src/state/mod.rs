@@ -211,7 +211,13 @@ impl ChatState {
             VisitorEvent::Rated(rated) => self.rated(&rated),
             VisitorEvent::TranscriptQueued(queued) => self.emailed = Some(queued.email),
             VisitorEvent::Error(error) => {
-                self.stopped |= error.code.is_final();
+                // A page's identity refused at hello stops the retries too, until
+                // the page gives another (see `identify`).
+                let identity_refused = matches!(
+                    error.code,
+                    ErrorCode::IdentityRefused | ErrorCode::IdentityExpired
+                ) && self.link != Link::Online;
+                self.stopped |= error.code.is_final() || identity_refused;
                 // The relay's own words for what a visitor can cause; the rest as sent.
                 let ours = match error.code {
                     ErrorCode::RateLimited => Some(Text::TooFast),

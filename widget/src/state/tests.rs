@@ -693,3 +693,38 @@ fn the_page_hears_live_messages_and_the_end_but_not_the_history() {
     state.apply(VisitorEvent::Status(ended));
     assert_eq!(state.take_page_events(), vec![PageEvent::ChatEnded]);
 }
+
+#[test]
+fn an_identity_refused_at_hello_stops_the_retries_until_the_page_gives_another() {
+    let mut state = ChatState::new("demo".into(), None, Vec::new());
+    state.apply(VisitorEvent::Error(ProtocolError::new(
+        ErrorCode::IdentityExpired,
+        "The identity token has expired.",
+    )));
+    assert!(
+        state.stopped,
+        "refused at hello: retrying the same token cannot help"
+    );
+    let fresh = IdentityText::from_json(r#"{"token":"fresh"}"#.into()).unwrap();
+    assert!(state.retry_with_new_identity());
+    assert_eq!(
+        state.identify(fresh, Some("fresh".into())),
+        None,
+        "the next hello carries it"
+    );
+    assert!(!state.stopped && state.notice.is_none());
+    assert!(
+        !state.retry_with_new_identity(),
+        "not stopped: nothing to restart"
+    );
+
+    state.apply(welcome(None));
+    state.apply(VisitorEvent::Error(ProtocolError::new(
+        ErrorCode::IdentityRefused,
+        "The identity token was made for another user.",
+    )));
+    assert!(
+        !state.stopped,
+        "refused mid-session: the socket goes on as it was"
+    );
+}
