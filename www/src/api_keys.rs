@@ -70,7 +70,7 @@ pub(crate) fn ApiKeys(site: String) -> impl IntoView {
     };
     view! {
         <section class="api-keys" aria-label="API keys">
-            <h4>"API keys, for the site's own servers (the REST API)"</h4>
+            <h4>"API keys, for the site's own servers (the REST API, "<a href="/api/v1/docs" target="_blank" rel="noopener">"reference"</a>")"</h4>
             <ul>
                 {move || keys.get().into_iter().map(|key| {
                     let id = key.id;

@@ -84,21 +84,28 @@ impl VisitorSession {
             if let Some(old) = self.conversation.take() {
                 self.state.hub.unfollow(self.conn, old);
             }
-            return match self.rewelcome(&now).await {
+            let outcome = match self.rewelcome(&now).await {
                 Ok(replies) => Outcome {
                     replies,
                     close: false,
                 },
                 Err(outcome) => outcome,
             };
+            self.announce_current().await;
+            return outcome;
         }
-        // The agents see the new name at once.
+        self.announce_current().await;
+        Outcome::default()
+    }
+
+    /// The agents see who the visitor now is in the chat at once (a chat moved to
+    /// the user they proved they are, too).
+    async fn announce_current(&self) {
         if let Some(id) = self.conversation
             && let Ok(Some(conversation)) = self.state.store.conversation(id).await
         {
             announce_conversation(&self.state.hub, &conversation);
         }
-        Outcome::default()
     }
 
     /// Refuses any action once the proof the visitor gave has expired.
