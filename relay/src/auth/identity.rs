@@ -95,7 +95,7 @@ pub fn check(
             (true, _) => Ok(Claim::Anonymous),
             (false, false) => Ok(Claim::Unverified(identity.user_id.clone())),
             (false, true) => Err(refused(
-                "This site requires a signed identity token with the user id; the chat goes on anonymously.",
+                "This site requires a token with the user id, made by the site's server with the site's secret (an HS256 JWT, or the HMAC of the user id).",
             )),
         };
     };

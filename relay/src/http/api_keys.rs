@@ -5,26 +5,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use porchlight_protocol::api::ApiCode;
 use porchlight_protocol::api::v1::{ApiKeyView, CreatedApiKey, NewApiKeyForm, Scope};
 
+use super::sites::by_key;
 use crate::auth::api_key::new_key;
 use crate::auth::{Admin, AdminWriting};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::api_keys::{ApiKeyRow, KeyScope, NewApiKey};
-use crate::store::{Site, StoreError};
 
 /// How many characters of a key the console shows.
 const SHOWN: usize = 12;
-
-async fn site(state: &AppState, key: &str) -> ApiResult<Site> {
-    state
-        .store
-        .site_by_key(key)
-        .await?
-        .ok_or_else(|| ApiError::new(ApiCode::UnknownSite, "No site has that key."))
-}
 
 fn view(row: ApiKeyRow) -> ApiKeyView {
     ApiKeyView {
@@ -46,7 +38,7 @@ pub(crate) async fn list(
     _: Admin,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<ApiKeyView>>> {
-    let site = site(&state, &key).await?;
+    let site = by_key(&state, &key).await?;
     let keys = state.store.api_keys(site.id).await?;
     Ok(Json(keys.into_iter().map(view).collect()))
 }
@@ -57,7 +49,7 @@ pub(crate) async fn create(
     Path(key): Path<String>,
     Json(form): Json<NewApiKeyForm>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    let site = site(&state, &key).await?;
+    let site = by_key(&state, &key).await?;
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ApiError::invalid("Name the key in 1 to 80 characters."));
@@ -90,7 +82,7 @@ pub(crate) async fn revoke(
     _: AdminWriting,
     Path((key, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<ApiKeyView>> {
-    let site = site(&state, &key).await?;
+    let site = by_key(&state, &key).await?;
     match state.store.revoke_api_key(site.id, id).await {
         Ok(row) => Ok(Json(view(row))),
         Err(StoreError::NotFound) => Err(ApiError::not_found("This site has no such key.")),

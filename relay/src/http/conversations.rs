@@ -17,8 +17,12 @@ use crate::chat::ringing::rules::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::reports::utc_day_start;
 use crate::state::AppState;
+use crate::store::listing::ConversationFilter;
 use crate::store::search::ChatSearch;
 use crate::store::{Agent, Conversation, StoreError};
+
+/// How many of a visitor's latest chats the contact panel looks through.
+const PAST_CHATS: usize = 20;
 
 /// Hits per page unless asked, and at most.
 const PAGE: usize = 20;
@@ -87,8 +91,16 @@ pub(crate) async fn contact(
         .await?
         .ok_or_else(|| ApiError::not_found("No such visitor."))?;
     let viewer = viewer_of(&state, &agent).await?;
-    let past = row
-        .past
+    let chats = state
+        .store
+        .list_conversations(ConversationFilter {
+            site_id: conversation.site_id,
+            visitor_id: Some(conversation.visitor_id),
+            limit: PAST_CHATS,
+            ..ConversationFilter::default()
+        })
+        .await?;
+    let past = chats
         .iter()
         .filter(|chat| chat.id != id && viewer.can_see(chat.facts()))
         .map(|chat| PastChat {

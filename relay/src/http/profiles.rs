@@ -252,11 +252,7 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<ProfileDoc>), Refused> {
     let profile = valid(&state, &body).await?;
     let key = body.site.unwrap_or_else(|| DEMO_SITE_KEY.into());
-    let site = state
-        .store
-        .site_by_key(&key)
-        .await?
-        .ok_or_else(|| ApiError::new(ApiCode::UnknownSite, "No site has that key."))?;
+    let site = super::sites::by_key(&state, &key).await?;
     let stored = state
         .store
         .save_profile(

@@ -63,6 +63,15 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(view_of(site, &base))))
 }
 
+/// The site with `key`; `404 unknown_site` for none.
+pub(crate) async fn by_key(state: &AppState, key: &str) -> ApiResult<Site> {
+    state
+        .store
+        .site_by_key(key)
+        .await?
+        .ok_or_else(|| ApiError::new(ApiCode::UnknownSite, "No site has that key."))
+}
+
 /// `PUT /api/admin/sites/{key}`.
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -71,11 +80,7 @@ pub(crate) async fn update(
     Path(key): Path<String>,
     Json(input): Json<SiteForm>,
 ) -> ApiResult<Json<SiteView>> {
-    let site = state
-        .store
-        .site_by_key(&key)
-        .await?
-        .ok_or_else(|| ApiError::new(ApiCode::UnknownSite, "No site has that key."))?;
+    let site = by_key(&state, &key).await?;
     if input
         .retention_days
         .is_some_and(|days| days == 0 || days > MAX_RETENTION_DAYS)

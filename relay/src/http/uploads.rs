@@ -43,22 +43,17 @@ async fn visitors_chat(
     visitor: &Visitor,
     conversation: &Conversation,
 ) -> ApiResult<bool> {
-    let owner = state.store.contact(conversation.visitor_id).await?;
-    let Some(user_id) = owner
-        .filter(|owner| owner.verified)
-        .and_then(|owner| owner.known.user_id)
+    let Some(user_id) = conversation
+        .visitor_user_id
+        .clone()
+        .filter(|_| conversation.visitor_verified)
     else {
         return Ok(visitor.id == conversation.visitor_id);
     };
     let proof = headers
         .get(IDENTITY_HEADER)
         .and_then(|value| value.to_str().ok());
-    let site = state
-        .store
-        .sites()
-        .await?
-        .into_iter()
-        .find(|site| site.id == conversation.site_id);
+    let site = state.store.site(conversation.site_id).await?;
     let (Some(proof), Some(site)) = (proof, site) else {
         return Err(identity_refused());
     };

@@ -64,6 +64,6 @@ pub trait ApiKeyStore: Send + Sync {
 
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, StoreError>;
 
-    /// Notes that the key was used at `now` (at most once a minute is written).
+    /// Notes that the key was used at `now`.
     async fn touch_api_key(&self, id: i64, now: i64) -> Result<(), StoreError>;
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use porchlight_protocol::ConversationStatus;
 use porchlight_protocol::api::tickets::TicketLine;
 
-use super::{Conversation, SiteId, StoreError};
+use super::{Conversation, SiteId, StoreError, VisitorId};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConversationFilter {
@@ -13,6 +13,8 @@ pub struct ConversationFilter {
     pub status: Option<ConversationStatus>,
     pub profile_id: Option<i64>,
     pub ticket_id: Option<i64>,
+    /// One visitor's chats (the contact panel's other chats).
+    pub visitor_id: Option<VisitorId>,
     /// Started at or after, and before (ms since the epoch).
     pub from: Option<i64>,
     pub to: Option<i64>,

@@ -46,6 +46,8 @@ pub trait SiteStore: Send + Sync {
 
     async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError>;
 
+    async fn site(&self, id: SiteId) -> Result<Option<Site>, StoreError>;
+
     async fn sites(&self) -> Result<Vec<Site>, StoreError>;
 
     /// Adds a site with its first profile as its default; `Duplicate` if the key is taken.

@@ -164,6 +164,9 @@ pub struct Conversation {
     pub visitor_user_id: Option<String>,
     /// The address the site gave for the visitor.
     pub visitor_email: Option<String>,
+    /// `visitor_user_id` was proven with the site's secret: the chat is shown, and
+    /// takes files, only with a live proof.
+    pub visitor_verified: bool,
 }
 
 /// What the AI agent has answered, counted as an answer starts (see

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use porchlight_protocol::{ContextEntry, KnownVisitor};
 
-use super::{Conversation, SiteId, StoreError, Visitor, VisitorId};
+use super::{SiteId, StoreError, Visitor, VisitorId};
 
 /// What an identify sets on a visitor (the store keeps traits and context as JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,8 +32,6 @@ pub struct ContactRow {
     pub name: String,
     pub verified: bool,
     pub known: KnownVisitor,
-    /// Their latest chats, newest first.
-    pub past: Vec<Conversation>,
 }
 
 #[async_trait]

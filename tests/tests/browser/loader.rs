@@ -160,14 +160,7 @@ async fn the_loader_draws_the_profiles_launcher_and_follows_the_chat_on_the_site
 
     // The visitor writes, closes the panel; the agent's answers show as a count.
     enter_widget(&visitor).await;
-    let composer = wait_for(&visitor, Locator::Css("textarea[aria-label='Message']")).await;
-    composer.send_keys("Is the shop open?").await.unwrap();
-    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
-    wait_for(
-        &visitor,
-        Locator::XPath("//li[contains(@class,'mine') and not(contains(@class,'pending'))]"),
-    )
-    .await;
+    write_in_widget(&visitor, "Is the shop open?").await;
     visitor.enter_parent_frame().await.unwrap();
     click_launcher(&visitor).await;
     join_and_reply(&harness, "Yes, until six.").await;

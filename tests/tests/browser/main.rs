@@ -139,6 +139,35 @@ pub(crate) async fn enter_widget(client: &Client) {
     frame.enter_frame().await.unwrap();
 }
 
+/// Types each text into the input labelled so (waiting for each to appear).
+pub(crate) async fn fill_fields(client: &Client, fields: &[(&str, &str)]) {
+    for (label, text) in fields {
+        wait_for(
+            client,
+            Locator::Css(&format!("input[aria-label=\"{label}\"]")),
+        )
+        .await
+        .send_keys(text)
+        .await
+        .unwrap();
+    }
+}
+
+/// In the widget's frame: writes `text`, sends it, and waits until it is stored.
+pub(crate) async fn write_in_widget(client: &Client, text: &str) {
+    wait_for(client, Locator::Css("textarea[aria-label='Message']"))
+        .await
+        .send_keys(text)
+        .await
+        .unwrap();
+    click(client, Locator::Css("button[aria-label='Send']")).await;
+    wait_for(
+        client,
+        Locator::XPath("//li[contains(@class,'mine') and not(contains(@class,'pending'))]"),
+    )
+    .await;
+}
+
 /// Waits for the element to appear, then clicks it.
 /// A visitor on the demo page with the widget open, the driver inside its frame.
 pub(crate) async fn visitor_in_widget(harness: &Harness, profile: &tempfile::TempDir) -> Client {

@@ -33,14 +33,7 @@ async fn a_page_identifies_the_visitor_opens_the_chat_and_hears_its_messages() {
     click(&visitor, Locator::Css("#help")).await;
     assert_eq!(launcher_label(&visitor).await, "Close chat");
     enter_widget(&visitor).await;
-    let composer = wait_for(&visitor, Locator::Css("textarea[aria-label='Message']")).await;
-    composer.send_keys("Where is my order?").await.unwrap();
-    click(&visitor, Locator::Css("button[aria-label='Send']")).await;
-    wait_for(
-        &visitor,
-        Locator::XPath("//li[contains(@class,'mine') and not(contains(@class,'pending'))]"),
-    )
-    .await;
+    write_in_widget(&visitor, "Where is my order?").await;
     visitor.enter_parent_frame().await.unwrap();
 
     let chat = join_and_reply(&harness, "It ships today, Ana.").await;

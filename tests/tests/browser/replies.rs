@@ -12,19 +12,14 @@ async fn an_agent_opens_a_ticket_for_someone_and_replies_to_them_by_email() {
     let profile = tempfile::tempdir().unwrap();
     let admin = harness.agent(&profile).await;
     click_when(&admin, Locator::XPath("//button[.='Tickets']")).await;
-    for (field, text) in [
-        ("New ticket subject", "Phone call from Bo"),
-        ("Requester's email", "bo@example.com"),
-    ] {
-        wait_for(
-            &admin,
-            Locator::Css(&format!("input[aria-label=\"{field}\"]")),
-        )
-        .await
-        .send_keys(text)
-        .await
-        .unwrap();
-    }
+    fill_fields(
+        &admin,
+        &[
+            ("New ticket subject", "Phone call from Bo"),
+            ("Requester's email", "bo@example.com"),
+        ],
+    )
+    .await;
     click(&admin, Locator::XPath("//button[.='New ticket']")).await;
     click_when(
         &admin,

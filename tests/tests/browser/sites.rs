@@ -14,19 +14,15 @@ async fn an_admin_adds_a_site_sees_its_tag_and_sets_its_retention() {
     let admin = harness.agent(&profile).await;
     click_when(&admin, Locator::XPath("//nav//button[.='Sites']")).await;
     wait_for(&admin, Locator::Css("section[aria-label='Site demo']")).await;
-    for (field, text) in [
-        ("New site's key", "shop"),
-        ("New site's name", "Shop"),
-        ("New site's origins", "https://shop.example.com"),
-    ] {
-        admin
-            .find(Locator::Css(&format!("input[aria-label=\"{field}\"]")))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
-    }
+    fill_fields(
+        &admin,
+        &[
+            ("New site's key", "shop"),
+            ("New site's name", "Shop"),
+            ("New site's origins", "https://shop.example.com"),
+        ],
+    )
+    .await;
     click(&admin, Locator::XPath("//button[.='Add site']")).await;
     let tag = wait_for(
         &admin,
@@ -228,22 +224,17 @@ async fn an_admin_saves_the_smtp_server_and_its_password_is_not_shown_back() {
     let profile = tempfile::tempdir().unwrap();
     let admin = harness.agent(&profile).await;
     click_when(&admin, Locator::XPath("//nav//button[.='Email']")).await;
-    for (field, text) in [
-        ("SMTP host", "smtp.example.com"),
-        ("User", "relay"),
-        ("Password", "hunter2"),
-        ("From", "Support <support@example.com>"),
-        ("Team's address", "team@example.com"),
-    ] {
-        wait_for(
-            &admin,
-            Locator::Css(&format!("input[aria-label=\"{field}\"]")),
-        )
-        .await
-        .send_keys(text)
-        .await
-        .unwrap();
-    }
+    fill_fields(
+        &admin,
+        &[
+            ("SMTP host", "smtp.example.com"),
+            ("User", "relay"),
+            ("Password", "hunter2"),
+            ("From", "Support <support@example.com>"),
+            ("Team's address", "team@example.com"),
+        ],
+    )
+    .await;
     click(&admin, Locator::XPath("//button[.='Save email settings']")).await;
     wait_for(
         &admin,

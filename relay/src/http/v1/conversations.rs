@@ -90,10 +90,8 @@ async fn own_chat(state: &AppState, caller: &ApiCaller, id: i64) -> ApiResult<Co
     params(ListQuery),
     responses(
         (status = 200, body = ConversationPage),
-        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Another site", body = ErrorBody),
+        (status = 403, description = "A filter naming another site (wrong_site)", body = ErrorBody),
         (status = 422, description = "A bad filter or cursor", body = ErrorBody),
-        (status = 429, description = "Too many requests with this key", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -132,6 +130,7 @@ pub(crate) async fn list(
             to: query.to,
             before_id,
             limit,
+            visitor_id: None,
         })
         .await?;
     let next_cursor = (chats.len() == limit)
@@ -151,9 +150,7 @@ pub(crate) async fn list(
     params(("id" = i64, Path, description = "The conversation's id")),
     responses(
         (status = 200, body = ApiConversation),
-        (status = 401, body = ErrorBody),
         (status = 404, description = "No such conversation on the key's site", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -173,10 +170,8 @@ pub(crate) async fn one(
     params(("id" = i64, Path, description = "The conversation's id"), MessagesQuery),
     responses(
         (status = 200, body = MessagePage),
-        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -208,12 +203,9 @@ pub(crate) async fn messages(
     request_body = PostMessage,
     responses(
         (status = 201, body = ChatMessage),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "A read key", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The conversation has ended", body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use porchlight_protocol::api::ApiCode;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -57,7 +58,7 @@ impl Modify for ApiKeyScheme {
 
 /// The key-authenticated routes, and the OpenAPI document of every `/api/v1` route.
 pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::identify))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::one))
@@ -70,7 +71,57 @@ pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::note))
         .routes(routes!(setup::profiles))
         .routes(routes!(setup::knowledge))
-        .split_for_parts()
+        .split_for_parts();
+    add_key_refusals(&mut document);
+    (router, document)
+}
+
+/// What any call with a key may be refused with, said once for every operation that
+/// takes one (rather than on each handler): no or a bad key, too many requests, and
+/// for a change, a read key.
+fn add_key_refusals(document: &mut utoipa::openapi::OpenApi) {
+    let refusal = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ApiError")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.patch, true),
+            (&mut item.delete, true),
+        ];
+        for (operation, writes) in operations {
+            let Some(operation) = operation.as_mut().filter(|op| op.security.is_some()) else {
+                continue;
+            };
+            let responses = &mut operation.responses.responses;
+            let mut refused = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| refusal(description).into());
+            };
+            refused(
+                "401",
+                "No key (api_key_required), or an unknown or revoked one (api_key_invalid)",
+            );
+            refused(
+                "429",
+                "Too many requests with this key (rate_limited); see Retry-After",
+            );
+            if writes {
+                refused("403", "A read key (read_only_key)");
+            }
+        }
+    }
 }
 
 /// A page's size unless asked, and at most.

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use porchlight_protocol::api::ApiError as ErrorBody;
 use porchlight_protocol::api::knowledge::DocumentInfo;
 use porchlight_protocol::api::profiles::ProfileLine;
 
@@ -18,8 +17,6 @@ use crate::state::AppState;
     tag = "setup",
     responses(
         (status = 200, body = [ProfileLine]),
-        (status = 401, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -52,8 +49,6 @@ pub(crate) async fn profiles(
     tag = "setup",
     responses(
         (status = 200, body = [DocumentInfo]),
-        (status = 401, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

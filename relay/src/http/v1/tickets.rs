@@ -65,10 +65,7 @@ async fn own_ticket(state: &AppState, caller: &ApiCaller, id: i64) -> ApiResult<
     request_body = NewTicket,
     responses(
         (status = 201, body = ApiTicketCreated),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "A read key", body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -105,9 +102,7 @@ pub(crate) async fn create(
     params(TicketQuery),
     responses(
         (status = 200, body = TicketPage),
-        (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -142,9 +137,7 @@ pub(crate) async fn list(
     params(("id" = i64, Path, description = "The ticket's id")),
     responses(
         (status = 200, body = TicketDetail),
-        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -179,11 +172,8 @@ pub(crate) async fn one(
     request_body = TicketChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "A read key", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -215,11 +205,8 @@ pub(crate) async fn update(
     request_body = NewTicketNote,
     responses(
         (status = 201, body = TicketNote),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "A read key", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

@@ -22,10 +22,7 @@ use crate::store::IdentityUpdate;
     request_body = IdentifyUser,
     responses(
         (status = 200, description = "The user's visitor", body = IdentifiedUser),
-        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "A read key", body = ErrorBody),
         (status = 422, description = "A bad body", body = ErrorBody),
-        (status = 429, description = "Too many requests with this key", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

@@ -97,8 +97,7 @@ impl ApiKeyStore for SqliteStore {
     async fn touch_api_key(&self, id: i64, now: i64) -> Result<(), StoreError> {
         self.write(move |conn| {
             conn.cached_execute(
-                "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 \
-                 AND (last_used_at IS NULL OR last_used_at < ?2 - 60000)",
+                "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
                 params![id, now],
             )?;
             Ok(())

@@ -24,7 +24,7 @@ pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.
      c.agent_joined_at, c.queue_ms, c.ended_at, c.ticket_id, c.last_seq, c.page_url, c.flow_state, \
      c.teams, c.target_agent_id, c.referrer, c.user_agent, c.upload_policy, c.uploads_switchable, \
      c.visitor_uploads, c.wait_messages_sent, c.still_there_asked_at, c.still_there_at, \
-     c.ai_failed, c.rating, c.rating_comment, v.language, v.user_id, v.email";
+     c.ai_failed, c.rating, c.rating_comment, v.language, v.user_id, v.email, v.verified";
 
 pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let status: String = row.get(5)?;
@@ -68,6 +68,7 @@ pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversat
         visitor_languages: row.get(31)?,
         visitor_user_id: row.get(32)?,
         visitor_email: row.get(33)?,
+        visitor_verified: row.get(34)?,
     })
 }
 

@@ -25,7 +25,8 @@ impl ListingStore for SqliteStore {
                  WHERE c.site_id = ?1 AND (?2 IS NULL OR c.status = ?2) \
                  AND (?3 IS NULL OR c.profile_id = ?3) AND (?4 IS NULL OR c.ticket_id = ?4) \
                  AND (?5 IS NULL OR c.created_at >= ?5) AND (?6 IS NULL OR c.created_at < ?6) \
-                 AND (?7 IS NULL OR c.id < ?7) ORDER BY c.id DESC LIMIT ?8"
+                 AND (?7 IS NULL OR c.id < ?7) AND (?9 IS NULL OR c.visitor_id = ?9) \
+                 ORDER BY c.id DESC LIMIT ?8"
             ))?;
             let rows = statement.query_map(
                 params![
@@ -36,7 +37,8 @@ impl ListingStore for SqliteStore {
                     filter.from,
                     filter.to,
                     filter.before_id,
-                    i64::try_from(filter.limit).unwrap_or(i64::MAX)
+                    i64::try_from(filter.limit).unwrap_or(i64::MAX),
+                    filter.visitor_id
                 ],
                 conversation_from_row,
             )?;

@@ -174,6 +174,19 @@ impl SiteStore for SqliteStore {
         self.read(move |conn| site_by_key(conn, &key)).await
     }
 
+    async fn site(&self, id: SiteId) -> Result<Option<Site>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .cached_row(
+                    &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"),
+                    [id],
+                    site_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
         self.read(sites).await
     }

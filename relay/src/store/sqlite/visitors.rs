@@ -13,7 +13,6 @@ use crate::store::visitors::VisitorStore;
 use crate::store::visitors::{ContactRow, IdentityUpdate};
 use crate::store::{StoreError, now_ms};
 
-use super::conversations::{CONVERSATION_COLUMNS, conversation_from_row};
 use super::erasure::json_or_default;
 use super::{Cached, SqliteStore};
 
@@ -199,18 +198,7 @@ fn identify_visitor(
     visitor_by_id(tx, target.id)
 }
 
-/// How many of a visitor's chats the contact panel lists.
-const PAST_CHATS: usize = 20;
-
 fn contact(conn: &Connection, id: VisitorId) -> Result<Option<ContactRow>, StoreError> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
-         JOIN visitors v ON v.id = c.visitor_id WHERE c.visitor_id = ?1 \
-         ORDER BY c.id DESC LIMIT {PAST_CHATS}"
-    ))?;
-    let past = statement
-        .query_map([id], conversation_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(conn
         .cached_row(
             "SELECT id, display_name, user_id, email, company, traits, context, verified \
@@ -222,7 +210,6 @@ fn contact(conn: &Connection, id: VisitorId) -> Result<Option<ContactRow>, Store
                     name: row.get(1)?,
                     verified: row.get(7)?,
                     known: known_from(row, 2)?,
-                    past,
                 })
             },
         )
