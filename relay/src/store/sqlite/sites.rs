@@ -126,7 +126,7 @@ pub(super) fn create_site(conn: &Connection, new: NewSiteRow) -> Result<Site, St
         "UPDATE sites SET default_profile_id = ?1 WHERE id = ?2",
         params![conn.last_insert_rowid(), site_id],
     )?;
-    site_by_id(conn, site_id)
+    site_by_id(conn, site_id)?.ok_or(StoreError::NotFound)
 }
 
 /// `NotFound` when the site does not exist or the profile is not one of its own.
@@ -152,15 +152,17 @@ pub(super) fn update_site(
     if updated == 0 {
         return Err(StoreError::NotFound);
     }
-    site_by_id(conn, id)
+    site_by_id(conn, id)?.ok_or(StoreError::NotFound)
 }
 
-fn site_by_id(conn: &Connection, id: SiteId) -> Result<Site, StoreError> {
-    Ok(conn.cached_row(
-        &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"),
-        [id],
-        site_from_row,
-    )?)
+fn site_by_id(conn: &Connection, id: SiteId) -> Result<Option<Site>, StoreError> {
+    Ok(conn
+        .cached_row(
+            &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"),
+            [id],
+            site_from_row,
+        )
+        .optional()?)
 }
 
 #[async_trait]
@@ -175,16 +177,7 @@ impl SiteStore for SqliteStore {
     }
 
     async fn site(&self, id: SiteId) -> Result<Option<Site>, StoreError> {
-        self.read(move |conn| {
-            Ok(conn
-                .cached_row(
-                    &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"),
-                    [id],
-                    site_from_row,
-                )
-                .optional()?)
-        })
-        .await
+        self.read(move |conn| site_by_id(conn, id)).await
     }
 
     async fn sites(&self) -> Result<Vec<Site>, StoreError> {
