@@ -65,4 +65,5 @@ pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod translation;
+pub mod webhooks;
 pub mod ws;

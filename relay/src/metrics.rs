@@ -11,12 +11,13 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::auth::token_hash;
 use crate::state::AppState;
 use crate::store::CommitStats;
+use crate::store::webhooks::Outcome;
 
 /// The queue times a chat may have, in seconds: from "at once" to an hour.
 const WAIT_BUCKETS: [f64; 10] = [
@@ -59,6 +60,9 @@ pub struct Metrics {
     ai_answers: Counter,
     ai_handovers: Counter,
     webhook_calls: Family<OutcomeLabels, Counter>,
+    webhook_deliveries: Family<OutcomeLabels, Counter>,
+    webhook_seconds: Histogram,
+    webhook_backlog: Gauge,
 }
 
 impl Metrics {
@@ -103,6 +107,24 @@ impl Metrics {
             "Calls of the flow's webhooks, by outcome",
             webhook_calls.clone(),
         );
+        let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Tries of webhook deliveries, by outcome (delivered, retrying, failed, disabled)",
+            webhook_deliveries.clone(),
+        );
+        let webhook_seconds = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        registry.register(
+            "webhook_delivery_seconds",
+            "How long each webhook delivery's try took",
+            webhook_seconds.clone(),
+        );
+        let webhook_backlog = Gauge::default();
+        registry.register(
+            "webhook_outbox",
+            "Webhook events and deliveries not yet delivered",
+            webhook_backlog.clone(),
+        );
         registry.register(
             "commit_jobs",
             "Writes per SQLite commit (group commit batches)",
@@ -122,6 +144,9 @@ impl Metrics {
             ai_answers,
             ai_handovers,
             webhook_calls,
+            webhook_deliveries,
+            webhook_seconds,
+            webhook_backlog,
         }
     }
 
@@ -153,8 +178,23 @@ impl Metrics {
             .inc();
     }
 
+    /// One try of a webhook delivery, and what came of it.
+    pub fn webhook_tried(&self, outcome: &Outcome, duration_ms: u32) {
+        let outcome = match outcome {
+            Outcome::Delivered => "delivered",
+            Outcome::RetryAt(Some(_)) => "retrying",
+            Outcome::RetryAt(None) => "failed",
+            Outcome::Disable { .. } => "disabled",
+        };
+        self.webhook_deliveries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+        self.webhook_seconds
+            .observe(f64::from(duration_ms) / 1000.0);
+    }
+
     /// The exposition, with the gauges as they are now.
-    fn render(&self, visitors: usize, agents: usize, waiting: usize) -> String {
+    fn render(&self, visitors: usize, agents: usize, waiting: usize, backlog: i64) -> String {
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         for (kind, open) in [("visitor", visitors), ("agent", agents)] {
             self.sockets
@@ -162,6 +202,7 @@ impl Metrics {
                 .set(count(open));
         }
         self.queue_length.set(count(waiting));
+        self.webhook_backlog.set(backlog);
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
@@ -186,7 +227,11 @@ pub(crate) async fn scrape(State(state): State<AppState>, headers: HeaderMap) ->
         Ok(waiting) => waiting.len(),
         Err(err) => return crate::error::ApiError::from(err).into_response(),
     };
-    let text = state.metrics.render(visitors, agents, waiting);
+    let backlog = match state.store.webhook_backlog().await {
+        Ok(backlog) => backlog,
+        Err(err) => return crate::error::ApiError::from(err).into_response(),
+    };
+    let text = state.metrics.render(visitors, agents, waiting, backlog);
     (
         [(
             header::CONTENT_TYPE,

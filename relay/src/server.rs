@@ -31,6 +31,7 @@ use crate::state::AppState;
 use crate::store::{Seed, SqliteStore, Store, now_ms};
 use crate::throttle::Throttles;
 use crate::translation::TranslationSettings;
+use crate::webhooks;
 use porchlight_protocol::api::ai::TranslationService;
 
 /// The admin account made on first start; the password is shown once.
@@ -268,6 +269,20 @@ impl Relay {
             .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
         state.tracker.spawn(ai::run_embedder(state.clone()));
         state.tracker.spawn(email::sender::run(state.clone()));
+        state.tracker.spawn(webhooks::sender::run(
+            webhooks::sender::Sender {
+                store: Arc::clone(&state.store),
+                post: state.webhooks.clone(),
+                now: Arc::new(now_ms),
+                tried: {
+                    let metrics = Arc::clone(&state.metrics);
+                    Box::new(move |_, tried| {
+                        metrics.webhook_tried(&tried.outcome, tried.duration_ms)
+                    })
+                },
+            },
+            state.shutdown.clone(),
+        ));
         state.tracker.spawn(retention::run(
             Arc::clone(&state.store),
             AttachmentsDir::new(&state.config.data_dir),

@@ -1,5 +1,5 @@
-//! The agent console. [`state`], [`canned`], [`contact`], [`profiles`] and [`reports`]
-//! are its logic in plain Rust (tested natively); the Leptos UI draws them: `app` (log in and
+//! The agent console. [`state`], [`canned`], [`contact`], [`profiles`], [`reports`] and
+//! [`webhooks`] are its logic in plain Rust (tested natively); the Leptos UI draws them: `app` (log in and
 //! the socket), `desk` (pages and shortcuts), `chat_list` and `conversation` (the
 //! chats room), one file per admin page, and `api`, the one HTTP client.
 
@@ -12,6 +12,7 @@ pub mod contact;
 pub mod profiles;
 pub mod reports;
 pub mod state;
+pub mod webhooks;
 
 #[cfg(target_arch = "wasm32")]
 mod agents_table;
@@ -53,6 +54,8 @@ mod sites_page;
 mod tickets_page;
 #[cfg(target_arch = "wasm32")]
 mod translation_page;
+#[cfg(target_arch = "wasm32")]
+mod webhooks_section;
 
 /// Mounts the console into `/console/`.
 #[cfg(target_arch = "wasm32")]

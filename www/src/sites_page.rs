@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::api_keys::ApiKeys;
+use crate::webhooks_section::Webhooks;
 
 /// What the page shows, and what the last change did.
 #[derive(Clone, Copy)]
@@ -136,6 +137,7 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
                 .collect::<Vec<_>>()
         }
     };
+    let webhook_profiles = Signal::derive(own_profiles.clone());
     let save = {
         let key = key.clone();
         move |_| {
@@ -202,6 +204,7 @@ fn SiteCard(page: Page, site: SiteView) -> impl IntoView {
             <p class="hint">"Secret, for the site's server to sign visitors' identity tokens (an HS256 JWT) and links to tickets (data-ticket-token = hex(HMAC-SHA256(secret, 'ticket:ID'))): "
                 <code>{site.secret.clone()}</code></p>
             <ApiKeys site=key.clone()/>
+            <Webhooks site=key.clone() profiles=webhook_profiles/>
         </section>
     }
 }

@@ -15,5 +15,6 @@ pub mod sites;
 pub mod tickets;
 pub mod v1;
 pub mod visitors;
+pub mod webhooks;
 
 pub use error::{ApiCode, ApiError};

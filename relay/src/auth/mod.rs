@@ -43,7 +43,7 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     // The OS random source failing is unrecoverable: no safe token can be made.
     getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");

@@ -19,6 +19,7 @@ mod tickets;
 mod uploads;
 mod v1;
 mod visitors;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -153,6 +154,26 @@ fn admin_routes() -> Router<AppState> {
         .route(
             "/api/admin/sites/{key}/api-keys/{id}",
             delete(api_keys::revoke),
+        )
+        .route(
+            "/api/admin/sites/{key}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/admin/sites/{key}/webhooks/{id}",
+            put(webhooks::update).delete(webhooks::delete),
+        )
+        .route(
+            "/api/admin/sites/{key}/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate),
+        )
+        .route(
+            "/api/admin/sites/{key}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/admin/sites/{key}/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
         )
         .route(
             "/api/admin/sites/{key}/email-templates",

@@ -27,6 +27,7 @@ pub mod settings;
 mod sqlite;
 mod tickets;
 pub mod visitors;
+pub mod webhooks;
 
 pub use durability::Durability;
 pub use error::StoreError;
@@ -443,6 +444,7 @@ pub trait Store:
     + visitors::VisitorStore
     + api_keys::ApiKeyStore
     + listing::ListingStore
+    + webhooks::WebhookStore
     + Send
     + Sync
     + 'static

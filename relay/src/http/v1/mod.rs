@@ -8,6 +8,7 @@ mod docs;
 mod setup;
 mod tickets;
 mod users;
+mod webhooks;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
@@ -71,6 +72,11 @@ pub(crate) fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::note))
         .routes(routes!(setup::profiles))
         .routes(routes!(setup::knowledge))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::one, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .split_for_parts();
     add_key_refusals(&mut document);
     (router, document)
@@ -177,6 +183,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         Path::<i64>::from_request_parts(parts, state)
             .await
             .map(|Path(id)| Self(id))
+            .map_err(|_| ApiError::not_found("No such thing."))
+    }
+}
+
+/// Two ids in the path (a webhook and one of its deliveries), as [`Id`].
+pub(crate) struct Ids(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<(i64, i64)>::from_request_parts(parts, state)
+            .await
+            .map(|Path((first, second))| Self(first, second))
             .map_err(|_| ApiError::not_found("No such thing."))
     }
 }

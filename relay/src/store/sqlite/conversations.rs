@@ -14,9 +14,12 @@ use crate::store::model::{
 use crate::store::settings::{AttachmentPolicy, ChatRules};
 use crate::store::{ConversationStore, StoreError, now_ms};
 
+use porchlight_protocol::api::webhooks::WebhookEvent;
+
 use super::agents::{agent_load, is_participant};
 use super::messages::{event, insert_message, said};
 use super::tickets::add_transcript;
+use super::webhook_outbox::chat_changed;
 use super::{Cached, SqliteStore, turns};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
@@ -122,7 +125,12 @@ pub(super) fn open_or_start_conversation(
                     new.ticket_id
                 ],
             )?;
-            (conn.last_insert_rowid(), true)
+            let id = conn.last_insert_rowid();
+            chat_changed(conn, id, WebhookEvent::ChatStarted, None, now)?;
+            if status == ConversationStatus::Queued {
+                chat_changed(conn, id, WebhookEvent::ChatQueued, None, now)?;
+            }
+            (id, true)
         }
     };
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
@@ -251,6 +259,7 @@ pub(super) fn join(
             return Ok(JoinOutcome::Taken);
         }
     }
+    chat_changed(conn, id, WebhookEvent::ChatJoined, Some(&agent.name), now)?;
     let appended = insert_message(
         conn,
         &event(id, said(Text::Joined, &[("name", &agent.name)])),
@@ -292,6 +301,7 @@ pub(super) fn transfer(
         ],
     )?;
     conn.cached_execute("DELETE FROM participants WHERE conversation_id = ?1", [id])?;
+    chat_changed(conn, id, WebhookEvent::ChatQueued, None, now_ms())?;
     let appended = insert_message(
         conn,
         &event(
@@ -309,14 +319,16 @@ pub(super) fn end(
     by: Author,
     by_name: Option<String>,
 ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+    let now = now_ms();
     let ended = conn.cached_execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = ?2 \
          WHERE id = ?3 AND status <> 'ended'",
-        params![now_ms(), by.as_str(), id],
+        params![now, by.as_str(), id],
     )?;
     if ended == 0 {
         return Ok(None);
     }
+    chat_changed(conn, id, WebhookEvent::ChatEnded, None, now)?;
     let body = match (by, by_name) {
         (Author::Visitor, _) => said(Text::VisitorEnded, &[]),
         (_, Some(name)) => said(Text::EndedBy, &[("name", &name)]),

@@ -10,6 +10,7 @@ use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
 use crate::store::{MessageStore, StoreError, now_ms};
 
 use super::agents::is_participant;
+use super::webhook_outbox::{ChatFacts, message_added};
 use super::{Cached, SqliteStore};
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";
@@ -46,16 +47,26 @@ pub(super) fn insert_message(
             duplicate: true,
         });
     }
-    let state: Option<(String, Option<AgentId>)> = conn
+    let state: Option<(ChatFacts, Option<AgentId>)> = conn
         .cached_row(
-            "SELECT status, agent_id FROM conversations WHERE id = ?1",
+            "SELECT status, agent_id, site_id, profile_id, visitor_id FROM conversations \
+             WHERE id = ?1",
             [message.conversation_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| {
+                let chat = ChatFacts {
+                    status: row.get(0)?,
+                    site: row.get(2)?,
+                    profile: row.get(3)?,
+                    visitor: row.get(4)?,
+                };
+                Ok((chat, row.get(1)?))
+            },
         )
         .optional()?;
-    let Some((status, holder)) = state else {
+    let Some((chat, holder)) = state else {
         return Err(StoreError::NotFound);
     };
+    let status = chat.status.as_str();
     if status == "ended" && message.kind != MessageKind::Event {
         return Err(StoreError::ConversationEnded);
     }
@@ -100,18 +111,20 @@ pub(super) fn insert_message(
                 .flatten(),
         ],
     )?;
+    let added = ChatMessage {
+        conversation_id: message.conversation_id,
+        seq: seq.try_into().unwrap_or(0),
+        author: message.author,
+        author_name: message.author_name.clone(),
+        body: message.body.clone(),
+        client_msg_id: message.client_msg_id.clone(),
+        at: now,
+        attachment: message.attachment.clone(),
+        sources: message.sources.clone(),
+    };
+    message_added(conn, &chat, &added)?;
     Ok(Appended {
-        message: ChatMessage {
-            conversation_id: message.conversation_id,
-            seq: seq.try_into().unwrap_or(0),
-            author: message.author,
-            author_name: message.author_name.clone(),
-            body: message.body.clone(),
-            client_msg_id: message.client_msg_id.clone(),
-            at: now,
-            attachment: message.attachment.clone(),
-            sources: message.sources.clone(),
-        },
+        message: added,
         duplicate: false,
     })
 }

@@ -39,6 +39,8 @@ mod tickets;
 mod turns;
 mod visitors;
 mod waiting;
+mod webhook_outbox;
+mod webhooks;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
@@ -116,6 +118,8 @@ pub struct SqliteStore {
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
     path: PathBuf,
+    /// Notified by the writer after a commit that queued webhook events.
+    webhook_events_queued: Arc<tokio::sync::Notify>,
 }
 
 impl SqliteStore {
@@ -157,9 +161,11 @@ impl SqliteStore {
         let (writer, jobs) = mpsc::channel::<Job>(4096);
         let commit_stats = CommitStats::default();
         let observed = commit_stats.clone();
+        let webhook_events_queued = Arc::new(tokio::sync::Notify::new());
+        let wake_sender = Arc::clone(&webhook_events_queued);
         std::thread::Builder::new()
             .name("porchlight-writer".into())
-            .spawn(move || write_loop(write_conn, jobs, &observed))
+            .spawn(move || write_loop(write_conn, jobs, &observed, &wake_sender))
             .map_err(|source| StoreError::DataDir {
                 path: path.display().to_string(),
                 source,
@@ -170,6 +176,7 @@ impl SqliteStore {
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
             path,
+            webhook_events_queued,
         })
     }
 
@@ -243,7 +250,12 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: &CommitStats) {
+fn write_loop(
+    conn: Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    stats: &CommitStats,
+    webhook_events_queued: &tokio::sync::Notify,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -255,12 +267,16 @@ fn write_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>, stats: &CommitSta
         }
         let started = std::time::Instant::now();
         stats.jobs.observe(batch.len() as f64);
-        run_batch(&conn, &mut batch);
+        if run_batch(&conn, &mut batch) && webhook_outbox::take_queued() {
+            webhook_events_queued.notify_one();
+        }
+        webhook_outbox::take_queued();
         stats.seconds.observe(started.elapsed().as_secs_f64());
     }
 }
 
-fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
+/// Runs the batch in one transaction; says whether it committed.
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>) -> bool {
     if let Err(err) = conn.cached_execute("BEGIN IMMEDIATE", []) {
         tracing::error!(error = %err, "cannot begin a write transaction");
         let reason = err.to_string();
@@ -269,7 +285,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
             let (_, reply) = job(None);
             reply(Err(StoreError::Batch(reason.clone())));
         }
-        return;
+        return false;
     }
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
@@ -288,7 +304,10 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
         replies.push(reply);
     }
     match conn.cached_execute("COMMIT", []) {
-        Ok(_) => replies.into_iter().for_each(|reply| reply(Ok(()))),
+        Ok(_) => {
+            replies.into_iter().for_each(|reply| reply(Ok(())));
+            true
+        }
         Err(err) => {
             tracing::error!(error = %err, "commit failed; the batch is rolled back");
             let _ = conn.execute_batch("ROLLBACK");
@@ -296,6 +315,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
             for reply in replies {
                 reply(Err(StoreError::Batch(reason.clone())));
             }
+            false
         }
     }
 }

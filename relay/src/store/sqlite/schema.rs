@@ -419,6 +419,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE ticket_notes ADD COLUMN author_name TEXT;
     "#,
+    // 28: webhooks from chat. `webhook_events` is the outbox, written in the same
+    // transaction as the event; the sender gathers events into deliveries (one
+    // request each, with its own webhook-id) before the first try.
+    include_str!("schema/28_webhooks.sql"),
 ];
 
 /// The schema version this build writes.
@@ -443,54 +447,4 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_version_one_database_keeps_its_chats_when_migrated() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        let tx = conn.transaction().unwrap();
-        tx.execute_batch(MIGRATIONS[0]).unwrap();
-        tx.pragma_update(None, "user_version", 1).unwrap();
-        tx.execute_batch(
-            "INSERT INTO sites (key, name, created_at) VALUES ('demo', 'Demo', 1);
-             INSERT INTO visitors (site_id, token_hash, display_name, created_at)
-                 VALUES (1, 'h', 'Visitor 1', 1);
-             INSERT INTO conversations (site_id, visitor_id, status, created_at, page_url)
-                 VALUES (1, 1, 'queued', 1, 'https://example.com/');
-             INSERT INTO messages (conversation_id, seq, author_kind, kind, body, created_at)
-                 VALUES (1, 1, 'visitor', 'text', 'My sink is leaking', 1);",
-        )
-        .unwrap();
-        tx.commit().unwrap();
-
-        migrate(&mut conn).unwrap();
-        let version: usize = conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
-        let (page, agent): (String, Option<String>) = conn
-            .query_row(
-                "SELECT page_url, user_agent FROM conversations WHERE id = 1",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!((page.as_str(), agent), ("https://example.com/", None));
-        let canned: i64 = conn
-            .query_row("SELECT count(*) FROM canned_texts", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(canned, 0);
-        let found: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'leak*'",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert_eq!(
-            found, 1,
-            "messages stored before search came are searchable"
-        );
-    }
-}
+mod tests;

@@ -12,6 +12,7 @@ use crate::store::listing::TicketFilter;
 use crate::store::model::SiteId;
 use crate::store::{StoreError, TicketStore, now_ms};
 
+use super::webhook_outbox::ticket_created;
 use super::{Cached, SqliteStore};
 
 /// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"
@@ -201,12 +202,15 @@ pub(super) fn create_ticket(
     team: Option<String>,
     agent: Option<AgentId>,
 ) -> Result<i64, StoreError> {
+    let now = now_ms();
     conn.cached_execute(
         "INSERT INTO tickets (site_id, subject, team, agent_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![site_id, subject, team, agent, now_ms()],
+        params![site_id, subject, team, agent, now],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    ticket_created(conn, id, None, now)?;
+    Ok(id)
 }
 
 pub(super) fn set_ticket_status(

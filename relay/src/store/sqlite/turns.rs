@@ -9,11 +9,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::model::{FlowTurn, NewMessage, TurnOutcome};
 use crate::store::{StoreError, now_ms};
 
+use porchlight_protocol::api::webhooks::WebhookEvent;
+
 use super::Cached;
 use super::conversations::load_conversation;
 use super::emails::{queue_acknowledgement, queue_ticket_email};
 use super::messages::{event, existing_message, insert_message, said};
 use super::tickets::add_transcript;
+use super::webhook_outbox::{chat_changed, ticket_created};
 
 pub(super) fn apply_turn(
     conn: &Connection,
@@ -66,6 +69,7 @@ pub(super) fn apply_turn(
             "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
             params![ticket, id],
         )?;
+        ticket_created(conn, ticket, Some(id), now)?;
         // The team hears of it by email (and the visitor, if the profile says so);
         // queued with the ticket, so neither is lost.
         queue_ticket_email(conn, ticket, now)?;
@@ -82,10 +86,12 @@ pub(super) fn apply_turn(
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![current.site_id, current.visitor_id, subject, team, now],
         )?;
+        let ticket = conn.last_insert_rowid();
         conn.cached_execute(
             "UPDATE conversations SET ticket_id = ?1 WHERE id = ?2",
-            params![conn.last_insert_rowid(), id],
+            params![ticket, id],
         )?;
+        ticket_created(conn, ticket, Some(id), now)?;
     }
     if turn.queue {
         let (policy, switchable) = turn.upload_policy;
@@ -100,11 +106,13 @@ pub(super) fn apply_turn(
                 id
             ],
         )?;
+        chat_changed(conn, id, WebhookEvent::ChatQueued, None, now)?;
     } else if turn.end {
         conn.cached_execute(
             "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'bot' WHERE id = ?2",
             params![now, id],
         )?;
+        chat_changed(conn, id, WebhookEvent::ChatEnded, None, now)?;
         messages.push(insert_message(conn, &event(id, said(Text::Ended, &[])))?.message);
         add_transcript(conn, id)?;
     }

@@ -11,9 +11,12 @@ use rusqlite::{Connection, params};
 use crate::store::model::{Conversation, NewMessage};
 use crate::store::{StoreError, WaitingStore, now_ms};
 
+use porchlight_protocol::api::webhooks::WebhookEvent;
+
 use super::conversations::load_conversation;
 use super::messages::{event, insert_message, said};
 use super::tickets::{add_transcript, set_categories};
+use super::webhook_outbox::chat_changed;
 use super::{Cached, SqliteStore};
 
 pub(super) fn queue_times_since(
@@ -83,14 +86,16 @@ pub(super) fn abandon(
     close_ticket: bool,
     categories: BTreeMap<String, String>,
 ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
+    let now = now_ms();
     let ended = conn.cached_execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?1, ended_by = 'abandoned', \
          abandoned = 1 WHERE id = ?2 AND status = 'queued'",
-        params![now_ms(), id],
+        params![now, id],
     )?;
     if ended == 0 {
         return Ok(None);
     }
+    chat_changed(conn, id, WebhookEvent::ChatAbandoned, None, now)?;
     let ticket: Option<i64> = conn.cached_row(
         "SELECT ticket_id FROM conversations WHERE id = ?1",
         [id],

@@ -1,0 +1,491 @@
+//! The webhook outbox: events queued inside the transaction that makes them, gathered
+//! into deliveries, handed to the sender when due, and marked. Plain functions over a
+//! connection; `webhooks.rs` runs them on the writer thread or a reader.
+
+use std::cell::Cell;
+
+use porchlight_protocol::api::webhooks::{EventBody, MessageTypes, WebhookEvent};
+use porchlight_protocol::{Author, ChatMessage, ConversationId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use crate::auth::random_token;
+use crate::store::webhooks::{DueDelivery, Outcome, Target, Tried};
+use crate::store::{SiteId, StoreError};
+
+use super::Cached;
+
+thread_local! {
+    /// Set on the writer thread when a job queued webhook events, so the sender is
+    /// woken once their batch commits.
+    static QUEUED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the batch just run queued any webhook event (and forgets it).
+pub(super) fn take_queued() -> bool {
+    QUEUED.replace(false)
+}
+
+/// Delivered and given-up deliveries are kept this long for the Deliveries tab.
+const KEEP_MS: i64 = 30 * 24 * 3_600_000;
+/// Events gathered per call, so one write stays short.
+const GATHER_MOST: i64 = 1000;
+
+/// A random id with a prefix (`msg_…`, `evt_…`).
+pub(super) fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", &random_token()[..24])
+}
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|at| at.to_string())
+        .unwrap_or_default()
+}
+
+/// The message types a message counts as, as `,a,b,` for the endpoints' filter.
+fn message_types(author: Author, live: bool) -> String {
+    let types: &[MessageTypes] = match (author, live) {
+        (Author::Visitor, true) => &[MessageTypes::VisitorLive, MessageTypes::Visitor],
+        (Author::Visitor, false) => &[MessageTypes::Visitor],
+        (Author::Agent, _) => &[MessageTypes::Agent],
+        (Author::Bot | Author::System, _) => &[MessageTypes::System],
+    };
+    std::iter::once(MessageTypes::All)
+        .chain(types.iter().copied())
+        .fold(",".to_owned(), |list, kind| list + kind.as_str() + ",")
+}
+
+/// Every message type: events other than `chat.message` ignore the filter.
+const ANY_TYPE: &str = ",all,visitor_live,visitor,agent,system,";
+
+struct Queued<'a> {
+    site: SiteId,
+    profile: Option<i64>,
+    event: WebhookEvent,
+    types: &'a str,
+    at: i64,
+}
+
+/// Queues the event for every enabled endpoint of the site that wants it; `data` is
+/// only made when one does.
+fn enqueue(
+    conn: &Connection,
+    queued: &Queued<'_>,
+    data: impl FnOnce(String) -> serde_json::Value,
+) -> rusqlite::Result<()> {
+    let wanted: bool = conn.cached_row(
+        "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE site_id = ?1 AND enabled = 1 \
+         AND events & ?2 != 0 AND (profile_id IS NULL OR profile_id = ?3) \
+         AND instr(?4, ',' || message_types || ',') > 0)",
+        params![
+            queued.site,
+            queued.event.bit(),
+            queued.profile,
+            queued.types
+        ],
+        |row| row.get(0),
+    )?;
+    if !wanted {
+        return Ok(());
+    }
+    let site: String = conn.cached_row(
+        "SELECT key FROM sites WHERE id = ?1",
+        [queued.site],
+        |row| row.get(0),
+    )?;
+    let event_id = new_id("evt");
+    let body = EventBody {
+        id: Some(event_id.clone()),
+        kind: queued.event.as_str().into(),
+        timestamp: rfc3339(queued.at),
+        data: data(site),
+    };
+    let payload = serde_json::to_string(&body).unwrap_or_default();
+    let added = conn.cached_execute(
+        "INSERT INTO webhook_events (endpoint_id, event_id, event, payload, created_at) \
+         SELECT id, ?1, ?2, ?3, ?4 FROM webhook_endpoints WHERE site_id = ?5 AND enabled = 1 \
+         AND events & ?6 != 0 AND (profile_id IS NULL OR profile_id = ?7) \
+         AND instr(?8, ',' || message_types || ',') > 0",
+        params![
+            event_id,
+            queued.event.as_str(),
+            payload,
+            queued.at,
+            queued.site,
+            queued.event.bit(),
+            queued.profile,
+            queued.types
+        ],
+    )?;
+    if added > 0 {
+        QUEUED.set(true);
+    }
+    Ok(())
+}
+
+/// What a chat's events tell of it.
+pub(super) struct ChatFacts {
+    pub site: SiteId,
+    pub profile: Option<i64>,
+    pub visitor: i64,
+    pub status: String,
+}
+
+/// `chat.message` for a message just added.
+pub(super) fn message_added(
+    conn: &Connection,
+    chat: &ChatFacts,
+    message: &ChatMessage,
+) -> rusqlite::Result<()> {
+    let live = chat.status != "bot";
+    let types = message_types(message.author, live);
+    let queued = Queued {
+        site: chat.site,
+        profile: chat.profile,
+        event: WebhookEvent::ChatMessage,
+        types: &types,
+        at: message.at,
+    };
+    enqueue(conn, &queued, |site| {
+        json!({
+            "conversation_id": message.conversation_id,
+            "site": site,
+            "profile_id": chat.profile,
+            "visitor_id": chat.visitor,
+            "seq": message.seq,
+            "author": message.author.as_str(),
+            "author_name": message.author_name,
+            "text": message.body,
+            "live": live,
+            "at": message.at,
+        })
+    })
+}
+
+/// A `chat.*` event for chat `id` as it now stands; `agent` names who joined.
+pub(super) fn chat_changed(
+    conn: &Connection,
+    id: ConversationId,
+    event: WebhookEvent,
+    agent: Option<&str>,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let Some((chat, ended_by, ticket)) = conn
+        .cached_row(
+            "SELECT site_id, profile_id, visitor_id, status, ended_by, ticket_id \
+             FROM conversations WHERE id = ?1",
+            [id],
+            |row| {
+                let chat = ChatFacts {
+                    site: row.get(0)?,
+                    profile: row.get(1)?,
+                    visitor: row.get(2)?,
+                    status: row.get(3)?,
+                };
+                Ok((
+                    chat,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
+                ))
+            },
+        )
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let queued = Queued {
+        site: chat.site,
+        profile: chat.profile,
+        event,
+        types: ANY_TYPE,
+        at,
+    };
+    let ended_by = ended_by.filter(|_| event == WebhookEvent::ChatEnded);
+    enqueue(conn, &queued, |site| {
+        let mut data = json!({
+            "conversation_id": id,
+            "site": site,
+            "profile_id": chat.profile,
+            "visitor_id": chat.visitor,
+            "status": chat.status,
+            "at": at,
+        });
+        for (key, value) in [
+            ("agent_name", agent.map(|name| json!(name))),
+            ("ended_by", ended_by.map(|by| json!(by))),
+            ("ticket_id", ticket.map(|ticket| json!(ticket))),
+        ] {
+            if let Some(value) = value {
+                data[key] = value;
+            }
+        }
+        data
+    })
+}
+
+/// `ticket.created` for ticket `id`, made from chat `chat` when it was.
+pub(super) fn ticket_created(
+    conn: &Connection,
+    id: i64,
+    chat: Option<ConversationId>,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let (site, subject): (SiteId, String) = conn.cached_row(
+        "SELECT site_id, subject FROM tickets WHERE id = ?1",
+        [id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let profile: Option<i64> = match chat {
+        Some(chat) => conn
+            .cached_row(
+                "SELECT profile_id FROM conversations WHERE id = ?1",
+                [chat],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten(),
+        None => None,
+    };
+    let queued = Queued {
+        site,
+        profile,
+        event: WebhookEvent::TicketCreated,
+        types: ANY_TYPE,
+        at,
+    };
+    enqueue(conn, &queued, |site| {
+        let mut data = json!({"ticket_id": id, "site": site, "subject": subject, "at": at});
+        if let Some(chat) = chat {
+            data["conversation_id"] = json!(chat);
+        }
+        data
+    })
+}
+
+/// An endpoint with events not yet in a delivery.
+struct Waiting {
+    endpoint: i64,
+    batch_max: i64,
+    batch_ms: i64,
+    count: i64,
+    oldest: i64,
+}
+
+pub(super) fn gather_deliveries(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> {
+    conn.cached_execute(
+        "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND next_at < ?1",
+        [now - KEEP_MS],
+    )?;
+    let waiting = {
+        let mut statement = conn.prepare_cached(
+            "SELECT e.id, e.batch_max, e.batch_seconds * 1000, COUNT(*), MIN(w.created_at) \
+             FROM webhook_events w JOIN webhook_endpoints e ON e.id = w.endpoint_id \
+             WHERE w.delivery_id IS NULL AND e.enabled = 1 GROUP BY e.id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(Waiting {
+                endpoint: row.get(0)?,
+                batch_max: row.get::<_, i64>(1)?.max(1),
+                batch_ms: row.get(2)?,
+                count: row.get(3)?,
+                oldest: row.get(4)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let mut budget = GATHER_MOST;
+    let mut next: Option<i64> = None;
+    for mut endpoint in waiting {
+        while endpoint.count > 0 && budget > 0 {
+            let full = endpoint.count >= endpoint.batch_max;
+            if endpoint.batch_max > 1 && !full && endpoint.oldest + endpoint.batch_ms > now {
+                let due = endpoint.oldest + endpoint.batch_ms;
+                next = Some(next.map_or(due, |next| next.min(due)));
+                break;
+            }
+            let taken = one_delivery(conn, &endpoint, now)?;
+            endpoint.count -= taken;
+            budget -= taken;
+            endpoint.oldest = conn
+                .cached_row(
+                    "SELECT MIN(created_at) FROM webhook_events \
+                     WHERE endpoint_id = ?1 AND delivery_id IS NULL",
+                    [endpoint.endpoint],
+                    |row| row.get::<_, Option<i64>>(0),
+                )?
+                .unwrap_or(now);
+        }
+        if endpoint.count > 0 && budget <= 0 {
+            next = Some(now);
+        }
+    }
+    Ok(next)
+}
+
+/// Puts the endpoint's oldest waiting events (one, or up to its batch) into a new
+/// delivery; says how many.
+fn one_delivery(conn: &Connection, endpoint: &Waiting, now: i64) -> Result<i64, StoreError> {
+    let events = {
+        let mut statement = conn.prepare_cached(
+            "SELECT id, event, payload FROM webhook_events \
+             WHERE endpoint_id = ?1 AND delivery_id IS NULL ORDER BY id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![endpoint.endpoint, endpoint.batch_max], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let Some((last, _, _)) = events.last() else {
+        return Ok(0);
+    };
+    let (event, body) = if endpoint.batch_max > 1 {
+        let list: Vec<&str> = events
+            .iter()
+            .map(|(_, _, payload)| payload.as_str())
+            .collect();
+        let body = format!(
+            "{{\"type\":\"batch\",\"timestamp\":{},\"data\":{{\"events\":[{}]}}}}",
+            serde_json::Value::from(rfc3339(now)),
+            list.join(",")
+        );
+        ("batch".to_owned(), body)
+    } else {
+        (events[0].1.clone(), events[0].2.clone())
+    };
+    conn.cached_execute(
+        "INSERT INTO webhook_deliveries (endpoint_id, webhook_id, event, events, body, next_at, \
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![
+            endpoint.endpoint,
+            new_id("msg"),
+            event,
+            events.len(),
+            body,
+            now
+        ],
+    )?;
+    conn.cached_execute(
+        "UPDATE webhook_events SET delivery_id = ?1 \
+         WHERE endpoint_id = ?2 AND delivery_id IS NULL AND id <= ?3",
+        params![conn.last_insert_rowid(), endpoint.endpoint, last],
+    )?;
+    Ok(i64::try_from(events.len()).unwrap_or(0))
+}
+
+pub(super) fn due_deliveries(
+    conn: &Connection,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<DueDelivery>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT d.id, d.webhook_id, d.body, d.attempts, d.created_at, e.id, e.url, \
+         e.auth_header_name, e.auth_header_value, e.secret, e.previous_secret, \
+         e.previous_secret_until, e.failing_since \
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.status = 'pending' AND d.next_at <= ?1 AND e.enabled = 1 \
+         ORDER BY d.next_at, d.id LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![now, limit], |row| {
+        let name: Option<String> = row.get(7)?;
+        let value: Option<String> = row.get(8)?;
+        let mut secrets = vec![row.get::<_, String>(9)?];
+        let previous: Option<String> = row.get(10)?;
+        let until: Option<i64> = row.get(11)?;
+        if let (Some(previous), Some(until)) = (previous, until)
+            && until > now
+        {
+            secrets.push(previous);
+        }
+        Ok(DueDelivery {
+            id: row.get(0)?,
+            webhook_id: row.get(1)?,
+            body: row.get(2)?,
+            attempts: row.get(3)?,
+            created_at: row.get(4)?,
+            target: Target {
+                endpoint_id: row.get(5)?,
+                url: row.get(6)?,
+                auth_header: name.zip(value),
+                secrets,
+                failing_since: row.get(12)?,
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn next_delivery_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.cached_row(
+        "SELECT MIN(d.next_at) FROM webhook_deliveries d \
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.status = 'pending' AND e.enabled = 1",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+pub(super) fn record_try(
+    conn: &Connection,
+    delivery: &DueDelivery,
+    tried: &Tried,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (status, next_at) = match &tried.outcome {
+        Outcome::Delivered | Outcome::RetryAt(None) => (
+            if tried.outcome == Outcome::Delivered {
+                "delivered"
+            } else {
+                "failed"
+            },
+            now,
+        ),
+        Outcome::RetryAt(Some(at)) | Outcome::Disable { retry_at: at, .. } => ("pending", *at),
+    };
+    conn.cached_execute(
+        "UPDATE webhook_deliveries SET status = ?1, next_at = ?2, attempts = attempts + 1, \
+         last_attempt_at = ?3, response_code = ?4, duration_ms = ?5, response_excerpt = ?6, \
+         error = ?7 WHERE id = ?8",
+        params![
+            status,
+            next_at,
+            now,
+            tried.code,
+            tried.duration_ms,
+            tried.excerpt,
+            tried.error,
+            delivery.id
+        ],
+    )?;
+    let endpoint = delivery.target.endpoint_id;
+    match &tried.outcome {
+        Outcome::Delivered => conn.cached_execute(
+            "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?1",
+            [endpoint],
+        )?,
+        Outcome::RetryAt(_) => conn.cached_execute(
+            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?1) \
+             WHERE id = ?2",
+            params![now, endpoint],
+        )?,
+        Outcome::Disable { reason, .. } => conn.cached_execute(
+            "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?1, \
+             failing_since = COALESCE(failing_since, ?2) WHERE id = ?3",
+            params![reason, now, endpoint],
+        )?,
+    };
+    Ok(())
+}
+
+pub(super) fn webhook_backlog(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.cached_row(
+        "SELECT (SELECT COUNT(*) FROM webhook_events WHERE delivery_id IS NULL) \
+         + (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending')",
+        [],
+        |row| row.get(0),
+    )?)
+}

@@ -1,0 +1,206 @@
+//! Works through the webhook outbox: gathers queued events into deliveries, posts the
+//! due ones (signed), and records each try. Wakes when events are committed, when a
+//! retry or a batch falls due, and at least once a minute.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::schedule::{Answered, decide};
+use super::sign;
+use crate::auth::random_bytes;
+use crate::outbound::{Outbound, error_chain};
+use crate::store::Store;
+use crate::store::webhooks::{DueDelivery, Outcome, Tried};
+
+/// Deliveries posted per look.
+const AT_ONCE: usize = 16;
+/// The longest wait between looks.
+const LOOK_AGAIN: Duration = Duration::from_secs(60);
+/// How long a receiver has to answer.
+const TIMEOUT: Duration = Duration::from_secs(15);
+/// How much of a response's body is kept for the Deliveries tab.
+const EXCERPT: usize = 512;
+
+/// A signed request, ready to post.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Status {
+        code: u16,
+        excerpt: String,
+    },
+    /// No response: refused address, no connection, timeout.
+    Failed(String),
+}
+
+/// Posts a request: the relay's outbound client, or a test's stand-in.
+pub trait Post: Send + Sync + 'static {
+    fn post(&self, request: Request) -> impl Future<Output = Answer> + Send;
+}
+
+impl Post for Outbound {
+    async fn post(&self, request: Request) -> Answer {
+        let url = match reqwest::Url::parse(&request.url) {
+            Ok(url) => url,
+            Err(err) => return Answer::Failed(format!("\"{}\" is not a URL: {err}", request.url)),
+        };
+        let mut builder = match Outbound::post(self, &url) {
+            Ok(builder) => builder,
+            Err(refused) => return Answer::Failed(refused.to_string()),
+        };
+        builder = builder
+            .timeout(TIMEOUT)
+            .header("content-type", "application/json");
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let mut response = match builder.body(request.body).send().await {
+            Ok(response) => response,
+            Err(err) => return Answer::Failed(error_chain(&err)),
+        };
+        let code = response.status().as_u16();
+        let mut excerpt = Vec::new();
+        while excerpt.len() < EXCERPT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        excerpt.truncate(EXCERPT);
+        Answer::Status {
+            code,
+            excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
+        }
+    }
+}
+
+/// What the sender tells of each recorded try.
+pub type OnTried = dyn Fn(&DueDelivery, &Tried) + Send + Sync;
+
+/// The sender and what it needs.
+pub struct Sender<P> {
+    pub store: Arc<dyn Store>,
+    pub post: P,
+    /// Unix ms now (tests give one that follows tokio's paused clock).
+    pub now: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// Told of each try once it is recorded (the relay counts them for `/metrics`).
+    pub tried: Box<OnTried>,
+}
+
+/// Runs until `stop`.
+pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
+    let queued = sender.store.webhook_events_queued();
+    loop {
+        let now = (sender.now)();
+        let next_batch = match sender.store.gather_deliveries(now).await {
+            Ok(next) => next,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot gather webhook events");
+                None
+            }
+        };
+        let due = match sender.store.due_deliveries(now, AT_ONCE).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the webhook outbox");
+                Vec::new()
+            }
+        };
+        let tries =
+            futures_util::future::join_all(due.iter().map(|delivery| try_once(&sender, delivery)));
+        let tried = tokio::select! {
+            tried = tries => tried,
+            () = stop.cancelled() => return,
+        };
+        for (delivery, tried) in due.iter().zip(tried) {
+            match sender
+                .store
+                .record_try(delivery, tried.clone(), (sender.now)())
+                .await
+            {
+                Ok(()) => (sender.tried)(delivery, &tried),
+                Err(err) => tracing::error!(error = %err, "cannot record a webhook delivery's try"),
+            }
+        }
+        if due.len() == AT_ONCE || next_batch.is_some_and(|at| at <= now) {
+            continue;
+        }
+        let next_retry = sender.store.next_delivery_at().await.unwrap_or(None);
+        let wait = [next_batch, next_retry]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(LOOK_AGAIN, |at| {
+                Duration::from_millis(u64::try_from(at - (sender.now)()).unwrap_or(0))
+            });
+        tokio::select! {
+            () = tokio::time::sleep(wait.min(LOOK_AGAIN)) => {}
+            () = queued.notified() => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Signs and posts one delivery, and decides what its answer means.
+async fn try_once<P: Post>(sender: &Sender<P>, delivery: &DueDelivery) -> Tried {
+    let target = &delivery.target;
+    let timestamp = (sender.now)() / 1000;
+    let mut headers: Vec<(String, String)> = sign::headers(
+        &target.secrets,
+        &delivery.webhook_id,
+        timestamp,
+        &delivery.body,
+    )
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    if let Some((name, value)) = &target.auth_header {
+        headers.push((name.clone(), value.clone()));
+    }
+    let started = tokio::time::Instant::now();
+    let answer = sender
+        .post
+        .post(Request {
+            url: target.url.clone(),
+            headers,
+            body: delivery.body.clone(),
+        })
+        .await;
+    let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+    let (code, excerpt, error) = match answer {
+        Answer::Status { code, excerpt } => {
+            let error = (!(200..300).contains(&code)).then(|| format!("HTTP {code}"));
+            (Some(code), Some(excerpt), error)
+        }
+        Answer::Failed(error) => (None, None, Some(error)),
+    };
+    let unit = u64::from_le_bytes(random_bytes::<8>()) as f64 / u64::MAX as f64;
+    let outcome = decide(&Answered {
+        code,
+        error: error.as_deref().unwrap_or_default(),
+        attempts: delivery.attempts + 1,
+        created_at: delivery.created_at,
+        failing_since: target.failing_since,
+        now: (sender.now)(),
+        unit,
+    });
+    if let Outcome::Disable { reason, .. } = &outcome {
+        tracing::warn!(endpoint = target.endpoint_id, reason = %reason, "a webhook endpoint is turned off");
+    }
+    Tried {
+        code,
+        duration_ms,
+        excerpt,
+        error,
+        outcome,
+    }
+}
