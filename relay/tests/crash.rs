@@ -1,19 +1,36 @@
 //! Kill -9 the real `porchlight` process after its acks, restart it on the same data:
-//! every acknowledged message is there exactly once.
+//! every acknowledged message is there exactly once, and reaches its webhook.
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use common::{PATIENCE, Ws};
+use porchlight_protocol::api::webhooks::{MessageTypes, WebhookEvent, WebhookForm};
+use porchlight_relay::store::SqliteStore;
+use porchlight_relay::store::webhooks::WebhookStore;
+use porchlight_relay::store::{SiteStore, Store};
+use porchlight_relay::webhooks::sign::new_secret;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 /// Starts the binary on a free port; returns it and its address from its first line.
 async fn spawn_relay(data: &std::path::Path) -> (Child, String) {
+    spawn_relay_with(data, &[]).await
+}
+
+/// [`spawn_relay`] with more arguments.
+async fn spawn_relay_with(data: &std::path::Path, more: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_porchlight"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(more)
         .env("PORCHLIGHT_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -85,4 +102,153 @@ async fn acknowledged_messages_survive_kill_9_exactly_once() {
     }
     let ack = visitor.say("m-26", "after the restart").await;
     assert_eq!(ack["seq"], 26);
+}
+
+/// A receiver that answers the first `answered` requests 200 and holds every later one
+/// unanswered (in flight when the relay dies), reporting each as (webhook-id, body).
+async fn receiver(answered: usize) -> (std::net::SocketAddr, UnboundedReceiver<(String, String)>) {
+    type Seen = (UnboundedSender<(String, String)>, Arc<AtomicUsize>, usize);
+    async fn hook(
+        State((tx, count, answered)): State<Seen>,
+        headers: HeaderMap,
+        body: String,
+    ) -> StatusCode {
+        let id = headers["webhook-id"].to_str().unwrap().to_owned();
+        let _ = tx.send((id, body));
+        if count.fetch_add(1, Ordering::SeqCst) >= answered {
+            std::future::pending::<()>().await;
+        }
+        StatusCode::OK
+    }
+    let (tx, rx) = unbounded_channel();
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state((tx, Arc::new(AtomicUsize::new(0)), answered));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, rx)
+}
+
+/// Points the demo site's one webhook (made on first call, for visitors' messages) at
+/// `receiver`, while the relay is stopped.
+async fn point_webhook(data: &std::path::Path, receiver: std::net::SocketAddr) {
+    let store = SqliteStore::open(data).unwrap();
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    let form = WebhookForm {
+        name: "CRM".into(),
+        url: format!("http://{receiver}/hook"),
+        events: vec![WebhookEvent::ChatMessage],
+        message_types: MessageTypes::Visitor,
+        profile_id: None,
+        batch_max: 1,
+        batch_seconds: 0,
+        auth_header: None,
+        enabled: true,
+    };
+    match store.webhooks(site.id).await.unwrap().first() {
+        Some(webhook) => {
+            store
+                .update_webhook(site.id, webhook.id, form)
+                .await
+                .unwrap();
+        }
+        None => {
+            store
+                .create_webhook(site.id, form, new_secret())
+                .await
+                .unwrap();
+        }
+    }
+    store.flush().await.unwrap();
+}
+
+fn text_of(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body).unwrap()["data"]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A webhook-id seen twice is a retry of the same request (the same body), and no
+/// event went out under two webhook-ids.
+fn only_retries_repeat(requests: &[(String, String)]) {
+    let mut bodies: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut ids_of_event: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (id, body) in requests {
+        assert_eq!(
+            *bodies.entry(id).or_insert(body),
+            body,
+            "{id} resent with another body"
+        );
+        let event = serde_json::from_str::<serde_json::Value>(body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ids_of_event.entry(event).or_default().insert(id);
+    }
+    assert!(
+        ids_of_event.values().all(|ids| ids.len() == 1),
+        "{ids_of_event:?}"
+    );
+    assert_eq!(ids_of_event.len(), 25);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_outbox_loses_nothing_across_kill_9_and_repeats_only_as_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("porchlight.toml");
+    std::fs::write(&config, "outbound_allow = [\"127.0.0.1\"]\n").unwrap();
+    let more = [std::ffi::OsStr::new("--config"), config.as_os_str()];
+    // The first start seeds the demo site; the endpoint is added beside it.
+    let (mut relay, _) = spawn_relay_with(&data, &more).await;
+    relay.start_kill().unwrap();
+    relay.wait().await.unwrap();
+    let (before, mut seen_before) = receiver(5).await;
+    point_webhook(&data, before).await;
+
+    let (mut relay, addr) = spawn_relay_with(&data, &more).await;
+    let mut visitor = Ws::connect(&format!("ws://{addr}/ws/visitor"), &[]).await;
+    visitor.hello(None, None).await;
+    for n in 1..=25 {
+        visitor
+            .say(&format!("m-{n}"), &format!("message {n}"))
+            .await;
+    }
+    // Five delivered, one in flight (held by the receiver), the rest queued behind it.
+    let mut requests = Vec::new();
+    for _ in 0..6 {
+        let request = tokio::time::timeout(PATIENCE, seen_before.recv()).await;
+        requests.push(request.unwrap().unwrap());
+    }
+    relay.start_kill().unwrap();
+    relay.wait().await.unwrap();
+
+    // The endpoint moves to a receiver that answers everything; the restarted relay
+    // sends what was not delivered.
+    let (after, mut seen_after) = receiver(usize::MAX).await;
+    point_webhook(&data, after).await;
+    let (_relay, _) = spawn_relay_with(&data, &more).await;
+    let mut got: BTreeSet<String> = requests[..5]
+        .iter()
+        .map(|(_, body)| text_of(body))
+        .collect();
+    let mut resent = Vec::new();
+    while got.len() < 25 {
+        let request = tokio::time::timeout(PATIENCE, seen_after.recv())
+            .await
+            .expect("every message reaches the webhook")
+            .unwrap();
+        got.insert(text_of(&request.1));
+        resent.push(request.0.clone());
+        requests.push(request);
+    }
+    let expected: BTreeSet<String> = (1..=25).map(|n| format!("message {n}")).collect();
+    assert_eq!(got, expected, "every acknowledged message, none lost");
+    assert!(
+        resent.contains(&requests[5].0),
+        "the request cut off is retried with its webhook-id"
+    );
+    only_retries_repeat(&requests);
 }

@@ -120,8 +120,9 @@ pub trait WebhookStore: Send + Sync {
     /// Pending deliveries of enabled endpoints whose time has come, oldest first.
     async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<DueDelivery>, StoreError>;
 
-    /// When the next pending delivery of an enabled endpoint is due.
-    async fn next_delivery_at(&self) -> Result<Option<i64>, StoreError>;
+    /// When the next pending delivery of an enabled endpoint falls due after `after`
+    /// (those due already are being tried).
+    async fn next_delivery_at(&self, after: i64) -> Result<Option<i64>, StoreError>;
 
     async fn record_try(
         &self,

@@ -2,9 +2,11 @@
 //! due ones (signed), and records each try. Wakes when events are committed, when a
 //! retry or a batch falls due, and at least once a minute.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::{Answered, decide};
@@ -14,8 +16,12 @@ use crate::outbound::{Outbound, error_chain};
 use crate::store::Store;
 use crate::store::webhooks::{DueDelivery, Outcome, Tried};
 
-/// Deliveries posted per look.
+/// Tries in flight at most, in all...
 const AT_ONCE: usize = 16;
+/// ...and to one endpoint.
+const PER_ENDPOINT: usize = 4;
+/// Due deliveries read per look.
+const LOOK_AT: usize = 64;
 /// The longest wait between looks.
 const LOOK_AGAIN: Duration = Duration::from_secs(60);
 /// How long a receiver has to answer.
@@ -96,9 +102,14 @@ pub struct Sender<P> {
     pub tried: Box<OnTried>,
 }
 
-/// Runs until `stop`.
+/// Runs until `stop`. Each try runs as its own task, so a slow receiver holds up only
+/// its own deliveries (at most [`PER_ENDPOINT`] at once), never another endpoint's.
 pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
+    let sender = Arc::new(sender);
     let queued = sender.store.webhook_events_queued();
+    // Deliveries being tried, with their endpoints.
+    let mut flying: HashMap<i64, i64> = HashMap::new();
+    let mut tries = JoinSet::new();
     loop {
         let now = (sender.now)();
         let next_batch = match sender.store.gather_deliveries(now).await {
@@ -108,45 +119,78 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
                 None
             }
         };
-        let due = match sender.store.due_deliveries(now, AT_ONCE).await {
+        let due = match sender.store.due_deliveries(now, LOOK_AT).await {
             Ok(due) => due,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read the webhook outbox");
                 Vec::new()
             }
         };
-        let tries =
-            futures_util::future::join_all(due.iter().map(|delivery| try_once(&sender, delivery)));
-        let tried = tokio::select! {
-            tried = tries => tried,
-            () = stop.cancelled() => return,
-        };
-        for (delivery, tried) in due.iter().zip(tried) {
-            match sender
-                .store
-                .record_try(delivery, tried.clone(), (sender.now)())
-                .await
+        let more_due = due.len() == LOOK_AT;
+        let mut started = false;
+        for delivery in due {
+            let endpoint = delivery.target.endpoint_id;
+            let busy = flying.values().filter(|other| **other == endpoint).count();
+            if flying.contains_key(&delivery.id) || flying.len() >= AT_ONCE || busy >= PER_ENDPOINT
             {
-                Ok(()) => (sender.tried)(delivery, &tried),
-                Err(err) => tracing::error!(error = %err, "cannot record a webhook delivery's try"),
+                continue;
             }
+            flying.insert(delivery.id, endpoint);
+            started = true;
+            let sender = Arc::clone(&sender);
+            tries.spawn(async move {
+                deliver(&sender, &delivery).await;
+                delivery.id
+            });
         }
-        if due.len() == AT_ONCE || next_batch.is_some_and(|at| at <= now) {
+        if (started && more_due) || next_batch.is_some_and(|at| at <= now) {
             continue;
         }
-        let next_retry = sender.store.next_delivery_at().await.unwrap_or(None);
-        let wait = [next_batch, next_retry]
-            .into_iter()
-            .flatten()
-            .min()
-            .map_or(LOOK_AGAIN, |at| {
+        let next_retry = sender.store.next_delivery_at(now).await.unwrap_or(None);
+        let soonest = [next_batch, next_retry].into_iter().flatten().min();
+        // With tries in flight, their end wakes the loop: no timer is needed then
+        // (and none fires early on a paused clock while a try is being recorded).
+        let wait = match soonest {
+            Some(at) => Some(
                 Duration::from_millis(u64::try_from(at - (sender.now)()).unwrap_or(0))
-            });
+                    .min(LOOK_AGAIN),
+            ),
+            None if tries.is_empty() => Some(LOOK_AGAIN),
+            None => None,
+        };
+        let timer = async move {
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep(wait.min(LOOK_AGAIN)) => {}
+            () = timer => {}
             () = queued.notified() => {}
-            () = stop.cancelled() => return,
+            Some(finished) = tries.join_next(), if !tries.is_empty() => {
+                if let Ok(id) = finished {
+                    flying.remove(&id);
+                }
+            }
+            () = stop.cancelled() => {
+                // A try cut short is tried again after a restart, with its webhook-id.
+                tries.abort_all();
+                return;
+            }
         }
+    }
+}
+
+/// Tries one delivery and records what came of it.
+async fn deliver<P: Post>(sender: &Sender<P>, delivery: &DueDelivery) {
+    let tried = try_once(sender, delivery).await;
+    match sender
+        .store
+        .record_try(delivery, tried.clone(), (sender.now)())
+        .await
+    {
+        Ok(()) => (sender.tried)(delivery, &tried),
+        Err(err) => tracing::error!(error = %err, "cannot record a webhook delivery's try"),
     }
 }
 

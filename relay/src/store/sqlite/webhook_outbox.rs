@@ -419,12 +419,12 @@ pub(super) fn due_deliveries(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn next_delivery_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
+pub(super) fn next_delivery_at(conn: &Connection, after: i64) -> Result<Option<i64>, StoreError> {
     Ok(conn.cached_row(
         "SELECT MIN(d.next_at) FROM webhook_deliveries d \
          JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-         WHERE d.status = 'pending' AND e.enabled = 1",
-        [],
+         WHERE d.status = 'pending' AND d.next_at > ?1 AND e.enabled = 1",
+        [after],
         |row| row.get(0),
     )?)
 }

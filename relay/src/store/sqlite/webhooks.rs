@@ -307,8 +307,8 @@ impl WebhookStore for SqliteStore {
             .await
     }
 
-    async fn next_delivery_at(&self) -> Result<Option<i64>, StoreError> {
-        self.read(next_delivery_at).await
+    async fn next_delivery_at(&self, after: i64) -> Result<Option<i64>, StoreError> {
+        self.read(move |conn| next_delivery_at(conn, after)).await
     }
 
     async fn record_try(
