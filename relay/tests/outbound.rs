@@ -1,6 +1,6 @@
 //! Requests to addresses others chose, tried as an attacker would: a profile's
-//! webhook and the knowledge crawler pointed at loopback by every spelling, at the
-//! cloud metadata address, and through redirects. Each is refused, and no request
+//! webhook, a webhook endpoint's delivery and the knowledge crawler pointed at loopback
+//! by every spelling, at the cloud metadata address, and through redirects. Each is refused, and no request
 //! reaches the stand-in listening there; the profile check names the refused host.
 
 mod common;
@@ -15,6 +15,7 @@ use common::{TestRelay, json_call, start, start_allowing_loopback};
 use porchlight_relay::flow::{Format, Profile};
 use porchlight_relay::knowledge::crawl;
 use porchlight_relay::outbound::{Outbound, OutboundPolicy, Redirects};
+use porchlight_relay::webhooks::sender::{Answer, Post, Request};
 use serde_json::json;
 
 /// A listener on `ip` that counts every request and answers JSON (or redirects to
@@ -154,6 +155,68 @@ async fn an_allowed_webhook_works_and_is_not_followed_elsewhere() {
     );
     assert_eq!(elsewhere_hits.load(Ordering::SeqCst), 0);
     relay.stop().await;
+}
+
+/// What a webhook endpoint's delivery to `url` comes to, through the relay's client.
+async fn delivered(outbound: &Outbound, url: String) -> Answer {
+    let request = Request {
+        url,
+        headers: vec![("webhook-id".into(), "msg_1".into())],
+        body: "{}".into(),
+    };
+    Post::post(outbound, request).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_delivery_reaches_no_private_address_and_follows_no_redirect() {
+    let (elsewhere, elsewhere_hits) = stand_in("127.0.0.2", None).await;
+    let (port, hits) = stand_in("127.0.0.1", None).await;
+    let (redirecting, _) =
+        stand_in("127.0.0.1", Some(format!("http://127.0.0.2:{elsewhere}/"))).await;
+    let timeout = std::time::Duration::from_secs(5);
+    let public_only = Outbound::new(
+        &Arc::new(OutboundPolicy::default()),
+        Redirects::None,
+        timeout,
+    )
+    .unwrap();
+    for (url, kind) in [
+        (format!("http://127.0.0.1:{port}/hook"), "loopback"),
+        (format!("http://localhost:{port}/hook"), "loopback"),
+        (format!("http://0x7f000001:{port}/hook"), "loopback"),
+        (format!("http://[::ffff:127.0.0.1]:{port}/hook"), "loopback"),
+        (
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "link-local",
+        ),
+        ("http://10.1.2.3/hook".into(), "private"),
+    ] {
+        let answer = delivered(&public_only, url.clone()).await;
+        assert!(
+            matches!(&answer, Answer::Failed(why) if why.contains(kind)),
+            "{url}: {answer:?}"
+        );
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "no request reached loopback"
+    );
+
+    let allowed = OutboundPolicy {
+        allowed: vec!["127.0.0.1".parse().unwrap()],
+    };
+    let loopback_allowed = Outbound::new(&Arc::new(allowed), Redirects::None, timeout).unwrap();
+    let answer = delivered(
+        &loopback_allowed,
+        format!("http://127.0.0.1:{redirecting}/hook"),
+    )
+    .await;
+    assert!(
+        matches!(answer, Answer::Status { code: 307, .. }),
+        "a redirect is an answer, not followed: {answer:?}"
+    );
+    assert_eq!(elsewhere_hits.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,7 @@ mod replies;
 mod search;
 mod sending;
 mod sites;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::Stdio;
