@@ -37,6 +37,39 @@ async fn next_request(requests: &mut mpsc::UnboundedReceiver<String>) -> String 
         .unwrap()
 }
 
+/// A visitor of the demo site says `text` in a waiting chat; returns the site's id.
+async fn visitor_says(harness: &Harness, text: &str) -> i64 {
+    let store = &harness.state.store;
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    let visitor = store
+        .create_visitor(site.id, "hooked".into())
+        .await
+        .unwrap();
+    let new = NewConversation {
+        site_id: site.id,
+        visitor_id: visitor.id,
+        profile_id: None,
+        page_url: None,
+        referrer: None,
+        user_agent: None,
+        ticket_id: None,
+    };
+    let (chat, _) = store
+        .open_or_start_conversation(new, ConversationStatus::Queued)
+        .await
+        .unwrap();
+    let said = NewMessage::text(
+        chat.id,
+        Some("v-1".into()),
+        Author::Visitor,
+        None,
+        None,
+        text.into(),
+    );
+    store.append_message(said).await.unwrap();
+    site.id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_adds_a_webhook_sees_its_deliveries_and_redelivers_one() {
     let harness = Harness::start_with(|config| {
@@ -86,34 +119,7 @@ async fn an_admin_adds_a_webhook_sees_its_deliveries_and_redelivers_one() {
     );
 
     // A visitor's message reaches the receiver.
-    let store = &harness.state.store;
-    let site = store.site_by_key("demo").await.unwrap().unwrap();
-    let visitor = store
-        .create_visitor(site.id, "hooked".into())
-        .await
-        .unwrap();
-    let new = NewConversation {
-        site_id: site.id,
-        visitor_id: visitor.id,
-        profile_id: None,
-        page_url: None,
-        referrer: None,
-        user_agent: None,
-        ticket_id: None,
-    };
-    let (chat, _) = store
-        .open_or_start_conversation(new, ConversationStatus::Queued)
-        .await
-        .unwrap();
-    let said = NewMessage::text(
-        chat.id,
-        Some("v-1".into()),
-        Author::Visitor,
-        None,
-        None,
-        "Hello hooks".into(),
-    );
-    store.append_message(said).await.unwrap();
+    let site = visitor_says(&harness, "Hello hooks").await;
     let webhook_id = next_request(&mut requests).await;
 
     // The Deliveries tab shows it; redelivering sends the same request again.
@@ -156,7 +162,7 @@ async fn an_admin_adds_a_webhook_sees_its_deliveries_and_redelivers_one() {
         )),
     )
     .await;
-    assert!(!store.webhooks(site.id).await.unwrap()[0].enabled);
+    assert!(!harness.state.store.webhooks(site).await.unwrap()[0].enabled);
     admin.close().await.unwrap();
     harness.stop().await;
 }
