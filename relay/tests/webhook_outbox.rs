@@ -557,3 +557,30 @@ async fn an_endpoint_failing_for_a_day_is_given_up_on_and_turned_off_with_the_re
     );
     running.stop.cancel();
 }
+
+#[tokio::test]
+async fn erasing_a_visitor_deletes_the_webhook_requests_that_carried_their_words() {
+    let (shop, endpoint, chat) = one_message("my address is 1 Main St").await;
+    let other = shop.chat(None, ConversationStatus::Queued).await;
+    shop.say(other, Author::Visitor, None, "someone else").await;
+    shop.store.gather_deliveries(now_ms()).await.unwrap();
+    assert_eq!(shop.delivered(endpoint).await.len(), 2);
+
+    shop.store.end(chat, Author::Visitor, None).await.unwrap();
+    let visitor = shop
+        .store
+        .conversation(chat)
+        .await
+        .unwrap()
+        .unwrap()
+        .visitor_id;
+    shop.store
+        .erase_visitor(visitor, "Admin".into())
+        .await
+        .unwrap();
+    let left = shop.delivered(endpoint).await;
+    assert_eq!(
+        left.iter().map(|(chat, _, _)| *chat).collect::<Vec<_>>(),
+        [other]
+    );
+}

@@ -163,7 +163,8 @@ fn Deliveries(section: Section, path: String) -> impl IntoView {
                     view! {
                         <tr>
                             <td>{when(line.last_attempt_at.unwrap_or(line.created_at))}</td>
-                            <td title=line.webhook_id.clone()>{event}</td><td>{status}</td><td>{code}</td><td>{took}</td>
+                            <td><details><summary title=line.webhook_id.clone()>{event}</summary><pre class="excerpt">{line.body.clone()}</pre></details></td>
+                            <td>{status}</td><td>{code}</td><td>{took}</td>
                             <td><code class="excerpt">{said}</code></td>
                             <td><button type="button" class="ghost" on:click=move |_| redeliver(id)>"Redeliver"</button></td>
                         </tr>

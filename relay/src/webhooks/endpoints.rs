@@ -6,7 +6,6 @@ use porchlight_protocol::api::webhooks::{
 };
 use reqwest::Url;
 
-use super::schedule::DISABLE_AFTER;
 use super::sign::new_secret;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -26,9 +25,12 @@ const RESERVED: [&str; 6] = [
 ];
 
 const NO_SUCH: &str = "No such webhook.";
+const LONGEST_URL: usize = 2000;
+/// How long the previous secret keeps signing after a rotation.
+const OVERLAP_MS: i64 = 24 * 3_600_000;
 
 /// The form with its words trimmed, or why it cannot be saved.
-pub async fn check_form(
+async fn check_form(
     state: &AppState,
     site: SiteId,
     mut form: WebhookForm,
@@ -38,6 +40,11 @@ pub async fn check_form(
         return Err(ApiError::invalid("Name the webhook in 1 to 80 characters."));
     }
     form.url = form.url.trim().to_owned();
+    if form.url.len() > LONGEST_URL {
+        return Err(ApiError::invalid(format!(
+            "A webhook's URL is at most {LONGEST_URL} characters."
+        )));
+    }
     let url = Url::parse(&form.url)
         .map_err(|_| ApiError::invalid(format!("\"{}\" is not a URL.", form.url)))?;
     state
@@ -153,7 +160,7 @@ pub async fn rotate(state: &AppState, site: SiteId, id: i64) -> ApiResult<Webhoo
     let secret = new_secret();
     let webhook = state
         .store
-        .rotate_webhook_secret(site, id, secret.clone(), now_ms() + DISABLE_AFTER)
+        .rotate_webhook_secret(site, id, secret.clone(), now_ms() + OVERLAP_MS)
         .await?
         .ok_or_else(|| ApiError::not_found(NO_SUCH))?;
     Ok(WebhookSecret { webhook, secret })

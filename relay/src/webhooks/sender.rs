@@ -107,8 +107,9 @@ pub struct Sender<P> {
 pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
     let sender = Arc::new(sender);
     let queued = sender.store.webhook_events_queued();
-    // Deliveries being tried, with their endpoints.
+    // Deliveries being tried, with their endpoints, and the tasks trying them.
     let mut flying: HashMap<i64, i64> = HashMap::new();
+    let mut tasks: HashMap<tokio::task::Id, i64> = HashMap::new();
     let mut tries = JoinSet::new();
     loop {
         let now = (sender.now)();
@@ -137,11 +138,9 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
             }
             flying.insert(delivery.id, endpoint);
             started = true;
-            let sender = Arc::clone(&sender);
-            tries.spawn(async move {
-                deliver(&sender, &delivery).await;
-                delivery.id
-            });
+            let (sender, id) = (Arc::clone(&sender), delivery.id);
+            let task = tries.spawn(async move { deliver(&sender, &delivery).await });
+            tasks.insert(task.id(), id);
         }
         if (started && more_due) || next_batch.is_some_and(|at| at <= now) {
             continue;
@@ -167,8 +166,10 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
         tokio::select! {
             () = timer => {}
             () = queued.notified() => {}
-            Some(finished) = tries.join_next(), if !tries.is_empty() => {
-                if let Ok(id) = finished {
+            Some(finished) = tries.join_next_with_id(), if !tries.is_empty() => {
+                // A try that panicked frees its place too; its delivery is tried again.
+                let task = finished.map_or_else(|failed| failed.id(), |(task, ())| task);
+                if let Some(id) = tasks.remove(&task) {
                     flying.remove(&id);
                 }
             }

@@ -2,6 +2,7 @@
 //! `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
+use porchlight_protocol::api::webhooks::WebhookEvent;
 use porchlight_protocol::words::Text;
 use porchlight_protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
@@ -14,12 +15,10 @@ use crate::store::model::{
 use crate::store::settings::{AttachmentPolicy, ChatRules};
 use crate::store::{ConversationStore, StoreError, now_ms};
 
-use porchlight_protocol::api::webhooks::WebhookEvent;
-
 use super::agents::{agent_load, is_participant};
 use super::messages::{event, insert_message, said};
 use super::tickets::add_transcript;
-use super::webhook_outbox::chat_changed;
+use super::webhook_events::chat_changed;
 use super::{Cached, SqliteStore, turns};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \

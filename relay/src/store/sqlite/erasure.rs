@@ -12,6 +12,7 @@ use crate::store::{StoreError, StoredAttachment, VisitorId, now_ms};
 use super::conversations::{CONVERSATION_COLUMNS, conversation_from_row};
 use super::messages::messages_after;
 use super::tickets::ticket_notes;
+use super::webhook_events::forget_conversation;
 use super::{Cached, SqliteStore};
 
 /// The subject an erased visitor's ticket keeps.
@@ -109,8 +110,8 @@ fn files_of(conn: &Connection, visitor: VisitorId) -> Result<Vec<StoredAttachmen
     Ok(files)
 }
 
-/// Deletes chats with their messages, notes, transcripts on tickets, emails and files'
-/// rows; queues the files for removal. The tickets themselves stay.
+/// Deletes chats with their messages, notes, transcripts on tickets, emails, webhook
+/// requests and files' rows; queues the files for removal. The tickets themselves stay.
 fn delete_conversations(conn: &Connection, ids: &[ConversationId]) -> Result<Expired, StoreError> {
     let mut deleted = Expired::default();
     let mut keys =
@@ -136,6 +137,8 @@ fn delete_conversations(conn: &Connection, ids: &[ConversationId]) -> Result<Exp
         conn.cached_execute("DELETE FROM emails WHERE conversation_id = ?1", [id])?;
         // The chat's transcript on its ticket is the chat's words too; the ticket stays.
         conn.cached_execute("DELETE FROM ticket_notes WHERE conversation_id = ?1", [id])?;
+        // Webhook requests carried its words too.
+        forget_conversation(conn, id)?;
         deleted.conversations +=
             u64::try_from(conn.cached_execute("DELETE FROM conversations WHERE id = ?1", [id])?)
                 .unwrap_or(0);

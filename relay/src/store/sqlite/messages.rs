@@ -10,7 +10,7 @@ use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
 use crate::store::{MessageStore, StoreError, now_ms};
 
 use super::agents::is_participant;
-use super::webhook_outbox::{ChatFacts, message_added};
+use super::webhook_events::{ChatFacts, message_added};
 use super::{Cached, SqliteStore};
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";

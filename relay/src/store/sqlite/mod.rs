@@ -39,6 +39,7 @@ mod tickets;
 mod turns;
 mod visitors;
 mod waiting;
+mod webhook_events;
 mod webhook_outbox;
 mod webhooks;
 
@@ -267,10 +268,10 @@ fn write_loop(
         }
         let started = std::time::Instant::now();
         stats.jobs.observe(batch.len() as f64);
-        if run_batch(&conn, &mut batch) && webhook_outbox::take_queued() {
+        if run_batch(&conn, &mut batch) && webhook_events::take_queued() {
             webhook_events_queued.notify_one();
         }
-        webhook_outbox::take_queued();
+        webhook_events::take_queued();
         stats.seconds.observe(started.elapsed().as_secs_f64());
     }
 }

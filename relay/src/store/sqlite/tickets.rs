@@ -12,7 +12,7 @@ use crate::store::listing::TicketFilter;
 use crate::store::model::SiteId;
 use crate::store::{StoreError, TicketStore, now_ms};
 
-use super::webhook_outbox::ticket_created;
+use super::webhook_events::ticket_created;
 use super::{Cached, SqliteStore};
 
 /// Adds the chat's transcript to its linked ticket, if it has one: "[14:05] Ana: …"

@@ -2,6 +2,7 @@
 //! answer, the bot's messages, the new flow state, and any hand-over (queue, ticket,
 //! end). A turn computed from a state another turn has changed writes nothing.
 
+use porchlight_protocol::api::webhooks::WebhookEvent;
 use porchlight_protocol::words::Text;
 use porchlight_protocol::{Author, ConversationId, ConversationStatus};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -9,14 +10,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::store::model::{FlowTurn, NewMessage, TurnOutcome};
 use crate::store::{StoreError, now_ms};
 
-use porchlight_protocol::api::webhooks::WebhookEvent;
-
 use super::Cached;
 use super::conversations::load_conversation;
 use super::emails::{queue_acknowledgement, queue_ticket_email};
 use super::messages::{event, existing_message, insert_message, said};
 use super::tickets::add_transcript;
-use super::webhook_outbox::{chat_changed, ticket_created};
+use super::webhook_events::{chat_changed, ticket_created};
 
 pub(super) fn apply_turn(
     conn: &Connection,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use porchlight_protocol::api::webhooks::WebhookEvent;
 use porchlight_protocol::words::Text;
 use porchlight_protocol::{Author, ChatMessage, ConversationId};
 use rusqlite::{Connection, params};
@@ -11,12 +12,10 @@ use rusqlite::{Connection, params};
 use crate::store::model::{Conversation, NewMessage};
 use crate::store::{StoreError, WaitingStore, now_ms};
 
-use porchlight_protocol::api::webhooks::WebhookEvent;
-
 use super::conversations::load_conversation;
 use super::messages::{event, insert_message, said};
 use super::tickets::{add_transcript, set_categories};
-use super::webhook_outbox::chat_changed;
+use super::webhook_events::chat_changed;
 use super::{Cached, SqliteStore};
 
 pub(super) fn queue_times_since(

@@ -42,6 +42,7 @@ CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)
 CREATE TABLE webhook_events (
     id INTEGER PRIMARY KEY,
     endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+    conversation_id INTEGER,
     event_id TEXT NOT NULL,
     event TEXT NOT NULL,
     payload TEXT NOT NULL,
@@ -50,3 +51,4 @@ CREATE TABLE webhook_events (
 );
 CREATE INDEX webhook_events_waiting ON webhook_events (endpoint_id, id) WHERE delivery_id IS NULL;
 CREATE INDEX webhook_events_delivery ON webhook_events (delivery_id);
+CREATE INDEX webhook_events_conversation ON webhook_events (conversation_id) WHERE conversation_id IS NOT NULL;

@@ -1,0 +1,278 @@
+//! Queuing webhook events inside the transaction that makes them: a message added, a
+//! chat's status changed, a ticket opened. Plain functions over a connection, called
+//! by the store's own writes; `webhook_outbox.rs` turns them into deliveries.
+
+use std::cell::Cell;
+
+use porchlight_protocol::api::webhooks::{EventBody, MessageTypes, WebhookEvent};
+use porchlight_protocol::{Author, ChatMessage, ConversationId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use crate::auth::random_token;
+use crate::store::SiteId;
+
+use super::Cached;
+
+thread_local! {
+    /// Set on the writer thread when a job queued webhook events, so the sender is
+    /// woken once their batch commits.
+    static QUEUED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the batch just run queued any webhook event (and forgets it).
+pub(super) fn take_queued() -> bool {
+    QUEUED.replace(false)
+}
+
+/// A random id with a prefix (`msg_…`, `evt_…`).
+pub(super) fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", &random_token()[..24])
+}
+
+pub(super) fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|at| at.to_string())
+        .unwrap_or_default()
+}
+
+/// The message types a message counts as, as `,a,b,` for the endpoints' filter.
+fn message_types(author: Author, live: bool) -> String {
+    let types: &[MessageTypes] = match (author, live) {
+        (Author::Visitor, true) => &[MessageTypes::VisitorLive, MessageTypes::Visitor],
+        (Author::Visitor, false) => &[MessageTypes::Visitor],
+        (Author::Agent, _) => &[MessageTypes::Agent],
+        (Author::Bot | Author::System, _) => &[MessageTypes::System],
+    };
+    std::iter::once(MessageTypes::All)
+        .chain(types.iter().copied())
+        .fold(",".to_owned(), |list, kind| list + kind.as_str() + ",")
+}
+
+/// Every message type: events other than `chat.message` ignore the filter.
+const ANY_TYPE: &str = ",all,visitor_live,visitor,agent,system,";
+
+struct Queued<'a> {
+    site: SiteId,
+    /// The chat it tells of, so the chat's deletion takes it along.
+    conversation: Option<ConversationId>,
+    profile: Option<i64>,
+    event: WebhookEvent,
+    types: &'a str,
+    at: i64,
+}
+
+/// Queues the event for every enabled endpoint of the site that wants it; `data` is
+/// only made when one does.
+fn enqueue(
+    conn: &Connection,
+    queued: &Queued<'_>,
+    data: impl FnOnce(String) -> serde_json::Value,
+) -> rusqlite::Result<()> {
+    let wanted: bool = conn.cached_row(
+        "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE site_id = ?1 AND enabled = 1 \
+         AND events & ?2 != 0 AND (profile_id IS NULL OR profile_id = ?3) \
+         AND instr(?4, ',' || message_types || ',') > 0)",
+        params![
+            queued.site,
+            queued.event.bit(),
+            queued.profile,
+            queued.types
+        ],
+        |row| row.get(0),
+    )?;
+    if !wanted {
+        return Ok(());
+    }
+    let site: String = conn.cached_row(
+        "SELECT key FROM sites WHERE id = ?1",
+        [queued.site],
+        |row| row.get(0),
+    )?;
+    let event_id = new_id("evt");
+    let body = EventBody {
+        id: Some(event_id.clone()),
+        kind: queued.event.as_str().into(),
+        timestamp: rfc3339(queued.at),
+        data: data(site),
+    };
+    let payload = serde_json::to_string(&body).unwrap_or_default();
+    let added = conn.cached_execute(
+        "INSERT INTO webhook_events (endpoint_id, event_id, event, payload, created_at, \
+         conversation_id) \
+         SELECT id, ?1, ?2, ?3, ?4, ?9 FROM webhook_endpoints WHERE site_id = ?5 AND enabled = 1 \
+         AND events & ?6 != 0 AND (profile_id IS NULL OR profile_id = ?7) \
+         AND instr(?8, ',' || message_types || ',') > 0",
+        params![
+            event_id,
+            queued.event.as_str(),
+            payload,
+            queued.at,
+            queued.site,
+            queued.event.bit(),
+            queued.profile,
+            queued.types,
+            queued.conversation
+        ],
+    )?;
+    if added > 0 {
+        QUEUED.set(true);
+    }
+    Ok(())
+}
+
+/// What a chat's events tell of it.
+pub(super) struct ChatFacts {
+    pub site: SiteId,
+    pub profile: Option<i64>,
+    pub visitor: i64,
+    pub status: String,
+}
+
+/// `chat.message` for a message just added.
+pub(super) fn message_added(
+    conn: &Connection,
+    chat: &ChatFacts,
+    message: &ChatMessage,
+) -> rusqlite::Result<()> {
+    let live = chat.status != "bot";
+    let types = message_types(message.author, live);
+    let queued = Queued {
+        site: chat.site,
+        conversation: Some(message.conversation_id),
+        profile: chat.profile,
+        event: WebhookEvent::ChatMessage,
+        types: &types,
+        at: message.at,
+    };
+    enqueue(conn, &queued, |site| {
+        json!({
+            "conversation_id": message.conversation_id,
+            "site": site,
+            "profile_id": chat.profile,
+            "visitor_id": chat.visitor,
+            "seq": message.seq,
+            "author": message.author.as_str(),
+            "author_name": message.author_name,
+            "text": message.body,
+            "live": live,
+            "at": message.at,
+        })
+    })
+}
+
+/// A `chat.*` event for chat `id` as it now stands; `agent` names who joined.
+pub(super) fn chat_changed(
+    conn: &Connection,
+    id: ConversationId,
+    event: WebhookEvent,
+    agent: Option<&str>,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let Some((chat, ended_by, ticket)) = conn
+        .cached_row(
+            "SELECT site_id, profile_id, visitor_id, status, ended_by, ticket_id \
+             FROM conversations WHERE id = ?1",
+            [id],
+            |row| {
+                let chat = ChatFacts {
+                    site: row.get(0)?,
+                    profile: row.get(1)?,
+                    visitor: row.get(2)?,
+                    status: row.get(3)?,
+                };
+                Ok((
+                    chat,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
+                ))
+            },
+        )
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let queued = Queued {
+        site: chat.site,
+        conversation: Some(id),
+        profile: chat.profile,
+        event,
+        types: ANY_TYPE,
+        at,
+    };
+    let ended_by = ended_by.filter(|_| event == WebhookEvent::ChatEnded);
+    enqueue(conn, &queued, |site| {
+        let mut data = json!({
+            "conversation_id": id,
+            "site": site,
+            "profile_id": chat.profile,
+            "visitor_id": chat.visitor,
+            "status": chat.status,
+            "at": at,
+        });
+        for (key, value) in [
+            ("agent_name", agent.map(|name| json!(name))),
+            ("ended_by", ended_by.map(|by| json!(by))),
+            ("ticket_id", ticket.map(|ticket| json!(ticket))),
+        ] {
+            if let Some(value) = value {
+                data[key] = value;
+            }
+        }
+        data
+    })
+}
+
+/// `ticket.created` for ticket `id`, made from chat `chat` when it was.
+pub(super) fn ticket_created(
+    conn: &Connection,
+    id: i64,
+    chat: Option<ConversationId>,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let (site, subject): (SiteId, String) = conn.cached_row(
+        "SELECT site_id, subject FROM tickets WHERE id = ?1",
+        [id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let profile: Option<i64> = match chat {
+        Some(chat) => conn
+            .cached_row(
+                "SELECT profile_id FROM conversations WHERE id = ?1",
+                [chat],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten(),
+        None => None,
+    };
+    let queued = Queued {
+        site,
+        conversation: chat,
+        profile,
+        event: WebhookEvent::TicketCreated,
+        types: ANY_TYPE,
+        at,
+    };
+    enqueue(conn, &queued, |site| {
+        let mut data = json!({"ticket_id": id, "site": site, "subject": subject, "at": at});
+        if let Some(chat) = chat {
+            data["conversation_id"] = json!(chat);
+        }
+        data
+    })
+}
+
+/// Deletes the webhook requests that carried chat `id`'s words (a batch goes whole).
+pub(super) fn forget_conversation(conn: &Connection, id: ConversationId) -> rusqlite::Result<()> {
+    conn.cached_execute(
+        "DELETE FROM webhook_deliveries WHERE id IN \
+         (SELECT delivery_id FROM webhook_events WHERE conversation_id = ?1)",
+        [id],
+    )?;
+    conn.cached_execute(
+        "DELETE FROM webhook_events WHERE conversation_id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
