@@ -40,10 +40,10 @@ fn kb_import_then_search_finds_the_right_passage_and_reimport_changes_nothing() 
     assert!(imported.status.success(), "{}", text(&imported.stderr));
     let stdout = text(&imported.stdout);
     assert!(
-        stdout.starts_with("4 file(s): 4 added, 0 updated, 0 unchanged, 0 failed"),
+        stdout.starts_with("12 file(s): 12 added, 0 updated, 0 unchanged, 0 failed"),
         "{stdout}"
     );
-    assert!(text(&imported.stderr).contains("importing [##############################] 4/4"));
+    assert!(text(&imported.stderr).contains("importing [##############################] 12/12"));
 
     let found = porchlight(
         &data,
@@ -94,7 +94,7 @@ fn kb_import_then_search_finds_the_right_passage_and_reimport_changes_nothing() 
 
     let again = porchlight(&data, &["kb", "import", examples.to_str().unwrap()]);
     assert!(
-        text(&again.stdout).starts_with("4 file(s): 0 added, 0 updated, 4 unchanged"),
+        text(&again.stdout).starts_with("12 file(s): 0 added, 0 updated, 12 unchanged"),
         "{}",
         text(&again.stdout)
     );

@@ -4,6 +4,7 @@
 use porchlight_protocol::Source;
 use serde::{Deserialize, Serialize};
 
+use crate::knowledge::rank::search_terms;
 use crate::store::knowledge::Hit;
 
 /// Passages quoted when answering without a model.
@@ -125,19 +126,20 @@ pub fn no_answer(config: &AgentConfig) -> String {
     )
 }
 
-/// The answer with no model: the best passages, quoted briefly and cited; or a plain
-/// "nothing found" that offers a person.
-pub fn from_passages(config: &AgentConfig, hits: &[Hit]) -> (String, Vec<Source>) {
+/// The answer with no model: the best passages, quoted briefly (the sentences that
+/// match the question best) and cited; or a plain "nothing found" that offers a person.
+pub fn from_passages(config: &AgentConfig, question: &str, hits: &[Hit]) -> (String, Vec<Source>) {
     if hits.is_empty() {
         return (no_answer(config), Vec::new());
     }
+    let terms = search_terms(question);
     let quoted = &hits[..hits.len().min(QUOTED_PASSAGES)];
     let mut body = String::from("Here's what I found in our help articles:");
     for hit in quoted {
         body.push_str(&format!(
             "\n\n{}: \"{}\"",
             hit.label(),
-            excerpt(&hit.text, QUOTE_CHARS)
+            best_sentences(&hit.text, &terms, QUOTE_CHARS)
         ));
     }
     body.push_str(&format!(
@@ -159,6 +161,75 @@ pub fn sources(hits: &[Hit]) -> Vec<Source> {
         }
     }
     sources
+}
+
+/// Whether `word` is `term` or a form of it ("refunds" for "refund", "payment" for
+/// "pay"): the same first five letters, or for a short term, `word` starting with it.
+fn same_word(word: &str, term: &str) -> bool {
+    let stem = |text: &str| text.chars().take(5).collect::<String>();
+    if term.chars().count() < 5 {
+        word.starts_with(term)
+    } else {
+        stem(word) == stem(term)
+    }
+}
+
+/// The sentences of `text` that hold the most of `terms` (the best, and the next best
+/// when it fits), in their own order, within `limit` characters; the opening when none
+/// holds any.
+pub fn best_sentences(text: &str, terms: &[String], limit: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut sentences: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (at, c) in flat.char_indices() {
+        let end = at + c.len_utf8();
+        if matches!(c, '.' | '!' | '?') && flat[end..].starts_with(' ') {
+            sentences.push(flat[start..end].trim());
+            start = end;
+        }
+    }
+    sentences.push(flat[start..].trim());
+    sentences.retain(|sentence| !sentence.is_empty());
+    let held = |sentence: &str| {
+        let words: Vec<String> = sentence
+            .split(|c: char| !c.is_alphanumeric())
+            .map(str::to_lowercase)
+            .collect();
+        terms
+            .iter()
+            .filter(|term| words.iter().any(|word| same_word(word, term)))
+            .count()
+    };
+    let mut ranked: Vec<(usize, usize)> = sentences
+        .iter()
+        .enumerate()
+        .map(|(index, sentence)| (index, held(sentence)))
+        .filter(|(_, held)| *held > 0)
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let Some(&(best, _)) = ranked.first() else {
+        return excerpt(&flat, limit);
+    };
+    let mut chosen = vec![best];
+    if let Some(&(next, _)) = ranked.get(1)
+        && sentences[best].chars().count() + sentences[next].chars().count() < limit
+    {
+        chosen.push(next);
+    }
+    chosen.sort_unstable();
+    let mut quote = String::new();
+    for (at, index) in chosen.iter().enumerate() {
+        if at > 0 {
+            // Sentences apart in the passage are marked as such.
+            quote.push_str(if *index == chosen[at - 1] + 1 {
+                " "
+            } else {
+                " … "
+            });
+        }
+        quote.push_str(sentences[*index]);
+    }
+    excerpt(&quote, limit)
 }
 
 /// The start of `text`, cut at a word and marked when cut.
@@ -301,9 +372,30 @@ mod tests {
     }
 
     #[test]
+    fn the_quote_is_the_sentences_that_answer_the_question() {
+        let text = "We bill monthly. Refunds go back to the card you paid with and usually \
+                    arrive in 5 to 10 working days. Annual plans are refunded pro rata.";
+        let terms = search_terms("How long until my refund arrives?");
+        assert_eq!(
+            best_sentences(text, &terms, 280),
+            "Refunds go back to the card you paid with and usually arrive in 5 to 10 \
+             working days. Annual plans are refunded pro rata."
+        );
+        let terms = search_terms("monthly or annual?");
+        assert_eq!(
+            best_sentences(text, &terms, 280),
+            "We bill monthly. … Annual plans are refunded pro rata."
+        );
+        assert_eq!(
+            best_sentences(text, &search_terms("gift cards"), 20),
+            "We bill monthly.…"
+        );
+    }
+
+    #[test]
     fn without_a_model_answers_quote_and_cite_or_offer_a_person() {
         let config = AgentConfig::default();
-        let (body, sources) = from_passages(&config, &[]);
+        let (body, sources) = from_passages(&config, "refunds?", &[]);
         assert!(body.contains("couldn't find anything"));
         assert!(body.contains("\"Talk to a person\""));
         assert!(sources.is_empty());
@@ -323,7 +415,7 @@ mod tests {
             ),
             hit("FAQ", "", "/srv/faq.md", "third"),
         ];
-        let (body, sources) = from_passages(&config, &hits);
+        let (body, sources) = from_passages(&config, "", &hits);
         assert!(body.starts_with(
             "Here's what I found in our help articles:\n\nBilling › Refunds: \"Refunds go back"
         ));

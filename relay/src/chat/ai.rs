@@ -25,7 +25,7 @@ use crate::store::knowledge::Hit;
 use crate::store::{MessageKind, NewMessage, StoreError, now_ms};
 
 /// Passages retrieved for each question.
-const PASSAGES: usize = 4;
+pub const PASSAGES: usize = 4;
 /// Answers one visitor may get in a day (UTC), in any chat, before the agent hands
 /// them to a person: a cap on what one visitor can cost, which neither a new chat nor
 /// a restart resets.
@@ -108,7 +108,7 @@ async fn answer(
     let hits = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
     match provider {
         None => {
-            let (body, sources) = reply::from_passages(&config, &hits);
+            let (body, sources) = reply::from_passages(&config, &question, &hits);
             if hits.is_empty() && low_confidence_hands_over(state, &config, id).await? {
                 // Handing over forgets this chat's AI state; this task must not be
                 // cancelled with it.
