@@ -344,6 +344,18 @@ async fn endpoints_are_checked_and_each_site_sees_only_its_own() {
             json!({"auth_header": {"name": "X-Key", "value": "a\r\nb"}}),
             "one line",
         ),
+        (
+            json!({"auth_header": {"name": "X-Key", "value": "café"}}),
+            "plain ASCII",
+        ),
+        (
+            json!({"auth_header": {"name": "Webhook-Extra", "value": "x"}}),
+            "sets Webhook-Extra itself",
+        ),
+        (
+            json!({"url": "http://no-such-host.invalid/hook"}),
+            "does not resolve",
+        ),
     ];
     for (change, why) in refused {
         let mut form = good.clone();
@@ -374,6 +386,40 @@ async fn endpoints_are_checked_and_each_site_sees_only_its_own() {
     .await;
     assert_eq!(status, 201, "{made}");
     let id = made["webhook"]["id"].as_i64().unwrap();
+
+    // An endpoint turned off is held only to its URL's words (its name may no longer
+    // resolve); turning it on checks the address again.
+    let mut off = good.clone();
+    off["url"] = json!("http://no-such-host.invalid/hook");
+    off["enabled"] = json!(false);
+    let (status, answer) = json_call(
+        relay.addr,
+        "PUT",
+        &format!("/api/admin/sites/demo/webhooks/{id}"),
+        &admin,
+        off.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    off["enabled"] = json!(true);
+    let (status, answer) = json_call(
+        relay.addr,
+        "PUT",
+        &format!("/api/admin/sites/demo/webhooks/{id}"),
+        &admin,
+        off,
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, answer) = json_call(
+        relay.addr,
+        "PUT",
+        &format!("/api/admin/sites/demo/webhooks/{id}"),
+        &admin,
+        good.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
 
     the_rest_api_shows_only_the_sites_own(&relay, &admin, id, &good).await;
 }

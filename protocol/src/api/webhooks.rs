@@ -117,7 +117,9 @@ impl MessageTypes {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthHeader {
+    /// Empty removes the header (on `PUT`).
     pub name: String,
+    #[serde(default)]
     pub value: String,
 }
 
@@ -143,7 +145,7 @@ pub struct WebhookForm {
     /// With `batch_max` over 1: the longest an event waits for others (0 to 300 s).
     #[serde(default)]
     pub batch_seconds: u32,
-    /// Kept when absent on `PUT`; `{"name": "", "value": ""}` removes it.
+    /// Kept when absent on `PUT`; `{"name": ""}` removes it.
     #[serde(default)]
     pub auth_header: Option<AuthHeader>,
     /// Turning an endpoint back on clears why it was turned off.

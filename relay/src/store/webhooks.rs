@@ -31,6 +31,9 @@ pub struct DueDelivery {
     pub body: String,
     pub attempts: u32,
     pub created_at: i64,
+    /// When it fell due: a try's result is recorded only if this has not changed
+    /// (a redelivery asked for meanwhile still goes).
+    pub due_at: i64,
     pub target: Target,
 }
 
@@ -117,8 +120,14 @@ pub trait WebhookStore: Send + Sync {
     /// batching; says when a batch still gathering is due.
     async fn gather_deliveries(&self, now: i64) -> Result<Option<i64>, StoreError>;
 
-    /// Pending deliveries of enabled endpoints whose time has come, oldest first.
-    async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<DueDelivery>, StoreError>;
+    /// Pending deliveries of enabled endpoints whose time has come, oldest first, at
+    /// most `per_endpoint` of each endpoint.
+    async fn due_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+        per_endpoint: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
 
     /// When the next pending delivery of an enabled endpoint falls due after `after`
     /// (those due already are being tried).

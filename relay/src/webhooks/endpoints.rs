@@ -14,15 +14,9 @@ use crate::store::{SiteId, now_ms};
 /// The most events one request carries, and the longest an event waits for others.
 const MOST_BATCHED: u32 = 100;
 const LONGEST_BATCH_SECONDS: u32 = 300;
-/// Headers the relay sets itself, which an endpoint's own header may not replace.
-const RESERVED: [&str; 6] = [
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-    "content-type",
-    "content-length",
-    "host",
-];
+/// Headers the relay sets itself (and every `webhook-*`), which an endpoint's own
+/// header may not replace.
+const RESERVED: [&str; 3] = ["content-type", "content-length", "host"];
 
 const NO_SUCH: &str = "No such webhook.";
 const LONGEST_URL: usize = 2000;
@@ -47,11 +41,14 @@ async fn check_form(
     }
     let url = Url::parse(&form.url)
         .map_err(|_| ApiError::invalid(format!("\"{}\" is not a URL.", form.url)))?;
-    state
-        .outbound
-        .check(&url)
-        .await
-        .map_err(|refused| ApiError::invalid(refused.to_string()))?;
+    // Resolved and checked when it is to be called; an endpoint being turned off
+    // (perhaps because its name no longer resolves) is only held to its words.
+    let checked = if form.enabled {
+        state.outbound.check(&url).await
+    } else {
+        state.outbound.check_url(&url)
+    };
+    checked.map_err(|refused| ApiError::invalid(refused.to_string()))?;
     form.events.sort_by_key(|event| event.bit());
     form.events.dedup();
     if form.events.is_empty() {
@@ -97,15 +94,20 @@ fn check_header(header: &mut AuthHeader) -> ApiResult<()> {
             header.name
         )));
     }
-    if RESERVED.contains(&header.name.to_ascii_lowercase().as_str()) {
+    let lower = header.name.to_ascii_lowercase();
+    if lower.starts_with("webhook-") || RESERVED.contains(&lower.as_str()) {
         return Err(ApiError::invalid(format!(
             "The relay sets {} itself.",
             header.name
         )));
     }
-    if header.value.len() > 2000 || header.value.chars().any(char::is_control) {
+    let printable = header
+        .value
+        .bytes()
+        .all(|byte| (b' '..=b'~').contains(&byte));
+    if header.value.len() > 2000 || !printable {
         return Err(ApiError::invalid(
-            "A header's value is at most 2000 characters, on one line.",
+            "A header's value is at most 2000 characters of plain ASCII, on one line.",
         ));
     }
     Ok(())

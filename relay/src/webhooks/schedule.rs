@@ -5,17 +5,19 @@ use crate::store::webhooks::Outcome;
 
 const SECOND: i64 = 1000;
 const HOUR: i64 = 3600 * SECOND;
-/// A delivery is tried for about a day, then given up...
-pub const GIVE_UP_AFTER: i64 = 24 * HOUR;
-/// ...and an endpoint whose every try has failed for a day is turned off.
+/// An endpoint whose every try has failed for a day is turned off...
 pub const DISABLE_AFTER: i64 = 24 * HOUR;
+/// ...and a delivery is tried for somewhat longer, so that one failing alone also
+/// turns its endpoint off before it is given up (given up only when the endpoint
+/// answered something else meanwhile).
+pub const GIVE_UP_AFTER: i64 = 30 * HOUR;
 /// The first retry's wait; each next one is four times longer...
 const FIRST_WAIT: i64 = 10 * SECOND;
 /// ...up to this.
 const LONGEST_WAIT: i64 = 6 * HOUR;
 
 /// The wait after the `failures`-th failed try, before jitter: 10 s, 40 s, 160 s, …,
-/// at most 6 h (ten tries span about 22 hours).
+/// at most 6 h (ten tries span about 28 hours).
 pub fn wait_after(failures: u32) -> i64 {
     let mut wait = FIRST_WAIT;
     for _ in 1..failures {
@@ -124,11 +126,16 @@ mod tests {
             answered(None, 2, 0, None),
             Outcome::RetryAt(Some(40 * SECOND))
         );
-        // Past a day since it was made, the next try would be too late: given up.
+        // The next try would come too long after it was made: given up (the endpoint
+        // itself has not failed for a day: something else succeeded meanwhile).
         assert_eq!(
-            answered(Some(500), 10, 20 * HOUR, Some(HOUR)),
+            answered(Some(500), 10, 25 * HOUR, Some(20 * HOUR)),
             Outcome::RetryAt(None)
         );
+        assert!(matches!(
+            answered(Some(500), 9, 20 * HOUR, Some(19 * HOUR)),
+            Outcome::RetryAt(Some(_))
+        ));
     }
 
     #[test]

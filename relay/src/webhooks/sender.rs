@@ -21,7 +21,10 @@ const AT_ONCE: usize = 16;
 /// ...and to one endpoint.
 const PER_ENDPOINT: usize = 4;
 /// Due deliveries read per look.
-const LOOK_AT: usize = 64;
+const LOOK_AT: usize = 256;
+/// How long a delivery whose try could not be recorded waits before it is tried again
+/// (the store is failing: no request is repeated at once).
+const REST: Duration = Duration::from_secs(60);
 /// The longest wait between looks.
 const LOOK_AGAIN: Duration = Duration::from_secs(60);
 /// How long a receiver has to answer.
@@ -111,6 +114,8 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
     let mut flying: HashMap<i64, i64> = HashMap::new();
     let mut tasks: HashMap<tokio::task::Id, i64> = HashMap::new();
     let mut tries = JoinSet::new();
+    // Deliveries whose last try went unrecorded, and until when they wait.
+    let mut resting: HashMap<i64, tokio::time::Instant> = HashMap::new();
     loop {
         let now = (sender.now)();
         let next_batch = match sender.store.gather_deliveries(now).await {
@@ -120,7 +125,12 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
                 None
             }
         };
-        let due = match sender.store.due_deliveries(now, LOOK_AT).await {
+        resting.retain(|_, until| *until > tokio::time::Instant::now());
+        let due = match sender
+            .store
+            .due_deliveries(now, LOOK_AT, PER_ENDPOINT)
+            .await
+        {
             Ok(due) => due,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read the webhook outbox");
@@ -132,7 +142,10 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
         for delivery in due {
             let endpoint = delivery.target.endpoint_id;
             let busy = flying.values().filter(|other| **other == endpoint).count();
-            if flying.contains_key(&delivery.id) || flying.len() >= AT_ONCE || busy >= PER_ENDPOINT
+            if flying.contains_key(&delivery.id)
+                || resting.contains_key(&delivery.id)
+                || flying.len() >= AT_ONCE
+                || busy >= PER_ENDPOINT
             {
                 continue;
             }
@@ -167,10 +180,15 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
             () = timer => {}
             () = queued.notified() => {}
             Some(finished) = tries.join_next_with_id(), if !tries.is_empty() => {
-                // A try that panicked frees its place too; its delivery is tried again.
-                let task = finished.map_or_else(|failed| failed.id(), |(task, ())| task);
+                // A try that panicked, or whose result could not be written, frees its
+                // place and rests before its delivery is tried again.
+                let (task, recorded) =
+                    finished.unwrap_or_else(|failed| (failed.id(), false));
                 if let Some(id) = tasks.remove(&task) {
                     flying.remove(&id);
+                    if !recorded {
+                        resting.insert(id, tokio::time::Instant::now() + REST);
+                    }
                 }
             }
             () = stop.cancelled() => {
@@ -182,16 +200,22 @@ pub async fn run<P: Post>(sender: Sender<P>, stop: CancellationToken) {
     }
 }
 
-/// Tries one delivery and records what came of it.
-async fn deliver<P: Post>(sender: &Sender<P>, delivery: &DueDelivery) {
+/// Tries one delivery and records what came of it; says whether it was recorded.
+async fn deliver<P: Post>(sender: &Sender<P>, delivery: &DueDelivery) -> bool {
     let tried = try_once(sender, delivery).await;
     match sender
         .store
         .record_try(delivery, tried.clone(), (sender.now)())
         .await
     {
-        Ok(()) => (sender.tried)(delivery, &tried),
-        Err(err) => tracing::error!(error = %err, "cannot record a webhook delivery's try"),
+        Ok(()) => {
+            (sender.tried)(delivery, &tried);
+            true
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot record a webhook delivery's try");
+            false
+        }
     }
 }
 

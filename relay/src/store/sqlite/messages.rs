@@ -49,8 +49,8 @@ pub(super) fn insert_message(
     }
     let state: Option<(ChatFacts, Option<AgentId>)> = conn
         .cached_row(
-            "SELECT status, agent_id, site_id, profile_id, visitor_id FROM conversations \
-             WHERE id = ?1",
+            "SELECT status, agent_id, site_id, profile_id, visitor_id, queued_at IS NOT NULL \
+             FROM conversations WHERE id = ?1",
             [message.conversation_id],
             |row| {
                 let chat = ChatFacts {
@@ -58,6 +58,7 @@ pub(super) fn insert_message(
                     site: row.get(2)?,
                     profile: row.get(3)?,
                     visitor: row.get(4)?,
+                    live: row.get(5)?,
                 };
                 Ok((chat, row.get(1)?))
             },

@@ -127,6 +127,8 @@ pub(super) struct ChatFacts {
     pub profile: Option<i64>,
     pub visitor: i64,
     pub status: String,
+    /// It has reached live chat (queued for a person, or with one), now or before.
+    pub live: bool,
 }
 
 /// `chat.message` for a message just added.
@@ -135,7 +137,7 @@ pub(super) fn message_added(
     chat: &ChatFacts,
     message: &ChatMessage,
 ) -> rusqlite::Result<()> {
-    let live = chat.status != "bot";
+    let live = chat.live;
     let types = message_types(message.author, live);
     let queued = Queued {
         site: chat.site,
@@ -171,8 +173,8 @@ pub(super) fn chat_changed(
 ) -> rusqlite::Result<()> {
     let Some((chat, ended_by, ticket)) = conn
         .cached_row(
-            "SELECT site_id, profile_id, visitor_id, status, ended_by, ticket_id \
-             FROM conversations WHERE id = ?1",
+            "SELECT site_id, profile_id, visitor_id, status, ended_by, ticket_id, \
+             queued_at IS NOT NULL FROM conversations WHERE id = ?1",
             [id],
             |row| {
                 let chat = ChatFacts {
@@ -180,6 +182,7 @@ pub(super) fn chat_changed(
                     profile: row.get(1)?,
                     visitor: row.get(2)?,
                     status: row.get(3)?,
+                    live: row.get(6)?,
                 };
                 Ok((
                     chat,
@@ -263,8 +266,18 @@ pub(super) fn ticket_created(
     })
 }
 
-/// Deletes the webhook requests that carried chat `id`'s words (a batch goes whole).
+/// Deletes the webhook requests that carried chat `id`'s words: a batch sent goes
+/// whole, a batch still to be sent goes out again without them.
 pub(super) fn forget_conversation(conn: &Connection, id: ConversationId) -> rusqlite::Result<()> {
+    // Other chats' events in a batch still to be sent are gathered again, not lost.
+    conn.cached_execute(
+        "UPDATE webhook_events SET delivery_id = NULL \
+         WHERE conversation_id IS NOT ?1 AND delivery_id IN \
+         (SELECT w.delivery_id FROM webhook_events w \
+          JOIN webhook_deliveries d ON d.id = w.delivery_id \
+          WHERE w.conversation_id = ?1 AND d.status = 'pending')",
+        [id],
+    )?;
     conn.cached_execute(
         "DELETE FROM webhook_deliveries WHERE id IN \
          (SELECT delivery_id FROM webhook_events WHERE conversation_id = ?1)",

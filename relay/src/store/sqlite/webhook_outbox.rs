@@ -129,21 +129,26 @@ fn one_delivery(conn: &Connection, endpoint: &Waiting, now: i64) -> Result<i64, 
     Ok(i64::try_from(events.len()).unwrap_or(0))
 }
 
+/// Due deliveries, at most `per_endpoint` of each endpoint's oldest, so that one
+/// endpoint's backlog never hides another's.
 pub(super) fn due_deliveries(
     conn: &Connection,
     now: i64,
     limit: usize,
+    per_endpoint: usize,
 ) -> Result<Vec<DueDelivery>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT d.id, d.webhook_id, d.body, d.attempts, d.created_at, e.id, e.url, \
          e.auth_header_name, e.auth_header_value, e.secret, e.previous_secret, \
-         e.previous_secret_until, e.failing_since \
-         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-         WHERE d.status = 'pending' AND d.next_at <= ?1 AND e.enabled = 1 \
-         ORDER BY d.next_at, d.id LIMIT ?2",
+         e.previous_secret_until, e.failing_since, d.next_at \
+         FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_at, id) \
+               AS place FROM webhook_deliveries WHERE status = 'pending' AND next_at <= ?1) d \
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.place <= ?3 AND e.enabled = 1 ORDER BY d.next_at, d.id LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![now, limit], |row| {
+    let per_endpoint = i64::try_from(per_endpoint).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![now, limit, per_endpoint], |row| {
         let name: Option<String> = row.get(7)?;
         let value: Option<String> = row.get(8)?;
         let mut secrets = vec![row.get::<_, String>(9)?];
@@ -160,6 +165,7 @@ pub(super) fn due_deliveries(
             body: row.get(2)?,
             attempts: row.get(3)?,
             created_at: row.get(4)?,
+            due_at: row.get(13)?,
             target: Target {
                 endpoint_id: row.get(5)?,
                 url: row.get(6)?,
@@ -202,7 +208,7 @@ pub(super) fn record_try(
     conn.cached_execute(
         "UPDATE webhook_deliveries SET status = ?1, next_at = ?2, attempts = attempts + 1, \
          last_attempt_at = ?3, response_code = ?4, duration_ms = ?5, response_excerpt = ?6, \
-         error = ?7 WHERE id = ?8",
+         error = ?7 WHERE id = ?8 AND next_at = ?9",
         params![
             status,
             next_at,
@@ -211,7 +217,8 @@ pub(super) fn record_try(
             tried.duration_ms,
             tried.excerpt,
             tried.error,
-            delivery.id
+            delivery.id,
+            delivery.due_at
         ],
     )?;
     let endpoint = delivery.target.endpoint_id;

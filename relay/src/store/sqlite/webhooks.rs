@@ -302,8 +302,13 @@ impl WebhookStore for SqliteStore {
         self.write(move |conn| gather_deliveries(conn, now)).await
     }
 
-    async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<DueDelivery>, StoreError> {
-        self.read(move |conn| due_deliveries(conn, now, limit))
+    async fn due_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+        per_endpoint: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        self.read(move |conn| due_deliveries(conn, now, limit, per_endpoint))
             .await
     }
 
