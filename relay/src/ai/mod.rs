@@ -1,6 +1,7 @@
 //! The AI agent: its provider (OpenAI, Azure OpenAI, an OpenAI-compatible server, or
 //! none), the prompt, and the rules for answering and handing over.
 
+pub mod embedder;
 pub mod prompt;
 pub mod provider;
 pub mod reply;

@@ -118,6 +118,17 @@ pub fn asks_for_person(config: &AgentConfig, text: &str) -> Option<Signal> {
         .then_some(Signal::Phrase)
 }
 
+/// The least cosine similarity between a question and the nearest passage for the
+/// agent with no provider to answer from the knowledge at all; below it the question
+/// is not one the knowledge covers. Tuned on `examples/knowledge-eval` (`kbeval`).
+pub const NEAR_ENOUGH: f32 = 0.35;
+
+/// Whether the knowledge answers a question whose nearest passage came this near;
+/// `None` (no passage has a vector yet) leaves it to the keyword search.
+pub fn knowledge_answers(nearest: Option<f32>) -> bool {
+    nearest.is_none_or(|similarity| similarity >= NEAR_ENOUGH)
+}
+
 /// What the agent says when it has nothing to go on: plainly, offering a person.
 pub fn no_answer(config: &AgentConfig) -> String {
     format!(

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::bot::{self, Trigger};
 use super::events::announce_message;
+use crate::ai::embedder::{Embedder, embed_missing};
 use crate::ai::prompt;
 use crate::ai::reply::{self, ConfidenceGate};
 use crate::ai::sanitize::{Sanitizer, sanitize};
@@ -32,8 +33,6 @@ pub const PASSAGES: usize = 4;
 pub const MAX_ANSWERS_PER_VISITOR_PER_DAY: u32 = 40;
 /// Messages read back for the model.
 const HISTORY_READ: usize = 200;
-/// Passages embedded per provider call.
-const EMBED_BATCH: usize = 32;
 /// How often the embedder looks for passages without vectors unprompted.
 const EMBED_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -105,9 +104,16 @@ async fn answer(
         return escalate(state, flow, id).await;
     }
     let number = usage.chat;
-    let hits = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
+    let (hits, nearest) = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
     match provider {
         None => {
+            // With no model to judge them, passages whose meaning is far from the
+            // question are no answer: better "I don't have that" and a person.
+            let hits = if reply::knowledge_answers(nearest) {
+                hits
+            } else {
+                Vec::new()
+            };
             let (body, sources) = reply::from_passages(&config, &question, &hits);
             if hits.is_empty() && low_confidence_hands_over(state, &config, id).await? {
                 // Handing over forgets this chat's AI state; this task must not be
@@ -137,33 +143,31 @@ async fn answer(
     }
 }
 
-/// Keyword search, fused with vector search when the provider makes embeddings.
+/// Keyword search fused with vector search (the provider's embeddings, or the
+/// built-in model's), and how near the nearest passage came to the question.
 async fn retrieve(
     state: &AppState,
     provider: Option<&Provider>,
     site: crate::store::SiteId,
     question: &str,
-) -> Vec<Hit> {
-    let mut vector = None;
-    if let Some(provider) = provider.filter(|provider| provider.has_embeddings())
-        && let Some(model) = provider.embedding_name.clone()
-    {
-        match provider.embed(vec![question.to_owned()]).await {
-            Ok(mut vectors) if !vectors.is_empty() => {
-                vector = Some(QueryVector {
-                    model,
-                    vector: vectors.swap_remove(0),
-                });
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "no query vector; keyword search only"),
+) -> (Vec<Hit>, Option<f32>) {
+    let embedder = Embedder::of(provider);
+    let vector = match embedder.embed(vec![question.to_owned()]).await {
+        Ok(mut vectors) if !vectors.is_empty() => Some(QueryVector {
+            model: embedder.model(),
+            vector: vectors.swap_remove(0),
+        }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(error = %err, "no query vector; keyword search only");
+            None
         }
-    }
-    knowledge::search(state.store.as_ref(), site, question, PASSAGES, vector)
+    };
+    knowledge::search_judged(state.store.as_ref(), site, question, PASSAGES, vector)
         .await
         .unwrap_or_else(|err| {
             tracing::warn!(error = %err, "knowledge search failed");
-            Vec::new()
+            (Vec::new(), None)
         })
 }
 
@@ -402,58 +406,20 @@ async fn open_ticket(
     agent_turn(state, flow, id, || Trigger::AiTicket(subject.clone())).await
 }
 
-/// Gives passages vectors whenever knowledge or the provider changes, at start, and
-/// every few minutes (for `porchlight kb import` run beside a live relay).
+/// Keeps the knowledge's vectors current: every passage gets one from the provider's
+/// embedding model, or the built-in one, when the relay starts, whenever knowledge or
+/// the provider changes, and every few minutes for imports from the command line.
 pub async fn run_embedder(state: AppState) {
     loop {
-        if let Some(provider) = state.ai.provider()
-            && let Some(model) = provider.embedding_name.clone()
-        {
-            embed_pending(&state, &provider, &model).await;
+        let embedder = Embedder::of(state.ai.provider().as_ref());
+        let stop = || state.shutdown.is_cancelled();
+        if let Err(err) = embed_missing(state.store.as_ref(), &embedder, stop).await {
+            tracing::warn!(error = %err, "trying again on the next change");
         }
         tokio::select! {
             () = state.knowledge_changed.notified() => {}
             () = tokio::time::sleep(EMBED_SWEEP) => {}
             () = state.shutdown.cancelled() => return,
         }
-    }
-}
-
-async fn embed_pending(state: &AppState, provider: &Provider, model: &str) {
-    loop {
-        let pending = match state
-            .store
-            .kb_unembedded(model.to_owned(), EMBED_BATCH)
-            .await
-        {
-            Ok(pending) if !pending.is_empty() => pending,
-            Ok(_) => return,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot read passages to embed");
-                return;
-            }
-        };
-        let texts = pending.iter().map(|(_, text)| text.clone()).collect();
-        match provider.embed(texts).await {
-            Ok(vectors) if vectors.len() == pending.len() => {
-                let rows = pending.iter().map(|(id, _)| *id).zip(vectors).collect();
-                if let Err(err) = state.store.kb_set_embeddings(model.to_owned(), rows).await {
-                    tracing::warn!(error = %err, "cannot store vectors");
-                    return;
-                }
-            }
-            Ok(_) => {
-                tracing::warn!("the provider returned the wrong number of vectors");
-                return;
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot embed knowledge; trying again on the next change");
-                return;
-            }
-        }
-        if state.shutdown.is_cancelled() {
-            return;
-        }
-        tokio::task::yield_now().await;
     }
 }

@@ -50,22 +50,41 @@ pub async fn search(
     limit: usize,
     vector: Option<QueryVector>,
 ) -> Result<Vec<Hit>, StoreError> {
+    Ok(search_judged(store, site, query, limit, vector).await?.0)
+}
+
+/// [`search`], and the best cosine similarity any passage had with the query vector
+/// (`None` without one, or when no passage has a vector yet): how near the knowledge
+/// comes to the question at all.
+pub async fn search_judged(
+    store: &dyn Store,
+    site: SiteId,
+    query: &str,
+    limit: usize,
+    vector: Option<QueryVector>,
+) -> Result<(Vec<Hit>, Option<f32>), StoreError> {
     let terms = rank::search_terms(query);
     let keyword = if terms.is_empty() {
         Vec::new()
     } else {
         store.kb_keyword(site, terms, limit.max(CANDIDATES)).await?
     };
-    let Some(vector) = vector else {
+    let nearest = match vector {
+        Some(vector) => {
+            store
+                .kb_nearest(site, vector.model, vector.vector, CANDIDATES)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let Some(&(_, best)) = nearest.first() else {
         let mut hits = keyword;
         hits.truncate(limit);
-        return Ok(hits);
+        return Ok((hits, None));
     };
-    let nearest = store
-        .kb_nearest(site, vector.model, vector.vector, CANDIDATES)
-        .await?;
     let keyword_ids: Vec<i64> = keyword.iter().map(|hit| hit.chunk_id).collect();
-    let fused = rank::fuse(&[keyword_ids, nearest]);
+    let nearest_ids: Vec<i64> = nearest.iter().map(|(id, _)| *id).collect();
+    let fused = rank::fuse(&[keyword_ids, nearest_ids.clone(), nearest_ids]);
     let ids: Vec<i64> = fused.iter().take(limit).map(|(id, _)| *id).collect();
     let mut hits = store.kb_hits(ids.clone()).await?;
     hits.sort_by_key(|hit| ids.iter().position(|id| *id == hit.chunk_id));
@@ -74,7 +93,7 @@ pub async fn search(
             hit.score = *score;
         }
     }
-    Ok(hits)
+    Ok((hits, Some(best)))
 }
 
 #[cfg(test)]

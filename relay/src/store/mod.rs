@@ -378,14 +378,15 @@ pub trait KnowledgeStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Hit>, StoreError>;
 
-    /// Passage ids nearest the vector, among those embedded with `model`.
+    /// Passage ids nearest the vector, among those embedded with `model`, each with
+    /// its cosine similarity, nearest first.
     async fn kb_nearest(
         &self,
         site: SiteId,
         model: String,
         vector: Vec<f32>,
         limit: usize,
-    ) -> Result<Vec<i64>, StoreError>;
+    ) -> Result<Vec<(i64, f32)>, StoreError>;
 
     async fn kb_hits(&self, ids: Vec<i64>) -> Result<Vec<Hit>, StoreError>;
 

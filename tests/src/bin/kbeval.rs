@@ -12,9 +12,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::ai::reply::{self, AgentConfig};
 use porchlight_relay::chat::ai::PASSAGES;
-use porchlight_relay::knowledge::{self, import};
+use porchlight_relay::knowledge::{self, QueryVector, import};
 use porchlight_relay::store::knowledge::Hit;
 use porchlight_relay::store::{SiteId, SqliteStore, Store};
 use serde::Deserialize;
@@ -54,6 +55,8 @@ struct Score {
     hit5: usize,
     reciprocal_ranks: f64,
     refused: usize,
+    /// How long each answer took: embedding, search, judging, quoting.
+    took: Vec<std::time::Duration>,
 }
 
 fn file_of(hit: &Hit) -> String {
@@ -75,6 +78,19 @@ fn articles(hits: &[Hit]) -> Vec<String> {
     ranked
 }
 
+/// The question's vector from the built-in model.
+async fn vector(text: &str) -> anyhow::Result<Option<QueryVector>> {
+    let embedder = Embedder::BuiltIn;
+    let mut vectors = embedder
+        .embed(vec![text.to_owned()])
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(vectors.pop().map(|vector| QueryVector {
+        model: embedder.model(),
+        vector,
+    }))
+}
+
 async fn ask(
     store: &dyn Store,
     site: SiteId,
@@ -82,9 +98,24 @@ async fn ask(
     score: &mut Score,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    // As the agent answers with no provider: search, then quote.
-    let hits = knowledge::search(store, site, &question.text, PASSAGES, None).await?;
+    // As the agent answers with no provider: the built-in model's vector fused with
+    // keyword search, nothing quoted when the nearest passage is too far, then quote.
+    let started = std::time::Instant::now();
+    let (hits, nearest) = knowledge::search_judged(
+        store,
+        site,
+        &question.text,
+        PASSAGES,
+        vector(&question.text).await?,
+    )
+    .await?;
+    let hits = if reply::knowledge_answers(nearest) {
+        hits
+    } else {
+        Vec::new()
+    };
     let (body, sources) = reply::from_passages(&AgentConfig::default(), &question.text, &hits);
+    score.took.push(started.elapsed());
     let cited = sources
         .first()
         .and_then(|source| hits.iter().find(|hit| hit.label() == source.title))
@@ -97,7 +128,16 @@ async fn ask(
         }
         return Ok(());
     };
-    let ranked = articles(&knowledge::search(store, site, &question.text, 20, None).await?);
+    let ranked = articles(
+        &knowledge::search(
+            store,
+            site,
+            &question.text,
+            20,
+            vector(&question.text).await?,
+        )
+        .await?,
+    );
     let rank = ranked.iter().position(|file| file == article);
     score.cited_right += usize::from(cited.as_ref() == Some(article));
     score.hit1 += usize::from(rank == Some(0));
@@ -140,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
         .id;
     let files = import::files(&args.knowledge)?;
     import::import_all(store.as_ref(), site, &files, |_, _| {}).await?;
+    embed_missing(store.as_ref(), &Embedder::BuiltIn, || false).await?;
 
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
     for question in &questions.question {
@@ -147,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
         ask(store.as_ref(), site, question, score, args.verbose).await?;
     }
     println!(
-        "{} questions over {} articles (no provider: keyword search)",
+        "{} questions over {} articles (no provider: keyword search and the built-in model)",
         questions.question.len(),
         files.len()
     );
@@ -175,5 +216,17 @@ async fn main() -> anyhow::Result<()> {
             share(score.refused as f64),
         );
     }
+    let mut took: Vec<std::time::Duration> = scores
+        .values()
+        .flat_map(|score| score.took.clone())
+        .collect();
+    took.sort();
+    let at =
+        |fraction: f64| took[((took.len() - 1) as f64 * fraction) as usize].as_secs_f64() * 1000.0;
+    println!(
+        "answer time (embed, search, judge, quote): p50 {:.1} ms, p95 {:.1} ms",
+        at(0.5),
+        at(0.95)
+    );
     Ok(())
 }

@@ -174,7 +174,7 @@ pub(super) fn nearest(
     model: &str,
     vector: &[f32],
     limit: usize,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<(i64, f32)>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
          WHERE d.site_id = ?1 AND c.embedding_model = ?2 AND c.embedding IS NOT NULL",
@@ -187,7 +187,8 @@ pub(super) fn nearest(
         })?
         .collect::<Result<_, _>>()?;
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok(scored.into_iter().take(limit).map(|(id, _)| id).collect())
+    scored.truncate(limit);
+    Ok(scored)
 }
 
 pub(super) fn hits(conn: &Connection, ids: &[i64]) -> Result<Vec<Hit>, StoreError> {
@@ -292,7 +293,7 @@ impl KnowledgeStore for SqliteStore {
         model: String,
         vector: Vec<f32>,
         limit: usize,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<(i64, f32)>, StoreError> {
         self.read(move |conn| nearest(conn, site, &model, &vector, limit))
             .await
     }
