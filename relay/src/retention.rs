@@ -1,5 +1,6 @@
 //! Retention: at start and every hour, ended chats older than their site's retention
-//! are deleted with their files, and files left by an interrupted deletion are removed.
+//! are deleted with their files, files left by an interrupted deletion are removed,
+//! and webhook deliveries finished more than 30 days ago go.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,8 @@ use crate::store::{Store, now_ms};
 pub const EVERY: Duration = Duration::from_secs(3600);
 /// Chats deleted per write, so a long backlog never holds the writer for long.
 const BATCH: usize = 200;
+/// How long delivered and given-up webhook deliveries stay in the Deliveries tab.
+const DELIVERIES_KEPT_MS: i64 = 30 * 24 * 3_600_000;
 
 /// What one pass deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +23,7 @@ pub struct Pass {
     pub conversations: u64,
     pub messages: u64,
     pub files: usize,
+    pub webhook_deliveries: usize,
 }
 
 /// Deletes what has expired at `now` (milliseconds since the epoch).
@@ -34,6 +38,9 @@ pub async fn pass(store: &dyn Store, files: &AttachmentsDir, now: i64) -> Result
         }
     }
     done.files = files.remove_deleted(store).await?;
+    done.webhook_deliveries = store
+        .forget_old_deliveries(now - DELIVERIES_KEPT_MS)
+        .await?;
     Ok(done)
 }
 

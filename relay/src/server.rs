@@ -293,7 +293,8 @@ impl Relay {
                         chats = done.conversations,
                         messages = done.messages,
                         files = done.files,
-                        "retention deleted expired chats"
+                        webhook_deliveries = done.webhook_deliveries,
+                        "retention deleted expired chats and old webhook deliveries"
                     );
                 }
             },

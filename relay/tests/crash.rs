@@ -5,11 +5,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use common::receiver::{Received, next_request, receiver};
 use common::{PATIENCE, Ws};
 use porchlight_protocol::api::webhooks::{MessageTypes, WebhookEvent, WebhookForm};
 use porchlight_relay::store::SqliteStore;
@@ -18,7 +16,6 @@ use porchlight_relay::store::{SiteStore, Store};
 use porchlight_relay::webhooks::sign::new_secret;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 /// Starts the binary on a free port; returns it and its address from its first line.
 async fn spawn_relay(data: &std::path::Path) -> (Child, String) {
@@ -104,32 +101,6 @@ async fn acknowledged_messages_survive_kill_9_exactly_once() {
     assert_eq!(ack["seq"], 26);
 }
 
-/// A receiver that answers the first `answered` requests 200 and holds every later one
-/// unanswered (in flight when the relay dies), reporting each as (webhook-id, body).
-async fn receiver(answered: usize) -> (std::net::SocketAddr, UnboundedReceiver<(String, String)>) {
-    type Seen = (UnboundedSender<(String, String)>, Arc<AtomicUsize>, usize);
-    async fn hook(
-        State((tx, count, answered)): State<Seen>,
-        headers: HeaderMap,
-        body: String,
-    ) -> StatusCode {
-        let id = headers["webhook-id"].to_str().unwrap().to_owned();
-        let _ = tx.send((id, body));
-        if count.fetch_add(1, Ordering::SeqCst) >= answered {
-            std::future::pending::<()>().await;
-        }
-        StatusCode::OK
-    }
-    let (tx, rx) = unbounded_channel();
-    let app = axum::Router::new()
-        .route("/hook", axum::routing::post(hook))
-        .with_state((tx, Arc::new(AtomicUsize::new(0)), answered));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, rx)
-}
-
 /// Points the demo site's one webhook (made on first call, for visitors' messages) at
 /// `receiver`, while the relay is stopped.
 async fn point_webhook(data: &std::path::Path, receiver: std::net::SocketAddr) {
@@ -172,10 +143,11 @@ fn text_of(body: &str) -> String {
 
 /// A webhook-id seen twice is a retry of the same request (the same body), and no
 /// event went out under two webhook-ids.
-fn only_retries_repeat(requests: &[(String, String)]) {
+fn only_retries_repeat(requests: &[Received]) {
     let mut bodies: BTreeMap<&str, &str> = BTreeMap::new();
     let mut ids_of_event: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for (id, body) in requests {
+    for request in requests {
+        let (id, body) = (request.webhook_id(), request.body.as_str());
         assert_eq!(
             *bodies.entry(id).or_insert(body),
             body,
@@ -205,7 +177,7 @@ async fn the_webhook_outbox_loses_nothing_across_kill_9_and_repeats_only_as_retr
     let (mut relay, _) = spawn_relay_with(&data, &more).await;
     relay.start_kill().unwrap();
     relay.wait().await.unwrap();
-    let (before, mut seen_before) = receiver(5).await;
+    let (before, mut seen_before) = receiver(|n| (n < 5).then_some(StatusCode::OK)).await;
     point_webhook(&data, before).await;
 
     let (mut relay, addr) = spawn_relay_with(&data, &more).await;
@@ -219,35 +191,31 @@ async fn the_webhook_outbox_loses_nothing_across_kill_9_and_repeats_only_as_retr
     // Five delivered, one in flight (held by the receiver), the rest queued behind it.
     let mut requests = Vec::new();
     for _ in 0..6 {
-        let request = tokio::time::timeout(PATIENCE, seen_before.recv()).await;
-        requests.push(request.unwrap().unwrap());
+        requests.push(next_request(&mut seen_before).await);
     }
     relay.start_kill().unwrap();
     relay.wait().await.unwrap();
 
     // The endpoint moves to a receiver that answers everything; the restarted relay
     // sends what was not delivered.
-    let (after, mut seen_after) = receiver(usize::MAX).await;
+    let (after, mut seen_after) = receiver(|_| Some(StatusCode::OK)).await;
     point_webhook(&data, after).await;
     let (_relay, _) = spawn_relay_with(&data, &more).await;
     let mut got: BTreeSet<String> = requests[..5]
         .iter()
-        .map(|(_, body)| text_of(body))
+        .map(|request| text_of(&request.body))
         .collect();
     let mut resent = Vec::new();
     while got.len() < 25 {
-        let request = tokio::time::timeout(PATIENCE, seen_after.recv())
-            .await
-            .expect("every message reaches the webhook")
-            .unwrap();
-        got.insert(text_of(&request.1));
-        resent.push(request.0.clone());
+        let request = next_request(&mut seen_after).await;
+        got.insert(text_of(&request.body));
+        resent.push(request.webhook_id().to_owned());
         requests.push(request);
     }
     let expected: BTreeSet<String> = (1..=25).map(|n| format!("message {n}")).collect();
     assert_eq!(got, expected, "every acknowledged message, none lost");
     assert!(
-        resent.contains(&requests[5].0),
+        resent.iter().any(|id| id == requests[5].webhook_id()),
         "the request cut off is retried with its webhook-id"
     );
     only_retries_repeat(&requests);

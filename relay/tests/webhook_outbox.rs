@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 struct Shop {
     store: Arc<dyn Store>,
     site: i64,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn shop() -> Shop {
@@ -41,7 +41,7 @@ async fn shop() -> Shop {
     Shop {
         store,
         site: site.id,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -56,6 +56,15 @@ fn form(events: &[WebhookEvent], types: MessageTypes, profile: Option<i64>) -> W
         batch_seconds: 0,
         auth_header: None,
         enabled: true,
+    }
+}
+
+/// Every message, in batches of up to `most` within a minute.
+fn batched(most: u32) -> WebhookForm {
+    WebhookForm {
+        batch_max: most,
+        batch_seconds: 60,
+        ..form(&[WebhookEvent::ChatMessage], MessageTypes::All, None)
     }
 }
 
@@ -249,13 +258,7 @@ async fn each_message_type_and_profile_filter_gets_exactly_its_messages() {
 #[tokio::test]
 async fn a_batching_endpoint_gets_full_batches_at_once_and_the_rest_when_the_time_is_up() {
     let shop = shop().await;
-    let endpoint = shop
-        .endpoint(WebhookForm {
-            batch_max: 3,
-            batch_seconds: 60,
-            ..form(&[WebhookEvent::ChatMessage], MessageTypes::All, None)
-        })
-        .await;
+    let endpoint = shop.endpoint(batched(3)).await;
     let chat = shop.chat(None, ConversationStatus::Queued).await;
     for n in 1..=7 {
         shop.say(chat, Author::Visitor, None, &format!("message {n}"))
@@ -477,6 +480,8 @@ async fn a_410_turns_the_endpoint_off_until_an_admin_turns_it_on_again() {
     );
     // Off: nothing is queued for it, and nothing is sent for a day.
     shop.say(chat, Author::Visitor, None, "still there?").await;
+    // A day on the paused clock: the sender wakes as often as it would (every minute
+    // at least), so anything it wrongly sent would be in `asked`.
     tokio::time::sleep(Duration::from_secs(86_400)).await;
     assert!(running.asked.try_recv().is_err(), "nothing sent while off");
 
@@ -594,13 +599,7 @@ async fn erasing_a_visitor_deletes_the_webhook_requests_that_carried_their_words
     let single = shop
         .endpoint(form(&[WebhookEvent::ChatMessage], MessageTypes::All, None))
         .await;
-    let batched = shop
-        .endpoint(WebhookForm {
-            batch_max: 10,
-            batch_seconds: 60,
-            ..form(&[WebhookEvent::ChatMessage], MessageTypes::All, None)
-        })
-        .await;
+    let batched = shop.endpoint(batched(10)).await;
     let chat = shop.chat(None, ConversationStatus::Queued).await;
     shop.say(chat, Author::Visitor, None, "my address is 1 Main St")
         .await;
@@ -634,4 +633,39 @@ async fn erasing_a_visitor_deletes_the_webhook_requests_that_carried_their_words
     assert!(shop.delivered(batched).await.is_empty());
     shop.store.gather_deliveries(now + 200_000).await.unwrap();
     assert_eq!(chats(shop.delivered(batched).await), [other]);
+}
+
+#[tokio::test]
+async fn the_hourly_retention_pass_drops_deliveries_finished_a_month_ago() {
+    let (shop, endpoint, chat) = one_message("long ago").await;
+    let month_ago = now_ms() - 31 * 24 * 3_600_000;
+    shop.store.gather_deliveries(month_ago).await.unwrap();
+    let due = shop.store.due_deliveries(month_ago, 8, 4).await.unwrap();
+    let tried = Tried {
+        code: Some(204),
+        duration_ms: 3,
+        excerpt: None,
+        error: None,
+        outcome: Outcome::Delivered,
+    };
+    shop.store
+        .record_try(&due[0], tried, month_ago)
+        .await
+        .unwrap();
+    shop.say(chat, Author::Visitor, None, "today").await;
+    shop.store.gather_deliveries(now_ms()).await.unwrap();
+
+    let files = porchlight_relay::attachments::AttachmentsDir::new(shop.dir.path());
+    let pass = porchlight_relay::retention::pass(shop.store.as_ref(), &files, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(pass.webhook_deliveries, 1);
+    let left = shop.delivered(endpoint).await;
+    assert_eq!(
+        left.iter()
+            .map(|(_, _, event)| event.as_str())
+            .collect::<Vec<_>>(),
+        ["chat.message"],
+        "today's, still pending, stays"
+    );
 }

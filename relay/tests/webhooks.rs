@@ -11,58 +11,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use common::{
-    PATIENCE, TestRelay, agent_in, http, json_call, start_allowing_loopback, waiting_chat,
-};
+use axum::http::StatusCode;
+use common::receiver::{Received, next_request, receiver};
+use common::{TestRelay, agent_in, http, json_call, start_allowing_loopback, waiting_chat};
 use porchlight_relay::store::now_ms;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    headers: BTreeMap<String, String>,
-    body: String,
-}
-
-impl Received {
-    fn event(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-/// A receiver on a free port answering `answer` to every POST to `/hook`.
-async fn receiver(answer: StatusCode) -> (SocketAddr, mpsc::UnboundedReceiver<Received>) {
-    async fn hook(
-        State((tx, answer)): State<(mpsc::UnboundedSender<Received>, StatusCode)>,
-        headers: HeaderMap,
-        body: String,
-    ) -> StatusCode {
-        let headers = headers
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let _ = tx.send(Received { headers, body });
-        answer
-    }
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = axum::Router::new()
-        .route("/hook", axum::routing::post(hook))
-        .with_state((tx, answer));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, rx)
-}
-
-async fn next(requests: &mut mpsc::UnboundedReceiver<Received>) -> Received {
-    tokio::time::timeout(PATIENCE, requests.recv())
-        .await
-        .expect("no webhook request came")
-        .unwrap()
-}
 
 /// What the independent verifier says: `Ok` when valid, else why not.
 fn verify(
@@ -132,7 +86,7 @@ async fn add_webhook(
 async fn a_chats_life_reaches_the_receiver_signed_and_verifiable() {
     let relay = start_allowing_loopback().await;
     let admin = relay.agent_cookie(&relay.admin().email, "Admin").await;
-    let (receiver_addr, mut requests) = receiver(StatusCode::NO_CONTENT).await;
+    let (receiver_addr, mut requests) = receiver(|_| Some(StatusCode::NO_CONTENT)).await;
     let all = json!([
         "chat.message",
         "chat.started",
@@ -162,7 +116,7 @@ async fn a_chats_life_reaches_the_receiver_signed_and_verifiable() {
             .iter()
             .any(|got| got.event()["data"]["text"] == "On my way")
     {
-        seen.push(next(&mut requests).await);
+        seen.push(next_request(&mut requests).await);
     }
     for got in &seen {
         assert_eq!(
@@ -216,7 +170,7 @@ async fn a_chats_life_reaches_the_receiver_signed_and_verifiable() {
     assert_ne!(new_secret, secret);
     let (_, mut second) = waiting_chat(&relay, "Another question").await;
     let after = loop {
-        let got = next(&mut requests).await;
+        let got = next_request(&mut requests).await;
         if got.event()["data"]["text"] == "Another question" {
             break got;
         }
@@ -299,7 +253,7 @@ async fn deliveries_are_listed_and_redelivered(
     .await;
     assert_eq!(status, 202);
     let again = loop {
-        let got = next(requests).await;
+        let got = next_request(requests).await;
         if got.headers["webhook-id"] == first.headers["webhook-id"] {
             break got;
         }

@@ -36,6 +36,7 @@ pub fn document(source: &str, format: DocFormat, text: &str, fallback_title: &st
 }
 
 /// The query's vector, from the model the stored vectors were made with.
+#[derive(Clone)]
 pub struct QueryVector {
     pub model: String,
     pub vector: Vec<f32>,

@@ -140,6 +140,10 @@ pub trait WebhookStore: Send + Sync {
         now: i64,
     ) -> Result<(), StoreError>;
 
+    /// Deletes delivered and given-up deliveries finished before `before`; says how
+    /// many.
+    async fn forget_old_deliveries(&self, before: i64) -> Result<usize, StoreError>;
+
     /// Events and deliveries not yet delivered (the outbox's depth, for metrics).
     async fn webhook_backlog(&self) -> Result<i64, StoreError>;
 }

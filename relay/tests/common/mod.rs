@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod raw;
+pub(crate) mod receiver;
 pub(crate) mod smtp;
 
 use std::net::SocketAddr;

@@ -101,14 +101,9 @@ async fn ask(
     // As the agent answers with no provider: the built-in model's vector fused with
     // keyword search, nothing quoted when the nearest passage is too far, then quote.
     let started = std::time::Instant::now();
-    let (hits, nearest) = knowledge::search_judged(
-        store,
-        site,
-        &question.text,
-        PASSAGES,
-        vector(&question.text).await?,
-    )
-    .await?;
+    let query = vector(&question.text).await?;
+    let (hits, nearest) =
+        knowledge::search_judged(store, site, &question.text, PASSAGES, query.clone()).await?;
     let hits = if reply::knowledge_answers(nearest) {
         hits
     } else {
@@ -128,16 +123,7 @@ async fn ask(
         }
         return Ok(());
     };
-    let ranked = articles(
-        &knowledge::search(
-            store,
-            site,
-            &question.text,
-            20,
-            vector(&question.text).await?,
-        )
-        .await?,
-    );
+    let ranked = articles(&knowledge::search(store, site, &question.text, 20, query).await?);
     let rank = ranked.iter().position(|file| file == article);
     score.cited_right += usize::from(cited.as_ref() == Some(article));
     score.hit1 += usize::from(rank == Some(0));

@@ -154,6 +154,44 @@ pub(crate) async fn fill_fields(client: &Client, fields: &[(&str, &str)]) {
     }
 }
 
+/// A visitor of the demo site (known by `token`) whose waiting chat holds `body`, made
+/// through the store; returns the visitor and the chat.
+pub(crate) async fn visitor_said(
+    harness: &Harness,
+    token: &str,
+    body: &str,
+) -> (
+    porchlight_relay::store::Visitor,
+    porchlight_relay::store::Conversation,
+) {
+    let store = &harness.state.store;
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    let visitor = store.create_visitor(site.id, token.into()).await.unwrap();
+    let new = porchlight_relay::store::NewConversation {
+        site_id: site.id,
+        visitor_id: visitor.id,
+        profile_id: None,
+        page_url: None,
+        referrer: None,
+        user_agent: None,
+        ticket_id: None,
+    };
+    let (chat, _) = store
+        .open_or_start_conversation(new, porchlight_protocol::ConversationStatus::Queued)
+        .await
+        .unwrap();
+    let said = porchlight_relay::store::NewMessage::text(
+        chat.id,
+        Some(format!("{token}-1")),
+        porchlight_protocol::Author::Visitor,
+        None,
+        None,
+        body.into(),
+    );
+    store.append_message(said).await.unwrap();
+    (visitor, chat)
+}
+
 /// In the widget's frame: writes `text`, sends it, and waits until it is stored.
 pub(crate) async fn write_in_widget(client: &Client, text: &str) {
     wait_for(client, Locator::Css("textarea[aria-label='Message']"))

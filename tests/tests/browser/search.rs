@@ -1,43 +1,14 @@
 //! An agent finds a chat older than the 50 closed ones the console lists, by a word
 //! its visitor wrote, and opens it.
 
-use porchlight_protocol::{Author, ConversationStatus};
-use porchlight_relay::store::{NewConversation, NewMessage};
+use porchlight_protocol::Author;
 
 use super::*;
 
 /// An ended chat whose visitor wrote `body`.
 async fn ended_chat(harness: &Harness, visitor: usize, body: &str) {
+    let (_, chat) = visitor_said(harness, &format!("visitor-{visitor}"), body).await;
     let store = &harness.state.store;
-    let site = store.site_by_key("demo").await.unwrap().unwrap();
-    let person = store
-        .create_visitor(site.id, format!("visitor-{visitor}"))
-        .await
-        .unwrap();
-    let new = NewConversation {
-        site_id: site.id,
-        visitor_id: person.id,
-        profile_id: None,
-        page_url: None,
-        referrer: None,
-        user_agent: None,
-        ticket_id: None,
-    };
-    let (chat, _) = store
-        .open_or_start_conversation(new, ConversationStatus::Queued)
-        .await
-        .unwrap();
-    store
-        .append_message(NewMessage::text(
-            chat.id,
-            Some(format!("v-{visitor}")),
-            Author::Visitor,
-            None,
-            None,
-            body.into(),
-        ))
-        .await
-        .unwrap();
     store.end(chat.id, Author::Visitor, None).await.unwrap();
 }
 

@@ -3,7 +3,6 @@
 //! ended chat.
 
 use porchlight_protocol::Author;
-use porchlight_relay::store::{NewConversation, NewMessage};
 
 use super::*;
 
@@ -143,36 +142,8 @@ async fn an_admin_makes_an_api_key_sees_it_once_and_revokes_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_erases_the_visitor_of_an_ended_chat_after_confirming() {
     let harness = Harness::start().await;
+    let (visitor, chat) = visitor_said(&harness, "erase-me", "Please forget me").await;
     let store = &harness.state.store;
-    let site = store.site_by_key("demo").await.unwrap().unwrap();
-    let visitor = store
-        .create_visitor(site.id, "erase-me".into())
-        .await
-        .unwrap();
-    let new = NewConversation {
-        site_id: site.id,
-        visitor_id: visitor.id,
-        profile_id: None,
-        page_url: None,
-        referrer: None,
-        user_agent: None,
-        ticket_id: None,
-    };
-    let (chat, _) = store
-        .open_or_start_conversation(new, porchlight_protocol::ConversationStatus::Queued)
-        .await
-        .unwrap();
-    store
-        .append_message(NewMessage::text(
-            chat.id,
-            Some("v-1".into()),
-            Author::Visitor,
-            None,
-            None,
-            "Please forget me".into(),
-        ))
-        .await
-        .unwrap();
     store.end(chat.id, Author::Visitor, None).await.unwrap();
 
     let profile = tempfile::tempdir().unwrap();

@@ -3,8 +3,6 @@
 //! redelivers it with the same webhook-id, and the endpoint is turned off.
 
 use axum::http::{HeaderMap, StatusCode};
-use porchlight_protocol::{Author, ConversationStatus};
-use porchlight_relay::store::{NewConversation, NewMessage};
 use tokio::sync::mpsc;
 
 use super::*;
@@ -35,39 +33,6 @@ async fn next_request(requests: &mut mpsc::UnboundedReceiver<String>) -> String 
         .await
         .expect("the webhook was called")
         .unwrap()
-}
-
-/// A visitor of the demo site says `text` in a waiting chat; returns the site's id.
-async fn visitor_says(harness: &Harness, text: &str) -> i64 {
-    let store = &harness.state.store;
-    let site = store.site_by_key("demo").await.unwrap().unwrap();
-    let visitor = store
-        .create_visitor(site.id, "hooked".into())
-        .await
-        .unwrap();
-    let new = NewConversation {
-        site_id: site.id,
-        visitor_id: visitor.id,
-        profile_id: None,
-        page_url: None,
-        referrer: None,
-        user_agent: None,
-        ticket_id: None,
-    };
-    let (chat, _) = store
-        .open_or_start_conversation(new, ConversationStatus::Queued)
-        .await
-        .unwrap();
-    let said = NewMessage::text(
-        chat.id,
-        Some("v-1".into()),
-        Author::Visitor,
-        None,
-        None,
-        text.into(),
-    );
-    store.append_message(said).await.unwrap();
-    site.id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +84,8 @@ async fn an_admin_adds_a_webhook_sees_its_deliveries_and_redelivers_one() {
     );
 
     // A visitor's message reaches the receiver.
-    let site = visitor_says(&harness, "Hello hooks").await;
+    let (visitor, _) = visitor_said(&harness, "hooked", "Hello hooks").await;
+    let site = visitor.site_id;
     let webhook_id = next_request(&mut requests).await;
 
     // The Deliveries tab shows it; redelivering sends the same request again.

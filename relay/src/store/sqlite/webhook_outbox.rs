@@ -10,8 +10,6 @@ use crate::store::webhooks::{DueDelivery, Outcome, Target, Tried};
 use super::Cached;
 use super::webhook_events::{new_id, rfc3339};
 
-/// Delivered and given-up deliveries are kept this long for the Deliveries tab.
-const KEEP_MS: i64 = 30 * 24 * 3_600_000;
 /// Events gathered per call, so one write stays short.
 const GATHER_MOST: i64 = 1000;
 
@@ -25,10 +23,6 @@ struct Waiting {
 }
 
 pub(super) fn gather_deliveries(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> {
-    conn.cached_execute(
-        "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND next_at < ?1",
-        [now - KEEP_MS],
-    )?;
     let waiting = {
         let mut statement = conn.prepare_cached(
             "SELECT e.id, e.batch_max, e.batch_seconds * 1000, COUNT(*), MIN(w.created_at) \
@@ -239,6 +233,14 @@ pub(super) fn record_try(
         )?,
     };
     Ok(())
+}
+
+/// Deletes delivered and given-up deliveries last touched before `before`.
+pub(super) fn forget_old_deliveries(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    Ok(conn.cached_execute(
+        "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND next_at < ?1",
+        [before],
+    )?)
 }
 
 pub(super) fn webhook_backlog(conn: &Connection) -> Result<i64, StoreError> {

@@ -16,7 +16,8 @@ use crate::store::webhooks::{DueDelivery, Tried, WebhookStore};
 use crate::store::{SiteId, StoreError, now_ms};
 
 use super::webhook_outbox::{
-    due_deliveries, gather_deliveries, next_delivery_at, record_try, webhook_backlog,
+    due_deliveries, forget_old_deliveries, gather_deliveries, next_delivery_at, record_try,
+    webhook_backlog,
 };
 use super::{Cached, SqliteStore};
 
@@ -324,6 +325,11 @@ impl WebhookStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let delivery = delivery.clone();
         self.write(move |conn| record_try(conn, &delivery, &tried, now))
+            .await
+    }
+
+    async fn forget_old_deliveries(&self, before: i64) -> Result<usize, StoreError> {
+        self.write(move |conn| forget_old_deliveries(conn, before))
             .await
     }
 
