@@ -4,7 +4,7 @@
 use porchlight_protocol::Source;
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::rank::search_terms;
+use crate::knowledge::rank::{same_word, search_terms};
 use crate::store::knowledge::Hit;
 
 /// Passages quoted when answering without a model.
@@ -118,15 +118,17 @@ pub fn asks_for_person(config: &AgentConfig, text: &str) -> Option<Signal> {
         .then_some(Signal::Phrase)
 }
 
-/// The least cosine similarity between a question and the nearest passage for the
-/// agent with no provider to answer from the knowledge at all; below it the question
-/// is not one the knowledge covers. Tuned on `examples/knowledge-eval` (`kbeval`).
-pub const NEAR_ENOUGH: f32 = 0.35;
+/// The least relevance ([`crate::knowledge::search_judged`]: the best passage's cosine
+/// similarity with a little for holding the question's words) for the agent with no
+/// provider to answer from the knowledge at all; below it the question is not one the
+/// knowledge covers. Tuned on `examples/knowledge-eval` (`kbeval`) for the built-in
+/// model.
+pub const RELEVANT_ENOUGH: f64 = 0.34;
 
-/// Whether the knowledge answers a question whose nearest passage came this near;
+/// Whether the knowledge answers a question whose best passage is this relevant;
 /// `None` (no passage has a vector yet) leaves it to the keyword search.
-pub fn knowledge_answers(nearest: Option<f32>) -> bool {
-    nearest.is_none_or(|similarity| similarity >= NEAR_ENOUGH)
+pub fn knowledge_answers(relevance: Option<f64>) -> bool {
+    relevance.is_none_or(|relevance| relevance >= RELEVANT_ENOUGH)
 }
 
 /// What the agent says when it has nothing to go on: plainly, offering a person.
@@ -172,17 +174,6 @@ pub fn sources(hits: &[Hit]) -> Vec<Source> {
         }
     }
     sources
-}
-
-/// Whether `word` is `term` or a form of it ("refunds" for "refund", "payment" for
-/// "pay"): the same first five letters, or for a short term, `word` starting with it.
-fn same_word(word: &str, term: &str) -> bool {
-    let stem = |text: &str| text.chars().take(5).collect::<String>();
-    if term.chars().count() < 5 {
-        word.starts_with(term)
-    } else {
-        stem(word) == stem(term)
-    }
 }
 
 /// The sentences of `text` that hold the most of `terms` (the best, and the next best

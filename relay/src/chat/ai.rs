@@ -104,12 +104,13 @@ async fn answer(
         return escalate(state, flow, id).await;
     }
     let number = usage.chat;
-    let (hits, nearest) = retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
+    let (hits, relevance) =
+        retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
     match provider {
         None => {
             // With no model to judge them, passages whose meaning is far from the
             // question are no answer: better "I don't have that" and a person.
-            let hits = if reply::knowledge_answers(nearest) {
+            let hits = if reply::knowledge_answers(relevance) {
                 hits
             } else {
                 Vec::new()
@@ -143,14 +144,14 @@ async fn answer(
     }
 }
 
-/// Keyword search fused with vector search (the provider's embeddings, or the
-/// built-in model's), and how near the nearest passage came to the question.
+/// Keyword search blended with vector search (the provider's embeddings, or the
+/// built-in model's), and how relevant the best passage is to the question.
 async fn retrieve(
     state: &AppState,
     provider: Option<&Provider>,
     site: crate::store::SiteId,
     question: &str,
-) -> (Vec<Hit>, Option<f32>) {
+) -> (Vec<Hit>, Option<f64>) {
     let embedder = Embedder::of(provider);
     let vector = match embedder.embed(vec![question.to_owned()]).await {
         Ok(mut vectors) if !vectors.is_empty() => Some(QueryVector {

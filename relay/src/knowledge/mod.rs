@@ -1,6 +1,6 @@
 //! The site's knowledge: documents split into passages, indexed for keyword search
-//! (SQLite FTS5, bm25 with stemming) and, with an embedding-capable provider, for
-//! vector search; the two rankings are fused.
+//! (SQLite FTS5, bm25 with stemming) and for vector search (the provider's
+//! embeddings or the built-in model's); the two are blended into one ranking.
 
 pub mod chunk;
 pub mod crawl;
@@ -15,7 +15,7 @@ pub use chunk::{Parsed, parse};
 use crate::store::knowledge::{DocFormat, Hit, NewDocument};
 use crate::store::{SiteId, Store, StoreError};
 
-/// Candidates taken from each ranking before fusion.
+/// Candidates taken from each search before blending.
 const CANDIDATES: usize = 20;
 
 /// A document parsed into passages, ready to store; its hash tells an unchanged
@@ -54,21 +54,24 @@ pub async fn search(
     Ok(search_judged(store, site, query, limit, vector).await?.0)
 }
 
-/// [`search`], and the best cosine similarity any passage had with the query vector
-/// (`None` without one, or when no passage has a vector yet): how near the knowledge
-/// comes to the question at all.
+/// [`search`], and how relevant the best passage is (`None` without a query vector,
+/// or before any passage has one): its cosine similarity to the question, plus a little
+/// when it holds the question's words ([`rank::blend`]). Keyword search alone
+/// without vectors.
 pub async fn search_judged(
     store: &dyn Store,
     site: SiteId,
     query: &str,
     limit: usize,
     vector: Option<QueryVector>,
-) -> Result<(Vec<Hit>, Option<f32>), StoreError> {
+) -> Result<(Vec<Hit>, Option<f64>), StoreError> {
     let terms = rank::search_terms(query);
     let keyword = if terms.is_empty() {
         Vec::new()
     } else {
-        store.kb_keyword(site, terms, limit.max(CANDIDATES)).await?
+        store
+            .kb_keyword(site, terms.clone(), limit.max(CANDIDATES))
+            .await?
     };
     let nearest = match vector {
         Some(vector) => {
@@ -78,23 +81,29 @@ pub async fn search_judged(
         }
         None => Vec::new(),
     };
-    let Some(&(_, best)) = nearest.first() else {
+    if nearest.is_empty() {
         let mut hits = keyword;
         hits.truncate(limit);
         return Ok((hits, None));
-    };
-    let keyword_ids: Vec<i64> = keyword.iter().map(|hit| hit.chunk_id).collect();
-    let nearest_ids: Vec<i64> = nearest.iter().map(|(id, _)| *id).collect();
-    let fused = rank::fuse(&[keyword_ids, nearest_ids.clone(), nearest_ids]);
-    let ids: Vec<i64> = fused.iter().take(limit).map(|(id, _)| *id).collect();
+    }
+    let covered: Vec<(i64, f64)> = keyword
+        .iter()
+        .map(|hit| {
+            let text = format!("{}\n{}", hit.heading, hit.text);
+            (hit.chunk_id, rank::coverage(&terms, &text))
+        })
+        .collect();
+    let blended = rank::blend(&nearest, &covered);
+    let ids: Vec<i64> = blended.iter().take(limit).map(|(id, _)| *id).collect();
     let mut hits = store.kb_hits(ids.clone()).await?;
     hits.sort_by_key(|hit| ids.iter().position(|id| *id == hit.chunk_id));
     for hit in &mut hits {
-        if let Some((_, score)) = fused.iter().find(|(id, _)| *id == hit.chunk_id) {
+        if let Some((_, score)) = blended.iter().find(|(id, _)| *id == hit.chunk_id) {
             hit.score = *score;
         }
     }
-    Ok((hits, Some(best)))
+    let best = blended.first().map(|(_, score)| *score);
+    Ok((hits, best))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Turning a visitor's words into search terms, and fusing keyword and vector
-//! rankings. How a backend searches for the terms is its own business.
+//! Turning a visitor's words into search terms, and blending keyword and vector
+//! search into one ranking. How a backend searches for the terms is its own business.
 
 /// Words too common to say anything about a question.
 const STOPWORDS: &[&str] = &[
@@ -28,18 +28,57 @@ pub fn search_terms(text: &str) -> Vec<String> {
     terms
 }
 
-/// Reciprocal rank fusion: each ranking (best first) adds `1 / (K + rank)` to an
-/// item's score. Robust to the rankings' scores being on different scales.
-pub fn fuse(rankings: &[Vec<i64>]) -> Vec<(i64, f64)> {
-    const K: f64 = 60.0;
-    let mut scores: Vec<(i64, f64)> = Vec::new();
-    for ranking in rankings {
-        for (rank, id) in ranking.iter().enumerate() {
-            let add = 1.0 / (K + rank as f64 + 1.0);
-            match scores.iter_mut().find(|(seen, _)| seen == id) {
-                Some((_, score)) => *score += add,
-                None => scores.push((*id, add)),
-            }
+/// Whether `word` (lower-case) is `term` or a form of it ("refunds" for "refund",
+/// "payment" for "pay"): the same first five letters, or for a short term, `word`
+/// starting with it.
+pub fn same_word(word: &str, term: &str) -> bool {
+    let stem = |text: &str| text.chars().take(5).collect::<String>();
+    if term.chars().count() < 5 {
+        word.starts_with(term)
+    } else {
+        stem(word) == stem(term)
+    }
+}
+
+/// The share of `terms` that `text` holds, 0 to 1.
+pub fn coverage(terms: &[String], text: &str) -> f64 {
+    if terms.is_empty() {
+        return 0.0;
+    }
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let held = terms
+        .iter()
+        .filter(|term| words.iter().any(|word| same_word(word, term)))
+        .count();
+    held as f64 / terms.len() as f64
+}
+
+/// The most a passage holding every search term adds to its cosine similarity.
+/// Small on purpose: meaning ranks; a passage with all the visitor's words (a product
+/// name, an error code) wins among passages about as near, and a shared common word
+/// ("add", "send") moves nothing (the coverage is squared).
+pub const KEYWORD_BONUS: f64 = 0.1;
+
+/// Vector and keyword search in one ranking: each passage's cosine similarity to the
+/// question plus [`KEYWORD_BONUS`] × its keyword coverage squared. A keyword hit the
+/// vector search did not return counts the lowest similarity it did return. Best first.
+pub fn blend(nearest: &[(i64, f32)], keyword: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let floor = nearest
+        .last()
+        .map_or(0.0, |(_, similarity)| f64::from(*similarity));
+    let mut scores: Vec<(i64, f64)> = nearest
+        .iter()
+        .map(|(id, similarity)| (*id, f64::from(*similarity)))
+        .collect();
+    for (id, covered) in keyword {
+        let bonus = KEYWORD_BONUS * covered * covered;
+        match scores.iter_mut().find(|(seen, _)| seen == id) {
+            Some((_, score)) => *score += bonus,
+            None => scores.push((*id, floor + bonus)),
         }
     }
     scores.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -64,11 +103,33 @@ mod tests {
     }
 
     #[test]
-    fn fusion_rewards_items_both_rankings_agree_on() {
-        let fused = fuse(&[vec![1, 2, 3], vec![2, 9, 1]]);
-        let order: Vec<i64> = fused.iter().map(|(id, _)| *id).collect();
-        assert_eq!(order[..2], [2, 1], "{fused:?}");
-        assert_eq!(order.len(), 4);
-        assert!(order.contains(&9));
+    fn coverage_counts_the_terms_a_text_holds_in_any_form() {
+        let terms = search_terms("refund my gift card");
+        assert_eq!(terms, ["refund", "gift", "card"]);
+        assert!((coverage(&terms, "Refunds for gifts") - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(coverage(&terms, "Cards, gifts and refunding"), 1.0);
+        assert_eq!(coverage(&terms, "nothing here"), 0.0);
+        assert_eq!(coverage(&[], "anything"), 0.0);
+    }
+
+    #[test]
+    fn meaning_ranks_and_full_keyword_coverage_breaks_near_ties() {
+        // 2 is nearest; 3 is almost as near and holds every term; 1 holds one of two.
+        let blended = blend(&[(2, 0.50), (3, 0.47), (1, 0.30)], &[(3, 1.0), (1, 0.5)]);
+        let order: Vec<i64> = blended.iter().map(|(id, _)| *id).collect();
+        assert_eq!(order, [3, 2, 1], "{blended:?}");
+        assert!((blended[0].1 - 0.57).abs() < 1e-6);
+        assert!((blended[2].1 - 0.325).abs() < 1e-6);
+        // A shared common word does not lift a far passage over a near one.
+        let blended = blend(&[(2, 0.45), (1, 0.30)], &[(1, 0.5)]);
+        assert_eq!(blended[0].0, 2);
+    }
+
+    #[test]
+    fn a_keyword_hit_the_vectors_missed_starts_from_the_lowest_similarity() {
+        let blended = blend(&[(2, 0.40), (3, 0.20)], &[(9, 1.0)]);
+        assert_eq!(blended.len(), 3);
+        let nine = blended.iter().find(|(id, _)| *id == 9).unwrap().1;
+        assert!((nine - 0.30).abs() < 1e-6, "{blended:?}");
     }
 }

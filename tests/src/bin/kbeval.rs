@@ -102,9 +102,9 @@ async fn ask(
     // keyword search, nothing quoted when the nearest passage is too far, then quote.
     let started = std::time::Instant::now();
     let query = vector(&question.text).await?;
-    let (hits, nearest) =
+    let (hits, relevance) =
         knowledge::search_judged(store, site, &question.text, PASSAGES, query.clone()).await?;
-    let hits = if reply::knowledge_answers(nearest) {
+    let hits = if reply::knowledge_answers(relevance) {
         hits
     } else {
         Vec::new()
