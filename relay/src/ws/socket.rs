@@ -129,7 +129,9 @@ async fn on_message<H: Handler>(
     let outcome = match message {
         Message::Text(text) => {
             if limit.allow(Instant::now()) {
-                handler.on_text(text.as_str()).await
+                // Boxed: its state lives only while a frame is handled, instead of
+                // in every idle socket's task.
+                Box::pin(handler.on_text(text.as_str())).await
             } else {
                 Outcome::reply(handler.error_frame(ProtocolError::new(
                     ErrorCode::RateLimited,

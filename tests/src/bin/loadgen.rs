@@ -40,6 +40,9 @@ struct Args {
     /// The relay binary.
     #[arg(long, default_value = "target/release/porchlight")]
     relay_bin: String,
+    /// Visitors connecting at the same time while the chats open.
+    #[arg(long, default_value_t = 200)]
+    connect_at_once: usize,
     /// The relay's durability: full or normal.
     #[arg(long, default_value = "full")]
     durability: String,
@@ -70,17 +73,28 @@ fn spawn_visitor(socket: Socket, errors: Arc<AtomicU64>) -> mpsc::Sender<String>
     tx
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
+/// The relay's resident memory, in KiB: all of it (`VmRSS`), and the anonymous part
+/// (`RssAnon`: the heap and stacks, without the database file SQLite maps).
+#[derive(Clone, Copy)]
+struct Resident {
+    all: u64,
+    anonymous: u64,
+}
+
+fn resident(pid: u32) -> Resident {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or(0)
+    };
+    Resident {
+        all: field("VmRSS:"),
+        anonymous: field("RssAnon:"),
+    }
 }
 
 /// The process's CPU time so far (user + system), in seconds: fields 14 and 15 of
@@ -178,25 +192,41 @@ async fn start_relay(args: &Args) -> anyhow::Result<RunningRelay> {
 /// Visitors: hello, then a first message that opens their conversation. From then on
 /// a task reads each socket (answering the relay's pings and counting errors) and
 /// another writes what the send loop queues for it.
+/// One visitor: connects, says hello, opens a chat; its sender and conversation.
+async fn open_visitor(
+    addr: &str,
+    n: usize,
+    errors: &Arc<AtomicU64>,
+) -> anyhow::Result<(mpsc::Sender<String>, i64)> {
+    let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
+    send_json(&mut socket, json!({"type":"hello","v":1,"site":"demo"})).await?;
+    next_of_type(&mut socket, "welcome").await?;
+    send_json(
+        &mut socket,
+        json!({"type":"send","client_msg_id":format!("open-{n}"),"body":"hello"}),
+    )
+    .await?;
+    let ack = next_of_type(&mut socket, "ack").await?;
+    let conversation = ack["conversation_id"].as_i64().context("conversation id")?;
+    Ok((spawn_visitor(socket, Arc::clone(errors)), conversation))
+}
+
+/// Opens `count` visitors, `at_once` at a time (visitors arrive independently).
 async fn open_visitors(
     addr: &str,
     count: usize,
+    at_once: usize,
     errors: &Arc<AtomicU64>,
 ) -> anyhow::Result<(Vec<mpsc::Sender<String>>, Vec<i64>)> {
+    let mut opened = futures_util::stream::iter(0..count)
+        .map(|n| open_visitor(addr, n, errors))
+        .buffer_unordered(at_once.max(1));
     let mut senders = Vec::with_capacity(count);
     let mut conversations = Vec::with_capacity(count);
-    for n in 0..count {
-        let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
-        send_json(&mut socket, json!({"type":"hello","v":1,"site":"demo"})).await?;
-        next_of_type(&mut socket, "welcome").await?;
-        send_json(
-            &mut socket,
-            json!({"type":"send","client_msg_id":format!("open-{n}"),"body":"hello"}),
-        )
-        .await?;
-        let ack = next_of_type(&mut socket, "ack").await?;
-        conversations.push(ack["conversation_id"].as_i64().context("conversation id")?);
-        senders.push(spawn_visitor(socket, Arc::clone(errors)));
+    while let Some(visitor) = opened.next().await {
+        let (sender, conversation) = visitor?;
+        senders.push(sender);
+        conversations.push(conversation);
     }
     Ok((senders, conversations))
 }
@@ -355,7 +385,7 @@ struct Figures {
     send_secs: f64,
     latencies: Vec<u64>,
     errors: u64,
-    rss: (u64, u64, u64),
+    rss: (Resident, Resident, Resident),
     /// The relay's CPU seconds while the messages were sent and delivered.
     load_cpu_secs: f64,
 }
@@ -385,12 +415,15 @@ fn print_figures(figures: &Figures) {
         "  errors                 {}",
         figures.errors + (figures.total - latencies.len() as u64)
     );
+    let per_visitor =
+        |start: u64, idle: u64| idle.saturating_sub(start) as f64 / figures.visitors as f64;
     println!(
-        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor), after load {:.1} MiB",
-        rss_start as f64 / 1024.0,
-        rss_idle as f64 / 1024.0,
-        (rss_idle.saturating_sub(rss_start)) as f64 / figures.visitors as f64,
-        rss_end as f64 / 1024.0
+        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor; anonymous {:.1} KiB, the rest is the mapped database), after load {:.1} MiB",
+        rss_start.all as f64 / 1024.0,
+        rss_idle.all as f64 / 1024.0,
+        per_visitor(rss_start.all, rss_idle.all),
+        per_visitor(rss_start.anonymous, rss_idle.anonymous),
+        rss_end.all as f64 / 1024.0
     );
     println!(
         "  relay CPU under load   {:.2} s ({:.1} µs per message, {:.2} s per 1,000)",
@@ -407,7 +440,7 @@ async fn main() -> anyhow::Result<()> {
         bail!("--visitors, --agents, --rate and --secs must all be above zero");
     }
     let mut relay = start_relay(&args).await?;
-    let rss_start = rss_kib(relay.pid);
+    let rss_start = resident(relay.pid);
     // Log in once; every agent socket uses the session.
     // The first login replaces the one-time password, as the console would ask.
     let first = login(&relay.addr, &relay.password).await?;
@@ -415,7 +448,8 @@ async fn main() -> anyhow::Result<()> {
         choose_password(&relay.addr, &first, &relay.password, "loadgen-password-1").await?;
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let (senders, conversations) = open_visitors(&relay.addr, args.visitors, &errors).await?;
+    let (senders, conversations) =
+        open_visitors(&relay.addr, args.visitors, args.connect_at_once, &errors).await?;
     let connect_secs = started.elapsed().as_secs_f64();
     let epoch = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
@@ -430,7 +464,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     drop(latency_tx);
     join_all(&mut sinks, &counts, &conversations).await?;
-    let rss_idle = rss_kib(relay.pid);
+    let rss_idle = resident(relay.pid);
     let cpu_before = cpu_secs(relay.pid);
     let (total, send_secs) = send_load(&args, &senders, epoch, &errors).await;
     let mut latencies = Vec::with_capacity(total as usize);
@@ -441,7 +475,7 @@ async fn main() -> anyhow::Result<()> {
             _ => break,
         }
     }
-    let rss_end = rss_kib(relay.pid);
+    let rss_end = resident(relay.pid);
     let load_cpu_secs = cpu_secs(relay.pid) - cpu_before;
     latencies.sort_unstable();
     print_figures(&Figures {

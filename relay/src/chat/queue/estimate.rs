@@ -2,7 +2,7 @@
 //! and a rolling window of recent queue times (kept in memory, rebuilt from SQLite at
 //! start), so nothing scans the conversations per visitor.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +85,39 @@ pub fn position(queue: &[QueuedChat], chat: &QueuedChat) -> usize {
         .filter(|other| (other.queued_at, other.id) < (chat.queued_at, chat.id))
         .filter(|other| compete(&other.teams, &chat.teams))
         .count()
+}
+
+/// Every waiting chat's place in line at once, as [`position`] gives each, in
+/// O(n × kinds of routing) instead of O(n²): the chats are walked in queue order,
+/// counting those seen so far by their set of teams; a chat's place is one plus the
+/// counts of the sets it competes with. Ten thousand waiting chats cost one pass.
+pub fn positions(queue: &[QueuedChat]) -> HashMap<i64, usize> {
+    let mut order: Vec<&QueuedChat> = queue.iter().collect();
+    order.sort_by_key(|chat| (chat.queued_at, chat.id));
+    // Each distinct set of teams (ASCII lower-case, as `compete` compares; sorted;
+    // empty: anyone) and how many chats routed to it are ahead so far.
+    let mut ahead: Vec<(Vec<String>, usize)> = Vec::new();
+    let mut places = HashMap::with_capacity(queue.len());
+    for chat in order {
+        let mut teams: Vec<String> = chat
+            .teams
+            .iter()
+            .map(|team| team.to_ascii_lowercase())
+            .collect();
+        teams.sort();
+        teams.dedup();
+        let before: usize = ahead
+            .iter()
+            .filter(|(routing, _)| compete(routing, &teams))
+            .map(|(_, count)| count)
+            .sum();
+        places.insert(chat.id, before + 1);
+        match ahead.iter_mut().find(|(routing, _)| *routing == teams) {
+            Some((_, count)) => *count += 1,
+            None => ahead.push((teams, 1)),
+        }
+    }
+    places
 }
 
 /// Queue times of recently joined chats: `(joined_at, queue_ms)`, oldest first.
@@ -241,6 +274,40 @@ mod tests {
         ];
         let positions: Vec<usize> = queue.iter().map(|c| position(&queue, c)).collect();
         assert_eq!(positions, [1, 1, 2, 4, 3]);
+        let all = super::positions(&queue);
+        let at_once: Vec<usize> = queue.iter().map(|c| all[&c.id]).collect();
+        assert_eq!(at_once, positions);
+    }
+
+    #[test]
+    fn all_places_at_once_match_each_place_alone() {
+        // Mixed routing: anyone, one team in either case, two teams, ties in time.
+        let routings: [&[&str]; 5] = [
+            &[],
+            &["Support"],
+            &["sales"],
+            &["SALES", "support"],
+            &["Billing"],
+        ];
+        let queue: Vec<QueuedChat> = (0..200)
+            .map(|n| {
+                chat(
+                    1000 - n,
+                    (n * 7919 % 97) / 3,
+                    routings[(n * 31 % 5) as usize],
+                )
+            })
+            .collect();
+        let all = positions(&queue);
+        assert_eq!(all.len(), queue.len());
+        for waiting in &queue {
+            assert_eq!(
+                all[&waiting.id],
+                position(&queue, waiting),
+                "chat {}",
+                waiting.id
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 pub mod estimate;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use porchlight_protocol::{ConversationId, ConversationStatus, QueueInfo, VisitorEvent, to_text};
 
 use crate::chat::queue::estimate::{
-    QueuedChat, WaitSettings, estimate_ms, fill, minutes_text, position,
+    QueuedChat, WaitSettings, estimate_ms, fill, minutes_text, position, positions,
 };
 use crate::hub::Audience;
 use crate::state::AppState;
@@ -62,22 +62,20 @@ pub async fn announce(state: &AppState) {
     state.queue_moved.notify_one();
 }
 
-/// What a waiting chat's visitor is shown, if its profile shows anything.
+/// What a waiting chat's visitor is shown, if its profile shows anything: its place
+/// and the estimate, each worked out only when shown.
 fn info_for(
-    state: &AppState,
     settings: &WaitSettings,
-    queue: &[QueuedChat],
-    conversation: &Conversation,
-    now: i64,
+    conversation: ConversationId,
+    place: impl FnOnce() -> usize,
+    wait: impl FnOnce() -> String,
 ) -> Option<QueueInfo> {
     (settings.banner || settings.position).then(|| QueueInfo {
-        conversation_id: conversation.id,
+        conversation_id: conversation,
         position: settings
             .position
-            .then(|| u32::try_from(position(queue, &queued(conversation))).unwrap_or(u32::MAX)),
-        wait: settings
-            .banner
-            .then(|| estimate(state, settings, queue, now)),
+            .then(|| u32::try_from(place()).unwrap_or(u32::MAX)),
+        wait: settings.banner.then(wait),
     })
 }
 
@@ -88,8 +86,13 @@ pub async fn current_frame(state: &AppState, conversation: &Conversation) -> Opt
     }
     let settings = settings_of(state, conversation.profile_id).await;
     let queue: Vec<QueuedChat> = waiting_chats(state).await.iter().map(queued).collect();
-    info_for(state, &settings, &queue, conversation, now_ms())
-        .map(|info| to_text(&VisitorEvent::Queue(info)))
+    info_for(
+        &settings,
+        conversation.id,
+        || position(&queue, &queued(conversation)),
+        || estimate(state, &settings, &queue, now_ms()),
+    )
+    .map(|info| to_text(&VisitorEvent::Queue(info)))
 }
 
 /// How long the announcer gathers queue changes before telling visitors, so that a
@@ -107,19 +110,21 @@ pub async fn run_announcer(state: AppState, stop: CancellationToken) {
         }
         let waiting = waiting_chats(&state).await;
         let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
+        let places = positions(&queue);
         let now = now_ms();
-        let mut settings_by_profile: HashMap<Option<i64>, WaitSettings> = HashMap::new();
+        // The settings and the estimate are the same for every chat of a profile.
+        let profiles: HashSet<Option<i64>> = waiting.iter().map(|chat| chat.profile_id).collect();
+        let mut by_profile: HashMap<Option<i64>, (WaitSettings, String)> = HashMap::new();
+        for profile in profiles {
+            let settings = settings_of(&state, profile).await;
+            let wait = estimate(&state, &settings, &queue, now);
+            by_profile.insert(profile, (settings, wait));
+        }
         let mut still: HashMap<ConversationId, QueueInfo> = HashMap::new();
         for conversation in &waiting {
-            let settings = match settings_by_profile.get(&conversation.profile_id) {
-                Some(settings) => settings.clone(),
-                None => {
-                    let settings = settings_of(&state, conversation.profile_id).await;
-                    settings_by_profile.insert(conversation.profile_id, settings.clone());
-                    settings
-                }
-            };
-            let Some(info) = info_for(&state, &settings, &queue, conversation, now) else {
+            let (settings, wait) = &by_profile[&conversation.profile_id];
+            let place = || places.get(&conversation.id).copied().unwrap_or(1);
+            let Some(info) = info_for(settings, conversation.id, place, || wait.clone()) else {
                 continue;
             };
             if shown.get(&conversation.id) != Some(&info) {
