@@ -41,10 +41,11 @@ enum Command {
     Restore(RestoreArgs),
 }
 
-/// Threads for blocking work: the store's reads (each waits for one of its few
-/// connections), password hashing, the built-in model. More would only wait for a
-/// connection: with tokio's default of 512, 10,000 visitors opening chats 200 at a
-/// time took 6.9 to 8.2 s instead of 5.9 to 6.3 s (`loadgen`, docs/measuring.md).
+/// Threads for blocking work: the store's reads (on its few reader connections),
+/// password hashing (a few at once), the built-in model, `tokio::fs` (attachments,
+/// uploads, pages) and DNS lookups. More would mostly wait for a reader connection:
+/// with tokio's default of 512, 10,000 visitors opening chats 200 at a time took
+/// 6.9 to 8.2 s instead of 5.9 to 6.3 s (`loadgen`, docs/measuring.md).
 const BLOCKING_THREADS: usize = 16;
 
 fn main() -> std::process::ExitCode {

@@ -214,6 +214,7 @@ impl Relay {
             translation_on: Arc::new(AtomicBool::new(translation_on)),
             queue_changed: Arc::new(Notify::new()),
             queue_moved: Arc::new(Notify::new()),
+            queue_shown: Arc::default(),
             metrics,
         };
         let admin = seeded.then(|| SeededAdmin {

@@ -54,6 +54,8 @@ pub struct AppState {
     pub queue_changed: Arc<Notify>,
     /// ...and the announcer tells waiting visitors where they stand.
     pub queue_moved: Arc<Notify>,
+    /// What it last told them, for visitors coming back.
+    pub queue_shown: Arc<crate::chat::queue::Shown>,
     /// The AI provider and what the agent holds per open chat.
     pub ai: Arc<Ai>,
     /// Notified when knowledge changes or the provider does: passages get vectors.

@@ -67,6 +67,43 @@ async fn three_waiting_visitors_move_up_as_the_first_is_served() {
     relay.stop().await;
 }
 
+/// The visitor of `chat` coming back on a new socket: the first queue frame they get.
+async fn comes_back(relay: &TestRelay, token: &str, chat: i64) -> Value {
+    let mut visitor = relay.visitor().await;
+    visitor.hello(Some(token), Some((chat, 0))).await;
+    visitor.next_of_type("queue").await
+}
+
+/// A visitor coming back to a waiting chat hears their place at once, as the queue
+/// stands: what was last shown while the queue has not moved, never what it was
+/// before it moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returning_visitor_hears_their_place_as_the_queue_stands() {
+    let relay = start().await;
+    let (mut first, first_chat) = queued_visitor(&relay, "a-1").await;
+    until_position(&mut first, 1).await;
+    let mut second = relay.visitor().await;
+    let welcome = second.hello(None, None).await;
+    let token = welcome["token"].as_str().unwrap().to_owned();
+    let second_chat = second.say("b-1", "Hello").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    until_position(&mut second, 2).await;
+    drop(second);
+
+    let frame = comes_back(&relay, &token, second_chat).await;
+    assert_eq!(frame["position"], 2, "{frame}");
+
+    let (mut agent, _) = relay.agent("ana@example.com", "Ana").await;
+    agent
+        .send(json!({"type": "join", "conversation_id": first_chat}))
+        .await;
+    agent.next_of_type("joined").await;
+    let frame = comes_back(&relay, &token, second_chat).await;
+    assert_eq!(frame["position"], 1, "the first chat was served: {frame}");
+    relay.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_times_survive_a_restart() {
     let relay = start().await;

@@ -2,4 +2,5 @@
 //! benchmark.
 
 pub mod corpus;
+pub mod relay_process;
 pub mod wire;

@@ -42,7 +42,7 @@ pub struct QueryVector {
     pub vector: Vec<f32>,
 }
 
-/// The best passages for `query`: keyword search, fused with vector search when a
+/// The best passages for `query`: keyword search, blended with vector search when a
 /// query vector is given.
 pub async fn search(
     store: &dyn Store,

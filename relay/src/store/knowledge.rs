@@ -78,7 +78,7 @@ pub struct Hit {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
-    /// Higher is better; bm25 alone, or the fused score with vectors.
+    /// Higher is better; bm25 alone, or the blended score with vectors.
     pub score: f64,
     pub text: String,
 }

@@ -6,7 +6,7 @@
 //! - keyword: bm25 over every site's passages, the window widening until enough are
 //!   the asking site's (with more sites, more widening);
 //! - vector: every embedded passage of the site scored against the query's vector;
-//! - hybrid: both, fused by rank, as the agent searches once embeddings are on.
+//! - hybrid: both, blended, as the agent searches once embeddings are on.
 //!
 //! Prints the build time and each path's latency percentiles. Deterministic; nothing
 //! leaves the machine.

@@ -98,8 +98,9 @@ async fn ask(
     score: &mut Score,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    // As the agent answers with no provider: the built-in model's vector fused with
-    // keyword search, nothing quoted when the nearest passage is too far, then quote.
+    // As the agent answers with no provider: the built-in model's vector blended with
+    // keyword search, nothing quoted when the best passage is not relevant enough,
+    // then quote.
     let started = std::time::Instant::now();
     let query = vector(&question.text).await?;
     let (hits, relevance) =

@@ -1,12 +1,13 @@
 //! Load generator: starts the release `porchlight` binary on loopback, connects N
 //! visitors and M agent sockets, has the agents join every conversation, then sends
 //! visitor messages at a fixed total rate for a fixed time and measures how long each
-//! takes to reach its agent. Bounded in count and time; loopback only.
+//! takes to reach its agent. With `--restart`, it then kills the relay (`-9`), starts
+//! it again over the same data and has every visitor resume at once. Bounded in count
+//! and time; loopback only.
 //!
 //! cargo build --release -p porchlight-relay --bin porchlight
 //! cargo run --release -p porchlight-tests --bin loadgen -- --visitors 1000 --agents 10 --rate 1000 --secs 20
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -15,10 +16,10 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+use porchlight_tests::relay_process::{self, RelayCommand, Resident, cpu_secs, resident};
 use porchlight_tests::wire::{
     Socket, choose_password, connect, health, login, next_of_type, send_json,
 };
@@ -46,6 +47,9 @@ struct Args {
     /// The relay's durability: full or normal.
     #[arg(long, default_value = "full")]
     durability: String,
+    /// After the load, kill the relay, start it again and have every visitor resume.
+    #[arg(long)]
+    restart: bool,
 }
 
 /// Splits a visitor socket: a reader task and a writer task fed by the returned queue.
@@ -73,47 +77,6 @@ fn spawn_visitor(socket: Socket, errors: Arc<AtomicU64>) -> mpsc::Sender<String>
     tx
 }
 
-/// The relay's resident memory, in KiB: all of it (`VmRSS`), and the anonymous part
-/// (`RssAnon`: the heap and stacks, without the database file SQLite maps).
-#[derive(Clone, Copy)]
-struct Resident {
-    all: u64,
-    anonymous: u64,
-}
-
-fn resident(pid: u32) -> Resident {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|line| line.starts_with(name))
-            .and_then(|line| line.split_whitespace().nth(1))
-            .and_then(|kib| kib.parse().ok())
-            .unwrap_or(0)
-    };
-    Resident {
-        all: field("VmRSS:"),
-        anonymous: field("RssAnon:"),
-    }
-}
-
-/// The process's CPU time so far (user + system), in seconds: fields 14 and 15 of
-/// `/proc/PID/stat`, in clock ticks (100 per second on Linux).
-fn cpu_secs(pid: u32) -> f64 {
-    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            // The command name (field 2) may hold spaces; count from after it.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let user: u64 = fields.get(11)?.parse().ok()?;
-            let system: u64 = fields.get(12)?.parse().ok()?;
-            Some(user + system)
-        })
-        .unwrap_or(0);
-    ticks as f64 / 100.0
-}
-
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -122,85 +85,25 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[index] as f64 / 1000.0
 }
 
-/// The relay under test, started as its own process on a free port.
-struct RunningRelay {
-    child: tokio::process::Child,
-    pid: u32,
-    addr: String,
-    password: String,
-    data: std::path::PathBuf,
+/// A visitor with an open chat: what the send loop queues for it, its chat, and the
+/// token its widget would keep to come back.
+struct Visitor {
+    sender: mpsc::Sender<String>,
+    conversation: i64,
+    token: String,
 }
 
-async fn start_relay(args: &Args) -> anyhow::Result<RunningRelay> {
-    let data = std::env::temp_dir().join(format!("porchlight-loadgen-{}", std::process::id()));
-    // Every visitor comes from this one address: the per-address limits are off.
-    std::fs::create_dir_all(&data)?;
-    let config = data.join("loadgen.toml");
-    std::fs::write(
-        &config,
-        "[limits]\nchats_per_address = 0\nfiles_per_visitor = 0\nfiles_per_address = 0\n",
-    )?;
-    let mut child = tokio::process::Command::new(&args.relay_bin)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--durability",
-            &args.durability,
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--data")
-        .arg(&data)
-        .env("PORCHLIGHT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| {
-            format!(
-                "cannot start {} (build it with cargo build --release -p porchlight-relay)",
-                args.relay_bin
-            )
-        })?;
-    let pid = child.id().context("relay pid")?;
-    let mut lines = BufReader::new(child.stdout.take().context("relay stdout")?).lines();
-    let mut addr = String::new();
-    let mut password = String::new();
-    while let Some(line) = lines.next_line().await? {
-        if let Some(rest) = line.strip_prefix("Porchlight is listening on http://") {
-            addr = rest.trim().to_owned();
-        }
-        if let Some(rest) = line.split("one-time password ").nth(1) {
-            password = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(RunningRelay {
-        child,
-        pid,
-        addr,
-        password,
-        data,
-    })
-}
-
-/// Visitors: hello, then a first message that opens their conversation. From then on
-/// a task reads each socket (answering the relay's pings and counting errors) and
+/// One visitor: hello, then a first message that opens their conversation. From then
+/// on a task reads the socket (answering the relay's pings and counting errors) and
 /// another writes what the send loop queues for it.
-/// One visitor: connects, says hello, opens a chat; its sender and conversation.
-async fn open_visitor(
-    addr: &str,
-    n: usize,
-    errors: &Arc<AtomicU64>,
-) -> anyhow::Result<(mpsc::Sender<String>, i64)> {
+async fn open_visitor(addr: &str, n: usize, errors: &Arc<AtomicU64>) -> anyhow::Result<Visitor> {
     let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
     send_json(&mut socket, json!({"type":"hello","v":1,"site":"demo"})).await?;
-    next_of_type(&mut socket, "welcome").await?;
+    let welcome = next_of_type(&mut socket, "welcome").await?;
+    let token = welcome["token"]
+        .as_str()
+        .context("welcome token")?
+        .to_owned();
     send_json(
         &mut socket,
         json!({"type":"send","client_msg_id":format!("open-{n}"),"body":"hello"}),
@@ -208,7 +111,11 @@ async fn open_visitor(
     .await?;
     let ack = next_of_type(&mut socket, "ack").await?;
     let conversation = ack["conversation_id"].as_i64().context("conversation id")?;
-    Ok((spawn_visitor(socket, Arc::clone(errors)), conversation))
+    Ok(Visitor {
+        sender: spawn_visitor(socket, Arc::clone(errors)),
+        conversation,
+        token,
+    })
 }
 
 /// Opens `count` visitors, `at_once` at a time (visitors arrive independently).
@@ -217,18 +124,51 @@ async fn open_visitors(
     count: usize,
     at_once: usize,
     errors: &Arc<AtomicU64>,
-) -> anyhow::Result<(Vec<mpsc::Sender<String>>, Vec<i64>)> {
+) -> anyhow::Result<Vec<Visitor>> {
     let mut opened = futures_util::stream::iter(0..count)
         .map(|n| open_visitor(addr, n, errors))
         .buffer_unordered(at_once.max(1));
-    let mut senders = Vec::with_capacity(count);
-    let mut conversations = Vec::with_capacity(count);
+    let mut visitors = Vec::with_capacity(count);
     while let Some(visitor) = opened.next().await {
-        let (sender, conversation) = visitor?;
-        senders.push(sender);
-        conversations.push(conversation);
+        visitors.push(visitor?);
     }
-    Ok((senders, conversations))
+    Ok(visitors)
+}
+
+/// A visitor coming back after the relay restarted, as the widget does: hello with
+/// its token and chat; resumed once the welcome and the whole history have arrived.
+async fn resume_visitor(addr: &str, conversation: i64, token: &str) -> anyhow::Result<Socket> {
+    let mut socket = connect(&format!("ws://{addr}/ws/visitor"), None).await?;
+    let resume = json!({"conversation_id": conversation, "last_seq": 0});
+    let hello = json!({"type":"hello","v":1,"site":"demo","token":token,"resume":resume});
+    send_json(&mut socket, hello).await?;
+    let welcome = next_of_type(&mut socket, "welcome").await?;
+    let shown = &welcome["conversation"];
+    if shown["id"].as_i64() != Some(conversation) {
+        bail!("visitor of chat {conversation} resumed {shown}");
+    }
+    let last_seq = shown["last_seq"].as_i64().unwrap_or(0);
+    let mut seq = 0;
+    while seq < last_seq {
+        seq = next_of_type(&mut socket, "message").await?["seq"]
+            .as_i64()
+            .unwrap_or(0);
+    }
+    Ok(socket)
+}
+
+/// Every visitor (their chat and token) resuming, `at_once` at a time; how long until
+/// all had.
+async fn resume_all(addr: &str, chats: &[(i64, String)], at_once: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut resumed = futures_util::stream::iter(chats)
+        .map(|(conversation, token)| resume_visitor(addr, *conversation, token))
+        .buffer_unordered(at_once.max(1));
+    let mut sockets = Vec::with_capacity(chats.len());
+    while let Some(socket) = resumed.next().await {
+        sockets.push(socket?);
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// What the agents' readers count, and the latencies they record.
@@ -351,7 +291,7 @@ async fn join_all(
 /// returns how many and how long it took.
 async fn send_load(
     args: &Args,
-    senders: &[mpsc::Sender<String>],
+    visitors: &[Visitor],
     epoch: Instant,
     errors: &AtomicU64,
 ) -> (u64, f64) {
@@ -366,7 +306,8 @@ async fn send_load(
         let frame =
             json!({"type":"send","client_msg_id":format!("m-{n}"),"body":format!("t={sent}")})
                 .to_string();
-        if senders[(n as usize) % senders.len()]
+        if visitors[(n as usize) % visitors.len()]
+            .sender
             .try_send(frame)
             .is_err()
         {
@@ -418,7 +359,7 @@ fn print_figures(figures: &Figures) {
     let per_visitor =
         |start: u64, idle: u64| idle.saturating_sub(start) as f64 / figures.visitors as f64;
     println!(
-        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor; anonymous {:.1} KiB, the rest is the mapped database), after load {:.1} MiB",
+        "  relay RSS              start {:.1} MiB, idle with sockets {:.1} MiB ({:.1} KiB per visitor; anonymous {:.1} KiB, the rest mostly the mapped database), after load {:.1} MiB",
         rss_start.all as f64 / 1024.0,
         rss_idle.all as f64 / 1024.0,
         per_visitor(rss_start.all, rss_idle.all),
@@ -439,7 +380,13 @@ async fn main() -> anyhow::Result<()> {
     if args.visitors == 0 || args.agents == 0 || args.rate == 0 || args.secs == 0 {
         bail!("--visitors, --agents, --rate and --secs must all be above zero");
     }
-    let mut relay = start_relay(&args).await?;
+    let data = relay_process::scratch_data()?;
+    let command = RelayCommand {
+        bin: &args.relay_bin,
+        durability: &args.durability,
+        data: &data,
+    };
+    let mut relay = relay_process::start(&command, true).await?;
     let rss_start = resident(relay.pid);
     // Log in once; every agent socket uses the session.
     // The first login replaces the one-time password, as the console would ask.
@@ -448,8 +395,11 @@ async fn main() -> anyhow::Result<()> {
         choose_password(&relay.addr, &first, &relay.password, "loadgen-password-1").await?;
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let (senders, conversations) =
-        open_visitors(&relay.addr, args.visitors, args.connect_at_once, &errors).await?;
+    let visitors = open_visitors(&relay.addr, args.visitors, args.connect_at_once, &errors).await?;
+    let conversations: Vec<i64> = visitors
+        .iter()
+        .map(|visitor| visitor.conversation)
+        .collect();
     let connect_secs = started.elapsed().as_secs_f64();
     let epoch = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
@@ -466,7 +416,7 @@ async fn main() -> anyhow::Result<()> {
     join_all(&mut sinks, &counts, &conversations).await?;
     let rss_idle = resident(relay.pid);
     let cpu_before = cpu_secs(relay.pid);
-    let (total, send_secs) = send_load(&args, &senders, epoch, &errors).await;
+    let (total, send_secs) = send_load(&args, &visitors, epoch, &errors).await;
     let mut latencies = Vec::with_capacity(total as usize);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while (latencies.len() as u64) < total {
@@ -489,9 +439,23 @@ async fn main() -> anyhow::Result<()> {
         rss: (rss_start, rss_idle, rss_end),
         load_cpu_secs,
     });
-    drop(senders);
     relay.child.start_kill()?;
     relay.child.wait().await?;
-    let _ = std::fs::remove_dir_all(&relay.data);
+    if args.restart {
+        // The old sockets close with their senders: the new ones need the descriptors.
+        let chats: Vec<(i64, String)> = visitors
+            .into_iter()
+            .map(|visitor| (visitor.conversation, visitor.token))
+            .collect();
+        let started = Instant::now();
+        let relay = relay_process::start(&command, false).await?;
+        let start_secs = started.elapsed().as_secs_f64();
+        let resume_secs = resume_all(&relay.addr, &chats, args.connect_at_once).await?;
+        println!(
+            "  after kill -9          relay listening again in {start_secs:.2}s; {} visitors resumed in {resume_secs:.1}s",
+            chats.len()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }

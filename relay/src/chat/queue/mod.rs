@@ -5,7 +5,11 @@
 pub mod estimate;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
@@ -55,9 +59,49 @@ async fn waiting_chats(state: &AppState) -> Vec<Conversation> {
     }
 }
 
+/// What the announcer last told the waiting visitors, and as of which move of the
+/// queue: a visitor coming back to a waiting chat is told from here while the queue
+/// has not moved since, so 10,000 visitors resuming at once read the queue once, not
+/// once each.
+#[derive(Default)]
+pub struct Shown {
+    /// How often the queue has moved ([`announce`]).
+    moves: AtomicU64,
+    last: Mutex<LastShown>,
+}
+
+#[derive(Default)]
+struct LastShown {
+    /// The moves the queue had made when this was worked out.
+    moves: u64,
+    at: Option<Instant>,
+    infos: HashMap<ConversationId, QueueInfo>,
+}
+
+/// How long what was shown stands for a returning visitor without a move of the
+/// queue (the estimate by the longest wait grows with time alone).
+const SHOWN_STANDS: Duration = Duration::from_secs(30);
+
+impl Shown {
+    fn last(&self) -> std::sync::MutexGuard<'_, LastShown> {
+        self.last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What a waiting chat was last shown, if that still stands.
+    fn still_standing(&self, id: ConversationId) -> Option<QueueInfo> {
+        let last = self.last();
+        let current = last.moves == self.moves.load(Ordering::SeqCst)
+            && last.at.is_some_and(|at| at.elapsed() < SHOWN_STANDS);
+        current.then(|| last.infos.get(&id).cloned()).flatten()
+    }
+}
+
 /// The queue moved (a chat queued, joined, transferred, ended): the waiting timers
 /// look again and the announcer tells the waiting visitors.
 pub async fn announce(state: &AppState) {
+    state.queue_shown.moves.fetch_add(1, Ordering::SeqCst);
     state.queue_changed.notify_one();
     state.queue_moved.notify_one();
 }
@@ -84,7 +128,13 @@ pub async fn current_frame(state: &AppState, conversation: &Conversation) -> Opt
     if conversation.status != ConversationStatus::Queued {
         return None;
     }
+    if let Some(info) = state.queue_shown.still_standing(conversation.id) {
+        return Some(to_text(&VisitorEvent::Queue(info)));
+    }
     let settings = settings_of(state, conversation.profile_id).await;
+    if !settings.banner && !settings.position {
+        return None;
+    }
     let queue: Vec<QueuedChat> = waiting_chats(state).await.iter().map(queued).collect();
     info_for(
         &settings,
@@ -99,50 +149,65 @@ pub async fn current_frame(state: &AppState, conversation: &Conversation) -> Opt
 /// burst (many chats joined at once) costs one pass, not one per change.
 const GATHER: Duration = Duration::from_millis(150);
 
-/// Tells each waiting visitor their place and estimate whenever the queue moves, and
-/// only when what they see changes.
+/// Tells each waiting visitor their place and estimate whenever the queue moves (and
+/// once at start, for visitors resuming after a restart), and only when what they see
+/// changes.
 pub async fn run_announcer(state: AppState, stop: CancellationToken) {
-    let mut shown: HashMap<ConversationId, QueueInfo> = HashMap::new();
     loop {
-        tokio::select! {
-            () = state.queue_moved.notified() => {}
-            () = stop.cancelled() => return,
-        }
-        let waiting = waiting_chats(&state).await;
-        let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
-        let places = positions(&queue);
-        let now = now_ms();
-        // The settings and the estimate are the same for every chat of a profile.
-        let profiles: HashSet<Option<i64>> = waiting.iter().map(|chat| chat.profile_id).collect();
-        let mut by_profile: HashMap<Option<i64>, (WaitSettings, String)> = HashMap::new();
-        for profile in profiles {
-            let settings = settings_of(&state, profile).await;
-            let wait = estimate(&state, &settings, &queue, now);
-            by_profile.insert(profile, (settings, wait));
-        }
-        let mut still: HashMap<ConversationId, QueueInfo> = HashMap::new();
-        for conversation in &waiting {
-            let (settings, wait) = &by_profile[&conversation.profile_id];
-            let place = || places.get(&conversation.id).copied().unwrap_or(1);
-            let Some(info) = info_for(settings, conversation.id, place, || wait.clone()) else {
-                continue;
-            };
-            if shown.get(&conversation.id) != Some(&info) {
-                state.hub.publish(
-                    conversation.id,
-                    Audience::Visitors,
-                    None,
-                    to_text(&VisitorEvent::Queue(info.clone())).into(),
-                );
-            }
-            still.insert(conversation.id, info);
-        }
-        shown = still;
+        announce_once(&state).await;
         tokio::select! {
             () = tokio::time::sleep(GATHER) => {}
             () = stop.cancelled() => return,
         }
+        tokio::select! {
+            () = state.queue_moved.notified() => {}
+            () = stop.cancelled() => return,
+        }
     }
+}
+
+/// One pass: reads the queue once, works out every place and each profile's estimate
+/// once, and tells the visitors whose view changed.
+async fn announce_once(state: &AppState) {
+    let moves = state.queue_shown.moves.load(Ordering::SeqCst);
+    let waiting = waiting_chats(state).await;
+    let queue: Vec<QueuedChat> = waiting.iter().map(queued).collect();
+    let places = positions(&queue);
+    let now = now_ms();
+    // The settings and the estimate are the same for every chat of a profile.
+    let profiles: HashSet<Option<i64>> = waiting.iter().map(|chat| chat.profile_id).collect();
+    let mut by_profile: HashMap<Option<i64>, (WaitSettings, Option<String>)> = HashMap::new();
+    for profile in profiles {
+        let settings = settings_of(state, profile).await;
+        let wait = settings
+            .banner
+            .then(|| estimate(state, &settings, &queue, now));
+        by_profile.insert(profile, (settings, wait));
+    }
+    let mut last = state.queue_shown.last();
+    let mut still: HashMap<ConversationId, QueueInfo> = HashMap::new();
+    for conversation in &waiting {
+        let (settings, wait) = &by_profile[&conversation.profile_id];
+        let place = || places.get(&conversation.id).copied().unwrap_or(1);
+        let shown_wait = || wait.clone().unwrap_or_default();
+        let Some(info) = info_for(settings, conversation.id, place, shown_wait) else {
+            continue;
+        };
+        if last.infos.get(&conversation.id) != Some(&info) {
+            state.hub.publish(
+                conversation.id,
+                Audience::Visitors,
+                None,
+                to_text(&VisitorEvent::Queue(info.clone())).into(),
+            );
+        }
+        still.insert(conversation.id, info);
+    }
+    *last = LastShown {
+        moves,
+        at: Some(Instant::now()),
+        infos: still,
+    };
 }
 
 /// Fills `$WAITTIME` and `$QUEUEPOSITION` in `messages` for a chat about to wait for
@@ -186,5 +251,41 @@ pub async fn estimate_for(state: &AppState, conversation: &Conversation) -> Queu
         position: waiting
             .then(|| u32::try_from(position(&queue, &queued(conversation))).unwrap_or(u32::MAX)),
         wait: Some(estimate(state, &settings, &queue, now_ms())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: ConversationId) -> QueueInfo {
+        QueueInfo {
+            conversation_id: id,
+            position: Some(3),
+            wait: Some("4".into()),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_was_shown_stands_until_the_queue_moves_or_time_passes() {
+        let shown = Shown::default();
+        assert_eq!(shown.still_standing(7), None, "nothing worked out yet");
+        *shown.last() = LastShown {
+            moves: 0,
+            at: Some(Instant::now()),
+            infos: HashMap::from([(7, info(7))]),
+        };
+        assert_eq!(shown.still_standing(7), Some(info(7)));
+        assert_eq!(
+            shown.still_standing(8),
+            None,
+            "not waiting at the last pass"
+        );
+        tokio::time::advance(SHOWN_STANDS).await;
+        assert_eq!(shown.still_standing(7), None, "too old");
+        shown.last().at = Some(Instant::now());
+        assert_eq!(shown.still_standing(7), Some(info(7)));
+        shown.moves.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(shown.still_standing(7), None, "the queue moved since");
     }
 }

@@ -228,9 +228,17 @@ impl SqliteStore {
         let index = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
-            let conn = readers[index]
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A free connection if any, so that no blocking thread waits for a busy
+            // one while another is idle; else this read's turn.
+            let free = (0..readers.len())
+                .map(|step| &readers[(index + step) % readers.len()])
+                .find_map(|reader| reader.try_lock().ok());
+            let conn = match free {
+                Some(conn) => conn,
+                None => readers[index]
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            };
             query(&conn)
         })
         .await
