@@ -86,7 +86,16 @@ pub async fn search_judged(
         hits.truncate(limit);
         return Ok((hits, None));
     }
-    let covered: Vec<(i64, f64)> = keyword
+    // The vector search's passages count their words too, not only bm25's first few:
+    // a near passage holding every term gets its bonus wherever bm25 put it.
+    let unread: Vec<i64> = nearest
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !keyword.iter().any(|hit| hit.chunk_id == *id))
+        .collect();
+    let mut candidates = keyword;
+    candidates.extend(store.kb_hits(unread).await?);
+    let covered: Vec<(i64, f64)> = candidates
         .iter()
         .map(|hit| {
             let text = format!("{}\n{}", hit.heading, hit.text);
@@ -94,14 +103,17 @@ pub async fn search_judged(
         })
         .collect();
     let blended = rank::blend(&nearest, &covered);
-    let ids: Vec<i64> = blended.iter().take(limit).map(|(id, _)| *id).collect();
-    let mut hits = store.kb_hits(ids.clone()).await?;
-    hits.sort_by_key(|hit| ids.iter().position(|id| *id == hit.chunk_id));
-    for hit in &mut hits {
-        if let Some((_, score)) = blended.iter().find(|(id, _)| *id == hit.chunk_id) {
-            hit.score = *score;
-        }
-    }
+    let hits = blended
+        .iter()
+        .take(limit)
+        .filter_map(|(id, score)| {
+            let hit = candidates.iter().find(|hit| hit.chunk_id == *id)?;
+            Some(Hit {
+                score: *score,
+                ..hit.clone()
+            })
+        })
+        .collect();
     let best = blended.first().map(|(_, score)| *score);
     Ok((hits, best))
 }

@@ -64,9 +64,10 @@ pub fn coverage(terms: &[String], text: &str) -> f64 {
 pub const KEYWORD_BONUS: f64 = 0.1;
 
 /// Vector and keyword search in one ranking: each passage's cosine similarity to the
-/// question plus [`KEYWORD_BONUS`] × its keyword coverage squared. A keyword hit the
-/// vector search did not return counts the lowest similarity it did return. Best first.
-pub fn blend(nearest: &[(i64, f32)], keyword: &[(i64, f64)]) -> Vec<(i64, f64)> {
+/// question (`nearest`) plus [`KEYWORD_BONUS`] × its keyword coverage squared
+/// (`covered`: the candidates of both searches). A keyword hit the vector search did
+/// not return counts the lowest similarity it did return. Best first.
+pub fn blend(nearest: &[(i64, f32)], covered: &[(i64, f64)]) -> Vec<(i64, f64)> {
     let floor = nearest
         .last()
         .map_or(0.0, |(_, similarity)| f64::from(*similarity));
@@ -74,8 +75,8 @@ pub fn blend(nearest: &[(i64, f32)], keyword: &[(i64, f64)]) -> Vec<(i64, f64)> 
         .iter()
         .map(|(id, similarity)| (*id, f64::from(*similarity)))
         .collect();
-    for (id, covered) in keyword {
-        let bonus = KEYWORD_BONUS * covered * covered;
+    for (id, share) in covered {
+        let bonus = KEYWORD_BONUS * share * share;
         match scores.iter_mut().find(|(seen, _)| seen == id) {
             Some((_, score)) => *score += bonus,
             None => scores.push((*id, floor + bonus)),
