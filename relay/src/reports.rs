@@ -92,89 +92,140 @@ pub fn abandoned(chat: &ChatRecord) -> bool {
         && chat.status == ConversationStatus::Ended
 }
 
-pub fn summarise(days: Days, chats: &[ChatRecord]) -> Report {
-    let mut per_day = Vec::new();
-    let mut day = days.from;
-    while day <= days.to {
-        let count = chats
-            .iter()
-            .filter(|chat| utc_date(chat.created_at) == Some(day))
-            .count();
-        per_day.push(DayCount {
-            day: day.to_string(),
-            chats: count,
-        });
-        day = day.saturating_add(1.day());
-    }
-    let mut per_hour = vec![0; 24];
-    for chat in chats {
-        if let Ok(at) = Timestamp::from_millisecond(chat.created_at) {
-            per_hour[usize::from(at.to_zoned(TimeZone::UTC).hour().unsigned_abs())] += 1;
+const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
+
+/// The report's sums, added up a page of chats at a time (so a long range is never
+/// held in memory whole).
+pub struct Summary {
+    days: Days,
+    /// The first day's midnight, in ms.
+    start: i64,
+    per_day: Vec<usize>,
+    per_hour: Vec<usize>,
+    chats: usize,
+    queued: usize,
+    abandoned: usize,
+    queue_times: Vec<i64>,
+    first_responses: Vec<i64>,
+    per_agent: Tally,
+    per_team: Tally,
+    ratings: Ratings,
+}
+
+impl Summary {
+    pub fn new(days: Days) -> Self {
+        let day_count = usize::try_from((days.to - days.from).get_days() + 1).unwrap_or(0);
+        Self {
+            days,
+            start: days.millis().0,
+            per_day: vec![0; day_count],
+            per_hour: vec![0; 24],
+            chats: 0,
+            queued: 0,
+            abandoned: 0,
+            queue_times: Vec::new(),
+            first_responses: Vec::new(),
+            per_agent: Tally::default(),
+            per_team: Tally::default(),
+            ratings: Ratings::default(),
         }
     }
-    let per_agent = tally(
-        chats
-            .iter()
-            .filter_map(|chat| Some((chat.agent_name.as_deref()?, chat.rating))),
-    )
-    .into_iter()
-    .map(|(agent, chats, ratings)| AgentCount {
-        agent,
-        chats,
-        ratings,
-    })
-    .collect();
-    let per_team = tally(
-        chats
-            .iter()
-            .flat_map(|chat| chat.teams.iter().map(|team| (team.as_str(), chat.rating))),
-    )
-    .into_iter()
-    .map(|(team, chats, ratings)| TeamCount {
-        team,
-        chats,
-        ratings,
-    })
-    .collect();
-    let mut ratings = Ratings::default();
-    chats.iter().for_each(|chat| ratings.add(chat.rating));
-    Report {
-        from: days.from.to_string(),
-        to: days.to.to_string(),
-        chats: chats.len(),
-        per_day,
-        per_hour,
-        queued: chats.iter().filter(|chat| chat.queued_at.is_some()).count(),
-        abandoned: chats.iter().filter(|chat| abandoned(chat)).count(),
-        queue_time: spread(chats.iter().filter_map(|chat| chat.queue_ms).collect()),
-        first_response: spread(
-            chats
-                .iter()
-                .filter_map(|chat| Some(chat.first_response_at? - chat.queued_at?))
+
+    pub fn add(&mut self, chats: &[ChatRecord]) {
+        for chat in chats {
+            // UTC days and hours are whole multiples of the epoch's: found by arithmetic.
+            let day = usize::try_from((chat.created_at - self.start).div_euclid(DAY_MS));
+            if let Some(count) = day.ok().and_then(|day| self.per_day.get_mut(day)) {
+                *count += 1;
+            }
+            let hour = usize::try_from(chat.created_at.rem_euclid(DAY_MS) / HOUR_MS);
+            self.per_hour[hour.unwrap_or(0)] += 1;
+            self.chats += 1;
+            self.queued += usize::from(chat.queued_at.is_some());
+            self.abandoned += usize::from(abandoned(chat));
+            self.queue_times.extend(chat.queue_ms);
+            self.first_responses.extend(
+                chat.first_response_at
+                    .zip(chat.queued_at)
+                    .map(|(at, queued)| at - queued),
+            );
+            if let Some(agent) = &chat.agent_name {
+                self.per_agent.add(agent, chat.rating);
+            }
+            for team in &chat.teams {
+                self.per_team.add(team, chat.rating);
+            }
+            self.ratings.add(chat.rating);
+        }
+    }
+
+    pub fn report(self) -> Report {
+        let mut day = self.days.from;
+        let mut per_day = Vec::with_capacity(self.per_day.len());
+        for chats in self.per_day {
+            per_day.push(DayCount {
+                day: day.to_string(),
+                chats,
+            });
+            day = day.saturating_add(1.day());
+        }
+        Report {
+            from: self.days.from.to_string(),
+            to: self.days.to.to_string(),
+            chats: self.chats,
+            per_day,
+            per_hour: self.per_hour,
+            queued: self.queued,
+            abandoned: self.abandoned,
+            queue_time: spread(self.queue_times),
+            first_response: spread(self.first_responses),
+            per_agent: self
+                .per_agent
+                .sorted()
+                .map(|(agent, chats, ratings)| AgentCount {
+                    agent,
+                    chats,
+                    ratings,
+                })
                 .collect(),
-        ),
-        per_agent,
-        per_team,
-        ratings,
+            per_team: self
+                .per_team
+                .sorted()
+                .map(|(team, chats, ratings)| TeamCount {
+                    team,
+                    chats,
+                    ratings,
+                })
+                .collect(),
+            ratings: self.ratings,
+        }
     }
 }
 
-/// Chats and ratings per name, most chats first (then by name).
-fn tally<'a>(rows: impl Iterator<Item = (&'a str, Option<u8>)>) -> Vec<(String, usize, Ratings)> {
-    let mut counts: Vec<(String, usize, Ratings)> = Vec::new();
-    for (name, rating) in rows {
-        let at = match counts.iter().position(|(known, ..)| known == name) {
+/// Chats and ratings per name.
+#[derive(Default)]
+struct Tally(Vec<(String, usize, Ratings)>);
+
+impl Tally {
+    fn add(&mut self, name: &str, rating: Option<u8>) {
+        let at = match self.0.iter().position(|(known, ..)| known == name) {
             Some(at) => at,
             None => {
-                counts.push((name.to_owned(), 0, Ratings::default()));
-                counts.len() - 1
+                self.0.push((name.to_owned(), 0, Ratings::default()));
+                self.0.len() - 1
             }
         };
-        counts[at].1 += 1;
-        counts[at].2.add(rating);
+        self.0[at].1 += 1;
+        self.0[at].2.add(rating);
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    counts
+
+    /// Most chats first (then by name).
+    fn sorted(mut self) -> impl Iterator<Item = (String, usize, Ratings)> {
+        self.0
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.0.into_iter()
+    }
 }
 
 /// One CSV field: quoted when it must be, and never read as a formula by a
@@ -202,21 +253,24 @@ fn seconds(ms: Option<i64>) -> String {
     ms.map(|ms| format!("{}", ms / 1000)).unwrap_or_default()
 }
 
-fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = String::from(header);
-    out.push('\n');
+/// Appends `rows` to `out`, a line each.
+fn csv_lines(out: &mut String, rows: impl Iterator<Item = Vec<String>>) {
     for row in rows {
         let fields: Vec<String> = row.iter().map(|field| csv_field(field)).collect();
         out.push_str(&fields.join(","));
         out.push('\n');
     }
-    out
 }
 
-pub fn chats_csv(chats: &[ChatRecord]) -> String {
-    csv(
-        "id,created_at,status,visitor,agent,teams,queued_at,agent_joined_at,queue_seconds,\
-         ended_at,ended_by,abandoned,first_response_seconds,messages,page_url,ticket_id",
+/// The chats export's first line; [`chats_csv`] adds a line per chat (an export is
+/// written a page of chats at a time).
+pub const CHATS_CSV_HEADER: &str = "id,created_at,status,visitor,agent,teams,queued_at,\
+     agent_joined_at,queue_seconds,ended_at,ended_by,abandoned,first_response_seconds,\
+     messages,page_url,ticket_id\n";
+
+pub fn chats_csv(out: &mut String, chats: &[ChatRecord]) {
+    csv_lines(
+        out,
         chats.iter().map(|chat| {
             vec![
                 chat.id.to_string(),
@@ -244,9 +298,12 @@ pub fn chats_csv(chats: &[ChatRecord]) -> String {
     )
 }
 
-pub fn messages_csv(messages: &[MessageRecord]) -> String {
-    csv(
-        "conversation_id,seq,created_at,author,author_name,kind,body",
+pub const MESSAGES_CSV_HEADER: &str =
+    "conversation_id,seq,created_at,author,author_name,kind,body\n";
+
+pub fn messages_csv(out: &mut String, messages: &[MessageRecord]) {
+    csv_lines(
+        out,
         messages.iter().map(|message| {
             vec![
                 message.conversation_id.to_string(),
@@ -264,6 +321,12 @@ pub fn messages_csv(messages: &[MessageRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summarise(days: Days, chats: &[ChatRecord]) -> Report {
+        let mut summary = Summary::new(days);
+        summary.add(chats);
+        summary.report()
+    }
 
     const MINUTE: i64 = 60_000;
 
@@ -418,7 +481,8 @@ mod tests {
 
     #[test]
     fn the_chat_export_has_a_row_per_chat() {
-        let text = chats_csv(&[served(7, at("2026-11-01", 9), "Ana", 90_000)]);
+        let mut text = CHATS_CSV_HEADER.to_owned();
+        chats_csv(&mut text, &[served(7, at("2026-11-01", 9), "Ana", 90_000)]);
         let mut lines = text.lines();
         assert!(
             lines

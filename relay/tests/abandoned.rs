@@ -113,7 +113,12 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
         .await
         .unwrap();
     assert_eq!(values.get("Outcome").map(String::as_str), Some("No reply"));
-    let records = relay.state.store.chat_records(0, i64::MAX).await.unwrap();
+    let records = relay
+        .state
+        .store
+        .chat_records(0, i64::MAX, None, 10)
+        .await
+        .unwrap();
     assert_eq!(records[0].ended_by.as_deref(), Some("abandoned"));
     assert!(porchlight_relay::reports::abandoned(&records[0]));
     relay.stop().await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{header, http, start};
+use common::{header, http, queued_chat, start};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,5 +105,69 @@ async fn reports_count_served_and_abandoned_chats_and_export_them_as_csv() {
     .await;
     assert_eq!(status, 422);
     assert!(body.contains("starts after it ends"));
+    relay.stop().await;
+}
+
+/// More chats than one page of an export or a report holds (200): every one is counted
+/// and listed once, in the order they started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_and_reports_longer_than_a_page_hold_every_chat_once() {
+    use porchlight_protocol::Author;
+    use porchlight_relay::store::NewMessage;
+
+    let relay = start().await;
+    let admin = relay
+        .agent_cookie(&relay.admin().email.clone(), "Admin")
+        .await;
+    let store = &relay.state.store;
+    let site = store.site_by_key("demo").await.unwrap().unwrap();
+    let mut started = Vec::new();
+    for number in 0..450 {
+        let chat = queued_chat(store.as_ref(), site.id, &format!("visitor-{number}")).await;
+        let body = format!("question {number}");
+        let message = NewMessage::text(chat.id, None, Author::Visitor, None, None, body);
+        store.append_message(message).await.unwrap();
+        started.push(chat.id);
+    }
+
+    let (status, _, csv) = http(
+        relay.addr,
+        "GET",
+        "/api/reports/chats.csv",
+        &[("Cookie", &admin)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed: Vec<i64> = csv
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(listed, started, "every chat once, oldest first");
+    assert_eq!(csv.matches("id,created_at").count(), 1, "one header");
+
+    let (_, _, csv) = http(
+        relay.addr,
+        "GET",
+        "/api/reports/messages.csv",
+        &[("Cookie", &admin)],
+        "",
+    )
+    .await;
+    let bodies: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|row| row.rsplit(',').next().unwrap())
+        .collect();
+    let asked: Vec<String> = (0..450)
+        .map(|number| format!("question {number}"))
+        .collect();
+    assert_eq!(bodies, asked);
+
+    let (_, _, body) = http(relay.addr, "GET", "/api/reports", &[("Cookie", &admin)], "").await;
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["chats"], 450);
+    assert_eq!(report["per_day"][6]["chats"], 450, "all today");
     relay.stop().await;
 }

@@ -3,4 +3,5 @@
 
 pub mod corpus;
 pub mod relay_process;
+pub mod seed;
 pub mod wire;

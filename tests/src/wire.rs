@@ -120,3 +120,43 @@ pub async fn health(addr: &str) -> anyhow::Result<(u64, u64)> {
         health["agents"].as_u64().unwrap_or(0),
     ))
 }
+
+/// What a plain GET returned, and how soon.
+pub struct Fetched {
+    pub status: u16,
+    pub first_byte: Duration,
+    pub total: Duration,
+    /// The bytes of the whole response, head included.
+    pub bytes: usize,
+}
+
+/// A GET over HTTP/1.1 with the session cookie, read to the end and counted (not kept).
+pub async fn get(addr: &str, path: &str, cookie: &str) -> anyhow::Result<Fetched> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let asked = std::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut buffer = vec![0; 64 * 1024];
+    let mut read = stream.read(&mut buffer).await?;
+    let first_byte = asked.elapsed();
+    let head = String::from_utf8_lossy(&buffer[..read.min(64)]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .with_context(|| format!("GET {path}: no status line"))?;
+    let mut bytes = 0;
+    while read > 0 {
+        bytes += read;
+        read = stream.read(&mut buffer).await?;
+    }
+    Ok(Fetched {
+        status,
+        first_byte,
+        total: asked.elapsed(),
+        bytes,
+    })
+}

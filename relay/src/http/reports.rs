@@ -1,19 +1,25 @@
 //! Reports for admins: `GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD` sums up the
 //! chats started in the range; `/api/reports/chats.csv` and `/api/reports/messages.csv`
-//! export them. The sums are `crate::reports`'.
+//! export them, streamed a page at a time. The sums are `crate::reports`'.
+
+use std::sync::Arc;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
 use jiff::civil::Date;
 use porchlight_protocol::api::reports::Report;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
-use crate::reports::{Days, Range, chats_csv, messages_csv, summarise, utc_date};
+use crate::reports::{
+    CHATS_CSV_HEADER, Days, MESSAGES_CSV_HEADER, Range, Summary, chats_csv, messages_csv, utc_date,
+};
 use crate::state::AppState;
-use crate::store::now_ms;
+use crate::store::{ChatRecord, Store, StoreError, now_ms};
 
 /// The range asked for, as days and `[start, end)` milliseconds.
 fn range_of(range: &Range) -> ApiResult<(Days, i64, i64)> {
@@ -30,11 +36,96 @@ pub(crate) async fn report(
     Query(range): Query<Range>,
 ) -> ApiResult<Json<Report>> {
     let (days, from, to) = range_of(&range)?;
-    let chats = state.store.chat_records(from, to).await?;
-    Ok(Json(summarise(days, &chats)))
+    let mut summary = Summary::new(days);
+    let mut after = None;
+    loop {
+        let chats = state.store.chat_records(from, to, after, PAGE).await?;
+        summary.add(&chats);
+        match chats.last() {
+            Some(last) if chats.len() == PAGE => after = Some(last.cursor()),
+            _ => break,
+        }
+    }
+    Ok(Json(summary.report()))
 }
 
-fn csv_response(body: String, name: &str, days: Days) -> Response {
+/// Chats read per page of a report or an export: each page is one short read, and
+/// memory holds a page at a time.
+const PAGE: usize = 200;
+
+/// What an export lists.
+#[derive(Clone, Copy)]
+enum Export {
+    Chats,
+    Messages,
+}
+
+impl Export {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Chats => "chats",
+            Self::Messages => "messages",
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Self::Chats => CHATS_CSV_HEADER,
+            Self::Messages => MESSAGES_CSV_HEADER,
+        }
+    }
+
+    /// Appends the CSV lines of a page of chats to `out`.
+    async fn lines(
+        self,
+        store: &dyn Store,
+        chats: &[ChatRecord],
+        out: &mut String,
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Chats => chats_csv(out, chats),
+            Self::Messages => {
+                let ids = chats.iter().map(|chat| chat.id).collect();
+                messages_csv(out, &store.message_records(ids).await?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An export written a page of chats at a time as the client reads it, so its memory
+/// stays the same however many chats the range holds. The first page is read before
+/// answering, so a store that fails at once gets an error response; a later failure
+/// ends the download unfinished rather than short.
+async fn export(state: AppState, range: &Range, export: Export) -> ApiResult<Response> {
+    let (days, from, to) = range_of(range)?;
+    let first = state.store.chat_records(from, to, None, PAGE).await?;
+    let mut head = export.header().to_owned();
+    export
+        .lines(state.store.as_ref(), &first, &mut head)
+        .await?;
+    let after = (first.len() == PAGE).then(|| first.last().map(ChatRecord::cursor));
+    let pages = futures_util::stream::try_unfold(after.flatten(), move |after| {
+        let store = Arc::clone(&state.store);
+        async move {
+            let Some(after) = after else {
+                return Ok(None);
+            };
+            let chats = store.chat_records(from, to, Some(after), PAGE).await?;
+            let next = (chats.len() == PAGE)
+                .then(|| chats.last().map(ChatRecord::cursor))
+                .flatten();
+            let mut lines = String::new();
+            export.lines(store.as_ref(), &chats, &mut lines).await?;
+            Ok::<_, StoreError>(Some((Bytes::from(lines), next)))
+        }
+    })
+    .inspect_err(|err| tracing::warn!("a CSV export stopped: {err}"));
+    let body = futures_util::stream::once(async move { Ok(Bytes::from(head)) }).chain(pages);
+    Ok(csv_response(Body::from_stream(body), export.name(), days))
+}
+
+fn csv_response(body: Body, name: &str, days: Days) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -56,9 +147,7 @@ pub(crate) async fn chats_export(
     _: Admin,
     Query(range): Query<Range>,
 ) -> ApiResult<Response> {
-    let (days, from, to) = range_of(&range)?;
-    let chats = state.store.chat_records(from, to).await?;
-    Ok(csv_response(chats_csv(&chats), "chats", days))
+    export(state, &range, Export::Chats).await
 }
 
 /// `GET /api/reports/messages.csv`.
@@ -67,7 +156,5 @@ pub(crate) async fn messages_export(
     _: Admin,
     Query(range): Query<Range>,
 ) -> ApiResult<Response> {
-    let (days, from, to) = range_of(&range)?;
-    let messages = state.store.message_records(from, to).await?;
-    Ok(csv_response(messages_csv(&messages), "messages", days))
+    export(state, &range, Export::Messages).await
 }

@@ -321,11 +321,21 @@ pub trait WaitingStore: Send + Sync {
 /// What reports and the CSV exports read.
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Chats started in `[from, to)` (Unix ms), oldest first.
-    async fn chat_records(&self, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError>;
+    /// Chats started in `[from, to)` (Unix ms), oldest first (by start, then id), after
+    /// `after` when given, at most `limit`: the exports read them a page at a time.
+    async fn chat_records(
+        &self,
+        from: i64,
+        to: i64,
+        after: Option<ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<ChatRecord>, StoreError>;
 
-    /// The messages of the chats started in `[from, to)`, by chat and seq.
-    async fn message_records(&self, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError>;
+    /// The messages of `chats`, chat by chat in the order given, each in seq order.
+    async fn message_records(
+        &self,
+        chats: Vec<ConversationId>,
+    ) -> Result<Vec<MessageRecord>, StoreError>;
 }
 
 /// Relay-wide settings.

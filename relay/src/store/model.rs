@@ -428,6 +428,22 @@ pub struct ChatRecord {
     pub rating: Option<u8>,
 }
 
+/// Where the next page of chats starts: after this one, in start order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatCursor {
+    pub created_at: i64,
+    pub id: ConversationId,
+}
+
+impl ChatRecord {
+    pub fn cursor(&self) -> ChatCursor {
+        ChatCursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
 /// One message for the CSV export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {

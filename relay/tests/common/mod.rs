@@ -332,19 +332,45 @@ pub(crate) async fn http(
         .await
         .unwrap()
         .unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let end = raw
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|code| code.parse().ok())
         .unwrap();
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    (status, headers, body.to_owned())
+    let body = raw.get(end + 4..).unwrap_or_default();
+    let body = if header(&headers, "transfer-encoding") == Some("chunked") {
+        unchunked(body)
+    } else {
+        body.to_vec()
+    };
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A chunked body's bytes (a streamed answer): each chunk is its size in hex, CRLF,
+/// the bytes, CRLF; a chunk of size 0 ends it.
+fn unchunked(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body.windows(2).position(|pair| pair == b"\r\n").unwrap();
+        let size_text = String::from_utf8_lossy(&body[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&body[start..start + size]);
+        body = &body[start + size + 2..];
+    }
 }
 
 /// A JSON call with a session cookie: the status and the parsed answer (`Null` when

@@ -53,13 +53,15 @@ pub(super) fn is_participant(
         .is_some())
 }
 
-/// The agent's live chats now, and their own limit.
+/// The agent's live chats now, and their own limit. Read from the open chats (see
+/// `open_conversations`), not every chat the agent ever had.
 pub(super) fn agent_load(
     conn: &Connection,
     agent: AgentId,
 ) -> rusqlite::Result<(usize, Option<usize>)> {
     let active: i64 = conn.cached_row(
-        "SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND (c.agent_id = ?1 \
+        "SELECT COUNT(*) FROM conversations c \
+         WHERE c.status <> 'ended' AND c.status = 'active' AND (c.agent_id = ?1 \
          OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id AND p.agent_id = ?1))",
         [agent],
         |row| row.get(0),
@@ -302,14 +304,24 @@ pub(super) fn set_agent_status(
 }
 
 pub(super) fn agent_snapshots(conn: &Connection) -> Result<Vec<AgentSnapshot>, StoreError> {
+    // Each agent's chats are counted from the open chats alone (`status <> 'ended'`
+    // lets SQLite use the index of open chats): counting per agent from the agent's
+    // side read every chat they ever had, 86 ms with 100,000 ended chats.
     let mut statement = conn.prepare_cached(
         "SELECT a.id, a.name, a.status_id, COALESCE(s.counts_online, 1), a.max_chats, \
-         (SELECT COUNT(*) FROM conversations c WHERE c.status = 'active' AND \
-            (c.agent_id = a.id OR EXISTS (SELECT 1 FROM participants p \
-             WHERE p.conversation_id = c.id AND p.agent_id = a.id))), \
+         COALESCE(load.chats, 0), \
          (SELECT json_group_array(t.name) FROM team_members m JOIN teams t ON t.id = m.team_id \
             WHERE m.agent_id = a.id) \
-         FROM agents a LEFT JOIN statuses s ON s.id = a.status_id ORDER BY a.id",
+         FROM agents a LEFT JOIN statuses s ON s.id = a.status_id \
+         LEFT JOIN (SELECT agent, COUNT(*) AS chats FROM ( \
+             SELECT c.agent_id AS agent, c.id FROM conversations c \
+             WHERE c.status <> 'ended' AND c.status = 'active' AND c.agent_id IS NOT NULL \
+             UNION \
+             SELECT p.agent_id, p.conversation_id FROM conversations c \
+             JOIN participants p ON p.conversation_id = c.id \
+             WHERE c.status <> 'ended' AND c.status = 'active') \
+           GROUP BY agent) load ON load.agent = a.id \
+         ORDER BY a.id",
     )?;
     let rows = statement.query_map([], |row| {
         let teams: String = row.get(6)?;

@@ -160,11 +160,14 @@ pub(super) fn latest_conversation(
         .optional()?)
 }
 
+/// `status <> 'ended'` in the queries of open chats lets SQLite read them from the
+/// index of open chats (`conversations_open`), which it uses only when the query says
+/// so in its words; without it, every chat ever held is read.
 pub(super) fn open_conversations(conn: &Connection) -> Result<Vec<Conversation>, StoreError> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
          JOIN visitors v ON v.id = c.visitor_id \
-         WHERE c.status IN ('queued', 'active') ORDER BY c.id"
+         WHERE c.status <> 'ended' AND c.status IN ('queued', 'active') ORDER BY c.id"
     ))?;
     let rows = statement.query_map([], conversation_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -174,7 +177,7 @@ pub(super) fn waiting_conversations(conn: &Connection) -> Result<Vec<Conversatio
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
          JOIN visitors v ON v.id = c.visitor_id \
-         WHERE c.status = 'queued' ORDER BY c.id"
+         WHERE c.status <> 'ended' AND c.status = 'queued' ORDER BY c.id"
     ))?;
     let rows = statement.query_map([], conversation_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

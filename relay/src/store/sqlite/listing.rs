@@ -2,15 +2,60 @@
 //! connection.
 
 use async_trait::async_trait;
-use rusqlite::params;
-
+use porchlight_protocol::ConversationStatus;
 use porchlight_protocol::api::tickets::TicketLine;
+use rusqlite::params_from_iter;
+use rusqlite::types::Value;
 
 use crate::store::listing::{ConversationFilter, ListingStore, TicketFilter};
 use crate::store::{Conversation, StoreError};
 
 use super::SqliteStore;
 use super::conversations::{CONVERSATION_COLUMNS, conversation_from_row};
+
+/// The statement for `filter`, with only the conditions it sets, so SQLite reads from
+/// the index that fits (one visitor's chats, a ticket's, the open ones) instead of
+/// every chat from the newest down; and its arguments in order.
+fn conversations_query(filter: &ConversationFilter) -> (String, Vec<Value>) {
+    let mut sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+         JOIN visitors v ON v.id = c.visitor_id WHERE c.site_id = ?"
+    );
+    let mut values = vec![Value::from(filter.site_id)];
+    let mut condition = |text: &str, value: Value| {
+        sql.push_str(" AND ");
+        sql.push_str(text);
+        values.push(value);
+    };
+    if let Some(status) = filter.status {
+        // Open chats are in an index of their own.
+        let open = if status == ConversationStatus::Ended {
+            ""
+        } else {
+            "c.status <> 'ended' AND "
+        };
+        condition(
+            &format!("{open}c.status = ?"),
+            status.as_str().to_owned().into(),
+        );
+    }
+    let optional = [
+        ("c.profile_id = ?", filter.profile_id),
+        ("c.ticket_id = ?", filter.ticket_id),
+        ("c.visitor_id = ?", filter.visitor_id),
+        ("c.created_at >= ?", filter.from),
+        ("c.created_at < ?", filter.to),
+        ("c.id < ?", filter.before_id),
+    ];
+    for (text, value) in optional {
+        if let Some(value) = value {
+            condition(text, value.into());
+        }
+    }
+    sql.push_str(" ORDER BY c.id DESC LIMIT ?");
+    values.push(i64::try_from(filter.limit).unwrap_or(i64::MAX).into());
+    (sql, values)
+}
 
 #[async_trait]
 impl ListingStore for SqliteStore {
@@ -19,29 +64,9 @@ impl ListingStore for SqliteStore {
         filter: ConversationFilter,
     ) -> Result<Vec<Conversation>, StoreError> {
         self.read(move |conn| {
-            let mut statement = conn.prepare_cached(&format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
-                 JOIN visitors v ON v.id = c.visitor_id \
-                 WHERE c.site_id = ?1 AND (?2 IS NULL OR c.status = ?2) \
-                 AND (?3 IS NULL OR c.profile_id = ?3) AND (?4 IS NULL OR c.ticket_id = ?4) \
-                 AND (?5 IS NULL OR c.created_at >= ?5) AND (?6 IS NULL OR c.created_at < ?6) \
-                 AND (?7 IS NULL OR c.id < ?7) AND (?9 IS NULL OR c.visitor_id = ?9) \
-                 ORDER BY c.id DESC LIMIT ?8"
-            ))?;
-            let rows = statement.query_map(
-                params![
-                    filter.site_id,
-                    filter.status.map(|status| status.as_str()),
-                    filter.profile_id,
-                    filter.ticket_id,
-                    filter.from,
-                    filter.to,
-                    filter.before_id,
-                    i64::try_from(filter.limit).unwrap_or(i64::MAX),
-                    filter.visitor_id
-                ],
-                conversation_from_row,
-            )?;
+            let (sql, values) = conversations_query(&filter);
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map(params_from_iter(values), conversation_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await

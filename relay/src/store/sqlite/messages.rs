@@ -82,9 +82,14 @@ pub(super) fn insert_message(
         }
     }
     let now = now_ms();
+    // The first agent text is the chat's first response, kept on the chat so reports
+    // need not look for it among the messages.
+    let response =
+        (message.author == Author::Agent && message.kind == MessageKind::Text).then_some(now);
     let seq: i64 = conn.cached_row(
-        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
-        [message.conversation_id],
+        "UPDATE conversations SET last_seq = last_seq + 1, \
+         first_response_at = COALESCE(first_response_at, ?2) WHERE id = ?1 RETURNING last_seq",
+        params![message.conversation_id, response],
         |row| row.get(0),
     )?;
     conn.cached_execute(

@@ -5,26 +5,36 @@ use async_trait::async_trait;
 use porchlight_protocol::ConversationStatus;
 use rusqlite::{Connection, params};
 
-use crate::store::model::{ChatRecord, MessageRecord};
-use crate::store::{ReportStore, StoreError};
+use crate::store::model::{ChatCursor, ChatRecord, MessageRecord};
+use crate::store::{ConversationId, ReportStore, StoreError};
 
 use super::SqliteStore;
 
+/// A page of chats in start order. The index on `created_at` is entered at the cursor
+/// (a row-value comparison alone would read the range from its start on every page).
 pub(super) fn chat_records(
     conn: &Connection,
     from: i64,
     to: i64,
+    after: Option<ChatCursor>,
+    limit: usize,
 ) -> Result<Vec<ChatRecord>, StoreError> {
+    let after = after.unwrap_or(ChatCursor {
+        created_at: from,
+        id: 0,
+    });
     let mut statement = conn.prepare_cached(
         "SELECT c.id, c.created_at, c.status, v.display_name, c.agent_name, c.teams, \
          c.queued_at, c.agent_joined_at, c.queue_ms, c.ended_at, c.ended_by, \
-         (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id \
-          AND m.author_kind = 'agent' AND m.kind = 'text'), \
-         c.last_seq, c.page_url, c.ticket_id, c.rating \
+         c.first_response_at, c.last_seq, c.page_url, c.ticket_id, c.rating \
          FROM conversations c JOIN visitors v ON v.id = c.visitor_id \
-         WHERE c.created_at >= ?1 AND c.created_at < ?2 ORDER BY c.created_at, c.id",
+         WHERE c.created_at >= max(?1, ?3) AND c.created_at < ?2 \
+         AND (c.created_at > ?3 OR c.id > ?4) \
+         ORDER BY c.created_at, c.id LIMIT ?5",
     )?;
-    let rows = statement.query_map(params![from, to], |row| {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let arguments = params![from, to, after.created_at, after.id, limit];
+    let rows = statement.query_map(arguments, |row| {
         let status: String = row.get(2)?;
         Ok(ChatRecord {
             id: row.get(0)?,
@@ -50,37 +60,49 @@ pub(super) fn chat_records(
 
 pub(super) fn message_records(
     conn: &Connection,
-    from: i64,
-    to: i64,
+    chats: &[ConversationId],
 ) -> Result<Vec<MessageRecord>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT m.conversation_id, m.seq, m.created_at, m.author_kind, m.author_name, \
-         m.kind, m.body FROM messages m \
-         WHERE m.conversation_id IN \
-             (SELECT id FROM conversations WHERE created_at >= ?1 AND created_at < ?2) \
-         ORDER BY m.conversation_id, m.seq",
+        "SELECT conversation_id, seq, created_at, author_kind, author_name, kind, body \
+         FROM messages WHERE conversation_id = ?1 ORDER BY seq",
     )?;
-    let rows = statement.query_map(params![from, to], |row| {
-        Ok(MessageRecord {
-            conversation_id: row.get(0)?,
-            seq: row.get(1)?,
-            created_at: row.get(2)?,
-            author: row.get(3)?,
-            author_name: row.get(4)?,
-            kind: row.get(5)?,
-            body: row.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let mut messages = Vec::new();
+    for chat in chats {
+        let rows = statement.query_map([chat], |row| {
+            Ok(MessageRecord {
+                conversation_id: row.get(0)?,
+                seq: row.get(1)?,
+                created_at: row.get(2)?,
+                author: row.get(3)?,
+                author_name: row.get(4)?,
+                kind: row.get(5)?,
+                body: row.get(6)?,
+            })
+        })?;
+        for row in rows {
+            messages.push(row?);
+        }
+    }
+    Ok(messages)
 }
 
 #[async_trait]
 impl ReportStore for SqliteStore {
-    async fn chat_records(&self, from: i64, to: i64) -> Result<Vec<ChatRecord>, StoreError> {
-        self.read(move |conn| chat_records(conn, from, to)).await
+    async fn chat_records(
+        &self,
+        from: i64,
+        to: i64,
+        after: Option<ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<ChatRecord>, StoreError> {
+        self.read(move |conn| chat_records(conn, from, to, after, limit))
+            .await
     }
 
-    async fn message_records(&self, from: i64, to: i64) -> Result<Vec<MessageRecord>, StoreError> {
-        self.read(move |conn| message_records(conn, from, to)).await
+    async fn message_records(
+        &self,
+        chats: Vec<ConversationId>,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        self.read(move |conn| message_records(conn, &chats)).await
     }
 }

@@ -423,6 +423,18 @@ const MIGRATIONS: &[&str] = &[
     // transaction as the event; the sender gathers events into deliveries (one
     // request each, with its own webhook-id) before the first try.
     include_str!("schema/28_webhooks.sql"),
+    // 29: the console lists the latest ended chats at every hello, newest first: read
+    // from the end of an index rather than sorting every ended chat. Each chat keeps
+    // when an agent first wrote, which reports read (looking for it among every chat's
+    // messages took most of a 90-day report's time).
+    r#"
+    CREATE INDEX conversations_recently_ended ON conversations(ended_at) WHERE status = 'ended';
+    ALTER TABLE conversations ADD COLUMN first_response_at INTEGER;
+    UPDATE conversations SET first_response_at = (
+        SELECT MIN(m.created_at) FROM messages m
+        WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text'
+    ) WHERE agent_joined_at IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

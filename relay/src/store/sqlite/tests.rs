@@ -551,3 +551,57 @@ async fn a_data_folder_from_a_newer_schema_is_refused() {
     };
     assert!(err.to_string().contains("newer Porchlight"), "{err}");
 }
+
+#[tokio::test]
+async fn exports_read_the_chats_a_page_at_a_time_in_start_order() {
+    let fx = fixture().await;
+    let mut started = Vec::new();
+    for number in 0..7 {
+        let chat = conversation(&fx, &format!("t{number}")).await;
+        let body = format!("message of chat {number}");
+        fx.store
+            .append_message(visitor_text(chat.id, "m-1", &body))
+            .await
+            .unwrap();
+        started.push(chat.id);
+    }
+    // Chats started within the same millisecond are told apart by id.
+    let (from, to) = (0, now_ms() + 1);
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fx.store.chat_records(from, to, after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(last.cursor());
+        paged.extend(page);
+    }
+    let ids: Vec<ConversationId> = paged.iter().map(|chat| chat.id).collect();
+    assert_eq!(ids, started, "every chat once, oldest first");
+    let later = fx
+        .store
+        .chat_records(from, to, Some(paged[4].cursor()), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        later.iter().map(|chat| chat.id).collect::<Vec<_>>(),
+        started[5..]
+    );
+    let none_before = fx
+        .store
+        .chat_records(paged[6].created_at + 1, to, None, 10)
+        .await
+        .unwrap();
+    assert!(none_before.is_empty(), "the range bounds the pages");
+
+    let messages = fx
+        .store
+        .message_records(vec![started[2], started[0]])
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = messages
+        .iter()
+        .map(|message| message.body.as_str())
+        .collect();
+    assert_eq!(bodies, ["message of chat 2", "message of chat 0"]);
+}

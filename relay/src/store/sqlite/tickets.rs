@@ -101,7 +101,8 @@ pub(super) fn tickets(
     )
 }
 
-/// Tickets as listed, newest first.
+/// Tickets as listed, newest first. The ids bound the rowid range read, so one ticket or
+/// a later page starts where it is rather than at the newest ticket.
 pub(super) fn ticket_lines(
     conn: &Connection,
     filter: &TicketFilter,
@@ -114,8 +115,9 @@ pub(super) fn ticket_lines(
          LEFT JOIN agents a ON a.id = t.agent_id \
          LEFT JOIN conversations c ON c.id = \
              (SELECT MAX(id) FROM conversations WHERE ticket_id = t.id) \
-         WHERE (?2 IS NULL OR t.id = ?2) AND (?3 IS NULL OR t.site_id = ?3) \
-         AND (?4 IS NULL OR t.status = ?4) AND (?5 IS NULL OR t.id < ?5) \
+         WHERE t.id < COALESCE(?5, 9223372036854775807) \
+         AND t.id <= COALESCE(?2, 9223372036854775807) AND (?2 IS NULL OR t.id = ?2) \
+         AND (?3 IS NULL OR t.site_id = ?3) AND (?4 IS NULL OR t.status = ?4) \
          ORDER BY t.id DESC LIMIT ?1",
     )?;
     let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);

@@ -13,7 +13,13 @@ fn a_version_one_database_keeps_its_chats_when_migrated() {
          INSERT INTO conversations (site_id, visitor_id, status, created_at, page_url)
              VALUES (1, 1, 'queued', 1, 'https://example.com/');
          INSERT INTO messages (conversation_id, seq, author_kind, kind, body, created_at)
-             VALUES (1, 1, 'visitor', 'text', 'My sink is leaking', 1);",
+             VALUES (1, 1, 'visitor', 'text', 'My sink is leaking', 1);
+         INSERT INTO conversations (site_id, visitor_id, status, created_at, agent_joined_at)
+             VALUES (1, 1, 'ended', 1, 3);
+         INSERT INTO messages (conversation_id, seq, author_kind, kind, body, created_at)
+             VALUES (2, 1, 'visitor', 'text', 'Hello?', 2),
+                    (2, 2, 'agent', 'text', 'Hi, I am here', 5),
+                    (2, 3, 'agent', 'text', 'How can I help?', 9);",
     )
     .unwrap();
     tx.commit().unwrap();
@@ -45,5 +51,17 @@ fn a_version_one_database_keeps_its_chats_when_migrated() {
     assert_eq!(
         found, 1,
         "messages stored before search came are searchable"
+    );
+    let first_responses: Vec<Option<i64>> = conn
+        .prepare("SELECT first_response_at FROM conversations ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        first_responses,
+        [None, Some(5)],
+        "the first agent message, kept"
     );
 }
