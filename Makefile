@@ -19,7 +19,7 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 WIDGET_SOURCES := $(shell find widget protocol -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) Cargo.toml Cargo.lock Trunk.toml
 CONSOLE_SOURCES := $(shell find www -type f \( -name '*.rs' -o -name '*.css' -o -name '*.html' -o -name 'Cargo.toml' \)) $(WIDGET_SOURCES)
 
-.PHONY: run test lint size fuzz tools test-tools web
+.PHONY: run test lint size bench fuzz tools test-tools web
 
 ## Build everything and start the relay on http://127.0.0.1:8080 (data in ./data).
 run: tools web
@@ -43,6 +43,12 @@ FUZZ_SEED ?= $(shell date +%s)
 fuzz:
 	PORCHLIGHT_FUZZ_SCALE=$(FUZZ_SCALE) PORCHLIGHT_FUZZ_SEED=$(FUZZ_SEED) \
 		cargo test --locked -p porchlight-relay --test fuzz -- --nocapture --test-threads 1 2>&1 | grep -oE 'fuzz [a-z_]+: .*|panicked.*|test result.*'
+
+## The performance figures beside their goals: sizes, ten thousand visitors and a
+## restart, a high message rate, a seeded database, knowledge search (about ten minutes;
+## see docs/measuring.md).
+bench: tools web
+	@bash tests/bench.sh
 
 ## Sizes of the loader and the widget bundle: raw, gzip, brotli.
 size: tools web

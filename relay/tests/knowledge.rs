@@ -362,3 +362,66 @@ async fn search_never_returns_another_sites_passages() {
     assert_eq!(theirs.len(), 5);
     assert!(theirs.iter().all(|hit| hit.source.starts_with("other/")));
 }
+
+/// Adds a one-passage document; returns the passage's id.
+async fn put_passage(store: &SqliteStore, site: i64, source: &str) -> i64 {
+    let document = knowledge::document(
+        source,
+        porchlight_relay::store::knowledge::DocFormat::Markdown,
+        "# A\nText.\n",
+        "x",
+    );
+    store.kb_put(site, document).await.unwrap();
+    store.kb_unembedded("test-model".into(), 10).await.unwrap()[0].0
+}
+
+/// The vector search answers from a copy in memory; a passage added, re-embedded or
+/// deleted (here by another process's store, as `porchlight kb import` beside a
+/// running relay) is seen at the next search.
+#[tokio::test]
+async fn the_vector_search_sees_every_change_to_the_knowledge() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay_store = seeded_store(dir.path()).await;
+    let site = relay_store.site_by_key("demo").await.unwrap().unwrap().id;
+    let model = || "test-model".to_owned();
+    let nearest = |vector: Vec<f32>| relay_store.kb_nearest(site, model(), vector, 5);
+    let first = put_passage(&relay_store, site, "first.md").await;
+    relay_store
+        .kb_set_embeddings(model(), vec![(first, vec![1.0, 0.0])])
+        .await
+        .unwrap();
+    let found = nearest(vec![1.0, 0.0]).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, first);
+    assert!((found[0].1 - 1.0).abs() < 1e-6);
+
+    let other_process = SqliteStore::open(dir.path()).unwrap();
+    let second = put_passage(&other_process, site, "second.md").await;
+    other_process
+        .kb_set_embeddings(model(), vec![(second, vec![0.0, 3.0])])
+        .await
+        .unwrap();
+    let found = nearest(vec![0.0, 1.0]).await.unwrap();
+    assert_eq!(found[0].0, second, "added elsewhere, found here");
+    other_process
+        .kb_set_embeddings(model(), vec![(second, vec![-1.0, 0.0])])
+        .await
+        .unwrap();
+    let found = nearest(vec![1.0, 0.0]).await.unwrap();
+    let order: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    assert_eq!(order, [first, second], "its new vector counts");
+    assert!((found[1].1 + 1.0).abs() < 1e-6);
+    assert!(
+        nearest(vec![1.0, 0.0, 0.0]).await.unwrap().is_empty(),
+        "another size"
+    );
+
+    let documents = other_process.kb_documents(site).await.unwrap();
+    let second_doc = documents
+        .iter()
+        .find(|doc| doc.source == "second.md")
+        .unwrap();
+    assert!(other_process.kb_delete(site, second_doc.id).await.unwrap());
+    let found = nearest(vec![0.0, 1.0]).await.unwrap();
+    assert_eq!(found.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [first]);
+}

@@ -1,6 +1,8 @@
 //! Generated help articles for benchmarks: an 80-word support vocabulary (so most
 //! words match many passages, a hard case for bm25), deterministic from a seed.
 
+use porchlight_relay::store::{Store, StoreError};
+
 /// Words of a support site, so that bm25 sees a realistic spread of frequencies.
 pub const WORDS: &[&str] = &[
     "account",
@@ -132,6 +134,26 @@ pub fn document(rng: &mut Rng, number: usize) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Gives every passage without a vector from `model` a random one of `dims` numbers.
+pub async fn embed_randomly(
+    store: &dyn Store,
+    model: &str,
+    dims: usize,
+    rng: &mut Rng,
+) -> Result<(), StoreError> {
+    loop {
+        let batch = store.kb_unembedded(model.to_owned(), 500).await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let vectors = batch
+            .into_iter()
+            .map(|(id, _)| (id, unit_vector(rng, dims)))
+            .collect();
+        store.kb_set_embeddings(model.to_owned(), vectors).await?;
+    }
 }
 
 /// A random unit vector of `dims` numbers, standing in for a passage's embedding:

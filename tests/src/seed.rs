@@ -4,13 +4,20 @@
 //! and first start ran), in large transactions: a million messages in about a minute,
 //! through the same triggers (the search index) as the relay's own writes.
 //!
-//! `fixture` writes what the measurements open by name, on the empty database too: one
-//! long conversation a visitor resumes, and a ticket with its notes.
+//! `fixture` writes what the measurements open by name, on the small database too: one
+//! long conversation a visitor resumes, and a ticket with its notes. `knowledge` adds
+//! the example articles or generated ones, through the relay's own import.
+
+use std::path::Path;
 
 use anyhow::Context;
+use porchlight_relay::ai::embedder::{Embedder, embed_missing};
+use porchlight_relay::knowledge::{self, import};
+use porchlight_relay::store::knowledge::DocFormat;
+use porchlight_relay::store::{KnowledgeStore, SiteId, SiteStore, SqliteStore, Store};
 use rusqlite::{Connection, Transaction, params};
 
-use crate::corpus::{Rng, WORDS};
+use crate::corpus::{self, Rng, WORDS};
 
 const DAY_MS: i64 = 86_400_000;
 /// Conversations written per transaction.
@@ -333,5 +340,56 @@ pub fn chats(folder: &std::path::Path, chats: Chats, now: i64) -> anyhow::Result
         }
         tx.commit()?;
     }
+    Ok(())
+}
+
+/// The demo site the relay made at its first start.
+pub async fn demo_site(store: &SqliteStore) -> anyhow::Result<SiteId> {
+    Ok(store
+        .site_by_key(porchlight_relay::server::DEMO_SITE_KEY)
+        .await?
+        .context("no demo site")?
+        .id)
+}
+
+/// Which knowledge to add.
+pub enum Knowledge {
+    /// `examples/knowledge`, as `make run` imports it.
+    Examples,
+    /// Generated help articles, ten passages each.
+    Generated { articles: usize },
+}
+
+/// Imports the knowledge and gives every passage a vector under the built-in model's
+/// name: the example articles the model's own, the generated ones random unit vectors
+/// of its size (the search costs the same; the model takes about 0.2 s a passage).
+pub async fn knowledge(data: &Path, knowledge: Knowledge) -> anyhow::Result<()> {
+    let store = SqliteStore::open(data)?;
+    let site = demo_site(&store).await?;
+    let embedder = Embedder::BuiltIn;
+    match knowledge {
+        Knowledge::Examples => {
+            let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge");
+            import::import_all(&store, site, &import::files(&folder)?, |_, _| {}).await?;
+            embed_missing(&store, &embedder, || false).await?;
+        }
+        Knowledge::Generated { articles } => {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+            for number in 0..articles {
+                let text = corpus::document(&mut rng, number);
+                let source = format!("seeded/{number}.md");
+                let parsed = knowledge::document(&source, DocFormat::Markdown, &text, "doc");
+                store.kb_put(site, parsed).await?;
+            }
+            let dims = embedder
+                .embed(vec!["size".into()])
+                .await
+                .map_err(anyhow::Error::msg)?
+                .first()
+                .map_or(0, Vec::len);
+            corpus::embed_randomly(&store, &embedder.model(), dims, &mut rng).await?;
+        }
+    }
+    store.flush().await?;
     Ok(())
 }

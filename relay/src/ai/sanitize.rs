@@ -17,6 +17,7 @@
 //! and frames, which are an API too, just as safe.
 
 use std::collections::VecDeque;
+use std::sync::LazyLock;
 
 /// The longest link target or reference line held back before it is let go as text.
 const MAX_HELD: usize = 2048;
@@ -358,10 +359,15 @@ impl Sanitizer {
     }
 }
 
+/// `[[92%]]`: compiled once (compiling it took most of a call's 18 µs).
+static CONFIDENCE_MARKERS: LazyLock<Result<regex_lite::Regex, regex_lite::Error>> =
+    LazyLock::new(|| regex_lite::Regex::new(r"\[\[\s*\d{1,3}\s*%?\s*\]\]"));
+
 /// Model output made safe to show, whole: stray confidence markers dropped first (so
 /// their removal cannot join anything), then sanitized, then trimmed.
 pub fn sanitize(text: &str) -> String {
-    let unmarked = regex_lite::Regex::new(r"\[\[\s*\d{1,3}\s*%?\s*\]\]")
+    let unmarked = CONFIDENCE_MARKERS
+        .as_ref()
         .map(|markers| markers.replace_all(text, "").into_owned())
         .unwrap_or_else(|_| text.to_owned());
     let mut sanitizer = Sanitizer::default();

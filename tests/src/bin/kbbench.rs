@@ -175,17 +175,7 @@ async fn build(
         chunks as f64 / built.as_secs_f64()
     );
     let started = Instant::now();
-    loop {
-        let batch = store.kb_unembedded(MODEL.into(), 500).await?;
-        if batch.is_empty() {
-            break;
-        }
-        let vectors = batch
-            .into_iter()
-            .map(|(id, _)| (id, corpus::unit_vector(rng, args.dims)))
-            .collect();
-        store.kb_set_embeddings(MODEL.into(), vectors).await?;
-    }
+    corpus::embed_randomly(store, MODEL, args.dims, rng).await?;
     store.flush().await?;
     println!(
         "stored {} vectors of {} numbers in {:.2} s",

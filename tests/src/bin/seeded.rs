@@ -13,14 +13,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
-use porchlight_relay::ai::embedder::{Embedder, embed_missing};
-use porchlight_relay::knowledge::{self, QueryVector, import};
+use porchlight_relay::ai::embedder::Embedder;
+use porchlight_relay::knowledge::{self, QueryVector};
 use porchlight_relay::reports::utc_date;
-use porchlight_relay::store::knowledge::DocFormat;
-use porchlight_relay::store::{KnowledgeStore, SiteId, SiteStore, SqliteStore, Store, now_ms};
-use porchlight_tests::corpus::{self, Rng, WORDS};
+use porchlight_relay::store::{SqliteStore, now_ms};
+use porchlight_tests::corpus::{Rng, WORDS};
 use porchlight_tests::relay_process::{self, RelayCommand};
-use porchlight_tests::seed::{self, Chats, Fixture};
+use porchlight_tests::seed::{self, Chats, Fixture, Knowledge, demo_site};
 use porchlight_tests::wire::{
     Fetched, choose_password, connect, get, login, next_of_type, send_json,
 };
@@ -244,7 +243,7 @@ async fn measure(
 /// database: p95 of `times` questions.
 async fn knowledge_search(data: &Path, times: usize) -> anyhow::Result<Figures> {
     let store = SqliteStore::open(data)?;
-    let site = site(&store).await?;
+    let site = demo_site(&store).await?;
     let embedder = Embedder::BuiltIn;
     let mut rng = Rng(0x00C0_FFEE);
     let (mut keyword, mut blended) = (Vec::new(), Vec::new());
@@ -279,66 +278,6 @@ async fn knowledge_search(data: &Path, times: usize) -> anyhow::Result<Figures> 
             "ms",
         ),
     ])
-}
-
-async fn site(store: &SqliteStore) -> anyhow::Result<SiteId> {
-    Ok(store
-        .site_by_key(porchlight_relay::server::DEMO_SITE_KEY)
-        .await?
-        .context("no demo site")?
-        .id)
-}
-
-/// Which knowledge to add.
-enum Knowledge {
-    /// `examples/knowledge`, as `make run` imports it.
-    Examples,
-    /// Generated help articles, ten passages each.
-    Generated { articles: usize },
-}
-
-/// Imports the knowledge and gives every passage a vector under the built-in model's
-/// name: the example articles the model's own, the generated ones random unit vectors
-/// of its size (the search costs the same; the model takes about 0.2 s a passage).
-async fn add_knowledge(data: &Path, knowledge: Knowledge) -> anyhow::Result<()> {
-    let store = SqliteStore::open(data)?;
-    let site = site(&store).await?;
-    let embedder = Embedder::BuiltIn;
-    match knowledge {
-        Knowledge::Examples => {
-            let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge");
-            import::import_all(&store, site, &import::files(&folder)?, |_, _| {}).await?;
-            embed_missing(&store, &embedder, || false).await?;
-        }
-        Knowledge::Generated { articles } => {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-            for number in 0..articles {
-                let text = corpus::document(&mut rng, number);
-                let source = format!("seeded/{number}.md");
-                let parsed = knowledge::document(&source, DocFormat::Markdown, &text, "doc");
-                store.kb_put(site, parsed).await?;
-            }
-            let dims = embedder
-                .embed(vec!["size".into()])
-                .await
-                .map_err(anyhow::Error::msg)?
-                .first()
-                .map_or(0, Vec::len);
-            loop {
-                let batch = store.kb_unembedded(embedder.model(), 500).await?;
-                if batch.is_empty() {
-                    break;
-                }
-                let vectors = batch
-                    .into_iter()
-                    .map(|(id, _)| (id, corpus::unit_vector(&mut rng, dims)))
-                    .collect();
-                store.kb_set_embeddings(embedder.model(), vectors).await?;
-            }
-        }
-    }
-    store.flush().await?;
-    Ok(())
 }
 
 fn print_table(rows: &[Row]) {
@@ -383,7 +322,7 @@ async fn run(args: &Args, data: &Path) -> anyhow::Result<()> {
         days: args.days,
     };
     seed::chats(data, small, now)?;
-    add_knowledge(data, Knowledge::Examples).await?;
+    seed::knowledge(data, Knowledge::Examples).await?;
     let small_figures = measure(&command, &cookie, &fixture, args).await?;
 
     let started = Instant::now();
@@ -396,7 +335,7 @@ async fn run(args: &Args, data: &Path) -> anyhow::Result<()> {
     };
     seed::chats(data, rest, now)?;
     let articles = args.passages.div_ceil(10);
-    add_knowledge(data, Knowledge::Generated { articles }).await?;
+    seed::knowledge(data, Knowledge::Generated { articles }).await?;
     let size = std::fs::metadata(data.join("porchlight.sqlite3"))?.len();
     println!(
         "seeded {} conversations, {} messages, {} tickets, {} articles in {:.0} s ({:.0} MB database)",

@@ -2,6 +2,8 @@
 //! the passages' vectors. Plain functions over a connection; `mod.rs` runs them on
 //! the writer thread or a reader.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -168,29 +170,6 @@ pub(super) fn keyword(
 }
 
 /// The passages nearest `vector` among those embedded with `model`.
-pub(super) fn nearest(
-    conn: &Connection,
-    site: SiteId,
-    model: &str,
-    vector: &[f32],
-    limit: usize,
-) -> Result<Vec<(i64, f32)>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
-         WHERE d.site_id = ?1 AND c.embedding_model = ?2 AND c.embedding IS NOT NULL",
-    )?;
-    let query_norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let mut scored: Vec<(i64, f32)> = statement
-        .query_map(params![site, model], |row| {
-            let blob = row.get_ref(1)?.as_blob()?;
-            Ok((row.get(0)?, cosine_with_blob(vector, query_norm, blob)))
-        })?
-        .collect::<Result<_, _>>()?;
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-    scored.truncate(limit);
-    Ok(scored)
-}
-
 pub(super) fn hits(conn: &Connection, ids: &[i64]) -> Result<Vec<Hit>, StoreError> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {HIT_COLUMNS} FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE c.id = ?1"
@@ -239,23 +218,6 @@ pub(super) fn set_embeddings(
 
 /// Cosine similarity of `query` (whose norm is `query_norm`) and a stored vector,
 /// read straight from its little-endian bytes: no copy per passage.
-fn cosine_with_blob(query: &[f32], query_norm: f32, blob: &[u8]) -> f32 {
-    if blob.len() != query.len() * 4 || query.is_empty() {
-        return 0.0;
-    }
-    let (mut dot, mut norm) = (0.0f32, 0.0f32);
-    for (x, bytes) in query.iter().zip(blob.chunks_exact(4)) {
-        let y = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        dot += x * y;
-        norm += y * y;
-    }
-    if query_norm == 0.0 || norm == 0.0 {
-        0.0
-    } else {
-        dot / (query_norm * norm.sqrt())
-    }
-}
-
 fn vector_to_blob(vector: &[f32]) -> Vec<u8> {
     vector
         .iter()
@@ -294,7 +256,8 @@ impl KnowledgeStore for SqliteStore {
         vector: Vec<f32>,
         limit: usize,
     ) -> Result<Vec<(i64, f32)>, StoreError> {
-        self.read(move |conn| nearest(conn, site, &model, &vector, limit))
+        let vectors = Arc::clone(&self.vectors);
+        self.read(move |conn| vectors.nearest(conn, site, &model, &vector, limit))
             .await
     }
 
@@ -328,31 +291,5 @@ mod tests {
     fn queries_quote_every_term() {
         let terms = ["near".to_owned(), "re\"fund".to_owned()];
         assert_eq!(fts_query(&terms), "\"near\" OR \"refund\"");
-    }
-
-    fn cosine(a: &[f32], b: &[f32]) -> f32 {
-        let norm = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-        cosine_with_blob(a, norm, &vector_to_blob(b))
-    }
-
-    #[test]
-    fn stored_vectors_compare_by_cosine() {
-        assert!((cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-6);
-        assert!((cosine(&[0.5, -1.25, 3.0], &[0.5, -1.25, 3.0]) - 1.0).abs() < 1e-6);
-        // A longer one, against plain sums.
-        let a: Vec<f32> = (0..19).map(|i| i as f32 - 7.5).collect();
-        let b: Vec<f32> = (0..19).map(|i| (i * i) as f32 * 0.1).collect();
-        let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        let norms = a.iter().map(|x| x * x).sum::<f32>().sqrt()
-            * b.iter().map(|y| y * y).sum::<f32>().sqrt();
-        assert!((cosine(&a, &b) - dot / norms).abs() < 1e-5);
-        assert!((cosine(&[1.0, 1.0], &[1.0, 0.0]) - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
-        assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), 0.0);
-        assert_eq!(
-            cosine(&[1.0], &[1.0, 2.0]),
-            0.0,
-            "other lengths never match"
-        );
-        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 2.0]), 0.0);
     }
 }

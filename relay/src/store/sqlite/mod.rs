@@ -37,6 +37,7 @@ mod sites;
 mod teams;
 mod tickets;
 mod turns;
+mod vectors;
 mod visitors;
 mod waiting;
 mod webhook_events;
@@ -121,6 +122,8 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Notified by the writer after a commit that queued webhook events.
     webhook_events_queued: Arc<tokio::sync::Notify>,
+    /// The knowledge's vectors in memory, for the vector search.
+    vectors: Arc<vectors::VectorCache>,
 }
 
 impl SqliteStore {
@@ -178,6 +181,7 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             path,
             webhook_events_queued,
+            vectors: Arc::default(),
         })
     }
 

@@ -435,6 +435,22 @@ const MIGRATIONS: &[&str] = &[
         WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text'
     ) WHERE agent_joined_at IS NOT NULL;
     "#,
+    // 30: a count that moves whenever a passage or its vector changes, in the changing
+    // transaction, so a relay's copy of the vectors in memory knows it is out of date
+    // (also after a change by another process).
+    r#"
+    CREATE TABLE kb_generation (generation INTEGER NOT NULL);
+    INSERT INTO kb_generation (generation) VALUES (0);
+    CREATE TRIGGER kb_chunks_added AFTER INSERT ON kb_chunks BEGIN
+        UPDATE kb_generation SET generation = generation + 1;
+    END;
+    CREATE TRIGGER kb_chunks_removed AFTER DELETE ON kb_chunks BEGIN
+        UPDATE kb_generation SET generation = generation + 1;
+    END;
+    CREATE TRIGGER kb_chunks_embedded AFTER UPDATE OF embedding, embedding_model ON kb_chunks BEGIN
+        UPDATE kb_generation SET generation = generation + 1;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make bench`: the performance figures of docs/measuring.md in one run, each beside its
+# goal. Runs the widget's sizes, the load generator (ten thousand visitors with a
+# restart; then a high message rate), the seeded database's reads and the knowledge
+# search benchmark, prints each tool's own output as it goes, then one table.
+# Takes about ten minutes on two cores; everything stays on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -p porchlight-relay --bin porchlight \
+  -p porchlight-tests --bin loadgen --bin seeded --bin kbbench
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+run() { # name, command...
+  local name=$1
+  shift
+  echo "== $name: $*"
+  "$@" | tee "$out/$name"
+}
+
+run size bash tests/size.sh
+run visitors ./target/release/loadgen --visitors 10000 --agents 10 --rate 2000 --secs 10 --restart
+run rate ./target/release/loadgen --visitors 2000 --agents 10 --rate 8000 --secs 10
+run seeded ./target/release/seeded
+run kbbench ./target/release/kbbench --chunks 10000 --queries 1000
+
+# The number after `label` on the line holding `line` in a tool's output.
+value() { # file, line, label
+  grep -F -- "$2" "$out/$1" | head -1 | sed -E "s/.*$3[^0-9]*([0-9][0-9.]*).*/\1/"
+}
+# A seeded figure: its small and seeded values and their ratio.
+seeded() {
+  grep -F -- "$1" "$out/seeded" | head -1 | awk '{print $(NF-4), $(NF-3), $(NF-2), $(NF-1), $NF}'
+}
+
+row() { printf '%-52s %-26s %s\n' "$1" "$2" "$3"; }
+echo
+row "figure" "goal" "value"
+row "widget wasm+js+css, brotli (bytes)" "<= 65000" "$(awk '/widget wasm\+js\+css/ {print $NF}' "$out/size")"
+row "loader, gzip (bytes)" "<= 2048" "$(awk '/loader/ {print $(NF-1)}' "$out/size")"
+row "10,000 visitors connected (s)" "<= 5" "$(value visitors 'visitors connected' 'in')"
+row "RSS per idle visitor (KiB)" "<= 8" "$(value visitors 'relay RSS' 'MiB \(')"
+row "p99 at 2,000 msg/s, 10,000 visitors (ms)" "<= 2x the bare floor" "$(value visitors 'latency' 'p99')"
+row "10,000 visitors resumed after kill -9 (s)" "<= 5" "$(value visitors 'after kill -9' 'resumed in')"
+row "p99 at 8,000 msg/s (ms)" "< 50" "$(value rate 'latency' 'p99')"
+row "relay CPU per message at 8,000 msg/s (us)" "<= 25" "$(value rate 'relay CPU' 's \(')"
+for figure in "console chat list" "tickets list" "ticket page" "report, 90 days" \
+  "chats.csv, first byte" "messages.csv, first byte" "relay heap while exporting messages"; do
+  row "seeded: $figure (small, seeded, ratio)" "ratio <= 2" "$(seeded "$figure")"
+done
+row "knowledge search p95, 10,000 passages (ms)" "<= 2" "$(value kbbench 'keyword:' 'p95')"
