@@ -2,6 +2,7 @@
 //! benchmark.
 
 pub mod corpus;
+pub mod load;
 pub mod relay_process;
 pub mod seed;
 pub mod wire;

@@ -19,7 +19,7 @@ use crate::reports::{
     CHATS_CSV_HEADER, Days, MESSAGES_CSV_HEADER, Range, Summary, chats_csv, messages_csv, utc_date,
 };
 use crate::state::AppState;
-use crate::store::{ChatRecord, Store, StoreError, now_ms};
+use crate::store::{ChatCursor, ChatRecord, Store, StoreError, now_ms};
 
 /// The range asked for, as days and `[start, end)` milliseconds.
 fn range_of(range: &Range) -> ApiResult<(Days, i64, i64)> {
@@ -41,9 +41,9 @@ pub(crate) async fn report(
     loop {
         let chats = state.store.chat_records(from, to, after, PAGE).await?;
         summary.add(&chats);
-        match chats.last() {
-            Some(last) if chats.len() == PAGE => after = Some(last.cursor()),
-            _ => break,
+        after = next_page(&chats);
+        if after.is_none() {
+            break;
         }
     }
     Ok(Json(summary.report()))
@@ -52,6 +52,14 @@ pub(crate) async fn report(
 /// Chats read per page of a report or an export: each page is one short read, and
 /// memory holds a page at a time.
 const PAGE: usize = 200;
+
+/// Where the page after `chats` starts; none when `chats` was the last page (not full).
+fn next_page(chats: &[ChatRecord]) -> Option<ChatCursor> {
+    chats
+        .last()
+        .filter(|_| chats.len() == PAGE)
+        .map(ChatRecord::cursor)
+}
 
 /// What an export lists.
 #[derive(Clone, Copy)]
@@ -104,17 +112,14 @@ async fn export(state: AppState, range: &Range, export: Export) -> ApiResult<Res
     export
         .lines(state.store.as_ref(), &first, &mut head)
         .await?;
-    let after = (first.len() == PAGE).then(|| first.last().map(ChatRecord::cursor));
-    let pages = futures_util::stream::try_unfold(after.flatten(), move |after| {
+    let pages = futures_util::stream::try_unfold(next_page(&first), move |after| {
         let store = Arc::clone(&state.store);
         async move {
             let Some(after) = after else {
                 return Ok(None);
             };
             let chats = store.chat_records(from, to, Some(after), PAGE).await?;
-            let next = (chats.len() == PAGE)
-                .then(|| chats.last().map(ChatRecord::cursor))
-                .flatten();
+            let next = next_page(&chats);
             let mut lines = String::new();
             export.lines(store.as_ref(), &chats, &mut lines).await?;
             Ok::<_, StoreError>(Some((Bytes::from(lines), next)))

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+use porchlight_tests::load::{Shape, latency, latency_line, stamp};
 use porchlight_tests::relay_process::{self, RelayCommand, Resident, cpu_secs, resident};
 use porchlight_tests::wire::{
     Socket, choose_password, connect, health, login, next_of_type, send_json,
@@ -26,18 +27,8 @@ use porchlight_tests::wire::{
 
 #[derive(Parser)]
 struct Args {
-    /// Visitor sockets to hold.
-    #[arg(long, default_value_t = 1000)]
-    visitors: usize,
-    /// Agent sockets; conversations are spread over them.
-    #[arg(long, default_value_t = 10)]
-    agents: usize,
-    /// Visitor messages per second, in total.
-    #[arg(long, default_value_t = 1000)]
-    rate: u64,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 20)]
-    secs: u64,
+    #[command(flatten)]
+    load: Shape,
     /// The relay binary.
     #[arg(long, default_value = "target/release/porchlight")]
     relay_bin: String,
@@ -75,14 +66,6 @@ fn spawn_visitor(socket: Socket, errors: Arc<AtomicU64>) -> mpsc::Sender<String>
         }
     });
     tx
-}
-
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index] as f64 / 1000.0
 }
 
 /// A visitor with an open chat: what the send loop queues for it, its chat, and the
@@ -227,13 +210,10 @@ async fn open_agents(
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
                     Some("message") => {
-                        let sent = frame["body"]
-                            .as_str()
-                            .and_then(|body| body.strip_prefix("t="))
-                            .and_then(|micros| micros.parse::<u64>().ok());
-                        if let Some(sent) = sent {
-                            let now = epoch.elapsed().as_micros() as u64;
-                            let _ = latencies.send(now.saturating_sub(sent));
+                        if let Some(latency) =
+                            frame["body"].as_str().and_then(|body| latency(body, epoch))
+                        {
+                            let _ = latencies.send(latency);
                         }
                     }
                     _ => {}
@@ -295,17 +275,15 @@ async fn send_load(
     epoch: Instant,
     errors: &AtomicU64,
 ) -> (u64, f64) {
-    let total = args.rate * args.secs;
-    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let total = args.load.total();
+    let interval = Duration::from_secs_f64(1.0 / args.load.rate as f64);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let send_start = Instant::now();
     for n in 0..total {
         ticker.tick().await;
-        let sent = epoch.elapsed().as_micros() as u64;
         let frame =
-            json!({"type":"send","client_msg_id":format!("m-{n}"),"body":format!("t={sent}")})
-                .to_string();
+            json!({"type":"send","client_msg_id":format!("m-{n}"),"body":stamp(epoch)}).to_string();
         if visitors[(n as usize) % visitors.len()]
             .sender
             .try_send(frame)
@@ -322,6 +300,8 @@ struct Figures {
     visitors: usize,
     connect_secs: f64,
     sockets: (u64, u64),
+    /// How long the agents took to join every chat.
+    join_secs: f64,
     total: u64,
     send_secs: f64,
     latencies: Vec<u64>,
@@ -340,18 +320,16 @@ fn print_figures(figures: &Figures) {
         figures.visitors, figures.connect_secs, figures.sockets.0, figures.sockets.1
     );
     println!(
+        "  chats joined           {} in {:.1}s (each join announced to every agent)",
+        figures.visitors, figures.join_secs
+    );
+    println!(
         "  messages               sent {} at {:.0}/s, delivered to agents {}",
         figures.total,
         figures.total as f64 / figures.send_secs,
         latencies.len()
     );
-    println!(
-        "  visitor->agent latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        percentile(latencies, 0.50),
-        percentile(latencies, 0.90),
-        percentile(latencies, 0.99),
-        latencies.last().map_or(0.0, |max| *max as f64 / 1000.0)
-    );
+    println!("{}", latency_line(latencies));
     println!(
         "  errors                 {}",
         figures.errors + (figures.total - latencies.len() as u64)
@@ -377,9 +355,7 @@ fn print_figures(figures: &Figures) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.visitors == 0 || args.agents == 0 || args.rate == 0 || args.secs == 0 {
-        bail!("--visitors, --agents, --rate and --secs must all be above zero");
-    }
+    args.load.check()?;
     let data = relay_process::scratch_data()?;
     let command = RelayCommand {
         bin: &args.relay_bin,
@@ -395,7 +371,13 @@ async fn main() -> anyhow::Result<()> {
         choose_password(&relay.addr, &first, &relay.password, "loadgen-password-1").await?;
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let visitors = open_visitors(&relay.addr, args.visitors, args.connect_at_once, &errors).await?;
+    let visitors = open_visitors(
+        &relay.addr,
+        args.load.visitors,
+        args.connect_at_once,
+        &errors,
+    )
+    .await?;
     let conversations: Vec<i64> = visitors
         .iter()
         .map(|visitor| visitor.conversation)
@@ -406,14 +388,16 @@ async fn main() -> anyhow::Result<()> {
     let (mut sinks, counts) = open_agents(
         &relay.addr,
         &cookie,
-        args.agents,
+        args.load.agents,
         epoch,
         &errors,
         &latency_tx,
     )
     .await?;
     drop(latency_tx);
+    let joining = Instant::now();
     join_all(&mut sinks, &counts, &conversations).await?;
+    let join_secs = joining.elapsed().as_secs_f64();
     let rss_idle = resident(relay.pid);
     let cpu_before = cpu_secs(relay.pid);
     let (total, send_secs) = send_load(&args, &visitors, epoch, &errors).await;
@@ -429,8 +413,9 @@ async fn main() -> anyhow::Result<()> {
     let load_cpu_secs = cpu_secs(relay.pid) - cpu_before;
     latencies.sort_unstable();
     print_figures(&Figures {
-        visitors: args.visitors,
+        visitors: args.load.visitors,
         connect_secs,
+        join_secs,
         sockets: health(&relay.addr).await.unwrap_or((0, 0)),
         total,
         send_secs,

@@ -113,8 +113,8 @@ async fn ring_waiting_without(state: &AppState, agent: AgentId, skip: Option<Con
         state.hub.stop_rings_for(agent);
         return;
     }
-    let waiting = match state.store.open_conversations().await {
-        Ok(open) => open,
+    let waiting = match state.store.waiting_conversations().await {
+        Ok(waiting) => waiting,
         Err(err) => {
             tracing::error!(error = %err, "cannot list waiting chats");
             return;

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use porchlight_protocol::{AgentInfo, Author, ConversationId, ConversationStatus};
+use porchlight_protocol::{AgentId, AgentInfo, Author, ConversationId, ConversationStatus};
 
 use super::*;
 use crate::store::visitors::VisitorStore;
@@ -443,6 +443,28 @@ async fn with_multiple_agents_allowed_a_second_agent_joins_beside_the_first() {
         ))
         .await;
     assert!(reply.is_ok(), "a participant may write: {reply:?}");
+
+    // Each counts the chat once toward their load, and a chat beside someone fills a
+    // one-chat agent as much as one of their own.
+    let loads: Vec<(AgentId, usize)> = fx
+        .store
+        .agent_snapshots()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|snapshot| [ana.id, bo.id].contains(&snapshot.id))
+        .map(|snapshot| (snapshot.id, snapshot.active_chats))
+        .collect();
+    assert_eq!(loads, [(ana.id, 1), (bo.id, 1)]);
+    let other = conversation(&fx, "t2").await;
+    let one_chat = ChatRules {
+        one_chat_per_agent: true,
+        ..open_door
+    };
+    assert_eq!(
+        fx.store.join(other.id, bo.info(), one_chat).await.unwrap(),
+        JoinOutcome::AtCapacity
+    );
 }
 
 #[tokio::test]
