@@ -71,10 +71,14 @@ pub fn decide(answered: &Answered<'_>) -> Outcome {
             retry_at,
         };
     }
-    if retry_at - answered.created_at > GIVE_UP_AFTER {
+    // A wait that would pass the give-up point ends at it: that last try is made, so a
+    // delivery failing alone still turns its endpoint off (jitter could otherwise put
+    // the try after 24 hours of failure beyond the 30).
+    let give_up_at = answered.created_at + GIVE_UP_AFTER;
+    if now >= give_up_at {
         Outcome::RetryAt(None)
     } else {
-        Outcome::RetryAt(Some(retry_at))
+        Outcome::RetryAt(Some(retry_at.min(give_up_at)))
     }
 }
 
@@ -126,16 +130,53 @@ mod tests {
             answered(None, 2, 0, None),
             Outcome::RetryAt(Some(40 * SECOND))
         );
-        // The next try would come too long after it was made: given up (the endpoint
-        // itself has not failed for a day: something else succeeded meanwhile).
+        // A wait past the give-up point ends at it; failing there, the delivery is
+        // given up (the endpoint itself has not failed for a day: something else
+        // succeeded meanwhile).
         assert_eq!(
             answered(Some(500), 10, 25 * HOUR, Some(20 * HOUR)),
+            Outcome::RetryAt(Some(GIVE_UP_AFTER))
+        );
+        assert_eq!(
+            answered(Some(500), 11, GIVE_UP_AFTER, Some(20 * HOUR)),
             Outcome::RetryAt(None)
         );
         assert!(matches!(
             answered(Some(500), 9, 20 * HOUR, Some(19 * HOUR)),
             Outcome::RetryAt(Some(_))
         ));
+    }
+
+    #[test]
+    fn a_delivery_failing_alone_turns_its_endpoint_off_whatever_the_jitter() {
+        // Every try fails, each wait spread by its own draw of the jitter (a thousand
+        // sequences): the endpoint is turned off before the delivery is given up.
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for sequence in 0..1000 {
+            let (mut now, mut attempts) = (0, 1);
+            let outcome = loop {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let outcome = decide(&Answered {
+                    code: Some(500),
+                    error: "HTTP 500",
+                    attempts,
+                    created_at: 0,
+                    failing_since: Some(0),
+                    now,
+                    unit: (seed % 1001) as f64 / 1000.0,
+                });
+                match outcome {
+                    Outcome::RetryAt(Some(at)) => (now, attempts) = (at, attempts + 1),
+                    other => break other,
+                }
+            };
+            assert!(
+                matches!(outcome, Outcome::Disable { .. }),
+                "sequence {sequence}: {outcome:?}"
+            );
+        }
     }
 
     #[test]

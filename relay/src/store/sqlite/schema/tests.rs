@@ -19,7 +19,11 @@ fn a_version_one_database_keeps_its_chats_when_migrated() {
          INSERT INTO messages (conversation_id, seq, author_kind, kind, body, created_at)
              VALUES (2, 1, 'visitor', 'text', 'Hello?', 2),
                     (2, 2, 'agent', 'text', 'Hi, I am here', 5),
-                    (2, 3, 'agent', 'text', 'How can I help?', 9);",
+                    (2, 3, 'agent', 'text', 'How can I help?', 9);
+         INSERT INTO agents (email, name, role, password_hash, created_at)
+             VALUES ('ana@example.com', 'Ana', 'agent', 'x', 1);
+         INSERT INTO participants (conversation_id, agent_id, joined_at)
+             VALUES (1, 1, 2), (2, 1, 3);",
     )
     .unwrap();
     tx.commit().unwrap();
@@ -64,4 +68,31 @@ fn a_version_one_database_keeps_its_chats_when_migrated() {
         [None, Some(5)],
         "the first agent message, kept"
     );
+
+    let open: Vec<i64> = conn
+        .prepare("SELECT open FROM participants ORDER BY conversation_id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(open, [1, 0], "a participation in an ended chat is not open");
+
+    // Kept from then on: a chat ending closes its participations, and one added to an
+    // ended chat (an import) starts closed.
+    conn.execute_batch(
+        "UPDATE conversations SET status = 'ended' WHERE id = 1;
+         INSERT INTO conversations (site_id, visitor_id, status, created_at)
+             VALUES (1, 1, 'ended', 1);
+         INSERT INTO participants (conversation_id, agent_id, joined_at) VALUES (3, 1, 4);",
+    )
+    .unwrap();
+    let still_open: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM participants WHERE open = 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(still_open, 0);
 }
