@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -34,8 +34,9 @@ struct Args {
     load: Shape,
 }
 
-/// Each agent socket's queue of frames to write, by the agent's number.
-type Agents = Arc<Mutex<HashMap<usize, mpsc::Sender<String>>>>;
+/// Each agent socket's queue of frames to write, by the agent's number. A frame is
+/// passed on as read, never copied.
+type Agents = Arc<Mutex<HashMap<usize, mpsc::Sender<Utf8Bytes>>>>;
 
 const READ_BUFFER: usize = 4 * 1024;
 
@@ -59,7 +60,7 @@ async fn agent(
     upgrade
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
-            let (tx, mut rx) = mpsc::channel::<String>(16_384);
+            let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(16_384);
             agents
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -67,7 +68,7 @@ async fn agent(
             let (mut sink, mut stream) = socket.split();
             let writer = async {
                 while let Some(frame) = rx.recv().await {
-                    if sink.send(Message::Text(frame.into())).await.is_err() {
+                    if sink.send(Message::Text(frame)).await.is_err() {
                         break;
                     }
                 }
@@ -87,8 +88,7 @@ async fn visitor(
 ) -> Response {
     upgrade
         .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket: WebSocket| async move {
-            let mut socket = socket;
+        .on_upgrade(move |mut socket: WebSocket| async move {
             while let Some(Ok(message)) = socket.recv().await {
                 let Message::Text(text) = message else {
                     continue;
@@ -99,7 +99,7 @@ async fn visitor(
                     .get(&agent)
                     .cloned();
                 if let Some(to) = to {
-                    let _ = to.try_send(text.as_str().to_owned());
+                    let _ = to.try_send(text);
                 }
             }
         })

@@ -55,8 +55,6 @@ pub(super) fn is_participant(
         .is_some())
 }
 
-/// The agent's live chats now, and their own limit. Read from the open chats (see
-/// `open_conversations`), not every chat the agent ever had.
 /// The open chats an agent is in, as the holder or beside them, for `agent` (an SQL
 /// expression: a parameter, or a column of an outer query). Both counts walk the
 /// agent's own index entries for open chats (`conversations_by_agent`,
@@ -74,6 +72,7 @@ fn load_of(agent: &str) -> String {
 
 static ONE_AGENT_LOAD: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", load_of("?1")));
 
+/// The agent's live chats now ([`load_of`]), and their own limit.
 pub(super) fn agent_load(
     conn: &Connection,
     agent: AgentId,
