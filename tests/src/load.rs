@@ -1,7 +1,9 @@
 //! What `loadgen` and the bare floor share: the shape of a load run, the stamp each
 //! message carries, and the latency line both print (the bench reads it from both).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
 
 /// How many sockets a run holds and how many messages it sends.
 #[derive(clap::Args)]
@@ -63,4 +65,22 @@ pub fn latency(body: &str, epoch: Instant) -> Option<u64> {
     let sent: u64 = body.strip_prefix("t=")?.parse().ok()?;
     let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
     Some(now.saturating_sub(sent))
+}
+
+/// The latencies of `total` messages as they arrive, sorted; fewer if some have not
+/// arrived 10 seconds after the last was sent (each missing one is an error).
+pub async fn collect_latencies(
+    latencies: &mut mpsc::UnboundedReceiver<u64>,
+    total: u64,
+) -> Vec<u64> {
+    let mut arrived = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while (arrived.len() as u64) < total {
+        match tokio::time::timeout_at(deadline, latencies.recv()).await {
+            Ok(Some(latency)) => arrived.push(latency),
+            _ => break,
+        }
+    }
+    arrived.sort_unstable();
+    arrived
 }

@@ -20,7 +20,7 @@ use axum::response::Response;
 use axum::routing::get;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use porchlight_tests::load::{Shape, latency, latency_line, stamp};
+use porchlight_tests::load::{Shape, collect_latencies, latency, latency_line, stamp};
 use porchlight_tests::relay_process::{cpu_secs, resident};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
@@ -183,16 +183,8 @@ async fn load(args: &Shape) -> anyhow::Result<()> {
         }
     }
     let send_secs = sending.elapsed().as_secs_f64();
-    let mut latencies = Vec::with_capacity(total as usize);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while (latencies.len() as u64) < total {
-        match tokio::time::timeout_at(deadline, latency_rx.recv()).await {
-            Ok(Some(latency)) => latencies.push(latency),
-            _ => break,
-        }
-    }
+    let latencies = collect_latencies(&mut latency_rx, total).await;
     let load_cpu = cpu_secs(pid) - cpu_before;
-    latencies.sort_unstable();
     println!("porchlight floor (bare axum: frames forwarded, nothing stored)");
     println!(
         "  visitors connected     {} in {connect_secs:.1}s",

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use porchlight_tests::load::{Shape, latency, latency_line, stamp};
+use porchlight_tests::load::{Shape, collect_latencies, latency, latency_line, stamp};
 use porchlight_tests::relay_process::{self, RelayCommand, Resident, cpu_secs, resident};
 use porchlight_tests::wire::{
     Socket, choose_password, connect, health, login, next_of_type, send_json,
@@ -401,17 +401,9 @@ async fn main() -> anyhow::Result<()> {
     let rss_idle = resident(relay.pid);
     let cpu_before = cpu_secs(relay.pid);
     let (total, send_secs) = send_load(&args, &visitors, epoch, &errors).await;
-    let mut latencies = Vec::with_capacity(total as usize);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while (latencies.len() as u64) < total {
-        match tokio::time::timeout_at(deadline, latency_rx.recv()).await {
-            Ok(Some(latency)) => latencies.push(latency),
-            _ => break,
-        }
-    }
+    let latencies = collect_latencies(&mut latency_rx, total).await;
     let rss_end = resident(relay.pid);
     let load_cpu_secs = cpu_secs(relay.pid) - cpu_before;
-    latencies.sort_unstable();
     print_figures(&Figures {
         visitors: args.load.visitors,
         connect_secs,

@@ -123,7 +123,6 @@ async fn ring_waiting_without(state: &AppState, agent: AgentId, skip: Option<Con
     // Oldest first, so assigned chats go in the order they came.
     let mut waiting: Vec<&Conversation> = waiting
         .iter()
-        .filter(|conversation| conversation.status == ConversationStatus::Queued)
         .filter(|conversation| Some(conversation.id) != skip)
         .filter(|conversation| match conversation.target_agent {
             Some(target) => target == agent,

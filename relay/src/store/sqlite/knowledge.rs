@@ -169,7 +169,6 @@ pub(super) fn keyword(
     }
 }
 
-/// The passages nearest `vector` among those embedded with `model`.
 pub(super) fn hits(conn: &Connection, ids: &[i64]) -> Result<Vec<Hit>, StoreError> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {HIT_COLUMNS} FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE c.id = ?1"
@@ -216,8 +215,6 @@ pub(super) fn set_embeddings(
     Ok(())
 }
 
-/// Cosine similarity of `query` (whose norm is `query_norm`) and a stored vector,
-/// read straight from its little-endian bytes: no copy per passage.
 fn vector_to_blob(vector: &[f32]) -> Vec<u8> {
     vector
         .iter()
