@@ -45,8 +45,9 @@ fuzz:
 		cargo test --locked -p porchlight-relay --test fuzz -- --nocapture --test-threads 1 2>&1 | grep -oE 'fuzz [a-z_]+: .*|panicked.*|test result.*'
 
 ## The performance figures beside their goals: sizes, ten thousand visitors and a
-## restart, a high message rate, a seeded database, knowledge search (about ten minutes;
-## see docs/measuring.md).
+## restart, a high message rate, each beside a bare floor, a seeded database, knowledge
+## search, the hot functions' micro-benchmarks (about twelve minutes; see
+## docs/measuring.md).
 bench: tools web
 	@bash tests/bench.sh
 

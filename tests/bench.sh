@@ -2,10 +2,10 @@
 # `make bench`: the performance figures of docs/measuring.md in one run, each beside its
 # goal. Runs the widget's sizes, the load generator (ten thousand visitors with a
 # restart; then a high message rate) and the bare floor under the same loads, the
-# seeded database's reads and the knowledge search benchmark, prints each tool's own
-# output as it goes, then one table (with the floor's figure and the ratio where the
-# goal is set against it).
-# Takes about ten minutes on two cores; everything stays on loopback.
+# seeded database's reads, the knowledge search benchmark and the hot functions'
+# micro-benchmarks, prints each tool's own output as it goes, then one table (with the
+# floor's figure and the ratio where the goal is set against it).
+# Takes about twelve minutes on two cores; everything stays on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p porchlight-relay --bin porchlight \
@@ -27,6 +27,7 @@ run floor_visitors ./target/release/floor --visitors 10000 --agents 10 --rate 20
 run floor_rate ./target/release/floor --visitors 2000 --agents 10 --rate 8000 --secs 10
 run seeded ./target/release/seeded
 run kbbench ./target/release/kbbench --chunks 10000 --queries 1000
+run micro cargo bench --locked -p porchlight-relay --bench hot_paths
 
 # The number after `label` on the line holding `line` in a tool's output.
 value() { # file, line, label
