@@ -13,7 +13,7 @@ use porchlight_protocol::ConversationStatus;
 use porchlight_protocol::api::reports::{AgentCount, DayCount, Ratings, Report, Spread, TeamCount};
 use serde::Deserialize;
 
-use crate::store::ChatRecord;
+use crate::store::{ChatRecord, DayNumber, NameSums, ReportSums, WaitCount, WaitMeasure};
 
 /// The longest range one report covers.
 const MAX_DAYS: i64 = 366;
@@ -76,19 +76,6 @@ pub fn utc_date(ms: i64) -> Option<Date> {
     )
 }
 
-fn spread(mut values: Vec<i64>) -> Spread {
-    values.sort_unstable();
-    let rank = |p: usize| {
-        let n = values.len();
-        (n > 0).then(|| values[(n * p).div_ceil(100).max(1) - 1])
-    };
-    Spread {
-        count: values.len(),
-        median_ms: rank(50),
-        p90_ms: rank(90),
-    }
-}
-
 /// A chat that waited and ended before any agent joined.
 pub fn abandoned(chat: &ChatRecord) -> bool {
     chat.queued_at.is_some()
@@ -97,140 +84,120 @@ pub fn abandoned(chat: &ChatRecord) -> bool {
 }
 
 const DAY_MS: i64 = 86_400_000;
-const HOUR_MS: i64 = 3_600_000;
 
-/// The report's sums, added up a page of chats at a time (so a long range is never
-/// held in memory whole).
-pub struct Summary {
-    days: Days,
-    /// The first day's midnight, in ms.
-    start: i64,
-    per_day: Vec<usize>,
-    per_hour: Vec<usize>,
-    chats: usize,
-    queued: usize,
-    abandoned: usize,
-    queue_times: Vec<i64>,
-    first_responses: Vec<i64>,
-    per_agent: Tally,
-    per_team: Tally,
-    ratings: Ratings,
+impl Days {
+    /// `[first, last + 1)` as day numbers, the store's sums' key.
+    pub fn day_numbers(self) -> (DayNumber, DayNumber) {
+        let (start, end) = self.millis();
+        (start.div_euclid(DAY_MS), end.div_euclid(DAY_MS))
+    }
 }
 
-impl Summary {
-    pub fn new(days: Days) -> Self {
-        let day_count = usize::try_from((days.to - days.from).get_days() + 1).unwrap_or(0);
-        Self {
-            days,
-            start: days.millis().0,
-            per_day: vec![0; day_count],
-            per_hour: vec![0; 24],
-            chats: 0,
-            queued: 0,
-            abandoned: 0,
-            queue_times: Vec::new(),
-            first_responses: Vec::new(),
-            per_agent: Tally::default(),
-            per_team: Tally::default(),
-            ratings: Ratings::default(),
-        }
+/// The median and 90th percentile of waits counted by length (sorted by length).
+fn spread<'a>(counts: impl Iterator<Item = &'a WaitCount> + Clone) -> Spread {
+    let total: usize = counts.clone().map(|wait| wait.chats).sum();
+    // The value at a 1-based rank, as if every wait were listed in order.
+    let at_rank = |rank: usize| {
+        let mut seen = 0;
+        counts.clone().find_map(|wait| {
+            seen += wait.chats;
+            (seen >= rank).then_some(wait.bucket_ms)
+        })
+    };
+    let percentile = |p: usize| {
+        (total > 0)
+            .then(|| at_rank((total * p).div_ceil(100).max(1)))
+            .flatten()
+    };
+    Spread {
+        count: total,
+        median_ms: percentile(50),
+        p90_ms: percentile(90),
     }
+}
 
-    pub fn add(&mut self, chats: &[ChatRecord]) {
-        for chat in chats {
-            // UTC days and hours are whole multiples of the epoch's: found by arithmetic.
-            let day = usize::try_from((chat.created_at - self.start).div_euclid(DAY_MS));
-            if let Some(count) = day.ok().and_then(|day| self.per_day.get_mut(day)) {
-                *count += 1;
-            }
-            let hour = usize::try_from(chat.created_at.rem_euclid(DAY_MS) / HOUR_MS);
-            self.per_hour[hour.unwrap_or(0)] += 1;
-            self.chats += 1;
-            self.queued += usize::from(chat.queued_at.is_some());
-            self.abandoned += usize::from(abandoned(chat));
-            self.queue_times.extend(chat.queue_ms);
-            self.first_responses.extend(
-                chat.first_response_at
-                    .zip(chat.queued_at)
-                    .map(|(at, queued)| at - queued),
-            );
-            if let Some(agent) = &chat.agent_name {
-                self.per_agent.add(agent, chat.rating);
-            }
-            for team in &chat.teams {
-                self.per_team.add(team, chat.rating);
-            }
-            self.ratings.add(chat.rating);
+/// The report of `days` from the store's sums of those days.
+pub fn report(days: Days, sums: ReportSums) -> Report {
+    let (first_day, _) = days.day_numbers();
+    let day_count = usize::try_from((days.to - days.from).get_days() + 1).unwrap_or(0);
+    let mut per_day = vec![0; day_count];
+    let mut per_hour = vec![0; 24];
+    let (mut chats, mut queued, mut abandoned) = (0, 0, 0);
+    let mut ratings = Ratings::default();
+    for hour in &sums.hours {
+        if let Some(count) = usize::try_from(hour.day - first_day)
+            .ok()
+            .and_then(|day| per_day.get_mut(day))
+        {
+            *count += hour.chats;
         }
+        if let Some(count) = per_hour.get_mut(usize::from(hour.hour)) {
+            *count += hour.chats;
+        }
+        chats += hour.chats;
+        queued += hour.queued;
+        abandoned += hour.abandoned;
+        ratings.rated += hour.rated;
+        ratings.score_sum += hour.score_sum;
     }
-
-    pub fn report(self) -> Report {
-        let mut day = self.days.from;
-        let mut per_day = Vec::with_capacity(self.per_day.len());
-        for chats in self.per_day {
-            per_day.push(DayCount {
+    let mut day = days.from;
+    let per_day = per_day
+        .into_iter()
+        .map(|chats| {
+            let count = DayCount {
                 day: day.to_string(),
                 chats,
-            });
+            };
             day = day.saturating_add(1.day());
-        }
-        Report {
-            from: self.days.from.to_string(),
-            to: self.days.to.to_string(),
-            chats: self.chats,
-            per_day,
-            per_hour: self.per_hour,
-            queued: self.queued,
-            abandoned: self.abandoned,
-            queue_time: spread(self.queue_times),
-            first_response: spread(self.first_responses),
-            per_agent: self
-                .per_agent
-                .sorted()
-                .map(|(agent, chats, ratings)| AgentCount {
-                    agent,
-                    chats,
-                    ratings,
-                })
-                .collect(),
-            per_team: self
-                .per_team
-                .sorted()
-                .map(|(team, chats, ratings)| TeamCount {
-                    team,
-                    chats,
-                    ratings,
-                })
-                .collect(),
-            ratings: self.ratings,
-        }
+            count
+        })
+        .collect();
+    let waits = |measure| {
+        sums.waits
+            .iter()
+            .filter(move |wait| wait.measure == measure)
+    };
+    Report {
+        from: days.from.to_string(),
+        to: days.to.to_string(),
+        chats,
+        per_day,
+        per_hour,
+        queued,
+        abandoned,
+        queue_time: spread(waits(WaitMeasure::Queue)),
+        first_response: spread(waits(WaitMeasure::FirstResponse)),
+        per_agent: most_chats_first(sums.agents)
+            .map(|(agent, chats, ratings)| AgentCount {
+                agent,
+                chats,
+                ratings,
+            })
+            .collect(),
+        per_team: most_chats_first(sums.teams)
+            .map(|(team, chats, ratings)| TeamCount {
+                team,
+                chats,
+                ratings,
+            })
+            .collect(),
+        ratings,
     }
 }
 
-/// Chats and ratings per name.
-#[derive(Default)]
-struct Tally(Vec<(String, usize, Ratings)>);
-
-impl Tally {
-    fn add(&mut self, name: &str, rating: Option<u8>) {
-        let at = match self.0.iter().position(|(known, ..)| known == name) {
-            Some(at) => at,
-            None => {
-                self.0.push((name.to_owned(), 0, Ratings::default()));
-                self.0.len() - 1
-            }
+/// Names with their chats and ratings, most chats first (then by name).
+fn most_chats_first(mut names: Vec<NameSums>) -> impl Iterator<Item = (String, usize, Ratings)> {
+    names.sort_by(|a, b| b.chats.cmp(&a.chats).then_with(|| a.name.cmp(&b.name)));
+    names.into_iter().map(|name| {
+        let ratings = Ratings {
+            rated: name.rated,
+            score_sum: name.score_sum,
         };
-        self.0[at].1 += 1;
-        self.0[at].2.add(rating);
-    }
-
-    /// Most chats first (then by name).
-    fn sorted(mut self) -> impl Iterator<Item = (String, usize, Ratings)> {
-        self.0
-            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        self.0.into_iter()
-    }
+        (name.name, name.chats, ratings)
+    })
 }
 
+#[cfg(test)]
+pub(crate) mod sums_of_chats;
 #[cfg(test)]
 mod tests;

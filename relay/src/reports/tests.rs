@@ -1,9 +1,9 @@
+use super::sums_of_chats::sums_of_chats;
 use super::*;
 
 fn summarise(days: Days, chats: &[ChatRecord]) -> Report {
-    let mut summary = Summary::new(days);
-    summary.add(chats);
-    summary.report()
+    let (from, to) = days.day_numbers();
+    report(days, sums_of_chats(chats, from, to))
 }
 
 const MINUTE: i64 = 60_000;
@@ -145,6 +145,37 @@ fn a_report_counts_days_hours_waits_abandonment_agents_teams_and_ratings() {
     );
     assert_eq!(report.ratings.text().as_deref(), Some("3.7 (3 ratings)"));
     assert_eq!(summarise(days, &[]).queue_time, Spread::default());
+}
+
+#[test]
+fn waits_are_reported_to_the_second_below_an_hour_and_to_the_minute_above() {
+    let days = Days {
+        from: "2026-11-01".parse().unwrap(),
+        to: "2026-11-01".parse().unwrap(),
+    };
+    let start = at("2026-11-01", 9);
+    let wait = |id, ms| ChatRecord {
+        queue_ms: Some(ms),
+        queued_at: Some(start),
+        ..chat(id, start)
+    };
+    // Five chats waited 61.4 s, 61.9 s, 62 s, 62.5 s and two hours and a half minute.
+    let chats = [
+        wait(1, 61_400),
+        wait(2, 61_900),
+        wait(3, 62_000),
+        wait(4, 62_500),
+        wait(5, 2 * 60 * MINUTE + 30_000),
+    ];
+    let report = summarise(days, &chats);
+    assert_eq!(report.queue_time.count, 5);
+    assert_eq!(report.queue_time.median_ms, Some(62_000));
+    assert_eq!(report.queue_time.p90_ms, Some(2 * 60 * MINUTE));
+    let report = summarise(days, &chats[..2]);
+    assert_eq!(
+        (report.queue_time.median_ms, report.queue_time.p90_ms),
+        (Some(61_000), Some(61_000))
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub mod listing;
 pub mod model;
 pub mod notes;
 pub mod ratings;
+mod reports;
 pub mod search;
 pub mod settings;
 mod sqlite;
@@ -33,6 +34,7 @@ pub use durability::Durability;
 pub use error::StoreError;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
+pub use reports::*;
 pub use settings::*;
 pub use sqlite::backup::{CopyCounts, check_copy, snapshot};
 pub use sqlite::{CommitStats, DB_FILE, SqliteStore};
@@ -316,26 +318,6 @@ pub trait WaitingStore: Send + Sync {
         close_ticket: bool,
         categories: BTreeMap<String, String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError>;
-}
-
-/// What reports and the CSV exports read.
-#[async_trait]
-pub trait ReportStore: Send + Sync {
-    /// Chats started in `[from, to)` (Unix ms), oldest first (by start, then id), after
-    /// `after` when given, at most `limit`: the exports read them a page at a time.
-    async fn chat_records(
-        &self,
-        from: i64,
-        to: i64,
-        after: Option<ChatCursor>,
-        limit: usize,
-    ) -> Result<Vec<ChatRecord>, StoreError>;
-
-    /// The messages of `chats`, chat by chat in the order given, each in seq order.
-    async fn message_records(
-        &self,
-        chats: Vec<ConversationId>,
-    ) -> Result<Vec<MessageRecord>, StoreError>;
 }
 
 /// Relay-wide settings.

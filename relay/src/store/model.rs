@@ -404,58 +404,6 @@ pub struct AgentAccount {
     pub active: bool,
 }
 
-/// One chat as reports and the CSV export see it. Times are Unix milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatRecord {
-    pub id: ConversationId,
-    pub created_at: i64,
-    pub status: ConversationStatus,
-    pub visitor_name: String,
-    pub agent_name: Option<String>,
-    pub teams: Vec<String>,
-    pub queued_at: Option<i64>,
-    pub agent_joined_at: Option<i64>,
-    pub queue_ms: Option<i64>,
-    pub ended_at: Option<i64>,
-    /// `visitor`, `agent`, `bot`…
-    pub ended_by: Option<String>,
-    /// The first agent message.
-    pub first_response_at: Option<i64>,
-    pub messages: i64,
-    pub page_url: Option<String>,
-    pub ticket_id: Option<i64>,
-    /// The visitor's rating (1 to 5).
-    pub rating: Option<u8>,
-}
-
-/// Where the next page of chats starts: after this one, in start order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChatCursor {
-    pub created_at: i64,
-    pub id: ConversationId,
-}
-
-impl ChatRecord {
-    pub fn cursor(&self) -> ChatCursor {
-        ChatCursor {
-            created_at: self.created_at,
-            id: self.id,
-        }
-    }
-}
-
-/// One message for the CSV export.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageRecord {
-    pub conversation_id: ConversationId,
-    pub seq: i64,
-    pub created_at: i64,
-    pub author: String,
-    pub author_name: Option<String>,
-    pub kind: String,
-    pub body: String,
-}
-
 /// A file stored under `DATA/attachments/<storage_key>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttachment {

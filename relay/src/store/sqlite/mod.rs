@@ -341,4 +341,6 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
+mod report_sums_tests;
+#[cfg(test)]
 mod tests;

@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use porchlight_protocol::ConversationStatus;
 use rusqlite::{Connection, params};
 
-use crate::store::model::{ChatCursor, ChatRecord, MessageRecord};
-use crate::store::{ConversationId, ReportStore, StoreError};
+use crate::store::{
+    ChatCursor, ChatRecord, ConversationId, DayNumber, HourSums, MessageRecord, NameSums,
+    ReportStore, ReportSums, StoreError, WaitCount, WaitMeasure,
+};
 
 use super::SqliteStore;
 
@@ -86,8 +88,78 @@ pub(super) fn message_records(
     Ok(messages)
 }
 
+/// The sums of the days `[from, to)`, from the tables the triggers of migration 32 keep.
+pub(super) fn report_sums(
+    conn: &Connection,
+    from: DayNumber,
+    to: DayNumber,
+) -> Result<ReportSums, StoreError> {
+    let count = |value: i64| usize::try_from(value).unwrap_or(0);
+    let mut hours = conn.prepare_cached(
+        "SELECT day, hour, chats, queued, abandoned, rated, score_sum FROM report_hours \
+         WHERE day >= ?1 AND day < ?2 AND chats > 0 ORDER BY day, hour",
+    )?;
+    let hours = hours
+        .query_map([from, to], |row| {
+            Ok(HourSums {
+                day: row.get(0)?,
+                hour: row.get(1)?,
+                chats: count(row.get(2)?),
+                queued: count(row.get(3)?),
+                abandoned: count(row.get(4)?),
+                rated: count(row.get(5)?),
+                score_sum: row.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let names = |table: &str, column: &str| -> Result<Vec<NameSums>, StoreError> {
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {column}, SUM(chats), SUM(rated), SUM(score_sum) FROM {table} \
+             WHERE day >= ?1 AND day < ?2 GROUP BY {column} HAVING SUM(chats) > 0 ORDER BY {column}"
+        ))?;
+        let rows = statement.query_map([from, to], |row| {
+            Ok(NameSums {
+                name: row.get(0)?,
+                chats: count(row.get(1)?),
+                rated: count(row.get(2)?),
+                score_sum: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    };
+    let agents = names("report_agents", "agent")?;
+    let teams = names("report_teams", "team")?;
+    let mut waits = conn.prepare_cached(
+        "SELECT measure, bucket_ms, SUM(chats) FROM report_waits WHERE day >= ?1 AND day < ?2 \
+         GROUP BY measure, bucket_ms HAVING SUM(chats) > 0 ORDER BY measure, bucket_ms",
+    )?;
+    let waits = waits
+        .query_map([from, to], |row| {
+            let measure = match row.get::<_, i64>(0)? {
+                0 => WaitMeasure::Queue,
+                _ => WaitMeasure::FirstResponse,
+            };
+            Ok(WaitCount {
+                measure,
+                bucket_ms: row.get(1)?,
+                chats: count(row.get(2)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ReportSums {
+        hours,
+        agents,
+        teams,
+        waits,
+    })
+}
+
 #[async_trait]
 impl ReportStore for SqliteStore {
+    async fn report_sums(&self, from: DayNumber, to: DayNumber) -> Result<ReportSums, StoreError> {
+        self.read(move |conn| report_sums(conn, from, to)).await
+    }
+
     async fn chat_records(
         &self,
         from: i64,

@@ -467,6 +467,8 @@ const MIGRATIONS: &[&str] = &[
         UPDATE participants SET open = (NEW.status <> 'ended') WHERE conversation_id = NEW.id;
     END;
     "#,
+    // 32: reports read sums per day, kept by triggers, not every chat in the range.
+    include_str!("schema/32_report_sums.sql"),
 ];
 
 /// The schema version this build writes.
