@@ -425,3 +425,85 @@ async fn the_vector_search_sees_every_change_to_the_knowledge() {
     let found = nearest(vec![0.0, 1.0]).await.unwrap();
     assert_eq!(found.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [first]);
 }
+
+#[tokio::test]
+async fn keyword_search_ranks_passages_holding_every_word_and_falls_back_to_any_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(dir.path()).await;
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let put = |source: String, text: String| {
+        let store = &store;
+        async move {
+            let document = knowledge::document(
+                &source,
+                porchlight_relay::store::knowledge::DocFormat::Markdown,
+                &text,
+                "x",
+            );
+            store.kb_put(site, document).await.unwrap();
+        }
+    };
+    for number in 0..30 {
+        put(
+            format!("kettle/{number}.md"),
+            format!("# Kettle {number}\nKettle kettle kettle, the kettle.\n"),
+        )
+        .await;
+    }
+    for number in 0..3 {
+        put(
+            format!("both/{number}.md"),
+            format!("# Care {number}\nDescaling your kettle every month.\n"),
+        )
+        .await;
+    }
+    let terms = |words: &[&str]| {
+        words
+            .iter()
+            .map(|word| (*word).to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let every = store
+        .kb_keyword(site, terms(&["kettle", "descaling"]), 2)
+        .await
+        .unwrap();
+    assert_eq!(every.len(), 2);
+    assert!(
+        every.iter().all(|hit| hit.source.starts_with("both/")),
+        "{every:?}"
+    );
+
+    // Five wanted, three hold both words: the ranking is over every passage with either.
+    let any = store
+        .kb_keyword(site, terms(&["kettle", "descaling"]), 5)
+        .await
+        .unwrap();
+    let sources: Vec<&str> = any.iter().map(|hit| hit.source.as_str()).collect();
+    assert_eq!(sources.len(), 5, "{sources:?}");
+    assert_eq!(
+        sources
+            .iter()
+            .filter(|source| source.starts_with("both/"))
+            .count(),
+        3,
+        "{sources:?}"
+    );
+    assert!(
+        sources[..3]
+            .iter()
+            .all(|source| source.starts_with("both/")),
+        "{sources:?}"
+    );
+
+    let none_hold_both = store
+        .kb_keyword(site, terms(&["kettle", "warranty"]), 5)
+        .await
+        .unwrap();
+    assert_eq!(none_hold_both.len(), 5);
+    assert!(
+        none_hold_both
+            .iter()
+            .all(|hit| hit.source.starts_with("kettle/"))
+    );
+}
