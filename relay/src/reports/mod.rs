@@ -1,6 +1,7 @@
 //! Reports: the sums over the chats started in a range of UTC days (inclusive;
-//! default the last 7 days), and the CSV exports of chats and messages (`csv`). Plain
-//! Rust over the chats' rows, unit-tested in `tests.rs`; `http/reports.rs` serves them.
+//! default the last 7 days), put together from the store's sums per day, and the CSV
+//! exports of chats and messages (`csv`). Plain Rust, unit-tested in `tests.rs` (with
+//! `sums_of_chats`, the same sums counted chat by chat); `http/reports.rs` serves them.
 
 mod csv;
 
@@ -58,7 +59,15 @@ impl Days {
             utc_day_start(self.to.saturating_add(1.day())),
         )
     }
+
+    /// `[first, last + 1)` as day numbers, the key of the store's sums.
+    pub fn day_numbers(self) -> (DayNumber, DayNumber) {
+        let (start, end) = self.millis();
+        (start.div_euclid(DAY_MS), end.div_euclid(DAY_MS))
+    }
 }
+
+const DAY_MS: i64 = 86_400_000;
 
 /// Midnight UTC at the start of `date`, in milliseconds since the Unix epoch.
 pub fn utc_day_start(date: Date) -> i64 {
@@ -81,16 +90,6 @@ pub fn abandoned(chat: &ChatRecord) -> bool {
     chat.queued_at.is_some()
         && chat.agent_joined_at.is_none()
         && chat.status == ConversationStatus::Ended
-}
-
-const DAY_MS: i64 = 86_400_000;
-
-impl Days {
-    /// `[first, last + 1)` as day numbers, the store's sums' key.
-    pub fn day_numbers(self) -> (DayNumber, DayNumber) {
-        let (start, end) = self.millis();
-        (start.div_euclid(DAY_MS), end.div_euclid(DAY_MS))
-    }
 }
 
 /// The median and 90th percentile of waits counted by length (sorted by length).

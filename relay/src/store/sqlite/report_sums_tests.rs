@@ -4,13 +4,16 @@
 
 use rusqlite::{Connection, params};
 
-use super::reports::{chat_records, report_sums};
+use super::reports::{blocks, chat_records, report_sums};
 use super::schema::migrate;
 use crate::reports::sums_of_chats::sums_of_chats;
 
 const DAY_MS: i64 = 86_400_000;
 /// The first day of the test's chats (2026-11-01), as a day number.
 const FIRST_DAY: i64 = 20_758;
+
+/// The days the test's chats start on, from `FIRST_DAY`.
+const DAYS: i64 = 70;
 
 /// A small deterministic generator (xorshift), so a failure replays.
 struct Dice(u64);
@@ -52,7 +55,7 @@ const TEAMS: [&str; 4] = [
 ];
 
 fn start_chat(conn: &Connection, dice: &mut Dice) {
-    let created_at = (FIRST_DAY + dice.roll(5)) * DAY_MS + dice.roll(DAY_MS as u64);
+    let created_at = (FIRST_DAY + dice.roll(DAYS as u64)) * DAY_MS + dice.roll(DAY_MS as u64);
     conn.execute(
         "INSERT INTO conversations (site_id, visitor_id, status, created_at, teams) \
          VALUES (1, 1, ?1, ?2, ?3)",
@@ -120,7 +123,7 @@ fn change_chat(conn: &Connection, dice: &mut Dice, id: i64) {
 fn the_sums_per_day_equal_the_chats_counted_one_by_one() {
     let conn = store();
     let mut dice = Dice(0x5eed);
-    for _ in 0..400 {
+    for _ in 0..600 {
         let chats: i64 = conn
             .query_row("SELECT count(*) FROM conversations", [], |row| row.get(0))
             .unwrap();
@@ -146,15 +149,22 @@ fn the_sums_per_day_equal_the_chats_counted_one_by_one() {
     }
     let all = chat_records(&conn, 0, i64::MAX, None, usize::MAX).unwrap();
     assert!(all.len() > 50, "the test has chats to count: {}", all.len());
-    for (from, to) in [
-        (FIRST_DAY, FIRST_DAY + 5),
-        (FIRST_DAY + 1, FIRST_DAY + 3),
-        (FIRST_DAY + 4, FIRST_DAY + 5),
-    ] {
+    let everything = sums_of_chats(&all, FIRST_DAY, FIRST_DAY + DAYS);
+    assert!(
+        !everything.waits.is_empty()
+            && !everything.agents.is_empty()
+            && !everything.teams.is_empty()
+    );
+    // Ranges of every length, starting anywhere, so the blocks of 1, 4, 16 and 64 days
+    // each stand for the chats under them.
+    let froms = (FIRST_DAY - 30..FIRST_DAY + DAYS).step_by(7);
+    let ranges = froms.flat_map(|from| {
+        (from + 1..FIRST_DAY + DAYS + 10)
+            .step_by(5)
+            .map(move |to| (from, to))
+    });
+    for (from, to) in ranges {
         let counted = sums_of_chats(&all, from, to);
-        assert!(
-            !counted.waits.is_empty() && !counted.agents.is_empty() && !counted.teams.is_empty()
-        );
         assert_eq!(
             report_sums(&conn, from, to).unwrap(),
             counted,
@@ -185,9 +195,33 @@ fn chats_stored_before_the_sums_existed_are_counted_once() {
         .unwrap()..];
     conn.execute_batch(backfill).unwrap();
     let all = chat_records(&conn, 0, i64::MAX, None, usize::MAX).unwrap();
-    let (from, to) = (FIRST_DAY, FIRST_DAY + 5);
+    let (from, to) = (FIRST_DAY, FIRST_DAY + DAYS);
     assert_eq!(
         report_sums(&conn, from, to).unwrap(),
         sums_of_chats(&all, from, to)
     );
+}
+
+#[test]
+fn blocks_tile_a_range_with_few_of_them() {
+    for (from, to) in [
+        (0, 1),
+        (5, 6),
+        (3, 200),
+        (20_698, 20_789),
+        (20_700, 21_066),
+        (64, 128),
+    ] {
+        let tiles = blocks(from, to);
+        let mut day = from;
+        for (level, block) in &tiles {
+            let size = 4_i64.pow(u32::try_from(*level).unwrap());
+            assert_eq!(block * size, day, "{from}..{to}: {tiles:?}");
+            day += size;
+        }
+        assert_eq!(day, to, "{from}..{to}: {tiles:?}");
+        assert!(tiles.len() <= 30, "{from}..{to}: {} blocks", tiles.len());
+    }
+    assert_eq!(blocks(64, 128), [(3, 1)]);
+    assert!(blocks(20_698, 20_789).len() <= 18);
 }

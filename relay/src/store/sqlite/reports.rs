@@ -1,6 +1,8 @@
 //! What reports and the CSV exports read. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use porchlight_protocol::ConversationStatus;
 use rusqlite::{Connection, params};
@@ -112,46 +114,94 @@ pub(super) fn report_sums(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let blocks = blocks(from, to);
     let names = |table: &str, column: &str| -> Result<Vec<NameSums>, StoreError> {
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT {column}, SUM(chats), SUM(rated), SUM(score_sum) FROM {table} \
-             WHERE day >= ?1 AND day < ?2 GROUP BY {column} HAVING SUM(chats) > 0 ORDER BY {column}"
-        ))?;
-        let rows = statement.query_map([from, to], |row| {
-            Ok(NameSums {
-                name: row.get(0)?,
-                chats: count(row.get(1)?),
-                rated: count(row.get(2)?),
-                score_sum: row.get(3)?,
+        let sql = format!(
+            "SELECT {column}, chats, rated, score_sum FROM {table} WHERE level = ?1 AND block = ?2"
+        );
+        let sums = sum_blocks::<_, 3>(conn, &sql, &blocks, |row| row.get::<_, String>(0))?;
+        Ok(sums
+            .into_iter()
+            .filter(|(_, [chats, ..])| *chats > 0)
+            .map(|(name, [chats, rated, score_sum])| NameSums {
+                name,
+                chats: count(chats),
+                rated: count(rated),
+                score_sum: u64::try_from(score_sum).unwrap_or(0),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect())
     };
     let agents = names("report_agents", "agent")?;
     let teams = names("report_teams", "team")?;
-    let mut waits = conn.prepare_cached(
-        "SELECT measure, bucket_ms, SUM(chats) FROM report_waits WHERE day >= ?1 AND day < ?2 \
-         GROUP BY measure, bucket_ms HAVING SUM(chats) > 0 ORDER BY measure, bucket_ms",
-    )?;
+    let sql = "SELECT measure, bucket_ms, chats FROM report_waits WHERE level = ?1 AND block = ?2";
+    let waits = sum_blocks::<_, 1>(conn, sql, &blocks, |row| {
+        let measure = match row.get::<_, i64>(0)? {
+            0 => WaitMeasure::Queue,
+            _ => WaitMeasure::FirstResponse,
+        };
+        Ok((measure, row.get::<_, i64>(1)?))
+    })?;
     let waits = waits
-        .query_map([from, to], |row| {
-            let measure = match row.get::<_, i64>(0)? {
-                0 => WaitMeasure::Queue,
-                _ => WaitMeasure::FirstResponse,
-            };
-            Ok(WaitCount {
-                measure,
-                bucket_ms: row.get(1)?,
-                chats: count(row.get(2)?),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .into_iter()
+        .filter(|(_, [chats])| *chats > 0)
+        .map(|((measure, bucket_ms), [chats])| WaitCount {
+            measure,
+            bucket_ms,
+            chats: count(chats),
+        })
+        .collect();
     Ok(ReportSums {
         hours,
         agents,
         teams,
         waits,
     })
+}
+
+/// The highest level of the sums kept per block of days: 4^3 = 64 days.
+const TOP_LEVEL: u32 = 3;
+
+/// The blocks of days that tile `[from, to)`, as (level, block): from each day on, the
+/// largest block (1, 4, 16 or 64 days; block = day / 4^level) that starts there and
+/// fits. Ninety days take about 15 blocks, a year about 25.
+pub(super) fn blocks(from: DayNumber, to: DayNumber) -> Vec<(i64, i64)> {
+    let mut blocks = Vec::new();
+    let mut day = from.max(0);
+    while day < to {
+        let level = (0..=TOP_LEVEL)
+            .rev()
+            .find(|level| {
+                let size = 4_i64.pow(*level);
+                day % size == 0 && day + size <= to
+            })
+            .unwrap_or(0);
+        blocks.push((i64::from(level), day >> (2 * level)));
+        day += 4_i64.pow(level);
+    }
+    blocks
+}
+
+/// Runs `sql` (its parameters: level, block) for each block and adds up, per key, the
+/// `N` numbers that follow the key's columns.
+fn sum_blocks<K: Ord, const N: usize>(
+    conn: &Connection,
+    sql: &str,
+    blocks: &[(i64, i64)],
+    key: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<K>,
+) -> Result<BTreeMap<K, [i64; N]>, StoreError> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let first_number = statement.column_count() - N;
+    let mut sums: BTreeMap<K, [i64; N]> = BTreeMap::new();
+    for block in blocks {
+        let mut rows = statement.query([block.0, block.1])?;
+        while let Some(row) = rows.next()? {
+            let sum = sums.entry(key(row)?).or_insert([0; N]);
+            for (at, value) in sum.iter_mut().enumerate() {
+                *value += row.get::<_, i64>(first_number + at)?;
+            }
+        }
+    }
+    Ok(sums)
 }
 
 #[async_trait]

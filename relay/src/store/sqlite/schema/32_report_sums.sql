@@ -11,31 +11,37 @@ CREATE TABLE report_hours (
     score_sum INTEGER NOT NULL,
     PRIMARY KEY (day, hour)
 ) WITHOUT ROWID;
+-- The sums per agent, per team and per wait are kept per block of 1, 4, 16 and 64
+-- days (level 0 to 3; block = day / 4^level), each chat counted at every level, so a
+-- range reads the few blocks that tile it (about 15 for 90 days), not its every day.
 CREATE TABLE report_agents (
-    day INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    block INTEGER NOT NULL,
     agent TEXT NOT NULL,
     chats INTEGER NOT NULL,
     rated INTEGER NOT NULL,
     score_sum INTEGER NOT NULL,
-    PRIMARY KEY (day, agent)
+    PRIMARY KEY (level, block, agent)
 ) WITHOUT ROWID;
 CREATE TABLE report_teams (
-    day INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    block INTEGER NOT NULL,
     team TEXT NOT NULL,
     chats INTEGER NOT NULL,
     rated INTEGER NOT NULL,
     score_sum INTEGER NOT NULL,
-    PRIMARY KEY (day, team)
+    PRIMARY KEY (level, block, team)
 ) WITHOUT ROWID;
 -- How many chats waited (measure 0: in the queue; 1: for the first agent message)
 -- how long, to the second below an hour and to the minute above: what the Reports
 -- page shows, so its median and 90th percentile read as if counted exactly.
 CREATE TABLE report_waits (
-    day INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    block INTEGER NOT NULL,
     measure INTEGER NOT NULL,
     bucket_ms INTEGER NOT NULL,
     chats INTEGER NOT NULL,
-    PRIMARY KEY (day, measure, bucket_ms)
+    PRIMARY KEY (level, block, measure, bucket_ms)
 ) WITHOUT ROWID;
 
 -- A chat's part in the sums, added (sign 1) or taken away (sign -1). Inserting into
@@ -55,29 +61,33 @@ CREATE TRIGGER report_delta_apply INSTEAD OF INSERT ON report_delta BEGIN
         chats = chats + excluded.chats, queued = queued + excluded.queued,
         abandoned = abandoned + excluded.abandoned, rated = rated + excluded.rated,
         score_sum = score_sum + excluded.score_sum;
-    INSERT INTO report_agents (day, agent, chats, rated, score_sum)
-    SELECT NEW.created_at / 86400000, NEW.agent_name, NEW.sign,
+    INSERT INTO report_agents (level, block, agent, chats, rated, score_sum)
+    SELECT level.n, (NEW.created_at / 86400000) >> (2 * level.n), NEW.agent_name, NEW.sign,
         NEW.sign * (NEW.rating IS NOT NULL), NEW.sign * coalesce(NEW.rating, 0)
+    FROM (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) AS level
     WHERE NEW.agent_name IS NOT NULL
-    ON CONFLICT (day, agent) DO UPDATE SET
+    ON CONFLICT (level, block, agent) DO UPDATE SET
         chats = chats + excluded.chats, rated = rated + excluded.rated,
         score_sum = score_sum + excluded.score_sum;
-    INSERT INTO report_teams (day, team, chats, rated, score_sum)
-    SELECT NEW.created_at / 86400000, team.value, NEW.sign,
+    INSERT INTO report_teams (level, block, team, chats, rated, score_sum)
+    SELECT level.n, (NEW.created_at / 86400000) >> (2 * level.n), team.value, NEW.sign,
         NEW.sign * (NEW.rating IS NOT NULL), NEW.sign * coalesce(NEW.rating, 0)
-    FROM json_each(coalesce(NEW.teams, '[]')) AS team WHERE team.type = 'text'
-    ON CONFLICT (day, team) DO UPDATE SET
+    FROM (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) AS level,
+        json_each(coalesce(NEW.teams, '[]')) AS team
+    WHERE team.type = 'text'
+    ON CONFLICT (level, block, team) DO UPDATE SET
         chats = chats + excluded.chats, rated = rated + excluded.rated,
         score_sum = score_sum + excluded.score_sum;
-    INSERT INTO report_waits (day, measure, bucket_ms, chats)
-    SELECT NEW.created_at / 86400000, wait.measure,
+    INSERT INTO report_waits (level, block, measure, bucket_ms, chats)
+    SELECT level.n, (NEW.created_at / 86400000) >> (2 * level.n), wait.measure,
         CASE WHEN wait.ms < 3600000 THEN wait.ms / 1000 * 1000 ELSE wait.ms / 60000 * 60000 END,
         NEW.sign
-    FROM (
+    FROM (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) AS level,
+    (
         SELECT 0 AS measure, NEW.queue_ms AS ms
         UNION ALL SELECT 1, NEW.first_response_at - NEW.queued_at
     ) AS wait WHERE wait.ms IS NOT NULL
-    ON CONFLICT (day, measure, bucket_ms) DO UPDATE SET chats = chats + excluded.chats;
+    ON CONFLICT (level, block, measure, bucket_ms) DO UPDATE SET chats = chats + excluded.chats;
 END;
 
 CREATE TRIGGER report_chat_added AFTER INSERT ON conversations BEGIN
