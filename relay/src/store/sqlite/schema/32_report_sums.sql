@@ -1,6 +1,6 @@
--- A report's sums per UTC day, kept by triggers in the transaction that changes a
--- chat, so a report over any range reads a few rows per day, never the chats
--- themselves. Days are whole days since the Unix epoch (created_at / 86400000).
+-- A report's sums, kept by triggers in the transaction that changes a chat, so a
+-- report over any range reads a few rows per day and per block of days, never the
+-- chats themselves. Days are whole days since the Unix epoch (created_at / 86400000).
 CREATE TABLE report_hours (
     day INTEGER NOT NULL,
     hour INTEGER NOT NULL,
