@@ -120,24 +120,20 @@ pub fn report(days: Days, sums: ReportSums) -> Report {
     let (first_day, _) = days.day_numbers();
     let day_count = usize::try_from((days.to - days.from).get_days() + 1).unwrap_or(0);
     let mut per_day = vec![0; day_count];
-    let mut per_hour = vec![0; 24];
     let (mut chats, mut queued, mut abandoned) = (0, 0, 0);
     let mut ratings = Ratings::default();
-    for hour in &sums.hours {
-        if let Some(count) = usize::try_from(hour.day - first_day)
+    for sums in &sums.days {
+        if let Some(count) = usize::try_from(sums.day - first_day)
             .ok()
             .and_then(|day| per_day.get_mut(day))
         {
-            *count += hour.chats;
+            *count += sums.chats;
         }
-        if let Some(count) = per_hour.get_mut(usize::from(hour.hour)) {
-            *count += hour.chats;
-        }
-        chats += hour.chats;
-        queued += hour.queued;
-        abandoned += hour.abandoned;
-        ratings.rated += hour.rated;
-        ratings.score_sum += hour.score_sum;
+        chats += sums.chats;
+        queued += sums.queued;
+        abandoned += sums.abandoned;
+        ratings.rated += sums.rated;
+        ratings.score_sum += sums.score_sum;
     }
     let mut day = days.from;
     let per_day = per_day
@@ -161,7 +157,7 @@ pub fn report(days: Days, sums: ReportSums) -> Report {
         to: days.to.to_string(),
         chats,
         per_day,
-        per_hour,
+        per_hour: sums.hours.to_vec(),
         queued,
         abandoned,
         queue_time: spread(waits(WaitMeasure::Queue)),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::store::{ChatRecord, DayNumber, HourSums, NameSums, ReportSums, WaitCount, WaitMeasure};
+use crate::store::{ChatRecord, DayNumber, DaySums, NameSums, ReportSums, WaitCount, WaitMeasure};
 
 use super::abandoned;
 
@@ -21,7 +21,8 @@ fn wait_bucket(ms: i64) -> i64 {
 
 /// The sums of the chats among `chats` started on the days `[from, to)`.
 pub(crate) fn sums_of_chats(chats: &[ChatRecord], from: DayNumber, to: DayNumber) -> ReportSums {
-    let mut hours: BTreeMap<(DayNumber, u8), HourSums> = BTreeMap::new();
+    let mut days: BTreeMap<DayNumber, DaySums> = BTreeMap::new();
+    let mut hours = [0; 24];
     let mut agents: BTreeMap<String, NameSums> = BTreeMap::new();
     let mut teams: BTreeMap<String, NameSums> = BTreeMap::new();
     let mut waits: BTreeMap<(WaitMeasure, i64), usize> = BTreeMap::new();
@@ -36,12 +37,12 @@ pub(crate) fn sums_of_chats(chats: &[ChatRecord], from: DayNumber, to: DayNumber
         if day < from || day >= to {
             continue;
         }
-        let hour = u8::try_from(chat.created_at % DAY_MS / HOUR_MS).unwrap_or(0);
+        let hour = usize::try_from(chat.created_at % DAY_MS / HOUR_MS).unwrap_or(0);
+        hours[hour] += 1;
         let (rated, score) = rated(chat);
-        let sums = hours.entry((day, hour)).or_insert(HourSums {
+        let sums = days.entry(day).or_insert(DaySums {
             day,
-            hour,
-            ..HourSums::default()
+            ..DaySums::default()
         });
         sums.chats += 1;
         sums.queued += usize::from(chat.queued_at.is_some());
@@ -68,7 +69,8 @@ pub(crate) fn sums_of_chats(chats: &[ChatRecord], from: DayNumber, to: DayNumber
         }
     }
     ReportSums {
-        hours: hours.into_values().collect(),
+        days: days.into_values().collect(),
+        hours,
         agents: agents.into_values().collect(),
         teams: teams.into_values().collect(),
         waits: waits

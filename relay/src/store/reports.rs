@@ -71,12 +71,10 @@ pub enum WaitMeasure {
     FirstResponse,
 }
 
-/// The sums of the chats started in one UTC hour.
+/// The sums of the chats started on one UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HourSums {
+pub struct DaySums {
     pub day: DayNumber,
-    /// 0 to 23.
-    pub hour: u8,
     pub chats: usize,
     /// Chats that waited for an agent.
     pub queued: usize,
@@ -104,11 +102,13 @@ pub struct WaitCount {
     pub chats: usize,
 }
 
-/// A range's sums: its hours in order, its agents and teams by name, its waits by
-/// measure then length. Names and waits without chats are left out.
+/// A range's sums: its days in order, its chats by the UTC hour they started (0 to
+/// 23), its agents and teams by name, its waits by measure then length. Days, names
+/// and waits without chats are left out.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReportSums {
-    pub hours: Vec<HourSums>,
+    pub days: Vec<DaySums>,
+    pub hours: [usize; 24],
     pub agents: Vec<NameSums>,
     pub teams: Vec<NameSums>,
     pub waits: Vec<WaitCount>,

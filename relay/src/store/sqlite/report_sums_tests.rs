@@ -185,7 +185,8 @@ fn chats_stored_before_the_sums_existed_are_counted_once() {
     }
     // As migration 32 found them: sums emptied, then the migration's backfill again.
     conn.execute_batch(
-        "DELETE FROM report_hours; DELETE FROM report_agents; DELETE FROM report_teams;
+        "DELETE FROM report_days; DELETE FROM report_hours; DELETE FROM report_agents;
+         DELETE FROM report_teams;
          DELETE FROM report_waits;",
     )
     .unwrap();

@@ -8,7 +8,7 @@ use porchlight_protocol::ConversationStatus;
 use rusqlite::{Connection, params};
 
 use crate::store::{
-    ChatCursor, ChatRecord, ConversationId, DayNumber, HourSums, MessageRecord, NameSums,
+    ChatCursor, ChatRecord, ConversationId, DayNumber, DaySums, MessageRecord, NameSums,
     ReportStore, ReportSums, StoreError, WaitCount, WaitMeasure,
 };
 
@@ -97,24 +97,30 @@ pub(super) fn report_sums(
     to: DayNumber,
 ) -> Result<ReportSums, StoreError> {
     let count = |value: i64| usize::try_from(value).unwrap_or(0);
-    let mut hours = conn.prepare_cached(
-        "SELECT day, hour, chats, queued, abandoned, rated, score_sum FROM report_hours \
-         WHERE day >= ?1 AND day < ?2 AND chats > 0 ORDER BY day, hour",
+    let mut days = conn.prepare_cached(
+        "SELECT day, chats, queued, abandoned, rated, score_sum FROM report_days \
+         WHERE day >= ?1 AND day < ?2 AND chats > 0 ORDER BY day",
     )?;
-    let hours = hours
+    let days = days
         .query_map([from, to], |row| {
-            Ok(HourSums {
+            Ok(DaySums {
                 day: row.get(0)?,
-                hour: row.get(1)?,
-                chats: count(row.get(2)?),
-                queued: count(row.get(3)?),
-                abandoned: count(row.get(4)?),
-                rated: count(row.get(5)?),
-                score_sum: row.get(6)?,
+                chats: count(row.get(1)?),
+                queued: count(row.get(2)?),
+                abandoned: count(row.get(3)?),
+                rated: count(row.get(4)?),
+                score_sum: row.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let blocks = blocks(from, to);
+    let sql = "SELECT hour, chats FROM report_hours WHERE level = ?1 AND block = ?2";
+    let mut hours = [0; 24];
+    for (hour, [chats]) in sum_blocks::<_, 1>(conn, sql, &blocks, |row| row.get::<_, usize>(0))? {
+        if let Some(sum) = hours.get_mut(hour) {
+            *sum = count(chats);
+        }
+    }
     let names = |table: &str, column: &str| -> Result<Vec<NameSums>, StoreError> {
         let sql = format!(
             "SELECT {column}, chats, rated, score_sum FROM {table} WHERE level = ?1 AND block = ?2"
@@ -151,6 +157,7 @@ pub(super) fn report_sums(
         })
         .collect();
     Ok(ReportSums {
+        days,
         hours,
         agents,
         teams,

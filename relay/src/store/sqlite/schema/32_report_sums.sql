@@ -1,19 +1,25 @@
 -- A report's sums, kept by triggers in the transaction that changes a chat, so a
 -- report over any range reads a few rows per day and per block of days, never the
 -- chats themselves. Days are whole days since the Unix epoch (created_at / 86400000).
-CREATE TABLE report_hours (
-    day INTEGER NOT NULL,
-    hour INTEGER NOT NULL,
+CREATE TABLE report_days (
+    day INTEGER PRIMARY KEY,
     chats INTEGER NOT NULL,
     queued INTEGER NOT NULL,
     abandoned INTEGER NOT NULL,
     rated INTEGER NOT NULL,
-    score_sum INTEGER NOT NULL,
-    PRIMARY KEY (day, hour)
+    score_sum INTEGER NOT NULL
 ) WITHOUT ROWID;
--- The sums per agent, per team and per wait are kept per block of 1, 4, 16 and 64
--- days (level 0 to 3; block = day / 4^level), each chat counted at every level, so a
--- range reads the few blocks that tile it (about 15 for 90 days), not its every day.
+-- The sums per hour of the day, per agent, per team and per wait are kept per block of
+-- 1, 4, 16 and 64 days (level 0 to 3; block = day / 4^level), each chat counted at
+-- every level, so a range reads the few blocks that tile it (about 15 for 90 days),
+-- not its every day.
+CREATE TABLE report_hours (
+    level INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    hour INTEGER NOT NULL,
+    chats INTEGER NOT NULL,
+    PRIMARY KEY (level, block, hour)
+) WITHOUT ROWID;
 CREATE TABLE report_agents (
     level INTEGER NOT NULL,
     block INTEGER NOT NULL,
@@ -51,16 +57,22 @@ CREATE VIEW report_delta AS SELECT
     NULL AS queue_ms, NULL AS first_response_at, NULL AS agent_name, NULL AS teams,
     NULL AS rating, NULL AS sign;
 CREATE TRIGGER report_delta_apply INSTEAD OF INSERT ON report_delta BEGIN
-    INSERT INTO report_hours (day, hour, chats, queued, abandoned, rated, score_sum)
+    INSERT INTO report_days (day, chats, queued, abandoned, rated, score_sum)
     VALUES (
-        NEW.created_at / 86400000, NEW.created_at % 86400000 / 3600000, NEW.sign,
+        NEW.created_at / 86400000, NEW.sign,
         NEW.sign * (NEW.queued_at IS NOT NULL),
         NEW.sign * (NEW.queued_at IS NOT NULL AND NEW.agent_joined_at IS NULL AND NEW.status = 'ended'),
         NEW.sign * (NEW.rating IS NOT NULL), NEW.sign * coalesce(NEW.rating, 0)
-    ) ON CONFLICT (day, hour) DO UPDATE SET
+    ) ON CONFLICT (day) DO UPDATE SET
         chats = chats + excluded.chats, queued = queued + excluded.queued,
         abandoned = abandoned + excluded.abandoned, rated = rated + excluded.rated,
         score_sum = score_sum + excluded.score_sum;
+    INSERT INTO report_hours (level, block, hour, chats)
+    SELECT level.n, (NEW.created_at / 86400000) >> (2 * level.n),
+        NEW.created_at % 86400000 / 3600000, NEW.sign
+    FROM (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) AS level
+    WHERE true
+    ON CONFLICT (level, block, hour) DO UPDATE SET chats = chats + excluded.chats;
     INSERT INTO report_agents (level, block, agent, chats, rated, score_sum)
     SELECT level.n, (NEW.created_at / 86400000) >> (2 * level.n), NEW.agent_name, NEW.sign,
         NEW.sign * (NEW.rating IS NOT NULL), NEW.sign * coalesce(NEW.rating, 0)
