@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::store::{ChatRecord, DayNumber, DaySums, NameSums, ReportSums, WaitCount, WaitMeasure};
 
-use super::abandoned;
+use super::{DAY_MS, abandoned};
 
-const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
 
 /// A wait to the second below an hour, to the minute above (rounded towards zero).

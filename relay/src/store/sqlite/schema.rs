@@ -483,6 +483,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             "the data folder was written by a newer Porchlight (schema {current}; this one knows up to {SCHEMA_VERSION})"
         )));
     }
+    if current < SCHEMA_VERSION {
+        // Schema 32 adds up every stored chat: the operator hears why start waits.
+        tracing::info!(current, SCHEMA_VERSION, "updating the data folder's schema");
+    }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
