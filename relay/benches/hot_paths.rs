@@ -1,6 +1,7 @@
 //! The pure functions every message or answer goes through, timed one call at a time:
 //! reading a visitor's frame, writing a message frame, a turn of the bot flow, making
-//! an AI answer safe to show, and splitting an article into passages.
+//! an AI answer safe to show, splitting an article into passages, and embedding a
+//! question with the built-in model.
 //!
 //! cargo bench -p porchlight-relay --bench hot_paths
 
@@ -88,4 +89,11 @@ fn split_an_article_into_passages(bencher: Bencher) {
     bencher.bench(|| {
         knowledge::document("orders.md", DocFormat::Markdown, black_box(&text), "Orders")
     });
+}
+
+/// A visitor's question through the built-in embedding model: the no-key agent embeds
+/// each question, and once more for each word it weighs (`ai::judge`).
+#[divan::bench(sample_count = 20)]
+fn embed_a_question_with_the_built_in_model() {
+    porchlight_minilm::built_in().embed(black_box("Can I export invoices to QuickBooks?"));
 }

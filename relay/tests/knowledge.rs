@@ -1,5 +1,6 @@
 //! Knowledge: `porchlight kb` run as a user would, retrieval over the example
-//! documents, and the crawler against a small site served from the test.
+//! documents, the crawler against a small site served from the test, and whether the
+//! knowledge answers a question when no provider reads it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -9,9 +10,11 @@ use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use porchlight_relay::ai::embedder::{Embedder, embed_missing};
+use porchlight_relay::ai::judge::{Verdict, passages_answering};
 use porchlight_relay::knowledge::{self, crawl};
 use porchlight_relay::outbound::{Outbound, OutboundPolicy, Redirects};
-use porchlight_relay::store::{KnowledgeStore, SiteStore, SqliteStore, Store};
+use porchlight_relay::store::{KnowledgeStore, SiteId, SiteStore, SqliteStore, Store};
 
 fn porchlight(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_porchlight"))
@@ -506,4 +509,61 @@ async fn keyword_search_ranks_passages_holding_every_word_and_falls_back_to_any_
             .iter()
             .all(|hit| hit.source.starts_with("kettle/"))
     );
+}
+
+/// The example help centre in a seeded store, embedded by the built-in model.
+async fn example_help_centre(dir: &Path) -> (SqliteStore, SiteId) {
+    let store = seeded_store(dir).await;
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let files = knowledge::import::files(&examples()).unwrap();
+    knowledge::import::import_all(&store, site, &files, |_, _| {})
+        .await
+        .unwrap();
+    embed_missing(&store, &Embedder::BuiltIn, || false)
+        .await
+        .unwrap();
+    (store, site)
+}
+
+async fn judged(store: &dyn Store, site: SiteId, question: &str) -> (Vec<String>, Verdict) {
+    let (hits, verdict) = passages_answering(store, site, question, 4).await.unwrap();
+    (hits.iter().map(|hit| hit.label()).collect(), verdict)
+}
+
+/// With no provider, the agent answers from the knowledge only when it covers the
+/// question: near enough in meaning, naming nothing the knowledge never mentions, and
+/// leaving out nothing the question turns on.
+#[tokio::test]
+async fn the_knowledge_answers_what_it_covers_in_other_words_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, site) = example_help_centre(dir.path()).await;
+
+    // The visitor's own words, none of the passage's: answered, from the refunds.
+    let (labels, verdict) = judged(&store, site, "Can I get my cash back?").await;
+    assert_eq!(verdict, Verdict::Answers);
+    assert_eq!(labels[0], "Billing and refunds › Refunds");
+
+    // Far from every passage.
+    let (labels, verdict) = judged(&store, site, "Who founded the company?").await;
+    assert!(matches!(verdict, Verdict::Far(_)), "{verdict:?}");
+    assert!(labels.is_empty(), "nothing to quote when refused");
+
+    // Near the invoices, but about a product the knowledge never names.
+    let (labels, verdict) = judged(&store, site, "Can I export invoices to QuickBooks?").await;
+    assert_eq!(verdict, Verdict::UnknownName("QuickBooks".into()));
+    assert!(labels.is_empty());
+    // A name the knowledge holds is no reason to refuse.
+    let (_, verdict) = judged(&store, site, "Does the app work on my iPhone?").await;
+    assert_eq!(verdict, Verdict::Answers);
+    // Written in capitals throughout, nothing counts as a name.
+    let (_, verdict) = judged(&store, site, "HOW LONG DO REFUNDS TAKE?").await;
+    assert_eq!(verdict, Verdict::Answers);
+
+    // Near the invoices, asking for what they do not offer: a colour.
+    let (labels, verdict) = judged(&store, site, "Can I change the colour of my invoices?").await;
+    assert_eq!(verdict, Verdict::LeftOut("colour".into()));
+    assert!(labels.is_empty());
+    // The passage's own subject in other words is not left out.
+    let (_, verdict) = judged(&store, site, "How do I add a colleague?").await;
+    assert_eq!(verdict, Verdict::Answers);
 }

@@ -6,6 +6,7 @@
 use porchlight_minilm::{NAME, built_in};
 
 use super::provider::Provider;
+use crate::knowledge::QueryVector;
 use crate::store::{Store, StoreError};
 
 /// Passages embedded per round.
@@ -51,6 +52,22 @@ impl Embedder {
             })
             .await
             .map_err(|err| err.to_string()),
+        }
+    }
+
+    /// `question`'s vector for searching, or none (keyword search alone) when the
+    /// model cannot make one.
+    pub async fn query_vector(&self, question: &str) -> Option<QueryVector> {
+        match self.embed(vec![question.to_owned()]).await {
+            Ok(mut vectors) if !vectors.is_empty() => Some(QueryVector {
+                model: self.model(),
+                vector: vectors.swap_remove(0),
+            }),
+            Ok(_) => None,
+            Err(err) => {
+                tracing::warn!(error = %err, "no query vector; keyword search only");
+                None
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! none), the prompt, and the rules for answering and handing over.
 
 pub mod embedder;
+pub mod judge;
 pub mod prompt;
 pub mod provider;
 pub mod reply;

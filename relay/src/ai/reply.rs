@@ -118,19 +118,6 @@ pub fn asks_for_person(config: &AgentConfig, text: &str) -> Option<Signal> {
         .then_some(Signal::Phrase)
 }
 
-/// The least relevance ([`crate::knowledge::search_judged`]: the best passage's cosine
-/// similarity with a little for holding the question's words) for the agent with no
-/// provider to answer from the knowledge at all; below it the question is not one the
-/// knowledge covers. Tuned on `examples/knowledge-eval` (`kbeval`) for the built-in
-/// model.
-pub const RELEVANT_ENOUGH: f64 = 0.34;
-
-/// Whether the knowledge answers a question whose best passage is this relevant;
-/// `None` (no passage has a vector yet) leaves it to the keyword search.
-pub fn knowledge_answers(relevance: Option<f64>) -> bool {
-    relevance.is_none_or(|relevance| relevance >= RELEVANT_ENOUGH)
-}
-
 /// What the agent says when it has nothing to go on: plainly, offering a person.
 pub fn no_answer(config: &AgentConfig) -> String {
     format!(

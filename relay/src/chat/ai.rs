@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::bot::{self, Trigger};
 use super::events::announce_message;
 use crate::ai::embedder::{Embedder, embed_missing};
+use crate::ai::judge;
 use crate::ai::prompt;
 use crate::ai::reply::{self, ConfidenceGate};
 use crate::ai::sanitize::{Sanitizer, sanitize};
@@ -20,7 +21,7 @@ use crate::ai::{AgentConfig, AiError, Piece, Provider, Signal};
 use crate::chat::context::visitor_context;
 use crate::flow::Flow;
 use crate::hub::{Audience, NOBODY};
-use crate::knowledge::{self, QueryVector};
+use crate::knowledge;
 use crate::state::AppState;
 use crate::store::knowledge::Hit;
 use crate::store::{MessageKind, NewMessage, StoreError, now_ms};
@@ -104,16 +105,22 @@ async fn answer(
         return escalate(state, flow, id).await;
     }
     let number = usage.chat;
-    let (hits, relevance) =
-        retrieve(state, provider.as_ref(), conversation.site_id, &question).await;
+    let site = conversation.site_id;
     match provider {
         None => {
-            // With no model to judge them, passages whose meaning is far from the
-            // question are no answer: better "I don't have that" and a person.
-            let hits = if reply::knowledge_answers(relevance) {
-                hits
-            } else {
-                Vec::new()
+            // With no model to judge them, passages far from the question, or beside
+            // what it asks, are no answer: better "I don't have that" and a person.
+            let judged =
+                judge::passages_answering(state.store.as_ref(), site, &question, PASSAGES).await;
+            let hits = match judged {
+                Ok((hits, verdict)) => {
+                    tracing::debug!(?verdict, "the knowledge judged");
+                    hits
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "knowledge search failed");
+                    Vec::new()
+                }
             };
             let (body, sources) = reply::from_passages(&config, &question, &hits);
             if hits.is_empty() && low_confidence_hands_over(state, &config, id).await? {
@@ -125,6 +132,7 @@ async fn answer(
             post(state, id, &config, body, sources).await
         }
         Some(provider) => {
+            let hits = retrieve(state, &provider, site, &question).await;
             let contact = match state.store.contact(conversation.visitor_id).await {
                 Ok(contact) => contact,
                 Err(err) => {
@@ -145,30 +153,19 @@ async fn answer(
 }
 
 /// Keyword search blended with vector search (the provider's embeddings, or the
-/// built-in model's), and how relevant the best passage is to the question.
+/// built-in model's).
 async fn retrieve(
     state: &AppState,
-    provider: Option<&Provider>,
+    provider: &Provider,
     site: crate::store::SiteId,
     question: &str,
-) -> (Vec<Hit>, Option<f64>) {
-    let embedder = Embedder::of(provider);
-    let vector = match embedder.embed(vec![question.to_owned()]).await {
-        Ok(mut vectors) if !vectors.is_empty() => Some(QueryVector {
-            model: embedder.model(),
-            vector: vectors.swap_remove(0),
-        }),
-        Ok(_) => None,
-        Err(err) => {
-            tracing::warn!(error = %err, "no query vector; keyword search only");
-            None
-        }
-    };
-    knowledge::search_judged(state.store.as_ref(), site, question, PASSAGES, vector)
+) -> Vec<Hit> {
+    let vector = Embedder::of(Some(provider)).query_vector(question).await;
+    knowledge::search(state.store.as_ref(), site, question, PASSAGES, vector)
         .await
         .unwrap_or_else(|err| {
             tracing::warn!(error = %err, "knowledge search failed");
-            (Vec::new(), None)
+            Vec::new()
         })
 }
 

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
+use porchlight_relay::ai::judge;
 use porchlight_relay::ai::reply::{self, AgentConfig};
 use porchlight_relay::chat::ai::PASSAGES;
-use porchlight_relay::knowledge::{self, QueryVector, import};
+use porchlight_relay::knowledge::{self, import};
 use porchlight_relay::store::knowledge::Hit;
 use porchlight_relay::store::{SiteId, SqliteStore, Store};
 use serde::Deserialize;
@@ -78,19 +79,6 @@ fn articles(hits: &[Hit]) -> Vec<String> {
     ranked
 }
 
-/// The question's vector from the built-in model.
-async fn vector(text: &str) -> anyhow::Result<Option<QueryVector>> {
-    let embedder = Embedder::BuiltIn;
-    let mut vectors = embedder
-        .embed(vec![text.to_owned()])
-        .await
-        .map_err(anyhow::Error::msg)?;
-    Ok(vectors.pop().map(|vector| QueryVector {
-        model: embedder.model(),
-        vector,
-    }))
-}
-
 async fn ask(
     store: &dyn Store,
     site: SiteId,
@@ -98,18 +86,9 @@ async fn ask(
     score: &mut Score,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    // As the agent answers with no provider: the built-in model's vector blended with
-    // keyword search, nothing quoted when the best passage is not relevant enough,
-    // then quote.
+    // As the agent answers with no provider: the same search and judgement, then quote.
     let started = std::time::Instant::now();
-    let query = vector(&question.text).await?;
-    let (hits, relevance) =
-        knowledge::search_judged(store, site, &question.text, PASSAGES, query.clone()).await?;
-    let hits = if reply::knowledge_answers(relevance) {
-        hits
-    } else {
-        Vec::new()
-    };
+    let (hits, verdict) = judge::passages_answering(store, site, &question.text, PASSAGES).await?;
     let (body, sources) = reply::from_passages(&AgentConfig::default(), &question.text, &hits);
     score.took.push(started.elapsed());
     let cited = sources
@@ -120,10 +99,11 @@ async fn ask(
     score.refused += usize::from(cited.is_none());
     let Some(article) = &question.article else {
         if verbose && cited.is_some() {
-            println!("answered out of scope: {:?} → {:?}", question.text, cited);
+            println!("answered out of scope: {:?} → {cited:?}", question.text);
         }
         return Ok(());
     };
+    let query = Embedder::BuiltIn.query_vector(&question.text).await;
     let ranked = articles(&knowledge::search(store, site, &question.text, 20, query).await?);
     let rank = ranked.iter().position(|file| file == article);
     score.cited_right += usize::from(cited.as_ref() == Some(article));
@@ -133,7 +113,7 @@ async fn ask(
     if verbose && cited.as_ref() != Some(article) {
         let said: String = body.chars().take(100).collect();
         println!(
-            "{} {:?}: cited {cited:?}, want {article} (rank {rank:?}): {said:?}",
+            "{} {:?}: cited {cited:?} ({verdict:?}), want {article} (rank {rank:?}): {said:?}",
             question.kind, question.text
         );
     }
