@@ -1,0 +1,73 @@
+//! The store on PostgreSQL, for several relays sharing one database (cluster mode).
+//! Built table by table beside the SQLite store, which stays the default: so far the
+//! connection pool and the schema of the chat core, brought up to date once however
+//! many nodes start at once. The relay does not serve from it yet.
+
+mod schema;
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use super::StoreError;
+
+/// Connections each node keeps open at most.
+const POOL_SIZE: usize = 16;
+/// How long a statement waits for a row another node holds, and how long a
+/// transaction may sit idle: a frozen node cannot hold the others up for longer.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/database`; its `options` may set a
+    /// `search_path`) and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|err| StoreError::Backend(format!("the PostgreSQL URL: {err}")))?;
+        let options = format!(
+            "{} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+            config.get_options().unwrap_or_default(),
+            LOCK_TIMEOUT.as_millis(),
+            IDLE_IN_TRANSACTION.as_millis()
+        );
+        config.options(options.trim_start());
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|err| StoreError::Backend(err.to_string()))?;
+        let store = Self { pool };
+        schema::migrate(&mut store.client().await?).await?;
+        Ok(store)
+    }
+
+    /// The version of the schema the database holds.
+    pub async fn schema_version(&self) -> Result<usize, StoreError> {
+        schema::version(&self.client().await?).await
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|err| StoreError::Backend(format!("no PostgreSQL connection: {err}")))
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        StoreError::Backend(err.to_string())
+    }
+}

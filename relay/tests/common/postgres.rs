@@ -1,0 +1,155 @@
+//! A PostgreSQL server for a test: the one `PORCHLIGHT_TEST_POSTGRES` names (a
+//! `postgres://` URL; never stopped), or a new one in a temporary folder on a free
+//! port, stopped when dropped. Each test takes a schema of its own.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+pub(crate) struct TestPostgres {
+    /// Where the server listens, without a database's options.
+    url: String,
+    /// The server this test started, if it did.
+    own: Option<OwnServer>,
+}
+
+struct OwnServer {
+    bin: PathBuf,
+    data: TempDir,
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let data = self.data.path().join("cluster");
+        let _ = as_postgres(&self.bin.join("pg_ctl"))
+            .args(["stop", "-m", "immediate", "-w", "-D"])
+            .arg(&data)
+            .output();
+    }
+}
+
+/// The folder holding PostgreSQL's programs: the newest under /usr/lib/postgresql
+/// (Debian's layout), or wherever `initdb` is on the PATH.
+fn bin_dir() -> PathBuf {
+    let mut installed: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("bin"))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    installed.sort_by_key(|bin| {
+        bin.parent()
+            .and_then(|version| version.file_name())
+            .and_then(|version| version.to_str()?.parse::<u32>().ok())
+    });
+    if let Some(newest) = installed.pop() {
+        return newest;
+    }
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path).find(|folder| folder.join("initdb").exists())
+    });
+    match on_path {
+        Some(folder) => folder,
+        None => panic!(
+            "PostgreSQL is not installed: `make test-tools` installs it, or set \
+             PORCHLIGHT_TEST_POSTGRES to a server's URL"
+        ),
+    }
+}
+
+/// Whether this process runs as root, where PostgreSQL refuses to: its programs then
+/// run as the `postgres` user.
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|proc| proc.uid() == 0)
+}
+
+fn as_postgres(program: &Path) -> Command {
+    if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn run(command: &mut Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl TestPostgres {
+    pub(crate) fn start() -> Self {
+        if let Ok(url) = std::env::var("PORCHLIGHT_TEST_POSTGRES") {
+            return Self { url, own: None };
+        }
+        let bin = bin_dir();
+        let data = tempfile::tempdir().unwrap();
+        if is_root() {
+            let postgres = Command::new("id")
+                .args(["-u", "postgres"])
+                .output()
+                .unwrap();
+            let uid: u32 = String::from_utf8_lossy(&postgres.stdout)
+                .trim()
+                .parse()
+                .unwrap();
+            std::os::unix::fs::chown(data.path(), Some(uid), None).unwrap();
+        }
+        let cluster = data.path().join("cluster");
+        run(
+            as_postgres(&bin.join("initdb"))
+                .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
+                .arg(&cluster),
+            "initdb",
+        );
+        let port = free_port();
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            data.path().display()
+        );
+        run(
+            as_postgres(&bin.join("pg_ctl"))
+                .args(["start", "-w", "-o", &options, "-l"])
+                .arg(data.path().join("log"))
+                .arg("-D")
+                .arg(&cluster),
+            "pg_ctl start",
+        );
+        Self {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            own: Some(OwnServer { bin, data }),
+        }
+    }
+
+    /// A new, empty schema and the URL of the server with it as the `search_path`.
+    pub(crate) async fn schema(&self) -> String {
+        // Hex, and short: names are cut at 63 bytes.
+        let name = format!("test_{}", &porchlight_relay::auth::random_token()[..16]);
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .await
+            .unwrap();
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options=-csearch_path%3D{name}", self.url)
+    }
+}

@@ -1,0 +1,222 @@
+//! The PostgreSQL store for cluster mode, against a real server the test starts (or
+//! the one `PORCHLIGHT_TEST_POSTGRES` names): nodes starting at once bring the schema
+//! up once, the schema holds every column SQLite holds for the tables ported so far,
+//! and its triggers keep what SQLite's keep.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::postgres::TestPostgres;
+use porchlight_relay::store::{DB_FILE, PgStore, SqliteStore};
+
+#[tokio::test]
+async fn three_nodes_starting_at_once_bring_the_schema_up_once() {
+    let server = TestPostgres::start();
+    let url = server.schema().await;
+    let (a, b, c) = tokio::join!(
+        PgStore::connect(&url),
+        PgStore::connect(&url),
+        PgStore::connect(&url)
+    );
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    let version = a.schema_version().await.unwrap();
+    assert!(version >= 1);
+    assert_eq!(b.schema_version().await.unwrap(), version);
+    assert_eq!(c.schema_version().await.unwrap(), version);
+    let client = connected(&url).await;
+    let rows = client
+        .query("SELECT version FROM schema_version", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one record of the version");
+
+    // A node started later finds the work done.
+    let later = PgStore::connect(&url).await.unwrap();
+    assert_eq!(later.schema_version().await.unwrap(), version);
+
+    // An older relay does not touch a schema newer than it knows.
+    client
+        .batch_execute("UPDATE schema_version SET version = version + 1")
+        .await
+        .unwrap();
+    let refused = PgStore::connect(&url).await.err().unwrap().to_string();
+    assert!(refused.contains("is newer than this relay's"), "{refused}");
+}
+
+/// A column's name, its type family and whether it may be NULL.
+type Columns = BTreeMap<String, (String, bool)>;
+
+/// Each SQLite table's columns, as a fresh data folder has them.
+fn sqlite_columns(table: &str, db: &rusqlite::Connection) -> Columns {
+    let mut statement = db
+        .prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")
+        .unwrap();
+    let rows = statement
+        .query_map([table], |row| {
+            let name: String = row.get(0)?;
+            let declared: String = row.get(1)?;
+            let not_null: bool = row.get(2)?;
+            let key: i64 = row.get(3)?;
+            // An INTEGER PRIMARY KEY is never NULL, whatever the pragma says.
+            Ok((name, (declared.to_lowercase(), !not_null && key == 0)))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// The family of a PostgreSQL type, in SQLite's words.
+fn family(postgres: &str) -> String {
+    match postgres {
+        "bigint" | "integer" => "integer",
+        "text" => "text",
+        "double precision" => "real",
+        "bytea" => "blob",
+        other => other,
+    }
+    .to_owned()
+}
+
+#[tokio::test]
+async fn every_ported_table_has_every_column_sqlite_has_alike() {
+    let server = TestPostgres::start();
+    let url = server.schema().await;
+    PgStore::connect(&url).await.unwrap();
+    let client = connected(&url).await;
+    let rows = client
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'YES' \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name <> 'schema_version'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut ported: BTreeMap<String, Columns> = BTreeMap::new();
+    for row in rows {
+        let (table, column, kind, nullable): (String, String, String, bool) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        ported
+            .entry(table)
+            .or_default()
+            .insert(column, (family(&kind), nullable));
+    }
+    assert!(
+        ["sites", "visitors", "agents", "conversations", "messages"]
+            .iter()
+            .all(|table| ported.contains_key(*table)),
+        "{:?}",
+        ported.keys()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for (table, columns) in &ported {
+        let sqlite = sqlite_columns(table, &db);
+        assert!(!sqlite.is_empty(), "{table} is not a SQLite table");
+        for (column, alike) in &sqlite {
+            assert_eq!(
+                columns.get(column),
+                Some(alike),
+                "{table}.{column}: PostgreSQL has {:?}, SQLite {alike:?}",
+                columns.get(column)
+            );
+        }
+    }
+}
+
+async fn connected(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+async fn number(client: &tokio_postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn the_schemas_triggers_keep_what_sqlites_keep() {
+    let server = TestPostgres::start();
+    let url = server.schema().await;
+    PgStore::connect(&url).await.unwrap();
+    let client = connected(&url).await;
+    client
+        .batch_execute(
+            "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
+             INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
+                 VALUES (1, 1, 'token', 'Visitor', 0); \
+             INSERT INTO agents (id, email, name, role, password_hash, created_at) \
+                 VALUES (1, 'ana@example.com', 'Ana', 'agent', 'x', 0), \
+                        (2, 'bo@example.com', 'Bo', 'agent', 'x', 0); \
+             INSERT INTO conversations (id, site_id, visitor_id, status, created_at) \
+                 VALUES (1, 1, 1, 'active', 0); \
+             INSERT INTO participants (conversation_id, agent_id, joined_at) VALUES (1, 1, 0);",
+        )
+        .await
+        .unwrap();
+    let open = "SELECT open FROM participants WHERE agent_id = 1";
+    assert_eq!(number(&client, open).await, 1, "open while the chat is");
+    client
+        .batch_execute("UPDATE conversations SET status = 'ended' WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(number(&client, open).await, 0, "closed when it ends");
+    client
+        .batch_execute(
+            "INSERT INTO participants (conversation_id, agent_id, joined_at) VALUES (1, 2, 0)",
+        )
+        .await
+        .unwrap();
+    let late = "SELECT open FROM participants WHERE agent_id = 2";
+    assert_eq!(number(&client, late).await, 0, "joining an ended chat");
+    client
+        .batch_execute("UPDATE conversations SET status = 'queued' WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(number(&client, open).await, 1, "open again when it reopens");
+
+    // A second open conversation for the visitor is refused, whichever node asks.
+    let second = client
+        .batch_execute(
+            "INSERT INTO conversations (site_id, visitor_id, status, created_at) \
+             VALUES (1, 1, 'bot', 0)",
+        )
+        .await;
+    assert!(second.is_err(), "one open conversation per visitor");
+
+    // Every change to the passages moves the knowledge's generation.
+    let generation = "SELECT generation FROM kb_generation";
+    let before = number(&client, generation).await;
+    client
+        .batch_execute(
+            "INSERT INTO kb_documents (id, site_id, source, title, format, content_hash, \
+                 created_at, updated_at) VALUES (1, 1, 'refunds.md', 'Refunds', 'markdown', \
+                 'h', 0, 0); \
+             INSERT INTO kb_chunks (id, document_id, position, heading, section, body) \
+                 VALUES (1, 1, 0, 'Refunds', 'Refunds', 'Refunds arrive in ten days.')",
+        )
+        .await
+        .unwrap();
+    assert_eq!(number(&client, generation).await, before + 1, "added");
+    client
+        .batch_execute("UPDATE kb_chunks SET embedding = '\\x00', embedding_model = 'm'")
+        .await
+        .unwrap();
+    assert_eq!(number(&client, generation).await, before + 2, "embedded");
+    let found =
+        "SELECT count(*) FROM kb_chunks WHERE search @@ plainto_tsquery('english', 'refund')";
+    assert_eq!(
+        number(&client, found).await,
+        1,
+        "searchable by a word's stem"
+    );
+    client
+        .batch_execute("DELETE FROM kb_documents")
+        .await
+        .unwrap();
+    assert_eq!(number(&client, generation).await, before + 3, "removed");
+}
