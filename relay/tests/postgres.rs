@@ -1,14 +1,17 @@
 //! The PostgreSQL store for cluster mode, against a real server the test starts (or
 //! the one `PORCHLIGHT_TEST_POSTGRES` names): nodes starting at once bring the schema
 //! up once, the schema holds every column SQLite holds for the tables ported so far,
-//! and its triggers keep what SQLite's keep.
+//! its triggers keep what SQLite's keep, and knowledge search finds what it finds on
+//! SQLite.
 
 mod common;
 
 use std::collections::BTreeMap;
 
 use common::postgres::TestPostgres;
-use porchlight_relay::store::{DB_FILE, PgStore, SqliteStore};
+use porchlight_relay::ai::embedder::{Embedder, embed_missing};
+use porchlight_relay::knowledge;
+use porchlight_relay::store::{DB_FILE, KnowledgeStore, PgStore, SiteId, SiteStore, SqliteStore};
 
 #[tokio::test]
 async fn three_nodes_starting_at_once_bring_the_schema_up_once() {
@@ -219,4 +222,212 @@ async fn the_schemas_triggers_keep_what_sqlites_keep() {
         .await
         .unwrap();
     assert_eq!(number(&client, generation).await, before + 3, "removed");
+}
+
+#[derive(serde::Deserialize)]
+struct Questions {
+    question: Vec<Question>,
+}
+
+#[derive(serde::Deserialize)]
+struct Question {
+    text: String,
+    article: Option<String>,
+}
+
+/// How often the right article is first, and among the first five passages' articles,
+/// for `questions` searched in `store`: keyword search alone, or blended with the
+/// built-in model's vectors.
+async fn recall(
+    store: &dyn KnowledgeStore,
+    site: SiteId,
+    questions: &[Question],
+    blended: bool,
+) -> (f64, f64) {
+    let (mut first, mut five, mut asked) = (0, 0, 0);
+    for question in questions {
+        let Some(article) = &question.article else {
+            continue;
+        };
+        let vector = if blended {
+            Embedder::BuiltIn.query_vector(&question.text).await
+        } else {
+            None
+        };
+        let hits = knowledge::search(store, site, &question.text, 5, vector)
+            .await
+            .unwrap();
+        let rank = hits
+            .iter()
+            .position(|hit| hit.source.ends_with(article.as_str()));
+        asked += 1;
+        first += usize::from(rank == Some(0));
+        five += usize::from(rank.is_some());
+    }
+    (first as f64 / asked as f64, five as f64 / asked as f64)
+}
+
+/// The example knowledge in `store`, embedded by the built-in model.
+async fn example_knowledge(store: &dyn KnowledgeStore, site: SiteId) {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/knowledge");
+    let files = knowledge::import::files(&folder).unwrap();
+    knowledge::import::import_all(store, site, &files, |_, _| {})
+        .await
+        .unwrap();
+    embed_missing(store, &Embedder::BuiltIn, || false)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn knowledge_search_finds_on_postgresql_what_it_finds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    sqlite
+        .seed_if_empty(porchlight_relay::store::Seed {
+            site_key: "demo".into(),
+            site_name: "Demo".into(),
+            profile_name: "Default".into(),
+            profile_definition: "{}".into(),
+            team_name: "Support".into(),
+            admin_email: "a@example.com".into(),
+            admin_name: "A".into(),
+            admin_password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    let site = sqlite.site_by_key("demo").await.unwrap().unwrap().id;
+    let server = TestPostgres::start();
+    let url = server.schema().await;
+    let postgres = PgStore::connect(&url).await.unwrap();
+    // The sites are not ported to the trait yet: the row goes in directly.
+    connected(&url)
+        .await
+        .execute(
+            "INSERT INTO sites (id, key, name, created_at) VALUES ($1, 'demo', 'Demo', 0)",
+            &[&site],
+        )
+        .await
+        .unwrap();
+    example_knowledge(&sqlite, site).await;
+    example_knowledge(&postgres, site).await;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text =
+        std::fs::read_to_string(root.join("examples/knowledge-eval/questions.toml")).unwrap();
+    let questions: Questions = toml::from_str(&text).unwrap();
+    // Now (44 questions): keywords 0.70 and 0.77 on SQLite, 0.68 and 0.77 on
+    // PostgreSQL (bm25 against ts_rank); blended 0.93 and 1.00 on both.
+    for blended in [false, true] {
+        let on_sqlite = recall(&sqlite, site, &questions.question, blended).await;
+        let on_postgres = recall(&postgres, site, &questions.question, blended).await;
+        let said = format!(
+            "{}: SQLite hit@1 {:.2} hit@5 {:.2}; PostgreSQL hit@1 {:.2} hit@5 {:.2}",
+            if blended { "blended" } else { "keywords" },
+            on_sqlite.0,
+            on_sqlite.1,
+            on_postgres.0,
+            on_postgres.1
+        );
+        println!("{said}");
+        assert!(on_postgres.0 >= on_sqlite.0 - 0.05, "{said}");
+        assert!(on_postgres.1 >= on_sqlite.1 - 0.05, "{said}");
+    }
+    assert!(
+        recall(&postgres, site, &questions.question, true).await.1 >= 0.95,
+        "blended search finds the article among five"
+    );
+}
+
+#[tokio::test]
+async fn documents_are_added_replaced_listed_and_deleted_per_site() {
+    use porchlight_relay::store::knowledge::{DocFormat, PutOutcome};
+    let server = TestPostgres::start();
+    let url = server.schema().await;
+    let store = PgStore::connect(&url).await.unwrap();
+    connected(&url)
+        .await
+        .batch_execute(
+            "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'a', 'A', 0), \
+             (2, 'b', 'B', 0)",
+        )
+        .await
+        .unwrap();
+    let refunds =
+        |text: &str| knowledge::document("refunds.md", DocFormat::Markdown, text, "Refunds");
+    let first = "# Refunds\n\nRefunds arrive in ten days.";
+    assert_eq!(
+        store.kb_put(1, refunds(first)).await.unwrap(),
+        PutOutcome::Added
+    );
+    assert_eq!(
+        store.kb_put(1, refunds(first)).await.unwrap(),
+        PutOutcome::Unchanged
+    );
+    let second =
+        "# Refunds\n\nRefunds arrive in five days.\n\n## Vouchers\n\nVouchers never expire.";
+    assert_eq!(
+        store.kb_put(1, refunds(second)).await.unwrap(),
+        PutOutcome::Updated
+    );
+    let listed = store.kb_documents(1).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].chunks, 2, "the new passages, not the old");
+    assert!(store.kb_documents(2).await.unwrap().is_empty());
+
+    let found = store
+        .kb_keyword(1, vec!["vouchers".into(), "expire".into()], 5)
+        .await
+        .unwrap();
+    assert_eq!(found[0].heading, "Refunds › Vouchers");
+    assert!(
+        store
+            .kb_keyword(2, vec!["vouchers".into()], 5)
+            .await
+            .unwrap()
+            .is_empty(),
+        "never another site's passages"
+    );
+
+    // The vectors in memory follow every change, made by any node.
+    let unembedded = store.kb_unembedded("m".into(), 10).await.unwrap();
+    assert_eq!(unembedded.len(), 2);
+    let ids: Vec<i64> = unembedded.iter().map(|(id, _)| *id).collect();
+    store
+        .kb_set_embeddings("m".into(), vec![(ids[0], vec![1.0, 0.0])])
+        .await
+        .unwrap();
+    let near = store
+        .kb_nearest(1, "m".into(), vec![0.0, 1.0], 5)
+        .await
+        .unwrap();
+    assert_eq!(near.len(), 1);
+    let other_node = PgStore::connect(&url).await.unwrap();
+    other_node
+        .kb_set_embeddings("m".into(), vec![(ids[1], vec![0.0, 1.0])])
+        .await
+        .unwrap();
+    let near = store
+        .kb_nearest(1, "m".into(), vec![0.0, 1.0], 5)
+        .await
+        .unwrap();
+    assert_eq!(near[0].0, ids[1], "another node's vector is seen at once");
+    let hits = store.kb_hits(vec![ids[1], ids[0]]).await.unwrap();
+    assert_eq!(
+        hits.iter().map(|hit| hit.chunk_id).collect::<Vec<_>>(),
+        [ids[1], ids[0]],
+        "in the order asked for"
+    );
+
+    let id = listed[0].id;
+    assert!(!store.kb_delete(2, id).await.unwrap(), "not that site's");
+    assert!(store.kb_delete(1, id).await.unwrap());
+    assert!(store.kb_documents(1).await.unwrap().is_empty());
+    assert!(
+        store
+            .kb_nearest(1, "m".into(), vec![0.0, 1.0], 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -7,7 +7,7 @@ use porchlight_minilm::{NAME, built_in};
 
 use super::provider::Provider;
 use crate::knowledge::QueryVector;
-use crate::store::{Store, StoreError};
+use crate::store::{KnowledgeStore, StoreError};
 
 /// Passages embedded per round.
 const BATCH: usize = 16;
@@ -75,7 +75,7 @@ impl Embedder {
 /// Gives every passage without a vector from `embedder` one, a batch at a time, until
 /// none is left or `stop` says so; says how many it embedded.
 pub async fn embed_missing(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     embedder: &Embedder,
     stop: impl Fn() -> bool,
 ) -> Result<usize, EmbedError> {

@@ -10,7 +10,7 @@ use super::embedder::Embedder;
 use crate::knowledge::rank::search_terms;
 use crate::knowledge::{self, QueryVector};
 use crate::store::knowledge::Hit;
-use crate::store::{SiteId, Store, StoreError};
+use crate::store::{KnowledgeStore, SiteId, StoreError};
 
 /// The least relevance ([`knowledge::search_judged`]: the best passage's cosine
 /// similarity with a little for holding the question's words) for the knowledge to
@@ -48,7 +48,7 @@ pub enum Verdict {
 /// vector and keywords; keywords alone when there is no vector (the passages are still
 /// being embedded), and then the keyword search decides.
 pub async fn passages_answering(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     question: &str,
     limit: usize,
@@ -89,7 +89,7 @@ pub async fn passages_answering(
 /// refunds). A word the knowledge uses somewhere ("work", "post") is never one: light
 /// words that the passage happens not to use move a question too.
 pub async fn left_out_word(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     embedder: &Embedder,
     question: &str,
@@ -151,7 +151,7 @@ pub async fn left_out_word(
 /// QuickBooks?"). The knowledge cannot answer for what it never mentions, however
 /// near the rest of the question is to one of its passages.
 pub async fn unknown_name(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     question: &str,
 ) -> Result<Option<String>, StoreError> {
@@ -165,7 +165,11 @@ pub async fn unknown_name(
 
 /// Whether any passage of the site's knowledge holds `word` (lower-case), in any form
 /// the keyword search matches.
-async fn knowledge_holds(store: &dyn Store, site: SiteId, word: &str) -> Result<bool, StoreError> {
+async fn knowledge_holds(
+    store: &dyn KnowledgeStore,
+    site: SiteId,
+    word: &str,
+) -> Result<bool, StoreError> {
     Ok(!store
         .kb_keyword(site, vec![word.to_owned()], 1)
         .await?

@@ -9,7 +9,7 @@ use reqwest::Url;
 use super::{document, html};
 use crate::outbound::{Outbound, Refused, error_chain};
 use crate::store::knowledge::{DocFormat, PutOutcome};
-use crate::store::{SiteId, Store, StoreError};
+use crate::store::{KnowledgeStore, SiteId, StoreError};
 
 /// The largest page read.
 const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -228,7 +228,7 @@ impl Frontier {
 
 /// Stores a fetched page as a document whose source is its URL.
 async fn store_page(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     url: &Url,
     format: DocFormat,
@@ -255,7 +255,7 @@ async fn store_page(
 /// source is its URL. `progress(stored, seen)` is called after each page.
 pub async fn crawl(
     http: &Outbound,
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     start: &str,
     limits: Limits,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::document;
 use crate::store::knowledge::{DocFormat, PutOutcome};
-use crate::store::{SiteId, Store, StoreError};
+use crate::store::{KnowledgeStore, SiteId, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -71,7 +71,7 @@ pub fn files(path: &Path) -> Result<Vec<(PathBuf, DocFormat)>, ImportError> {
 /// Reads, parses and stores one file; its source is its absolute path, so importing
 /// it again replaces it.
 pub async fn import_file(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     path: &Path,
     format: DocFormat,
@@ -102,7 +102,7 @@ pub async fn import_file(
 
 /// Imports every file in `files`, calling `progress(done, total)` after each.
 pub async fn import_all(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     files: &[(PathBuf, DocFormat)],
     mut progress: impl FnMut(usize, usize),

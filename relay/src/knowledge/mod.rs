@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 pub use chunk::{Parsed, parse};
 
 use crate::store::knowledge::{DocFormat, Hit, NewDocument};
-use crate::store::{SiteId, Store, StoreError};
+use crate::store::{KnowledgeStore, SiteId, StoreError};
 
 /// Candidates taken from each search before blending.
 const CANDIDATES: usize = 20;
@@ -45,7 +45,7 @@ pub struct QueryVector {
 /// The best passages for `query`: keyword search, blended with vector search when a
 /// query vector is given.
 pub async fn search(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     query: &str,
     limit: usize,
@@ -59,7 +59,7 @@ pub async fn search(
 /// when it holds the question's words ([`rank::blend`]). Keyword search alone
 /// without vectors.
 pub async fn search_judged(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     site: SiteId,
     query: &str,
     limit: usize,

@@ -28,6 +28,7 @@ pub mod search;
 pub mod settings;
 mod sqlite;
 mod tickets;
+mod vectors;
 pub mod visitors;
 pub mod webhooks;
 

@@ -1,8 +1,9 @@
 //! The store on PostgreSQL, for several relays sharing one database (cluster mode).
 //! Built table by table beside the SQLite store, which stays the default: so far the
-//! connection pool and the schema of the chat core, brought up to date once however
-//! many nodes start at once. The relay does not serve from it yet.
+//! connection pool, the schema (brought up to date once however many nodes start at
+//! once) and the knowledge. The relay does not serve from it yet.
 
+mod knowledge;
 mod schema;
 
 use std::time::Duration;
@@ -11,6 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 use super::StoreError;
+use super::vectors::VectorCache;
 
 /// Connections each node keeps open at most.
 const POOL_SIZE: usize = 16;
@@ -21,6 +23,8 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 
 pub struct PgStore {
     pool: Pool,
+    /// The knowledge's vectors in memory, for the vector search.
+    vectors: VectorCache,
 }
 
 impl PgStore {
@@ -48,7 +52,10 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|err| StoreError::Backend(err.to_string()))?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            vectors: VectorCache::default(),
+        };
         schema::migrate(&mut store.client().await?).await?;
         Ok(store)
     }

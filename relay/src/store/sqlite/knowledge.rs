@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 use crate::store::model::SiteId;
+use crate::store::vectors::{VectorCache, Vectors, to_blob};
 use crate::store::{KnowledgeStore, StoreError, now_ms};
 
 use super::{Cached, SqliteStore};
@@ -232,16 +233,35 @@ pub(super) fn set_embeddings(
         "UPDATE kb_chunks SET embedding = ?2, embedding_model = ?3 WHERE id = ?1",
     )?;
     for (id, vector) in vectors {
-        update.execute(params![id, vector_to_blob(vector), model])?;
+        update.execute(params![id, to_blob(vector), model])?;
     }
     Ok(())
 }
 
-fn vector_to_blob(vector: &[f32]) -> Vec<u8> {
-    vector
-        .iter()
-        .flat_map(|value| value.to_le_bytes())
-        .collect()
+/// The site's vectors from `model`: the copy in memory unless the knowledge changed.
+fn vectors(
+    conn: &Connection,
+    cache: &VectorCache,
+    site: SiteId,
+    model: &str,
+) -> Result<Arc<Vectors>, StoreError> {
+    let generation: i64 =
+        conn.cached_row("SELECT generation FROM kb_generation", [], |row| row.get(0))?;
+    if let Some(vectors) = cache.current(site, model, generation) {
+        return Ok(vectors);
+    }
+    let mut statement = conn.prepare_cached(
+        "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
+         WHERE d.site_id = ?1 AND c.embedding_model = ?2 AND c.embedding IS NOT NULL",
+    )?;
+    let mut vectors = Vectors::new(generation);
+    let mut rows = statement.query(params![site, model])?;
+    while let Some(row) = rows.next()? {
+        if let Ok(blob) = row.get_ref(1)?.as_blob() {
+            vectors.push(row.get(0)?, blob);
+        }
+    }
+    Ok(cache.keep(site, model, vectors))
 }
 
 #[async_trait]
@@ -275,8 +295,8 @@ impl KnowledgeStore for SqliteStore {
         vector: Vec<f32>,
         limit: usize,
     ) -> Result<Vec<(i64, f32)>, StoreError> {
-        let vectors = Arc::clone(&self.vectors);
-        self.read(move |conn| vectors.nearest(conn, site, &model, &vector, limit))
+        let cache = Arc::clone(&self.vectors);
+        self.read(move |conn| Ok(vectors(conn, &cache, site, &model)?.nearest(&vector, limit)))
             .await
     }
 

@@ -37,7 +37,6 @@ mod sites;
 mod teams;
 mod tickets;
 mod turns;
-mod vectors;
 mod visitors;
 mod waiting;
 mod webhook_events;
@@ -123,7 +122,7 @@ pub struct SqliteStore {
     /// Notified by the writer after a commit that queued webhook events.
     webhook_events_queued: Arc<tokio::sync::Notify>,
     /// The knowledge's vectors in memory, for the vector search.
-    vectors: Arc<vectors::VectorCache>,
+    vectors: Arc<crate::store::vectors::VectorCache>,
 }
 
 impl SqliteStore {
