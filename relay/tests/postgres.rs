@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use common::postgres::TestPostgres;
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::knowledge;
-use porchlight_relay::store::{DB_FILE, KnowledgeStore, PgStore, SiteId, SiteStore, SqliteStore};
+use porchlight_relay::store::{
+    AiUsageStore, CannedStore, DB_FILE, KnowledgeStore, PgStore, SettingStore, SiteId, SiteStore,
+    SqliteStore, StoreError,
+};
 
 #[tokio::test]
 async fn three_nodes_starting_at_once_bring_the_schema_up_once() {
@@ -139,6 +142,15 @@ async fn connected(url: &str) -> tokio_postgres::Client {
 
 async fn number(client: &tokio_postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+/// A migrated store in a schema of its own, with `rows` put in directly (for the tables
+/// not ported to the store's traits yet), and the schema's URL.
+async fn store_with(server: &TestPostgres, rows: &str) -> (PgStore, String) {
+    let url = server.schema().await;
+    let store = PgStore::connect(&url).await.unwrap();
+    connected(&url).await.batch_execute(rows).await.unwrap();
+    (store, url)
 }
 
 #[tokio::test]
@@ -343,16 +355,12 @@ async fn knowledge_search_finds_on_postgresql_what_it_finds_on_sqlite() {
 async fn documents_are_added_replaced_listed_and_deleted_per_site() {
     use porchlight_relay::store::knowledge::{DocFormat, PutOutcome};
     let server = TestPostgres::start();
-    let url = server.schema().await;
-    let store = PgStore::connect(&url).await.unwrap();
-    connected(&url)
-        .await
-        .batch_execute(
-            "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'a', 'A', 0), \
+    let (store, url) = store_with(
+        &server,
+        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'a', 'A', 0), \
              (2, 'b', 'B', 0)",
-        )
-        .await
-        .unwrap();
+    )
+    .await;
     let refunds =
         |text: &str| knowledge::document("refunds.md", DocFormat::Markdown, text, "Refunds");
     let first = "# Refunds\n\nRefunds arrive in ten days.";
@@ -430,4 +438,124 @@ async fn documents_are_added_replaced_listed_and_deleted_per_site() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Settings and canned texts as the console uses them; the same from either store.
+async fn settings_and_canned_texts(store: &(impl SettingStore + CannedStore)) {
+    use porchlight_protocol::api::canned::CannedText;
+    use porchlight_relay::store::settings::{AbandonRules, ChatRules};
+
+    assert_eq!(store.chat_rules().await.unwrap(), ChatRules::default());
+    let rules = ChatRules {
+        prevent_multiple_agents: !ChatRules::default().prevent_multiple_agents,
+        one_chat_per_agent: true,
+        through_tickets: true,
+        ticket_agent_only: false,
+    };
+    store.set_chat_rules(rules).await.unwrap();
+    assert_eq!(store.chat_rules().await.unwrap(), rules);
+    let abandon = AbandonRules {
+        enabled: true,
+        ask_after_minutes: 3,
+        end_after_minutes: 9,
+        ..AbandonRules::default()
+    };
+    store.set_abandon_rules(abandon.clone()).await.unwrap();
+    assert_eq!(store.abandon_rules().await.unwrap(), abandon);
+    assert_eq!(store.setting("ai").await.unwrap(), None);
+    store.set_setting("ai", "{\"a\":1}".into()).await.unwrap();
+    store.set_setting("ai", "{\"a\":2}".into()).await.unwrap();
+    assert_eq!(
+        store.setting("ai").await.unwrap().as_deref(),
+        Some("{\"a\":2}")
+    );
+
+    let text = |id: i64, group: &str, title: &str| CannedText {
+        id,
+        group: group.into(),
+        title: title.into(),
+        body: format!("{title} body"),
+    };
+    let hello = store
+        .save_canned(text(0, "greetings", "Hello"))
+        .await
+        .unwrap();
+    let bye = store
+        .save_canned(text(0, "Greetings", "bye"))
+        .await
+        .unwrap();
+    assert!(hello.id > 0 && bye.id > hello.id);
+    assert!(matches!(
+        store.save_canned(text(0, "greetings", "Hello")).await,
+        Err(StoreError::Duplicate)
+    ));
+    assert!(matches!(
+        store.save_canned(text(bye.id, "greetings", "Hello")).await,
+        Err(StoreError::Duplicate)
+    ));
+    assert!(matches!(
+        store.save_canned(text(9999, "x", "y")).await,
+        Err(StoreError::NotFound)
+    ));
+    let titles: Vec<String> = store
+        .canned_texts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|text| text.title)
+        .collect();
+    assert_eq!(
+        titles,
+        ["bye", "Hello"],
+        "by group, then title, in any case"
+    );
+    store.delete_canned(hello.id).await.unwrap();
+    assert!(matches!(
+        store.delete_canned(hello.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn settings_and_canned_texts_behave_alike_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    settings_and_canned_texts(&SqliteStore::open(dir.path()).unwrap()).await;
+    let server = TestPostgres::start();
+    let postgres = PgStore::connect(&server.schema().await).await.unwrap();
+    settings_and_canned_texts(&postgres).await;
+}
+
+#[tokio::test]
+async fn the_ai_agents_answers_are_counted_per_chat_visitor_and_site() {
+    let server = TestPostgres::start();
+    let (store, _) = store_with(
+        &server,
+        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
+             INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
+                 VALUES (1, 1, 'token', 'Visitor', 0); \
+             INSERT INTO conversations (id, site_id, visitor_id, status, created_at) \
+                 VALUES (1, 1, 1, 'ended', 0), (2, 1, 1, 'bot', 0);",
+    )
+    .await;
+    let first = store.record_ai_answer(1, 20_000, true).await.unwrap();
+    assert_eq!(
+        (first.chat, first.visitor_today, first.site_today),
+        (1, 1, 1)
+    );
+    let second = store.record_ai_answer(2, 20_000, false).await.unwrap();
+    assert_eq!(
+        (second.chat, second.visitor_today, second.site_today),
+        (1, 2, 1)
+    );
+    let next_day = store.record_ai_answer(2, 20_001, true).await.unwrap();
+    assert_eq!(
+        (next_day.chat, next_day.visitor_today, next_day.site_today),
+        (2, 1, 1)
+    );
+    assert_eq!(store.record_ai_failure(2).await.unwrap(), 1);
+    assert_eq!(store.record_ai_failure(2).await.unwrap(), 2);
+    assert!(matches!(
+        store.record_ai_failure(99).await,
+        Err(StoreError::NotFound)
+    ));
 }

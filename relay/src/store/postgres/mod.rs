@@ -1,10 +1,13 @@
 //! The store on PostgreSQL, for several relays sharing one database (cluster mode).
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
-//! once) and the knowledge. The relay does not serve from it yet.
+//! once), the knowledge, the settings and canned texts, and the AI agent's counts. The
+//! relay does not serve from it yet.
 
+mod ai_usage;
 mod knowledge;
 mod schema;
+mod settings;
 
 use std::time::Duration;
 
@@ -70,6 +73,16 @@ impl PgStore {
             .get()
             .await
             .map_err(|err| StoreError::Backend(format!("no PostgreSQL connection: {err}")))
+    }
+}
+
+/// A unique index's refusal as `Duplicate` (a name or title taken, perhaps by another
+/// node a moment before); any other failure as the backend's.
+fn unique_as_duplicate(err: tokio_postgres::Error) -> StoreError {
+    if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+        StoreError::Duplicate
+    } else {
+        err.into()
     }
 }
 
