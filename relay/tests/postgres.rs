@@ -16,16 +16,21 @@ use porchlight_relay::store::{
     SqliteStore, StoreError,
 };
 
+/// Three nodes connecting to `url` at the same moment.
+async fn three_nodes(url: &str) -> [PgStore; 3] {
+    let (a, b, c) = tokio::join!(
+        PgStore::connect(url),
+        PgStore::connect(url),
+        PgStore::connect(url)
+    );
+    [a.unwrap(), b.unwrap(), c.unwrap()]
+}
+
 #[tokio::test]
 async fn three_nodes_starting_at_once_bring_the_schema_up_once() {
     let server = TestPostgres::start();
     let url = server.schema().await;
-    let (a, b, c) = tokio::join!(
-        PgStore::connect(&url),
-        PgStore::connect(&url),
-        PgStore::connect(&url)
-    );
-    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    let [a, b, c] = three_nodes(&url).await;
     let version = a.schema_version().await.unwrap();
     assert!(version >= 1);
     assert_eq!(b.schema_version().await.unwrap(), version);
@@ -295,32 +300,15 @@ async fn example_knowledge(store: &dyn KnowledgeStore, site: SiteId) {
 async fn knowledge_search_finds_on_postgresql_what_it_finds_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(dir.path()).unwrap();
-    sqlite
-        .seed_if_empty(porchlight_relay::store::Seed {
-            site_key: "demo".into(),
-            site_name: "Demo".into(),
-            profile_name: "Default".into(),
-            profile_definition: "{}".into(),
-            team_name: "Support".into(),
-            admin_email: "a@example.com".into(),
-            admin_name: "A".into(),
-            admin_password_hash: "x".into(),
-        })
-        .await
-        .unwrap();
+    sqlite.seed_if_empty(seed()).await.unwrap();
     let site = sqlite.site_by_key("demo").await.unwrap().unwrap().id;
     let server = TestPostgres::start();
-    let url = server.schema().await;
-    let postgres = PgStore::connect(&url).await.unwrap();
-    // The sites are not ported to the trait yet: the row goes in directly.
-    connected(&url)
-        .await
-        .execute(
-            "INSERT INTO sites (id, key, name, created_at) VALUES ($1, 'demo', 'Demo', 0)",
-            &[&site],
-        )
-        .await
-        .unwrap();
+    let postgres = PgStore::connect(&server.schema().await).await.unwrap();
+    postgres.seed_if_empty(seed()).await.unwrap();
+    assert_eq!(
+        postgres.site_by_key("demo").await.unwrap().unwrap().id,
+        site
+    );
     example_knowledge(&sqlite, site).await;
     example_knowledge(&postgres, site).await;
 
@@ -558,4 +546,109 @@ async fn the_ai_agents_answers_are_counted_per_chat_visitor_and_site() {
         store.record_ai_failure(99).await,
         Err(StoreError::NotFound)
     ));
+}
+
+fn seed() -> porchlight_relay::store::Seed {
+    porchlight_relay::store::Seed {
+        site_key: "demo".into(),
+        site_name: "Demo".into(),
+        profile_name: "Default".into(),
+        profile_definition: "{}".into(),
+        team_name: "Support".into(),
+        admin_email: "a@example.com".into(),
+        admin_name: "A".into(),
+        admin_password_hash: "x".into(),
+    }
+}
+
+/// The sites as the console and the widget use them; the same from either store.
+async fn sites(store: &(impl SiteStore + SettingStore)) {
+    use porchlight_relay::store::{NewSiteRow, SiteChange};
+
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    assert!(!store.seed_if_empty(seed()).await.unwrap(), "seeded once");
+    let demo = store.site_by_key("demo").await.unwrap().unwrap();
+    assert_eq!(demo.name, "Demo");
+    assert!(demo.default_profile_id.is_some());
+    assert_eq!(demo.secret.len(), 64, "a secret of 32 random bytes, in hex");
+    assert!(
+        store.abandon_rules().await.unwrap().enabled,
+        "the demo's waiting rules"
+    );
+
+    let new = |key: &str| NewSiteRow {
+        key: key.into(),
+        name: "Shop".into(),
+        allowed_origins: vec!["https://shop.example".into()],
+        profile_name: "Shop profile".into(),
+        profile_definition: "{}".into(),
+    };
+    let shop = store.create_site(new("shop")).await.unwrap();
+    assert_eq!(shop.allowed_origins, ["https://shop.example"]);
+    assert_ne!(shop.default_profile_id, demo.default_profile_id);
+    assert_ne!(shop.secret, demo.secret);
+    assert!(matches!(
+        store.create_site(new("shop")).await,
+        Err(StoreError::Duplicate)
+    ));
+    let keys: Vec<String> = store
+        .sites()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|site| site.key)
+        .collect();
+    assert_eq!(keys, ["demo", "shop"]);
+
+    let change = SiteChange {
+        name: "The shop".into(),
+        allowed_origins: Vec::new(),
+        default_profile_id: shop.default_profile_id,
+        retention_days: Some(30),
+        require_verified_identity: true,
+    };
+    let changed = store.update_site(shop.id, change.clone()).await.unwrap();
+    assert_eq!(changed.name, "The shop");
+    assert_eq!(changed.retention_days, Some(30));
+    assert!(changed.require_verified_identity);
+    assert_eq!(store.site(shop.id).await.unwrap(), Some(changed));
+    let foreign_profile = SiteChange {
+        default_profile_id: demo.default_profile_id,
+        ..change.clone()
+    };
+    assert!(matches!(
+        store.update_site(shop.id, foreign_profile).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_site(9999, change).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.site_by_key("nowhere").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn sites_behave_alike_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    sites(&SqliteStore::open(dir.path()).unwrap()).await;
+    let server = TestPostgres::start();
+    sites(&PgStore::connect(&server.schema().await).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn three_nodes_starting_on_an_empty_database_seed_it_once() {
+    let server = TestPostgres::start();
+    let url = server.schema().await;
+    let [a, b, c] = three_nodes(&url).await;
+    let (a, b, c) = tokio::join!(
+        a.seed_if_empty(seed()),
+        b.seed_if_empty(seed()),
+        c.seed_if_empty(seed())
+    );
+    let seeded = [a.unwrap(), b.unwrap(), c.unwrap()];
+    assert_eq!(
+        seeded.iter().filter(|seeded| **seeded).count(),
+        1,
+        "{seeded:?}"
+    );
 }

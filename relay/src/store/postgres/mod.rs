@@ -1,13 +1,14 @@
 //! The store on PostgreSQL, for several relays sharing one database (cluster mode).
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
-//! once), the knowledge, the settings and canned texts, and the AI agent's counts. The
+//! once), sites, the knowledge, the settings and canned texts, and the AI agent's counts. The
 //! relay does not serve from it yet.
 
 mod ai_usage;
 mod knowledge;
 mod schema;
 mod settings;
+mod sites;
 
 use std::time::Duration;
 
