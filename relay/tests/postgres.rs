@@ -12,8 +12,8 @@ use common::postgres::TestPostgres;
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::knowledge;
 use porchlight_relay::store::{
-    AiUsageStore, CannedStore, DB_FILE, KnowledgeStore, PgStore, SettingStore, SiteId, SiteStore,
-    SqliteStore, StoreError,
+    AiUsageStore, CannedStore, DB_FILE, KnowledgeStore, PgStore, ProfileStore, SessionStore,
+    SettingStore, SiteId, SiteStore, SqliteStore, StoreError,
 };
 
 /// Three nodes connecting to `url` at the same moment.
@@ -651,4 +651,93 @@ async fn three_nodes_starting_on_an_empty_database_seed_it_once() {
         1,
         "{seeded:?}"
     );
+}
+
+/// Chat profiles and console sessions; the same from either store, seeded.
+async fn profiles_and_sessions(store: &(impl SiteStore + ProfileStore + SessionStore)) {
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    let demo = store.site_by_key("demo").await.unwrap().unwrap();
+    let first = demo.default_profile_id.unwrap();
+    let saved = store
+        .save_profile(demo.id, "Evenings", "{\"a\":1}".into(), false)
+        .await
+        .unwrap();
+    let again = store
+        .save_profile(demo.id, "Evenings", "{\"a\":2}".into(), true)
+        .await
+        .unwrap();
+    assert_eq!(again.id, saved.id, "the same name replaces");
+    let stored = store.profile(saved.id).await.unwrap().unwrap();
+    assert_eq!(stored.definition, "{\"a\":2}");
+    let demo_now = store.site(demo.id).await.unwrap().unwrap();
+    assert_eq!(
+        demo_now.default_profile_id,
+        Some(saved.id),
+        "made the default"
+    );
+    store.set_default_profile(demo.id, first).await.unwrap();
+    assert!(matches!(
+        store.set_default_profile(demo.id, 9999).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_profile(saved.id, "Default", "{}".into()).await,
+        Err(StoreError::Duplicate)
+    ));
+    assert!(matches!(
+        store.update_profile(9999, "Other", "{}".into()).await,
+        Err(StoreError::NotFound)
+    ));
+    let renamed = store
+        .update_profile(saved.id, "Nights", "{}".into())
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Nights");
+    let ids: Vec<i64> = store
+        .all_profiles()
+        .await
+        .unwrap()
+        .iter()
+        .map(|profile| profile.id)
+        .collect();
+    assert_eq!(ids, [first, saved.id]);
+
+    // The seeded admin is the first agent.
+    let hour = 3_600_000;
+    let now = porchlight_relay::store::now_ms();
+    store
+        .create_session(1, "one".into(), now + hour)
+        .await
+        .unwrap();
+    store
+        .create_session(1, "two".into(), now + hour)
+        .await
+        .unwrap();
+    let agent = store.agent_by_session("one", now).await.unwrap().unwrap();
+    assert_eq!(agent.email, "a@example.com");
+    assert!(agent.active);
+    assert!(
+        store
+            .agent_by_session("one", now + 2 * hour)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    store.delete_session("one").await.unwrap();
+    assert!(store.agent_by_session("one", now).await.unwrap().is_none());
+    assert!(store.agent_by_session("two", now).await.unwrap().is_some());
+    store.end_sessions(1).await.unwrap();
+    assert!(
+        store.agent_by_session("two", now).await.unwrap().is_none(),
+        "every session ends"
+    );
+}
+
+#[tokio::test]
+async fn profiles_and_sessions_behave_alike_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    profiles_and_sessions(&SqliteStore::open(dir.path()).unwrap()).await;
+    let server = TestPostgres::start();
+    profiles_and_sessions(&PgStore::connect(&server.schema().await).await.unwrap()).await;
 }
