@@ -1,7 +1,7 @@
 //! Generated help articles for benchmarks: an 80-word support vocabulary (so most
 //! words match many passages, a hard case for bm25), deterministic from a seed.
 
-use porchlight_relay::store::{Store, StoreError};
+use porchlight_relay::store::{KnowledgeStore, StoreError};
 
 /// Words of a support site, so that bm25 sees a realistic spread of frequencies.
 pub const WORDS: &[&str] = &[
@@ -138,7 +138,7 @@ pub fn document(rng: &mut Rng, number: usize) -> String {
 
 /// Gives every passage without a vector from `model` a random one of `dims` numbers.
 pub async fn embed_randomly(
-    store: &dyn Store,
+    store: &dyn KnowledgeStore,
     model: &str,
     dims: usize,
     rng: &mut Rng,

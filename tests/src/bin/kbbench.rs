@@ -9,20 +9,22 @@
 //! - hybrid: both, blended, as the agent searches once embeddings are on.
 //!
 //! Prints the build time and each path's latency percentiles. Deterministic; nothing
-//! leaves the machine.
+//! leaves the machine. On SQLite in a scratch folder, or with `--postgres URL` on
+//! PostgreSQL (cluster mode's store; give a URL whose `search_path` is an empty schema).
 //!
 //! cargo run --release -p porchlight-tests --bin kbbench -- --chunks 10000 --queries 2000 --sites 1
 
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
 use porchlight_relay::knowledge::{self, QueryVector};
 use porchlight_relay::store::knowledge::DocFormat;
-use porchlight_relay::store::{SiteId, SqliteStore, Store};
+use porchlight_relay::store::{
+    KnowledgeStore, NewSiteRow, PgStore, SiteId, SiteStore, SqliteStore, Store, StoreError,
+};
 use porchlight_tests::corpus::{self, Rng, WORDS};
 
 #[derive(Parser)]
@@ -42,7 +44,14 @@ struct Args {
     /// Numbers per embedding (OpenAI's text-embedding-3-small gives 1536).
     #[arg(long, default_value_t = 1536)]
     dims: usize,
+    /// Run on this PostgreSQL (an empty schema) instead of SQLite.
+    #[arg(long)]
+    postgres: Option<String>,
 }
+
+/// What the bench needs of a store: its sites and its knowledge.
+trait BenchStore: SiteStore + KnowledgeStore {}
+impl<T: SiteStore + KnowledgeStore> BenchStore for T {}
 
 const MODEL: &str = "bench-embedding";
 
@@ -67,11 +76,29 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: &Args, folder: &Path) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(folder).context("cannot open the scratch store")?);
-    let sites = make_sites(store.as_ref(), folder, args.sites).await?;
+    match &args.postgres {
+        Some(url) => {
+            let store = PgStore::connect(url)
+                .await
+                .context("cannot open the PostgreSQL store")?;
+            bench(&store, args, || async { Ok(()) }).await
+        }
+        None => {
+            let store = SqliteStore::open(folder).context("cannot open the scratch store")?;
+            // The writes are batched: the build's time counts them on disk.
+            bench(&store, args, || store.flush()).await
+        }
+    }
+}
+
+async fn bench<F, Fut>(store: &dyn BenchStore, args: &Args, flush: F) -> anyhow::Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let sites = make_sites(store, args.sites).await?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    build(store.as_ref(), &sites, args, &mut rng).await?;
+    build(store, &sites, args, &mut rng, flush).await?;
     let asking = sites[0];
 
     let queries: Vec<String> = (0..args.queries)
@@ -87,7 +114,7 @@ async fn run(args: &Args, folder: &Path) -> anyhow::Result<()> {
     let vectors: Vec<Vec<f32>> = (0..args.queries)
         .map(|_| corpus::unit_vector(&mut rng, args.dims))
         .collect();
-    let (store, queries, vectors, limit) = (store.as_ref(), &queries, &vectors, args.limit);
+    let (queries, vectors, limit) = (&queries, &vectors, args.limit);
     let query_vector = move |index: usize| QueryVector {
         model: MODEL.into(),
         vector: vectors[index].clone(),
@@ -117,7 +144,7 @@ async fn run(args: &Args, folder: &Path) -> anyhow::Result<()> {
 }
 
 /// The seeded site, and `count - 1` more beside it.
-async fn make_sites(store: &dyn Store, folder: &Path, count: usize) -> anyhow::Result<Vec<SiteId>> {
+async fn make_sites(store: &dyn BenchStore, count: usize) -> anyhow::Result<Vec<SiteId>> {
     store
         .seed_if_empty(porchlight_relay::store::Seed {
             site_key: "bench".into(),
@@ -131,13 +158,16 @@ async fn make_sites(store: &dyn Store, folder: &Path, count: usize) -> anyhow::R
             admin_password_hash: "unused".into(),
         })
         .await?;
-    // The relay has no call that adds a site yet; the bench writes the rows itself.
-    let conn = rusqlite::Connection::open(folder.join("porchlight.sqlite3"))?;
     for number in 1..count {
-        conn.execute(
-            "INSERT INTO sites (key, name, created_at) VALUES (?1, ?2, 0)",
-            (format!("bench-{number}"), format!("Bench {number}")),
-        )?;
+        store
+            .create_site(NewSiteRow {
+                key: format!("bench-{number}"),
+                name: format!("Bench {number}"),
+                allowed_origins: Vec::new(),
+                profile_name: "Default".into(),
+                profile_definition: "{}".into(),
+            })
+            .await?;
     }
     let mut sites: Vec<SiteId> = store.sites().await?.iter().map(|site| site.id).collect();
     sites.sort_unstable();
@@ -145,12 +175,17 @@ async fn make_sites(store: &dyn Store, folder: &Path, count: usize) -> anyhow::R
 }
 
 /// Indexes the generated documents round the sites, then embeds every passage.
-async fn build(
-    store: &dyn Store,
+async fn build<F, Fut>(
+    store: &dyn BenchStore,
     sites: &[SiteId],
     args: &Args,
     rng: &mut Rng,
-) -> anyhow::Result<()> {
+    flush: F,
+) -> anyhow::Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
     let started = Instant::now();
     let mut chunks = 0;
     let mut number = 0;
@@ -166,7 +201,7 @@ async fn build(
         store.kb_put(sites[number % sites.len()], parsed).await?;
         number += 1;
     }
-    store.flush().await?;
+    flush().await?;
     let built = started.elapsed();
     println!(
         "indexed {chunks} passages in {number} documents over {} site(s) in {:.2} s ({:.0} passages/s)",
@@ -176,7 +211,7 @@ async fn build(
     );
     let started = Instant::now();
     corpus::embed_randomly(store, MODEL, args.dims, rng).await?;
-    store.flush().await?;
+    flush().await?;
     println!(
         "stored {} vectors of {} numbers in {:.2} s",
         chunks,
