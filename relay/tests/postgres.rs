@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use common::postgres::TestPostgres;
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::knowledge;
+use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{
     AiUsageStore, CannedStore, DB_FILE, KnowledgeStore, PgStore, ProfileStore, SessionStore,
     SettingStore, SiteId, SiteStore, SqliteStore, StoreError,
@@ -740,4 +741,114 @@ async fn profiles_and_sessions_behave_alike_on_both_stores() {
     profiles_and_sessions(&SqliteStore::open(dir.path()).unwrap()).await;
     let server = TestPostgres::start();
     profiles_and_sessions(&PgStore::connect(&server.schema().await).await.unwrap()).await;
+}
+
+/// Visitors as the widget and the site's identify make them; the same from either store.
+async fn visitors(store: &(impl SiteStore + VisitorStore)) {
+    use porchlight_relay::store::IdentityUpdate;
+
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let here = store
+        .create_visitor(site, "browser-1".into())
+        .await
+        .unwrap();
+    assert_eq!(here.display_name, format!("Visitor {}", here.id));
+    assert_eq!(
+        store.visitor_by_token(site, "browser-1").await.unwrap(),
+        Some(here.clone())
+    );
+    assert_eq!(
+        store.visitor_by_token(site + 1, "browser-1").await.unwrap(),
+        None
+    );
+    store
+        .set_visitor_language(here.id, Some("pt-BR,es".into()))
+        .await
+        .unwrap();
+
+    // Unproven: said about this browser's visitor.
+    let said = IdentityUpdate {
+        user_id: Some("u1".into()),
+        name: Some("Ana".into()),
+        email: Some("ana@example.com".into()),
+        traits: [("plan".to_owned(), "pro".to_owned())].into(),
+        ..IdentityUpdate::default()
+    };
+    let ana = store.identify_visitor(here.id, said).await.unwrap();
+    assert_eq!((ana.id, ana.verified), (here.id, false));
+    assert_eq!(ana.display_name, "Ana");
+    assert_eq!(ana.language.as_deref(), Some("pt-BR,es"));
+    let contact = store.contact(here.id).await.unwrap().unwrap();
+    assert_eq!(contact.known.email.as_deref(), Some("ana@example.com"));
+    assert_eq!(
+        contact.known.traits.get("plan").map(String::as_str),
+        Some("pro")
+    );
+
+    // Proven, new to the site: this visitor, upgraded in place; traits merge.
+    let proven = |user: &str, spare: &str| IdentityUpdate {
+        user_id: Some(user.into()),
+        verified: true,
+        traits: [("seats".to_owned(), "3".to_owned())].into(),
+        spare_token_hash: spare.into(),
+        ..IdentityUpdate::default()
+    };
+    let ana = store
+        .identify_visitor(here.id, proven("u2", "spare-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (ana.id, ana.verified, ana.user_id.as_deref()),
+        (here.id, true, Some("u2"))
+    );
+    let contact = store.contact(here.id).await.unwrap().unwrap();
+    assert_eq!(contact.known.traits.len(), 2, "{:?}", contact.known.traits);
+
+    // The same proven user on another browser is the same visitor.
+    let other = store
+        .create_visitor(site, "browser-2".into())
+        .await
+        .unwrap();
+    let same = store
+        .identify_visitor(other.id, proven("u2", "spare-2"))
+        .await
+        .unwrap();
+    assert_eq!(same.id, here.id);
+
+    // Another proven user on a proven browser gets a visitor of their own.
+    let bo = store
+        .identify_visitor(here.id, proven("u4", "spare-3"))
+        .await
+        .unwrap();
+    assert_ne!(bo.id, here.id);
+    assert_eq!((bo.verified, bo.user_id.as_deref()), (true, Some("u4")));
+    assert_eq!(
+        store
+            .visitor_by_token(site, "spare-3")
+            .await
+            .unwrap()
+            .map(|v| v.id),
+        Some(bo.id)
+    );
+
+    // The site's server identifies users: made once, then found.
+    let made = store
+        .identify_user(site, proven("u5", "spare-4"))
+        .await
+        .unwrap();
+    let found = store
+        .identify_user(site, proven("u5", "spare-5"))
+        .await
+        .unwrap();
+    assert_eq!(found.id, made.id);
+    assert!(store.contact(9999).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn visitors_behave_alike_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    visitors(&SqliteStore::open(dir.path()).unwrap()).await;
+    let server = TestPostgres::start();
+    visitors(&PgStore::connect(&server.schema().await).await.unwrap()).await;
 }

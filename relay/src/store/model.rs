@@ -435,3 +435,10 @@ pub struct ChatFacts<'a> {
     pub teams: &'a [String],
     pub waiting: bool,
 }
+
+/// A JSON column as its value; empty when unset (or not the JSON it should be).
+pub(crate) fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
+    text.as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
+}

@@ -25,6 +25,21 @@ pub struct IdentityUpdate {
     pub spare_token_hash: String,
 }
 
+impl IdentityUpdate {
+    /// The visitor's traits once this update is merged into the `stored` ones, and the
+    /// context to store (`None` keeps the stored one), as the store keeps them: JSON.
+    pub(crate) fn stored_json(&self, stored: Option<String>) -> (String, Option<String>) {
+        let mut merged: BTreeMap<String, String> = super::model::json_or_default(stored);
+        merged.extend(self.traits.clone());
+        let traits = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
+        let context = self
+            .context
+            .as_ref()
+            .map(|context| serde_json::to_string(context).unwrap_or_else(|_| "{}".into()));
+        (traits, context)
+    }
+}
+
 /// Who the visitor is, for the agent's contact panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRow {

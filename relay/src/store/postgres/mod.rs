@@ -1,8 +1,8 @@
 //! The store on PostgreSQL, for several relays sharing one database (cluster mode).
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
-//! once), sites, profiles, sessions, the knowledge, the settings and canned texts, and
-//! the AI agent's counts. The relay does not serve from it yet.
+//! once), sites, visitors, profiles, sessions, the knowledge, the settings and canned
+//! texts, and the AI agent's counts. The relay does not serve from it yet.
 
 mod agents;
 mod ai_usage;
@@ -12,6 +12,7 @@ mod schema;
 mod sessions;
 mod settings;
 mod sites;
+mod visitors;
 
 use std::time::Duration;
 

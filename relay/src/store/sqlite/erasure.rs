@@ -18,13 +18,6 @@ use super::{Cached, SqliteStore};
 /// The subject an erased visitor's ticket keeps.
 const ERASED_SUBJECT: &str = "(erased)";
 
-/// A JSON column as its value; empty when unset.
-pub(super) fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
-    text.as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default()
-}
-
 fn visitor_records(conn: &Connection, id: VisitorId) -> Result<Option<VisitorRecords>, StoreError> {
     let visitor = conn
         .cached_row(

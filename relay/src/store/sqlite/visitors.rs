@@ -1,19 +1,16 @@
 //! Visitors and what the site says about them. Plain functions over a connection;
 //! `mod.rs` runs them on the writer thread or a reader.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use porchlight_protocol::KnownVisitor;
 
-use crate::store::model::{SiteId, Visitor, VisitorId};
+use crate::store::model::{SiteId, Visitor, VisitorId, json_or_default};
 use crate::store::visitors::VisitorStore;
 use crate::store::visitors::{ContactRow, IdentityUpdate};
 use crate::store::{StoreError, now_ms};
 
-use super::erasure::json_or_default;
 use super::{Cached, SqliteStore};
 
 const VISITOR_COLUMNS: &str = "id, site_id, display_name, language, user_id, verified";
@@ -163,17 +160,11 @@ fn identify_visitor(
 ) -> Result<Visitor, StoreError> {
     let here = visitor_by_id(tx, id)?;
     let target = target_of(tx, &here, update)?;
-    let mut merged: BTreeMap<String, String> = json_or_default(tx.cached_row(
+    let (traits, context) = update.stored_json(tx.cached_row(
         "SELECT traits FROM visitors WHERE id = ?1",
         [target.id],
         |row| row.get(0),
     )?);
-    merged.extend(update.traits.clone());
-    let context = update
-        .context
-        .as_ref()
-        .map(|context| serde_json::to_string(context).unwrap_or_else(|_| "{}".into()));
-    let traits = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
     // A proven user id is never replaced by an unproven one.
     tx.cached_execute(
         "UPDATE visitors SET \
