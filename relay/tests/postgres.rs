@@ -11,11 +11,23 @@ use std::collections::BTreeMap;
 use common::postgres::TestPostgres;
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::knowledge;
+use porchlight_relay::store::api_keys::ApiKeyStore;
 use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{
     AiUsageStore, CannedStore, DB_FILE, KnowledgeStore, PgStore, ProfileStore, SessionStore,
     SettingStore, SiteId, SiteStore, SqliteStore, StoreError,
 };
+
+/// Runs the check `$check` (an async fn taking the store) on a fresh SQLite store, then
+/// on a fresh PostgreSQL one: the two backends behave alike.
+macro_rules! on_both_stores {
+    ($check:ident) => {{
+        let dir = tempfile::tempdir().unwrap();
+        $check(&SqliteStore::open(dir.path()).unwrap()).await;
+        let server = TestPostgres::start();
+        $check(&PgStore::connect(&server.schema().await).await.unwrap()).await;
+    }};
+}
 
 /// Three nodes connecting to `url` at the same moment.
 async fn three_nodes(url: &str) -> [PgStore; 3] {
@@ -507,11 +519,7 @@ async fn settings_and_canned_texts(store: &(impl SettingStore + CannedStore)) {
 
 #[tokio::test]
 async fn settings_and_canned_texts_behave_alike_on_both_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    settings_and_canned_texts(&SqliteStore::open(dir.path()).unwrap()).await;
-    let server = TestPostgres::start();
-    let postgres = PgStore::connect(&server.schema().await).await.unwrap();
-    settings_and_canned_texts(&postgres).await;
+    on_both_stores!(settings_and_canned_texts);
 }
 
 #[tokio::test]
@@ -630,10 +638,7 @@ async fn sites(store: &(impl SiteStore + SettingStore)) {
 
 #[tokio::test]
 async fn sites_behave_alike_on_both_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    sites(&SqliteStore::open(dir.path()).unwrap()).await;
-    let server = TestPostgres::start();
-    sites(&PgStore::connect(&server.schema().await).await.unwrap()).await;
+    on_both_stores!(sites);
 }
 
 #[tokio::test]
@@ -737,10 +742,7 @@ async fn profiles_and_sessions(store: &(impl SiteStore + ProfileStore + SessionS
 
 #[tokio::test]
 async fn profiles_and_sessions_behave_alike_on_both_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    profiles_and_sessions(&SqliteStore::open(dir.path()).unwrap()).await;
-    let server = TestPostgres::start();
-    profiles_and_sessions(&PgStore::connect(&server.schema().await).await.unwrap()).await;
+    on_both_stores!(profiles_and_sessions);
 }
 
 /// Visitors as the widget and the site's identify make them; the same from either store.
@@ -847,8 +849,102 @@ async fn visitors(store: &(impl SiteStore + VisitorStore)) {
 
 #[tokio::test]
 async fn visitors_behave_alike_on_both_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    visitors(&SqliteStore::open(dir.path()).unwrap()).await;
+    on_both_stores!(visitors);
+}
+
+/// The site servers' API keys; the same from either store.
+async fn api_keys(store: &(impl SiteStore + ApiKeyStore)) {
+    use porchlight_relay::store::api_keys::{KeyScope, NewApiKey};
+
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let new = |name: &str, hash: &str| NewApiKey {
+        site_id: site,
+        name: name.into(),
+        prefix: "pk_12345".into(),
+        key_hash: hash.into(),
+        scope: KeyScope::ReadWrite,
+    };
+    let first = store.create_api_key(new("CRM", "hash-1")).await.unwrap();
+    let second = store.create_api_key(new("Shop", "hash-2")).await.unwrap();
+    assert_eq!((first.scope, first.revoked_at), (KeyScope::ReadWrite, None));
+    let listed: Vec<i64> = store
+        .api_keys(site)
+        .await
+        .unwrap()
+        .iter()
+        .map(|key| key.id)
+        .collect();
+    assert_eq!(listed, [second.id, first.id], "newest first");
+    assert!(store.api_keys(site + 1).await.unwrap().is_empty());
+
+    store.touch_api_key(first.id, 1234).await.unwrap();
+    let found = store.api_key_by_hash("hash-1").await.unwrap().unwrap();
+    assert_eq!(found.last_used_at, Some(1234));
+    assert!(store.api_key_by_hash("hash-9").await.unwrap().is_none());
+
+    assert!(matches!(
+        store.revoke_api_key(site + 1, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let revoked = store.revoke_api_key(site, first.id).await.unwrap();
+    let at = revoked.revoked_at.unwrap();
+    let again = store.revoke_api_key(site, first.id).await.unwrap();
+    assert_eq!(again.revoked_at, Some(at), "revoked once, when it was");
+}
+
+#[tokio::test]
+async fn api_keys_behave_alike_on_both_stores() {
+    on_both_stores!(api_keys);
+}
+
+#[tokio::test]
+async fn a_note_is_stored_once_per_client_id_whichever_node_writes_it() {
+    use porchlight_protocol::AgentInfo;
+    use porchlight_relay::store::notes::{NewNote, NoteStore};
+
     let server = TestPostgres::start();
-    visitors(&PgStore::connect(&server.schema().await).await.unwrap()).await;
+    let (a, url) = store_with(
+        &server,
+        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
+         INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
+             VALUES (1, 1, 'token', 'Visitor', 0); \
+         INSERT INTO agents (id, email, name, role, password_hash, created_at) \
+             VALUES (1, 'ana@example.com', 'Ana', 'agent', 'x', 0); \
+         INSERT INTO conversations (id, site_id, visitor_id, status, created_at) \
+             VALUES (1, 1, 1, 'active', 0);",
+    )
+    .await;
+    let b = PgStore::connect(&url).await.unwrap();
+    let new = |id: &str, body: &str| NewNote {
+        conversation_id: 1,
+        client_msg_id: id.into(),
+        author: AgentInfo {
+            id: 1,
+            name: "Ana".into(),
+        },
+        body: body.into(),
+    };
+    let (first, fresh) = a.add_note(new("n1", "Called them")).await.unwrap();
+    assert!(fresh);
+    let (resent, fresh) = b.add_note(new("n1", "Called them again?")).await.unwrap();
+    assert!(!fresh, "a resend on another node is the same note");
+    assert_eq!(resent, first);
+    b.add_note(new("n2", "Refund sent")).await.unwrap();
+    let bodies: Vec<String> = a
+        .notes(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.body)
+        .collect();
+    assert_eq!(bodies, ["Called them", "Refund sent"]);
+    assert!(matches!(
+        a.add_note(NewNote {
+            conversation_id: 9,
+            ..new("n3", "x")
+        })
+        .await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -1,12 +1,15 @@
 //! The store on PostgreSQL, for several relays sharing one database (cluster mode).
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
-//! once), sites, visitors, profiles, sessions, the knowledge, the settings and canned
-//! texts, and the AI agent's counts. The relay does not serve from it yet.
+//! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
+//! settings and canned texts, and the AI agent's counts. The relay does not serve from
+//! it yet.
 
 mod agents;
 mod ai_usage;
+mod api_keys;
 mod knowledge;
+mod notes;
 mod profiles;
 mod schema;
 mod sessions;
