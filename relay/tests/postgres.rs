@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::postgres::TestPostgres;
+use common::postgres::{TestPostgres, connected, on_both_stores, seed, store_with};
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::knowledge;
 use porchlight_relay::store::api_keys::ApiKeyStore;
@@ -17,17 +17,6 @@ use porchlight_relay::store::{
     AiUsageStore, CannedStore, DB_FILE, KnowledgeStore, PgStore, ProfileStore, SessionStore,
     SettingStore, SiteId, SiteStore, SqliteStore, StoreError,
 };
-
-/// Runs the check `$check` (an async fn taking the store) on a fresh SQLite store, then
-/// on a fresh PostgreSQL one: the two backends behave alike.
-macro_rules! on_both_stores {
-    ($check:ident) => {{
-        let dir = tempfile::tempdir().unwrap();
-        $check(&SqliteStore::open(dir.path()).unwrap()).await;
-        let server = TestPostgres::start();
-        $check(&PgStore::connect(&server.schema().await).await.unwrap()).await;
-    }};
-}
 
 /// Three nodes connecting to `url` at the same moment.
 async fn three_nodes(url: &str) -> [PgStore; 3] {
@@ -150,25 +139,8 @@ async fn every_ported_table_has_every_column_sqlite_has_alike() {
     }
 }
 
-async fn connected(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-}
-
 async fn number(client: &tokio_postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.unwrap().get(0)
-}
-
-/// A migrated store in a schema of its own, with `rows` put in directly (for the tables
-/// not ported to the store's traits yet), and the schema's URL.
-async fn store_with(server: &TestPostgres, rows: &str) -> (PgStore, String) {
-    let url = server.schema().await;
-    let store = PgStore::connect(&url).await.unwrap();
-    connected(&url).await.batch_execute(rows).await.unwrap();
-    (store, url)
 }
 
 #[tokio::test]
@@ -555,19 +527,6 @@ async fn the_ai_agents_answers_are_counted_per_chat_visitor_and_site() {
         store.record_ai_failure(99).await,
         Err(StoreError::NotFound)
     ));
-}
-
-fn seed() -> porchlight_relay::store::Seed {
-    porchlight_relay::store::Seed {
-        site_key: "demo".into(),
-        site_name: "Demo".into(),
-        profile_name: "Default".into(),
-        profile_definition: "{}".into(),
-        team_name: "Support".into(),
-        admin_email: "a@example.com".into(),
-        admin_name: "A".into(),
-        admin_password_hash: "x".into(),
-    }
 }
 
 /// The sites as the console and the widget use them; the same from either store.

@@ -13,6 +13,7 @@ use porchlight_protocol::{
 };
 
 pub mod api_keys;
+mod chat_events;
 mod durability;
 pub mod emails;
 pub mod erasure;
@@ -30,6 +31,7 @@ mod sqlite;
 mod tickets;
 mod vectors;
 pub mod visitors;
+mod webhook_events;
 pub mod webhooks;
 
 pub use durability::Durability;

@@ -86,3 +86,18 @@ pub trait TicketStore: Send + Sync {
     /// agent's default team. `NotFound` for no such ticket.
     async fn assign_ticket(&self, id: i64, agent: Option<AgentId>) -> Result<(), StoreError>;
 }
+
+/// One line of a chat's transcript on its ticket: "[14:05] Ana: …" (UTC time).
+pub(crate) fn transcript_line(at: i64, kind: &str, name: Option<String>, body: &str) -> String {
+    let minutes = at.div_euclid(60_000);
+    let who = match kind {
+        "visitor" => "Visitor".to_owned(),
+        "system" => "—".to_owned(),
+        _ => name.unwrap_or_else(|| kind.to_owned()),
+    };
+    format!(
+        "[{:02}:{:02}] {who}: {body}",
+        minutes.div_euclid(60).rem_euclid(24),
+        minutes.rem_euclid(60)
+    )
+}

@@ -6,6 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use porchlight_relay::store::{PgStore, Seed};
 use tempfile::TempDir;
 
 pub(crate) struct TestPostgres {
@@ -151,5 +152,56 @@ impl TestPostgres {
             .unwrap();
         let separator = if self.url.contains('?') { '&' } else { '?' };
         format!("{}{separator}options=-csearch_path%3D{name}", self.url)
+    }
+}
+
+/// Runs the check `$check` (an async fn taking the store) on a fresh SQLite store, then
+/// on a fresh PostgreSQL one: the two backends behave alike. (Every test binary
+/// shares `common`; only the PostgreSQL ones use this.)
+#[allow(unused_macros)]
+macro_rules! on_both_stores {
+    ($check:ident) => {{
+        let dir = tempfile::tempdir().unwrap();
+        $check(&porchlight_relay::store::SqliteStore::open(dir.path()).unwrap()).await;
+        let server = $crate::common::postgres::TestPostgres::start();
+        $check(
+            &porchlight_relay::store::PgStore::connect(&server.schema().await)
+                .await
+                .unwrap(),
+        )
+        .await;
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_stores;
+
+pub(crate) async fn connected(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// A migrated store in a schema of its own, with `rows` put in directly (for the tables
+/// not ported to the store's traits yet), and the schema's URL.
+pub(crate) async fn store_with(server: &TestPostgres, rows: &str) -> (PgStore, String) {
+    let url = server.schema().await;
+    let store = PgStore::connect(&url).await.unwrap();
+    connected(&url).await.batch_execute(rows).await.unwrap();
+    (store, url)
+}
+
+/// The first start's seed: site `demo`, its profile, team `Support` and admin `A`.
+pub(crate) fn seed() -> Seed {
+    Seed {
+        site_key: "demo".into(),
+        site_name: "Demo".into(),
+        profile_name: "Default".into(),
+        profile_definition: "{}".into(),
+        team_name: "Support".into(),
+        admin_email: "a@example.com".into(),
+        admin_name: "A".into(),
+        admin_password_hash: "x".into(),
     }
 }

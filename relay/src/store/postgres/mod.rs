@@ -2,20 +2,30 @@
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
-//! settings and canned texts, and the AI agent's counts. The relay does not serve from
-//! it yet.
+//! settings and canned texts, the AI agent's counts, and chats with their messages
+//! (`conversations.rs`, `joins.rs`, `turns.rs`, `messages.rs`). The relay does not
+//! serve from it yet.
 
 mod agents;
 mod ai_usage;
 mod api_keys;
+mod conversations;
+mod emails;
+mod joins;
 mod knowledge;
+mod messages;
 mod notes;
 mod profiles;
+mod ratings;
 mod schema;
 mod sessions;
 mod settings;
 mod sites;
+mod tickets;
+mod turns;
 mod visitors;
+mod waiting;
+mod webhook_events;
 
 use std::time::Duration;
 

@@ -16,10 +16,11 @@ use crate::store::settings::{AttachmentPolicy, ChatRules};
 use crate::store::{ConversationStore, StoreError, now_ms};
 
 use super::agents::{agent_load, is_participant};
-use super::messages::{event, insert_message, said};
+use super::messages::insert_message;
 use super::tickets::add_transcript;
 use super::webhook_events::chat_changed;
 use super::{Cached, SqliteStore, turns};
+use crate::store::chat_events::{ended_event, event, said};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, c.visitor_id, v.display_name, c.profile_id, \
      c.status, c.current_step, c.agent_id, c.agent_name, c.created_at, c.queued_at, \
@@ -331,12 +332,7 @@ pub(super) fn end(
         return Ok(None);
     }
     chat_changed(conn, id, WebhookEvent::ChatEnded, None, now)?;
-    let body = match (by, by_name) {
-        (Author::Visitor, _) => said(Text::VisitorEnded, &[]),
-        (_, Some(name)) => said(Text::EndedBy, &[("name", &name)]),
-        (_, None) => said(Text::Ended, &[]),
-    };
-    let appended = insert_message(conn, &event(id, body))?;
+    let appended = insert_message(conn, &ended_event(id, by, by_name))?;
     add_transcript(conn, id)?;
     let conversation = load_conversation(conn, id)?.ok_or(StoreError::NotFound)?;
     Ok(Some((conversation, appended.message)))

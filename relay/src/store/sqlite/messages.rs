@@ -2,7 +2,6 @@
 //! `mod.rs` runs them on the writer thread or a reader.
 
 use async_trait::async_trait;
-use porchlight_protocol::words::{Text, Words};
 use porchlight_protocol::{AgentId, Author, ChatMessage, ConversationId, Seq};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -10,8 +9,10 @@ use crate::store::model::{Appended, MessageKind, NewMessage, StoredAttachment};
 use crate::store::{MessageStore, StoreError, now_ms};
 
 use super::agents::is_participant;
-use super::webhook_events::{ChatFacts, message_added};
+use super::webhook_events::message_added;
 use super::{Cached, SqliteStore};
+use crate::store::chat_events::stored;
+use crate::store::webhook_events::ChatFacts;
 
 pub(super) const MESSAGE_COLUMNS: &str = "conversation_id, seq, author_kind, author_name, body, client_msg_id, created_at, attachment, sources";
 
@@ -117,35 +118,12 @@ pub(super) fn insert_message(
                 .flatten(),
         ],
     )?;
-    let added = ChatMessage {
-        conversation_id: message.conversation_id,
-        seq: seq.try_into().unwrap_or(0),
-        author: message.author,
-        author_name: message.author_name.clone(),
-        body: message.body.clone(),
-        client_msg_id: message.client_msg_id.clone(),
-        at: now,
-        attachment: message.attachment.clone(),
-        sources: message.sources.clone(),
-    };
+    let added = stored(message, seq, now);
     message_added(conn, &chat, &added)?;
     Ok(Appended {
         message: added,
         duplicate: false,
     })
-}
-
-/// A chat event's words, in English: the widget shows them in the visitor's language
-/// (see `porchlight_protocol::words`).
-pub(super) fn said(text: Text, values: &[(&str, &str)]) -> String {
-    Words::english().fill(text, values)
-}
-
-pub(super) fn event(conversation_id: ConversationId, body: String) -> NewMessage {
-    NewMessage {
-        kind: MessageKind::Event,
-        ..NewMessage::text(conversation_id, None, Author::System, None, None, body)
-    }
 }
 
 /// The message this `client_msg_id` already names: in the conversation, or for a

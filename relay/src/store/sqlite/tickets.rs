@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::listing::TicketFilter;
 use crate::store::model::SiteId;
+use crate::store::tickets::transcript_line;
 use crate::store::{StoreError, TicketStore, now_ms};
 
 use super::webhook_events::ticket_created;
@@ -31,20 +32,11 @@ pub(super) fn add_transcript(conn: &Connection, id: ConversationId) -> rusqlite:
          WHERE conversation_id = ?1 ORDER BY seq",
     )?;
     let lines = statement.query_map([id], |row| {
-        let at: i64 = row.get(0)?;
-        let kind: String = row.get(1)?;
-        let name: Option<String> = row.get(2)?;
-        let body: String = row.get(3)?;
-        let minutes = at.div_euclid(60_000);
-        let who = match kind.as_str() {
-            "visitor" => "Visitor".to_owned(),
-            "system" => "—".to_owned(),
-            _ => name.unwrap_or(kind),
-        };
-        Ok(format!(
-            "[{:02}:{:02}] {who}: {body}",
-            minutes.div_euclid(60).rem_euclid(24),
-            minutes.rem_euclid(60)
+        Ok(transcript_line(
+            row.get(0)?,
+            &row.get::<_, String>(1)?,
+            row.get(2)?,
+            &row.get::<_, String>(3)?,
         ))
     })?;
     let transcript = lines.collect::<rusqlite::Result<Vec<_>>>()?.join("\n");

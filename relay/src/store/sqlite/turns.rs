@@ -4,18 +4,19 @@
 
 use porchlight_protocol::api::webhooks::WebhookEvent;
 use porchlight_protocol::words::Text;
-use porchlight_protocol::{Author, ConversationId, ConversationStatus};
+use porchlight_protocol::{ConversationId, ConversationStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::store::model::{FlowTurn, NewMessage, TurnOutcome};
+use crate::store::model::{FlowTurn, TurnOutcome};
 use crate::store::{StoreError, now_ms};
 
 use super::Cached;
 use super::conversations::load_conversation;
 use super::emails::{queue_acknowledgement, queue_ticket_email};
-use super::messages::{event, existing_message, insert_message, said};
+use super::messages::{existing_message, insert_message};
 use super::tickets::add_transcript;
 use super::webhook_events::{chat_changed, ticket_created};
+use crate::store::chat_events::{bot_says, event, said};
 
 pub(super) fn apply_turn(
     conn: &Connection,
@@ -40,17 +41,7 @@ pub(super) fn apply_turn(
         messages.push(insert_message(conn, visitor_message)?.message);
     }
     for body in &turn.bot_messages {
-        let bot = NewMessage {
-            step_id: turn.current_step.clone(),
-            ..NewMessage::text(
-                id,
-                None,
-                Author::Bot,
-                None,
-                Some(turn.bot_name.clone()),
-                body.clone(),
-            )
-        };
+        let bot = bot_says(turn, id, body);
         messages.push(insert_message(conn, &bot)?.message);
     }
     let now = now_ms();

@@ -13,10 +13,11 @@ use crate::store::model::{Conversation, NewMessage};
 use crate::store::{StoreError, WaitingStore, now_ms};
 
 use super::conversations::load_conversation;
-use super::messages::{event, insert_message, said};
+use super::messages::insert_message;
 use super::tickets::{add_transcript, set_categories};
 use super::webhook_events::chat_changed;
 use super::{Cached, SqliteStore};
+use crate::store::chat_events::{event, said};
 
 pub(super) fn queue_times_since(
     conn: &Connection,

@@ -4,13 +4,15 @@
 
 use std::cell::Cell;
 
-use porchlight_protocol::api::webhooks::{EventBody, MessageTypes, WebhookEvent};
-use porchlight_protocol::{Author, ChatMessage, ConversationId};
+use porchlight_protocol::api::webhooks::WebhookEvent;
+use porchlight_protocol::{ChatMessage, ConversationId};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::json;
 
-use crate::auth::random_token;
 use crate::store::SiteId;
+use crate::store::webhook_events::{
+    ANY_TYPE, ChatChange, ChatFacts, Queued, chat_data, event_payload, message_data, message_types,
+    ticket_data,
+};
 
 use super::Cached;
 
@@ -23,43 +25,6 @@ thread_local! {
 /// Whether the batch just run queued any webhook event (and forgets it).
 pub(super) fn take_queued() -> bool {
     QUEUED.replace(false)
-}
-
-/// A random id with a prefix (`msg_…`, `evt_…`).
-pub(super) fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", &random_token()[..24])
-}
-
-pub(super) fn rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|at| at.to_string())
-        .unwrap_or_default()
-}
-
-/// The message types a message counts as, as `,a,b,` for the endpoints' filter.
-fn message_types(author: Author, live: bool) -> String {
-    let types: &[MessageTypes] = match (author, live) {
-        (Author::Visitor, true) => &[MessageTypes::VisitorLive, MessageTypes::Visitor],
-        (Author::Visitor, false) => &[MessageTypes::Visitor],
-        (Author::Agent, _) => &[MessageTypes::Agent],
-        (Author::Bot | Author::System, _) => &[MessageTypes::System],
-    };
-    std::iter::once(MessageTypes::All)
-        .chain(types.iter().copied())
-        .fold(",".to_owned(), |list, kind| list + kind.as_str() + ",")
-}
-
-/// Every message type: events other than `chat.message` ignore the filter.
-const ANY_TYPE: &str = ",all,visitor_live,visitor,agent,system,";
-
-struct Queued<'a> {
-    site: SiteId,
-    /// The chat it tells of, so the chat's deletion takes it along.
-    conversation: Option<ConversationId>,
-    profile: Option<i64>,
-    event: WebhookEvent,
-    types: &'a str,
-    at: i64,
 }
 
 /// Queues the event for every enabled endpoint of the site that wants it; `data` is
@@ -89,14 +54,7 @@ fn enqueue(
         [queued.site],
         |row| row.get(0),
     )?;
-    let event_id = new_id("evt");
-    let body = EventBody {
-        id: Some(event_id.clone()),
-        kind: queued.event.as_str().into(),
-        timestamp: rfc3339(queued.at),
-        data: data(site),
-    };
-    let payload = serde_json::to_string(&body).unwrap_or_default();
+    let (event_id, payload) = event_payload(queued.event, queued.at, data(site));
     let added = conn.cached_execute(
         "INSERT INTO webhook_events (endpoint_id, event_id, event, payload, created_at, \
          conversation_id) \
@@ -121,46 +79,21 @@ fn enqueue(
     Ok(())
 }
 
-/// What a chat's events tell of it.
-pub(super) struct ChatFacts {
-    pub site: SiteId,
-    pub profile: Option<i64>,
-    pub visitor: i64,
-    pub status: String,
-    /// It has reached live chat (queued for a person, or with one), now or before.
-    pub live: bool,
-}
-
 /// `chat.message` for a message just added.
 pub(super) fn message_added(
     conn: &Connection,
     chat: &ChatFacts,
     message: &ChatMessage,
 ) -> rusqlite::Result<()> {
-    let live = chat.live;
-    let types = message_types(message.author, live);
-    let queued = Queued {
-        site: chat.site,
-        conversation: Some(message.conversation_id),
-        profile: chat.profile,
-        event: WebhookEvent::ChatMessage,
-        types: &types,
-        at: message.at,
-    };
-    enqueue(conn, &queued, |site| {
-        json!({
-            "conversation_id": message.conversation_id,
-            "site": site,
-            "profile_id": chat.profile,
-            "visitor_id": chat.visitor,
-            "seq": message.seq,
-            "author": message.author.as_str(),
-            "author_name": message.author_name,
-            "text": message.body,
-            "live": live,
-            "at": message.at,
-        })
-    })
+    let types = message_types(message.author, chat.live);
+    let queued = Queued::about_chat(
+        chat,
+        message.conversation_id,
+        WebhookEvent::ChatMessage,
+        &types,
+        message.at,
+    );
+    enqueue(conn, &queued, |site| message_data(chat, message, &site))
 }
 
 /// A `chat.*` event for chat `id` as it now stands; `agent` names who joined.
@@ -195,35 +128,16 @@ pub(super) fn chat_changed(
     else {
         return Ok(());
     };
-    let queued = Queued {
-        site: chat.site,
-        conversation: Some(id),
-        profile: chat.profile,
-        event,
-        types: ANY_TYPE,
+    let queued = Queued::about_chat(&chat, id, event, ANY_TYPE, at);
+    let change = ChatChange {
+        id,
+        chat: &chat,
+        agent,
+        ended_by: ended_by.filter(|_| event == WebhookEvent::ChatEnded),
+        ticket,
         at,
     };
-    let ended_by = ended_by.filter(|_| event == WebhookEvent::ChatEnded);
-    enqueue(conn, &queued, |site| {
-        let mut data = json!({
-            "conversation_id": id,
-            "site": site,
-            "profile_id": chat.profile,
-            "visitor_id": chat.visitor,
-            "status": chat.status,
-            "at": at,
-        });
-        for (key, value) in [
-            ("agent_name", agent.map(|name| json!(name))),
-            ("ended_by", ended_by.map(|by| json!(by))),
-            ("ticket_id", ticket.map(|ticket| json!(ticket))),
-        ] {
-            if let Some(value) = value {
-                data[key] = value;
-            }
-        }
-        data
-    })
+    enqueue(conn, &queued, |site| chat_data(&change, &site))
 }
 
 /// `ticket.created` for ticket `id`, made from chat `chat` when it was.
@@ -258,11 +172,7 @@ pub(super) fn ticket_created(
         at,
     };
     enqueue(conn, &queued, |site| {
-        let mut data = json!({"ticket_id": id, "site": site, "subject": subject, "at": at});
-        if let Some(chat) = chat {
-            data["conversation_id"] = json!(chat);
-        }
-        data
+        ticket_data(id, &subject, chat, &site, at)
     })
 }
 

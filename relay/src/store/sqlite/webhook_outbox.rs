@@ -8,7 +8,7 @@ use crate::store::StoreError;
 use crate::store::webhooks::{DueDelivery, Outcome, Target, Tried};
 
 use super::Cached;
-use super::webhook_events::{new_id, rfc3339};
+use crate::store::webhook_events::{new_id, rfc3339};
 
 /// Events gathered per call, so one write stays short.
 const GATHER_MOST: i64 = 1000;
