@@ -106,6 +106,28 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// An account just created: active, seeing every chat, with nothing else set.
+    pub fn created(
+        id: AgentId,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: String,
+    ) -> Self {
+        Self {
+            access: AccessLevel::All,
+            id,
+            email: email.to_owned(),
+            name: name.to_owned(),
+            role,
+            password_hash,
+            can_toggle_uploads: false,
+            must_change_password: false,
+            password_expires_at: None,
+            active: true,
+        }
+    }
+
     pub fn info(&self) -> AgentInfo {
         AgentInfo {
             id: self.id,

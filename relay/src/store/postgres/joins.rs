@@ -11,6 +11,7 @@ use porchlight_protocol::api::webhooks::WebhookEvent;
 use porchlight_protocol::words::Text;
 use porchlight_protocol::{AgentId, AgentInfo, Author, ChatMessage, ConversationId};
 
+use super::agents::load_of;
 use super::conversations::{CONVERSATION_COLUMNS, conversation_from_row, reload};
 use super::messages::insert_message;
 use super::tickets::add_transcript;
@@ -63,12 +64,7 @@ async fn lock_agent_load(
         .await?
         .and_then(|row| row.get(0));
     let load = tx
-        .prepare_cached(
-            "SELECT (SELECT COUNT(*) FROM conversations WHERE agent_id = $1 AND status = 'active') \
-             + (SELECT COUNT(*) FROM participants p JOIN conversations c ON c.id = p.conversation_id \
-                WHERE p.agent_id = $1 AND p.open = 1 AND c.status = 'active' \
-                AND c.agent_id IS DISTINCT FROM $1)",
-        )
+        .prepare_cached(&format!("SELECT {}", load_of("$1")))
         .await?;
     let active: i64 = tx.query_one(&load, &[&agent]).await?.get(0);
     Ok((

@@ -2,9 +2,9 @@
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
-//! settings and canned texts, the AI agent's counts, and chats with their messages
-//! (`conversations.rs`, `joins.rs`, `turns.rs`, `messages.rs`). The relay does not
-//! serve from it yet.
+//! settings and canned texts, the AI agent's counts, agents and teams, and chats with
+//! their messages and timers (`conversations.rs`, `joins.rs`, `turns.rs`,
+//! `messages.rs`, `waiting.rs`). The relay does not serve from it yet.
 
 mod agents;
 mod ai_usage;
@@ -21,6 +21,7 @@ mod schema;
 mod sessions;
 mod settings;
 mod sites;
+mod teams;
 mod tickets;
 mod turns;
 mod visitors;

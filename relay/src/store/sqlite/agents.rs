@@ -194,18 +194,13 @@ pub(super) fn create_agent(
     if inserted == 0 {
         return Err(StoreError::Duplicate);
     }
-    Ok(Agent {
-        access: AccessLevel::All,
-        id: conn.last_insert_rowid(),
-        email: email.to_owned(),
-        name: name.to_owned(),
+    Ok(Agent::created(
+        conn.last_insert_rowid(),
+        email,
+        name,
         role,
         password_hash,
-        can_toggle_uploads: false,
-        must_change_password: false,
-        password_expires_at: None,
-        active: true,
-    })
+    ))
 }
 
 pub(super) fn agent_by_email(conn: &Connection, email: &str) -> Result<Option<Agent>, StoreError> {
