@@ -2,8 +2,8 @@
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
-//! settings and canned texts, the AI agent's counts, agents and teams, and chats with
-//! their messages and timers (`conversations.rs`, `joins.rs`, `turns.rs`,
+//! settings and canned texts, the AI agent's counts, agents and teams, tickets, the
+//! REST API's lists, and chats with their messages and timers (`conversations.rs`, `joins.rs`, `turns.rs`,
 //! `messages.rs`, `waiting.rs`). The relay does not serve from it yet.
 
 mod agents;
@@ -13,6 +13,7 @@ mod conversations;
 mod emails;
 mod joins;
 mod knowledge;
+mod listing;
 mod messages;
 mod notes;
 mod profiles;
@@ -22,6 +23,7 @@ mod sessions;
 mod settings;
 mod sites;
 mod teams;
+mod ticket_inbox;
 mod tickets;
 mod turns;
 mod visitors;

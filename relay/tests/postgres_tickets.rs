@@ -1,0 +1,218 @@
+//! Tickets and the REST API's lists on the PostgreSQL store: the same behaviour as
+//! SQLite's, one check run on both.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::postgres::{on_both_stores, seed};
+use porchlight_protocol::api::tickets::TicketCategory;
+use porchlight_protocol::{Author, ConversationStatus};
+use porchlight_relay::store::listing::{ConversationFilter, ListingStore, TicketFilter};
+use porchlight_relay::store::visitors::VisitorStore;
+use porchlight_relay::store::{
+    ConversationStore, NewConversation, SiteStore, StoreError, TicketStore,
+};
+
+fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+async fn tickets_and_lists(
+    store: &(impl SiteStore + VisitorStore + ConversationStore + TicketStore + ListingStore),
+) {
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let reason = TicketCategory {
+        name: "Reason".into(),
+        values: vec!["Refund".into(), "Bug".into()],
+    };
+    store.create_ticket_category(reason.clone()).await.unwrap();
+    assert!(matches!(
+        store
+            .create_ticket_category(TicketCategory {
+                name: "reason".into(),
+                ..reason.clone()
+            })
+            .await,
+        Err(StoreError::Duplicate)
+    ));
+    assert_eq!(store.ticket_categories().await.unwrap(), [reason]);
+
+    let id = store
+        .create_ticket(
+            site,
+            "Broken checkout".into(),
+            None,
+            None,
+            Some("sam@example.com".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.ticket_site(id).await.unwrap(), Some(site));
+    assert_eq!(
+        store.ticket_requester_email(id).await.unwrap().as_deref(),
+        Some("sam@example.com")
+    );
+    categories_on(store, id).await;
+
+    // Notes: an agent's reply (emailed), a note from the site's server.
+    let reply = store
+        .reply_on_ticket(id, 1, "On it".into(), Some("sam@example.com".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (reply.kind.as_str(), reply.author.as_deref()),
+        ("reply", Some("A"))
+    );
+    assert!(matches!(
+        store.reply_on_ticket(999, 1, "x".into(), None, None).await,
+        Err(StoreError::NotFound)
+    ));
+    let note = store
+        .add_ticket_note(id, "Paid by card".into(), "CRM".into())
+        .await
+        .unwrap();
+    assert_eq!(note.author.as_deref(), Some("CRM"));
+    store
+        .set_ticket_subject(id, "Checkout fails".into())
+        .await
+        .unwrap();
+    store.assign_ticket(id, Some(1)).await.unwrap();
+    for missing in [
+        store.set_ticket_subject(999, "x".into()).await,
+        store.set_ticket_status(999, "closed").await,
+        store.assign_ticket(999, None).await,
+    ] {
+        assert!(matches!(missing, Err(StoreError::NotFound)));
+    }
+
+    // A chat about the ticket: linked, and its transcript kept when it ends.
+    let visitor = store.create_visitor(site, "browser".into()).await.unwrap();
+    let (chat, _) = store
+        .open_or_start_conversation(
+            NewConversation {
+                site_id: site,
+                visitor_id: visitor.id,
+                profile_id: None,
+                page_url: None,
+                referrer: None,
+                user_agent: None,
+                ticket_id: Some(id),
+            },
+            ConversationStatus::Queued,
+        )
+        .await
+        .unwrap();
+    store.end(chat.id, Author::Visitor, None).await.unwrap();
+    let (notes, chats) = store.ticket_notes_and_chats(id).await.unwrap();
+    let kinds: Vec<&str> = notes.iter().map(|note| note.kind.as_str()).collect();
+    assert_eq!(kinds, ["reply", "note", "transcript"]);
+    assert_eq!(chats[0].conversation_id, chat.id);
+    let line = &store.tickets(Some(id), 10).await.unwrap()[0];
+    assert_eq!(line.subject, "Checkout fails");
+    assert_eq!(line.agent.as_ref().map(|agent| agent.id), Some(1));
+    assert_eq!(line.team.as_deref(), None, "the admin has no default team");
+    assert_eq!(
+        line.chat.as_ref().map(|chat| chat.status),
+        Some(ConversationStatus::Ended)
+    );
+    lists(store, site, id, chat.id).await;
+}
+
+async fn categories_on(store: &impl TicketStore, id: i64) {
+    store
+        .set_ticket_categories(id, values(&[("Reason", "Refund")]))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .set_ticket_categories(id, values(&[("Reason", "Praise")]))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.ticket_category_values(id).await.unwrap(),
+        values(&[("Reason", "Refund")])
+    );
+}
+
+async fn lists(store: &(impl TicketStore + ListingStore), site: i64, ticket: i64, chat: i64) {
+    store.set_ticket_status(ticket, "closed").await.unwrap();
+    let second = store
+        .create_ticket(site, "Another".into(), Some("Support".into()), None, None)
+        .await
+        .unwrap();
+    let all = TicketFilter {
+        site_id: Some(site),
+        limit: 10,
+        ..TicketFilter::default()
+    };
+    let ids = |lines: Vec<porchlight_protocol::api::tickets::TicketLine>| -> Vec<i64> {
+        lines.iter().map(|line| line.id).collect()
+    };
+    assert_eq!(
+        ids(store.list_tickets(all.clone()).await.unwrap()),
+        [second, ticket]
+    );
+    let closed = TicketFilter {
+        status: Some("closed".into()),
+        ..all.clone()
+    };
+    assert_eq!(ids(store.list_tickets(closed).await.unwrap()), [ticket]);
+    let page = TicketFilter {
+        before_id: Some(second),
+        ..all
+    };
+    assert_eq!(ids(store.list_tickets(page).await.unwrap()), [ticket]);
+
+    let chats = ConversationFilter {
+        site_id: site,
+        limit: 10,
+        ..ConversationFilter::default()
+    };
+    let found = store.list_conversations(chats.clone()).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [chat]);
+    for (filter, expected) in [
+        (
+            ConversationFilter {
+                status: Some(ConversationStatus::Ended),
+                ticket_id: Some(ticket),
+                ..chats.clone()
+            },
+            1,
+        ),
+        (
+            ConversationFilter {
+                status: Some(ConversationStatus::Queued),
+                ..chats.clone()
+            },
+            0,
+        ),
+        (
+            ConversationFilter {
+                before_id: Some(chat),
+                ..chats.clone()
+            },
+            0,
+        ),
+        (
+            ConversationFilter {
+                site_id: site + 1,
+                ..chats.clone()
+            },
+            0,
+        ),
+    ] {
+        let listed = store.list_conversations(filter.clone()).await.unwrap();
+        assert_eq!(listed.len(), expected, "{filter:?}");
+    }
+}
+
+#[tokio::test]
+async fn tickets_and_the_apis_lists_behave_alike_on_both_stores() {
+    on_both_stores!(tickets_and_lists);
+}
