@@ -48,7 +48,9 @@ pub trait EmailStore: Send + Sync {
         to: String,
     ) -> Result<(), StoreError>;
 
-    /// Pending emails whose time has come, oldest first.
+    /// Pending emails whose time has come, oldest first. A store several relays share
+    /// gives each to one relay's sender for a while (until it records the attempt, or
+    /// long enough for a batch to be sent), so no email goes twice.
     async fn due_emails(&self, now: i64, limit: usize) -> Result<Vec<DueEmail>, StoreError>;
 
     /// When the next pending email is due, if any is.

@@ -2,7 +2,7 @@
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
-//! settings and canned texts, the AI agent's counts, agents and teams, tickets, the
+//! settings and canned texts, the AI agent's counts, agents and teams, tickets, email, the
 //! REST API's lists, and chats with their messages and timers (`conversations.rs`, `joins.rs`, `turns.rs`,
 //! `messages.rs`, `waiting.rs`). The relay does not serve from it yet.
 
