@@ -378,6 +378,21 @@ pub struct NewConversation {
     pub ticket_id: Option<i64>,
 }
 
+impl NewConversation {
+    /// A chat of `visitor_id` on `site_id`, with nothing known of where it started.
+    pub fn of_visitor(site_id: SiteId, visitor_id: VisitorId) -> Self {
+        Self {
+            site_id,
+            visitor_id,
+            profile_id: None,
+            page_url: None,
+            referrer: None,
+            user_agent: None,
+            ticket_id: None,
+        }
+    }
+}
+
 /// Where a transferred chat goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferTarget {

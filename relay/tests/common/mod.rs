@@ -534,15 +534,7 @@ pub(crate) fn stored_files(relay: &TestRelay) -> usize {
 /// A new visitor of `site` (under `token_hash`) with a waiting chat, made through the store.
 pub(crate) async fn queued_chat(store: &dyn Store, site: i64, token_hash: &str) -> Conversation {
     let visitor = store.create_visitor(site, token_hash.into()).await.unwrap();
-    let new = NewConversation {
-        site_id: site,
-        visitor_id: visitor.id,
-        profile_id: None,
-        page_url: None,
-        referrer: None,
-        user_agent: None,
-        ticket_id: None,
-    };
+    let new = NewConversation::of_visitor(site, visitor.id);
     let (chat, _) = store
         .open_or_start_conversation(new, ConversationStatus::Queued)
         .await

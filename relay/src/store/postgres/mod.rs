@@ -2,9 +2,10 @@
 //! Built table by table beside the SQLite store, which stays the default: so far the
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
-//! settings and canned texts, the AI agent's counts, agents and teams, tickets, email, the
-//! REST API's lists, and chats with their messages and timers (`conversations.rs`, `joins.rs`, `turns.rs`,
-//! `messages.rs`, `waiting.rs`). The relay does not serve from it yet.
+//! settings and canned texts, the AI agent's counts, agents and teams, tickets, email,
+//! chat search, the REST API's lists, and chats with their messages and timers
+//! (`conversations.rs`, `joins.rs`, `turns.rs`, `messages.rs`, `waiting.rs`). The
+//! relay does not serve from it yet.
 
 mod agents;
 mod ai_usage;
@@ -19,6 +20,7 @@ mod notes;
 mod profiles;
 mod ratings;
 mod schema;
+mod search;
 mod sessions;
 mod settings;
 mod sites;

@@ -1,11 +1,12 @@
 //! Finding chats. Plain functions over a connection; `mod.rs` runs them on a reader.
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
-use crate::store::search::{ChatSearch, Found, MAX_FOUND, SearchStore};
+use crate::store::search::{
+    ChatSearch, Found, MAX_FOUND, SearchStore, like_pattern, ranked, search_messages, typed_number,
+    typed_words,
+};
 use crate::store::{ConversationId, StoreError};
 
 use super::SqliteStore;
@@ -17,22 +18,11 @@ const MAX_MESSAGES: i64 = 5000;
 /// The FTS5 query for what an agent typed: every word must appear, each as a prefix
 /// (so "refun" finds "refund"); quotes keep FTS5's operators out. `None`: no words.
 pub(super) fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '\'')
-        .map(|word| word.trim_matches(['.', '\'']))
-        .filter(|word| word.chars().any(char::is_alphanumeric))
+    let words: Vec<String> = typed_words(text)
+        .into_iter()
         .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
-}
-
-/// `%text%` for LIKE, with LIKE's own wildcards escaped.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// Chats whose visitor name or answers to the flow (an email, say: the values of its
@@ -40,7 +30,7 @@ fn like_pattern(text: &str) -> String {
 /// first.
 fn by_details(conn: &Connection, search: &ChatSearch) -> Result<Vec<ConversationId>, StoreError> {
     let text = search.text.trim();
-    let number: Option<i64> = text.trim_start_matches('#').parse().ok();
+    let number = typed_number(text);
     let mut statement = conn.prepare_cached(
         "SELECT c.id FROM conversations c JOIN visitors v ON v.id = c.visitor_id \
          WHERE c.created_at >= ?1 AND c.created_at < ?2 \
@@ -81,15 +71,7 @@ fn by_messages(
         params![query, search.from, search.to, MAX_MESSAGES],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
-    let mut seen = HashSet::new();
-    let mut found = Vec::new();
-    for row in rows {
-        let (id, snippet): (ConversationId, String) = row?;
-        if seen.insert(id) {
-            found.push((id, snippet));
-        }
-    }
-    Ok(found)
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Every chat started in the range, newest first.
@@ -108,28 +90,15 @@ pub(super) fn search_chats(
     conn: &Connection,
     search: &ChatSearch,
 ) -> Result<Vec<Found>, StoreError> {
-    let mut ranked: Vec<(ConversationId, Option<String>)> = Vec::new();
-    if search.text.trim().is_empty() {
-        ranked.extend(in_range(conn, search)?.into_iter().map(|id| (id, None)));
+    let ranked = if search.text.trim().is_empty() {
+        ranked(in_range(conn, search)?, Vec::new())
     } else {
-        ranked.extend(by_details(conn, search)?.into_iter().map(|id| (id, None)));
-        // "#42" names a chat or ticket; "42" may also be words in a message.
-        let number_only = search
-            .text
-            .trim()
-            .strip_prefix('#')
-            .is_some_and(|rest| rest.parse::<i64>().is_ok());
-        if let Some(query) = fts_query(&search.text).filter(|_| !number_only) {
-            let listed: HashSet<ConversationId> = ranked.iter().map(|(id, _)| *id).collect();
-            ranked.extend(
-                by_messages(conn, search, &query)?
-                    .into_iter()
-                    .filter(|(id, _)| !listed.contains(id))
-                    .map(|(id, snippet)| (id, Some(snippet))),
-            );
-        }
-    }
-    ranked.truncate(MAX_FOUND);
+        let messages = match fts_query(&search.text).filter(|_| search_messages(&search.text)) {
+            Some(query) => by_messages(conn, search, &query)?,
+            None => Vec::new(),
+        };
+        ranked(by_details(conn, search)?, messages)
+    };
     let mut found = Vec::with_capacity(ranked.len());
     for (id, snippet) in ranked {
         if let Some(conversation) = conversation(conn, id)? {

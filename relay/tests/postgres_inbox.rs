@@ -1,5 +1,5 @@
-//! Tickets and the REST API's lists on the PostgreSQL store: the same behaviour as
-//! SQLite's, one check run on both.
+//! Tickets, the REST API's lists and the console's chat search on the PostgreSQL
+//! store: the same behaviour as SQLite's, each check run on both.
 
 mod common;
 
@@ -9,9 +9,11 @@ use common::postgres::{on_both_stores, seed};
 use porchlight_protocol::api::tickets::TicketCategory;
 use porchlight_protocol::{Author, ConversationStatus};
 use porchlight_relay::store::listing::{ConversationFilter, ListingStore, TicketFilter};
+use porchlight_relay::store::search::{ChatSearch, SearchStore};
 use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{
-    ConversationStore, NewConversation, SiteStore, StoreError, TicketStore,
+    AttachmentPolicy, ConversationStore, FlowTurn, MessageStore, NewConversation, NewMessage,
+    SiteStore, StoreError, TicketStore,
 };
 
 fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -95,13 +97,8 @@ async fn tickets_and_lists(
     let (chat, _) = store
         .open_or_start_conversation(
             NewConversation {
-                site_id: site,
-                visitor_id: visitor.id,
-                profile_id: None,
-                page_url: None,
-                referrer: None,
-                user_agent: None,
                 ticket_id: Some(id),
+                ..NewConversation::of_visitor(site, visitor.id)
             },
             ConversationStatus::Queued,
         )
@@ -215,4 +212,106 @@ async fn lists(store: &(impl TicketStore + ListingStore), site: i64, ticket: i64
 #[tokio::test]
 async fn tickets_and_the_apis_lists_behave_alike_on_both_stores() {
     on_both_stores!(tickets_and_lists);
+}
+
+/// A chat of a new visitor, its flow having stored `answers` (the flow state's
+/// variables), and the visitor saying `said`.
+async fn chat_saying(
+    store: &(impl VisitorStore + ConversationStore + MessageStore),
+    site: i64,
+    answers: &str,
+    said: &str,
+) -> i64 {
+    let visitor = store.create_visitor(site, said.into()).await.unwrap();
+    let new = NewConversation::of_visitor(site, visitor.id);
+    let (chat, _) = store
+        .open_or_start_conversation(new, ConversationStatus::Bot)
+        .await
+        .unwrap();
+    let turn = FlowTurn {
+        expected_state: None,
+        visitor_message: None,
+        bot_name: "Bot".into(),
+        bot_messages: Vec::new(),
+        flow_state: format!(r#"{{"variables": {answers}}}"#),
+        current_step: None,
+        queue: true,
+        queue_teams: Vec::new(),
+        upload_policy: (AttachmentPolicy::Prevent, false),
+        end: false,
+        ticket_subject: None,
+        ticket_acknowledgement: None,
+    };
+    store.flow_turn(chat.id, turn).await.unwrap();
+    let message = NewMessage::text(chat.id, None, Author::Visitor, None, None, said.into());
+    store.append_message(message).await.unwrap();
+    chat.id
+}
+
+async fn finding_chats(
+    store: &(impl SiteStore + VisitorStore + ConversationStore + MessageStore + SearchStore),
+) {
+    assert!(store.seed_if_empty(seed()).await.unwrap());
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let refund = chat_saying(
+        store,
+        site,
+        r#"{"email": "sam@example.com"}"#,
+        "I would like a refund for my order please",
+    )
+    .await;
+    let shipping = chat_saying(store, site, "[]", "Where is my parcel? Shipping is slow").await;
+    let search = |text: &str| ChatSearch {
+        text: text.into(),
+        from: 0,
+        to: i64::MAX,
+    };
+    let found = |results: Vec<porchlight_relay::store::search::Found>| -> Vec<i64> {
+        results.iter().map(|found| found.conversation.id).collect()
+    };
+
+    let refun = store.search_chats(search("REFUN order")).await.unwrap();
+    assert_eq!(
+        found(refun.clone()),
+        [refund],
+        "every word, each as a prefix"
+    );
+    assert!(refun[0].snippet.as_deref().unwrap().contains("refund"));
+    assert_eq!(
+        found(store.search_chats(search("sam@example.com")).await.unwrap()),
+        [refund],
+        "the flow's answers"
+    );
+    let by_number = store
+        .search_chats(search(&format!("#{shipping}")))
+        .await
+        .unwrap();
+    assert_eq!(found(by_number), [shipping]);
+    assert_eq!(
+        found(store.search_chats(search("my")).await.unwrap()).len(),
+        2
+    );
+    assert_eq!(
+        found(store.search_chats(search("")).await.unwrap()),
+        [shipping, refund],
+        "blank: every chat in the range, newest first"
+    );
+    let before = ChatSearch {
+        to: 1,
+        ..search("refund")
+    };
+    assert!(store.search_chats(before).await.unwrap().is_empty());
+    assert!(
+        store
+            .search_chats(search("NOT \"x\" OR y* ' &|!"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "operators are only words"
+    );
+}
+
+#[tokio::test]
+async fn finding_chats_behaves_alike_on_both_stores() {
+    on_both_stores!(finding_chats);
 }
