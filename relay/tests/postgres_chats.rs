@@ -9,13 +9,13 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::postgres::{TestPostgres, on_both_stores, seed, store_with};
+use common::postgres::{TestPostgres, bot_turn, on_both_stores, seed, store_with};
 use porchlight_protocol::{AgentInfo, Author, ConversationId, ConversationStatus};
 use porchlight_relay::store::ratings::RatingStore;
 use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{
-    AttachmentPolicy, ChatRules, ConversationStore, FlowTurn, JoinOutcome, MessageStore,
-    NewConversation, NewMessage, PgStore, SiteStore, StoreError, TransferTarget, TurnOutcome,
+    ChatRules, ConversationStore, FlowTurn, JoinOutcome, MessageStore, NewConversation, NewMessage,
+    PgStore, SiteStore, StoreError, TransferTarget, TurnOutcome,
 };
 
 /// The seed's admin: the first agent.
@@ -64,17 +64,12 @@ fn agent_says(chat: ConversationId, agent: &AgentInfo, body: &str) -> NewMessage
 fn turn(expected_state: Option<String>, queue: bool) -> FlowTurn {
     FlowTurn {
         expected_state,
-        visitor_message: None,
         bot_name: "Porchlight".into(),
         bot_messages: vec!["Hi! What can we help with?".into()],
         flow_state: if queue { "queued" } else { "asked" }.into(),
         current_step: Some("start".into()),
         queue,
-        queue_teams: Vec::new(),
-        upload_policy: (AttachmentPolicy::Prevent, false),
-        end: false,
-        ticket_subject: None,
-        ticket_acknowledgement: None,
+        ..bot_turn()
     }
 }
 

@@ -5,15 +5,15 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::postgres::{on_both_stores, seed};
+use common::postgres::{bot_turn, on_both_stores, seed};
 use porchlight_protocol::api::tickets::TicketCategory;
 use porchlight_protocol::{Author, ConversationStatus};
 use porchlight_relay::store::listing::{ConversationFilter, ListingStore, TicketFilter};
 use porchlight_relay::store::search::{ChatSearch, SearchStore};
 use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{
-    AttachmentPolicy, ConversationStore, FlowTurn, MessageStore, NewConversation, NewMessage,
-    SiteStore, StoreError, TicketStore,
+    ConversationStore, FlowTurn, MessageStore, NewConversation, NewMessage, SiteStore, StoreError,
+    TicketStore,
 };
 
 fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -229,18 +229,9 @@ async fn chat_saying(
         .await
         .unwrap();
     let turn = FlowTurn {
-        expected_state: None,
-        visitor_message: None,
-        bot_name: "Bot".into(),
-        bot_messages: Vec::new(),
         flow_state: format!(r#"{{"variables": {answers}}}"#),
-        current_step: None,
         queue: true,
-        queue_teams: Vec::new(),
-        upload_policy: (AttachmentPolicy::Prevent, false),
-        end: false,
-        ticket_subject: None,
-        ticket_acknowledgement: None,
+        ..bot_turn()
     };
     store.flow_turn(chat.id, turn).await.unwrap();
     let message = NewMessage::text(chat.id, None, Author::Visitor, None, None, said.into());

@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use porchlight_relay::store::{PgStore, Seed};
+use porchlight_relay::store::{AttachmentPolicy, FlowTurn, PgStore, Seed};
 use tempfile::TempDir;
 
 pub(crate) struct TestPostgres {
@@ -203,5 +203,24 @@ pub(crate) fn seed() -> Seed {
         admin_email: "a@example.com".into(),
         admin_name: "A".into(),
         admin_password_hash: "x".into(),
+    }
+}
+
+/// A bot-flow turn from the start that says and changes nothing but the flow state
+/// (`{}`); tests set what they need.
+pub(crate) fn bot_turn() -> FlowTurn {
+    FlowTurn {
+        expected_state: None,
+        visitor_message: None,
+        bot_name: "Bot".into(),
+        bot_messages: Vec::new(),
+        flow_state: "{}".into(),
+        current_step: None,
+        queue: false,
+        queue_teams: Vec::new(),
+        upload_policy: (AttachmentPolicy::Prevent, false),
+        end: false,
+        ticket_subject: None,
+        ticket_acknowledgement: None,
     }
 }

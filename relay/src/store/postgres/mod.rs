@@ -3,7 +3,7 @@
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
 //! settings and canned texts, the AI agent's counts, agents and teams, tickets, email,
-//! chat search, the REST API's lists, and chats with their messages and timers
+//! chat search, the REST API's lists, erasure and retention, and chats with their messages and timers
 //! (`conversations.rs`, `joins.rs`, `turns.rs`, `messages.rs`, `waiting.rs`). The
 //! relay does not serve from it yet.
 
@@ -12,6 +12,7 @@ mod ai_usage;
 mod api_keys;
 mod conversations;
 mod emails;
+mod erasure;
 mod joins;
 mod knowledge;
 mod listing;

@@ -96,6 +96,20 @@ fn note_of(row: &Row) -> TicketNote {
     }
 }
 
+/// A ticket's notes, oldest first.
+pub(super) async fn ticket_notes(
+    client: &impl GenericClient,
+    ticket: i64,
+) -> Result<Vec<TicketNote>, StoreError> {
+    let rows = client
+        .query(
+            &format!("{NOTES} WHERE n.ticket_id = $1 ORDER BY n.id"),
+            &[&ticket],
+        )
+        .await?;
+    Ok(rows.iter().map(note_of).collect())
+}
+
 async fn note(client: &impl GenericClient, id: i64) -> Result<TicketNote, StoreError> {
     let row = client
         .query_one(&format!("{NOTES} WHERE n.id = $1"), &[&id])
@@ -302,12 +316,7 @@ impl TicketStore for PgStore {
         id: i64,
     ) -> Result<(Vec<TicketNote>, Vec<TicketChat>), StoreError> {
         let client = self.client().await?;
-        let notes = client
-            .query(
-                &format!("{NOTES} WHERE n.ticket_id = $1 ORDER BY n.id"),
-                &[&id],
-            )
-            .await?;
+        let notes = ticket_notes(&client, id).await?;
         let chats = client
             .query(
                 "SELECT id, status FROM conversations WHERE ticket_id = $1 ORDER BY id",
@@ -315,7 +324,7 @@ impl TicketStore for PgStore {
             )
             .await?;
         Ok((
-            notes.iter().map(note_of).collect(),
+            notes,
             chats
                 .iter()
                 .map(|row| TicketChat {

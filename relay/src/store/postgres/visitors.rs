@@ -25,6 +25,17 @@ fn visitor_from_row(row: &Row) -> Visitor {
     }
 }
 
+/// `user_id, email, company, traits, context` from column `first` on.
+pub(super) fn known_from(row: &Row, first: usize) -> KnownVisitor {
+    KnownVisitor {
+        user_id: row.get(first),
+        email: row.get(first + 1),
+        company: row.get(first + 2),
+        traits: json_or_default(row.get(first + 3)),
+        context: json_or_default(row.get(first + 4)),
+    }
+}
+
 async fn create_visitor(
     client: &impl GenericClient,
     site_id: SiteId,
@@ -255,13 +266,7 @@ impl VisitorStore for PgStore {
             visitor_id: row.get(0),
             name: row.get(1),
             verified: row.get::<_, i64>(7) != 0,
-            known: KnownVisitor {
-                user_id: row.get(2),
-                email: row.get(3),
-                company: row.get(4),
-                traits: json_or_default(row.get(5)),
-                context: json_or_default(row.get(6)),
-            },
+            known: known_from(&row, 2),
         }))
     }
 }

@@ -150,3 +150,33 @@ pub(super) async fn ticket_created(
     })
     .await
 }
+
+/// Deletes the webhook requests that carried chat `id`'s words: a batch sent goes
+/// whole, a batch still to be sent goes out again without them.
+pub(super) async fn forget_conversation(
+    tx: &impl GenericClient,
+    id: ConversationId,
+) -> Result<(), StoreError> {
+    // Other chats' events in a batch still to be sent are gathered again, not lost.
+    tx.execute(
+        "UPDATE webhook_events SET delivery_id = NULL \
+         WHERE conversation_id IS DISTINCT FROM $1 AND delivery_id IN \
+         (SELECT w.delivery_id FROM webhook_events w \
+          JOIN webhook_deliveries d ON d.id = w.delivery_id \
+          WHERE w.conversation_id = $1 AND d.status = 'pending')",
+        &[&id],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM webhook_deliveries WHERE id IN \
+         (SELECT delivery_id FROM webhook_events WHERE conversation_id = $1)",
+        &[&id],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM webhook_events WHERE conversation_id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
