@@ -161,3 +161,59 @@ pub(crate) fn ticket_data(
     }
     data
 }
+
+/// A delivery of queued events `(event, payload)`, oldest first: the one event as it
+/// is, or with batching on (`batch_max` > 1) every one in a `batch`: (event, body).
+pub(crate) fn delivery_body(
+    batch_max: i64,
+    events: &[(String, String)],
+    now: i64,
+) -> (String, String) {
+    if batch_max > 1 {
+        let list: Vec<&str> = events.iter().map(|(_, payload)| payload.as_str()).collect();
+        let body = format!(
+            "{{\"type\":\"batch\",\"timestamp\":{},\"data\":{{\"events\":[{}]}}}}",
+            serde_json::Value::from(rfc3339(now)),
+            list.join(",")
+        );
+        ("batch".to_owned(), body)
+    } else {
+        events.first().cloned().unwrap_or_default()
+    }
+}
+
+/// The secrets a delivery is signed with: the current one, and the previous one while
+/// its overlap lasts.
+pub(crate) fn signing_secrets(
+    current: String,
+    previous: Option<String>,
+    until: Option<i64>,
+    now: i64,
+) -> Vec<String> {
+    let mut secrets = vec![current];
+    if let (Some(previous), Some(until)) = (previous, until)
+        && until > now
+    {
+        secrets.push(previous);
+    }
+    secrets
+}
+
+/// An endpoint with events not yet in a delivery, as the outbox gathers them.
+pub(crate) struct Waiting {
+    pub endpoint: i64,
+    pub batch_max: i64,
+    pub batch_ms: i64,
+    pub count: i64,
+    pub oldest: i64,
+}
+
+impl Waiting {
+    /// When its batch, still gathering at `now`, is due; `None` when a delivery is to
+    /// be made now (batching off, the batch full, or its time come).
+    pub(crate) fn gathering_until(&self, now: i64) -> Option<i64> {
+        let full = self.count >= self.batch_max;
+        let due = self.oldest + self.batch_ms;
+        (self.batch_max > 1 && !full && due > now).then_some(due)
+    }
+}

@@ -186,18 +186,21 @@ impl ConversationStore for PgStore {
         new: NewConversation,
         status: ConversationStatus,
     ) -> Result<(Conversation, bool), StoreError> {
-        let mut client = self.client().await?;
-        // Open, or lost the race to another node (then its conversation is there):
-        // twice is enough, since a chat ending in between leaves room to start one.
-        for _ in 0..2 {
-            if let Some(id) = open_conversation_of(&client, new.visitor_id).await? {
-                return Ok((reload(&client, id).await?, false));
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            // Open, or lost the race to another node (then its conversation is there):
+            // twice is enough, since a chat ending in between leaves room to start one.
+            for _ in 0..2 {
+                if let Some(id) = open_conversation_of(&client, new.visitor_id).await? {
+                    return Ok((reload(&client, id).await?, false));
+                }
+                if let Some(id) = start_conversation(&mut client, &new, status).await? {
+                    return Ok((reload(&client, id).await?, true));
+                }
             }
-            if let Some(id) = start_conversation(&mut client, &new, status).await? {
-                return Ok((reload(&client, id).await?, true));
-            }
-        }
-        Err(StoreError::Conflict)
+            Err(StoreError::Conflict)
+        })
+        .await
     }
 
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
@@ -254,11 +257,14 @@ impl ConversationStore for PgStore {
         id: ConversationId,
         turn: FlowTurn,
     ) -> Result<TurnOutcome, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let outcome = turns::apply_turn(&tx, id, &turn).await?;
-        tx.commit().await?;
-        Ok(outcome)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let outcome = turns::apply_turn(&tx, id, &turn).await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+        .await
     }
 
     async fn join(
@@ -267,13 +273,16 @@ impl ConversationStore for PgStore {
         agent: AgentInfo,
         rules: ChatRules,
     ) -> Result<JoinOutcome, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let outcome = joins::join(&tx, id, agent, rules).await?;
-        if matches!(outcome, JoinOutcome::Joined(_)) {
-            tx.commit().await?;
-        }
-        Ok(outcome)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let outcome = joins::join(&tx, id, agent, rules).await?;
+            if matches!(outcome, JoinOutcome::Joined(_)) {
+                tx.commit().await?;
+            }
+            Ok(outcome)
+        })
+        .await
     }
 
     async fn transfer(
@@ -283,11 +292,14 @@ impl ConversationStore for PgStore {
         by_admin: bool,
         to: TransferTarget,
     ) -> Result<(Conversation, ChatMessage), StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let transferred = joins::transfer(&tx, id, by, by_admin, to).await?;
-        tx.commit().await?;
-        Ok(transferred)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let transferred = joins::transfer(&tx, id, by, by_admin, to).await?;
+            tx.commit().await?;
+            Ok(transferred)
+        })
+        .await
     }
 
     async fn end(
@@ -296,11 +308,14 @@ impl ConversationStore for PgStore {
         by: Author,
         by_name: Option<String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let ended = joins::end(&tx, id, by, by_name).await?;
-        tx.commit().await?;
-        Ok(ended)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let ended = joins::end(&tx, id, by, by_name).await?;
+            tx.commit().await?;
+            Ok(ended)
+        })
+        .await
     }
 
     async fn set_visitor_uploads(

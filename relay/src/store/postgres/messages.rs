@@ -169,11 +169,14 @@ pub(super) async fn existing_message(
 #[async_trait]
 impl MessageStore for PgStore {
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let appended = insert_message(&tx, &message).await?;
-        tx.commit().await?;
-        Ok(appended)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let appended = insert_message(&tx, &message).await?;
+            tx.commit().await?;
+            Ok(appended)
+        })
+        .await
     }
 
     async fn messages_after(
@@ -200,26 +203,29 @@ impl MessageStore for PgStore {
         file: StoredAttachment,
         message: NewMessage,
     ) -> Result<Appended, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let appended = insert_message(&tx, &message).await?;
-        if !appended.duplicate {
-            tx.execute(
-                "INSERT INTO attachments (conversation_id, storage_key, name, content_type, \
-                 size, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &file.conversation_id,
-                    &file.storage_key,
-                    &file.name,
-                    &file.content_type,
-                    &i64::try_from(file.size).unwrap_or(i64::MAX),
-                    &now_ms(),
-                ],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(appended)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let appended = insert_message(&tx, &message).await?;
+            if !appended.duplicate {
+                tx.execute(
+                    "INSERT INTO attachments (conversation_id, storage_key, name, content_type, \
+                     size, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &file.conversation_id,
+                        &file.storage_key,
+                        &file.name,
+                        &file.content_type,
+                        &i64::try_from(file.size).unwrap_or(i64::MAX),
+                        &now_ms(),
+                    ],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(appended)
+        })
+        .await
     }
 
     async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError> {

@@ -3,7 +3,7 @@
 //! connection pool, the schema (brought up to date once however many nodes start at
 //! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
 //! settings and canned texts, the AI agent's counts, agents and teams, tickets, email,
-//! chat search, the REST API's lists, erasure and retention, and chats with their messages and timers
+//! chat search, the REST API's lists, erasure and retention, webhooks, and chats with their messages and timers
 //! (`conversations.rs`, `joins.rs`, `turns.rs`, `messages.rs`, `waiting.rs`). The
 //! relay does not serve from it yet.
 
@@ -32,10 +32,14 @@ mod turns;
 mod visitors;
 mod waiting;
 mod webhook_events;
+mod webhook_outbox;
+mod webhooks;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::sync::Notify;
 use tokio_postgres::NoTls;
 
 use super::StoreError;
@@ -50,6 +54,8 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 
 pub struct PgStore {
     pool: Pool,
+    /// Notified after a commit that queued webhook events, to wake this node's sender.
+    webhook_events_queued: Arc<Notify>,
     /// The knowledge's vectors in memory, for the vector search.
     vectors: VectorCache,
 }
@@ -81,6 +87,7 @@ impl PgStore {
             .map_err(|err| StoreError::Backend(err.to_string()))?;
         let store = Self {
             pool,
+            webhook_events_queued: Arc::default(),
             vectors: VectorCache::default(),
         };
         schema::migrate(&mut store.client().await?).await?;

@@ -217,20 +217,23 @@ impl TicketStore for PgStore {
         agent: Option<AgentId>,
         requester_email: Option<String>,
     ) -> Result<i64, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let now = now_ms();
-        let id: i64 = tx
-            .query_one(
-                "INSERT INTO tickets (site_id, subject, team, agent_id, created_at, \
-                 requester_email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                &[&site_id, &subject, &team, &agent, &now, &requester_email],
-            )
-            .await?
-            .get(0);
-        ticket_created(&tx, id, None, now).await?;
-        tx.commit().await?;
-        Ok(id)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let now = now_ms();
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO tickets (site_id, subject, team, agent_id, created_at, \
+                     requester_email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    &[&site_id, &subject, &team, &agent, &now, &requester_email],
+                )
+                .await?
+                .get(0);
+            ticket_created(&tx, id, None, now).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+        .await
     }
 
     async fn ticket_requester_email(&self, id: i64) -> Result<Option<String>, StoreError> {

@@ -30,16 +30,20 @@ async fn post_if(
     values: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     bot: (String, String),
 ) -> Result<Option<ChatMessage>, StoreError> {
-    let mut client = store.client().await?;
-    let tx = client.transaction().await?;
-    if tx.execute(update, values).await? == 0 {
-        return Ok(None);
-    }
-    let (bot_name, body) = bot;
-    let message = NewMessage::text(id, None, Author::Bot, None, Some(bot_name), body);
-    let posted = insert_message(&tx, &message).await?.message;
-    tx.commit().await?;
-    Ok(Some(posted))
+    store
+        .noting_queued(async {
+            let mut client = store.client().await?;
+            let tx = client.transaction().await?;
+            if tx.execute(update, values).await? == 0 {
+                return Ok(None);
+            }
+            let (bot_name, body) = bot;
+            let message = NewMessage::text(id, None, Author::Bot, None, Some(bot_name), body);
+            let posted = insert_message(&tx, &message).await?.message;
+            tx.commit().await?;
+            Ok(Some(posted))
+        })
+        .await
 }
 
 async fn abandon(
@@ -151,10 +155,13 @@ impl WaitingStore for PgStore {
         close_ticket: bool,
         categories: BTreeMap<String, String>,
     ) -> Result<Option<(Conversation, ChatMessage)>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let abandoned = abandon(&tx, id, close_ticket, &categories).await?;
-        tx.commit().await?;
-        Ok(abandoned)
+        self.noting_queued(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let abandoned = abandon(&tx, id, close_ticket, &categories).await?;
+            tx.commit().await?;
+            Ok(abandoned)
+        })
+        .await
     }
 }

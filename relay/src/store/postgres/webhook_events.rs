@@ -2,15 +2,45 @@
 //! message added, a chat's status changed, a ticket opened): what they say is built by
 //! `store::webhook_events`, the same as on SQLite.
 
+use std::cell::Cell;
+
 use deadpool_postgres::GenericClient;
 use porchlight_protocol::api::webhooks::WebhookEvent;
 use porchlight_protocol::{ChatMessage, ConversationId};
 
+use super::PgStore;
 use crate::store::StoreError;
 use crate::store::webhook_events::{
     ANY_TYPE, ChatChange, ChatFacts, Queued, chat_data, event_payload, message_data, message_types,
     ticket_data,
 };
+
+tokio::task_local! {
+    /// Set, while a store call runs inside [`PgStore::noting_queued`], when it queued
+    /// a webhook event.
+    static QUEUED: Cell<bool>;
+}
+
+impl PgStore {
+    /// Runs a store call that may queue webhook events and, once it has committed
+    /// some, wakes this node's sender (which also looks on its own every minute, for
+    /// events other nodes queued).
+    pub(super) async fn noting_queued<T>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send,
+    ) -> Result<T, StoreError> {
+        let (result, queued) = QUEUED
+            .scope(Cell::new(false), async {
+                let result = work.await;
+                (result, QUEUED.with(Cell::get))
+            })
+            .await;
+        if queued && result.is_ok() {
+            self.webhook_events_queued.notify_one();
+        }
+        result
+    }
+}
 
 /// The endpoints of the event's site that want it: enabled, subscribed to the event,
 /// for its profile (or every profile) and its message types.
@@ -47,21 +77,26 @@ async fn enqueue(
              conversation_id) SELECT id, $5, $6, $7, $8, $9 {WANTED_BY}"
         ))
         .await?;
-    tx.execute(
-        &insert,
-        &[
-            &queued.site,
-            &bit,
-            &queued.profile,
-            &queued.types,
-            &event_id,
-            &queued.event.as_str(),
-            &payload,
-            &queued.at,
-            &queued.conversation,
-        ],
-    )
-    .await?;
+    let added = tx
+        .execute(
+            &insert,
+            &[
+                &queued.site,
+                &bit,
+                &queued.profile,
+                &queued.types,
+                &event_id,
+                &queued.event.as_str(),
+                &payload,
+                &queued.at,
+                &queued.conversation,
+            ],
+        )
+        .await?;
+    if added > 0 {
+        // Outside `noting_queued` there is no sender to wake from here.
+        QUEUED.try_with(|queued| queued.set(true)).ok();
+    }
     Ok(())
 }
 

@@ -8,19 +8,10 @@ use crate::store::StoreError;
 use crate::store::webhooks::{DueDelivery, Outcome, Target, Tried};
 
 use super::Cached;
-use crate::store::webhook_events::{new_id, rfc3339};
+use crate::store::webhook_events::{Waiting, delivery_body, new_id, signing_secrets};
 
 /// Events gathered per call, so one write stays short.
 const GATHER_MOST: i64 = 1000;
-
-/// An endpoint with events not yet in a delivery.
-struct Waiting {
-    endpoint: i64,
-    batch_max: i64,
-    batch_ms: i64,
-    count: i64,
-    oldest: i64,
-}
 
 pub(super) fn gather_deliveries(conn: &Connection, now: i64) -> Result<Option<i64>, StoreError> {
     let waiting = {
@@ -44,9 +35,7 @@ pub(super) fn gather_deliveries(conn: &Connection, now: i64) -> Result<Option<i6
     let mut next: Option<i64> = None;
     for mut endpoint in waiting {
         while endpoint.count > 0 && budget > 0 {
-            let full = endpoint.count >= endpoint.batch_max;
-            if endpoint.batch_max > 1 && !full && endpoint.oldest + endpoint.batch_ms > now {
-                let due = endpoint.oldest + endpoint.batch_ms;
+            if let Some(due) = endpoint.gathering_until(now) {
                 next = Some(next.map_or(due, |next| next.min(due)));
                 break;
             }
@@ -89,20 +78,11 @@ fn one_delivery(conn: &Connection, endpoint: &Waiting, now: i64) -> Result<i64, 
     let Some((last, _, _)) = events.last() else {
         return Ok(0);
     };
-    let (event, body) = if endpoint.batch_max > 1 {
-        let list: Vec<&str> = events
-            .iter()
-            .map(|(_, _, payload)| payload.as_str())
-            .collect();
-        let body = format!(
-            "{{\"type\":\"batch\",\"timestamp\":{},\"data\":{{\"events\":[{}]}}}}",
-            serde_json::Value::from(rfc3339(now)),
-            list.join(",")
-        );
-        ("batch".to_owned(), body)
-    } else {
-        (events[0].1.clone(), events[0].2.clone())
-    };
+    let payloads: Vec<(String, String)> = events
+        .iter()
+        .map(|(_, event, payload)| (event.clone(), payload.clone()))
+        .collect();
+    let (event, body) = delivery_body(endpoint.batch_max, &payloads, now);
     conn.cached_execute(
         "INSERT INTO webhook_deliveries (endpoint_id, webhook_id, event, events, body, next_at, \
          created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -145,14 +125,7 @@ pub(super) fn due_deliveries(
     let rows = statement.query_map(params![now, limit, per_endpoint], |row| {
         let name: Option<String> = row.get(7)?;
         let value: Option<String> = row.get(8)?;
-        let mut secrets = vec![row.get::<_, String>(9)?];
-        let previous: Option<String> = row.get(10)?;
-        let until: Option<i64> = row.get(11)?;
-        if let (Some(previous), Some(until)) = (previous, until)
-            && until > now
-        {
-            secrets.push(previous);
-        }
+        let secrets = signing_secrets(row.get(9)?, row.get(10)?, row.get(11)?, now);
         Ok(DueDelivery {
             id: row.get(0)?,
             webhook_id: row.get(1)?,
