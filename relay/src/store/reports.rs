@@ -136,3 +136,26 @@ pub trait ReportStore: Send + Sync {
         chats: Vec<ConversationId>,
     ) -> Result<Vec<MessageRecord>, StoreError>;
 }
+
+/// The highest level of the sums kept per block of days: 4^3 = 64 days.
+const TOP_LEVEL: u32 = 3;
+
+/// The blocks of days that tile `[from, to)`, as (level, block): from each day on, the
+/// largest block (1, 4, 16 or 64 days; block = day / 4^level) that starts there and
+/// fits. Ninety days take about 15 blocks, a year about 25.
+pub(crate) fn blocks(from: DayNumber, to: DayNumber) -> Vec<(i64, i64)> {
+    let mut blocks = Vec::new();
+    let mut day = from.max(0);
+    while day < to {
+        let level = (0..=TOP_LEVEL)
+            .rev()
+            .find(|level| {
+                let size = 4_i64.pow(*level);
+                day % size == 0 && day + size <= to
+            })
+            .unwrap_or(0);
+        blocks.push((i64::from(level), day >> (2 * level)));
+        day += 4_i64.pow(level);
+    }
+    blocks
+}

@@ -1,11 +1,9 @@
-//! The store on PostgreSQL, for several relays sharing one database (cluster mode).
-//! Built table by table beside the SQLite store, which stays the default: so far the
-//! connection pool, the schema (brought up to date once however many nodes start at
-//! once), sites, visitors, profiles, sessions, API keys, notes, the knowledge, the
-//! settings and canned texts, the AI agent's counts, agents and teams, tickets, email,
-//! chat search, the REST API's lists, erasure and retention, webhooks, and chats with their messages and timers
-//! (`conversations.rs`, `joins.rs`, `turns.rs`, `messages.rs`, `waiting.rs`). The
-//! relay does not serve from it yet.
+//! The store on PostgreSQL, for several relays sharing one database (cluster mode),
+//! beside the SQLite store, which stays the default. It implements the whole `Store`,
+//! one file per table group as on SQLite; what several nodes need beyond SQLite's
+//! single writer is said in each file (row locks taken in a fixed order, claims with
+//! `SKIP LOCKED`, unique indexes, advisory locks). The relay does not serve from it
+//! yet.
 
 mod agents;
 mod ai_usage;
@@ -20,6 +18,7 @@ mod messages;
 mod notes;
 mod profiles;
 mod ratings;
+mod reports;
 mod schema;
 mod search;
 mod sessions;
@@ -38,12 +37,13 @@ mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::Notify;
 use tokio_postgres::NoTls;
 
-use super::StoreError;
 use super::vectors::VectorCache;
+use super::{Store, StoreError};
 
 /// Connections each node keeps open at most.
 const POOL_SIZE: usize = 16;
@@ -107,6 +107,14 @@ impl PgStore {
     }
 }
 
+#[async_trait]
+impl Store for PgStore {
+    /// Every write here returns after its COMMIT, so there is nothing still to write.
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 /// A unique index's refusal as `Duplicate` (a name or title taken, perhaps by another
 /// node a moment before); any other failure as the backend's.
 fn unique_as_duplicate(err: tokio_postgres::Error) -> StoreError {
@@ -118,7 +126,19 @@ fn unique_as_duplicate(err: tokio_postgres::Error) -> StoreError {
 }
 
 impl From<tokio_postgres::Error> for StoreError {
+    /// The server's own words when it refused (its code, message and detail), for
+    /// the log: the client's own text is only "db error".
     fn from(err: tokio_postgres::Error) -> Self {
-        StoreError::Backend(err.to_string())
+        match err.as_db_error() {
+            Some(db) => StoreError::Backend(format!(
+                "{} {}{}",
+                db.code().code(),
+                db.message(),
+                db.detail()
+                    .map(|detail| format!(" ({detail})"))
+                    .unwrap_or_default()
+            )),
+            None => StoreError::Backend(err.to_string()),
+        }
     }
 }

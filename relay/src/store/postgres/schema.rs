@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/03_webhooks.sql"),
     include_str!("schema/04_knowledge.sql"),
     include_str!("schema/05_chat_search.sql"),
+    include_str!("schema/06_report_sums.sql"),
 ];
 
 /// The advisory lock every node takes to migrate: any number, the same for all.

@@ -4,9 +4,10 @@
 
 use rusqlite::{Connection, params};
 
-use super::reports::{blocks, chat_records, report_sums};
+use super::reports::{chat_records, report_sums};
 use super::schema::migrate;
 use crate::reports::sums_of_chats::sums_of_chats;
+use crate::store::reports::blocks;
 
 const DAY_MS: i64 = 86_400_000;
 /// The first day of the test's chats (2026-11-01), as a day number.

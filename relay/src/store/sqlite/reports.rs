@@ -13,6 +13,7 @@ use crate::store::{
 };
 
 use super::SqliteStore;
+use crate::store::reports::blocks;
 
 /// A page of chats in start order. The index on `created_at` is entered at the cursor
 /// (a row-value comparison alone would read the range from its start on every page).
@@ -163,29 +164,6 @@ pub(super) fn report_sums(
         teams,
         waits,
     })
-}
-
-/// The highest level of the sums kept per block of days: 4^3 = 64 days.
-const TOP_LEVEL: u32 = 3;
-
-/// The blocks of days that tile `[from, to)`, as (level, block): from each day on, the
-/// largest block (1, 4, 16 or 64 days; block = day / 4^level) that starts there and
-/// fits. Ninety days take about 15 blocks, a year about 25.
-pub(super) fn blocks(from: DayNumber, to: DayNumber) -> Vec<(i64, i64)> {
-    let mut blocks = Vec::new();
-    let mut day = from.max(0);
-    while day < to {
-        let level = (0..=TOP_LEVEL)
-            .rev()
-            .find(|level| {
-                let size = 4_i64.pow(*level);
-                day % size == 0 && day + size <= to
-            })
-            .unwrap_or(0);
-        blocks.push((i64::from(level), day >> (2 * level)));
-        day += 4_i64.pow(level);
-    }
-    blocks
 }
 
 /// Runs `sql` (its parameters: level, block) for each block and adds up, per key, the
