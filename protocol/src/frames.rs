@@ -85,13 +85,31 @@ fn parse_frame<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A `client_msg_id` a client may use: 1 to [`MAX_CLIENT_MSG_ID_BYTES`] bytes with no
+/// control characters (PostgreSQL's text cannot hold a NUL, and an id is never
+/// meant to hold one).
+pub fn usable_client_msg_id(client_msg_id: &str) -> bool {
+    !client_msg_id.is_empty()
+        && client_msg_id.len() <= MAX_CLIENT_MSG_ID_BYTES
+        && !client_msg_id.chars().any(char::is_control)
+}
+
 /// Checks a message before it is stored: a non-blank body within the limits and a
 /// usable `client_msg_id`.
 pub fn validate_outgoing(client_msg_id: &str, body: &str) -> Result<(), ProtocolError> {
-    if client_msg_id.is_empty() || client_msg_id.len() > MAX_CLIENT_MSG_ID_BYTES {
+    if !usable_client_msg_id(client_msg_id) {
         return Err(ProtocolError::new(
             ErrorCode::BadFrame,
-            format!("client_msg_id must be 1 to {MAX_CLIENT_MSG_ID_BYTES} bytes."),
+            format!(
+                "client_msg_id must be 1 to {MAX_CLIENT_MSG_ID_BYTES} bytes, \
+                 without control characters."
+            ),
+        ));
+    }
+    if body.contains('\0') {
+        return Err(ProtocolError::new(
+            ErrorCode::BadFrame,
+            "A message cannot hold the NUL character.",
         ));
     }
     if body.trim().is_empty() {

@@ -26,7 +26,9 @@ pub use chat::{
     InputKind, PageInfo, ProfileView, Prompt, RatingScale, Resume, Source, TicketLink,
 };
 pub use error::{ErrorCode, ProtocolError};
-pub use frames::{parse_agent_request, parse_visitor_request, to_text, validate_outgoing};
+pub use frames::{
+    parse_agent_request, parse_visitor_request, to_text, usable_client_msg_id, validate_outgoing,
+};
 pub use identity::{ContextEntry, Identity, IdentityText, KnownVisitor};
 pub use visitor::{
     Ack, PromptChange, QueueInfo, Rated, StatusChange, StreamDelta, TranscriptQueued, Typing,

@@ -646,6 +646,18 @@ fn outgoing_messages_are_validated() {
             .code,
         ErrorCode::BadFrame
     );
+    // PostgreSQL's text holds no NUL: neither an id nor a body may carry one.
+    for id in ["\0m-1", "m\n1", "m\u{7f}"] {
+        assert_eq!(
+            validate_outgoing(id, "hi").unwrap_err().code,
+            ErrorCode::BadFrame
+        );
+    }
+    assert_eq!(
+        validate_outgoing("m-1", "a\0b").unwrap_err().code,
+        ErrorCode::BadFrame
+    );
+    assert!(validate_outgoing("m-1", "line one\nline two\tend").is_ok());
 }
 
 #[test]

@@ -25,6 +25,10 @@ pub struct Config {
     pub assets_dir: PathBuf,
     /// When an acknowledged message is safe (default: survives power loss).
     pub durability: Durability,
+    /// The PostgreSQL store's URL (`postgres://user:password@host/database`): the
+    /// store is PostgreSQL's instead of the data folder's SQLite. It may hold a
+    /// password, so it is never logged.
+    pub postgres: Option<String>,
     /// The largest file a chat accepts.
     pub max_upload_bytes: u64,
     /// The AI provider (the console's saved settings win over these).
@@ -80,6 +84,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             assets_dir: PathBuf::from("dist"),
             durability: Durability::Full,
+            postgres: None,
             max_upload_bytes: 10 * 1024 * 1024,
             ai: AiSettings::default(),
             sockets: SocketTiming::default(),
@@ -100,6 +105,8 @@ pub struct ConfigFile {
     pub data: Option<PathBuf>,
     pub assets: Option<PathBuf>,
     pub durability: Option<Durability>,
+    /// The PostgreSQL store's URL, for cluster mode.
+    pub postgres: Option<String>,
     /// The largest file a chat accepts, in MB (default 10).
     pub max_upload_mb: Option<u64>,
     /// `[ai]`: the AI provider.
@@ -123,6 +130,7 @@ pub struct Overrides {
     pub data: Option<PathBuf>,
     pub assets: Option<PathBuf>,
     pub durability: Option<Durability>,
+    pub postgres: Option<String>,
     pub config: Option<PathBuf>,
 }
 
@@ -191,6 +199,7 @@ impl Config {
                 .durability
                 .or(file.durability)
                 .unwrap_or(defaults.durability),
+            postgres: overrides.postgres.or(file.postgres),
             max_upload_bytes: file.max_upload_mb.map_or(defaults.max_upload_bytes, |mb| {
                 mb.saturating_mul(1024 * 1024)
             }),
@@ -230,6 +239,33 @@ mod tests {
         assert_eq!(config.durability, Durability::Normal);
         assert_eq!(config.max_upload_bytes, 2 * 1024 * 1024);
         assert_eq!(config.outbound_allow, vec!["10.0.0.0/8".parse().unwrap()]);
+        assert_eq!(config.postgres, None, "SQLite unless PostgreSQL is named");
+    }
+
+    #[test]
+    fn the_postgresql_url_comes_from_the_flag_or_else_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("porchlight.toml");
+        std::fs::write(&path, "postgres = \"postgres://file@db/chat\"\n").unwrap();
+        let from_file = Config::resolve(Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(
+            from_file.postgres.as_deref(),
+            Some("postgres://file@db/chat")
+        );
+        let from_flag = Config::resolve(Overrides {
+            postgres: Some("postgres://flag@db/chat".into()),
+            config: Some(path),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(
+            from_flag.postgres.as_deref(),
+            Some("postgres://flag@db/chat")
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::retention;
 use crate::state::AppState;
-use crate::store::{Seed, SqliteStore, Store, now_ms};
+use crate::store::{CommitStats, PgStore, Seed, SqliteStore, Store, now_ms};
 use crate::throttle::Throttles;
 use crate::translation::TranslationSettings;
 use crate::webhooks;
@@ -145,12 +145,27 @@ async fn recent_waits(store: &dyn Store) -> Result<RecentWaits, StartError> {
     Ok(recent)
 }
 
+/// The store the config names (PostgreSQL's, or SQLite's in the data folder), with the
+/// relay's metrics (SQLite's writer reports its batches to them).
+async fn open_store(config: &Config) -> Result<(Arc<dyn Store>, Arc<Metrics>), StartError> {
+    Ok(match &config.postgres {
+        Some(url) => (
+            Arc::new(PgStore::connect_with(url, config.durability).await?),
+            Arc::new(Metrics::new(CommitStats::default())),
+        ),
+        None => {
+            let sqlite = SqliteStore::open_with(&config.data_dir, config.durability)?;
+            let metrics = Arc::new(Metrics::new(sqlite.commit_stats()));
+            (Arc::new(sqlite), metrics)
+        }
+    })
+}
+
 impl Relay {
-    /// Opens the store under `config.data_dir` and seeds it on first start.
+    /// Opens the store (PostgreSQL's, or SQLite's under `config.data_dir`) and seeds
+    /// it on first start.
     pub async fn open(config: Config) -> Result<(Self, Option<SeededAdmin>), StartError> {
-        let sqlite = SqliteStore::open_with(&config.data_dir, config.durability)?;
-        let metrics = Arc::new(Metrics::new(sqlite.commit_stats()));
-        let store: Arc<dyn Store> = Arc::new(sqlite);
+        let (store, metrics) = open_store(&config).await?;
         let hashes = start_hashes().await?;
         let seeded = store
             .seed_if_empty(Seed {

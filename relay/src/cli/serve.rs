@@ -27,6 +27,10 @@ pub(crate) struct ServeArgs {
     /// (survives a crash) [default: full]
     #[arg(long, env = "PORCHLIGHT_DURABILITY")]
     durability: Option<Durability>,
+    /// Keep the store in PostgreSQL (postgres://user:password@host/database) instead
+    /// of SQLite in the data folder
+    #[arg(long, env = "PORCHLIGHT_POSTGRES", hide_env_values = true)]
+    postgres: Option<String>,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -35,6 +39,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         data: args.data,
         assets: args.assets,
         durability: args.durability,
+        postgres: args.postgres,
         config: args.config,
     })?;
     let addr = config.addr;

@@ -175,13 +175,14 @@ async fn receive(
     {
         match field.name() {
             Some("client_msg_id") => match field.text().await {
-                Ok(text)
-                    if !text.is_empty()
-                        && text.len() <= porchlight_protocol::MAX_CLIENT_MSG_ID_BYTES =>
-                {
+                Ok(text) if porchlight_protocol::usable_client_msg_id(&text) => {
                     client_msg_id = Some(text);
                 }
-                _ => return Err(bad_upload("client_msg_id must be 1 to 64 bytes.")),
+                _ => {
+                    return Err(bad_upload(
+                        "client_msg_id must be 1 to 64 bytes, without control characters.",
+                    ));
+                }
             },
             Some("file") if stored.is_none() => {
                 let name = clean_name(field.file_name().unwrap_or("file"));

@@ -95,12 +95,34 @@ pub(crate) async fn start_configured(
         assets_dir: dir.path().join("dist"),
         ..Config::default()
     };
+    config.postgres = postgres_for(dir.path()).await;
     edit(&mut config);
     let relay = serve_relay(dir, config).await;
     if relay.admin.is_some() {
         keep_first_password(&relay.state).await;
     }
     relay
+}
+
+/// With `PORCHLIGHT_TEST_STORE=postgres`, the relays of the suite keep their store in
+/// PostgreSQL, on the server `PORCHLIGHT_TEST_POSTGRES` names (a server of the test
+/// binary's own would outlive it): each test's folder gets a schema of its own, kept
+/// for a relay started again on the same folder.
+async fn postgres_for(dir: &std::path::Path) -> Option<String> {
+    if std::env::var("PORCHLIGHT_TEST_STORE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    let named = dir.join("postgres-url");
+    if let Ok(url) = std::fs::read_to_string(&named) {
+        return Some(url);
+    }
+    assert!(
+        std::env::var_os("PORCHLIGHT_TEST_POSTGRES").is_some(),
+        "PORCHLIGHT_TEST_STORE=postgres needs PORCHLIGHT_TEST_POSTGRES (a server's URL)"
+    );
+    let url = postgres::TestPostgres::start().schema().await;
+    std::fs::write(&named, &url).unwrap();
+    Some(url)
 }
 
 /// Opens the relay in `dir` with `config` and serves it on a free port.

@@ -43,7 +43,7 @@ use tokio::sync::Notify;
 use tokio_postgres::NoTls;
 
 use super::vectors::VectorCache;
-use super::{Store, StoreError};
+use super::{Durability, Store, StoreError};
 
 /// Connections each node keeps open at most.
 const POOL_SIZE: usize = 16;
@@ -62,13 +62,25 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/database`; its `options` may set a
-    /// `search_path`) and brings the schema up to date.
+    /// `search_path`) and brings the schema up to date; durability full.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Durability::Full).await
+    }
+
+    /// As [`PgStore::connect`]; with `Durability::Normal` a commit returns before the
+    /// server has flushed it (`synchronous_commit = off`): a server crash may lose the
+    /// last moments' writes, never leave them half done.
+    pub async fn connect_with(url: &str, durability: Durability) -> Result<Self, StoreError> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|err| StoreError::Backend(format!("the PostgreSQL URL: {err}")))?;
+        let synchronous_commit = match durability {
+            Durability::Full => "on",
+            Durability::Normal => "off",
+        };
         let options = format!(
-            "{} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+            "{} -c lock_timeout={} -c idle_in_transaction_session_timeout={} \
+             -c synchronous_commit={synchronous_commit}",
             config.get_options().unwrap_or_default(),
             LOCK_TIMEOUT.as_millis(),
             IDLE_IN_TRANSACTION.as_millis()
