@@ -22,6 +22,8 @@ pub struct RelayCommand<'a> {
     pub bin: &'a str,
     pub durability: &'a str,
     pub data: &'a Path,
+    /// The PostgreSQL store's URL, else SQLite in `data`.
+    pub postgres: Option<&'a str>,
 }
 
 /// A fresh data folder for this process's relay.
@@ -51,6 +53,13 @@ pub async fn start(command: &RelayCommand<'_>, first: bool) -> anyhow::Result<Ru
         .arg(command.data.join("loadgen.toml"))
         .arg("--data")
         .arg(command.data)
+        .args(
+            command
+                .postgres
+                .map(|url| ["--postgres", url])
+                .into_iter()
+                .flatten(),
+        )
         .env("PORCHLIGHT_LOG", "warn")
         .stdout(Stdio::piped())
         .kill_on_drop(true)

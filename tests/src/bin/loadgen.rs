@@ -41,6 +41,10 @@ struct Args {
     /// After the load, kill the relay, start it again and have every visitor resume.
     #[arg(long)]
     restart: bool,
+    /// Keep the relay's store in this PostgreSQL database (an empty one) instead of
+    /// SQLite.
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 /// Splits a visitor socket: a reader task and a writer task fed by the returned queue.
@@ -361,6 +365,7 @@ async fn main() -> anyhow::Result<()> {
         bin: &args.relay_bin,
         durability: &args.durability,
         data: &data,
+        postgres: args.postgres.as_deref(),
     };
     let mut relay = relay_process::start(&command, true).await?;
     let rss_start = resident(relay.pid);

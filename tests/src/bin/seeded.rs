@@ -303,6 +303,7 @@ async fn run(args: &Args, data: &Path) -> anyhow::Result<()> {
         bin: &args.relay_bin,
         durability: "full",
         data,
+        postgres: None,
     };
     let mut relay = relay_process::start(&command, true).await?;
     let first = login(&relay.addr, &relay.password).await?;
