@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 use cli::agents::AgentsCommand;
 use cli::backup::{BackupArgs, RestoreArgs};
 use cli::kb::KbCommand;
+use cli::migrate::MigrateArgs;
 use cli::profiles::ProfilesCommand;
 use cli::serve::ServeArgs;
 
@@ -46,6 +47,8 @@ enum Command {
     Backup(BackupArgs),
     /// Put a backup back (the relay stopped).
     Restore(RestoreArgs),
+    /// Copy a data folder into an empty PostgreSQL database (the relay stopped).
+    Migrate(MigrateArgs),
 }
 
 /// Threads for blocking work: the store's reads (on its few reader connections),
@@ -90,6 +93,7 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Agents(command)) => cli::agents::run(command).await,
         Some(Command::Backup(args)) => cli::backup::backup(args).await,
         Some(Command::Restore(args)) => cli::backup::restore(args).await,
+        Some(Command::Migrate(args)) => cli::migrate::migrate(args).await,
         None => cli::serve::run(cli.serve).await,
     }
 }

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::postgres::{bot_turn, on_both_stores, seed};
+use common::postgres::{bot_turn, new_visitors_chat, on_both_stores, seed};
 use porchlight_protocol::{Author, ConversationStatus};
 use porchlight_relay::store::erasure::ErasureStore;
 use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::{
-    ConversationStore, FlowTurn, MessageStore, NewConversation, NewMessage, SiteChange, SiteStore,
-    StoreError, StoredAttachment, TicketStore,
+    ConversationStore, FlowTurn, MessageStore, NewMessage, SiteChange, SiteStore, StoreError,
+    StoredAttachment, TicketStore,
 };
 
 /// A visitor's chat with a message, a file, and a ticket the flow opened, ended.
@@ -17,36 +17,28 @@ async fn a_finished_chat(
     store: &(impl VisitorStore + ConversationStore + MessageStore),
     site: i64,
 ) -> (i64, i64) {
-    let visitor = store.create_visitor(site, "gone".into()).await.unwrap();
-    let (chat, _) = store
-        .open_or_start_conversation(
-            NewConversation::of_visitor(site, visitor.id),
-            ConversationStatus::Bot,
-        )
-        .await
-        .unwrap();
+    let (visitor, chat) = new_visitors_chat(store, site, "gone", ConversationStatus::Bot).await;
     let turn = FlowTurn {
         bot_messages: vec!["We will email you".into()],
         ticket_subject: Some("Call me back on 555-0100".into()),
         ..bot_turn()
     };
-    store.flow_turn(chat.id, turn).await.unwrap();
-    let said =
-        |body: &str| NewMessage::text(chat.id, None, Author::Visitor, None, None, body.into());
+    store.flow_turn(chat, turn).await.unwrap();
+    let said = |body: &str| NewMessage::text(chat, None, Author::Visitor, None, None, body.into());
     store
         .append_message(said("My number is 555-0100"))
         .await
         .unwrap();
     let file = StoredAttachment {
-        conversation_id: chat.id,
+        conversation_id: chat,
         storage_key: "k1".into(),
         name: "id.png".into(),
         content_type: "image/png".into(),
         size: 3,
     };
     store.add_attachment(file, said("id.png")).await.unwrap();
-    store.end(chat.id, Author::Visitor, None).await.unwrap();
-    (visitor.id, chat.id)
+    store.end(chat, Author::Visitor, None).await.unwrap();
+    (visitor, chat)
 }
 
 async fn erasure_and_retention(
@@ -65,16 +57,9 @@ async fn erasure_and_retention(
     let ticket = records.tickets[0].id;
 
     // One waiting for a person cannot be erased yet.
-    let waiting = store.create_visitor(site, "waiting".into()).await.unwrap();
-    store
-        .open_or_start_conversation(
-            NewConversation::of_visitor(site, waiting.id),
-            ConversationStatus::Queued,
-        )
-        .await
-        .unwrap();
+    let (waiting, _) = new_visitors_chat(store, site, "waiting", ConversationStatus::Queued).await;
     assert!(matches!(
-        store.erase_visitor(waiting.id, "Admin".into()).await,
+        store.erase_visitor(waiting, "Admin".into()).await,
         Err(StoreError::Conflict)
     ));
 

@@ -8,13 +8,13 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::postgres::{TestPostgres, on_both_stores, seed, store_with};
+use common::postgres::{TestPostgres, new_visitors_chat, on_both_stores, seed, store_with};
 use porchlight_protocol::api::webhooks::{MessageTypes, WebhookEvent, WebhookForm};
 use porchlight_protocol::{Author, ConversationStatus};
 use porchlight_relay::store::visitors::VisitorStore;
 use porchlight_relay::store::webhooks::{Outcome, Tried, WebhookStore};
 use porchlight_relay::store::{
-    ConversationStore, MessageStore, NewConversation, NewMessage, PgStore, SiteStore, now_ms,
+    ConversationStore, MessageStore, NewMessage, PgStore, SiteStore, now_ms,
 };
 
 fn form(batch_max: u32) -> WebhookForm {
@@ -47,15 +47,8 @@ async fn visitor_says(
     site: i64,
     said: &str,
 ) {
-    let visitor = store.create_visitor(site, said.into()).await.unwrap();
-    let (chat, _) = store
-        .open_or_start_conversation(
-            NewConversation::of_visitor(site, visitor.id),
-            ConversationStatus::Queued,
-        )
-        .await
-        .unwrap();
-    let message = NewMessage::text(chat.id, None, Author::Visitor, None, None, said.into());
+    let (_, chat) = new_visitors_chat(store, site, said, ConversationStatus::Queued).await;
+    let message = NewMessage::text(chat, None, Author::Visitor, None, None, said.into());
     store.append_message(message).await.unwrap();
 }
 

@@ -4,6 +4,7 @@
 pub(crate) mod agents;
 pub(crate) mod backup;
 pub(crate) mod kb;
+pub(crate) mod migrate;
 pub(crate) mod profiles;
 pub(crate) mod serve;
 

@@ -6,7 +6,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use porchlight_relay::store::{AttachmentPolicy, FlowTurn, PgStore, Seed};
+use porchlight_protocol::ConversationStatus;
+use porchlight_relay::store::visitors::VisitorStore;
+use porchlight_relay::store::{
+    AttachmentPolicy, ConversationStore, FlowTurn, NewConversation, PgStore, Seed,
+};
 use tempfile::TempDir;
 
 pub(crate) struct TestPostgres {
@@ -223,4 +227,20 @@ pub(crate) fn bot_turn() -> FlowTurn {
         ticket_subject: None,
         ticket_acknowledgement: None,
     }
+}
+
+/// A new visitor of `site` (their browser's token hash `token`) with a chat started in
+/// `status`: (the visitor's id, the chat's).
+pub(crate) async fn new_visitors_chat(
+    store: &(impl VisitorStore + ConversationStore + ?Sized),
+    site: i64,
+    token: &str,
+    status: ConversationStatus,
+) -> (i64, i64) {
+    let visitor = store.create_visitor(site, token.into()).await.unwrap();
+    let (chat, _) = store
+        .open_or_start_conversation(NewConversation::of_visitor(site, visitor.id), status)
+        .await
+        .unwrap();
+    (visitor.id, chat.id)
 }

@@ -9,6 +9,7 @@ mod agents;
 mod ai_usage;
 mod api_keys;
 mod conversations;
+mod copy;
 mod emails;
 mod erasure;
 mod joins;
