@@ -46,9 +46,11 @@ pub(super) async fn insert_message(
     let id = message.conversation_id;
     let lock = tx
         .prepare_cached(
-            "SELECT status, agent_id, site_id, profile_id, visitor_id, queued_at IS NOT NULL, \
-             EXISTS (SELECT 1 FROM participants WHERE conversation_id = $1 AND agent_id = $2) \
-             FROM conversations WHERE id = $1 FOR UPDATE",
+            "SELECT c.status, c.agent_id, c.site_id, c.profile_id, c.visitor_id, \
+             c.queued_at IS NOT NULL, \
+             EXISTS (SELECT 1 FROM participants WHERE conversation_id = $1 AND agent_id = $2), \
+             EXISTS (SELECT 1 FROM webhook_endpoints WHERE site_id = c.site_id AND enabled = 1) \
+             FROM conversations c WHERE c.id = $1 FOR UPDATE OF c",
         )
         .await?;
     let Some(row) = tx.query_opt(&lock, &[&id, &message.author_id]).await? else {
@@ -123,7 +125,11 @@ pub(super) async fn insert_message(
         .await?
         .get(0);
     let added = stored(message, seq, now);
-    message_added(tx, &chat, &added).await?;
+    // Most sites have no webhook: then there is nothing to queue, and no round trip
+    // to find that out.
+    if row.get::<_, bool>(7) {
+        message_added(tx, &chat, &added).await?;
+    }
     Ok(Appended {
         message: added,
         duplicate: false,
