@@ -29,22 +29,34 @@ type Field = Box<dyn ToSql + Sync + Send>;
 
 /// A value of SQLite's as the PostgreSQL column's type (`int8`, `text` or `bytea`).
 /// A NUL, which PostgreSQL's text cannot hold, becomes U+FFFD.
-fn field(value: Value, kind: &Type, at: &str) -> Result<Field, StoreError> {
-    let wrong = || StoreError::Backend(format!("{at}: {value:?} does not fit {kind}"));
-    Ok(match (*kind == Type::INT8, *kind == Type::TEXT, &value) {
-        (_, _, Value::Null) if *kind == Type::BYTEA => Box::new(None::<Vec<u8>>),
-        (true, _, Value::Null) => Box::new(None::<i64>),
-        (_, true, Value::Null) => Box::new(None::<String>),
-        (true, _, Value::Integer(number)) => Box::new(Some(*number)),
-        (_, true, Value::Text(text)) => Box::new(Some(text.replace('\0', "\u{fffd}"))),
-        (_, true, Value::Integer(number)) => Box::new(Some(number.to_string())),
-        (_, true, Value::Real(number)) => Box::new(Some(number.to_string())),
-        (false, false, Value::Blob(bytes)) if *kind == Type::BYTEA => Box::new(Some(bytes.clone())),
-        (false, false, Value::Text(text)) if *kind == Type::BYTEA => {
-            Box::new(Some(text.as_bytes().to_vec()))
-        }
-        _ => return Err(wrong()),
-    })
+/// `column` is (table, column), named only when the value does not fit.
+fn field(value: Value, kind: &Type, column: (&str, &str)) -> Result<Field, StoreError> {
+    let wrong = |value: &Value| {
+        let (table, name) = column;
+        StoreError::Backend(format!("{table}.{name}: {value:?} does not fit {kind}"))
+    };
+    if *kind == Type::INT8 {
+        return match value {
+            Value::Null => Ok(Box::new(None::<i64>)),
+            Value::Integer(number) => Ok(Box::new(Some(number))),
+            other => Err(wrong(&other)),
+        };
+    }
+    if *kind == Type::TEXT {
+        return match value {
+            Value::Null => Ok(Box::new(None::<String>)),
+            Value::Text(text) => Ok(Box::new(Some(text.replace('\0', "\u{fffd}")))),
+            Value::Integer(number) => Ok(Box::new(Some(number.to_string()))),
+            Value::Real(number) => Ok(Box::new(Some(number.to_string()))),
+            other => Err(wrong(&other)),
+        };
+    }
+    match value {
+        Value::Null => Ok(Box::new(None::<Vec<u8>>)),
+        Value::Blob(bytes) => Ok(Box::new(Some(bytes))),
+        Value::Text(text) => Ok(Box::new(Some(text.into_bytes()))),
+        other => Err(wrong(&other)),
+    }
 }
 
 /// The columns SQLite's `table` has (none when there is no such table).
@@ -180,7 +192,7 @@ async fn copy_table(
             let fields = row
                 .into_iter()
                 .zip(columns)
-                .map(|(value, (name, kind))| field(value, kind, &format!("{table}.{name}")))
+                .map(|(value, (name, kind))| field(value, kind, (table, name)))
                 .collect::<Result<Vec<Field>, _>>()?;
             writer.as_mut().write_raw(fields).await?;
         }
