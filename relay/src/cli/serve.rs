@@ -44,12 +44,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let addr = config.addr;
     let data_dir = config.data_dir.clone();
-    let (relay, admin) = Relay::open(config).await.with_context(|| {
-        format!(
-            "cannot start the relay on the data folder {}",
-            data_dir.display()
-        )
-    })?;
+    // Where the store is, for an error a person can act on (never the URL itself:
+    // it may hold a password).
+    let store_place = match &config.postgres {
+        Some(_) => "the PostgreSQL database --postgres names".to_owned(),
+        None => format!("the data folder {}", data_dir.display()),
+    };
+    let (relay, admin) = Relay::open(config)
+        .await
+        .with_context(|| format!("cannot start the relay on {store_place}"))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

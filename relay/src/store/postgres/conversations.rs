@@ -86,16 +86,8 @@ pub(super) async fn load_conversation(
     client: &impl GenericClient,
     id: ConversationId,
 ) -> Result<Option<Conversation>, StoreError> {
-    let row = client
-        .query_opt(
-            &format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
-                 JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1"
-            ),
-            &[&id],
-        )
-        .await?;
-    Ok(row.as_ref().map(conversation_from_row))
+    let found = conversations_where(client, "c.id = $1", &[&id]).await?;
+    Ok(found.into_iter().next())
 }
 
 /// The conversation, which the caller knows exists (it has just written it).
