@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::postgres::{TestPostgres, connected, on_both_stores, seed, store_with};
+use common::postgres::{TestPostgres, connected, demo_people, on_both_stores, seed, store_with};
 use porchlight_relay::ai::embedder::{Embedder, embed_missing};
 use porchlight_relay::knowledge;
 use porchlight_relay::store::api_keys::ApiKeyStore;
@@ -863,17 +863,10 @@ async fn a_note_is_stored_once_per_client_id_whichever_node_writes_it() {
     use porchlight_relay::store::notes::{NewNote, NoteStore};
 
     let server = TestPostgres::start();
-    let (a, url) = store_with(
-        &server,
-        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
-         INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
-             VALUES (1, 1, 'token', 'Visitor', 0); \
-         INSERT INTO agents (id, email, name, role, password_hash, created_at) \
-             VALUES (1, 'ana@example.com', 'Ana', 'agent', 'x', 0); \
-         INSERT INTO conversations (id, site_id, visitor_id, status, created_at) \
-             VALUES (1, 1, 1, 'active', 0);",
-    )
-    .await;
+    let rows = demo_people(1)
+        + "INSERT INTO conversations (id, site_id, visitor_id, status, created_at) \
+           VALUES (1, 1, 1, 'active', 0);";
+    let (a, url) = store_with(&server, &rows).await;
     let b = PgStore::connect(&url).await.unwrap();
     let new = |id: &str, body: &str| NewNote {
         conversation_id: 1,

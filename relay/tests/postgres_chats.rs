@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::postgres::{TestPostgres, bot_turn, on_both_stores, seed, store_with};
+use common::postgres::{TestPostgres, bot_turn, demo_people, on_both_stores, seed, store_with};
 use porchlight_protocol::{AgentInfo, Author, ConversationId, ConversationStatus};
 use porchlight_relay::store::ratings::RatingStore;
 use porchlight_relay::store::visitors::VisitorStore;
@@ -257,18 +257,6 @@ async fn a_chat_from_start_to_rating_behaves_alike_on_both_stores() {
     on_both_stores!(a_chat_from_start_to_rating);
 }
 
-/// Site 1, `visitors` visitors, agents Ana (1) and Ben (2).
-fn people(visitors: i64) -> String {
-    format!(
-        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
-         INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
-             SELECT n, 1, 'token' || n, 'Visitor ' || n, 0 FROM generate_series(1, {visitors}) n; \
-         INSERT INTO agents (id, email, name, role, password_hash, created_at) VALUES \
-             (1, 'ana@example.com', 'Ana', 'agent', 'x', 0), \
-             (2, 'ben@example.com', 'Ben', 'agent', 'x', 0);"
-    )
-}
-
 /// A waiting chat for each visitor `1..=count`, through `store`.
 async fn waiting_chats(store: &PgStore, count: i64) -> Vec<ConversationId> {
     let mut chats = Vec::new();
@@ -292,7 +280,7 @@ fn agent(id: i64, name: &str) -> AgentInfo {
 #[tokio::test]
 async fn a_visitor_opening_on_two_nodes_at_once_gets_one_conversation() {
     let server = TestPostgres::start();
-    let (a, url) = store_with(&server, &people(20)).await;
+    let (a, url) = store_with(&server, &demo_people(20)).await;
     let b = PgStore::connect(&url).await.unwrap();
     for visitor in 1..=20 {
         let (on_a, on_b) = tokio::join!(
@@ -308,7 +296,7 @@ async fn a_visitor_opening_on_two_nodes_at_once_gets_one_conversation() {
 #[tokio::test]
 async fn three_nodes_appending_to_one_chat_leave_seqs_without_gaps_or_doubles() {
     let server = TestPostgres::start();
-    let (a, url) = store_with(&server, &people(1)).await;
+    let (a, url) = store_with(&server, &demo_people(1)).await;
     let nodes = Arc::new([
         a,
         PgStore::connect(&url).await.unwrap(),
@@ -348,7 +336,7 @@ async fn three_nodes_appending_to_one_chat_leave_seqs_without_gaps_or_doubles() 
 #[tokio::test]
 async fn of_two_agents_joining_at_once_on_two_nodes_exactly_one_wins() {
     let server = TestPostgres::start();
-    let (a, url) = store_with(&server, &people(50)).await;
+    let (a, url) = store_with(&server, &demo_people(50)).await;
     let b = PgStore::connect(&url).await.unwrap();
     let rules = ChatRules::default();
     for chat in waiting_chats(&a, 50).await {
@@ -371,7 +359,7 @@ async fn of_two_agents_joining_at_once_on_two_nodes_exactly_one_wins() {
 #[tokio::test]
 async fn an_agents_capacity_and_the_one_chat_rule_hold_across_nodes() {
     let server = TestPostgres::start();
-    let (a, url) = store_with(&server, &people(100)).await;
+    let (a, url) = store_with(&server, &demo_people(100)).await;
     let b = PgStore::connect(&url).await.unwrap();
     let chats = waiting_chats(&a, 100).await;
     let ana = agent(1, "Ana");
@@ -428,7 +416,7 @@ async fn timers_firing_on_three_nodes_at_once_post_each_message_once() {
     use porchlight_relay::store::WaitingStore;
 
     let server = TestPostgres::start();
-    let (a, url) = store_with(&server, &people(20)).await;
+    let (a, url) = store_with(&server, &demo_people(20)).await;
     let [b, c] = [
         PgStore::connect(&url).await.unwrap(),
         PgStore::connect(&url).await.unwrap(),

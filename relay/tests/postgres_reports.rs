@@ -185,15 +185,7 @@ async fn chats_of_team(store: &PgStore, visitors: std::ops::Range<i64>, team: &s
 #[tokio::test]
 async fn two_nodes_moving_chats_between_teams_in_opposite_directions_keep_the_sums() {
     let server = common::postgres::TestPostgres::start();
-    let (a, url) = common::postgres::store_with(
-        &server,
-        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
-         INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
-             SELECT n, 1, 'token' || n, 'Visitor ' || n, 0 FROM generate_series(1, 40) n; \
-         INSERT INTO agents (id, email, name, role, password_hash, created_at) \
-             VALUES (1, 'a@example.com', 'A', 'admin', 'x', 0);",
-    )
-    .await;
+    let (a, url) = common::postgres::store_with(&server, &common::postgres::demo_people(40)).await;
     let b = PgStore::connect(&url).await.unwrap();
     let sales = chats_of_team(&a, 1..21, "Sales").await;
     let support = chats_of_team(&a, 21..41, "Support").await;

@@ -244,3 +244,16 @@ pub(crate) async fn new_visitors_chat(
         .unwrap();
     (visitor.id, chat.id)
 }
+
+/// Rows put in directly (see [`store_with`]): site 1 (`demo`), visitors `1..=visitors`,
+/// agents Ana (1) and Ben (2).
+pub(crate) fn demo_people(visitors: i64) -> String {
+    format!(
+        "INSERT INTO sites (id, key, name, created_at) VALUES (1, 'demo', 'Demo', 0); \
+         INSERT INTO visitors (id, site_id, token_hash, display_name, created_at) \
+             SELECT n, 1, 'token' || n, 'Visitor ' || n, 0 FROM generate_series(1, {visitors}) n; \
+         INSERT INTO agents (id, email, name, role, password_hash, created_at) VALUES \
+             (1, 'ana@example.com', 'Ana', 'agent', 'x', 0), \
+             (2, 'ben@example.com', 'Ben', 'agent', 'x', 0);"
+    )
+}
