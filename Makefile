@@ -71,6 +71,7 @@ tools:
 test-tools: tools
 	@{ command -v chromium && command -v chromedriver; } >/dev/null || { $(APT_INSTALL) chromium chromium-driver; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { $(APT_INSTALL) postgresql; }
+	@command -v nats-server >/dev/null || test -x /usr/sbin/nats-server || { $(APT_INSTALL) nats-server; }
 	@.tools/venv/bin/schemathesis --version 2>/dev/null | grep -qF "$(SCHEMATHESIS_VERSION)" || { \
 		python3 -c 'import ensurepip' 2>/dev/null || { $(APT_INSTALL) python3 python3-venv; }; \
 		python3 -m venv .tools/venv && .tools/venv/bin/pip install -q schemathesis==$(SCHEMATHESIS_VERSION); }

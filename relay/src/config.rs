@@ -14,6 +14,7 @@ use crate::store::Durability;
 use crate::throttle::Limits;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_CLUSTER: &str = "porchlight";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -29,6 +30,16 @@ pub struct Config {
     /// store is PostgreSQL's instead of the data folder's SQLite. It may hold a
     /// password, so it is never logged.
     pub postgres: Option<String>,
+    /// Cluster mode: the NATS server (`nats://host:4222`) the relays sharing the
+    /// PostgreSQL store talk through. Needs `postgres`.
+    pub nats: Option<String>,
+    /// The cluster's name on that NATS server (its subjects' prefix), so clusters can
+    /// share one.
+    pub cluster: String,
+    /// Tests only (never in the file): in cluster mode, every this-many-th op is not
+    /// sent to the other nodes, as NATS may drop what a slow subscriber does not
+    /// read. 0: none.
+    pub lose_every_nth_op: u32,
     /// The largest file a chat accepts.
     pub max_upload_bytes: u64,
     /// The AI provider (the console's saved settings win over these).
@@ -85,6 +96,9 @@ impl Default for Config {
             assets_dir: PathBuf::from("dist"),
             durability: Durability::Full,
             postgres: None,
+            nats: None,
+            cluster: DEFAULT_CLUSTER.into(),
+            lose_every_nth_op: 0,
             max_upload_bytes: 10 * 1024 * 1024,
             ai: AiSettings::default(),
             sockets: SocketTiming::default(),
@@ -107,6 +121,10 @@ pub struct ConfigFile {
     pub durability: Option<Durability>,
     /// The PostgreSQL store's URL, for cluster mode.
     pub postgres: Option<String>,
+    /// The NATS server's URL, for cluster mode.
+    pub nats: Option<String>,
+    /// The cluster's name on the NATS server (default "porchlight").
+    pub cluster: Option<String>,
     /// The largest file a chat accepts, in MB (default 10).
     pub max_upload_mb: Option<u64>,
     /// `[ai]`: the AI provider.
@@ -131,6 +149,8 @@ pub struct Overrides {
     pub assets: Option<PathBuf>,
     pub durability: Option<Durability>,
     pub postgres: Option<String>,
+    pub nats: Option<String>,
+    pub cluster: Option<String>,
     pub config: Option<PathBuf>,
 }
 
@@ -145,6 +165,14 @@ pub enum ConfigError {
     Parse { path: String, message: String },
     #[error("the config file {path} is not valid: {problems}")]
     Ai { path: String, problems: String },
+    #[error(
+        "cluster mode needs the PostgreSQL store as well as NATS: give --postgres (or postgres = \"…\") with --nats"
+    )]
+    NatsWithoutPostgres,
+    #[error(
+        "the cluster name \"{0}\" is not one: use letters, digits, '-' and '_' (it prefixes NATS subjects)"
+    )]
+    ClusterName(String),
 }
 
 impl ConfigFile {
@@ -188,6 +216,22 @@ impl Config {
             None => ConfigFile::default(),
         };
         let defaults = Self::default();
+        let postgres = overrides.postgres.or(file.postgres);
+        let nats = overrides.nats.or(file.nats);
+        if nats.is_some() && postgres.is_none() {
+            return Err(ConfigError::NatsWithoutPostgres);
+        }
+        let cluster = overrides
+            .cluster
+            .or(file.cluster)
+            .unwrap_or(defaults.cluster);
+        if cluster.is_empty()
+            || !cluster
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::ClusterName(cluster));
+        }
         Ok(Self {
             addr: overrides.addr.or(file.addr).unwrap_or(defaults.addr),
             data_dir: overrides.data.or(file.data).unwrap_or(defaults.data_dir),
@@ -199,7 +243,10 @@ impl Config {
                 .durability
                 .or(file.durability)
                 .unwrap_or(defaults.durability),
-            postgres: overrides.postgres.or(file.postgres),
+            postgres,
+            nats,
+            cluster,
+            lose_every_nth_op: defaults.lose_every_nth_op,
             max_upload_bytes: file.max_upload_mb.map_or(defaults.max_upload_bytes, |mb| {
                 mb.saturating_mul(1024 * 1024)
             }),
@@ -266,6 +313,38 @@ mod tests {
             from_flag.postgres.as_deref(),
             Some("postgres://flag@db/chat")
         );
+    }
+
+    #[test]
+    fn cluster_mode_needs_postgresql_and_a_plain_cluster_name() {
+        let nats = Some("nats://127.0.0.1:4222".to_owned());
+        let alone = Config::resolve(Overrides {
+            nats: nats.clone(),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        assert!(alone.to_string().contains("--postgres"), "{alone}");
+        let postgres = Some("postgres://db/chat".to_owned());
+        let bad_name = Config::resolve(Overrides {
+            nats: nats.clone(),
+            postgres: postgres.clone(),
+            cluster: Some("a.b".into()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        assert!(bad_name.to_string().contains("\"a.b\""), "{bad_name}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("porchlight.toml");
+        std::fs::write(&path, "nats = \"nats://file:4222\"\ncluster = \"eu-1\"\n").unwrap();
+        let config = Config::resolve(Overrides {
+            postgres,
+            config: Some(path),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.nats.as_deref(), Some("nats://file:4222"));
+        assert_eq!(config.cluster, "eu-1");
+        assert_eq!(Config::default().cluster, DEFAULT_CLUSTER);
     }
 
     #[test]

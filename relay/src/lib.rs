@@ -26,7 +26,8 @@
 //!   [`retention`]: deleting ended chats a site keeps no longer.
 //! - [`throttle`]: how often one visitor, address or account may do a costly thing.
 //! - [`metrics`]: what the relay counts, and `/metrics` for Prometheus.
-//! - [`hub`]: live sockets and who follows what. [`state`]: what they all share.
+//! - [`hub`]: live sockets and who follows what; [`cluster`]: in cluster mode, the
+//!   hub's ops shared with the other relays over NATS. [`state`]: what they all share.
 //!   [`config`]: settings from defaults, file, environment and flags.
 //! - [`attachments`]: the folder of chat files, where a file gets its name only once
 //!   its row is committed. [`backup`]: a copy of the data folder, and putting one back.
@@ -48,6 +49,7 @@ pub mod attachments;
 pub mod auth;
 pub mod backup;
 pub mod chat;
+pub mod cluster;
 pub mod config;
 pub mod email;
 pub mod error;

@@ -17,6 +17,7 @@ use crate::chat::ai;
 use crate::chat::queue;
 use crate::chat::queue::estimate::{MAX_WINDOW_MINUTES, RecentWaits};
 use crate::chat::timers::{RelayWaiter, due};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::email;
 use crate::flow::Format;
@@ -62,6 +63,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Attachments(#[from] SweepError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("cannot listen for metrics on {addr}: {source}")]
     MetricsListener {
         addr: std::net::SocketAddr,
@@ -73,6 +76,8 @@ pub struct Relay {
     state: AppState,
     /// `/metrics` on an address of its own, when the config asks for one.
     metrics_listener: Option<TcpListener>,
+    /// The other relays, in cluster mode.
+    cluster: Option<Cluster>,
 }
 
 /// Hashes made once at start: the first admin's password and the stand-in that
@@ -236,6 +241,10 @@ impl Relay {
             email: DEMO_ADMIN_EMAIL.into(),
             password: hashes.admin_password,
         });
+        let cluster = match &state.config.nats {
+            Some(url) => Some(Cluster::connect(url, &state.config.cluster).await?),
+            None => None,
+        };
         let metrics_listener = match state.config.metrics.addr {
             Some(addr) if state.config.metrics.enabled => Some(
                 TcpListener::bind(addr)
@@ -248,6 +257,7 @@ impl Relay {
             Self {
                 state,
                 metrics_listener,
+                cluster,
             },
             admin,
         ))
@@ -272,6 +282,9 @@ impl Relay {
     ) -> Result<(), StartError> {
         let state = self.state;
         let stop = state.shutdown.clone();
+        if let Some(cluster) = self.cluster {
+            cluster.run(&state)?;
+        }
         // The waiting timers start from what SQLite says, so a restart resumes them.
         state.tracker.spawn(due::run(
             Arc::new(RelayWaiter {

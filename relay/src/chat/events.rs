@@ -21,7 +21,7 @@ pub fn announce_message(state: &AppState, message: &ChatMessage, skip: Option<Co
     let frame: Arc<str> = to_text(&VisitorEvent::Message(message.clone())).into();
     state
         .hub
-        .publish(message.conversation_id, Audience::Everyone, skip, frame);
+        .publish_message(message.conversation_id, message.seq, skip, frame);
 }
 
 /// Tells the visitor's sockets the new status and every agent the new chat line.

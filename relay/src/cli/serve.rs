@@ -31,6 +31,14 @@ pub(crate) struct ServeArgs {
     /// of SQLite in the data folder
     #[arg(long, env = "PORCHLIGHT_POSTGRES", hide_env_values = true)]
     postgres: Option<String>,
+    /// Cluster mode: the NATS server (nats://host:4222) the relays sharing the
+    /// PostgreSQL store talk through
+    #[arg(long, env = "PORCHLIGHT_NATS", hide_env_values = true)]
+    nats: Option<String>,
+    /// The cluster's name on the NATS server, so clusters can share one
+    /// [default: porchlight]
+    #[arg(long, env = "PORCHLIGHT_CLUSTER")]
+    cluster: Option<String>,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -40,6 +48,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         assets: args.assets,
         durability: args.durability,
         postgres: args.postgres,
+        nats: args.nats,
+        cluster: args.cluster,
         config: args.config,
     })?;
     let addr = config.addr;

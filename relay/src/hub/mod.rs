@@ -6,15 +6,23 @@
 //! waits: a socket whose queue is full is dropped from the hub (its task then closes
 //! it at once and the client resumes), so one slow reader cannot stall anyone else.
 
+mod apply;
+mod op;
+mod order;
 mod outbox;
+mod shared;
 
+pub use op::Op;
 pub use outbox::Inbox;
+pub use shared::{Link, LinkEnds, NodeId};
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use porchlight_protocol::{AgentId, ConversationId};
+use porchlight_protocol::{AgentId, ConversationId, Seq};
+use serde::{Deserialize, Serialize};
 
+use self::apply::{remove, unlink};
 use crate::chat::ringing::rules::Viewer;
 use crate::store::ChatFacts;
 
@@ -54,15 +62,20 @@ struct HubState {
     followers: HashMap<ConversationId, HashSet<ConnId>>,
     /// Which agents each waiting chat rings for now.
     ringing: HashMap<ConversationId, HashSet<AgentId>>,
+    /// In cluster mode: the messages each followed conversation has passed on.
+    order: HashMap<ConversationId, order::Order>,
 }
 
 #[derive(Default)]
 pub struct Hub {
     state: Mutex<HubState>,
+    /// The other nodes, in cluster mode.
+    link: OnceLock<Link>,
 }
 
 /// Who a frame about a conversation goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Audience {
     Everyone,
     Visitors,
@@ -95,52 +108,17 @@ impl Hub {
                 viewer: None,
             },
         );
+        drop(state);
+        if let ConnKind::Agent(_) = kind {
+            self.presence_changed();
+        }
         (id, inbox)
     }
 
     pub fn disconnect(&self, id: ConnId) {
-        remove(&mut self.lock(), id);
-    }
-
-    /// Drops every console socket of `agent`; each closes and the console reconnects,
-    /// picking up changed teams, access or capacity.
-    pub fn drop_agent(&self, agent: AgentId) {
-        let mut state = self.lock();
-        for id in consoles_of(&state, agent) {
-            remove(&mut state, id);
-        }
-    }
-
-    /// Makes every console socket of `agent` follow the conversation (it was assigned
-    /// to them).
-    pub fn follow_agent(&self, agent: AgentId, conversation: ConversationId) {
-        let mut state = self.lock();
-        for id in consoles_of(&state, agent) {
-            if let Some(conn) = state.conns.get_mut(&id) {
-                conn.following.insert(conversation);
-            }
-            state.followers.entry(conversation).or_default().insert(id);
-        }
-    }
-
-    /// Drops the visitor sockets following any of `conversations` (whose visitor was
-    /// erased): each closes, and the widget starts again as a new visitor.
-    pub fn drop_visitors_of(&self, conversations: &[ConversationId]) {
-        let mut state = self.lock();
-        let ids: Vec<ConnId> = conversations
-            .iter()
-            .filter_map(|conversation| state.followers.get(conversation))
-            .flatten()
-            .copied()
-            .filter(|id| {
-                state
-                    .conns
-                    .get(id)
-                    .is_some_and(|conn| conn.kind == ConnKind::Visitor)
-            })
-            .collect();
-        for id in ids {
-            remove(&mut state, id);
+        let gone = remove(&mut self.lock(), id);
+        if gone.is_some() {
+            self.presence_changed();
         }
     }
 
@@ -162,6 +140,32 @@ impl Hub {
         unlink(&mut state, id, conversation);
     }
 
+    /// Drops every console socket of `agent`; each closes and the console reconnects,
+    /// picking up changed teams, access or capacity.
+    pub fn drop_agent(&self, agent: AgentId) {
+        self.run(Op::DropAgent { agent }, None, empty());
+    }
+
+    /// Makes every console socket of `agent` follow the conversation (it was assigned
+    /// to them).
+    pub fn follow_agent(&self, agent: AgentId, conversation: ConversationId) {
+        self.run(
+            Op::FollowAgent {
+                agent,
+                conversation,
+            },
+            None,
+            empty(),
+        );
+    }
+
+    /// Drops the visitor sockets following any of `conversations` (whose visitor was
+    /// erased): each closes, and the widget starts again as a new visitor.
+    pub fn drop_visitors_of(&self, conversations: &[ConversationId]) {
+        let conversations = conversations.to_vec();
+        self.run(Op::DropVisitorsOf { conversations }, None, empty());
+    }
+
     /// Queues `frame` for the conversation's followers in `audience`, except `skip`.
     pub fn publish(
         &self,
@@ -170,32 +174,29 @@ impl Hub {
         skip: Option<ConnId>,
         frame: Frame,
     ) {
-        let mut state = self.lock();
-        let Some(followers) = state.followers.get(&conversation) else {
-            return;
+        let op = Op::Publish {
+            conversation,
+            audience,
+            seq: None,
         };
-        let targets: Vec<ConnId> = followers
-            .iter()
-            .copied()
-            .filter(|id| Some(*id) != skip)
-            .collect();
-        let mut lagging = Vec::new();
-        for id in targets {
-            let Some(conn) = state.conns.get(&id) else {
-                continue;
-            };
-            let wanted = match (audience, conn.kind) {
-                (Audience::Everyone, _) => true,
-                (Audience::Visitors, kind) => kind == ConnKind::Visitor,
-                (Audience::Agents, kind) => kind != ConnKind::Visitor,
-            };
-            if wanted && !conn.outbox.offer(&frame) {
-                lagging.push(id);
-            }
-        }
-        for id in lagging {
-            remove(&mut state, id);
-        }
+        self.run(op, skip, frame);
+    }
+
+    /// Queues stored message `seq`'s frame for everyone following its conversation,
+    /// except `skip`.
+    pub fn publish_message(
+        &self,
+        conversation: ConversationId,
+        seq: Seq,
+        skip: Option<ConnId>,
+        frame: Frame,
+    ) {
+        let op = Op::Publish {
+            conversation,
+            audience: Audience::Everyone,
+            seq: Some(seq),
+        };
+        self.run(op, skip, frame);
     }
 
     /// Records what the console socket's agent may see; chat updates reach it only
@@ -209,90 +210,47 @@ impl Hub {
     /// Stops consoles whose agent may no longer see the chat (a colleague took it from
     /// an own-level agent) from following it.
     pub fn unfollow_unseeing(&self, conversation: ConversationId, chat: ChatFacts<'_>) {
-        let mut state = self.lock();
-        let Some(followers) = state.followers.get(&conversation) else {
-            return;
-        };
-        let blind: Vec<ConnId> = followers
-            .iter()
-            .copied()
-            .filter(|id| {
-                state.conns.get(id).is_some_and(|conn| {
-                    conn.viewer
-                        .as_ref()
-                        .is_some_and(|viewer| !viewer.can_see(chat))
-                })
-            })
-            .collect();
-        for id in blind {
-            if let Some(conn) = state.conns.get_mut(&id) {
-                conn.following.remove(&conversation);
-            }
-            unlink(&mut state, id, conversation);
-        }
+        let chat = chat.into();
+        self.run(Op::UnfollowUnseeing { conversation, chat }, None, empty());
     }
 
     /// Queues a chat-list update for every console whose agent may see the chat.
     pub fn publish_chat(&self, chat: ChatFacts<'_>, frame: Frame) {
-        offer_where(&mut self.lock(), &frame, |conn| {
-            conn.viewer
-                .as_ref()
-                .is_some_and(|viewer| viewer.can_see(chat))
-        });
+        self.run(Op::PublishChat { chat: chat.into() }, None, frame);
     }
 
     /// Queues `frame` for every console socket, whoever is logged in.
     pub fn publish_to_consoles(&self, frame: Frame) {
-        offer_where(&mut self.lock(), &frame, |conn| {
-            matches!(conn.kind, ConnKind::Agent(_))
-        });
+        self.run(Op::PublishToConsoles, None, frame);
     }
 
     /// Queues `frame` for every console socket of `agent`.
     pub fn send_to_agent(&self, agent: AgentId, frame: Frame) {
-        let mut state = self.lock();
-        send_to_agent(&mut state, agent, &frame);
+        self.run(Op::SendToAgent { agent }, None, frame);
     }
 
     /// Starts ringing `conversation` for `agents` (those it already rings for are
     /// left alone); `frame` is the ring frame.
     pub fn ring(&self, conversation: ConversationId, agents: &[AgentId], frame: Frame) {
-        let mut state = self.lock();
-        for agent in agents {
-            let fresh = state
-                .ringing
-                .entry(conversation)
-                .or_default()
-                .insert(*agent);
-            if fresh {
-                send_to_agent(&mut state, *agent, &frame);
-            }
-        }
+        let agents = agents.to_vec();
+        self.run(
+            Op::Ring {
+                conversation,
+                agents,
+            },
+            None,
+            frame,
+        );
     }
 
     /// Stops ringing `conversation` for everyone.
     pub fn stop_ring(&self, conversation: ConversationId) {
-        let mut state = self.lock();
-        if let Some(agents) = state.ringing.remove(&conversation) {
-            let frame = ring_stop(conversation);
-            for agent in agents {
-                send_to_agent(&mut state, agent, &frame);
-            }
-        }
+        self.run(Op::StopRing { conversation }, None, empty());
     }
 
     /// Stops every ring for `agent` (they went offline or have no room).
     pub fn stop_rings_for(&self, agent: AgentId) {
-        let mut state = self.lock();
-        let stopped: Vec<ConversationId> = state
-            .ringing
-            .iter_mut()
-            .filter_map(|(conversation, agents)| agents.remove(&agent).then_some(*conversation))
-            .collect();
-        state.ringing.retain(|_, agents| !agents.is_empty());
-        for conversation in stopped {
-            send_to_agent(&mut state, agent, &ring_stop(conversation));
-        }
+        self.run(Op::StopRingsFor { agent }, None, empty());
     }
 
     /// The chats ringing for `agent` now.
@@ -308,8 +266,18 @@ impl Hub {
         rings
     }
 
-    /// Agents with at least one console socket open.
+    /// Agents with at least one console socket open, here or (in cluster mode) on a
+    /// node heard from lately.
     pub fn online_agents(&self) -> HashSet<AgentId> {
+        let mut online = self.local_agents();
+        if let Some(link) = self.link.get() {
+            online.extend(link.peer_agents());
+        }
+        online
+    }
+
+    /// Agents with at least one console socket open on this node.
+    pub fn local_agents(&self) -> HashSet<AgentId> {
         self.lock()
             .conns
             .values()
@@ -332,70 +300,9 @@ impl Hub {
     }
 }
 
-fn ring_stop(conversation: ConversationId) -> Frame {
-    porchlight_protocol::to_text(&porchlight_protocol::AgentEvent::RingStop {
-        conversation_id: conversation,
-    })
-    .into()
-}
-
-fn send_to_agent(state: &mut HubState, agent: AgentId, frame: &Frame) {
-    offer_where(state, frame, |conn| conn.kind == ConnKind::Agent(agent));
-}
-
-/// Queues `frame` for every socket `chosen` picks; drops those whose queue is full.
-fn offer_where(state: &mut HubState, frame: &Frame, chosen: impl Fn(&Conn) -> bool) {
-    let lagging: Vec<ConnId> = state
-        .conns
-        .iter()
-        .filter(|(_, conn)| chosen(conn))
-        .filter(|(_, conn)| !conn.outbox.offer(frame))
-        .map(|(id, _)| *id)
-        .collect();
-    for id in lagging {
-        remove(state, id);
-    }
-}
-
-fn remove(state: &mut HubState, id: ConnId) {
-    if let Some(conn) = state.conns.remove(&id) {
-        conn.outbox.drop_socket();
-        for conversation in conn.following {
-            unlink(state, id, conversation);
-        }
-        // An agent with no console left rings nowhere; a new console rings afresh.
-        if let ConnKind::Agent(agent) = conn.kind {
-            let still_here = state
-                .conns
-                .values()
-                .any(|other| other.kind == ConnKind::Agent(agent));
-            if !still_here {
-                for agents in state.ringing.values_mut() {
-                    agents.remove(&agent);
-                }
-                state.ringing.retain(|_, agents| !agents.is_empty());
-            }
-        }
-    }
-}
-
-fn unlink(state: &mut HubState, id: ConnId, conversation: ConversationId) {
-    if let Some(followers) = state.followers.get_mut(&conversation) {
-        followers.remove(&id);
-        if followers.is_empty() {
-            state.followers.remove(&conversation);
-        }
-    }
-}
-
-/// The console sockets of `agent`.
-fn consoles_of(state: &HubState, agent: AgentId) -> Vec<ConnId> {
-    state
-        .conns
-        .iter()
-        .filter(|(_, conn)| conn.kind == ConnKind::Agent(agent))
-        .map(|(id, _)| *id)
-        .collect()
+/// No frame: for ops that make their own, or none.
+fn empty() -> Frame {
+    Frame::from("")
 }
 
 #[cfg(test)]

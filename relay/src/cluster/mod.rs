@@ -1,0 +1,293 @@
+//! Cluster mode: several relays on one PostgreSQL store share their live state over
+//! core NATS. Every hub op a node decides (a message to pass on, a ring, a dropped
+//! console) goes to every other node, which applies it to its own sockets; each node
+//! says every few seconds, and at once on a change, which agents it has online.
+//!
+//! NATS may drop what a slow subscriber does not read, and a node can die between a
+//! COMMIT and its publish, so PostgreSQL stays the history: a node that sees a gap in
+//! a conversation's seqs reads the missing messages from the store, and now and then
+//! asks the store whether the conversations it follows got anything it never heard.
+
+mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use porchlight_protocol::{ConversationId, Seq, VisitorEvent, to_text};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::{Frame, Hub, LinkEnds, NodeId, Op};
+use crate::state::AppState;
+use crate::store::Store;
+
+/// How often a node says which agents it has online (others count it gone after ten
+/// seconds of silence).
+const PRESENCE_EVERY: Duration = Duration::from_secs(2);
+/// How often the conversations a node follows are checked against the store.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(3);
+/// Messages read from the store per page when a gap is filled.
+const FILL_PAGE: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot reach NATS at the --nats URL: {0}")]
+    Connect(String),
+    #[error("cannot subscribe to the cluster's subjects on NATS: {0}")]
+    Subscribe(String),
+    #[error("the hub was joined to a cluster already")]
+    Linked,
+}
+
+/// A node's connection to the others, made at start so a wrong URL stops the relay.
+pub struct Cluster {
+    node: NodeId,
+    client: async_nats::Client,
+    ops_subject: String,
+    presence_subject: String,
+    ops: async_nats::Subscriber,
+    presence: async_nats::Subscriber,
+}
+
+impl Cluster {
+    /// Connects to NATS and subscribes to the subjects of the cluster `name` (each
+    /// cluster on one NATS server has its own).
+    pub async fn connect(url: &str, name: &str) -> Result<Self, ClusterError> {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
+        let node = NodeId::from_le_bytes(bytes);
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("porchlight {name} {node:016x}"))
+            .no_echo()
+            .connection_timeout(Duration::from_secs(5))
+            // NATS back after an outage is found within a second.
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis(100 * attempts.min(10) as u64)
+            })
+            .connect(url)
+            .await
+            .map_err(|err| ClusterError::Connect(err.to_string()))?;
+        let ops_subject = format!("{name}.hub");
+        let presence_subject = format!("{name}.presence");
+        let subscribe = |subject: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .subscribe(subject)
+                    .await
+                    .map_err(|err| ClusterError::Subscribe(err.to_string()))
+            }
+        };
+        let ops = subscribe(ops_subject.clone()).await?;
+        let presence = subscribe(presence_subject.clone()).await?;
+        Ok(Self {
+            node,
+            client,
+            ops_subject,
+            presence_subject,
+            ops,
+            presence,
+        })
+    }
+
+    /// Joins the relay's hub to the cluster and keeps it joined until shutdown.
+    pub fn run(self, state: &AppState) -> Result<(), ClusterError> {
+        let hub = Arc::clone(&state.hub);
+        let store = Arc::clone(&state.store);
+        let (tracker, shutdown) = (&state.tracker, state.shutdown.clone());
+        let ends = hub.link().ok_or(ClusterError::Linked)?;
+        let LinkEnds { outgoing, fills } = ends;
+        let node = self.node;
+        tracker.spawn(send_ops(
+            Sending {
+                node,
+                client: self.client.clone(),
+                subject: self.ops_subject,
+                lose_every: state.config.lose_every_nth_op,
+            },
+            outgoing,
+            shutdown.clone(),
+        ));
+        let applier = Arc::clone(&hub);
+        tracker.spawn(each_message(
+            self.ops,
+            shutdown.clone(),
+            move |bytes| match wire::decode_op(bytes) {
+                Ok((_, op, frame)) => applier.apply_shared(&op, &frame),
+                Err(err) => tracing::warn!(error = %err, "ignored"),
+            },
+        ));
+        tracker.spawn(say_presence(
+            node,
+            Arc::clone(&hub),
+            self.client,
+            self.presence_subject,
+            shutdown.clone(),
+        ));
+        let listener = Arc::clone(&hub);
+        tracker.spawn(each_message(
+            self.presence,
+            shutdown.clone(),
+            move |bytes| match wire::decode_presence(bytes) {
+                Ok(heard) => listener.peer_presence(heard.node, heard.agents),
+                Err(err) => tracing::warn!(error = %err, "ignored"),
+            },
+        ));
+        tracker.spawn(fill_gaps(
+            Arc::clone(&hub),
+            Arc::clone(&store),
+            fills,
+            shutdown.clone(),
+        ));
+        tracker.spawn(catch_up(hub, store, shutdown));
+        Ok(())
+    }
+}
+
+struct Sending {
+    node: NodeId,
+    client: async_nats::Client,
+    subject: String,
+    /// See [`crate::config::Config::lose_every_nth_op`].
+    lose_every: u32,
+}
+
+async fn send_ops(
+    sending: Sending,
+    mut outgoing: mpsc::Receiver<(Op, Frame)>,
+    shutdown: CancellationToken,
+) {
+    let Sending {
+        node,
+        client,
+        subject,
+        lose_every,
+    } = sending;
+    let mut sent: u32 = 0;
+    loop {
+        let (op, frame) = tokio::select! {
+            next = outgoing.recv() => match next {
+                Some(next) => next,
+                None => return,
+            },
+            () = shutdown.cancelled() => return,
+        };
+        sent = sent.wrapping_add(1);
+        if lose_every > 0 && sent.is_multiple_of(lose_every) {
+            continue;
+        }
+        let payload = wire::encode_op(node, op, &frame);
+        if let Err(err) = client.publish(subject.clone(), payload.into()).await {
+            tracing::warn!(error = %err, "cannot share an op with the cluster");
+        }
+    }
+}
+
+/// Hands each message of `subscriber` to `handle` until shutdown.
+async fn each_message(
+    mut subscriber: async_nats::Subscriber,
+    shutdown: CancellationToken,
+    handle: impl Fn(&[u8]),
+) {
+    loop {
+        tokio::select! {
+            next = subscriber.next() => match next {
+                Some(message) => handle(&message.payload),
+                None => return,
+            },
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn say_presence(
+    node: NodeId,
+    hub: Arc<Hub>,
+    client: async_nats::Client,
+    subject: String,
+    shutdown: CancellationToken,
+) {
+    let mut every = tokio::time::interval(PRESENCE_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = hub.presence_changes() => {}
+            () = shutdown.cancelled() => return,
+        }
+        let presence = wire::Presence {
+            node,
+            agents: hub.local_agents(),
+        };
+        let payload = wire::encode_presence(&presence);
+        if let Err(err) = client.publish(subject.clone(), payload.into()).await {
+            tracing::warn!(error = %err, "cannot tell the cluster who is online");
+        }
+    }
+}
+
+/// Reads what a gap is missing from the store.
+async fn fill_gaps(
+    hub: Arc<Hub>,
+    store: Arc<dyn Store>,
+    mut fills: mpsc::UnboundedReceiver<(ConversationId, Seq)>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let (conversation, after) = tokio::select! {
+            next = fills.recv() => match next {
+                Some(next) => next,
+                None => return,
+            },
+            () = shutdown.cancelled() => return,
+        };
+        match stored_after(store.as_ref(), conversation, after).await {
+            Ok(found) => hub.filled(conversation, found),
+            Err(err) => {
+                tracing::error!(error = %err, conversation, "cannot read the messages a gap is missing");
+                hub.filled(conversation, Vec::new());
+            }
+        }
+    }
+}
+
+/// Every stored message of `conversation` after `after`, as frames.
+async fn stored_after(
+    store: &dyn Store,
+    conversation: ConversationId,
+    after: Seq,
+) -> Result<Vec<(Seq, Frame)>, crate::store::StoreError> {
+    let mut found = Vec::new();
+    let mut last = after;
+    loop {
+        let page = store.messages_after(conversation, last, FILL_PAGE).await?;
+        let full = page.len() == FILL_PAGE;
+        for message in page {
+            last = message.seq;
+            found.push((message.seq, to_text(&VisitorEvent::Message(message)).into()));
+        }
+        if !full {
+            return Ok(found);
+        }
+    }
+}
+
+/// Now and then, asks the store for messages newer than what each recently active
+/// conversation passed on: the op of a conversation's last message may have been
+/// lost with nothing after it to show the gap.
+async fn catch_up(hub: Arc<Hub>, store: Arc<dyn Store>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(CATCH_UP_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        for (conversation, delivered) in hub.recently_passed_on(CATCH_UP_EVERY * 10) {
+            match stored_after(store.as_ref(), conversation, delivered).await {
+                Ok(found) if !found.is_empty() => hub.caught_up(conversation, found),
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, conversation, "cannot catch up"),
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Cluster mode: three relays A, B and C on one PostgreSQL store and one NATS server,
+//! each test in a schema and a cluster name of its own, the test choosing which node
+//! each socket uses. What a socket on one node says reaches the others' sockets, each
+//! message once and in seq order; rings reach every node and one join wins.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::nats::TestNats;
+use common::postgres::TestPostgres;
+use common::{PATIENCE, TestRelay, Ws, agent_in, start_configured};
+use porchlight_relay::store::Durability;
+use serde_json::{Value, json};
+
+struct Cluster {
+    nodes: Vec<TestRelay>,
+    nats: TestNats,
+    _postgres: TestPostgres,
+}
+
+impl Cluster {
+    async fn start(count: usize) -> Self {
+        Self::start_losing(count, 0).await
+    }
+
+    /// As [`Cluster::start`], each node leaving every `lose_every`-th op unsent.
+    async fn start_losing(count: usize, lose_every: u32) -> Self {
+        let postgres = TestPostgres::start();
+        let url = postgres.schema().await;
+        let nats = TestNats::start();
+        let name = nats.cluster_name();
+        let mut nodes = Vec::new();
+        for _ in 0..count {
+            let (url, nats_url, name) = (url.clone(), nats.url().to_owned(), name.clone());
+            let node = start_configured(tempfile::tempdir().unwrap(), move |config| {
+                config.postgres = Some(url);
+                config.nats = Some(nats_url);
+                config.cluster = name;
+                config.durability = Durability::Normal;
+                // Every visitor of these tests comes from one address.
+                config.limits.chats_per_address = 0;
+                config.lose_every_nth_op = lose_every;
+            })
+            .await;
+            nodes.push(node);
+        }
+        Self {
+            nodes,
+            nats,
+            _postgres: postgres,
+        }
+    }
+
+    /// An agent of the Support team with a console on `node`; returns it and their id.
+    async fn console(&self, node: usize, name: &str) -> (Ws, i64) {
+        let email = format!("{}@example.com", name.to_lowercase());
+        let (ws, _) = agent_in(&self.nodes[node], &email, name, &["Support"]).await;
+        let store = &self.nodes[node].state.store;
+        let id = store.agent_by_email(&email).await.unwrap().unwrap().id;
+        (ws, id)
+    }
+
+    /// Waits until every node counts `agents` online (each node says so within
+    /// seconds, and at once when a console comes or goes).
+    async fn until_online(&self, agents: &[i64]) {
+        for node in &self.nodes {
+            let hub = &node.state.hub;
+            let mut heard = hub.presence_heard().expect("a cluster node");
+            tokio::time::timeout(PATIENCE, async {
+                while !agents
+                    .iter()
+                    .all(|agent| hub.online_agents().contains(agent))
+                {
+                    heard.changed().await.unwrap();
+                }
+            })
+            .await
+            .expect("every node hears who is online");
+        }
+    }
+
+    async fn stop(self) {
+        for node in self.nodes {
+            node.stop().await;
+        }
+        drop(self.nats);
+    }
+}
+
+/// A visitor on `node` whose first message queued a chat; returns it and the chat.
+async fn waiting_visitor(node: &TestRelay, text: &str) -> (Ws, i64) {
+    let mut visitor = node.visitor().await;
+    visitor.hello(None, None).await;
+    let ack = visitor.say("v-0", text).await;
+    let chat = ack["conversation_id"].as_i64().unwrap();
+    (visitor, chat)
+}
+
+/// The message frames a socket got, per conversation, in the order they came.
+#[derive(Default)]
+struct Seen {
+    seqs: HashMap<i64, Vec<u64>>,
+    from: HashMap<(i64, String), usize>,
+    /// Own messages the relay acknowledged (stored).
+    acks: usize,
+}
+
+impl Seen {
+    fn take(&mut self, frame: &Value) {
+        if frame["type"] == "ack" {
+            self.acks += 1;
+        }
+        if frame["type"] != "message" {
+            return;
+        }
+        let chat = frame["conversation_id"].as_i64().unwrap();
+        self.seqs
+            .entry(chat)
+            .or_default()
+            .push(frame["seq"].as_u64().unwrap());
+        let author = frame["author"].as_str().unwrap().to_owned();
+        *self.from.entry((chat, author)).or_default() += 1;
+    }
+
+    /// Messages by `author`, in every chat.
+    fn total(&self, author: &str) -> usize {
+        self.from
+            .iter()
+            .filter(|((_, by), _)| by == author)
+            .map(|(_, count)| count)
+            .sum()
+    }
+
+    fn count(&self, chat: i64, author: &str) -> usize {
+        self.from
+            .get(&(chat, author.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Each message once, in seq order.
+    fn assert_once_in_order(&self, who: &str) {
+        for (chat, seqs) in &self.seqs {
+            assert!(
+                seqs.windows(2).all(|pair| pair[0] < pair[1]),
+                "{who} got chat {chat}'s messages out of order or twice: {seqs:?}"
+            );
+        }
+    }
+}
+
+/// Reads frames until `done` says the socket has seen enough.
+async fn read_until(ws: &mut Ws, seen: &mut Seen, done: impl Fn(&Seen) -> bool) {
+    while !done(seen) {
+        let frame = ws.next_json().await;
+        assert_ne!(frame["type"], "error", "{frame}");
+        seen.take(&frame);
+    }
+}
+
+/// A visitor sends the rest of their messages, then reads until each is acknowledged
+/// and every one of their agent's has come.
+async fn visitor_talks(mut visitor: Ws, chat: i64) -> Seen {
+    for n in 1..EACH {
+        let (id, body) = (format!("v-{n}"), format!("visitor {n}"));
+        visitor
+            .send(json!({"type": "send", "client_msg_id": id, "body": body}))
+            .await;
+    }
+    let mut seen = Seen::default();
+    read_until(&mut visitor, &mut seen, |seen| {
+        seen.acks == EACH - 1 && seen.count(chat, "agent") == EACH
+    })
+    .await;
+    seen.assert_once_in_order("a visitor on A");
+    seen
+}
+
+/// An agent sends their messages into each of their chats, then reads until each is
+/// acknowledged and every message of their visitors has come.
+async fn agent_talks(mut console: Ws, chats: Vec<i64>) -> Seen {
+    for chat in &chats {
+        for n in 0..EACH {
+            console
+                .send(json!({
+                    "type": "send", "conversation_id": chat,
+                    "client_msg_id": format!("a-{chat}-{n}"), "body": format!("agent {n}")
+                }))
+                .await;
+        }
+    }
+    let mut seen = Seen::default();
+    read_until(&mut console, &mut seen, |seen| {
+        seen.acks == chats.len() * EACH
+            && chats
+                .iter()
+                .all(|chat| seen.count(*chat, "visitor") == EACH - 1)
+    })
+    .await;
+    seen.assert_once_in_order("an agent on B or C");
+    seen
+}
+
+const VISITORS: usize = 40;
+const AGENTS_PER_NODE: usize = 4;
+/// Messages each visitor sends, and each agent sends into each of their chats.
+const EACH: usize = 25;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_cross_nodes_each_once_and_in_seq_order() {
+    exchange(Cluster::start(3).await).await;
+}
+
+/// NATS drops what a slow subscriber does not read, and a node can die between a
+/// COMMIT and its publish: a node that misses a message reads it from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_lost_on_the_way_arrive_from_the_store_once_and_in_order() {
+    exchange(Cluster::start_losing(3, 50).await).await;
+}
+
+/// Forty visitors on A, eight agents on B and C; each side sends 1,000 messages.
+async fn exchange(cluster: Cluster) {
+    let mut agents = Vec::new();
+    for node in [1, 2] {
+        for n in 0..AGENTS_PER_NODE {
+            agents.push(cluster.console(node, &format!("Agent{node}x{n}")).await);
+        }
+    }
+    let ids: Vec<i64> = agents.iter().map(|(_, id)| *id).collect();
+    cluster.until_online(&ids).await;
+
+    // Forty visitors on A; each chat joined by an agent on B or C.
+    let mut visitors = Vec::new();
+    let mut chats_of: Vec<Vec<i64>> = vec![Vec::new(); agents.len()];
+    for n in 0..VISITORS {
+        let (visitor, chat) = waiting_visitor(&cluster.nodes[0], &format!("hello {n}")).await;
+        let holder = n % agents.len();
+        let (console, _) = &mut agents[holder];
+        let joined = console
+            .answer(json!({"type": "join", "conversation_id": chat}), "joined")
+            .await;
+        assert_eq!(joined["type"], "joined", "{joined}");
+        chats_of[holder].push(chat);
+        visitors.push((visitor, chat));
+    }
+
+    let mut talking = tokio::task::JoinSet::new();
+    for (visitor, chat) in visitors {
+        talking.spawn(visitor_talks(visitor, chat));
+    }
+    let mut consoles = tokio::task::JoinSet::new();
+    for ((console, _), chats) in agents.into_iter().zip(chats_of) {
+        consoles.spawn(agent_talks(console, chats));
+    }
+    let (visitors, consoles) = tokio::time::timeout(PATIENCE * 6, async {
+        (talking.join_all().await, consoles.join_all().await)
+    })
+    .await
+    .expect("every message arrives on every node");
+    let from_agents: usize = visitors.iter().map(|seen| seen.total("agent")).sum();
+    assert_eq!(
+        from_agents,
+        VISITORS * EACH,
+        "1,000 messages from B and C reached A"
+    );
+    let from_visitors: usize = consoles.iter().map(|seen| seen.total("visitor")).sum();
+    assert_eq!(
+        from_visitors,
+        VISITORS * (EACH - 1),
+        "the visitors' messages reached B and C"
+    );
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_on_one_node_rings_on_the_others_and_one_join_wins() {
+    let cluster = Cluster::start(3).await;
+    let (mut ana, ana_id) = cluster.console(1, "Ana").await;
+    let (mut bo, bo_id) = cluster.console(2, "Bo").await;
+    cluster.until_online(&[ana_id, bo_id]).await;
+    for trial in 0..100 {
+        let (mut visitor, chat) =
+            waiting_visitor(&cluster.nodes[0], &format!("trial {trial}")).await;
+        for console in [&mut ana, &mut bo] {
+            let ring = console.next_of_type("ring").await;
+            assert_eq!(ring["conversation_id"], chat, "trial {trial}: {ring}");
+        }
+        let join = json!({"type": "join", "conversation_id": chat});
+        let (from_ana, from_bo) = tokio::join!(
+            ana.answer(join.clone(), "joined"),
+            bo.answer(join.clone(), "joined")
+        );
+        let outcomes = [&from_ana, &from_bo].map(|reply| {
+            if reply["type"] == "joined" {
+                "joined".to_owned()
+            } else {
+                reply["code"].as_str().unwrap_or_default().to_owned()
+            }
+        });
+        let mut sorted = outcomes.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            ["already_taken", "joined"],
+            "trial {trial}: exactly one join wins"
+        );
+        for console in [&mut ana, &mut bo] {
+            let stop = console.next_of_type("ring_stop").await;
+            assert_eq!(
+                stop["conversation_id"], chat,
+                "trial {trial}: every console stops ringing"
+            );
+        }
+        let (winner, winner_name) = if outcomes[0] == "joined" {
+            (&mut ana, "Ana")
+        } else {
+            (&mut bo, "Bo")
+        };
+        visitor
+            .next_message(&format!("{winner_name} joined the chat"))
+            .await;
+        winner
+            .send(json!({"type": "end_chat", "conversation_id": chat}))
+            .await;
+        visitor.next_status("ended").await;
+    }
+    cluster.stop().await;
+}
