@@ -6,10 +6,13 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use common::nats::TestNats;
 use common::postgres::TestPostgres;
-use common::{PATIENCE, TestRelay, Ws, agent_in, start_configured};
+use common::{PATIENCE, TestRelay, Ws, agent_in, json_call, start_configured};
+use porchlight_relay::hub::Frame;
+use porchlight_relay::server::DEMO_ADMIN_EMAIL;
 use porchlight_relay::store::Durability;
 use serde_json::{Value, json};
 
@@ -324,6 +327,99 @@ async fn a_chat_on_one_node_rings_on_the_others_and_one_join_wins() {
             .send(json!({"type": "end_chat", "conversation_id": chat}))
             .await;
         visitor.next_status("ended").await;
+    }
+    cluster.stop().await;
+}
+
+/// Settings a node keeps in memory, saved on one node, are used on the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_saved_on_one_node_are_used_on_the_others() {
+    let cluster = Cluster::start(2).await;
+    let (mut console, _) = cluster.console(1, "Ana").await;
+    let on_b = |relay: &TestRelay| relay.state.email_on.load(Ordering::Relaxed);
+    assert!(!on_b(&cluster.nodes[1]), "no email yet");
+    let a = &cluster.nodes[0];
+    let admin = a.agent_cookie(DEMO_ADMIN_EMAIL, "Admin").await;
+    let smtp = json!({
+        "host": "127.0.0.1", "port": 2525, "security": "none", "user": "", "password": "",
+        "from": "Acme Support <support@example.com>", "team_to": "team@example.com"
+    });
+    let (status, saved) = json_call(a.addr, "PUT", "/api/admin/email", &admin, smtp).await;
+    assert_eq!(status, 200, "{saved}");
+    // Ops reach a node in the order they were sent: once B's console has the frame
+    // sent after the change, B has applied the change.
+    a.state
+        .hub
+        .publish_to_consoles(Frame::from(r#"{"type":"after_the_change"}"#));
+    console.next_of_type("after_the_change").await;
+    assert!(on_b(&cluster.nodes[1]), "B sends transcripts by email now");
+    cluster.stop().await;
+}
+
+/// One agent with a console on B and one on C joins two waiting chats at once, one
+/// from each: exactly one join succeeds, whether their own limit of one chat or the
+/// one-chat rule stops the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_on_two_nodes_never_passes_their_limit() {
+    let cluster = Cluster::start(3).await;
+    let (mut on_b, agent) = cluster.console(1, "Cap").await;
+    let (mut on_c, _) = cluster.console(2, "Cap").await;
+    let store = &cluster.nodes[0].state.store;
+    store.set_agent_capacity(agent, Some(1)).await.unwrap();
+    capacity_race(&cluster, [&mut on_b, &mut on_c], "max_chats = 1").await;
+    store.set_agent_capacity(agent, None).await.unwrap();
+    let mut rules = store.chat_rules().await.unwrap();
+    rules.one_chat_per_agent = true;
+    store.set_chat_rules(rules).await.unwrap();
+    capacity_race(&cluster, [&mut on_b, &mut on_c], "the one-chat rule").await;
+    cluster.stop().await;
+}
+
+async fn capacity_race(cluster: &Cluster, consoles: [&mut Ws; 2], limit: &str) {
+    let [on_b, on_c] = consoles;
+    for trial in 0..100 {
+        let (mut first, one) = waiting_visitor(&cluster.nodes[0], &format!("one {trial}")).await;
+        let (mut second, two) = waiting_visitor(&cluster.nodes[0], &format!("two {trial}")).await;
+        let (from_b, from_c) = tokio::join!(
+            on_b.answer(json!({"type": "join", "conversation_id": one}), "joined"),
+            on_c.answer(json!({"type": "join", "conversation_id": two}), "joined")
+        );
+        let joined: Vec<&Value> = [&from_b, &from_c]
+            .into_iter()
+            .filter(|reply| reply["type"] == "joined")
+            .collect();
+        assert_eq!(joined.len(), 1, "{limit}, trial {trial}: {from_b} {from_c}");
+        let refused = if from_b["type"] == "joined" {
+            &from_c
+        } else {
+            &from_b
+        };
+        assert_eq!(refused["code"], "at_capacity", "{limit}, trial {trial}");
+        for visitor in [&mut first, &mut second] {
+            visitor.send(json!({"type": "end_chat"})).await;
+            visitor.next_status("ended").await;
+        }
+    }
+}
+
+/// One visitor whose widget is open in two tabs, one on A and one on B, sends from
+/// both at once: one chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_on_two_nodes_at_once_opens_one_chat() {
+    let cluster = Cluster::start(2).await;
+    for trial in 0..20 {
+        let mut on_a = cluster.nodes[0].visitor().await;
+        let welcome = on_a.hello(None, None).await;
+        let token = welcome["token"].as_str().unwrap();
+        let mut on_b = cluster.nodes[1].visitor().await;
+        on_b.hello(Some(token), None).await;
+        let (from_a, from_b) = tokio::join!(on_a.say("a", "from A"), on_b.say("b", "from B"));
+        assert_eq!(
+            from_a["conversation_id"], from_b["conversation_id"],
+            "trial {trial}: one conversation"
+        );
+        on_a.send(json!({"type": "end_chat"})).await;
+        on_a.next_status("ended").await;
     }
     cluster.stop().await;
 }

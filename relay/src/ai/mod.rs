@@ -44,27 +44,43 @@ struct Answering {
     generation: u64,
 }
 
+/// The console's saved settings if any, else the config file's, and the provider they
+/// make.
+async fn saved_or(
+    store: &dyn Store,
+    file: &AiSettings,
+) -> Result<(AiSettings, Option<Provider>), StoreError> {
+    let settings = match store.setting(SETTINGS_KEY).await? {
+        Some(saved) => serde_json::from_str(&saved).unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "the saved AI settings are unreadable; using the config file's");
+            file.clone()
+        }),
+        None => file.clone(),
+    };
+    let provider = Provider::from_settings(&settings).unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "AI provider not started");
+        None
+    });
+    Ok((settings, provider))
+}
+
 impl Ai {
     /// The console's saved settings if any, else the config file's. Settings that
     /// cannot make a provider leave the agent without one (and say why in the log).
     pub async fn load(store: &dyn Store, file: &AiSettings) -> Result<Self, StoreError> {
-        let settings = match store.setting(SETTINGS_KEY).await? {
-            Some(saved) => serde_json::from_str(&saved).unwrap_or_else(|err| {
-                tracing::warn!(error = %err, "the saved AI settings are unreadable; using the config file's");
-                file.clone()
-            }),
-            None => file.clone(),
-        };
-        let provider = Provider::from_settings(&settings).unwrap_or_else(|err| {
-            tracing::warn!(error = %err, "AI provider not started");
-            None
-        });
         Ok(Self {
-            current: RwLock::new((settings, provider)),
+            current: RwLock::new(saved_or(store, file).await?),
             answering: Mutex::new(HashMap::new()),
             next_generation: AtomicU64::new(1),
             writing: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Uses the saved settings again (another relay of the cluster saved new ones).
+    pub async fn reload(&self, store: &dyn Store, file: &AiSettings) -> Result<(), StoreError> {
+        let (settings, provider) = saved_or(store, file).await?;
+        self.replace(settings, provider);
+        Ok(())
     }
 
     pub fn settings(&self) -> AiSettings {

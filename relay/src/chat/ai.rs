@@ -20,11 +20,18 @@ use crate::ai::sanitize::{Sanitizer, sanitize};
 use crate::ai::{AgentConfig, AiError, Piece, Provider, Signal};
 use crate::chat::context::visitor_context;
 use crate::flow::Flow;
-use crate::hub::{Audience, NOBODY};
+use crate::hub::{Audience, Change, NOBODY};
 use crate::knowledge;
 use crate::state::AppState;
 use crate::store::knowledge::Hit;
 use crate::store::{MessageKind, NewMessage, StoreError, now_ms};
+
+/// The AI agent stops answering in the chat (it ended, went to a person, or its
+/// visitor was erased), on whichever node is writing the answer.
+pub fn stop(state: &AppState, chat: ConversationId) {
+    state.ai.forget(chat);
+    state.hub.changed(Change::AiStops { conversation: chat });
+}
 
 /// Passages retrieved for each question.
 pub const PASSAGES: usize = 4;

@@ -463,7 +463,7 @@ async fn announce_turn(
     announce_prompt(state, updated.id, prompt);
     if updated.status != ConversationStatus::Bot {
         // Whatever the AI agent held for this chat goes with it.
-        state.ai.forget(updated.id);
+        super::ai::stop(state, updated.id);
         announce_conversation(&state.hub, updated);
         super::ringing::ring_chat(state, updated).await;
         queue::announce(state).await;

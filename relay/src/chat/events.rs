@@ -10,7 +10,7 @@ use porchlight_protocol::{
 
 use super::context::describe_browser;
 use super::{bot, queue, ringing};
-use crate::hub::{Audience, ConnId, Hub};
+use crate::hub::{Audience, Change, ConnId, Hub};
 use crate::state::AppState;
 use crate::store::Conversation;
 
@@ -95,6 +95,10 @@ pub async fn joined(
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .record(joined_at, queue_ms);
+        state.hub.changed(Change::Waited {
+            joined_at,
+            queue_ms,
+        });
         state.metrics.chat_joined(queue_ms);
     }
     state
@@ -110,7 +114,7 @@ pub async fn joined(
 /// AI agent forgets the chat, any button the visitor had goes, its rings stop, the
 /// agent who held it may take another, and the queue moves up.
 pub async fn ended(state: &AppState, conversation: &Conversation, event: &ChatMessage) {
-    state.ai.forget(conversation.id);
+    super::ai::stop(state, conversation.id);
     announce_message(state, event, None);
     bot::announce_prompt(state, conversation.id, None);
     announce_conversation(&state.hub, conversation);

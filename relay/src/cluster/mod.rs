@@ -8,6 +8,7 @@
 //! a conversation's seqs reads the missing messages from the store, and now and then
 //! asks the store whether the conversations it follows got anything it never heard.
 
+mod changes;
 mod wire;
 
 use std::sync::Arc;
@@ -109,15 +110,7 @@ impl Cluster {
             outgoing,
             shutdown.clone(),
         ));
-        let applier = Arc::clone(&hub);
-        tracker.spawn(each_message(
-            self.ops,
-            shutdown.clone(),
-            move |bytes| match wire::decode_op(bytes) {
-                Ok((_, op, frame)) => applier.apply_shared(&op, &frame),
-                Err(err) => tracing::warn!(error = %err, "ignored"),
-            },
-        ));
+        tracker.spawn(receive_ops(state.clone(), self.ops));
         tracker.spawn(say_presence(
             node,
             Arc::clone(&hub),
@@ -180,6 +173,25 @@ async fn send_ops(
         let payload = wire::encode_op(node, op, &frame);
         if let Err(err) = client.publish(subject.clone(), payload.into()).await {
             tracing::warn!(error = %err, "cannot share an op with the cluster");
+        }
+    }
+}
+
+/// Applies the other nodes' ops here, in the order they were sent: a change to what
+/// nodes keep in memory is applied before the ops after it.
+async fn receive_ops(state: AppState, mut ops: async_nats::Subscriber) {
+    loop {
+        let message = tokio::select! {
+            next = ops.next() => match next {
+                Some(message) => message,
+                None => return,
+            },
+            () = state.shutdown.cancelled() => return,
+        };
+        match wire::decode_op(&message.payload) {
+            Ok((_, Op::Changed { change }, _)) => changes::apply(&state, change).await,
+            Ok((_, op, frame)) => state.hub.apply_shared(&op, &frame),
+            Err(err) => tracing::warn!(error = %err, "ignored"),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::ai::sanitize::sanitize;
 use crate::ai::{AiError, Provider, SETTINGS_KEY, prompt};
 use crate::auth::{Admin, AdminWriting, LoggedIn, LoggedInWriting};
 use crate::error::{ApiError, ApiResult};
+use crate::hub::Change;
 use crate::state::AppState;
 use crate::store::Conversation;
 use crate::translation::{self, TranslateError, TranslationSettings};
@@ -53,6 +54,7 @@ pub(crate) async fn update(
     state.store.set_setting(SETTINGS_KEY, saved).await?;
     let view = settings.view();
     state.ai.replace(settings, provider);
+    state.hub.changed(Change::AiSettings);
     // A new embedding model means new vectors.
     state.knowledge_changed.notify_one();
     Ok(Json(view))
@@ -220,5 +222,6 @@ pub(crate) async fn update_translation(
         settings.service != TranslationService::None,
         Ordering::Relaxed,
     );
+    state.hub.changed(Change::TranslationSettings);
     Ok(Json(settings.view()))
 }

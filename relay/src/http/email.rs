@@ -39,6 +39,7 @@ pub(crate) async fn update(
     state
         .email_on
         .store(settings.enabled(), std::sync::atomic::Ordering::Relaxed);
+    state.hub.changed(crate::hub::Change::EmailSettings);
     state.email_queued.notify_one();
     Ok(Json(settings.view()))
 }

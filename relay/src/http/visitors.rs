@@ -107,7 +107,7 @@ pub(crate) async fn erase(
         })?
         .ok_or_else(no_visitor)?;
     for chat in &erased.chats {
-        state.ai.forget(*chat);
+        crate::chat::ai::stop(&state, *chat);
     }
     state.hub.drop_visitors_of(&erased.chats);
     // The rows are gone; a file left on disk is removed by the next retention pass.

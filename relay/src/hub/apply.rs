@@ -51,6 +51,9 @@ impl Hub {
                     state.followers.entry(*conversation).or_default().insert(id);
                 }
             }
+            // The node that changed it applied it; the cluster module applies it on
+            // the others, where it needs more than the hub.
+            Op::Changed { .. } => {}
             Op::DropVisitorsOf { conversations } => {
                 drop_visitors_of(&mut self.lock(), conversations)
             }

@@ -12,7 +12,7 @@ mod order;
 mod outbox;
 mod shared;
 
-pub use op::Op;
+pub use op::{Change, Op};
 pub use outbox::Inbox;
 pub use shared::{Link, LinkEnds, NodeId};
 
@@ -197,6 +197,11 @@ impl Hub {
             seq: Some(seq),
         };
         self.run(op, skip, frame);
+    }
+
+    /// Tells the other nodes (in cluster mode) what changed here.
+    pub fn changed(&self, change: Change) {
+        self.run(Op::Changed { change }, None, empty());
     }
 
     /// Records what the console socket's agent may see; chat updates reach it only

@@ -51,6 +51,30 @@ pub enum Op {
         conversation: ConversationId,
         chat: Facts,
     },
+    /// Something every node keeps in memory changed here (applied here already).
+    Changed {
+        change: Change,
+    },
+}
+
+/// What a node keeps in memory besides sockets, changed on one node: the others read
+/// it again from the store or take the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Change {
+    AiSettings,
+    EmailSettings,
+    TranslationSettings,
+    /// A chat waited `queue_ms` before its first join at `joined_at` (for the wait
+    /// estimates).
+    Waited {
+        joined_at: i64,
+        queue_ms: i64,
+    },
+    /// The AI agent stops answering in the chat (it ended, or a person took it).
+    AiStops {
+        conversation: ConversationId,
+    },
 }
 
 /// [`ChatFacts`] that own their teams, to cross to another node.
