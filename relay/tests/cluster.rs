@@ -8,97 +8,11 @@ mod common;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use common::nats::TestNats;
-use common::postgres::TestPostgres;
-use common::{PATIENCE, TestRelay, Ws, agent_in, json_call, start_configured};
+use common::cluster::{Cluster, waiting_visitor};
+use common::{PATIENCE, TestRelay, Ws, json_call};
 use porchlight_relay::hub::Frame;
 use porchlight_relay::server::DEMO_ADMIN_EMAIL;
-use porchlight_relay::store::Durability;
 use serde_json::{Value, json};
-
-struct Cluster {
-    nodes: Vec<TestRelay>,
-    nats: TestNats,
-    _postgres: TestPostgres,
-}
-
-impl Cluster {
-    async fn start(count: usize) -> Self {
-        Self::start_losing(count, 0).await
-    }
-
-    /// As [`Cluster::start`], each node leaving every `lose_every`-th op unsent.
-    async fn start_losing(count: usize, lose_every: u32) -> Self {
-        let postgres = TestPostgres::start();
-        let url = postgres.schema().await;
-        let nats = TestNats::start();
-        let name = nats.cluster_name();
-        let mut nodes = Vec::new();
-        for _ in 0..count {
-            let (url, nats_url, name) = (url.clone(), nats.url().to_owned(), name.clone());
-            let node = start_configured(tempfile::tempdir().unwrap(), move |config| {
-                config.postgres = Some(url);
-                config.nats = Some(nats_url);
-                config.cluster = name;
-                config.durability = Durability::Normal;
-                // Every visitor of these tests comes from one address.
-                config.limits.chats_per_address = 0;
-                config.lose_every_nth_op = lose_every;
-            })
-            .await;
-            nodes.push(node);
-        }
-        Self {
-            nodes,
-            nats,
-            _postgres: postgres,
-        }
-    }
-
-    /// An agent of the Support team with a console on `node`; returns it and their id.
-    async fn console(&self, node: usize, name: &str) -> (Ws, i64) {
-        let email = format!("{}@example.com", name.to_lowercase());
-        let (ws, _) = agent_in(&self.nodes[node], &email, name, &["Support"]).await;
-        let store = &self.nodes[node].state.store;
-        let id = store.agent_by_email(&email).await.unwrap().unwrap().id;
-        (ws, id)
-    }
-
-    /// Waits until every node counts `agents` online (each node says so within
-    /// seconds, and at once when a console comes or goes).
-    async fn until_online(&self, agents: &[i64]) {
-        for node in &self.nodes {
-            let hub = &node.state.hub;
-            let mut heard = hub.presence_heard().expect("a cluster node");
-            tokio::time::timeout(PATIENCE, async {
-                while !agents
-                    .iter()
-                    .all(|agent| hub.online_agents().contains(agent))
-                {
-                    heard.changed().await.unwrap();
-                }
-            })
-            .await
-            .expect("every node hears who is online");
-        }
-    }
-
-    async fn stop(self) {
-        for node in self.nodes {
-            node.stop().await;
-        }
-        drop(self.nats);
-    }
-}
-
-/// A visitor on `node` whose first message queued a chat; returns it and the chat.
-async fn waiting_visitor(node: &TestRelay, text: &str) -> (Ws, i64) {
-    let mut visitor = node.visitor().await;
-    visitor.hello(None, None).await;
-    let ack = visitor.say("v-0", text).await;
-    let chat = ack["conversation_id"].as_i64().unwrap();
-    (visitor, chat)
-}
 
 /// The message frames a socket got, per conversation, in the order they came.
 #[derive(Default)]

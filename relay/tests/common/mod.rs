@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod cluster;
 pub(crate) mod nats;
 pub(crate) mod postgres;
 pub(crate) mod raw;
