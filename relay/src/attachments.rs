@@ -42,6 +42,19 @@ impl AttachmentsDir {
         self.root.join(key)
     }
 
+    /// A stored file's bytes: from the folder, or else from the store (a file
+    /// uploaded through another node of a cluster).
+    pub async fn read(&self, store: &dyn Store, key: &str) -> std::io::Result<Vec<u8>> {
+        match tokio::fs::read(self.path(key)).await {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && store.keeps_files() => store
+                .file_content(key)
+                .await
+                .map_err(std::io::Error::other)?
+                .ok_or(err),
+            read => read,
+        }
+    }
+
     fn part_path(&self, key: &str) -> PathBuf {
         self.root.join(INCOMING).join(format!("{key}{PART}"))
     }

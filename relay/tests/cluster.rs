@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use common::cluster::{Cluster, waiting_visitor};
-use common::{PATIENCE, TestRelay, Ws, json_call};
+use common::{PATIENCE, TestRelay, Ws, http, json_call, upload};
 use porchlight_relay::hub::Frame;
 use porchlight_relay::server::DEMO_ADMIN_EMAIL;
 use serde_json::{Value, json};
@@ -335,5 +335,35 @@ async fn a_visitor_on_two_nodes_at_once_opens_one_chat() {
         on_a.send(json!({"type": "end_chat"})).await;
         on_a.next_status("ended").await;
     }
+    cluster.stop().await;
+}
+
+/// A file uploaded through one node is served by every node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_uploaded_on_one_node_is_served_by_another() {
+    let cluster = Cluster::start(2).await;
+    let mut visitor = cluster.nodes[0].visitor().await;
+    let token = visitor.hello(None, None).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chat = visitor.say("v-0", "here is my order").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    let bearer = format!("Bearer {token}");
+    let sent = b"order 1234: two lamps";
+    let (status, message) = upload(
+        cluster.nodes[0].addr,
+        chat,
+        ("Authorization", &bearer),
+        "order.txt",
+        sent,
+    )
+    .await;
+    assert_eq!(status, 201, "{message}");
+    let url = message["attachment"]["url"].as_str().unwrap();
+    let (status, _, body) = http(cluster.nodes[1].addr, "GET", url, &[], "").await;
+    assert_eq!(status, 200, "B serves the file A took");
+    assert_eq!(body.as_bytes(), sent);
     cluster.stop().await;
 }

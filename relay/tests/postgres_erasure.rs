@@ -36,7 +36,10 @@ async fn a_finished_chat(
         content_type: "image/png".into(),
         size: 3,
     };
-    store.add_attachment(file, said("id.png")).await.unwrap();
+    store
+        .add_attachment(file, None, said("id.png"))
+        .await
+        .unwrap();
     store.end(chat, Author::Visitor, None).await.unwrap();
     (visitor, chat)
 }

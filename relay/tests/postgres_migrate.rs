@@ -9,14 +9,19 @@ use std::process::Command;
 
 use common::postgres::{TestPostgres, new_visitors_chat, seed};
 use porchlight_protocol::{AgentInfo, Author, ConversationStatus};
+use porchlight_relay::attachments::AttachmentsDir;
 use porchlight_relay::store::{
-    ChatRules, DB_FILE, NewMessage, PgStore, SqliteStore, Store, now_ms,
+    ChatRules, DB_FILE, NewMessage, PgStore, SqliteStore, Store, StoredAttachment, now_ms,
 };
 
 const DAY_MS: i64 = 86_400_000;
 
-/// A chat answered, ended and rated; a ticket; and one chat still waiting.
-async fn single_node_install(store: &dyn Store) -> (i64, i64) {
+/// The uploaded file of [`single_node_install`].
+const FILE_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const FILE_BYTES: &[u8] = b"invoice 1234";
+
+/// A chat answered with a file, ended and rated; a ticket; and one chat still waiting.
+async fn single_node_install(store: &dyn Store, dir: &std::path::Path) -> (i64, i64) {
     assert!(store.seed_if_empty(seed()).await.unwrap());
     let site = store.site_by_key("demo").await.unwrap().unwrap().id;
     let admin = AgentInfo {
@@ -38,6 +43,20 @@ async fn single_node_install(store: &dyn Store) -> (i64, i64) {
         .unwrap();
     store
         .append_message(said(Author::Agent, Some(1), "Hi!"))
+        .await
+        .unwrap();
+    let files = AttachmentsDir::new(dir);
+    std::fs::create_dir_all(dir.join("attachments")).unwrap();
+    std::fs::write(files.path(FILE_KEY), FILE_BYTES).unwrap();
+    let file = StoredAttachment {
+        conversation_id: chat,
+        storage_key: FILE_KEY.into(),
+        name: "invoice.txt".into(),
+        content_type: "text/plain".into(),
+        size: FILE_BYTES.len() as u64,
+    };
+    store
+        .add_attachment(file, None, said(Author::Agent, Some(1), "invoice.txt"))
         .await
         .unwrap();
     store.end(chat, Author::Visitor, None).await.unwrap();
@@ -65,7 +84,7 @@ fn migrate(dir: &std::path::Path, url: &str) -> std::process::Output {
 async fn a_single_node_install_moves_into_postgresql_whole() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite: &dyn Store = &SqliteStore::open(dir.path()).unwrap();
-    let (chat, visitor) = single_node_install(sqlite).await;
+    let (chat, visitor) = single_node_install(sqlite, dir.path()).await;
     let server = TestPostgres::start();
     let url = server.schema().await;
 
@@ -79,6 +98,11 @@ async fn a_single_node_install_moves_into_postgresql_whole() {
     assert!(printed.contains("messages"), "{printed}");
 
     let postgres: &dyn Store = &PgStore::connect(&url).await.unwrap();
+    assert_eq!(
+        postgres.file_content(FILE_KEY).await.unwrap().as_deref(),
+        Some(FILE_BYTES),
+        "the uploaded file is in the database, for every node to serve"
+    );
     let was = sqlite.conversation(chat).await.unwrap().unwrap();
     let now = postgres.conversation(chat).await.unwrap().unwrap();
     assert_eq!(now, was);

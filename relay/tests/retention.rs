@@ -69,7 +69,7 @@ async fn chat(store: &dyn Store, files: &AttachmentsDir, site: i64, key: &str, e
         size: 4,
     };
     store
-        .add_attachment(file, message("f", "a.txt"))
+        .add_attachment(file, None, message("f", "a.txt"))
         .await
         .unwrap();
     if end {

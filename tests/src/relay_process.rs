@@ -18,12 +18,17 @@ pub struct RunningRelay {
 }
 
 /// How to start it.
+#[derive(Clone, Copy)]
 pub struct RelayCommand<'a> {
     pub bin: &'a str,
     pub durability: &'a str,
     pub data: &'a Path,
     /// The PostgreSQL store's URL, else SQLite in `data`.
     pub postgres: Option<&'a str>,
+    /// Cluster mode: the NATS server, and which node this is (each node > 0 keeps its
+    /// files in a folder of its own under `data`).
+    pub nats: Option<&'a str>,
+    pub node: usize,
 }
 
 /// A fresh data folder for this process's relay.
@@ -41,6 +46,10 @@ pub fn scratch_data() -> anyhow::Result<PathBuf> {
 /// Starts the relay and waits until it listens (and, the first time over a data
 /// folder, until it has printed the admin's one-time password).
 pub async fn start(command: &RelayCommand<'_>, first: bool) -> anyhow::Result<RunningRelay> {
+    let data = match command.node {
+        0 => command.data.to_owned(),
+        node => command.data.join(format!("node-{node}")),
+    };
     let mut child = tokio::process::Command::new(command.bin)
         .args([
             "serve",
@@ -52,11 +61,18 @@ pub async fn start(command: &RelayCommand<'_>, first: bool) -> anyhow::Result<Ru
         ])
         .arg(command.data.join("loadgen.toml"))
         .arg("--data")
-        .arg(command.data)
+        .arg(&data)
         .args(
             command
                 .postgres
                 .map(|url| ["--postgres", url])
+                .into_iter()
+                .flatten(),
+        )
+        .args(
+            command
+                .nats
+                .map(|url| ["--nats", url, "--cluster", "loadgen"])
                 .into_iter()
                 .flatten(),
         )
@@ -98,6 +114,42 @@ pub async fn start(command: &RelayCommand<'_>, first: bool) -> anyhow::Result<Ru
         addr,
         password,
     })
+}
+
+/// `count` relays: one, or the nodes of a cluster (the first prints the admin's
+/// password), each as `command` says with its own node number.
+pub async fn start_nodes(
+    command: &RelayCommand<'_>,
+    count: usize,
+) -> anyhow::Result<Vec<RunningRelay>> {
+    let mut nodes = Vec::with_capacity(count);
+    for node in 0..count {
+        let command = RelayCommand { node, ..*command };
+        nodes.push(start(&command, node == 0).await?);
+    }
+    Ok(nodes)
+}
+
+/// Every node's resident memory, added up.
+pub fn resident_all(nodes: &[RunningRelay]) -> Resident {
+    nodes.iter().fold(
+        Resident {
+            all: 0,
+            anonymous: 0,
+        },
+        |sum, node| {
+            let one = resident(node.pid);
+            Resident {
+                all: sum.all + one.all,
+                anonymous: sum.anonymous + one.anonymous,
+            }
+        },
+    )
+}
+
+/// Every node's CPU seconds so far, added up.
+pub fn cpu_all(nodes: &[RunningRelay]) -> f64 {
+    nodes.iter().map(|node| cpu_secs(node.pid)).sum()
 }
 
 /// The relay's resident memory, in KiB: all of it (`VmRSS`), and the anonymous part

@@ -43,10 +43,18 @@ pub(crate) async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     for (table, rows) in copied.iter().filter(|(_, rows)| *rows > 0) {
         println!("{table:<24} {rows:>10} rows");
     }
+    let files = target
+        .keep_files_from(&dir.join("attachments"))
+        .await
+        .context("the tables were copied, but not every uploaded file")?;
     println!(
-        "copied {} tables; uploaded files stay in {}/attachments",
+        "copied {} tables and {} uploaded files into the database{}",
         copied.len(),
-        dir.display()
+        files.kept,
+        match files.missing {
+            0 => String::new(),
+            missing => format!(" ({missing} files were missing from the data folder)"),
+        }
     );
     Ok(())
 }

@@ -39,6 +39,7 @@ pub(super) async fn apply(state: &AppState, change: Change) {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .record(joined_at, queue_ms),
+        Change::Waiting => state.queue_changed.notify_one(),
         Change::AiStops { conversation } => state.ai.forget(conversation),
     }
 }

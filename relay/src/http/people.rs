@@ -350,7 +350,7 @@ pub(crate) async fn update_settings(
     };
     state.store.set_abandon_rules(abandon).await?;
     state.store.set_chat_rules(rules).await?;
-    state.queue_changed.notify_one();
+    crate::chat::timers::look_again(&state);
     // Turning "one chat at a time" off frees busy agents for waiting chats; switching
     // to tickets stops every ring.
     for agent in state.hub.online_agents() {

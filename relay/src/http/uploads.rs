@@ -325,9 +325,19 @@ async fn post(
         content_type: content_type.to_owned(),
         size: received.size,
     };
+    // A store that keeps files gets the bytes in the row's transaction, so any node
+    // serves the file from the moment it is acknowledged.
+    let content = match state.store.keeps_files() {
+        true => Some(
+            tokio::fs::read(received.file.part_path())
+                .await
+                .map_err(|err| ApiError::internal(&err))?,
+        ),
+        false => None,
+    };
     state
         .store
-        .add_attachment(file, message)
+        .add_attachment(file, content, message)
         .await
         .map_err(|err| match err {
             StoreError::NotJoined => not_joined(),
@@ -398,8 +408,8 @@ pub(crate) async fn download(State(state): State<AppState>, Path(key): Path<Stri
     let Ok(Some(file)) = state.store.attachment(&key).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let path = AttachmentsDir::new(&state.config.data_dir).path(&file.storage_key);
-    let Ok(bytes) = tokio::fs::read(&path).await else {
+    let files = AttachmentsDir::new(&state.config.data_dir);
+    let Ok(bytes) = files.read(state.store.as_ref(), &file.storage_key).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let inline = file.content_type.starts_with("image/");

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::flow::FlowState;
 use crate::state::AppState;
 use crate::store::erasure::VisitorRecords;
-use crate::store::{Conversation, StoreError, now_ms};
+use crate::store::{Conversation, Store, StoreError, now_ms};
 
 fn no_visitor() -> ApiError {
     ApiError::not_found("No visitor has that id (or their data was erased).")
@@ -34,15 +34,21 @@ pub(crate) async fn export(
         .visitor_records(id)
         .await?
         .ok_or_else(no_visitor)?;
-    let export = export_of(records, &AttachmentsDir::new(&state.config.data_dir)).await?;
+    let files = AttachmentsDir::new(&state.config.data_dir);
+    let export = export_of(records, &files, state.store.as_ref()).await?;
     let disposition = format!("attachment; filename=\"visitor-{id}.json\"");
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(export)).into_response())
 }
 
-async fn export_of(records: VisitorRecords, files: &AttachmentsDir) -> ApiResult<VisitorExport> {
+async fn export_of(
+    records: VisitorRecords,
+    files: &AttachmentsDir,
+    store: &dyn Store,
+) -> ApiResult<VisitorExport> {
     let mut exported_files = Vec::with_capacity(records.files.len());
     for file in records.files {
-        let bytes = tokio::fs::read(files.path(&file.storage_key))
+        let bytes = files
+            .read(store, &file.storage_key)
             .await
             .map_err(|err| ApiError::internal(&err))?;
         exported_files.push(ExportedFile {

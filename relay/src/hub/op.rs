@@ -71,6 +71,10 @@ pub enum Change {
         joined_at: i64,
         queue_ms: i64,
     },
+    /// The waiting chats or their rules changed: the waiting timers look again (on
+    /// every node, so a node that dies leaves no timer unfired; the store lets each
+    /// fire once).
+    Waiting,
     /// The AI agent stops answering in the chat (it ended, or a person took it).
     AiStops {
         conversation: ConversationId,

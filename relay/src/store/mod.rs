@@ -38,7 +38,7 @@ pub use durability::Durability;
 pub use error::StoreError;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
 pub use model::*;
-pub use postgres::PgStore;
+pub use postgres::{FilesKept, PgStore};
 pub use reports::*;
 pub use settings::*;
 pub use sqlite::backup::{CopyCounts, check_copy, snapshot};
@@ -152,14 +152,23 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
     /// Records a stored file and posts it as `message` (whose `attachment` describes
-    /// it), in one transaction.
+    /// it), in one transaction; `content`, the file's bytes, is kept with the row by a
+    /// store that [keeps files](MessageStore::keeps_files).
     async fn add_attachment(
         &self,
         file: StoredAttachment,
+        content: Option<Vec<u8>>,
         message: NewMessage,
     ) -> Result<Appended, StoreError>;
 
     async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError>;
+
+    /// Whether the store keeps the files' bytes (PostgreSQL, so that every node of a
+    /// cluster serves every file); SQLite's are in the data folder only.
+    fn keeps_files(&self) -> bool;
+
+    /// A file's bytes, when the store keeps them.
+    async fn file_content(&self, storage_key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// Chat profiles, and which one each site uses.

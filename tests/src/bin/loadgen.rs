@@ -20,7 +20,9 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use porchlight_tests::load::{Shape, collect_latencies, latency, latency_line, stamp};
-use porchlight_tests::relay_process::{self, RelayCommand, Resident, cpu_secs, resident};
+use porchlight_tests::relay_process::{
+    self, RelayCommand, Resident, RunningRelay, cpu_all, resident_all,
+};
 use porchlight_tests::wire::{
     Socket, choose_password, connect, health, login, next_of_type, send_json,
 };
@@ -45,6 +47,14 @@ struct Args {
     /// SQLite.
     #[arg(long)]
     postgres: Option<String>,
+    /// Cluster mode: this many relays on the PostgreSQL store and the NATS server of
+    /// `--nats`; visitor n connects to node n mod nodes, agent n to node n mod nodes,
+    /// so most messages cross from one node to another.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// The NATS server the nodes talk through (cluster mode).
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 /// Splits a visitor socket: a reader task and a writer task fed by the returned queue.
@@ -107,13 +117,13 @@ async fn open_visitor(addr: &str, n: usize, errors: &Arc<AtomicU64>) -> anyhow::
 
 /// Opens `count` visitors, `at_once` at a time (visitors arrive independently).
 async fn open_visitors(
-    addr: &str,
+    addrs: &[String],
     count: usize,
     at_once: usize,
     errors: &Arc<AtomicU64>,
 ) -> anyhow::Result<Vec<Visitor>> {
     let mut opened = futures_util::stream::iter(0..count)
-        .map(|n| open_visitor(addr, n, errors))
+        .map(|n| open_visitor(&addrs[n % addrs.len()], n, errors))
         .buffer_unordered(at_once.max(1));
     let mut visitors = Vec::with_capacity(count);
     while let Some(visitor) = opened.next().await {
@@ -171,7 +181,7 @@ type AgentSink = futures_util::stream::SplitSink<Socket, Message>;
 /// rightly dropped by the relay), counting `joined` answers and recording the latency
 /// of every visitor message (its body is the time it was sent).
 async fn open_agents(
-    addr: &str,
+    addrs: &[String],
     cookie: &str,
     count: usize,
     epoch: Instant,
@@ -184,7 +194,8 @@ async fn open_agents(
         progress: Arc::new(tokio::sync::Notify::new()),
     };
     let mut sinks = Vec::with_capacity(count);
-    for _ in 0..count {
+    for n in 0..count {
+        let addr = &addrs[n % addrs.len()];
         let mut socket = connect(&format!("ws://{addr}/ws/agent"), Some(cookie)).await?;
         send_json(&mut socket, json!({"type":"hello","v":1})).await?;
         let welcome = next_of_type(&mut socket, "welcome").await?;
@@ -356,19 +367,47 @@ fn print_figures(figures: &Figures) {
     );
 }
 
+/// The relays of the run: one, or `--nodes` of a cluster.
+async fn start_nodes(args: &Args, data: &std::path::Path) -> anyhow::Result<Vec<RunningRelay>> {
+    anyhow::ensure!(args.nodes >= 1, "--nodes is at least 1");
+    anyhow::ensure!(
+        args.nodes == 1 || (args.nats.is_some() && args.postgres.is_some()),
+        "--nodes above 1 needs --postgres and --nats"
+    );
+    anyhow::ensure!(
+        !(args.restart && args.nodes > 1),
+        "--restart is for one relay"
+    );
+    let command = RelayCommand {
+        bin: &args.relay_bin,
+        durability: &args.durability,
+        data,
+        postgres: args.postgres.as_deref(),
+        nats: args.nats.as_deref(),
+        node: 0,
+    };
+    relay_process::start_nodes(&command, args.nodes).await
+}
+
+/// Every node's open sockets, added up.
+async fn sockets_all(nodes: &[RunningRelay]) -> (u64, u64) {
+    let mut sum = (0, 0);
+    for node in nodes {
+        let (visitors, agents) = health(&node.addr).await.unwrap_or((0, 0));
+        sum = (sum.0 + visitors, sum.1 + agents);
+    }
+    sum
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     args.load.check()?;
     let data = relay_process::scratch_data()?;
-    let command = RelayCommand {
-        bin: &args.relay_bin,
-        durability: &args.durability,
-        data: &data,
-        postgres: args.postgres.as_deref(),
-    };
-    let mut relay = relay_process::start(&command, true).await?;
-    let rss_start = resident(relay.pid);
+    let mut nodes = start_nodes(&args, &data).await?;
+    let addrs: Vec<String> = nodes.iter().map(|node| node.addr.clone()).collect();
+    let relay = &nodes[0];
+    let rss_start = resident_all(&nodes);
     // Log in once; every agent socket uses the session.
     // The first login replaces the one-time password, as the console would ask.
     let first = login(&relay.addr, &relay.password).await?;
@@ -376,13 +415,7 @@ async fn main() -> anyhow::Result<()> {
         choose_password(&relay.addr, &first, &relay.password, "loadgen-password-1").await?;
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let visitors = open_visitors(
-        &relay.addr,
-        args.load.visitors,
-        args.connect_at_once,
-        &errors,
-    )
-    .await?;
+    let visitors = open_visitors(&addrs, args.load.visitors, args.connect_at_once, &errors).await?;
     let conversations: Vec<i64> = visitors
         .iter()
         .map(|visitor| visitor.conversation)
@@ -391,7 +424,7 @@ async fn main() -> anyhow::Result<()> {
     let epoch = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
     let (mut sinks, counts) = open_agents(
-        &relay.addr,
+        &addrs,
         &cookie,
         args.load.agents,
         epoch,
@@ -403,17 +436,17 @@ async fn main() -> anyhow::Result<()> {
     let joining = Instant::now();
     join_all(&mut sinks, &counts, &conversations).await?;
     let join_secs = joining.elapsed().as_secs_f64();
-    let rss_idle = resident(relay.pid);
-    let cpu_before = cpu_secs(relay.pid);
+    let rss_idle = resident_all(&nodes);
+    let cpu_before = cpu_all(&nodes);
     let (total, send_secs) = send_load(&args, &visitors, epoch, &errors).await;
     let latencies = collect_latencies(&mut latency_rx, total).await;
-    let rss_end = resident(relay.pid);
-    let load_cpu_secs = cpu_secs(relay.pid) - cpu_before;
+    let rss_end = resident_all(&nodes);
+    let load_cpu_secs = cpu_all(&nodes) - cpu_before;
     print_figures(&Figures {
         visitors: args.load.visitors,
         connect_secs,
         join_secs,
-        sockets: health(&relay.addr).await.unwrap_or((0, 0)),
+        sockets: sockets_all(&nodes).await,
         total,
         send_secs,
         latencies,
@@ -421,8 +454,10 @@ async fn main() -> anyhow::Result<()> {
         rss: (rss_start, rss_idle, rss_end),
         load_cpu_secs,
     });
-    relay.child.start_kill()?;
-    relay.child.wait().await?;
+    for node in &mut nodes {
+        node.child.start_kill()?;
+        node.child.wait().await?;
+    }
     if args.restart {
         // The old sockets close with their senders: the new ones need the descriptors.
         let chats: Vec<(i64, String)> = visitors
@@ -430,6 +465,14 @@ async fn main() -> anyhow::Result<()> {
             .map(|visitor| (visitor.conversation, visitor.token))
             .collect();
         let started = Instant::now();
+        let command = RelayCommand {
+            bin: &args.relay_bin,
+            durability: &args.durability,
+            data: &data,
+            postgres: args.postgres.as_deref(),
+            nats: None,
+            node: 0,
+        };
         let relay = relay_process::start(&command, false).await?;
         let start_secs = started.elapsed().as_secs_f64();
         let resume_secs = resume_all(&relay.addr, &chats, args.connect_at_once).await?;

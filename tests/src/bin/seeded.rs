@@ -304,6 +304,8 @@ async fn run(args: &Args, data: &Path) -> anyhow::Result<()> {
         durability: "full",
         data,
         postgres: None,
+        nats: None,
+        node: 0,
     };
     let mut relay = relay_process::start(&command, true).await?;
     let first = login(&relay.addr, &relay.password).await?;

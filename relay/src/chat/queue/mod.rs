@@ -102,7 +102,7 @@ impl Shown {
 /// look again and the announcer tells the waiting visitors.
 pub async fn announce(state: &AppState) {
     state.queue_shown.moves.fetch_add(1, Ordering::SeqCst);
-    state.queue_changed.notify_one();
+    super::timers::look_again(state);
     state.queue_moved.notify_one();
 }
 

@@ -13,6 +13,7 @@ use super::bot::announce_prompt;
 use super::events::announce_message;
 use super::events::ended;
 use super::queue;
+use crate::hub::Change;
 use crate::state::AppState;
 use crate::store::{AbandonRules, now_ms};
 
@@ -29,6 +30,13 @@ pub fn still_there_prompt() -> Prompt {
         choices: vec![STILL_HERE.to_owned()],
         input: None,
     }
+}
+
+/// The waiting chats or their rules changed: the timers look again, here and on the
+/// cluster's other nodes.
+pub fn look_again(state: &AppState) {
+    state.queue_changed.notify_one();
+    state.hub.changed(Change::Waiting);
 }
 
 pub struct RelayWaiter {
@@ -183,7 +191,7 @@ pub async fn confirm(state: &AppState, id: i64, body: &str) -> bool {
     match state.store.confirm_still_there(id).await {
         Ok(true) => {
             announce_prompt(state, id, None);
-            state.queue_changed.notify_one();
+            look_again(state);
             true
         }
         _ => false,

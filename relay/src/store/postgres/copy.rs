@@ -258,3 +258,46 @@ impl PgStore {
         Ok(done)
     }
 }
+
+/// What [`PgStore::keep_files_from`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FilesKept {
+    pub kept: u64,
+    /// Rows whose file the folder did not have.
+    pub missing: u64,
+}
+
+impl PgStore {
+    /// Puts each file whose row has no bytes yet into its row, read from `folder` (a
+    /// data folder's `attachments/`), one at a time: after a copy, every node serves
+    /// the single node's files.
+    pub async fn keep_files_from(&self, folder: &Path) -> Result<FilesKept, StoreError> {
+        let client = self.client().await?;
+        let keys: Vec<String> = client
+            .query(
+                "SELECT storage_key FROM attachments WHERE content IS NULL ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let mut done = FilesKept::default();
+        for key in keys {
+            match tokio::fs::read(folder.join(&key)).await {
+                Ok(bytes) => {
+                    client
+                        .execute(
+                            "UPDATE attachments SET content = $1 WHERE storage_key = $2",
+                            &[&bytes, &key],
+                        )
+                        .await?;
+                    done.kept += 1;
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => done.missing += 1,
+                Err(err) => return Err(StoreError::Backend(err.to_string())),
+            }
+        }
+        Ok(done)
+    }
+}

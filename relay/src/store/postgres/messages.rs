@@ -207,6 +207,7 @@ impl MessageStore for PgStore {
     async fn add_attachment(
         &self,
         file: StoredAttachment,
+        content: Option<Vec<u8>>,
         message: NewMessage,
     ) -> Result<Appended, StoreError> {
         self.noting_queued(async {
@@ -216,7 +217,7 @@ impl MessageStore for PgStore {
             if !appended.duplicate {
                 tx.execute(
                     "INSERT INTO attachments (conversation_id, storage_key, name, content_type, \
-                     size, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                     size, created_at, content) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[
                         &file.conversation_id,
                         &file.storage_key,
@@ -224,6 +225,7 @@ impl MessageStore for PgStore {
                         &file.content_type,
                         &i64::try_from(file.size).unwrap_or(i64::MAX),
                         &now_ms(),
+                        &content,
                     ],
                 )
                 .await?;
@@ -251,5 +253,21 @@ impl MessageStore for PgStore {
             content_type: row.get(3),
             size: row.get::<_, i64>(4).try_into().unwrap_or(0),
         }))
+    }
+
+    fn keeps_files(&self) -> bool {
+        true
+    }
+
+    async fn file_content(&self, storage_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT content FROM attachments WHERE storage_key = $1",
+                &[&storage_key],
+            )
+            .await?;
+        Ok(row.and_then(|row| row.get(0)))
     }
 }

@@ -10,6 +10,7 @@ mod ai_usage;
 mod api_keys;
 mod conversations;
 mod copy;
+pub use copy::FilesKept;
 mod emails;
 mod erasure;
 mod joins;

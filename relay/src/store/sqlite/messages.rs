@@ -240,6 +240,7 @@ impl MessageStore for SqliteStore {
     async fn add_attachment(
         &self,
         file: StoredAttachment,
+        _content: Option<Vec<u8>>,
         message: NewMessage,
     ) -> Result<Appended, StoreError> {
         self.write(move |conn| add_attachment(conn, file, message))
@@ -249,5 +250,13 @@ impl MessageStore for SqliteStore {
     async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError> {
         let storage_key = storage_key.to_owned();
         self.read(move |conn| attachment(conn, &storage_key)).await
+    }
+
+    fn keeps_files(&self) -> bool {
+        false
+    }
+
+    async fn file_content(&self, _storage_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(None)
     }
 }
