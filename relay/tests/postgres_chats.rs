@@ -250,6 +250,11 @@ async fn the_end_and_the_rating(
     assert_eq!(store.recent_ended(5).await.unwrap()[0].id, id);
     let latest = store.conversation(id).await.unwrap().unwrap();
     assert_eq!(latest.last_seq, 8);
+    assert_eq!(
+        store.last_seqs(vec![id, id + 1000]).await.unwrap(),
+        [(id, 8)],
+        "a chat that does not exist is left out"
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@
 mod changes;
 mod wire;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -284,9 +285,10 @@ async fn stored_after(
     }
 }
 
-/// Now and then, asks the store for messages newer than what each recently active
-/// conversation passed on: the op of a conversation's last message may have been
-/// lost with nothing after it to show the gap.
+/// Now and then, asks the store (in one read) which recently active conversations have
+/// messages newer than what they passed on, and reads those: the op of a
+/// conversation's last message may have been lost with nothing after it to show the
+/// gap.
 async fn catch_up(hub: Arc<Hub>, store: Arc<dyn Store>, shutdown: CancellationToken) {
     let mut every = tokio::time::interval(CATCH_UP_EVERY);
     loop {
@@ -294,10 +296,27 @@ async fn catch_up(hub: Arc<Hub>, store: Arc<dyn Store>, shutdown: CancellationTo
             _ = every.tick() => {}
             () = shutdown.cancelled() => return,
         }
-        for (conversation, delivered) in hub.recently_passed_on(CATCH_UP_EVERY * 10) {
+        let passed_on: HashMap<ConversationId, Seq> = hub
+            .recently_passed_on(CATCH_UP_EVERY * 10)
+            .into_iter()
+            .collect();
+        if passed_on.is_empty() {
+            continue;
+        }
+        let stored = match store.last_seqs(passed_on.keys().copied().collect()).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot check the followed chats against the store");
+                continue;
+            }
+        };
+        let behind = stored.into_iter().filter_map(|(conversation, last)| {
+            let delivered = passed_on.get(&conversation).copied()?;
+            (last > delivered).then_some((conversation, delivered))
+        });
+        for (conversation, delivered) in behind {
             match stored_after(store.as_ref(), conversation, delivered).await {
-                Ok(found) if !found.is_empty() => hub.caught_up(conversation, found),
-                Ok(_) => {}
+                Ok(found) => hub.caught_up(conversation, found),
                 Err(err) => tracing::error!(error = %err, conversation, "cannot catch up"),
             }
         }

@@ -163,6 +163,13 @@ pub trait MessageStore: Send + Sync {
 
     async fn attachment(&self, storage_key: &str) -> Result<Option<StoredAttachment>, StoreError>;
 
+    /// The last seq of each conversation of `ids` that exists, in one read (a cluster
+    /// node checks what it follows against the store so).
+    async fn last_seqs(
+        &self,
+        ids: Vec<ConversationId>,
+    ) -> Result<Vec<(ConversationId, Seq)>, StoreError>;
+
     /// Whether the store keeps the files' bytes (PostgreSQL, so that every node of a
     /// cluster serves every file); SQLite's are in the data folder only.
     fn keeps_files(&self) -> bool;

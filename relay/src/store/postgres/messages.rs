@@ -255,6 +255,24 @@ impl MessageStore for PgStore {
         }))
     }
 
+    async fn last_seqs(
+        &self,
+        ids: Vec<ConversationId>,
+    ) -> Result<Vec<(ConversationId, Seq)>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, last_seq FROM conversations WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get(0), row.get::<_, i64>(1).try_into().unwrap_or(0)))
+            .collect())
+    }
+
     fn keeps_files(&self) -> bool {
         true
     }

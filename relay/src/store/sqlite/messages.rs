@@ -252,6 +252,25 @@ impl MessageStore for SqliteStore {
         self.read(move |conn| attachment(conn, &storage_key)).await
     }
 
+    async fn last_seqs(
+        &self,
+        ids: Vec<ConversationId>,
+    ) -> Result<Vec<(ConversationId, Seq)>, StoreError> {
+        self.read(move |conn| {
+            let mut statement =
+                conn.prepare_cached("SELECT last_seq FROM conversations WHERE id = ?1")?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                let last: Option<i64> = statement.query_row([id], |row| row.get(0)).optional()?;
+                if let Some(last) = last {
+                    found.push((id, last.try_into().unwrap_or(0)));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     fn keeps_files(&self) -> bool {
         false
     }
