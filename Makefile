@@ -26,9 +26,11 @@ run: tools web
 	cargo run --release --locked -p porchlight-relay --bin porchlight -- kb import examples/knowledge
 	cargo run --release --locked -p porchlight-relay --bin porchlight -- serve
 
-## Every test: unit, integration, crash and browser; and the lints first.
+## Every test: unit, integration, crash and browser; and the lints first. Then the
+## relay's own suite once more on PostgreSQL (a private server, started and stopped).
 test: test-tools web lint
 	cargo test --workspace --locked
+	bash tests/on-postgres.sh
 
 ## Clippy with warnings as errors, natively and for the wasm crates' UI code.
 lint: tools

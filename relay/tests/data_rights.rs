@@ -82,6 +82,9 @@ fn rows_left(relay: &TestRelay, visitor: i64, chat: i64, words: &str) -> i64 {
     reason = "one request for data, then one for erasure, read from start to end"
 )]
 async fn an_admin_exports_a_visitors_data_then_erases_it_and_nothing_of_theirs_is_left() {
+    if common::sqlite_only("counts what is left with SQL on SQLite's tables") {
+        return;
+    }
     let relay = start().await;
     let addr = relay.addr;
     let store = &relay.state.store;

@@ -294,6 +294,11 @@ async fn a_visitor_who_gave_an_email_gets_an_acknowledgement_and_the_transcript(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_email_queued_when_the_relay_stopped_mid_send_is_sent_after_the_restart() {
+    if common::sqlite_only(
+        "on PostgreSQL an email a stopped node took waits out its two-minute claim, so another node never sends it twice",
+    ) {
+        return;
+    }
     let relay = start_allowing_loopback().await;
     let admin = admin_of(&relay).await;
     relay

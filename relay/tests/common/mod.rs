@@ -106,6 +106,16 @@ pub(crate) async fn start_configured(
     relay
 }
 
+/// Whether the suite runs on PostgreSQL (`PORCHLIGHT_TEST_STORE=postgres`), where a test
+/// that works on SQLite's own file says why and passes over.
+pub(crate) fn sqlite_only(why: &str) -> bool {
+    let on_postgres = std::env::var("PORCHLIGHT_TEST_STORE").as_deref() == Ok("postgres");
+    if on_postgres {
+        eprintln!("not on PostgreSQL: this test {why}");
+    }
+    on_postgres
+}
+
 /// With `PORCHLIGHT_TEST_STORE=postgres`, the relays of the suite keep their store in
 /// PostgreSQL, on the server `PORCHLIGHT_TEST_POSTGRES` names (a server of the test
 /// binary's own would outlive it): each test's folder gets a schema of its own, kept
