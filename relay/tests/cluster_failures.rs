@@ -1,6 +1,7 @@
 //! Cluster mode when something fails: a node killed with `kill -9` while visitors
-//! send, and the NATS server gone for a while. No acknowledged message is lost or
-//! doubled, and the agent's transcript on another node ends up equal to the store's.
+//! send, or while chats wait, and the NATS server gone for a while. No acknowledged
+//! message is lost or doubled, the agent's transcript on another node ends up equal to
+//! the store's, and each waiting timer fires once.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use common::cluster::{Cluster, spawn_node, waiting_visitor};
 use common::{PATIENCE, Ws};
+use porchlight_relay::store::AbandonRules;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -267,4 +269,111 @@ async fn ana_sees_the_stores_transcripts(
             "run {run}: chat {chat} as the agent saw it"
         );
     }
+}
+
+const MINUTE_MS: i64 = 60_000;
+const WAIT_MESSAGE: &str = "Thanks for waiting.";
+const ABANDONED: &str = "The chat ended: nobody was there to answer";
+
+/// Moves every chat's clock back by `minutes`, as if that much time had passed, then
+/// has the nodes' timers look again.
+async fn age_all(cluster: &Cluster, minutes: i64) {
+    let db = common::postgres::connected(&cluster.postgres_url).await;
+    db.execute(
+        "UPDATE conversations SET queued_at = queued_at - $1, \
+         still_there_at = still_there_at - $1, still_there_asked_at = still_there_asked_at - $1",
+        &[&(minutes * MINUTE_MS)],
+    )
+    .await
+    .unwrap();
+    porchlight_relay::chat::timers::look_again(&cluster.nodes[0].state);
+}
+
+/// Reads the console until every chat of `chats` has said `body`.
+async fn until_each_says(console: &mut Ws, chats: &[i64], body: &str) {
+    let mut said: HashMap<i64, usize> = HashMap::new();
+    while chats.iter().any(|chat| !said.contains_key(chat)) {
+        let frame = console.next_of_type("message").await;
+        if frame["body"] == body {
+            *said
+                .entry(frame["conversation_id"].as_i64().unwrap())
+                .or_default() += 1;
+        }
+    }
+}
+
+/// Ten chats wait on node A with an agent online elsewhere; A is killed after their
+/// wait messages, and node B asks "are you still there?" and ends each as abandoned:
+/// each chat gets each of the three exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waiting_timers_fire_once_each_when_a_node_dies_midway() {
+    let cluster = Cluster::start(1).await;
+    let b = &cluster.nodes[0];
+    let mut profile = porchlight_relay::profiles::default_profile();
+    profile.waiting.messages = vec![WAIT_MESSAGE.into()];
+    profile.waiting.message_interval_minutes = 2;
+    profile.waiting.repeat_messages = false;
+    b.use_profile(&profile, true).await;
+    b.state
+        .store
+        .set_abandon_rules(AbandonRules {
+            enabled: true,
+            ask_after_minutes: 5,
+            end_after_minutes: 10,
+            close_ticket: false,
+            ticket_categories: Default::default(),
+        })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut node_a, addr_a) = spawn_node(&cluster, &dir.path().join("a")).await;
+    let (mut ana, _) = cluster.console(0, "Ana").await;
+    let mut chats = Vec::new();
+    let mut visitors = Vec::new();
+    for n in 0..10 {
+        let mut visitor = Ws::connect(&format!("ws://{addr_a}/ws/visitor"), &[]).await;
+        visitor.hello(None, None).await;
+        let chat = visitor.say("v-1", &format!("waiting {n}")).await["conversation_id"]
+            .as_i64()
+            .unwrap();
+        ana.send(json!({"type": "open", "conversation_id": chat, "last_seq": 0}))
+            .await;
+        chats.push(chat);
+        visitors.push(visitor);
+    }
+
+    age_all(&cluster, 3).await;
+    until_each_says(&mut ana, &chats, WAIT_MESSAGE).await;
+    node_a.start_kill().unwrap();
+    node_a.wait().await.unwrap();
+    age_all(&cluster, 3).await;
+    until_each_says(
+        &mut ana,
+        &chats,
+        porchlight_relay::chat::timers::STILL_THERE_QUESTION,
+    )
+    .await;
+    age_all(&cluster, 11).await;
+    until_each_says(&mut ana, &chats, ABANDONED).await;
+
+    for chat in &chats {
+        let messages = b.state.store.messages_after(*chat, 0, 1_000).await.unwrap();
+        let count = |body: &str| {
+            messages
+                .iter()
+                .filter(|message| message.body == body)
+                .count()
+        };
+        assert_eq!(
+            [
+                count(WAIT_MESSAGE),
+                count(porchlight_relay::chat::timers::STILL_THERE_QUESTION),
+                count(ABANDONED)
+            ],
+            [1, 1, 1],
+            "chat {chat}: each timer once"
+        );
+    }
+    drop(visitors);
+    cluster.stop().await;
 }

@@ -5,6 +5,11 @@
 //! Every socket gets a bounded queue of encoded frames (`outbox.rs`). Fan-out never
 //! waits: a socket whose queue is full is dropped from the hub (its task then closes
 //! it at once and the client resumes), so one slow reader cannot stall anyone else.
+//!
+//! What the hub does for everyone is an [`Op`] (`op.rs`), applied to this node's
+//! sockets (`apply.rs`); in cluster mode it also goes to the other nodes, and theirs
+//! are applied here (`shared.rs`), each conversation's messages in seq order
+//! (`order.rs`).
 
 mod apply;
 mod op;
