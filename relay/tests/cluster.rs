@@ -367,3 +367,24 @@ async fn a_file_uploaded_on_one_node_is_served_by_another() {
     assert_eq!(body.as_bytes(), sent);
     cluster.stop().await;
 }
+
+/// A node that stops says so: its agents are offline on the others at once, not ten
+/// seconds later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_stops_takes_its_agents_offline_at_once() {
+    let mut cluster = Cluster::start(2).await;
+    let (_ana, ana) = cluster.console(1, "Ana").await;
+    cluster.until_online(&[ana]).await;
+    let a = std::sync::Arc::clone(&cluster.nodes[0].state.hub);
+    let mut heard = a.presence_heard().unwrap();
+    heard.mark_unchanged();
+    cluster.nodes.remove(1).stop().await;
+    tokio::time::timeout(PATIENCE, async {
+        while a.online_agents().contains(&ana) {
+            heard.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("A hears that B's agents are gone");
+    cluster.stop().await;
+}

@@ -29,6 +29,8 @@ use crate::store::Store;
 const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 /// How often the conversations a node follows are checked against the store.
 const CATCH_UP_EVERY: Duration = Duration::from_secs(3);
+/// How long a stopping node waits for its last word to reach NATS.
+const GOODBYE_WAIT: Duration = Duration::from_secs(1);
 /// Messages read from the store per page when a gap is filled.
 const FILL_PAGE: usize = 200;
 
@@ -223,18 +225,24 @@ async fn say_presence(
 ) {
     let mut every = tokio::time::interval(PRESENCE_EVERY);
     loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            () = hub.presence_changes() => {}
-            () = shutdown.cancelled() => return,
-        }
-        let presence = wire::Presence {
-            node,
-            agents: hub.local_agents(),
+        let stopping = tokio::select! {
+            _ = every.tick() => false,
+            () = hub.presence_changes() => false,
+            () = shutdown.cancelled() => true,
         };
-        let payload = wire::encode_presence(&presence);
+        // A node that stops says it has nobody, rather than being counted until it
+        // goes stale.
+        let agents = match stopping {
+            false => hub.local_agents(),
+            true => Default::default(),
+        };
+        let payload = wire::encode_presence(&wire::Presence { node, agents });
         if let Err(err) = client.publish(subject.clone(), payload.into()).await {
             tracing::warn!(error = %err, "cannot tell the cluster who is online");
+        }
+        if stopping {
+            let _ = tokio::time::timeout(GOODBYE_WAIT, client.flush()).await;
+            return;
         }
     }
 }
