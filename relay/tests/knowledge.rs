@@ -400,6 +400,10 @@ async fn the_vector_search_sees_every_change_to_the_knowledge() {
 
     let other_process = SqliteStore::open(dir.path()).unwrap();
     let second = put_passage(&other_process, site, "second.md").await;
+    assert!(
+        nearest(vec![0.0, 1.0]).await.unwrap().is_empty(),
+        "none while a passage waits for its vector"
+    );
     other_process
         .kb_set_embeddings(model(), vec![(second, vec![0.0, 3.0])])
         .await

@@ -378,11 +378,14 @@ async fn documents_are_added_replaced_listed_and_deleted_per_site() {
         .kb_set_embeddings("m".into(), vec![(ids[0], vec![1.0, 0.0])])
         .await
         .unwrap();
-    let near = store
-        .kb_nearest(1, "m".into(), vec![0.0, 1.0], 5)
-        .await
-        .unwrap();
-    assert_eq!(near.len(), 1);
+    assert!(
+        store
+            .kb_nearest(1, "m".into(), vec![0.0, 1.0], 5)
+            .await
+            .unwrap()
+            .is_empty(),
+        "none while a passage waits for its vector"
+    );
     let other_node = PgStore::connect(&url).await.unwrap();
     other_node
         .kb_set_embeddings("m".into(), vec![(ids[1], vec![0.0, 1.0])])

@@ -392,7 +392,8 @@ pub trait KnowledgeStore: Send + Sync {
     ) -> Result<Vec<Hit>, StoreError>;
 
     /// Passage ids nearest the vector, among those embedded with `model`, each with
-    /// its cosine similarity, nearest first.
+    /// its cosine similarity, nearest first; none while some passage of the site has no
+    /// vector from `model` yet (the search is then by keywords alone).
     async fn kb_nearest(
         &self,
         site: SiteId,

@@ -19,6 +19,8 @@ pub(crate) struct Vectors {
     dims: usize,
     ids: Vec<i64>,
     values: Vec<f32>,
+    /// Whether some passage of the site has no vector from the model yet.
+    incomplete: bool,
 }
 
 impl Vectors {
@@ -29,12 +31,18 @@ impl Vectors {
             dims: 0,
             ids: Vec::new(),
             values: Vec::new(),
+            incomplete: false,
         }
     }
 
-    /// Adds passage `id`'s vector as stored (little-endian f32s). One model gives one
-    /// size: a vector of another size cannot be compared and is left out.
-    pub(crate) fn push(&mut self, id: i64, blob: &[u8]) {
+    /// Adds passage `id`'s vector as stored (little-endian f32s), or notes that it has
+    /// none from the model yet. One model gives one size: a vector of another size
+    /// cannot be compared and is left out.
+    pub(crate) fn push(&mut self, id: i64, blob: Option<&[u8]>) {
+        let Some(blob) = blob else {
+            self.incomplete = true;
+            return;
+        };
         let passage: Vec<f32> = blob
             .chunks_exact(4)
             .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
@@ -48,10 +56,13 @@ impl Vectors {
         }
     }
 
-    /// The `limit` passages nearest to `vector` by cosine similarity, best first.
+    /// The `limit` passages nearest to `vector` by cosine similarity, best first; none
+    /// while some passage has no vector yet, since the nearest of those that have one
+    /// may be far from the best answer (just after an import, while the passages are
+    /// being embedded).
     pub(crate) fn nearest(&self, vector: &[f32], limit: usize) -> Vec<(i64, f32)> {
         let query = unit(vector);
-        if query.len() != self.dims || limit == 0 {
+        if self.incomplete || query.len() != self.dims || limit == 0 {
             return Vec::new();
         }
         let mut scored: Vec<(i64, f32)> = self
@@ -155,10 +166,10 @@ mod tests {
     #[test]
     fn stored_vectors_come_back_nearest_first_and_other_sizes_are_left_out() {
         let mut vectors = Vectors::new(7);
-        vectors.push(1, &to_blob(&[1.0, 0.0]));
-        vectors.push(2, &to_blob(&[0.6, 0.8]));
-        vectors.push(3, &to_blob(&[1.0, 0.0, 0.0]));
-        vectors.push(4, &to_blob(&[0.0, -2.0]));
+        vectors.push(1, Some(&to_blob(&[1.0, 0.0])));
+        vectors.push(2, Some(&to_blob(&[0.6, 0.8])));
+        vectors.push(3, Some(&to_blob(&[1.0, 0.0, 0.0])));
+        vectors.push(4, Some(&to_blob(&[0.0, -2.0])));
         let nearest = vectors.nearest(&[0.0, 3.0], 2);
         assert_eq!(
             nearest.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
@@ -168,6 +179,11 @@ mod tests {
         assert!(
             vectors.nearest(&[1.0, 0.0, 0.0], 5).is_empty(),
             "another size"
+        );
+        vectors.push(5, None);
+        assert!(
+            vectors.nearest(&[0.0, 3.0], 2).is_empty(),
+            "none while a passage waits for its vector"
         );
     }
 

@@ -110,14 +110,14 @@ async fn vectors(
     }
     let rows = client
         .query(
-            "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
-             WHERE d.site_id = $1 AND c.embedding_model = $2 AND c.embedding IS NOT NULL",
+            "SELECT c.id, CASE WHEN c.embedding_model = $2 THEN c.embedding END \
+             FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE d.site_id = $1",
             &[&site, &model],
         )
         .await?;
     let mut vectors = Vectors::new(generation);
     for row in &rows {
-        vectors.push(row.get(0), row.get::<_, &[u8]>(1));
+        vectors.push(row.get(0), row.get::<_, Option<&[u8]>>(1));
     }
     Ok(cache.keep(site, model, vectors))
 }

@@ -251,15 +251,13 @@ fn vectors(
         return Ok(vectors);
     }
     let mut statement = conn.prepare_cached(
-        "SELECT c.id, c.embedding FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id \
-         WHERE d.site_id = ?1 AND c.embedding_model = ?2 AND c.embedding IS NOT NULL",
+        "SELECT c.id, CASE WHEN c.embedding_model = ?2 THEN c.embedding END \
+         FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE d.site_id = ?1",
     )?;
     let mut vectors = Vectors::new(generation);
     let mut rows = statement.query(params![site, model])?;
     while let Some(row) = rows.next()? {
-        if let Ok(blob) = row.get_ref(1)?.as_blob() {
-            vectors.push(row.get(0)?, blob);
-        }
+        vectors.push(row.get(0)?, row.get::<_, Option<Vec<u8>>>(1)?.as_deref());
     }
     Ok(cache.keep(site, model, vectors))
 }
