@@ -5,6 +5,8 @@
 mod common;
 
 use common::{TestRelay, Ws, start, start_in};
+use porchlight_relay::chat::timers::RelayWaiter;
+use porchlight_relay::chat::timers::due::{Due, Waiter};
 use porchlight_relay::store::AbandonRules;
 use porchlight_relay::store::ChatRules;
 use serde_json::json;
@@ -180,5 +182,50 @@ async fn wait_messages_are_posted_while_the_visitor_waits() {
         still.wait_messages_sent, 1,
         "no wait messages once an agent joined"
     );
+    relay.stop().await;
+}
+
+/// Two nodes can read a waiting chat at the same moment; the one that fires second
+/// must not post the message the first has just posted (seen across nodes as the same
+/// wait message twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_message_read_before_another_node_posted_it_is_not_posted_again() {
+    let relay = start().await;
+    let mut profile = porchlight_relay::profiles::default_profile();
+    profile.waiting.messages = vec!["First.".into(), "Second.".into()];
+    profile.waiting.message_interval_minutes = 2;
+    relay.use_profile(&profile, true).await;
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+
+    let waiter = RelayWaiter {
+        state: relay.state.clone(),
+    };
+    // Both nodes saw no message sent yet: the first is due on each.
+    let first = Due::WaitMessage {
+        index: 0,
+        sent_before: 0,
+    };
+    assert!(waiter.fire(chat, first.clone()).await);
+    assert!(
+        waiter.fire(chat, first).await,
+        "not a failure: nothing to do"
+    );
+    let after = relay.state.store.conversation(chat).await.unwrap().unwrap();
+    assert_eq!(after.wait_messages_sent, 1);
+    let bodies: Vec<String> = relay
+        .state
+        .store
+        .messages_after(chat, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|message| message.body)
+        .filter(|body| body == "First." || body == "Second.")
+        .collect();
+    assert_eq!(bodies, ["First."], "posted once");
     relay.stop().await;
 }

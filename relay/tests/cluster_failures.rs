@@ -306,7 +306,6 @@ async fn until_each_says(console: &mut Ws, chats: &[i64], body: &str) {
 /// wait messages, and node B asks "are you still there?" and ends each as abandoned:
 /// each chat gets each of the three exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "found a wait message posted twice (1 run in 4) while two nodes fire at once; being fixed"]
 async fn the_waiting_timers_fire_once_each_when_a_node_dies_midway() {
     let cluster = Cluster::start(1).await;
     let b = &cluster.nodes[0];

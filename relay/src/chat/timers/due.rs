@@ -41,8 +41,14 @@ pub struct WaitingChat {
 /// Something to do for a waiting chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
-    /// Post the wait message with this index.
-    WaitMessage(usize),
+    /// Post the wait message `index`, the chat having had `sent_before` of them: the
+    /// store posts it only if that is still so, so two nodes that see the same due
+    /// moment post it once, and a node that read the chat before another posted
+    /// cannot post the same message again.
+    WaitMessage {
+        index: usize,
+        sent_before: u32,
+    },
     AskStillThere,
     Abandon,
 }
@@ -59,7 +65,13 @@ pub fn next_due(
     if count > 0 && waits.interval_minutes > 0 && (waits.repeat || sent < count) {
         let at = chat.queued_at
             + i64::from(chat.messages_sent + 1) * i64::from(waits.interval_minutes) * MINUTE_MS;
-        candidates.push((at, Due::WaitMessage(sent % count)));
+        candidates.push((
+            at,
+            Due::WaitMessage {
+                index: sent % count,
+                sent_before: chat.messages_sent,
+            },
+        ));
     }
     if rules.enabled {
         let since = chat.queued_at.max(chat.confirmed_at.unwrap_or(i64::MIN));
@@ -177,18 +189,22 @@ mod tests {
         ticket_categories: BTreeMap::new(),
     };
 
+    fn message(index: usize, sent_before: u32) -> Due {
+        Due::WaitMessage { index, sent_before }
+    }
+
     #[test]
     fn wait_messages_come_at_the_interval_and_stop_or_loop() {
         let off = AbandonRules::default();
         let mut waiting = chat(0);
         assert_eq!(
             next_due(&waiting, &waits(false), &off),
-            Some((2 * MINUTE_MS, Due::WaitMessage(0)))
+            Some((2 * MINUTE_MS, message(0, 0)))
         );
         waiting.messages_sent = 1;
         assert_eq!(
             next_due(&waiting, &waits(false), &off),
-            Some((4 * MINUTE_MS, Due::WaitMessage(1)))
+            Some((4 * MINUTE_MS, message(1, 1)))
         );
         waiting.messages_sent = 2;
         assert_eq!(
@@ -198,7 +214,7 @@ mod tests {
         );
         assert_eq!(
             next_due(&waiting, &waits(true), &off),
-            Some((6 * MINUTE_MS, Due::WaitMessage(0))),
+            Some((6 * MINUTE_MS, message(0, 2))),
             "with loop they start again"
         );
     }
@@ -280,7 +296,7 @@ mod tests {
                 .push((now / MINUTE_MS, due.clone()));
             let mut chat = self.chat.lock().unwrap();
             match due {
-                Due::WaitMessage(_) => {
+                Due::WaitMessage { .. } => {
                     if let Some(chat) = chat.as_mut() {
                         chat.messages_sent += 1;
                     }
@@ -310,10 +326,10 @@ mod tests {
         assert_eq!(
             *fake.fired.lock().unwrap(),
             [
-                (2, Due::WaitMessage(0)),
-                (4, Due::WaitMessage(1)),
+                (2, message(0, 0)),
+                (4, message(1, 1)),
                 (5, Due::AskStillThere),
-                (6, Due::WaitMessage(0)),
+                (6, message(0, 2)),
                 (8, Due::Abandon),
             ]
         );

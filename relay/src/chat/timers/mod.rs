@@ -117,7 +117,7 @@ impl Waiter for RelayWaiter {
         };
         let (bot_name, waits) = self.bot_name_and_waits(conversation.profile_id).await;
         let outcome = match due {
-            Due::WaitMessage(index) => {
+            Due::WaitMessage { index, sent_before } => {
                 let Some(text) = waits.messages.get(index) else {
                     return false;
                 };
@@ -133,7 +133,7 @@ impl Waiter for RelayWaiter {
                 let [body] = body;
                 state
                     .store
-                    .post_wait_message(id, bot_name, body, conversation.wait_messages_sent)
+                    .post_wait_message(id, bot_name, body, sent_before)
                     .await
                     .map(|posted| {
                         if let Some(message) = posted {
