@@ -4,59 +4,22 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
 
 use axum::http::StatusCode;
+use common::Ws;
+use common::process::spawn_relay;
 use common::receiver::{Received, next_request, receiver};
-use common::{PATIENCE, Ws};
 use porchlight_protocol::api::webhooks::{MessageTypes, WebhookEvent, WebhookForm};
 use porchlight_relay::store::SqliteStore;
 use porchlight_relay::store::webhooks::WebhookStore;
 use porchlight_relay::store::{SiteStore, Store};
 use porchlight_relay::webhooks::sign::new_secret;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// Starts the binary on a free port; returns it and its address from its first line.
-async fn spawn_relay(data: &std::path::Path) -> (Child, String) {
-    spawn_relay_with(data, &[]).await
-}
-
-/// [`spawn_relay`] with more arguments.
-async fn spawn_relay_with(data: &std::path::Path, more: &[&std::ffi::OsStr]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_porchlight"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(more)
-        .env("PORCHLIGHT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(PATIENCE, lines.next_line())
-        .await
-        .expect("the relay printed its address in time")
-        .unwrap()
-        .unwrap();
-    let addr = first
-        .rsplit("http://")
-        .next()
-        .expect("the first line names the address")
-        .trim()
-        .to_owned();
-    // Keep reading so the relay never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_messages_survive_kill_9_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (mut relay, addr) = spawn_relay(&data).await;
+    let (mut relay, addr) = spawn_relay(&data, &[]).await;
 
     let mut visitor = Ws::connect(&format!("ws://{addr}/ws/visitor"), &[]).await;
     let token = visitor.hello(None, None).await["token"]
@@ -74,7 +37,7 @@ async fn acknowledged_messages_survive_kill_9_exactly_once() {
     relay.start_kill().unwrap();
     relay.wait().await.unwrap();
 
-    let (_relay, addr) = spawn_relay(&data).await;
+    let (_relay, addr) = spawn_relay(&data, &[]).await;
     let mut visitor = Ws::connect(&format!("ws://{addr}/ws/visitor"), &[]).await;
     let welcome = visitor.hello(Some(&token), None).await;
     assert_eq!(welcome["conversation"]["id"], conversation);
@@ -174,13 +137,13 @@ async fn the_webhook_outbox_loses_nothing_across_kill_9_and_repeats_only_as_retr
     std::fs::write(&config, "outbound_allow = [\"127.0.0.1\"]\n").unwrap();
     let more = [std::ffi::OsStr::new("--config"), config.as_os_str()];
     // The first start seeds the demo site; the endpoint is added beside it.
-    let (mut relay, _) = spawn_relay_with(&data, &more).await;
+    let (mut relay, _) = spawn_relay(&data, &more).await;
     relay.start_kill().unwrap();
     relay.wait().await.unwrap();
     let (before, mut seen_before) = receiver(|n| (n < 5).then_some(StatusCode::OK)).await;
     point_webhook(&data, before).await;
 
-    let (mut relay, addr) = spawn_relay_with(&data, &more).await;
+    let (mut relay, addr) = spawn_relay(&data, &more).await;
     let mut visitor = Ws::connect(&format!("ws://{addr}/ws/visitor"), &[]).await;
     visitor.hello(None, None).await;
     for n in 1..=25 {
@@ -200,7 +163,7 @@ async fn the_webhook_outbox_loses_nothing_across_kill_9_and_repeats_only_as_retr
     // sends what was not delivered.
     let (after, mut seen_after) = receiver(|_| Some(StatusCode::OK)).await;
     point_webhook(&data, after).await;
-    let (_relay, _) = spawn_relay_with(&data, &more).await;
+    let (_relay, _) = spawn_relay(&data, &more).await;
     let mut got: BTreeSet<String> = requests[..5]
         .iter()
         .map(|request| text_of(&request.body))

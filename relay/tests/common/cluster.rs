@@ -108,37 +108,20 @@ pub(crate) async fn spawn_node(
     cluster: &Cluster,
     data: &std::path::Path,
 ) -> (tokio::process::Child, String) {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("node.toml");
     std::fs::write(&config, "[limits]\nchats_per_address = 0\n").unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_porchlight"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--durability", "normal"])
-        .arg("--data")
-        .arg(data)
-        .arg("--config")
-        .arg(&config)
-        .args(["--postgres", &cluster.postgres_url])
-        .args(["--nats", cluster.nats.url(), "--cluster", &cluster.name])
-        .env("PORCHLIGHT_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(PATIENCE, lines.next_line())
-        .await
-        .expect("the node printed its address in time")
-        .unwrap()
-        .expect("the node started");
-    let addr = first
-        .rsplit("http://")
-        .next()
-        .expect("the first line names the address")
-        .trim()
-        .to_owned();
-    // Keep reading so the node never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
+    let args = [
+        "--durability",
+        "normal",
+        "--postgres",
+        &cluster.postgres_url,
+        "--nats",
+        cluster.nats.url(),
+        "--cluster",
+        &cluster.name,
+    ];
+    let mut more: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    more.extend([std::ffi::OsStr::new("--config"), config.as_os_str()]);
+    super::process::spawn_relay(data, &more).await
 }

@@ -5,6 +5,7 @@
 pub(crate) mod cluster;
 pub(crate) mod nats;
 pub(crate) mod postgres;
+pub(crate) mod process;
 pub(crate) mod raw;
 pub(crate) mod receiver;
 pub(crate) mod smtp;
