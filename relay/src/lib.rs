@@ -32,7 +32,8 @@
 //! - [`attachments`]: the folder of chat files, where a file gets its name only once
 //!   its row is committed. [`backup`]: a copy of the data folder, and putting one back.
 //! - [`store`]: durable state behind a backend-neutral trait; `store/sqlite/` is the
-//!   embedded backend, one file per group of tables.
+//!   embedded backend, one file per group of tables, and `store/postgres/` the one
+//!   several relays share.
 //!
 //! Start one from a test:
 //! ```no_run

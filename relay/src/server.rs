@@ -198,45 +198,7 @@ impl Relay {
                 "tidied the attachments folder"
             );
         }
-        let recent_waits = recent_waits(store.as_ref()).await?;
-        let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
-        let throttles = Arc::new(Throttles::new(config.limits));
-        let email_on = email::EmailSettings::load(store.as_ref()).await.enabled();
-        let translation_on = match TranslationSettings::read(store.as_ref()).await {
-            Ok(settings) => settings.service != TranslationService::None,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the translation settings");
-                false
-            }
-        };
-        let outbound = Arc::new(OutboundPolicy {
-            allowed: config.outbound_allow.clone(),
-        });
-        let state = AppState {
-            ai,
-            knowledge_changed: Arc::new(Notify::new()),
-            store,
-            hub: Arc::new(Hub::default()),
-            config: Arc::new(config),
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
-            dummy_hash: hashes.dummy.into(),
-            flows: Arc::new(Flows::default()),
-            webhooks: Outbound::new(&outbound, Redirects::None, WEBHOOK_TIMEOUT_CAP)
-                .map_err(|err| StartError::Http(err.to_string()))?,
-            outbound,
-            throttles,
-            login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
-            recent_waits: Arc::new(Mutex::new(recent_waits)),
-            turns: Arc::default(),
-            email_queued: Arc::default(),
-            email_on: Arc::new(AtomicBool::new(email_on)),
-            translation_on: Arc::new(AtomicBool::new(translation_on)),
-            queue_changed: Arc::new(Notify::new()),
-            queue_moved: Arc::new(Notify::new()),
-            queue_shown: Arc::default(),
-            metrics,
-        };
+        let state = shared_state(config, store, metrics, hashes.dummy).await?;
         let admin = seeded.then(|| SeededAdmin {
             email: DEMO_ADMIN_EMAIL.into(),
             password: hashes.admin_password,
@@ -285,49 +247,7 @@ impl Relay {
         if let Some(cluster) = self.cluster {
             cluster.run(&state)?;
         }
-        // The waiting timers start from what SQLite says, so a restart resumes them.
-        state.tracker.spawn(due::run(
-            Arc::new(RelayWaiter {
-                state: state.clone(),
-            }),
-            Arc::clone(&state.queue_changed),
-            state.shutdown.clone(),
-        ));
-        state
-            .tracker
-            .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
-        state.tracker.spawn(ai::run_embedder(state.clone()));
-        state.tracker.spawn(email::sender::run(state.clone()));
-        state.tracker.spawn(webhooks::sender::run(
-            webhooks::sender::Sender {
-                store: Arc::clone(&state.store),
-                post: state.webhooks.clone(),
-                now: Arc::new(now_ms),
-                tried: {
-                    let metrics = Arc::clone(&state.metrics);
-                    Box::new(move |_, tried| {
-                        metrics.webhook_tried(&tried.outcome, tried.duration_ms)
-                    })
-                },
-            },
-            state.shutdown.clone(),
-        ));
-        state.tracker.spawn(retention::run(
-            Arc::clone(&state.store),
-            AttachmentsDir::new(&state.config.data_dir),
-            state.shutdown.clone(),
-            |done| {
-                if done != retention::Pass::default() {
-                    tracing::info!(
-                        chats = done.conversations,
-                        messages = done.messages,
-                        files = done.files,
-                        webhook_deliveries = done.webhook_deliveries,
-                        "retention deleted expired chats and old webhook deliveries"
-                    );
-                }
-            },
-        ));
+        spawn_background(&state);
         // Chat frames are small and latency matters: without TCP_NODELAY a frame can
         // wait for the peer's delayed ACK (up to 40 ms on Linux).
         let listener = listener.tap_io(|stream| {
@@ -366,4 +286,98 @@ impl Relay {
         tracing::info!("relay stopped; every write is committed");
         Ok(())
     }
+}
+
+/// What every part of the relay shares, with the caches read from the store.
+async fn shared_state(
+    config: Config,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    dummy_hash: String,
+) -> Result<AppState, StartError> {
+    let recent_waits = recent_waits(store.as_ref()).await?;
+    let ai = Arc::new(Ai::load(store.as_ref(), &config.ai).await?);
+    let throttles = Arc::new(Throttles::new(config.limits));
+    let email_on = email::EmailSettings::load(store.as_ref()).await.enabled();
+    let translation_on = match TranslationSettings::read(store.as_ref()).await {
+        Ok(settings) => settings.service != TranslationService::None,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the translation settings");
+            false
+        }
+    };
+    let outbound = Arc::new(OutboundPolicy {
+        allowed: config.outbound_allow.clone(),
+    });
+    Ok(AppState {
+        ai,
+        knowledge_changed: Arc::new(Notify::new()),
+        store,
+        hub: Arc::new(Hub::default()),
+        config: Arc::new(config),
+        shutdown: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+        dummy_hash: dummy_hash.into(),
+        flows: Arc::new(Flows::default()),
+        webhooks: Outbound::new(&outbound, Redirects::None, WEBHOOK_TIMEOUT_CAP)
+            .map_err(|err| StartError::Http(err.to_string()))?,
+        outbound,
+        throttles,
+        login_permits: Arc::new(tokio::sync::Semaphore::new(LOGINS_AT_ONCE)),
+        recent_waits: Arc::new(Mutex::new(recent_waits)),
+        turns: Arc::default(),
+        email_queued: Arc::default(),
+        email_on: Arc::new(AtomicBool::new(email_on)),
+        translation_on: Arc::new(AtomicBool::new(translation_on)),
+        queue_changed: Arc::new(Notify::new()),
+        queue_moved: Arc::new(Notify::new()),
+        queue_shown: Arc::default(),
+        metrics,
+    })
+}
+
+/// Starts the relay's own work beside the sockets: the waiting timers, the queue's
+/// announcer, the knowledge's embedder, the email and webhook senders, retention.
+fn spawn_background(state: &AppState) {
+    // The waiting timers start from what the store says, so a restart resumes them.
+    state.tracker.spawn(due::run(
+        Arc::new(RelayWaiter {
+            state: state.clone(),
+        }),
+        Arc::clone(&state.queue_changed),
+        state.shutdown.clone(),
+    ));
+    state
+        .tracker
+        .spawn(queue::run_announcer(state.clone(), state.shutdown.clone()));
+    state.tracker.spawn(ai::run_embedder(state.clone()));
+    state.tracker.spawn(email::sender::run(state.clone()));
+    state.tracker.spawn(webhooks::sender::run(
+        webhooks::sender::Sender {
+            store: Arc::clone(&state.store),
+            post: state.webhooks.clone(),
+            now: Arc::new(now_ms),
+            tried: {
+                let metrics = Arc::clone(&state.metrics);
+                Box::new(move |_, tried| metrics.webhook_tried(&tried.outcome, tried.duration_ms))
+            },
+        },
+        state.shutdown.clone(),
+    ));
+    state.tracker.spawn(retention::run(
+        Arc::clone(&state.store),
+        AttachmentsDir::new(&state.config.data_dir),
+        state.shutdown.clone(),
+        |done| {
+            if done != retention::Pass::default() {
+                tracing::info!(
+                    chats = done.conversations,
+                    messages = done.messages,
+                    files = done.files,
+                    webhook_deliveries = done.webhook_deliveries,
+                    "retention deleted expired chats and old webhook deliveries"
+                );
+            }
+        },
+    ));
 }

@@ -1,30 +1,16 @@
-//! Abandoned chats end by themselves, and the timers resume from SQLite after a
+//! Abandoned chats end by themselves, and the timers resume from the store after a
 //! restart: the test moves the chat's times back while the relay is stopped, and the
 //! restarted relay does what is overdue.
 
 mod common;
 
-use common::{TestRelay, Ws, start, start_in};
+use common::{TestRelay, Ws, age_waiting_in, start, start_in};
+use porchlight_protocol::ConversationStatus;
 use porchlight_relay::chat::timers::RelayWaiter;
 use porchlight_relay::chat::timers::due::{Due, Waiter};
 use porchlight_relay::store::AbandonRules;
 use porchlight_relay::store::ChatRules;
 use serde_json::json;
-
-const MINUTE: i64 = 60_000;
-
-/// Moves the chat's clock back by `minutes` (as if that much time had passed).
-fn age(relay_dir: &std::path::Path, chat: i64, minutes: i64) {
-    rusqlite::Connection::open(relay_dir.join("data/porchlight.sqlite3"))
-        .unwrap()
-        .execute(
-            "UPDATE conversations SET queued_at = queued_at - ?1, \
-             still_there_at = still_there_at - ?1, still_there_asked_at = still_there_asked_at - ?1 \
-             WHERE id = ?2",
-            [minutes * MINUTE, chat],
-        )
-        .unwrap();
-}
 
 /// A console following the chat, its history first (the timers may have fired before
 /// it connected).
@@ -38,9 +24,6 @@ async fn watch(relay: &TestRelay, chat: i64) -> Ws {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
-    if common::sqlite_only("moves the chat's clock back with SQL on SQLite's file") {
-        return;
-    }
     let relay = start().await;
     let store = &relay.state.store;
     store
@@ -79,7 +62,7 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
     let dir = relay.stop().await;
 
     // Six minutes later: the question comes, with its button, even after a restart.
-    age(dir.path(), chat, 6);
+    age_waiting_in(dir.path(), 6).await;
     let relay = start_in(dir).await;
     let mut console = watch(&relay, chat).await;
     console
@@ -101,7 +84,7 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
 
     // Eleven minutes after that answer, with no agent: the chat ends as abandoned and
     // its ticket closes.
-    age(dir.path(), chat, 11);
+    age_waiting_in(dir.path(), 11).await;
     let relay = start_in(dir).await;
     let mut console = watch(&relay, chat).await;
     console
@@ -131,9 +114,6 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_messages_are_posted_while_the_visitor_waits() {
-    if common::sqlite_only("moves the chat's clock back with SQL on SQLite's file") {
-        return;
-    }
     let relay = start().await;
     let mut profile = porchlight_relay::profiles::default_profile();
     profile.waiting.messages = vec!["Thanks for waiting: you're number $QUEUEPOSITION.".into()];
@@ -148,7 +128,7 @@ async fn wait_messages_are_posted_while_the_visitor_waits() {
     drop(visitor);
     let dir = relay.stop().await;
 
-    age(dir.path(), chat, 3);
+    age_waiting_in(dir.path(), 3).await;
     let relay = start_in(dir).await;
     let mut console = watch(&relay, chat).await;
     console
@@ -166,7 +146,7 @@ async fn wait_messages_are_posted_while_the_visitor_waits() {
     console.next_of_type("joined").await;
     drop(console);
     let dir = relay.stop().await;
-    age(dir.path(), chat, 30);
+    age_waiting_in(dir.path(), 30).await;
     let relay = start_in(dir).await;
     let mut console = watch(&relay, chat).await;
     console.next_message("Ana joined the chat").await;
@@ -200,11 +180,13 @@ async fn a_wait_message_read_before_another_node_posted_it_is_not_posted_again()
     let chat = visitor.say("v-1", "Hello").await["conversation_id"]
         .as_i64()
         .unwrap();
+    relay.age_waiting(3).await;
 
+    // Both nodes saw no message sent yet: the first is due on each (and on the
+    // relay's own timers, which may fire first).
     let waiter = RelayWaiter {
         state: relay.state.clone(),
     };
-    // Both nodes saw no message sent yet: the first is due on each.
     let first = Due::WaitMessage {
         index: 0,
         sent_before: 0,
@@ -214,9 +196,54 @@ async fn a_wait_message_read_before_another_node_posted_it_is_not_posted_again()
         waiter.fire(chat, first).await,
         "not a failure: nothing to do"
     );
+    visitor.next_message("First.").await;
     let after = relay.state.store.conversation(chat).await.unwrap().unwrap();
     assert_eq!(after.wait_messages_sent, 1);
-    let bodies: Vec<String> = relay
+    assert_eq!(
+        bodies(&relay, chat, &["First.", "Second."]).await,
+        ["First."]
+    );
+    relay.stop().await;
+}
+
+/// A node that found "are you still there?" due just before the visitor answered it
+/// on another node must neither ask again nor end the chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_answered_meanwhile_is_neither_asked_again_nor_ends_the_chat() {
+    let relay = start().await;
+    relay
+        .state
+        .store
+        .set_abandon_rules(common::abandon_rules(5, 10))
+        .await
+        .unwrap();
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    relay.age_waiting(6).await;
+    let question = porchlight_relay::chat::timers::STILL_THERE_QUESTION;
+    visitor.next_message(question).await;
+    visitor
+        .say("v-2", porchlight_relay::chat::timers::STILL_HERE)
+        .await;
+
+    let waiter = RelayWaiter {
+        state: relay.state.clone(),
+    };
+    assert!(waiter.fire(chat, Due::AskStillThere).await);
+    assert!(waiter.fire(chat, Due::Abandon).await);
+    let after = relay.state.store.conversation(chat).await.unwrap().unwrap();
+    assert_eq!(after.status, ConversationStatus::Queued, "still waiting");
+    assert_eq!(after.still_there_asked_at, None, "not asked again");
+    assert_eq!(bodies(&relay, chat, &[question]).await, [question]);
+    relay.stop().await;
+}
+
+/// The chat's messages whose body is one of `wanted`, in order.
+async fn bodies(relay: &TestRelay, chat: i64, wanted: &[&str]) -> Vec<String> {
+    relay
         .state
         .store
         .messages_after(chat, 0, 100)
@@ -224,8 +251,6 @@ async fn a_wait_message_read_before_another_node_posted_it_is_not_posted_again()
         .unwrap()
         .into_iter()
         .map(|message| message.body)
-        .filter(|body| body == "First." || body == "Second.")
-        .collect();
-    assert_eq!(bodies, ["First."], "posted once");
-    relay.stop().await;
+        .filter(|body| wanted.contains(&body.as_str()))
+        .collect()
 }

@@ -388,3 +388,24 @@ async fn a_node_that_stops_takes_its_agents_offline_at_once() {
     .expect("A hears that B's agents are gone");
     cluster.stop().await;
 }
+
+/// The queue moving on one node moves the places shown to visitors waiting on the
+/// others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_on_one_node_sees_the_queue_move_on_another() {
+    let cluster = Cluster::start(2).await;
+    let (_first, chat) = waiting_visitor(&cluster.nodes[0], "first").await;
+    let (mut second, _) = waiting_visitor(&cluster.nodes[1], "second").await;
+    until_place(&mut second, 2).await;
+    let (mut ana, _) = cluster.console(0, "Ana").await;
+    ana.send(json!({"type": "join", "conversation_id": chat}))
+        .await;
+    ana.next_of_type("joined").await;
+    until_place(&mut second, 1).await;
+    cluster.stop().await;
+}
+
+/// Reads the visitor's queue frames until one shows `place`.
+async fn until_place(visitor: &mut Ws, place: u64) {
+    while visitor.next_of_type("queue").await["position"] != place {}
+}

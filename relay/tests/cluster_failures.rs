@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use common::cluster::{Cluster, spawn_node, waiting_visitor};
 use common::{PATIENCE, Ws};
-use porchlight_relay::store::AbandonRules;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -316,13 +315,7 @@ async fn the_waiting_timers_fire_once_each_when_a_node_dies_midway() {
     b.use_profile(&profile, true).await;
     b.state
         .store
-        .set_abandon_rules(AbandonRules {
-            enabled: true,
-            ask_after_minutes: 5,
-            end_after_minutes: 10,
-            close_ticket: false,
-            ticket_categories: Default::default(),
-        })
+        .set_abandon_rules(common::abandon_rules(5, 10))
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -376,4 +369,32 @@ async fn the_waiting_timers_fire_once_each_when_a_node_dies_midway() {
     }
     drop(visitors);
     cluster.stop().await;
+}
+
+/// A node whose NATS URL leads nowhere says so and does not start (it would serve
+/// without hearing the others).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_reach_nats_says_so_and_does_not_start() {
+    let postgres = common::postgres::TestPostgres::start();
+    let url = postgres.schema().await;
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nats = format!("nats://{}", nowhere.local_addr().unwrap());
+    drop(nowhere);
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_porchlight"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .args(["--postgres", &url, "--nats", &nats])
+        .env("PORCHLIGHT_LOG", "warn")
+        .output();
+    let output = tokio::time::timeout(PATIENCE, output)
+        .await
+        .expect("it gives up in time")
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("cannot join the cluster") && said.contains("cannot reach NATS"),
+        "{said}"
+    );
 }

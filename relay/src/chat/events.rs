@@ -5,14 +5,42 @@
 use std::sync::Arc;
 
 use porchlight_protocol::{
-    AgentEvent, ChatMessage, ChatSummary, StatusChange, UploadsChange, VisitorEvent, to_text,
+    AgentEvent, ChatMessage, ChatSummary, ConversationId, Seq, StatusChange, UploadsChange,
+    VisitorEvent, to_text,
 };
 
 use super::context::describe_browser;
 use super::{bot, queue, ringing};
 use crate::hub::{Audience, Change, ConnId, Hub};
 use crate::state::AppState;
-use crate::store::Conversation;
+use crate::store::{Conversation, Store, StoreError};
+
+/// Messages per page when stored messages are read back.
+const HISTORY_PAGE: usize = 500;
+
+/// Every stored message of `conversation` after `after`, each with its frame, page by
+/// page: what a socket that resumes reads, and what a cluster node reads to fill a gap.
+pub async fn stored_after(
+    store: &dyn Store,
+    conversation: ConversationId,
+    after: Seq,
+) -> Result<Vec<(Seq, String)>, StoreError> {
+    let mut found = Vec::new();
+    let mut last = after;
+    loop {
+        let page = store
+            .messages_after(conversation, last, HISTORY_PAGE)
+            .await?;
+        let full = page.len() == HISTORY_PAGE;
+        for message in page {
+            last = message.seq;
+            found.push((message.seq, to_text(&VisitorEvent::Message(message))));
+        }
+        if !full {
+            return Ok(found);
+        }
+    }
+}
 
 /// Sends a newly stored message to everyone following its conversation (but `skip`),
 /// and counts it. The message frame has the same JSON in both directions.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use porchlight_relay::config::{Config, Overrides};
-use porchlight_relay::server::Relay;
+use porchlight_relay::server::{Relay, StartError};
 use porchlight_relay::store::Durability;
 
 #[derive(Args, Clone, Default)]
@@ -60,9 +60,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => "the PostgreSQL database --postgres names".to_owned(),
         None => format!("the data folder {}", data_dir.display()),
     };
-    let (relay, admin) = Relay::open(config)
-        .await
-        .with_context(|| format!("cannot start the relay on {store_place}"))?;
+    let (relay, admin) = Relay::open(config).await.map_err(|err| {
+        let context = match &err {
+            StartError::Cluster(_) => "cannot join the cluster".to_owned(),
+            _ => format!("cannot start the relay on {store_place}"),
+        };
+        anyhow::Error::new(err).context(context)
+    })?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

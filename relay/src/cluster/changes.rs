@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 
 use porchlight_protocol::api::ai::TranslationService;
 
+use crate::chat::queue;
 use crate::email::EmailSettings;
 use crate::hub::Change;
 use crate::state::AppState;
@@ -39,7 +40,10 @@ pub(super) async fn apply(state: &AppState, change: Change) {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .record(joined_at, queue_ms),
-        Change::Waiting => state.queue_changed.notify_one(),
+        Change::Waiting => {
+            state.queue_changed.notify_one();
+            queue::moved(state);
+        }
         Change::AiStops { conversation } => state.ai.forget(conversation),
     }
 }

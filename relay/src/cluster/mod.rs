@@ -16,10 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use porchlight_protocol::{ConversationId, Seq, VisitorEvent, to_text};
+use porchlight_protocol::{ConversationId, Seq};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::chat::events;
 use crate::hub::{Frame, Hub, LinkEnds, NodeId, Op};
 use crate::state::AppState;
 use crate::store::Store;
@@ -31,8 +32,8 @@ const PRESENCE_EVERY: Duration = Duration::from_secs(2);
 const CATCH_UP_EVERY: Duration = Duration::from_secs(3);
 /// How long a stopping node waits for its last word to reach NATS.
 const GOODBYE_WAIT: Duration = Duration::from_secs(1);
-/// Messages read from the store per page when a gap is filled.
-const FILL_PAGE: usize = 200;
+/// How long to wait before asking the store again for a gap's messages.
+const FILL_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -160,24 +161,34 @@ async fn send_ops(
         subject,
         lose_every,
     } = sending;
+    let subject = async_nats::Subject::from(subject);
     let mut sent: u32 = 0;
+    let publish = async |op: Op, frame: Frame, sent: u32| {
+        if lose_every > 0 && sent.is_multiple_of(lose_every) {
+            return;
+        }
+        let payload = wire::encode_op(node, op, &frame);
+        if let Err(err) = client.publish(subject.clone(), payload.into()).await {
+            tracing::warn!(error = %err, "cannot share an op with the cluster");
+        }
+    };
     loop {
         let (op, frame) = tokio::select! {
             next = outgoing.recv() => match next {
                 Some(next) => next,
                 None => return,
             },
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
         };
         sent = sent.wrapping_add(1);
-        if lose_every > 0 && sent.is_multiple_of(lose_every) {
-            continue;
-        }
-        let payload = wire::encode_op(node, op, &frame);
-        if let Err(err) = client.publish(subject.clone(), payload.into()).await {
-            tracing::warn!(error = %err, "cannot share an op with the cluster");
-        }
+        publish(op, frame, sent).await;
     }
+    // What was decided before the stop still reaches the others.
+    while let Ok((op, frame)) = outgoing.try_recv() {
+        sent = sent.wrapping_add(1);
+        publish(op, frame, sent).await;
+    }
+    let _ = tokio::time::timeout(GOODBYE_WAIT, client.flush()).await;
 }
 
 /// Applies the other nodes' ops here, in the order they were sent: a change to what
@@ -187,7 +198,7 @@ async fn receive_ops(state: AppState, mut ops: async_nats::Subscriber) {
         let message = tokio::select! {
             next = ops.next() => match next {
                 Some(message) => message,
-                None => return,
+                None => return deaf(),
             },
             () = state.shutdown.cancelled() => return,
         };
@@ -197,6 +208,14 @@ async fn receive_ops(state: AppState, mut ops: async_nats::Subscriber) {
             Err(err) => tracing::warn!(error = %err, "ignored"),
         }
     }
+}
+
+/// A subscription ended (the NATS client closed for good): this node no longer hears
+/// the others, so the operator must know.
+fn deaf() {
+    tracing::error!(
+        "the cluster's NATS subscription ended: this node no longer hears the others; restart it"
+    );
 }
 
 /// Hands each message of `subscriber` to `handle` until shutdown.
@@ -209,7 +228,7 @@ async fn each_message(
         tokio::select! {
             next = subscriber.next() => match next {
                 Some(message) => handle(&message.payload),
-                None => return,
+                None => return deaf(),
             },
             () = shutdown.cancelled() => return,
         }
@@ -262,11 +281,21 @@ async fn fill_gaps(
             },
             () = shutdown.cancelled() => return,
         };
-        match stored_after(store.as_ref(), conversation, after).await {
-            Ok(found) => hub.filled(conversation, found),
-            Err(err) => {
-                tracing::error!(error = %err, conversation, "cannot read the messages a gap is missing");
-                hub.filled(conversation, Vec::new());
+        // The messages behind the gap wait until the store answers: passing them on
+        // without the missing ones would lose those for good.
+        loop {
+            match stored_after(store.as_ref(), conversation, after).await {
+                Ok(found) => {
+                    hub.filled(conversation, found);
+                    break;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, conversation, "cannot read the messages a gap is missing; trying again");
+                    tokio::select! {
+                        () = tokio::time::sleep(FILL_RETRY) => {}
+                        () = shutdown.cancelled() => return,
+                    }
+                }
             }
         }
     }
@@ -278,22 +307,14 @@ async fn stored_after(
     conversation: ConversationId,
     after: Seq,
 ) -> Result<Vec<(Seq, Frame)>, crate::store::StoreError> {
-    let mut found = Vec::new();
-    let mut last = after;
-    loop {
-        let page = store.messages_after(conversation, last, FILL_PAGE).await?;
-        let full = page.len() == FILL_PAGE;
-        for message in page {
-            last = message.seq;
-            found.push((message.seq, to_text(&VisitorEvent::Message(message)).into()));
-        }
-        if !full {
-            return Ok(found);
-        }
-    }
+    let stored = events::stored_after(store, conversation, after).await?;
+    Ok(stored
+        .into_iter()
+        .map(|(seq, frame)| (seq, frame.into()))
+        .collect())
 }
 
-/// Now and then, asks the store (in one read) which recently active conversations have
+/// Now and then, asks the store (in one read) which followed conversations have
 /// messages newer than what they passed on, and reads those: the op of a
 /// conversation's last message may have been lost with nothing after it to show the
 /// gap.
@@ -304,10 +325,7 @@ async fn catch_up(hub: Arc<Hub>, store: Arc<dyn Store>, shutdown: CancellationTo
             _ = every.tick() => {}
             () = shutdown.cancelled() => return,
         }
-        let passed_on: HashMap<ConversationId, Seq> = hub
-            .recently_passed_on(CATCH_UP_EVERY * 10)
-            .into_iter()
-            .collect();
+        let passed_on: HashMap<ConversationId, Seq> = hub.passed_on().into_iter().collect();
         if passed_on.is_empty() {
             continue;
         }

@@ -42,13 +42,11 @@ impl Hub {
             Op::FollowAgent {
                 agent,
                 conversation,
+                stored_up_to,
             } => {
-                let mut state = self.lock();
-                for id in consoles_of(&state, *agent) {
-                    if let Some(conn) = state.conns.get_mut(&id) {
-                        conn.following.insert(*conversation);
-                    }
-                    state.followers.entry(*conversation).or_default().insert(id);
+                let consoles = consoles_of(&self.lock(), *agent);
+                for id in consoles {
+                    self.follow(id, *conversation, *stored_up_to);
                 }
             }
             // The node that changed it applied it; the cluster module applies it on
@@ -115,8 +113,18 @@ pub(super) fn publish_to(
     }
 }
 
+/// Rings each of `agents` with a console here once. One with none here is not
+/// recorded: in cluster mode another node rings it, and a console it opens here later
+/// is rung afresh.
 fn ring(state: &mut HubState, conversation: ConversationId, agents: &[AgentId], frame: &Frame) {
     for agent in agents {
+        let here = state
+            .conns
+            .values()
+            .any(|conn| conn.kind == ConnKind::Agent(*agent));
+        if !here {
+            continue;
+        }
         let fresh = state
             .ringing
             .entry(conversation)

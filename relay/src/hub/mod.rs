@@ -127,14 +127,24 @@ impl Hub {
         }
     }
 
-    /// Sends the socket every later frame about the conversation.
-    pub fn follow(&self, id: ConnId, conversation: ConversationId) {
+    /// Sends the socket every later frame about the conversation. `stored_up_to` is
+    /// the conversation's last seq as read before following (the socket reads those
+    /// from the store): in cluster mode the messages after it are passed on in order,
+    /// whichever node they come from first.
+    pub fn follow(&self, id: ConnId, conversation: ConversationId, stored_up_to: Seq) {
+        let linked = self.link.get().is_some();
         let mut state = self.lock();
         let Some(conn) = state.conns.get_mut(&id) else {
             return;
         };
         conn.following.insert(conversation);
         state.followers.entry(conversation).or_default().insert(id);
+        if linked {
+            state
+                .order
+                .entry(conversation)
+                .or_insert_with(|| order::Order::after(stored_up_to));
+        }
     }
 
     pub fn unfollow(&self, id: ConnId, conversation: ConversationId) {
@@ -152,12 +162,13 @@ impl Hub {
     }
 
     /// Makes every console socket of `agent` follow the conversation (it was assigned
-    /// to them).
-    pub fn follow_agent(&self, agent: AgentId, conversation: ConversationId) {
+    /// to them), from the message after `stored_up_to`.
+    pub fn follow_agent(&self, agent: AgentId, conversation: ConversationId, stored_up_to: Seq) {
         self.run(
             Op::FollowAgent {
                 agent,
                 conversation,
+                stored_up_to,
             },
             None,
             empty(),
@@ -169,6 +180,17 @@ impl Hub {
     pub fn drop_visitors_of(&self, conversations: &[ConversationId]) {
         let conversations = conversations.to_vec();
         self.run(Op::DropVisitorsOf { conversations }, None, empty());
+    }
+
+    /// Queues `frame` for the conversation's followers on this node only, in
+    /// `audience` (what every node works out for its own sockets).
+    pub fn publish_here(&self, conversation: ConversationId, audience: Audience, frame: Frame) {
+        let op = Op::Publish {
+            conversation,
+            audience,
+            seq: None,
+        };
+        self.apply(&op, None, &frame);
     }
 
     /// Queues `frame` for the conversation's followers in `audience`, except `skip`.

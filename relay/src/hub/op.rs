@@ -43,6 +43,7 @@ pub enum Op {
     FollowAgent {
         agent: AgentId,
         conversation: ConversationId,
+        stored_up_to: Seq,
     },
     DropVisitorsOf {
         conversations: Vec<ConversationId>,
@@ -73,7 +74,7 @@ pub enum Change {
     },
     /// The waiting chats or their rules changed: the waiting timers look again (on
     /// every node, so a node that dies leaves no timer unfired; the store lets each
-    /// fire once).
+    /// fire once), and each node tells its own waiting visitors their place.
     Waiting,
     /// The AI agent stops answering in the chat (it ended, or a person took it).
     AiStops {

@@ -4,7 +4,6 @@
 //! once: a message after a gap waits while the store is asked for what is missing.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use porchlight_protocol::Seq;
 
@@ -23,8 +22,6 @@ pub(super) struct Order {
     held: BTreeMap<Seq, Pending>,
     /// The store has been asked for the messages after `delivered`.
     filling: bool,
-    /// When a message last came.
-    touched: Instant,
 }
 
 /// What a node does after offering a message.
@@ -37,21 +34,19 @@ pub(super) enum Next {
 }
 
 impl Order {
-    /// A conversation first seen with message `seq`: what came before it was read
-    /// from the store by whoever follows it.
-    pub(super) fn starting_at(seq: Seq) -> Self {
+    /// A conversation followed from the message after `seq`: up to it, its followers
+    /// read the store.
+    pub(super) fn after(seq: Seq) -> Self {
         Self {
-            delivered: seq.saturating_sub(1),
+            delivered: seq,
             held: BTreeMap::new(),
             filling: false,
-            touched: Instant::now(),
         }
     }
 
     /// Takes message `seq`: returns what may be passed on now, in order (nothing when
     /// it was passed on already or must wait behind a gap).
     pub(super) fn offer(&mut self, seq: Seq, pending: Pending) -> (Vec<Pending>, Next) {
-        self.touched = Instant::now();
         if seq <= self.delivered || self.held.contains_key(&seq) {
             return (Vec::new(), Next::Nothing);
         }
@@ -97,11 +92,6 @@ impl Order {
         self.delivered
     }
 
-    /// When a message last came.
-    pub(super) fn touched(&self) -> Instant {
-        self.touched
-    }
-
     fn release(&mut self) -> Vec<Pending> {
         let mut ready = Vec::new();
         while let Some(entry) = self.held.first_entry() {
@@ -134,7 +124,7 @@ mod tests {
 
     #[test]
     fn messages_in_order_pass_straight_on_and_repeats_are_dropped() {
-        let mut order = Order::starting_at(5);
+        let mut order = Order::after(4);
         assert_eq!(texts(&order.offer(5, pending("5")).0), ["5"]);
         assert_eq!(texts(&order.offer(6, pending("6")).0), ["6"]);
         let (again, next) = order.offer(6, pending("6 again"));
@@ -145,7 +135,7 @@ mod tests {
 
     #[test]
     fn a_message_after_a_gap_waits_for_the_one_before_it() {
-        let mut order = Order::starting_at(1);
+        let mut order = Order::after(0);
         order.offer(1, pending("1"));
         let (ready, next) = order.offer(3, pending("3"));
         assert!(ready.is_empty(), "3 waits for 2");
@@ -165,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_fill_closes_the_gap_when_the_message_never_comes() {
-        let mut order = Order::starting_at(1);
+        let mut order = Order::after(0);
         order.offer(1, pending("1"));
         order.offer(3, pending("3"));
         let (ready, _) = order.filled(vec![(2, Arc::from("2 stored")), (3, Arc::from("3"))]);
@@ -176,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_seq_the_store_no_longer_has_is_skipped() {
-        let mut order = Order::starting_at(1);
+        let mut order = Order::after(0);
         order.offer(1, pending("1"));
         order.offer(4, pending("4"));
         let (ready, next) = order.filled(vec![(2, Arc::from("2")), (4, Arc::from("4"))]);
@@ -191,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_message_held_beyond_what_the_store_had_asks_again() {
-        let mut order = Order::starting_at(1);
+        let mut order = Order::after(0);
         order.offer(1, pending("1"));
         order.offer(3, pending("3"));
         order.offer(5, pending("5"));

@@ -3,6 +3,7 @@
 //! agents online on them count as online.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,8 @@ pub struct Link {
     peers: Mutex<HashMap<NodeId, Peer>>,
     /// Counts what other nodes said of their agents.
     heard: watch::Sender<u64>,
+    /// Ops not shared because the link was behind.
+    unshared: AtomicU64,
 }
 
 struct Peer {
@@ -77,6 +80,7 @@ impl Hub {
             presence: Notify::new(),
             peers: Mutex::new(HashMap::new()),
             heard: watch::Sender::new(0),
+            unshared: AtomicU64::new(0),
         };
         self.link.set(link).ok()?;
         Some(LinkEnds {
@@ -91,7 +95,11 @@ impl Hub {
         if let Some(link) = self.link.get()
             && let Err(mpsc::error::TrySendError::Full(_)) = link.outgoing.try_send((op, frame))
         {
-            tracing::warn!("the cluster link is behind: an op was not shared");
+            // Said at the 1st, 2nd, 4th, 8th… so an outage does not flood the log.
+            let unshared = link.unshared.fetch_add(1, Ordering::Relaxed) + 1;
+            if unshared.is_power_of_two() {
+                tracing::warn!(unshared, "the cluster link is behind: ops were not shared");
+            }
         }
     }
 
@@ -148,7 +156,7 @@ impl Hub {
         let (ready, next) = state
             .order
             .entry(conversation)
-            .or_insert_with(|| Order::starting_at(seq))
+            .or_insert_with(|| Order::after(seq.saturating_sub(1)))
             .offer(seq, pending);
         self.pass_on(state, conversation, ready, next);
     }
@@ -186,14 +194,13 @@ impl Hub {
         }
     }
 
-    /// The followed conversations that got a message within `within`, with the last
-    /// seq each passed on: the cluster module checks them against the store now and
-    /// then, for a message whose op never arrived and nothing came after.
-    pub fn recently_passed_on(&self, within: Duration) -> Vec<(ConversationId, Seq)> {
+    /// The followed conversations with the last seq each passed on: the cluster
+    /// module checks them against the store now and then, for a message whose op
+    /// never arrived and nothing came after.
+    pub fn passed_on(&self) -> Vec<(ConversationId, Seq)> {
         self.lock()
             .order
             .iter()
-            .filter(|(_, order)| order.touched().elapsed() < within)
             .map(|(conversation, order)| (*conversation, order.delivered()))
             .collect()
     }

@@ -12,8 +12,8 @@ fn followers_get_frames_for_their_conversations_only() {
     let (visitor, mut visitor_rx) = hub.connect(ConnKind::Visitor);
     let (agent, mut agent_rx) = hub.connect(ConnKind::Agent(1));
     let (_other, mut other_rx) = hub.connect(ConnKind::Visitor);
-    hub.follow(visitor, 7);
-    hub.follow(agent, 7);
+    hub.follow(visitor, 7, 0);
+    hub.follow(agent, 7, 0);
     hub.publish(7, Audience::Everyone, None, frame("a"));
     hub.publish(7, Audience::Visitors, None, frame("v"));
     hub.publish(7, Audience::Agents, None, frame("g"));
@@ -33,8 +33,8 @@ fn a_socket_that_falls_behind_is_dropped_and_others_still_get_frames() {
     let hub = Hub::default();
     let (slow, mut slow_rx) = hub.connect(ConnKind::Visitor);
     let (fast, mut fast_rx) = hub.connect(ConnKind::Visitor);
-    hub.follow(slow, 7);
-    hub.follow(fast, 7);
+    hub.follow(slow, 7, 0);
+    hub.follow(fast, 7, 0);
     for n in 0..=OUTBOX_FRAMES {
         hub.publish(7, Audience::Everyone, None, frame(&n.to_string()));
         assert_eq!(&*fast_rx.try_next().unwrap(), n.to_string());
@@ -54,7 +54,7 @@ fn a_socket_that_falls_behind_is_dropped_and_others_still_get_frames() {
 fn a_socket_is_dropped_when_its_queue_passes_its_bytes_before_its_frames() {
     let hub = Hub::default();
     let (slow, slow_rx) = hub.connect(ConnKind::Visitor);
-    hub.follow(slow, 7);
+    hub.follow(slow, 7, 0);
     let big = frame(&"x".repeat(OUTBOX_BYTES / 4));
     for _ in 0..4 {
         hub.publish(7, Audience::Everyone, None, Arc::clone(&big));
@@ -133,6 +133,14 @@ fn rings_reach_only_their_agents_and_stop_for_everyone_at_once() {
     );
     assert!(hub.rings_for(2).is_empty());
 
+    // An agent with no console here yet is rung when one opens.
+    hub.ring(7, &[4], frame("ring 7"));
+    let (_, mut di) = hub.connect(ConnKind::Agent(4));
+    assert!(hub.rings_for(4).is_empty());
+    hub.ring(7, &[4], frame("ring 7"));
+    assert_eq!(&*di.try_next().unwrap(), "ring 7");
+    hub.stop_ring(7);
+
     hub.ring(8, &[1, 2], frame("ring 8"));
     hub.ring(9, &[2], frame("ring 9"));
     while bo.try_next().is_some() {}
@@ -149,8 +157,8 @@ fn disconnect_and_unfollow_stop_delivery() {
     let hub = Hub::default();
     let (a, mut a_rx) = hub.connect(ConnKind::Agent(1));
     let (b, mut b_rx) = hub.connect(ConnKind::Agent(2));
-    hub.follow(a, 1);
-    hub.follow(b, 1);
+    hub.follow(a, 1, 0);
+    hub.follow(b, 1, 0);
     hub.unfollow(a, 1);
     hub.disconnect(b);
     hub.publish(1, Audience::Everyone, None, frame("x"));
@@ -179,9 +187,9 @@ fn an_erased_visitors_sockets_are_dropped_and_no_one_elses() {
     let (erased, erased_rx) = hub.connect(ConnKind::Visitor);
     let (other, other_rx) = hub.connect(ConnKind::Visitor);
     let (agent, agent_rx) = hub.connect(ConnKind::Agent(1));
-    hub.follow(erased, 7);
-    hub.follow(other, 8);
-    hub.follow(agent, 7);
+    hub.follow(erased, 7, 0);
+    hub.follow(other, 8, 0);
+    hub.follow(agent, 7, 0);
     hub.drop_visitors_of(&[7]);
     assert!(erased_rx.is_dropped());
     assert!(!other_rx.is_dropped());
@@ -190,4 +198,27 @@ fn an_erased_visitors_sockets_are_dropped_and_no_one_elses() {
         "the console following the chat stays"
     );
     assert_eq!(hub.counts(), (1, 1));
+}
+
+/// In cluster mode a message from another node can come after this node's own later
+/// one; a socket that has just followed still gets both, in order.
+#[test]
+fn a_new_follower_gets_messages_after_what_it_read_in_order_whichever_comes_first() {
+    let hub = Hub::default();
+    let _ends = hub.link().unwrap();
+    let (visitor, mut visitor_rx) = hub.connect(ConnKind::Visitor);
+    // The visitor read seqs up to 5 from the store.
+    hub.follow(visitor, 7, 5);
+    hub.publish_message(7, 7, None, frame("seven, sent here"));
+    assert!(visitor_rx.try_next().is_none(), "six is missing");
+    let six = Op::Publish {
+        conversation: 7,
+        audience: Audience::Everyone,
+        seq: Some(6),
+    };
+    hub.apply_shared(&six, &frame("six, from another node"));
+    assert_eq!(&*visitor_rx.try_next().unwrap(), "six, from another node");
+    assert_eq!(&*visitor_rx.try_next().unwrap(), "seven, sent here");
+    hub.apply_shared(&six, &frame("six again"));
+    assert!(visitor_rx.try_next().is_none(), "each once");
 }

@@ -14,6 +14,7 @@ use porchlight_protocol::{
 
 pub mod api_keys;
 mod chat_events;
+pub mod clock;
 mod durability;
 pub mod emails;
 pub mod erasure;
@@ -34,6 +35,7 @@ pub mod visitors;
 mod webhook_events;
 pub mod webhooks;
 
+pub use clock::now_ms;
 pub use durability::Durability;
 pub use error::StoreError;
 use knowledge::{DocumentInfo, Hit, NewDocument, PutOutcome};
@@ -465,12 +467,4 @@ pub trait Store:
     + 'static
 {
     async fn flush(&self) -> Result<(), StoreError>;
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

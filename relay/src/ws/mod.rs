@@ -3,8 +3,9 @@
 //! says, and replies; `socket.rs` is the loop both run (limits, pings, shutdown).
 
 use axum::extract::ws::WebSocketUpgrade;
-use porchlight_protocol::{ConversationId, ErrorCode, ProtocolError, Seq, VisitorEvent, to_text};
+use porchlight_protocol::{ConversationId, ErrorCode, ProtocolError, Seq};
 
+use crate::chat::events::stored_after;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -23,8 +24,6 @@ pub const HARD_FRAME_LIMIT: usize = 64 * 1024;
 /// Typing pulses closer together than this (per socket and chat) are not passed on;
 /// the clients send one every few seconds while someone types.
 pub const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-/// Messages per history page when a client resumes.
-const HISTORY_PAGE: usize = 500;
 
 /// Applies the socket limits every endpoint shares.
 pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
@@ -35,28 +34,14 @@ pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(HARD_FRAME_LIMIT)
 }
 
-/// Every stored message after `after`, as encoded frames, page by page.
+/// Every stored message after `after`, as encoded frames.
 pub async fn history(
     state: &AppState,
     conversation: ConversationId,
     after: Seq,
 ) -> Result<Vec<String>, StoreError> {
-    let mut frames = Vec::new();
-    let mut last = after;
-    loop {
-        let page = state
-            .store
-            .messages_after(conversation, last, HISTORY_PAGE)
-            .await?;
-        let full = page.len() == HISTORY_PAGE;
-        for message in page {
-            last = message.seq;
-            frames.push(to_text(&VisitorEvent::Message(message)));
-        }
-        if !full {
-            return Ok(frames);
-        }
-    }
+    let stored = stored_after(state.store.as_ref(), conversation, after).await?;
+    Ok(stored.into_iter().map(|(_, frame)| frame).collect())
 }
 
 /// The error a client sees when the store fails; details go to the log only.

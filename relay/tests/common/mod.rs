@@ -107,6 +107,43 @@ pub(crate) async fn start_configured(
     relay
 }
 
+/// Rules that ask "are you still there?" and end an unanswered chat after these minutes.
+pub(crate) fn abandon_rules(
+    ask_after_minutes: u32,
+    end_after_minutes: u32,
+) -> porchlight_relay::store::AbandonRules {
+    porchlight_relay::store::AbandonRules {
+        enabled: true,
+        ask_after_minutes,
+        end_after_minutes,
+        close_ticket: false,
+        ticket_categories: Default::default(),
+    }
+}
+
+/// Moves the clocks of every waiting chat of the relay in `dir` back by `minutes`, in
+/// whichever store it keeps (the relay may be stopped).
+pub(crate) async fn age_waiting_in(dir: &std::path::Path, minutes: i64) {
+    const SET: &str = "UPDATE conversations SET queued_at = queued_at - {by}, \
+        still_there_at = still_there_at - {by}, still_there_asked_at = still_there_asked_at - {by}";
+    let sql = SET.replace("{by}", &(minutes * 60_000).to_string());
+    match std::fs::read_to_string(dir.join("postgres-url")) {
+        Ok(url) => {
+            postgres::connected(&url)
+                .await
+                .execute(&sql, &[])
+                .await
+                .unwrap();
+        }
+        Err(_) => {
+            rusqlite::Connection::open(dir.join("data/porchlight.sqlite3"))
+                .unwrap()
+                .execute(&sql, [])
+                .unwrap();
+        }
+    }
+}
+
 /// Whether the suite runs on PostgreSQL (`PORCHLIGHT_TEST_STORE=postgres`), where a test
 /// that works on SQLite's own file says why and passes over.
 pub(crate) fn sqlite_only(why: &str) -> bool {
@@ -166,6 +203,13 @@ async fn serve_relay(dir: tempfile::TempDir, config: Config) -> TestRelay {
 }
 
 impl TestRelay {
+    /// Moves every waiting chat's clocks back by `minutes` (as if that much time had
+    /// passed) and has the timers look again.
+    pub(crate) async fn age_waiting(&self, minutes: i64) {
+        age_waiting_in(self.dir.path(), minutes).await;
+        porchlight_relay::chat::timers::look_again(&self.state);
+    }
+
     /// The admin seeded on first start (not known after a restart).
     pub(crate) fn admin(&self) -> &SeededAdmin {
         self.admin

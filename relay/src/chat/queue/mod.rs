@@ -99,10 +99,16 @@ impl Shown {
 }
 
 /// The queue moved (a chat queued, joined, transferred, ended): the waiting timers
-/// look again and the announcer tells the waiting visitors.
+/// look again and the announcer tells the waiting visitors, here and (in cluster mode)
+/// on every other node.
 pub async fn announce(state: &AppState) {
-    state.queue_shown.moves.fetch_add(1, Ordering::SeqCst);
     super::timers::look_again(state);
+    moved(state);
+}
+
+/// The queue may have moved: the announcer tells this node's waiting visitors.
+pub fn moved(state: &AppState) {
+    state.queue_shown.moves.fetch_add(1, Ordering::SeqCst);
     state.queue_moved.notify_one();
 }
 
@@ -193,11 +199,11 @@ async fn announce_once(state: &AppState) {
         let Some(info) = info_for(settings, conversation.id, place, shown_wait) else {
             continue;
         };
+        // Each node tells its own visitors: it is told when the queue moves elsewhere.
         if last.infos.get(&conversation.id) != Some(&info) {
-            state.hub.publish(
+            state.hub.publish_here(
                 conversation.id,
                 Audience::Visitors,
-                None,
                 to_text(&VisitorEvent::Queue(info.clone())).into(),
             );
         }

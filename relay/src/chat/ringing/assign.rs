@@ -117,7 +117,9 @@ pub async fn assign(
                     agent = agent.id,
                     "chat assigned"
                 );
-                state.hub.follow_agent(agent.id, conversation.id);
+                state
+                    .hub
+                    .follow_agent(agent.id, conversation.id, event.seq.saturating_sub(1));
                 events::joined(state, &conversation, &event, agent.id, asked_at).await;
                 let assigned = AgentEvent::Assigned {
                     conversation_id: conversation.id,

@@ -6,7 +6,7 @@ pub mod due;
 
 use std::collections::HashMap;
 
-use porchlight_protocol::Prompt;
+use porchlight_protocol::{ConversationStatus, Prompt};
 
 use self::due::{Due, WaitMessages, Waiter, WaitingChat};
 use super::bot::announce_prompt;
@@ -15,7 +15,7 @@ use super::events::ended;
 use super::queue;
 use crate::hub::Change;
 use crate::state::AppState;
-use crate::store::{AbandonRules, now_ms};
+use crate::store::{AbandonRules, Conversation, now_ms};
 
 /// What the question says, and the button that answers it.
 pub const STILL_THERE_QUESTION: &str =
@@ -85,7 +85,7 @@ impl Waiter for RelayWaiter {
         let mut chats = Vec::new();
         let mut waits_by_profile: HashMap<Option<i64>, WaitMessages> = HashMap::new();
         for conversation in open {
-            if conversation.status != porchlight_protocol::ConversationStatus::Queued {
+            if conversation.status != ConversationStatus::Queued {
                 continue;
             }
             let waits = match waits_by_profile.get(&conversation.profile_id) {
@@ -96,16 +96,7 @@ impl Waiter for RelayWaiter {
                     waits
                 }
             };
-            chats.push((
-                WaitingChat {
-                    id: conversation.id,
-                    queued_at: conversation.queued_at.unwrap_or(conversation.created_at),
-                    messages_sent: conversation.wait_messages_sent,
-                    asked_at: conversation.still_there_asked_at,
-                    confirmed_at: conversation.still_there_at,
-                },
-                waits,
-            ));
+            chats.push((waiting_chat(&conversation), waits));
         }
         (chats, rules)
     }
@@ -116,6 +107,17 @@ impl Waiter for RelayWaiter {
             return false;
         };
         let (bot_name, waits) = self.bot_name_and_waits(conversation.profile_id).await;
+        let Ok(rules) = state.store.abandon_rules().await else {
+            return false;
+        };
+        // Read again, the chat may have moved on since it was found due (another node
+        // did it, the visitor answered, an agent joined): then there is nothing to do.
+        let still_due = conversation.status == ConversationStatus::Queued
+            && due::next_due(&waiting_chat(&conversation), &waits, &rules)
+                .is_some_and(|(at, now_due)| now_due == due && at <= self.now_ms());
+        if !still_due {
+            return true;
+        }
         let outcome = match due {
             Due::WaitMessage { index, sent_before } => {
                 let Some(text) = waits.messages.get(index) else {
@@ -152,7 +154,6 @@ impl Waiter for RelayWaiter {
                     }
                 }),
             Due::Abandon => {
-                let rules = state.store.abandon_rules().await.unwrap_or_default();
                 match state
                     .store
                     .abandon(id, rules.close_ticket, rules.ticket_categories)
@@ -179,6 +180,17 @@ impl Waiter for RelayWaiter {
 
     fn now_ms(&self) -> i64 {
         now_ms()
+    }
+}
+
+/// What the timers go by, from the stored chat.
+fn waiting_chat(conversation: &Conversation) -> WaitingChat {
+    WaitingChat {
+        id: conversation.id,
+        queued_at: conversation.queued_at.unwrap_or(conversation.created_at),
+        messages_sent: conversation.wait_messages_sent,
+        asked_at: conversation.still_there_asked_at,
+        confirmed_at: conversation.still_there_at,
     }
 }
 

@@ -2,8 +2,8 @@
 //! beside the SQLite store, which stays the default. It implements the whole `Store`,
 //! one file per table group as on SQLite; what several nodes need beyond SQLite's
 //! single writer is said in each file (row locks taken in a fixed order, claims with
-//! `SKIP LOCKED`, unique indexes, advisory locks). The relay does not serve from it
-//! yet.
+//! `SKIP LOCKED`, unique indexes, advisory locks). Its nodes keep time by the
+//! database's clock ([`super::clock`]).
 
 mod agents;
 mod ai_usage;
@@ -37,6 +37,7 @@ mod webhook_outbox;
 mod webhooks;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -44,6 +45,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::Notify;
 use tokio_postgres::NoTls;
 
+use super::clock;
 use super::vectors::VectorCache;
 use super::{Durability, Store, StoreError};
 
@@ -53,6 +55,8 @@ const POOL_SIZE: usize = 16;
 /// transaction may sit idle: a frozen node cannot hold the others up for longer.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
+/// How often the node measures again how far the database's clock is from its own.
+const CLOCK_CHECK_MS: i64 = 60_000;
 
 pub struct PgStore {
     pool: Pool,
@@ -60,6 +64,8 @@ pub struct PgStore {
     webhook_events_queued: Arc<Notify>,
     /// The knowledge's vectors in memory, for the vector search.
     vectors: VectorCache,
+    /// When (this machine's ms) the database's clock was last read.
+    clock_read_at: AtomicI64,
 }
 
 impl PgStore {
@@ -103,6 +109,7 @@ impl PgStore {
             pool,
             webhook_events_queued: Arc::default(),
             vectors: VectorCache::default(),
+            clock_read_at: AtomicI64::new(i64::MIN),
         };
         schema::migrate(&mut store.client().await?).await?;
         Ok(store)
@@ -113,12 +120,39 @@ impl PgStore {
         schema::version(&self.client().await?).await
     }
 
+    /// A connection from the pool; once a minute it first reads the database's clock.
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
-        self.pool
+        let client = self
+            .pool
             .get()
             .await
-            .map_err(|err| StoreError::Backend(format!("no PostgreSQL connection: {err}")))
+            .map_err(|err| StoreError::Backend(format!("no PostgreSQL connection: {err}")))?;
+        let read_at = self.clock_read_at.load(Ordering::Relaxed);
+        let now = clock::machine_ms();
+        if now.saturating_sub(read_at) >= CLOCK_CHECK_MS
+            && self
+                .clock_read_at
+                .compare_exchange(read_at, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            follow_clock(&client).await?;
+        }
+        Ok(client)
     }
+}
+
+/// Reads the database's clock, and has this process keep time by it.
+async fn follow_clock(client: &impl deadpool_postgres::GenericClient) -> Result<(), StoreError> {
+    let asked = clock::machine_ms();
+    let store_ms: i64 = client
+        .query_one(
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+            &[],
+        )
+        .await?
+        .get(0);
+    clock::follow(store_ms, asked, clock::machine_ms());
+    Ok(())
 }
 
 #[async_trait]

@@ -23,7 +23,9 @@ impl AgentSession {
             Ok(JoinOutcome::Joined(joined)) => {
                 let (conversation, event) = *joined;
                 tracing::info!(conversation = id, agent = self.agent.id, "agent joined");
-                self.state.hub.follow(self.conn, id);
+                self.state
+                    .hub
+                    .follow(self.conn, id, event.seq.saturating_sub(1));
                 events::joined(&self.state, &conversation, &event, self.agent.id, asked_at).await;
                 Outcome::reply(to_text(&AgentEvent::Joined {
                     conversation_id: id,
@@ -131,7 +133,9 @@ impl AgentSession {
                     agent = self.agent.id,
                     "conversation ended by agent"
                 );
-                self.state.hub.follow(self.conn, id);
+                self.state
+                    .hub
+                    .follow(self.conn, id, event.seq.saturating_sub(1));
                 events::ended(&self.state, &conversation, &event).await;
                 Outcome::default()
             }

@@ -160,10 +160,11 @@ impl AgentSession {
     }
 
     async fn open(&mut self, id: ConversationId, last_seq: Seq) -> Outcome {
-        if let Err(refused) = self.visible(id).await {
-            return refused;
-        }
-        self.state.hub.follow(self.conn, id);
+        let conversation = match self.visible(id).await {
+            Ok(conversation) => conversation,
+            Err(refused) => return refused,
+        };
+        self.state.hub.follow(self.conn, id, conversation.last_seq);
         // The messages after `last_seq`, then every note (the console keeps each once).
         let notes = self.state.store.notes(id).await;
         match (history(&self.state, id, last_seq).await, notes) {

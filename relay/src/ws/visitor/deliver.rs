@@ -68,7 +68,9 @@ impl VisitorSession {
         {
             self.state.hub.unfollow(self.conn, previous);
         }
-        self.state.hub.follow(self.conn, conversation.id);
+        self.state
+            .hub
+            .follow(self.conn, conversation.id, conversation.last_seq);
         if started {
             // Counted once started (checked before, by `may_start_chat`).
             let _ = self

@@ -290,7 +290,7 @@ impl VisitorSession {
     /// and describes it for the welcome.
     fn show(&mut self, latest: &Conversation) -> ConversationState {
         if latest.status != ConversationStatus::Ended {
-            self.state.hub.follow(self.conn, latest.id);
+            self.state.hub.follow(self.conn, latest.id, latest.last_seq);
         }
         self.conversation = Some(latest.id);
         self.maybe_bot = latest.status == ConversationStatus::Bot;
@@ -350,7 +350,9 @@ impl VisitorSession {
             }
             _ => return Ok(latest),
         };
-        self.state.hub.follow(self.conn, conversation.id);
+        self.state
+            .hub
+            .follow(self.conn, conversation.id, conversation.last_seq);
         match bot::run_turn(
             &self.state,
             &flow,
