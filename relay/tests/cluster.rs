@@ -409,3 +409,31 @@ async fn a_visitor_on_one_node_sees_the_queue_move_on_another() {
 async fn until_place(visitor: &mut Ws, place: u64) {
     while visitor.next_of_type("queue").await["position"] != place {}
 }
+
+/// A conversation's messages travel on a subject of its own, which only the nodes
+/// following it subscribe to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversations_messages_travel_on_its_own_subject() {
+    use futures_util::StreamExt;
+    let cluster = Cluster::start(1).await;
+    let listener = async_nats::connect(cluster.nats.url()).await.unwrap();
+    let mut chats = listener
+        .subscribe(format!("{}.chat.*", cluster.name))
+        .await
+        .unwrap();
+    listener.flush().await.unwrap();
+    let (mut visitor, chat) = waiting_visitor(&cluster.nodes[0], "first").await;
+    visitor.say("v-1", "on its own subject").await;
+    let subject = format!("{}.chat.{chat}", cluster.name);
+    loop {
+        let heard = tokio::time::timeout(PATIENCE, chats.next())
+            .await
+            .expect("the message is published")
+            .unwrap();
+        assert_eq!(heard.subject.as_str(), subject);
+        if String::from_utf8_lossy(&heard.payload).contains("on its own subject") {
+            break;
+        }
+    }
+    cluster.stop().await;
+}

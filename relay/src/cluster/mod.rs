@@ -1,7 +1,9 @@
 //! Cluster mode: several relays on one PostgreSQL store share their live state over
-//! core NATS. Every hub op a node decides (a message to pass on, a ring, a dropped
-//! console) goes to every other node, which applies it to its own sockets; each node
-//! says every few seconds, and at once on a change, which agents it has online.
+//! core NATS. Every hub op a node decides (a ring, a chat-list line, a dropped
+//! console) goes to every other node, which applies it to its own sockets; a
+//! conversation's messages go on a subject of its own, heard by the nodes whose
+//! sockets follow it ([`follow`]). Each node says every few seconds, and at once on a
+//! change, which agents it has online.
 //!
 //! NATS may drop what a slow subscriber does not read, and a node can die between a
 //! COMMIT and its publish, so PostgreSQL stays the history: a node that sees a gap in
@@ -9,31 +11,25 @@
 //! asks the store whether the conversations it follows got anything it never heard.
 
 mod changes;
+mod follow;
+mod recover;
 mod wire;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use porchlight_protocol::{ConversationId, Seq};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::chat::events;
 use crate::hub::{Frame, Hub, LinkEnds, NodeId, Op};
 use crate::state::AppState;
-use crate::store::Store;
 
 /// How often a node says which agents it has online (others count it gone after ten
 /// seconds of silence).
 const PRESENCE_EVERY: Duration = Duration::from_secs(2);
-/// How often the conversations a node follows are checked against the store.
-const CATCH_UP_EVERY: Duration = Duration::from_secs(3);
 /// How long a stopping node waits for its last word to reach NATS.
 const GOODBYE_WAIT: Duration = Duration::from_secs(1);
-/// How long to wait before asking the store again for a gap's messages.
-const FILL_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -48,6 +44,8 @@ pub enum ClusterError {
 /// A node's connection to the others, made at start so a wrong URL stops the relay.
 pub struct Cluster {
     node: NodeId,
+    /// The cluster's name: the first part of its subjects.
+    name: String,
     client: async_nats::Client,
     ops_subject: String,
     presence_subject: String,
@@ -88,6 +86,7 @@ impl Cluster {
         let presence = subscribe(presence_subject.clone()).await?;
         Ok(Self {
             node,
+            name: name.to_owned(),
             client,
             ops_subject,
             presence_subject,
@@ -102,17 +101,28 @@ impl Cluster {
         let store = Arc::clone(&state.store);
         let (tracker, shutdown) = (&state.tracker, state.shutdown.clone());
         let ends = hub.link().ok_or(ClusterError::Linked)?;
-        let LinkEnds { outgoing, fills } = ends;
+        let LinkEnds {
+            outgoing,
+            interest,
+            fills,
+        } = ends;
         let node = self.node;
         tracker.spawn(send_ops(
             Sending {
                 node,
                 client: self.client.clone(),
-                subject: self.ops_subject,
+                name: self.name.clone(),
+                ops_subject: self.ops_subject,
                 lose_every: state.config.lose_every_nth_op,
             },
             outgoing,
             shutdown.clone(),
+        ));
+        tracker.spawn(follow::hear_followed(
+            state.clone(),
+            self.client.clone(),
+            self.name,
+            interest,
         ));
         tracker.spawn(receive_ops(state.clone(), self.ops));
         tracker.spawn(say_presence(
@@ -131,13 +141,13 @@ impl Cluster {
                 Err(err) => tracing::warn!(error = %err, "ignored"),
             },
         ));
-        tracker.spawn(fill_gaps(
+        tracker.spawn(recover::fill_gaps(
             Arc::clone(&hub),
             Arc::clone(&store),
             fills,
             shutdown.clone(),
         ));
-        tracker.spawn(catch_up(hub, store, shutdown));
+        tracker.spawn(recover::catch_up(hub, store, shutdown));
         Ok(())
     }
 }
@@ -145,7 +155,10 @@ impl Cluster {
 struct Sending {
     node: NodeId,
     client: async_nats::Client,
-    subject: String,
+    /// The cluster's name, for a conversation's subject.
+    name: String,
+    /// The subject of every op but a conversation's messages.
+    ops_subject: String,
     /// See [`crate::config::Config::lose_every_nth_op`].
     lose_every: u32,
 }
@@ -158,17 +171,26 @@ async fn send_ops(
     let Sending {
         node,
         client,
-        subject,
+        name,
+        ops_subject,
         lose_every,
     } = sending;
-    let subject = async_nats::Subject::from(subject);
+    let ops_subject = async_nats::Subject::from(ops_subject);
     let mut sent: u32 = 0;
     let publish = async |op: Op, frame: Frame, sent: u32| {
         if lose_every > 0 && sent.is_multiple_of(lose_every) {
             return;
         }
+        // A conversation's frames go only to the nodes that follow it, and in the
+        // order they were decided with the sockets it no longer lets see it.
+        let subject = match &op {
+            Op::Publish { conversation, .. } | Op::UnfollowUnseeing { conversation, .. } => {
+                follow::subject(&name, *conversation)
+            }
+            _ => ops_subject.clone(),
+        };
         let payload = wire::encode_op(node, op, &frame);
-        if let Err(err) = client.publish(subject.clone(), payload.into()).await {
+        if let Err(err) = client.publish(subject, payload.into()).await {
             tracing::warn!(error = %err, "cannot share an op with the cluster");
         }
     };
@@ -262,89 +284,6 @@ async fn say_presence(
         if stopping {
             let _ = tokio::time::timeout(GOODBYE_WAIT, client.flush()).await;
             return;
-        }
-    }
-}
-
-/// Reads what a gap is missing from the store.
-async fn fill_gaps(
-    hub: Arc<Hub>,
-    store: Arc<dyn Store>,
-    mut fills: mpsc::UnboundedReceiver<(ConversationId, Seq)>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let (conversation, after) = tokio::select! {
-            next = fills.recv() => match next {
-                Some(next) => next,
-                None => return,
-            },
-            () = shutdown.cancelled() => return,
-        };
-        // The messages behind the gap wait until the store answers: passing them on
-        // without the missing ones would lose those for good.
-        loop {
-            match stored_after(store.as_ref(), conversation, after).await {
-                Ok(found) => {
-                    hub.filled(conversation, found);
-                    break;
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, conversation, "cannot read the messages a gap is missing; trying again");
-                    tokio::select! {
-                        () = tokio::time::sleep(FILL_RETRY) => {}
-                        () = shutdown.cancelled() => return,
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Every stored message of `conversation` after `after`, as frames.
-async fn stored_after(
-    store: &dyn Store,
-    conversation: ConversationId,
-    after: Seq,
-) -> Result<Vec<(Seq, Frame)>, crate::store::StoreError> {
-    let stored = events::stored_after(store, conversation, after).await?;
-    Ok(stored
-        .into_iter()
-        .map(|(seq, frame)| (seq, frame.into()))
-        .collect())
-}
-
-/// Now and then, asks the store (in one read) which followed conversations have
-/// messages newer than what they passed on, and reads those: the op of a
-/// conversation's last message may have been lost with nothing after it to show the
-/// gap.
-async fn catch_up(hub: Arc<Hub>, store: Arc<dyn Store>, shutdown: CancellationToken) {
-    let mut every = tokio::time::interval(CATCH_UP_EVERY);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            () = shutdown.cancelled() => return,
-        }
-        let passed_on: HashMap<ConversationId, Seq> = hub.passed_on().into_iter().collect();
-        if passed_on.is_empty() {
-            continue;
-        }
-        let stored = match store.last_seqs(passed_on.keys().copied().collect()).await {
-            Ok(stored) => stored,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot check the followed chats against the store");
-                continue;
-            }
-        };
-        let behind = stored.into_iter().filter_map(|(conversation, last)| {
-            let delivered = passed_on.get(&conversation).copied()?;
-            (last > delivered).then_some((conversation, delivered))
-        });
-        for (conversation, delivered) in behind {
-            match stored_after(store.as_ref(), conversation, delivered).await {
-                Ok(found) => hub.caught_up(conversation, found),
-                Err(err) => tracing::error!(error = %err, conversation, "cannot catch up"),
-            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use porchlight_protocol::{AgentEvent, AgentId, ConversationId, to_text};
 
 use super::op::Op;
-use super::{Audience, Conn, ConnId, ConnKind, Frame, Hub, HubState};
+use super::{Audience, Conn, ConnId, ConnKind, Frame, Hub, HubState, Interest};
 
 impl Hub {
     /// Applies `op` here; `skip` is a socket of this node that is not to get `frame`.
@@ -231,6 +231,9 @@ pub(super) fn unlink(state: &mut HubState, id: ConnId, conversation: Conversatio
         if followers.is_empty() {
             state.followers.remove(&conversation);
             state.order.remove(&conversation);
+            if let Some(interest) = &state.interest {
+                let _ = interest.send(Interest::Unfollow(conversation));
+            }
         }
     }
 }

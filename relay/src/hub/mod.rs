@@ -19,13 +19,14 @@ mod shared;
 
 pub use op::{Change, Op};
 pub use outbox::Inbox;
-pub use shared::{Link, LinkEnds, NodeId};
+pub use shared::{Interest, Link, LinkEnds, NodeId};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use porchlight_protocol::{AgentId, ConversationId, Seq};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 
 use self::apply::{remove, unlink};
 use crate::chat::ringing::rules::Viewer;
@@ -69,6 +70,9 @@ struct HubState {
     ringing: HashMap<ConversationId, HashSet<AgentId>>,
     /// In cluster mode: the messages each followed conversation has passed on.
     order: HashMap<ConversationId, order::Order>,
+    /// In cluster mode: told when a conversation gets its first follower here and when
+    /// it loses its last, so the node hears its messages just while it needs them.
+    interest: Option<mpsc::UnboundedSender<Interest>>,
 }
 
 #[derive(Default)]
@@ -138,7 +142,12 @@ impl Hub {
             return;
         };
         conn.following.insert(conversation);
-        state.followers.entry(conversation).or_default().insert(id);
+        let followers = state.followers.entry(conversation).or_default();
+        let first = followers.is_empty();
+        followers.insert(id);
+        if first && let Some(interest) = &state.interest {
+            let _ = interest.send(Interest::Follow(conversation));
+        }
         if linked {
             state
                 .order

@@ -41,10 +41,21 @@ struct Peer {
     heard: Instant,
 }
 
+/// A conversation got its first follower here, or lost its last: the node starts or
+/// stops hearing its messages from the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    Follow(ConversationId),
+    Unfollow(ConversationId),
+}
+
 /// The cluster module's ends of a link.
 pub struct LinkEnds {
     /// Ops decided here, for the other nodes.
     pub outgoing: mpsc::Receiver<(Op, Frame)>,
+    /// Which conversations are followed here, as that changes (starting with those
+    /// followed when the link was made).
+    pub interest: mpsc::UnboundedReceiver<Interest>,
     /// Conversations with a gap: the messages after the seq are to be read from the
     /// store and handed to [`Hub::filled`].
     pub fills: mpsc::UnboundedReceiver<(ConversationId, Seq)>,
@@ -83,8 +94,15 @@ impl Hub {
             unshared: AtomicU64::new(0),
         };
         self.link.set(link).ok()?;
+        let (interest, interest_ends) = mpsc::unbounded_channel();
+        let mut state = self.lock();
+        for conversation in state.followers.keys() {
+            let _ = interest.send(Interest::Follow(*conversation));
+        }
+        state.interest = Some(interest);
         Some(LinkEnds {
             outgoing: outgoing_ends,
+            interest: interest_ends,
             fills: fill_ends,
         })
     }

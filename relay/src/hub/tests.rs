@@ -222,3 +222,28 @@ fn a_new_follower_gets_messages_after_what_it_read_in_order_whichever_comes_firs
     hub.apply_shared(&six, &frame("six again"));
     assert!(visitor_rx.try_next().is_none(), "each once");
 }
+
+/// In cluster mode the node hears a conversation's messages while its sockets follow
+/// it: the link is told of the first follower and of the last one leaving.
+#[test]
+fn the_link_hears_of_a_conversations_first_follower_and_its_last_leaving() {
+    let hub = Hub::default();
+    let (early, _early_rx) = hub.connect(ConnKind::Visitor);
+    hub.follow(early, 3, 0);
+    let mut ends = hub.link().unwrap();
+    assert_eq!(
+        ends.interest.try_recv(),
+        Ok(Interest::Follow(3)),
+        "followed before"
+    );
+    let (visitor, _visitor_rx) = hub.connect(ConnKind::Visitor);
+    let (agent, _agent_rx) = hub.connect(ConnKind::Agent(1));
+    hub.follow(visitor, 7, 0);
+    hub.follow(agent, 7, 0);
+    assert_eq!(ends.interest.try_recv(), Ok(Interest::Follow(7)));
+    assert!(ends.interest.try_recv().is_err(), "once, for the first");
+    hub.unfollow(visitor, 7);
+    assert!(ends.interest.try_recv().is_err(), "one still follows");
+    hub.disconnect(agent);
+    assert_eq!(ends.interest.try_recv(), Ok(Interest::Unfollow(7)));
+}
