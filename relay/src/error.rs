@@ -74,6 +74,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Duplicate => Self::new(ApiCode::NameTaken, "That name is already taken."),
             StoreError::LastAdmin => Self::new(ApiCode::LastAdmin, "Keep at least one admin."),
+            StoreError::NulInText => Self::invalid("Text must not contain NUL characters."),
             other => Self::internal(&other),
         }
     }

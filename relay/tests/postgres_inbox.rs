@@ -306,3 +306,21 @@ async fn finding_chats(
 async fn finding_chats_behaves_alike_on_both_stores() {
     on_both_stores!(finding_chats);
 }
+
+/// PostgreSQL's text cannot hold a NUL character: such text is refused as bad input
+/// (a 422 from the API), not failed as the store's fault (a 500).
+#[tokio::test]
+async fn text_with_a_nul_character_is_refused_as_bad_input() {
+    let server = common::postgres::TestPostgres::start();
+    let store = porchlight_relay::store::PgStore::connect(&server.schema().await)
+        .await
+        .unwrap();
+    store.seed_if_empty(seed()).await.unwrap();
+    let site = store.site_by_key("demo").await.unwrap().unwrap().id;
+    let refused = store
+        .create_ticket(site, "a\0b".into(), None, None, None)
+        .await;
+    assert!(matches!(refused, Err(StoreError::NulInText)), "{refused:?}");
+    let error = porchlight_relay::error::ApiError::from(StoreError::NulInText);
+    assert_eq!(error.code(), porchlight_protocol::api::ApiCode::Invalid);
+}

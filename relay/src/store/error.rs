@@ -15,6 +15,9 @@ pub enum StoreError {
     Duplicate,
     #[error("that would leave no admin")]
     LastAdmin,
+    /// Text holding a NUL character, which PostgreSQL's text cannot hold.
+    #[error("text with a NUL character cannot be stored")]
+    NulInText,
     #[error("the conversation changed while this was being worked out")]
     Conflict,
     #[error("the write batch failed: {0}")]

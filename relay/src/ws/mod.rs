@@ -55,6 +55,9 @@ pub fn store_failure(err: &StoreError) -> ProtocolError {
             ErrorCode::NotJoined,
             "Join the conversation before writing in it.",
         ),
+        StoreError::NulInText => {
+            ProtocolError::new(ErrorCode::BadFrame, "Text must not contain NUL characters.")
+        }
         other => {
             tracing::error!(error = %other, "store failure");
             ProtocolError::new(

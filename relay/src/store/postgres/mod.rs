@@ -177,6 +177,9 @@ impl From<tokio_postgres::Error> for StoreError {
     /// The server's own words when it refused (its code, message and detail), for
     /// the log: the client's own text is only "db error".
     fn from(err: tokio_postgres::Error) -> Self {
+        if err.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+            return StoreError::NulInText;
+        }
         match err.as_db_error() {
             Some(db) => StoreError::Backend(format!(
                 "{} {}{}",
