@@ -48,7 +48,7 @@ fuzz:
 
 ## The performance figures beside their goals: sizes, ten thousand visitors and a
 ## restart, a high message rate, each beside a bare floor, a seeded database, knowledge
-## search, the hot functions' micro-benchmarks (about twelve minutes; see
+## search, the hot functions' micro-benchmarks (about fourteen minutes; see
 ## docs/measuring.md).
 bench: tools web
 	@bash tests/bench.sh

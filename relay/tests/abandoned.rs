@@ -8,6 +8,7 @@ use common::{TestRelay, Ws, age_waiting_in, start, start_in};
 use porchlight_protocol::ConversationStatus;
 use porchlight_relay::chat::timers::RelayWaiter;
 use porchlight_relay::chat::timers::due::{Due, Waiter};
+use porchlight_relay::flow::Profile;
 use porchlight_relay::store::AbandonRules;
 use porchlight_relay::store::ChatRules;
 use serde_json::json;
@@ -20,6 +21,27 @@ async fn watch(relay: &TestRelay, chat: i64) -> Ws {
         .send(json!({"type": "open", "conversation_id": chat, "last_seq": 0}))
         .await;
     console
+}
+
+/// A visitor waiting in a new chat, and the chat.
+async fn waiting_visitor(relay: &TestRelay) -> (Ws, i64) {
+    let mut visitor = relay.visitor().await;
+    visitor.hello(None, None).await;
+    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    (visitor, chat)
+}
+
+/// The default profile with `messages` posted every two minutes of waiting (over again
+/// when `repeat`), in use.
+async fn use_wait_messages(relay: &TestRelay, messages: &[&str], repeat: bool) -> Profile {
+    let mut profile = porchlight_relay::profiles::default_profile();
+    profile.waiting.messages = messages.iter().map(|&message| message.to_owned()).collect();
+    profile.waiting.message_interval_minutes = 2;
+    profile.waiting.repeat_messages = repeat;
+    relay.use_profile(&profile, true).await;
+    profile
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,16 +137,13 @@ async fn an_unanswered_chat_is_asked_then_ended_as_abandoned_across_restarts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_messages_are_posted_while_the_visitor_waits() {
     let relay = start().await;
-    let mut profile = porchlight_relay::profiles::default_profile();
-    profile.waiting.messages = vec!["Thanks for waiting: you're number $QUEUEPOSITION.".into()];
-    profile.waiting.message_interval_minutes = 2;
-    profile.waiting.repeat_messages = false;
-    relay.use_profile(&profile, true).await;
-    let mut visitor = relay.visitor().await;
-    visitor.hello(None, None).await;
-    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
-        .as_i64()
-        .unwrap();
+    let mut profile = use_wait_messages(
+        &relay,
+        &["Thanks for waiting: you're number $QUEUEPOSITION."],
+        false,
+    )
+    .await;
+    let (visitor, chat) = waiting_visitor(&relay).await;
     drop(visitor);
     let dir = relay.stop().await;
 
@@ -171,15 +190,8 @@ async fn wait_messages_are_posted_while_the_visitor_waits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_message_read_before_another_node_posted_it_is_not_posted_again() {
     let relay = start().await;
-    let mut profile = porchlight_relay::profiles::default_profile();
-    profile.waiting.messages = vec!["First.".into(), "Second.".into()];
-    profile.waiting.message_interval_minutes = 2;
-    relay.use_profile(&profile, true).await;
-    let mut visitor = relay.visitor().await;
-    visitor.hello(None, None).await;
-    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
-        .as_i64()
-        .unwrap();
+    use_wait_messages(&relay, &["First.", "Second."], true).await;
+    let (mut visitor, chat) = waiting_visitor(&relay).await;
     relay.age_waiting(3).await;
 
     // Both nodes saw no message sent yet: the first is due on each (and on the
@@ -217,11 +229,7 @@ async fn a_question_answered_meanwhile_is_neither_asked_again_nor_ends_the_chat(
         .set_abandon_rules(common::abandon_rules(5, 10))
         .await
         .unwrap();
-    let mut visitor = relay.visitor().await;
-    visitor.hello(None, None).await;
-    let chat = visitor.say("v-1", "Hello").await["conversation_id"]
-        .as_i64()
-        .unwrap();
+    let (mut visitor, chat) = waiting_visitor(&relay).await;
     relay.age_waiting(6).await;
     let question = porchlight_relay::chat::timers::STILL_THERE_QUESTION;
     visitor.next_message(question).await;

@@ -469,6 +469,11 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 32: reports read sums per day, kept by triggers, not every chat in the range.
     include_str!("schema/32_report_sums.sql"),
+    // 33: migrations 7 and 16 both indexed `conversations(created_at)`; every chat
+    // opened wrote both.
+    r#"
+    DROP INDEX IF EXISTS conversations_by_start;
+    "#,
 ];
 
 /// The schema version this build writes.

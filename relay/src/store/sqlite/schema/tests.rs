@@ -96,3 +96,32 @@ fn a_version_one_database_keeps_its_chats_when_migrated() {
         .unwrap();
     assert_eq!(still_open, 0);
 }
+
+/// Two indexes over the same columns (and the same condition) double every write to
+/// them and serve no read the other does not.
+#[test]
+fn no_two_indexes_cover_the_same_columns() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrate(&mut conn).unwrap();
+    let mut statement = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        .unwrap();
+    let indexes: Vec<(String, String)> = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // What an index covers: its text from ON, without spaces or case.
+    let covered = |sql: &str| -> String {
+        let lower = sql.to_lowercase();
+        let from = lower.find(" on ").unwrap_or(0);
+        lower[from..].split_whitespace().collect()
+    };
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (name, sql) in &indexes {
+        if let Some(other) = seen.insert(covered(sql), name.clone()) {
+            panic!("{name} and {other} cover the same columns");
+        }
+    }
+    assert!(seen.len() > 10, "the schema's indexes were read: {seen:?}");
+}
