@@ -438,35 +438,10 @@ const MIGRATIONS: &[&str] = &[
     // 30: a count that moves whenever a passage or its vector changes, in the changing
     // transaction, so a relay's copy of the vectors in memory knows it is out of date
     // (also after a change by another process).
-    r#"
-    CREATE TABLE kb_generation (generation INTEGER NOT NULL);
-    INSERT INTO kb_generation (generation) VALUES (0);
-    CREATE TRIGGER kb_chunks_added AFTER INSERT ON kb_chunks BEGIN
-        UPDATE kb_generation SET generation = generation + 1;
-    END;
-    CREATE TRIGGER kb_chunks_removed AFTER DELETE ON kb_chunks BEGIN
-        UPDATE kb_generation SET generation = generation + 1;
-    END;
-    CREATE TRIGGER kb_chunks_embedded AFTER UPDATE OF embedding, embedding_model ON kb_chunks BEGIN
-        UPDATE kb_generation SET generation = generation + 1;
-    END;
-    "#,
+    include_str!("schema/30_kb_generation.sql"),
     // 31: which participations are in open chats, kept by triggers, so an agent's load
     // reads their open ones only, however many chats they sat in before.
-    r#"
-    ALTER TABLE participants ADD COLUMN open INTEGER NOT NULL DEFAULT 1;
-    UPDATE participants SET open = 0
-        WHERE conversation_id IN (SELECT id FROM conversations WHERE status = 'ended');
-    CREATE INDEX participants_open ON participants(agent_id) WHERE open = 1;
-    CREATE TRIGGER participants_added AFTER INSERT ON participants BEGIN
-        UPDATE participants SET open = 0 WHERE rowid = NEW.rowid
-            AND (SELECT status FROM conversations WHERE id = NEW.conversation_id) = 'ended';
-    END;
-    CREATE TRIGGER conversations_opened_or_ended AFTER UPDATE OF status ON conversations
-        WHEN (OLD.status = 'ended') <> (NEW.status = 'ended') BEGIN
-        UPDATE participants SET open = (NEW.status <> 'ended') WHERE conversation_id = NEW.id;
-    END;
-    "#,
+    include_str!("schema/31_participants_open.sql"),
     // 32: reports read sums per day, kept by triggers, not every chat in the range.
     include_str!("schema/32_report_sums.sql"),
     // 33: migrations 7 and 16 both indexed `conversations(created_at)`; every chat
