@@ -585,6 +585,16 @@ async fn a_server_opens_a_ticket_a_page_links_a_chat_to_and_works_it() {
         (403, "read_only_key"),
     )
     .await;
+    // Alike on both stores: PostgreSQL's text cannot hold a NUL.
+    answers(
+        &relay,
+        Some(&key),
+        "POST",
+        "/api/v1/tickets",
+        json!({"subject": "Refund\u{0}"}),
+        (422, "invalid"),
+    )
+    .await;
     let (status, _, made) = call(&relay, Some(&key), "POST", "/api/v1/tickets", &ticket).await;
     assert_eq!(status, 201, "{made}");
     let id = made["id"].as_i64().unwrap();

@@ -10,6 +10,7 @@ mod tickets;
 mod users;
 mod webhooks;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -159,17 +160,48 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
+        let too_large = || {
+            ApiError::new(
+                ApiCode::TooLarge,
+                format!("Bodies are at most {MAX_BODY_BYTES} bytes."),
+            )
+        };
+        let headers = request.headers().clone();
+        let bytes = match Bytes::from_request(request, state).await {
+            Ok(bytes) => bytes,
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(
-                    ApiCode::TooLarge,
-                    format!("Bodies are at most {MAX_BODY_BYTES} bytes."),
-                ))
+                return Err(too_large());
             }
+            Err(rejection) => {
+                return Err(ApiError::new(ApiCode::BadRequest, rejection.body_text()));
+            }
+        };
+        // Text with a NUL is refused here, alike on both stores (PostgreSQL cannot
+        // store one; SQLite would).
+        let holds_nul = escapes_nul(&bytes);
+        let mut again = Request::new(axum::body::Body::from(bytes));
+        *again.headers_mut() = headers;
+        match Json::<T>::from_request(again, state).await {
+            Ok(_) if holds_nul => Err(ApiError::invalid("Text must not contain NUL characters.")),
+            Ok(Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(ApiError::new(ApiCode::BadRequest, rejection.body_text())),
         }
     }
+}
+
+/// Whether JSON text holds a NUL character: written `\u0000` (JSON has no other way),
+/// with the backslash not itself escaped.
+fn escapes_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, window)| {
+        window == b"\\u0000"
+            && json[..at]
+                .iter()
+                .rev()
+                .take_while(|&&byte| byte == b'\\')
+                .count()
+                % 2
+                == 0
+    })
 }
 
 /// An id in the path; one that is not a number (or too big to be one of ours) is
@@ -212,5 +244,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
             .await
             .map(|Query(value)| Self(value))
             .map_err(|rejection| ApiError::new(ApiCode::BadRequest, rejection.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escapes_nul;
+
+    #[test]
+    fn a_nul_is_found_only_where_json_escapes_one() {
+        assert!(escapes_nul(br#"{"subject": "a\u0000b"}"#));
+        assert!(escapes_nul(br#"{"subject": "a\\\u0000"}"#));
+        assert!(!escapes_nul(br#"{"subject": "a\\u0000b"}"#));
+        assert!(!escapes_nul(br#"{"subject": "a\u0001b"}"#));
     }
 }
