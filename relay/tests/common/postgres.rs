@@ -123,19 +123,28 @@ impl TestPostgres {
                 .arg(&cluster),
             "initdb",
         );
-        let port = free_port();
-        let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
-            data.path().display()
-        );
-        run(
-            as_postgres(&bin.join("pg_ctl"))
-                .args(["start", "-w", "-o", &options, "-l"])
-                .arg(data.path().join("log"))
-                .arg("-D")
-                .arg(&cluster),
-            "pg_ctl start",
-        );
+        // A free port can be taken by another test's server before PostgreSQL binds
+        // it: then the start fails at once, and another port is tried.
+        let log = data.path().join("log");
+        let port = (0..3)
+            .map(|_| free_port())
+            .find(|&port| {
+                let options = format!(
+                    "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+                    data.path().display()
+                );
+                as_postgres(&bin.join("pg_ctl"))
+                    .args(["start", "-w", "-o", &options, "-l"])
+                    .arg(&log)
+                    .arg("-D")
+                    .arg(&cluster)
+                    .output()
+                    .is_ok_and(|output| output.status.success())
+            })
+            .unwrap_or_else(|| {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("pg_ctl start failed on three ports; the server's log:\n{said}")
+            });
         Self {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             own: Some(OwnServer { bin, data }),
