@@ -28,7 +28,7 @@ use crate::metrics::{self, Metrics};
 use crate::outbound::{Outbound, OutboundPolicy, Redirects};
 use crate::profiles::{Flows, ProfileError, compile_stored, default_profile};
 use crate::retention;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{CommitStats, PgStore, Seed, SqliteStore, Store, now_ms};
 use crate::throttle::Throttles;
 use crate::translation::TranslationSettings;
@@ -309,7 +309,7 @@ async fn shared_state(
     let outbound = Arc::new(OutboundPolicy {
         allowed: config.outbound_allow.clone(),
     });
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         ai,
         knowledge_changed: Arc::new(Notify::new()),
         store,
@@ -333,7 +333,7 @@ async fn shared_state(
         queue_moved: Arc::new(Notify::new()),
         queue_shown: Arc::default(),
         metrics,
-    })
+    }))
 }
 
 /// Starts the relay's own work beside the sockets: the waiting timers, the queue's

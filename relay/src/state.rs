@@ -19,8 +19,27 @@ use crate::profiles::Flows;
 use crate::store::Store;
 use crate::throttle::Throttles;
 
+/// What every handler, socket and task holds: one pointer to what they share, since
+/// each of thousands of socket tasks keeps copies of it (the fields side by side are
+/// 200 bytes).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
     pub config: Arc<Config>,

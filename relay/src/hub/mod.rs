@@ -18,7 +18,7 @@ mod outbox;
 mod shared;
 
 pub use op::{Change, Op};
-pub use outbox::Inbox;
+pub use outbox::{Dropped, Inbox};
 pub use shared::{Interest, Link, LinkEnds, NodeId};
 
 use std::collections::{HashMap, HashSet};

@@ -14,9 +14,10 @@ mod socket;
 pub mod visitor;
 
 /// Socket buffers: small, because thousands of idle visitors each hold them. The read
-/// buffer grows for a larger frame; 1 KiB instead of 4 took 3 KiB off each idle
-/// visitor at the same CPU per message (docs/measuring.md).
-pub const READ_BUFFER_BYTES: usize = 1024;
+/// buffer grows for a larger frame (a widget's frames are mostly a few hundred
+/// bytes); 1 KiB instead of 4 took 3 KiB off each idle visitor at the same CPU per
+/// message (docs/measuring.md).
+pub const READ_BUFFER_BYTES: usize = 256;
 pub const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 /// Frames above this are cut off by the WebSocket layer itself (the connection ends);
 /// frames between [`porchlight_protocol::MAX_FRAME_BYTES`] and this get an error frame.

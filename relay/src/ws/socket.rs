@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::SocketTiming;
-use crate::hub::Inbox;
+use crate::hub::{Dropped, Frame, Inbox};
 
 /// Close codes (RFC 6455 and IANA's registry).
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -98,7 +98,7 @@ async fn send_bounded(socket: &mut WebSocket, message: Message, bounds: &Bounds<
     tokio::select! {
         sent = tokio::time::timeout(bounds.send, socket.send(message)) => matches!(sent, Ok(Ok(()))),
         () = bounds.shutdown.cancelled() => false,
-        () = bounds.dropped.cancelled() => false,
+        () = bounds.dropped.wait() => false,
     }
 }
 
@@ -129,9 +129,7 @@ async fn on_message<H: Handler>(
     let outcome = match message {
         Message::Text(text) => {
             if limit.allow(Instant::now()) {
-                // Boxed: its state lives only while a frame is handled, instead of
-                // in every idle socket's task.
-                Box::pin(handler.on_text(text.as_str())).await
+                handler.on_text(text.as_str()).await
             } else {
                 Outcome::reply(handler.error_frame(ProtocolError::new(
                     ErrorCode::RateLimited,
@@ -164,7 +162,7 @@ async fn on_message<H: Handler>(
 struct Bounds<'a> {
     send: Duration,
     shutdown: &'a CancellationToken,
-    dropped: CancellationToken,
+    dropped: Dropped,
 }
 
 /// Says why the socket ends, when the relay ends it: shutting down (clients come
@@ -172,7 +170,7 @@ struct Bounds<'a> {
 async fn farewell(socket: &mut WebSocket, bounds: &Bounds<'_>) {
     if bounds.shutdown.is_cancelled() {
         close(socket, CLOSE_RESTARTING, "relay restarting", bounds).await;
-    } else if bounds.dropped.is_cancelled() {
+    } else if bounds.dropped.is_dropped() {
         close(
             socket,
             CLOSE_TRY_AGAIN,
@@ -191,44 +189,64 @@ struct Clocks {
     idle_timeout: Duration,
 }
 
-/// One turn of the socket's loop: a queued frame written, a frame from the peer
-/// handled, a ping, or the end.
-async fn turn<H: Handler>(
+/// What woke the socket.
+enum Wake {
+    Stop,
+    Queued(Frame),
+    Incoming(Message),
+    Ping,
+    Idle,
+}
+
+/// Waits for the socket's next event.
+async fn wake(
     socket: &mut WebSocket,
-    handler: &mut H,
     inbox: &mut Inbox,
     clocks: &mut Clocks,
     bounds: &Bounds<'_>,
-) -> Next {
+) -> Wake {
     // Biased, queued frames first: a client pipelining requests must not starve its
     // own outbound queue (each request can queue frames for it).
     tokio::select! {
         biased;
-        () = bounds.shutdown.cancelled() => Next::Stop,
-        queued = inbox.next() => match queued {
-            Some(frame) => {
-                let message = Message::Text(Utf8Bytes::from(&*frame));
-                if send_bounded(socket, message, bounds).await { Next::Go } else { Next::Stop }
-            }
-            None => Next::Stop,
+        () = bounds.shutdown.cancelled() => Wake::Stop,
+        queued = inbox.next() => queued.map_or(Wake::Stop, Wake::Queued),
+        incoming = socket.recv() => match incoming {
+            Some(Ok(message)) => Wake::Incoming(message),
+            _ => Wake::Stop,
         },
-        incoming = socket.recv() => {
-            let Some(Ok(message)) = incoming else {
-                return Next::Stop;
-            };
+        _ = clocks.ping.tick() => Wake::Ping,
+        () = clocks.idle.as_mut() => Wake::Idle,
+    }
+}
+
+/// Does what woke the socket: writes a queued frame, handles a frame from the peer,
+/// pings, or closes an idle socket.
+async fn act<H: Handler>(
+    wake: Wake,
+    socket: &mut WebSocket,
+    handler: &mut H,
+    clocks: &mut Clocks,
+    bounds: &Bounds<'_>,
+) -> Next {
+    let sent = match wake {
+        Wake::Stop => return Next::Stop,
+        Wake::Queued(frame) => {
+            let message = Message::Text(Utf8Bytes::from(&*frame));
+            send_bounded(socket, message, bounds).await
+        }
+        Wake::Incoming(message) => {
             let timeout = clocks.idle_timeout;
             clocks.idle.as_mut().reset(Instant::now() + timeout);
-            on_message(socket, handler, &mut clocks.limit, message, bounds).await
+            return on_message(socket, handler, &mut clocks.limit, message, bounds).await;
         }
-        _ = clocks.ping.tick() => {
-            let ping = Message::Ping(Default::default());
-            if send_bounded(socket, ping, bounds).await { Next::Go } else { Next::Stop }
-        }
-        () = clocks.idle.as_mut() => {
+        Wake::Ping => send_bounded(socket, Message::Ping(Default::default()), bounds).await,
+        Wake::Idle => {
             close(socket, CLOSE_GOING_AWAY, "idle", bounds).await;
-            Next::Stop
+            return Next::Stop;
         }
-    }
+    };
+    if sent { Next::Go } else { Next::Stop }
 }
 
 /// Runs the socket until either side closes it, the peer goes silent or stops
@@ -236,7 +254,7 @@ async fn turn<H: Handler>(
 /// and cut short by a drop or the shutdown, so none of these waits on a peer that does
 /// not read.
 pub(crate) async fn drive<H: Handler>(
-    mut socket: WebSocket,
+    socket: &mut WebSocket,
     handler: &mut H,
     inbox: &mut Inbox,
     shutdown: &CancellationToken,
@@ -254,8 +272,16 @@ pub(crate) async fn drive<H: Handler>(
         idle: Box::pin(tokio::time::sleep(sockets.idle_timeout)),
         idle_timeout: sockets.idle_timeout,
     };
-    while let Next::Go = turn(&mut socket, handler, inbox, &mut clocks, &bounds).await {}
-    farewell(&mut socket, &bounds).await;
+    loop {
+        let wake = wake(socket, inbox, &mut clocks, &bounds).await;
+        // Boxed: acting (handling a frame, writing one) needs far more room than
+        // waiting, and every idle socket's task would otherwise hold that room.
+        let next = Box::pin(act(wake, socket, handler, &mut clocks, &bounds)).await;
+        if let Next::Stop = next {
+            break;
+        }
+    }
+    farewell(socket, &bounds).await;
 }
 
 #[cfg(test)]

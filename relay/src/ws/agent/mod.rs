@@ -49,32 +49,38 @@ pub async fn upgrade(
     limited(ws).on_upgrade(move |socket| tracker.track_future(run(socket, state, agent)))
 }
 
-async fn run(socket: WebSocket, state: AppState, agent: Agent) {
-    let (conn, mut inbox) = state.hub.connect(ConnKind::Agent(agent.id));
-    let shutdown = state.shutdown.clone();
-    let viewer = Viewer {
-        id: agent.id,
-        access: agent.access,
-        teams: Default::default(),
-    };
-    let mut session = AgentSession {
-        state: state.clone(),
-        conn,
-        agent,
-        greeted: false,
-        viewer,
-        last_typing: None,
-    };
-    drive(
-        socket,
-        &mut session,
-        &mut inbox,
-        &shutdown,
-        RateLimit::agent(),
-        state.config.sockets,
-    )
-    .await;
-    state.hub.disconnect(conn);
+/// Not an `async fn`, for the reason `visitor::run` gives.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice"
+)]
+fn run(mut socket: WebSocket, state: AppState, agent: Agent) -> impl Future<Output = ()> + Send {
+    async move {
+        let (conn, mut inbox) = state.hub.connect(ConnKind::Agent(agent.id));
+        let viewer = Viewer {
+            id: agent.id,
+            access: agent.access,
+            teams: Default::default(),
+        };
+        let mut session = AgentSession {
+            state: state.clone(),
+            conn,
+            agent,
+            greeted: false,
+            viewer,
+            last_typing: None,
+        };
+        drive(
+            &mut socket,
+            &mut session,
+            &mut inbox,
+            &state.shutdown,
+            RateLimit::agent(),
+            state.config.sockets,
+        )
+        .await;
+        state.hub.disconnect(conn);
+    }
 }
 
 struct AgentSession {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use porchlight_protocol::words::MAX_BROWSER_LANGUAGES;
 use porchlight_protocol::{
     ConversationState, ConversationStatus, ErrorCode, IdentityText, PROTOCOL_VERSION, PageInfo,
     ProfileView, Prompt, Resume, TicketLink, VisitorEvent, Welcome, to_text,
@@ -88,10 +89,6 @@ impl VisitorSession {
             url: clip(page.url),
             referrer: clip(page.referrer),
         });
-        let profile = ProfileView {
-            email_transcript: self.state.email_on.load(Ordering::Relaxed),
-            ..bot::profile_view(flow.as_deref(), &hello.languages)
-        };
         let mut replies = Vec::new();
         if let Some(link) = hello.ticket
             && !self.link_ticket(&site, &link).await
@@ -118,7 +115,9 @@ impl VisitorSession {
             .await
             .map_err(|err| Self::fail(&err))?;
         self.token.clone_from(&token);
-        self.profile_view = Some(profile.clone());
+        self.languages = hello.languages;
+        self.languages.truncate(MAX_BROWSER_LANGUAGES);
+        let profile = self.profile_view();
         replies.extend(
             self.shown(latest, flow, profile, token, hello.resume)
                 .await?,
@@ -199,12 +198,17 @@ impl VisitorSession {
             .latest(visitor, None)
             .await
             .map_err(|err| Self::fail(&err))?;
-        let profile = self
-            .profile_view
-            .clone()
-            .unwrap_or_else(|| bot::profile_view(self.flow.as_deref(), &[]));
+        let profile = self.profile_view();
         self.shown(latest, self.flow.clone(), profile, self.token.clone(), None)
             .await
+    }
+
+    /// What the welcome shows of the profile, worded for the browser's languages.
+    fn profile_view(&self) -> ProfileView {
+        ProfileView {
+            email_transcript: self.state.email_on.load(Ordering::Relaxed),
+            ..bot::profile_view(self.flow.as_deref(), &self.languages)
+        }
     }
 
     /// A new chat from this page is about the ticket, if the site's server signed the

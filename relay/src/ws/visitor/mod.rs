@@ -18,8 +18,8 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{
-    AgentEvent, ConversationId, ErrorCode, PageInfo, ProfileView, ProtocolError, VisitorEvent,
-    VisitorRequest, parse_visitor_request, to_text,
+    AgentEvent, ConversationId, ErrorCode, PageInfo, ProtocolError, VisitorEvent, VisitorRequest,
+    parse_visitor_request, to_text,
 };
 
 use self::hello::Hello;
@@ -64,44 +64,51 @@ pub async fn upgrade(
     })
 }
 
-async fn run(
-    socket: WebSocket,
+/// Not an `async fn`: one of those keeps its arguments twice (as passed, and moved
+/// into its body), and thousands of idle sockets each hold this future.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice"
+)]
+fn run(
+    mut socket: WebSocket,
     state: AppState,
     may_preview: bool,
     user_agent: Option<String>,
     ip: IpAddr,
-) {
-    let (conn, mut inbox) = state.hub.connect(ConnKind::Visitor);
-    let shutdown = state.shutdown.clone();
-    let mut session = VisitorSession {
-        state: state.clone(),
-        conn,
-        visitor: None,
-        conversation: None,
-        maybe_bot: false,
-        flow: None,
-        profile_id: None,
-        start_step: None,
-        page: None,
-        user_agent,
-        ticket: None,
-        may_preview,
-        ip,
-        last_typing: None,
-        claim: None,
-        token: String::new(),
-        profile_view: None,
-    };
-    drive(
-        socket,
-        &mut session,
-        &mut inbox,
-        &shutdown,
-        RateLimit::visitor(),
-        state.config.sockets,
-    )
-    .await;
-    state.hub.disconnect(conn);
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let (conn, mut inbox) = state.hub.connect(ConnKind::Visitor);
+        let mut session = VisitorSession {
+            state: state.clone(),
+            conn,
+            visitor: None,
+            conversation: None,
+            maybe_bot: false,
+            flow: None,
+            profile_id: None,
+            start_step: None,
+            page: None,
+            user_agent,
+            ticket: None,
+            may_preview,
+            ip,
+            last_typing: None,
+            claim: None,
+            token: String::new(),
+            languages: Vec::new(),
+        };
+        drive(
+            &mut socket,
+            &mut session,
+            &mut inbox,
+            &state.shutdown,
+            RateLimit::visitor(),
+            state.config.sockets,
+        )
+        .await;
+        state.hub.disconnect(conn);
+    }
 }
 
 struct VisitorSession {
@@ -130,10 +137,10 @@ struct VisitorSession {
     last_typing: Option<Instant>,
     /// What the page proved (or said) about who the visitor is.
     claim: Option<Claim>,
-    /// The browser's token, and what the welcome showed of the profile (for a new
-    /// welcome when an identify switches the visitor).
+    /// The browser's token and languages (for a new welcome when an identify
+    /// switches the visitor).
     token: String,
-    profile_view: Option<ProfileView>,
+    languages: Vec<String>,
 }
 
 pub(super) fn error(code: ErrorCode, message: &str) -> String {
