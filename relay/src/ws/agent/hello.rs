@@ -1,7 +1,9 @@
 //! The console's `hello`: who is logged in, what they may see, every open chat and
 //! the latest closed ones, and the chats ringing for them.
 
-use porchlight_protocol::{AgentEvent, ErrorCode, PROTOCOL_VERSION, StatusInfo, to_text};
+use porchlight_protocol::{
+    AgentEvent, ChatSummary, ErrorCode, PROTOCOL_VERSION, StatusInfo, to_text,
+};
 
 use super::{AgentSession, error, failure};
 use crate::chat::events::chat_line;
@@ -11,6 +13,10 @@ use crate::ws::socket::Outcome;
 
 /// Closed chats the console lists at hello.
 const RECENT_CLOSED: usize = 50;
+/// Chats listed in the welcome itself; the rest follow it as `chat` frames. A socket's
+/// write buffer keeps the size of the largest frame it has written for as long as it
+/// is open, so a welcome listing 10,000 open chats at once held 2 MB per console.
+const WELCOME_CHATS: usize = 100;
 
 impl AgentSession {
     pub(super) async fn hello(&mut self, v: u32) -> Outcome {
@@ -75,7 +81,7 @@ impl AgentSession {
         self.greeted = true;
         // Waiting chats ring for this console as frames after the welcome.
         ringing::ring_waiting_for(&self.state, self.agent.id).await;
-        Outcome::reply(to_text(&AgentEvent::Welcome {
+        let welcome = |chats| AgentEvent::Welcome {
             v: PROTOCOL_VERSION,
             agent: self.agent.info(),
             chats,
@@ -96,6 +102,109 @@ impl AgentSession {
                 .map(|snapshot| snapshot.teams.clone())
                 .unwrap_or_default(),
             can_toggle_uploads: self.agent.can_toggle_uploads || self.agent.role == Role::Admin,
-        }))
+        };
+        Outcome {
+            replies: listed(chats, welcome),
+            close: false,
+        }
+    }
+}
+
+/// The welcome with the first [`WELCOME_CHATS`] chats, then a `chat` frame for each of
+/// the rest, in order.
+fn listed(
+    mut chats: Vec<ChatSummary>,
+    welcome: impl FnOnce(Vec<ChatSummary>) -> AgentEvent,
+) -> Vec<String> {
+    let rest = chats.split_off(chats.len().min(WELCOME_CHATS));
+    let mut frames = Vec::with_capacity(1 + rest.len());
+    frames.push(to_text(&welcome(chats)));
+    frames.extend(
+        rest.into_iter()
+            .map(|chat| to_text(&AgentEvent::Chat(chat))),
+    );
+    frames
+}
+
+#[cfg(test)]
+mod tests {
+    use porchlight_protocol::{AgentInfo, ConversationStatus};
+    use serde_json::Value;
+
+    use super::*;
+
+    fn chat(id: i64) -> ChatSummary {
+        ChatSummary {
+            conversation_id: id,
+            status: ConversationStatus::Queued,
+            visitor_id: id,
+            visitor_name: format!("Visitor {id}"),
+            agent: None,
+            queued_at: 0,
+            last_seq: 1,
+            page_url: None,
+            referrer: None,
+            browser: None,
+            teams: Vec::new(),
+            visitor_uploads: false,
+            uploads_switchable: false,
+            ticket_id: None,
+            rating: None,
+            rating_comment: None,
+            visitor_language: None,
+        }
+    }
+
+    fn welcome(chats: Vec<ChatSummary>) -> AgentEvent {
+        AgentEvent::Welcome {
+            v: PROTOCOL_VERSION,
+            agent: AgentInfo {
+                id: 1,
+                name: "Ana".into(),
+            },
+            chats,
+            statuses: Vec::new(),
+            status_id: None,
+            teams: Vec::new(),
+            agents: Vec::new(),
+            my_teams: Vec::new(),
+            can_toggle_uploads: false,
+        }
+    }
+
+    #[test]
+    fn a_long_list_follows_the_welcome_one_chat_a_frame_and_none_is_lost() {
+        let frames = listed(
+            (1..=250)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(chat)
+                .collect(),
+            welcome,
+        );
+        let frames: Vec<Value> = frames
+            .iter()
+            .map(|frame| serde_json::from_str(frame).unwrap())
+            .collect();
+        assert_eq!(frames[0]["type"], "welcome");
+        let mut ids: Vec<i64> = frames[0]["chats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|chat| chat["conversation_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids.len(), WELCOME_CHATS);
+        for frame in &frames[1..] {
+            assert_eq!(frame["type"], "chat");
+            ids.push(frame["conversation_id"].as_i64().unwrap());
+        }
+        assert_eq!(ids, (1..=250).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_short_list_is_the_welcome_alone() {
+        let frames = listed(vec![chat(7)], welcome);
+        assert_eq!(frames.len(), 1);
+        assert!(frames[0].contains(r#""conversation_id":7"#));
     }
 }
