@@ -128,31 +128,21 @@ fn listed(
 
 #[cfg(test)]
 mod tests {
-    use porchlight_protocol::{AgentInfo, ConversationStatus};
-    use serde_json::Value;
+    use porchlight_protocol::AgentInfo;
+    use serde_json::{Value, json};
 
     use super::*;
 
     fn chat(id: i64) -> ChatSummary {
-        ChatSummary {
-            conversation_id: id,
-            status: ConversationStatus::Queued,
-            visitor_id: id,
-            visitor_name: format!("Visitor {id}"),
-            agent: None,
-            queued_at: 0,
-            last_seq: 1,
-            page_url: None,
-            referrer: None,
-            browser: None,
-            teams: Vec::new(),
-            visitor_uploads: false,
-            uploads_switchable: false,
-            ticket_id: None,
-            rating: None,
-            rating_comment: None,
-            visitor_language: None,
-        }
+        serde_json::from_value(json!({
+            "conversation_id": id,
+            "status": "queued",
+            "visitor_id": id,
+            "visitor_name": format!("Visitor {id}"),
+            "queued_at": 0,
+            "last_seq": 1,
+        }))
+        .unwrap()
     }
 
     fn welcome(chats: Vec<ChatSummary>) -> AgentEvent {
