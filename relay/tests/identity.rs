@@ -255,7 +255,10 @@ async fn identifying_as_a_user_with_a_chat_elsewhere_switches_the_socket_to_it()
         .unwrap();
 
     let mut phone = relay.visitor().await;
-    let welcome = hello(&mut phone, None, None).await;
+    phone
+        .send(json!({"type": "hello", "v": 1, "site": "demo", "languages": ["fr-CA"]}))
+        .await;
+    let welcome = phone.next_json().await;
     assert!(welcome.get("conversation").is_none());
     let welcome = phone
         .answer(
@@ -264,6 +267,10 @@ async fn identifying_as_a_user_with_a_chat_elsewhere_switches_the_socket_to_it()
         )
         .await;
     assert_eq!(welcome["conversation"]["id"], chat, "{welcome}");
+    assert_eq!(
+        welcome["profile"]["language"], "fr",
+        "the new welcome speaks the phone's language"
+    );
     phone.next_message("Hello from the laptop").await;
     relay.stop().await;
 }

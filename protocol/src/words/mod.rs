@@ -58,8 +58,17 @@ impl Language {
     /// speaks, else English.
     pub fn pick(profile: Option<Language>, browser: &[String]) -> Self {
         profile
-            .or_else(|| browser.iter().find_map(|tag| Self::from_tag(tag)))
+            .or_else(|| Self::spoken(browser))
             .unwrap_or(Self::En)
+    }
+
+    /// The first of the browser's languages (of its first [`MAX_BROWSER_LANGUAGES`])
+    /// that the widget speaks.
+    pub fn spoken(browser: &[String]) -> Option<Self> {
+        browser
+            .iter()
+            .take(MAX_BROWSER_LANGUAGES)
+            .find_map(|tag| Self::from_tag(tag))
     }
 
     /// Written right to left.

@@ -37,6 +37,13 @@ fn the_profile_picks_the_language_else_the_browser_else_english() {
     );
     assert_eq!(Language::pick(None, &[]), Language::En);
     assert!(Language::Ar.is_rtl() && !Language::De.is_rtl());
+    let mut many = vec!["nl".to_owned(); MAX_BROWSER_LANGUAGES];
+    many.push("de".to_owned());
+    assert_eq!(
+        Language::spoken(&many),
+        None,
+        "only the first ten tags are read"
+    );
 }
 
 #[test]

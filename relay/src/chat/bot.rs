@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use porchlight_protocol::words::{Language, MAX_BROWSER_LANGUAGES};
+use porchlight_protocol::words::Language;
 use porchlight_protocol::{
     Author, ChatMessage, ConversationStatus, ProfileView, Prompt, PromptChange, RatingScale,
     VisitorEvent, to_text,
@@ -55,12 +55,11 @@ pub fn is_open(flow: &Flow) -> bool {
 }
 
 /// What the widget shows of the profile (the defaults without one), in the profile's
-/// language or else the first of the browser's `languages` the widget speaks.
-pub fn profile_view(flow: Option<&Flow>, languages: &[String]) -> ProfileView {
-    let browser = &languages[..languages.len().min(MAX_BROWSER_LANGUAGES)];
+/// language or else the `browser`'s (see [`Language::spoken`]), else English.
+pub fn profile_view(flow: Option<&Flow>, browser: Option<Language>) -> ProfileView {
     let defaults = Appearance::default();
     let appearance = flow.map_or(&defaults, |flow| &flow.profile.appearance);
-    let language = Language::pick(appearance.language, browser);
+    let language = appearance.language.or(browser).unwrap_or(Language::En);
     ProfileView {
         title: appearance.title.clone(),
         greeting: appearance.greeting.clone(),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use porchlight_protocol::words::MAX_BROWSER_LANGUAGES;
+use porchlight_protocol::words::Language;
 use porchlight_protocol::{
     ConversationState, ConversationStatus, ErrorCode, IdentityText, PROTOCOL_VERSION, PageInfo,
     ProfileView, Prompt, Resume, TicketLink, VisitorEvent, Welcome, to_text,
@@ -115,8 +115,7 @@ impl VisitorSession {
             .await
             .map_err(|err| Self::fail(&err))?;
         self.token.clone_from(&token);
-        self.languages = hello.languages;
-        self.languages.truncate(MAX_BROWSER_LANGUAGES);
+        self.browser_language = Language::spoken(&hello.languages);
         let profile = self.profile_view();
         replies.extend(
             self.shown(latest, flow, profile, token, hello.resume)
@@ -203,11 +202,11 @@ impl VisitorSession {
             .await
     }
 
-    /// What the welcome shows of the profile, worded for the browser's languages.
+    /// What the welcome shows of the profile, worded for the browser's language.
     fn profile_view(&self) -> ProfileView {
         ProfileView {
             email_transcript: self.state.email_on.load(Ordering::Relaxed),
-            ..bot::profile_view(self.flow.as_deref(), &self.languages)
+            ..bot::profile_view(self.flow.as_deref(), self.browser_language)
         }
     }
 

@@ -17,6 +17,7 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use porchlight_protocol::words::Language;
 use porchlight_protocol::{
     AgentEvent, ConversationId, ErrorCode, PageInfo, ProtocolError, VisitorEvent, VisitorRequest,
     parse_visitor_request, to_text,
@@ -96,7 +97,7 @@ fn run(
             last_typing: None,
             claim: None,
             token: String::new(),
-            languages: Vec::new(),
+            browser_language: None,
         };
         drive(
             &mut socket,
@@ -137,10 +138,10 @@ struct VisitorSession {
     last_typing: Option<Instant>,
     /// What the page proved (or said) about who the visitor is.
     claim: Option<Claim>,
-    /// The browser's token and languages (for a new welcome when an identify
-    /// switches the visitor).
+    /// The browser's token, and the first of its languages the widget speaks (for a
+    /// new welcome when an identify switches the visitor).
     token: String,
-    languages: Vec<String>,
+    browser_language: Option<Language>,
 }
 
 pub(super) fn error(code: ErrorCode, message: &str) -> String {
