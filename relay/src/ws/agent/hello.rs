@@ -128,7 +128,6 @@ fn listed(
 
 #[cfg(test)]
 mod tests {
-    use porchlight_protocol::AgentInfo;
     use serde_json::{Value, json};
 
     use super::*;
@@ -146,20 +145,14 @@ mod tests {
     }
 
     fn welcome(chats: Vec<ChatSummary>) -> AgentEvent {
-        AgentEvent::Welcome {
-            v: PROTOCOL_VERSION,
-            agent: AgentInfo {
-                id: 1,
-                name: "Ana".into(),
-            },
-            chats,
-            statuses: Vec::new(),
-            status_id: None,
-            teams: Vec::new(),
-            agents: Vec::new(),
-            my_teams: Vec::new(),
-            can_toggle_uploads: false,
-        }
+        serde_json::from_value(json!({
+            "type": "welcome",
+            "v": PROTOCOL_VERSION,
+            "agent": {"id": 1, "name": "Ana"},
+            "chats": chats,
+            "statuses": [],
+        }))
+        .unwrap()
     }
 
     #[test]
