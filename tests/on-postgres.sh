@@ -16,6 +16,8 @@ as_postgres "$bin/pg_ctl" start -w -l "$tmp/log" -D "$tmp/cluster" \
 trap 'as_postgres "$bin/pg_ctl" stop -m immediate -D "$tmp/cluster" >/dev/null; rm -rf "$tmp"' EXIT
 # The tests that start their own PostgreSQL (postgres*, cluster*) ran on it already in
 # the first pass, and unit tests never touch a store: only the rest run again.
+# `--workspace`, as in the first pass, so that the relay keeps the same features and
+# its test binaries are reused; `-p porchlight-relay` built all of them a second time.
 targets=()
 for file in relay/tests/*.rs; do
 	name=$(basename "$file" .rs)
@@ -23,4 +25,4 @@ for file in relay/tests/*.rs; do
 done
 PORCHLIGHT_TEST_STORE=postgres \
 PORCHLIGHT_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres" \
-	cargo test --locked -p porchlight-relay "${targets[@]}" "$@"
+	cargo test --locked --workspace "${targets[@]}" "$@"
